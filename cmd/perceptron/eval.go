@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
+)
+
+func eval(args []string, stdout, stderr io.Writer) error {
+	var data dataFlags
+	var model, backend string
+	var seed uint64
+	var asJSON bool
+	fs := newFlags("eval", "--model PATH --data SPEC [flags]", stderr)
+	data.register(fs, false)
+	fs.StringVar(&model, "model", "", "model file written by perceptron train")
+	fs.StringVar(&backend, "backend", "auto", "auto, cpu or cuda")
+	fs.Uint64Var(&seed, "seed", 1, "seed of synthetic data")
+	fs.BoolVar(&asJSON, "json", false, "print the metrics as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if model == "" {
+		return withHint(errors.New("eval: no --model given"), "perceptron eval --model model.safetensors --data mnist")
+	}
+	m, err := modelfile.Load(model)
+	if err != nil {
+		return err
+	}
+	_, set, err := data.load(seed, false)
+	if err != nil {
+		return err
+	}
+	if set.Features != m.Network.Spec.Inputs {
+		return fmt.Errorf("%s has %d features per example but the model %s takes %d inputs", data.spec, set.Features, model, m.Network.Spec.Inputs)
+	}
+	if m.Scaler != nil {
+		m.Scaler.Apply(set.X)
+	}
+	be, err := openBackend(backend)
+	if err != nil {
+		return err
+	}
+	met, err := engine.Evaluate(be, m.Network, set)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(metricsJSON{N: met.N, Loss: num(met.Loss), Accuracy: num(met.Accuracy),
+			Precision: met.Precision, Recall: met.Recall, F1: met.F1, Confusion: met.Confusion})
+	}
+	printMetrics(stdout, met)
+	return nil
+}
+
+// printMetrics prints the loss, accuracy, per-class table and confusion matrix.
+func printMetrics(w io.Writer, m engine.Metrics) {
+	fmt.Fprintf(w, "examples  %d\nloss      %.6f\n", m.N, m.Loss)
+	if m.Confusion == nil {
+		return
+	}
+	fmt.Fprintf(w, "accuracy  %.2f%%\n\n%5s  %9s  %7s  %7s  %7s\n", 100*m.Accuracy, "class", "precision", "recall", "f1", "support")
+	for c := range m.Confusion {
+		support := 0
+		for _, n := range m.Confusion[c] {
+			support += n
+		}
+		fmt.Fprintf(w, "%5d  %9.4f  %7.4f  %7.4f  %7d\n", c, m.Precision[c], m.Recall[c], m.F1[c], support)
+	}
+	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted)\n%5s", "")
+	for c := range m.Confusion {
+		fmt.Fprintf(w, " %6d", c)
+	}
+	fmt.Fprintln(w)
+	for c, row := range m.Confusion {
+		fmt.Fprintf(w, "%5d", c)
+		for _, n := range row {
+			fmt.Fprintf(w, " %6d", n)
+		}
+		fmt.Fprintln(w)
+	}
+}

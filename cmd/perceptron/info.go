@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/perceptron-go/perceptron/gpu"
+)
+
+func info(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", "", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	version := "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version
+	}
+	tags := "none"
+	if gpu.Built {
+		tags = "cuda"
+	}
+	fmt.Fprintf(stdout, "perceptron %s\ngo         %s %s/%s\nbuild tags %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tags)
+	fmt.Fprintf(stdout, "backends   cpu (%d threads)", runtime.GOMAXPROCS(0))
+	devices, err := gpu.Devices()
+	if err != nil {
+		fmt.Fprintf(stdout, "\ncuda       unavailable: %v\n", err)
+		return nil
+	}
+	fmt.Fprintf(stdout, ", cuda\n")
+	for i, d := range devices {
+		fmt.Fprintf(stdout, "gpu %d      %s\n", i, d)
+	}
+	if len(devices) == 0 {
+		fmt.Fprintln(stdout, "gpus       none found")
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+// Command perceptron trains, evaluates and runs multilayer perceptrons on the
+// CPU, or on an NVIDIA GPU in a build with -tags cuda.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const usage = `perceptron trains multilayer perceptrons by stochastic gradient descent.
+
+Usage:
+  perceptron train   [flags]   train a network and write the model, history and curves
+  perceptron eval    --model PATH --data SPEC      loss, accuracy, per-class metrics, confusion matrix
+  perceptron predict --model PATH --input CSV      one line of outputs per input row
+  perceptron info                                   version, build tags, backends, GPUs found
+
+Examples:
+  perceptron train                                  MNIST, 784-128(relu)-10(softmax), per-example SGD
+  perceptron train --data synthetic:moons --layers 16:relu,16:relu,1:sigmoid --epochs 50
+  perceptron train --data csv:iris.csv --scale standard --batch 16 --lr 0.05
+  perceptron eval --model model.safetensors --data mnist
+  perceptron predict --model model.safetensors --input rows.csv
+
+Data SPEC: mnist | csv:PATH | synthetic:NAME (xor, moons, circles, spirals, blobs).
+Run 'perceptron COMMAND -h' for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	commands := map[string]func([]string, io.Writer, io.Writer) error{
+		"train": train, "eval": eval, "predict": predict, "info": info,
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict and info: run perceptron -h"))
+	}
+	err := cmd(args[1:], stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errInterrupted) {
+		return 130
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return 0
+}
+
+// hinted is an error with advice on what to do about it.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h hinted) Error() string { return h.err.Error() }
+func (h hinted) Unwrap() error { return h.err }
+
+func withHint(err error, hint string) error { return hinted{err, hint} }
+
+// fail prints err as "perceptron: error: …" (and its hint) and returns status 1.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "perceptron: error: %s\n", strings.TrimSpace(err.Error()))
+	var h hinted
+	if errors.As(err, &h) {
+		fmt.Fprintf(stderr, "perceptron: hint: %s\n", h.hint)
+	}
+	return 1
+}
+
+// newFlags returns a flag set that reports errors instead of printing them
+// and prints its defaults for -h.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fs.SetOutput(stderr)
+		fmt.Fprintf(stderr, "usage: perceptron %s %s\n\n", name, synopsis)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses args, turning a flag error into a hinted one.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), "run perceptron "+fs.Name()+" -h for its flags")
+	}
+	if fs.NArg() > 0 {
+		return withHint(fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)), "flags take the form --name value; run perceptron "+fs.Name()+" -h")
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// summary is the JSON that train --json prints.
+type summary struct {
+	Backend       string       `json:"backend"`
+	DType         string       `json:"dtype"`
+	Data          string       `json:"data"`
+	Inputs        int          `json:"inputs"`
+	Layers        string       `json:"layers"`
+	Loss          string       `json:"loss"`
+	Epochs        int          `json:"epochs"`
+	LearningRate  float64      `json:"lr"`
+	Batch         int          `json:"batch"`
+	Seed          uint64       `json:"seed"`
+	TrainExamples int          `json:"train_examples"`
+	TestExamples  int          `json:"test_examples"`
+	History       []epochRow   `json:"history"`
+	Test          *metricsJSON `json:"test,omitempty"`
+	Model         string       `json:"model,omitempty"`
+	Wrote         []string     `json:"wrote,omitempty"`
+	Interrupted   bool         `json:"interrupted"`
+}
+
+// epochRow is one epoch in JSON; nil stands for a figure that does not apply.
+type epochRow struct {
+	Epoch          int      `json:"epoch"`
+	Loss           *float64 `json:"loss"`
+	TrainAccuracy  *float64 `json:"train_acc"`
+	ValLoss        *float64 `json:"val_loss"`
+	ValAccuracy    *float64 `json:"val_acc"`
+	Seconds        float64  `json:"seconds"`
+	ExamplesPerSec float64  `json:"examples_per_s"`
+}
+
+func epochJSON(s engine.EpochStats) epochRow {
+	return epochRow{s.Epoch, num(s.Loss), num(s.TrainAccuracy), num(s.ValLoss), num(s.ValAccuracy), s.Seconds, s.ExamplesPerSec}
+}
+
+// metricsJSON is engine.Metrics in JSON.
+type metricsJSON struct {
+	N         int       `json:"n,omitempty"`
+	Loss      *float64  `json:"loss"`
+	Accuracy  *float64  `json:"accuracy"`
+	Precision []float64 `json:"precision,omitempty"`
+	Recall    []float64 `json:"recall,omitempty"`
+	F1        []float64 `json:"f1,omitempty"`
+	Confusion [][]int   `json:"confusion,omitempty"`
+}
+
+// num returns a pointer to v, or nil for NaN and Inf, which JSON cannot hold.
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func printHeader(w io.Writer) {
+	fmt.Fprintf(w, "%5s  %10s  %9s  %10s  %8s  %8s  %12s\n", "epoch", "loss", "train_acc", "val_loss", "val_acc", "seconds", "examples/s")
+}
+
+func printEpoch(w io.Writer, s engine.EpochStats) {
+	fmt.Fprintf(w, "%5d  %10.6f  %9s  %10s  %8s  %8.2f  %12.0f\n", s.Epoch, s.Loss, percent(s.TrainAccuracy),
+		fixed(s.ValLoss), percent(s.ValAccuracy), s.Seconds, s.ExamplesPerSec)
+}
+
+func percent(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", 100*v)
+}
+
+func fixed(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.6f", v)
+}
+
+// writeHistory writes the history as CSV, losses at full precision (%.17g)
+// so that runs compare digit for digit; figures that do not apply are empty.
+func writeHistory(w io.Writer, hist engine.History) error {
+	full := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', 17, 64)
+	}
+	if _, err := fmt.Fprintln(w, "epoch,loss,train_acc,val_loss,val_acc,seconds,examples_per_s"); err != nil {
+		return err
+	}
+	for _, s := range hist {
+		if _, err := fmt.Fprintf(w, "%d,%s,%s,%s,%s,%.6f,%.1f\n", s.Epoch, full(s.Loss), full(s.TrainAccuracy),
+			full(s.ValLoss), full(s.ValAccuracy), s.Seconds, s.ExamplesPerSec); err != nil {
+			return err
+		}
+	}
+	return nil
+}

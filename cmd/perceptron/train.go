@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
+)
+
+// errInterrupted reports a fit stopped by Ctrl-C, after its model was written.
+var errInterrupted = errors.New("interrupted")
+
+// trainFlags are the flags of perceptron train.
+type trainFlags struct {
+	data                      dataFlags
+	layers, loss, init, dtype string
+	backend                   string
+	epochs, batch             int
+	lr                        float64
+	seed                      uint64
+	out, history, plot        string
+	json, quiet               bool
+}
+
+func train(args []string, stdout, stderr io.Writer) error {
+	var f trainFlags
+	fs := newFlags("train", "[flags]", stderr)
+	f.data.register(fs, true)
+	fs.StringVar(&f.layers, "layers", "", "hidden and output layers, UNITS:ACTIVATION,... (default: 128:relu,10:softmax for mnist, else 16:relu,16:relu and an output that fits the labels)")
+	fs.StringVar(&f.loss, "loss", "", "loss: bce, mse or ce (default: ce for softmax, bce for sigmoid, mse otherwise)")
+	fs.StringVar(&f.init, "init", "auto", "initialisation: he, xavier, uniform, or auto (he for relu layers, xavier otherwise)")
+	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
+	fs.StringVar(&f.backend, "backend", "auto", "auto, cpu or cuda")
+	fs.IntVar(&f.epochs, "epochs", 5, "passes over the training data")
+	fs.Float64Var(&f.lr, "lr", 0.01, "learning rate")
+	fs.IntVar(&f.batch, "batch", 1, "batch size: 1 for per-example SGD, more for mini-batch SGD")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the shuffles, the split and synthetic data")
+	fs.StringVar(&f.out, "out", "model.safetensors", "model file to write (empty: none)")
+	fs.StringVar(&f.history, "history", "history.csv", "per-epoch history CSV to write (empty: none)")
+	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
+	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return f.run(stdout, stderr)
+}
+
+func (f *trainFlags) check() error {
+	switch {
+	case f.epochs < 1:
+		return fmt.Errorf("--epochs must be at least 1, found %d", f.epochs)
+	case !(f.lr > 0) || math.IsInf(f.lr, 0):
+		return fmt.Errorf("--lr must be a number above 0, found %g", f.lr)
+	case f.batch < 1:
+		return fmt.Errorf("--batch must be at least 1, found %d", f.batch)
+	}
+	return nil
+}
+
+func (f *trainFlags) run(stdout, stderr io.Writer) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	init, err := engine.ParseInit(f.init)
+	if err != nil {
+		return fmt.Errorf("--init: %w", err)
+	}
+	scaling, err := dataset.ParseScaling(f.data.scale)
+	if err != nil {
+		return fmt.Errorf("--scale: %w", err)
+	}
+	trainSet, testSet, err := f.data.load(f.seed, true)
+	if err != nil {
+		return err
+	}
+	if f.layers == "" {
+		f.layers = defaultLayers(&f.data, trainSet)
+	}
+	spec, err := specFor(f.layers, f.loss, f.dtype, trainSet)
+	if err != nil {
+		return err
+	}
+	if f.batch > trainSet.N {
+		return fmt.Errorf("--batch %d is larger than the %d training examples", f.batch, trainSet.N)
+	}
+	be, err := openBackend(f.backend)
+	if err != nil {
+		return err
+	}
+	var scaler *dataset.Scaler
+	if scaling != dataset.NoScaling {
+		scaler = dataset.FitScaler(scaling, trainSet)
+		scaler.Apply(trainSet.X)
+		scaler.Apply(testSet.X)
+	}
+	rng := engine.NewRNG(f.seed)
+	net, err := engine.NewNetwork(spec, init, rng)
+	if err != nil {
+		return err
+	}
+	say := func(format string, a ...any) {
+		if !f.quiet {
+			fmt.Fprintf(stderr, format, a...)
+		}
+	}
+	say("perceptron: %s: %d training, %d test examples; %d-%s, %s, %s, batch %d, lr %g, %s backend\n",
+		f.data.spec, trainSet.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, f.lr, be.Name())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch, RNG: rng, Backend: be}
+	if testSet.N > 0 {
+		cfg.Validation = testSet
+	}
+	table := !f.json
+	if table {
+		printHeader(stdout)
+		cfg.EpochDone = func(s engine.EpochStats) { printEpoch(stdout, s) }
+	}
+	if !f.quiet && isTerminal(stderr) {
+		bar := newBar(stderr, trainSet.N)
+		cfg.Progress = bar.update
+		cfg.EpochDone = bar.wrap(cfg.EpochDone)
+	}
+	hist, fitErr := engine.Fit(ctx, net, trainSet, cfg)
+	interrupted := errors.Is(fitErr, context.Canceled)
+	if fitErr != nil && !interrupted {
+		return fitErr
+	}
+	stop()
+
+	sum := summary{Backend: be.Name(), DType: spec.DType.String(), Data: f.data.spec, Inputs: spec.Inputs, Layers: f.layers,
+		Loss: spec.Loss.String(), Epochs: f.epochs, LearningRate: f.lr, Batch: f.batch, Seed: f.seed,
+		TrainExamples: trainSet.N, TestExamples: testSet.N, Interrupted: interrupted}
+	for _, s := range hist {
+		sum.History = append(sum.History, epochJSON(s))
+	}
+	if testSet.N > 0 && !interrupted {
+		m, err := engine.Evaluate(be, net, testSet)
+		if err != nil {
+			return err
+		}
+		sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy)}
+	}
+	if err := f.write(modelfile.Model{Network: net, Scaler: scaler}, hist, &sum); err != nil {
+		return err
+	}
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else if sum.Test != nil {
+		fmt.Fprintf(stdout, "test: loss %.4f", *sum.Test.Loss)
+		if sum.Test.Accuracy != nil {
+			fmt.Fprintf(stdout, ", accuracy %.2f%%", 100**sum.Test.Accuracy)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if len(sum.Wrote) > 0 {
+		say("perceptron: wrote %v\n", sum.Wrote)
+	}
+	if interrupted {
+		fmt.Fprintf(stderr, "perceptron: interrupted after %d full epochs; the model reached so far was saved\n", len(hist))
+		return errInterrupted
+	}
+	return nil
+}
+
+// write saves the model, the history CSV and the plot the flags name,
+// recording each path written in sum.
+func (f *trainFlags) write(m modelfile.Model, hist engine.History, sum *summary) error {
+	if f.out != "" {
+		if err := modelfile.Save(f.out, m); err != nil {
+			return err
+		}
+		sum.Model = f.out
+		sum.Wrote = append(sum.Wrote, f.out)
+	}
+	if f.history != "" {
+		if err := modelfile.WriteAtomic(f.history, func(w io.Writer) error { return writeHistory(w, hist) }); err != nil {
+			return err
+		}
+		sum.Wrote = append(sum.Wrote, f.history)
+	}
+	if f.plot != "" && len(hist) > 0 {
+		if err := modelfile.WriteAtomic(f.plot, func(w io.Writer) error { return plotHistory(w, hist) }); err != nil {
+			return err
+		}
+		sum.Wrote = append(sum.Wrote, f.plot)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	file, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// bar is the progress bar of a fit on a terminal.
+type bar struct{ pb *progressbar.ProgressBar }
+
+func newBar(w io.Writer, total int) *bar {
+	return &bar{progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("ex"), progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())}
+}
+
+func (b *bar) update(p engine.Progress) {
+	b.pb.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", p.Epoch, p.Epochs, p.Loss))
+	_ = b.pb.Set(p.Done)
+}
+
+// wrap clears the bar before next prints an epoch's row.
+func (b *bar) wrap(next func(engine.EpochStats)) func(engine.EpochStats) {
+	return func(s engine.EpochStats) {
+		_ = b.pb.Clear()
+		b.pb.Reset()
+		if next != nil {
+			next(s)
+		}
+	}
+}

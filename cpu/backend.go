@@ -1,0 +1,236 @@
+package cpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// Backend trains and runs networks on the CPU. Its zero value is ready to use.
+type Backend struct{}
+
+// New returns the CPU backend.
+func New() Backend { return Backend{} }
+
+// Name returns "cpu".
+func (Backend) Name() string { return "cpu" }
+
+// predictRows is how many rows Predict pushes through the layers at once.
+const predictRows = 256
+
+// layer is a dense layer's parameters in the network's dtype.
+type layer[T engine.Float] struct {
+	act  engine.Activation
+	w, b []T
+}
+
+func layersOf[T engine.Float](net *engine.Network) []layer[T] {
+	ls := make([]layer[T], len(net.Layers))
+	for i, l := range net.Layers {
+		ls[i] = layer[T]{act: l.Activation, w: convertCopy[T](l.W), b: convertCopy[T](l.B)}
+	}
+	return ls
+}
+
+func convertCopy[T engine.Float](src []float64) []T {
+	dst := make([]T, len(src))
+	for i, v := range src {
+		dst[i] = T(v)
+	}
+	return dst
+}
+
+// buffers holds one rows×units matrix per layer for z, a and d (∂L/∂a, then ∂L/∂z).
+type buffers[T engine.Float] struct{ z, a, d [][]T }
+
+func newBuffers[T engine.Float](net *engine.Network, rows int) buffers[T] {
+	var bufs buffers[T]
+	for _, l := range net.Layers {
+		bufs.z = append(bufs.z, make([]T, rows*l.Units))
+		bufs.a = append(bufs.a, make([]T, rows*l.Units))
+		bufs.d = append(bufs.d, make([]T, rows*l.Units))
+	}
+	return bufs
+}
+
+// forwardBatch runs rows examples x through the layers; the output is bufs.a's last.
+func forwardBatch[T engine.Float](layers []layer[T], bufs buffers[T], x []T, rows int) {
+	in := x
+	for l, ly := range layers {
+		DenseForwardBatch(bufs.z[l], bufs.a[l], ly.w, ly.b, in, rows, ly.act)
+		in = bufs.a[l]
+	}
+}
+
+// Predict writes net's outputs for n rows of x into out.
+func (Backend) Predict(net *engine.Network, x []float64, n int, out []float64) error {
+	if net.Spec.DType == engine.Float32 {
+		predict[float32](net, x, n, out)
+	} else {
+		predict[float64](net, x, n, out)
+	}
+	return nil
+}
+
+func predict[T engine.Float](net *engine.Network, x []float64, n int, out []float64) {
+	layers := layersOf[T](net)
+	bufs := newBuffers[T](net, predictRows)
+	in, k := net.Spec.Inputs, net.Spec.Outputs()
+	for r := 0; r < n; r += predictRows {
+		rows := min(predictRows, n-r)
+		forwardBatch(layers, bufs, convert[T](x[r*in:(r+rows)*in]), rows)
+		for i, v := range bufs.a[len(layers)-1][:rows*k] {
+			out[r*k+i] = float64(v)
+		}
+	}
+}
+
+// NewTrainer returns a trainer holding a copy of net's parameters and, for a
+// float32 network, a float32 copy of the examples.
+func (Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
+	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
+		return nil, fmt.Errorf("cpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
+			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
+	}
+	if net.Spec.DType == engine.Float32 {
+		return newTrainer[float32](net, data, h), nil
+	}
+	return newTrainer[float64](net, data, h), nil
+}
+
+// trainer runs SGD steps on the CPU.
+type trainer[T engine.Float] struct {
+	layers []layer[T]
+	loss   engine.Loss
+	bufs   buffers[T]
+	x, y   []T // the whole training set
+	xb, yb []T // the current mini-batch's rows
+	in, k  int
+	lr     T
+	batch  int
+	order  []int
+	totals engine.Totals
+}
+
+func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper) *trainer[T] {
+	t := &trainer[T]{
+		layers: layersOf[T](net), loss: net.Spec.Loss, bufs: newBuffers[T](net, h.BatchSize),
+		x: convert[T](data.X), y: convert[T](data.Y), in: data.Features, k: data.Outputs,
+		lr: T(h.LearningRate), batch: h.BatchSize,
+	}
+	if h.BatchSize > 1 {
+		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
+	}
+	return t
+}
+
+func (t *trainer[T]) BeginEpoch(order []int) error {
+	t.order, t.totals = order, engine.Totals{}
+	return nil
+}
+
+func (t *trainer[T]) Totals() (engine.Totals, error) { return t.totals, nil }
+
+func (t *trainer[T]) Close() error { return nil }
+
+func (t *trainer[T]) CopyTo(net *engine.Network) error {
+	for i, l := range t.layers {
+		for j, v := range l.w {
+			net.Layers[i].W[j] = float64(v)
+		}
+		for j, v := range l.b {
+			net.Layers[i].B[j] = float64(v)
+		}
+	}
+	return nil
+}
+
+func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
+	done := ctx.Done()
+	for s := from; s < to; s += t.batch {
+		select {
+		case <-done:
+			return ctx.Err()
+		default:
+		}
+		var loss float64
+		var correct int
+		rows := min(t.batch, to-s)
+		if t.batch == 1 {
+			loss, correct = t.step(t.order[s])
+		} else {
+			loss, correct = t.batchStep(t.order[s : s+rows])
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return &engine.NonFiniteError{Step: s + 1, Loss: loss}
+		}
+		t.totals.Loss += loss
+		t.totals.Correct += correct
+		t.totals.Examples += rows
+	}
+	return nil
+}
+
+// step runs per-example SGD on example i and returns its loss and 1 if it was
+// classified correctly.
+func (t *trainer[T]) step(i int) (float64, int) {
+	x, y := t.x[i*t.in:(i+1)*t.in], t.y[i*t.k:(i+1)*t.k]
+	b, last := t.bufs, len(t.layers)-1
+	in := x
+	for l, ly := range t.layers {
+		DenseForward(b.z[l], b.a[l], ly.w, ly.b, in, ly.act)
+		in = b.a[l]
+	}
+	loss, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last], b.z[last], b.a[last], y)
+	for l := last; l >= 0; l-- {
+		ly := t.layers[l]
+		if l == 0 {
+			DenseBackward(nil, ly.w, ly.b, b.d[0], x, t.lr)
+			break
+		}
+		DenseBackward(b.d[l-1], ly.w, ly.b, b.d[l], b.a[l-1], t.lr)
+		engine.Delta(t.layers[l-1].act, b.d[l-1], b.d[l-1], b.z[l-1], b.a[l-1])
+	}
+	return loss, boolInt(ok)
+}
+
+// batchStep runs one mini-batch SGD step on the examples idx and returns the
+// sum of their losses and how many were classified correctly.
+func (t *trainer[T]) batchStep(idx []int) (float64, int) {
+	rows := len(idx)
+	for r, i := range idx {
+		copy(t.xb[r*t.in:(r+1)*t.in], t.x[i*t.in:(i+1)*t.in])
+		copy(t.yb[r*t.k:(r+1)*t.k], t.y[i*t.k:(i+1)*t.k])
+	}
+	b, last := t.bufs, len(t.layers)-1
+	forwardBatch(t.layers, b, t.xb, rows)
+	var loss float64
+	var correct int
+	for r := 0; r < rows; r++ {
+		span := r * t.k
+		l, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last][span:span+t.k],
+			b.z[last][span:span+t.k], b.a[last][span:span+t.k], t.yb[span:span+t.k])
+		loss += l
+		correct += boolInt(ok)
+	}
+	for l := last; l >= 0; l-- {
+		ly := t.layers[l]
+		if l == 0 {
+			DenseBackwardBatch(nil, ly.w, ly.b, b.d[0], t.xb, rows, t.lr)
+			break
+		}
+		units := len(t.layers[l-1].b) * rows
+		DenseBackwardBatch(b.d[l-1], ly.w, ly.b, b.d[l], b.a[l-1], rows, t.lr)
+		engine.Delta(t.layers[l-1].act, b.d[l-1][:units], b.d[l-1][:units], b.z[l-1][:units], b.a[l-1][:units])
+	}
+	return loss, correct
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,65 @@
+package cpu
+
+import (
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// The generic code of this package reaches gonum's float32 and float64
+// kernels through these helpers, which pick the kernel by the element size.
+// A type switch on the slices would box them and allocate on every call.
+
+var impl gonum.Implementation
+
+func is64[T engine.Float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 8
+}
+
+func f64[T engine.Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func f32[T engine.Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// axpy sets y += alpha·x.
+func axpy[T engine.Float](alpha T, x, y []T) {
+	if is64[T]() {
+		impl.Daxpy(len(x), float64(alpha), f64(x), 1, f64(y), 1)
+	} else {
+		impl.Saxpy(len(x), float32(alpha), f32(x), 1, f32(y), 1)
+	}
+}
+
+// gemv sets y += A·x for A m×n row-major.
+func gemv[T engine.Float](m, n int, a, x, y []T) {
+	if is64[T]() {
+		impl.Dgemv(blas.NoTrans, m, n, 1, f64(a), n, f64(x), 1, 1, f64(y), 1)
+	} else {
+		impl.Sgemv(blas.NoTrans, m, n, 1, f32(a), n, f32(x), 1, 1, f32(y), 1)
+	}
+}
+
+// gemm sets C = alpha·op(A)·op(B) + beta·C, with C m×n and the inner size k,
+// all row-major with leading dimensions lda, ldb, ldc.
+func gemm[T engine.Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if is64[T]() {
+		impl.Dgemm(tA, tB, m, n, k, float64(alpha), f64(a), lda, f64(b), ldb, float64(beta), f64(c), ldc)
+	} else {
+		impl.Sgemm(tA, tB, m, n, k, float32(alpha), f32(a), lda, f32(b), ldb, float32(beta), f32(c), ldc)
+	}
+}
+
+// convert returns src as []T: src itself for float64, a rounded copy for float32.
+func convert[T engine.Float](src []float64) []T {
+	if is64[T]() {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(src))), len(src))
+	}
+	return convertCopy[T](src)
+}

@@ -1,0 +1,82 @@
+package cpu
+
+import (
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// The ops of one dense layer. Each is the CPU twin of a CUDA kernel of the
+// same name in kernels/ and is the reference its parity test checks against.
+// Matrices are row-major; W is out×in.
+
+// DenseForward computes one example's pre-activation and activation:
+//
+//	z = W·x + b
+//	a = f(z)
+func DenseForward[T engine.Float](z, a []T, w, b, x []T, act engine.Activation) {
+	copy(z, b)
+	gemv(len(b), len(x), w, x, z)
+	engine.Activate(act, a, z, len(z))
+}
+
+// DenseBackward runs one example's backward step through a layer given
+// dz = ∂L/∂z: it sets daPrev = Wᵀ·dz with W as it was before the step (unless
+// daPrev is nil, as for the input layer), then applies the update
+//
+//	W -= lr·dz·xᵀ
+//	b -= lr·dz
+//
+// Row i of W is read for daPrev and updated in the same pass; rows whose dz
+// is zero (inactive relu units) are skipped, as they change nothing.
+func DenseBackward[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
+	in := len(x)
+	clear(daPrev)
+	for i, g := range dz {
+		if g == 0 {
+			continue
+		}
+		row := w[i*in : (i+1)*in]
+		if daPrev != nil {
+			axpy(g, row, daPrev)
+		}
+		axpy(-lr*g, x, row)
+		b[i] -= lr * g
+	}
+}
+
+// DenseForwardBatch computes rows examples' pre-activations and activations,
+// x rows×in, z and a rows×out:
+//
+//	Z = X·Wᵀ + 1·bᵀ
+//	A = f(Z)        (softmax row by row)
+func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engine.Activation) {
+	out, in := len(b), len(w)/len(b)
+	for r := 0; r < rows; r++ {
+		copy(z[r*out:(r+1)*out], b)
+	}
+	gemm(blas.NoTrans, blas.Trans, rows, out, in, 1, x, in, w, in, 1, z, out)
+	engine.Activate(act, a[:rows*out], z[:rows*out], out)
+}
+
+// DenseBackwardBatch runs a mini-batch's backward step through a layer given
+// dz (rows×out): it sets daPrev = dZ·W (rows×in) with W as it was before the
+// step, unless daPrev is nil, then applies the update averaged over the rows:
+//
+//	W -= (lr/rows)·dZᵀ·X
+//	b -= (lr/rows)·Σ_r dZ_r
+func DenseBackwardBatch[T engine.Float](daPrev, w, b []T, dz, x []T, rows int, lr T) {
+	out, in := len(b), len(w)/len(b)
+	if daPrev != nil {
+		gemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
+	}
+	step := lr / T(rows)
+	gemm(blas.Trans, blas.NoTrans, out, in, rows, -step, dz, out, x, in, 1, w, in)
+	for i := range b {
+		var sum T
+		for r := 0; r < rows; r++ {
+			sum += dz[r*out+i]
+		}
+		b[i] -= step * sum
+	}
+}

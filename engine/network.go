@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// LayerSpec describes one dense layer: its number of units (neurons) and activation.
+type LayerSpec struct {
+	Units      int
+	Activation Activation
+}
+
+// Spec is a network's architecture: the input size, the hidden and output
+// layers in order, the training loss and the dtype it computes in.
+type Spec struct {
+	Inputs int
+	Layers []LayerSpec
+	Loss   Loss
+	DType  DType
+}
+
+// Outputs returns the number of units of the output layer.
+func (s Spec) Outputs() int { return s.Layers[len(s.Layers)-1].Units }
+
+// Validate reports the first thing wrong with s: sizes below 1, softmax
+// anywhere but the output layer, or a loss that cannot train the output.
+func (s Spec) Validate() error {
+	if s.Inputs < 1 {
+		return fmt.Errorf("the network needs at least 1 input, found %d", s.Inputs)
+	}
+	if len(s.Layers) == 0 {
+		return errors.New("the network needs at least one layer")
+	}
+	for i, l := range s.Layers {
+		if l.Units < 1 {
+			return fmt.Errorf("layer %d: needs at least 1 unit, found %d", i+1, l.Units)
+		}
+		if l.Activation < Linear || l.Activation > Softmax {
+			return fmt.Errorf("layer %d: unknown activation %s", i+1, l.Activation)
+		}
+		if l.Activation == Softmax && i != len(s.Layers)-1 {
+			return fmt.Errorf("layer %d: softmax is for the output layer only", i+1)
+		}
+	}
+	if s.DType != Float32 && s.DType != Float64 {
+		return fmt.Errorf("unknown dtype %s", s.DType)
+	}
+	return checkPair(s.Loss, s.Layers[len(s.Layers)-1].Activation)
+}
+
+// FormatLayers writes layers as the command line's --layers flag spells them: "128:relu,10:softmax".
+func FormatLayers(layers []LayerSpec) string {
+	parts := make([]string, len(layers))
+	for i, l := range layers {
+		parts[i] = fmt.Sprintf("%d:%s", l.Units, l.Activation)
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseLayers parses a list like "128:relu,10:softmax" into layer specs.
+func ParseLayers(s string) ([]LayerSpec, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("no layers given: expected a list like 128:relu,10:softmax")
+	}
+	var layers []LayerSpec
+	for i, part := range strings.Split(s, ",") {
+		units, act, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok {
+			return nil, fmt.Errorf("layer %d %q: expected UNITS:ACTIVATION, like 128:relu", i+1, part)
+		}
+		n, err := strconv.Atoi(units)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("layer %d %q: units must be a positive integer, found %q", i+1, part, units)
+		}
+		a, err := ParseActivation(act)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d %q: %w", i+1, part, err)
+		}
+		layers = append(layers, LayerSpec{Units: n, Activation: a})
+	}
+	return layers, nil
+}
+
+// Layer is one dense layer with its parameters: W is Units×Inputs row-major
+// (row i holds neuron i's weights) and B holds Units biases.
+type Layer struct {
+	Inputs, Units int
+	Activation    Activation
+	W, B          []float64
+}
+
+// Network is a multilayer perceptron: its Spec and its layers' parameters.
+// Parameters are kept in float64 on the host; a Float32 network holds values
+// that float32 represents exactly, so conversions to and from a backend's
+// float32 buffers are lossless.
+type Network struct {
+	Spec   Spec
+	Layers []Layer
+}
+
+// NewNetwork returns a network shaped by spec with parameters drawn by init
+// from rng, layer by layer, W before b.
+func NewNetwork(spec Spec, init Init, rng RNG) (*Network, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if init < InitAuto || init > InitHe {
+		return nil, fmt.Errorf("unknown init %s", init)
+	}
+	net := Zeros(spec)
+	for i := range net.Layers {
+		initLayer(init, net.Layers[i].Activation, &net.Layers[i], rng)
+	}
+	net.round()
+	return net, nil
+}
+
+// Zeros returns a network shaped by spec with all parameters zero. It panics
+// if spec is invalid; call Spec.Validate first.
+func Zeros(spec Spec) *Network {
+	if err := spec.Validate(); err != nil {
+		panic("engine: Zeros: " + err.Error())
+	}
+	spec.Layers = append([]LayerSpec(nil), spec.Layers...)
+	net := &Network{Spec: spec}
+	in := spec.Inputs
+	for _, l := range spec.Layers {
+		net.Layers = append(net.Layers, Layer{
+			Inputs: in, Units: l.Units, Activation: l.Activation,
+			W: make([]float64, l.Units*in), B: make([]float64, l.Units),
+		})
+		in = l.Units
+	}
+	return net
+}
+
+// round rounds every parameter to the network's dtype.
+func (n *Network) round() {
+	for _, l := range n.Layers {
+		for i, v := range l.W {
+			l.W[i] = n.Spec.DType.Round(v)
+		}
+		for i, v := range l.B {
+			l.B[i] = n.Spec.DType.Round(v)
+		}
+	}
+}
+
+// Clone returns a deep copy of n.
+func (n *Network) Clone() *Network {
+	c := Zeros(n.Spec)
+	for i, l := range n.Layers {
+		copy(c.Layers[i].W, l.W)
+		copy(c.Layers[i].B, l.B)
+	}
+	return c
+}
+
+// Params returns the number of trainable parameters.
+func (n *Network) Params() int {
+	total := 0
+	for _, l := range n.Layers {
+		total += len(l.W) + len(l.B)
+	}
+	return total
+}

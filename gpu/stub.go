@@ -1,0 +1,13 @@
+package gpu
+
+import "github.com/perceptron-go/perceptron/engine"
+
+// Built reports whether this binary contains the CUDA backend.
+const Built = false
+
+// New returns the CUDA backend; this build has none, so it returns engine.ErrNotBuilt.
+func New() (engine.Backend, error) { return nil, engine.ErrNotBuilt }
+
+// Devices lists the CUDA devices found; this build has no CUDA backend, so it
+// returns engine.ErrNotBuilt.
+func Devices() ([]string, error) { return nil, engine.ErrNotBuilt }
