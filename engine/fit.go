@@ -173,5 +173,13 @@ func examplesFor(net *Network, set *dataset.Set) ([]float64, error) {
 	if set.Features != net.Spec.Inputs {
 		return nil, fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, net.Spec.Inputs)
 	}
+	if net.Spec.Loss == BCE {
+		for i, y := range set.Labels {
+			if !(y >= 0 && y <= 1) {
+				return nil, fmt.Errorf("loss bce needs labels in [0, 1], found %g at example %d (the data has %d classes: end the layers with %d:softmax)",
+					y, i+1, set.Classes, set.Classes)
+			}
+		}
+	}
 	return set.Targets(net.Spec.Outputs())
 }

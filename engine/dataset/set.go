@@ -52,9 +52,6 @@ func (s *Set) Row(i int) []float64 { return s.X[i*s.Features : (i+1)*s.Features]
 // outputs: the label itself for one output, one-hot rows for more.
 func (s *Set) Targets(outputs int) ([]float64, error) {
 	if outputs == 1 {
-		if s.Classes > 2 {
-			return nil, fmt.Errorf("the data has %d classes but the network has 1 output: end --layers with %d:softmax", s.Classes, s.Classes)
-		}
 		return append([]float64(nil), s.Labels...), nil
 	}
 	if s.Classes == 0 {
