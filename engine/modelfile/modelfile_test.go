@@ -1,0 +1,160 @@
+package modelfile_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
+)
+
+func network(t *testing.T, dtype engine.DType) *engine.Network {
+	t.Helper()
+	layers, err := engine.ParseLayers("5:relu,4:linear,3:softmax")
+	require.NoError(t, err)
+	net, err := engine.NewNetwork(engine.Spec{Inputs: 6, Layers: layers, Loss: engine.CE, DType: dtype}, engine.InitAuto, engine.NewRNG(9))
+	require.NoError(t, err)
+	return net
+}
+
+func TestRoundTripIsBitExact(t *testing.T) {
+	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
+		net := network(t, dtype)
+		// Values that a lossy path would change: -0, a subnormal, extremes.
+		special := []float64{math.Copysign(0, -1), 5e-324, math.MaxFloat64, -1.0 / 3}
+		if dtype == engine.Float32 {
+			special = []float64{math.Copysign(0, -1), float64(math.SmallestNonzeroFloat32), math.MaxFloat32, float64(float32(-1.0 / 3))}
+		}
+		copy(net.Layers[1].B, special)
+		scaler := &dataset.Scaler{Kind: dataset.Standardise, Offset: []float64{1, 2, 3, 4, 5, 0.1}, Scale: []float64{1, 0.5, 0.25, 2, 3, 1.0 / 7}}
+		path := filepath.Join(t.TempDir(), "m.safetensors")
+		require.NoError(t, modelfile.Save(path, modelfile.Model{Network: net, Scaler: scaler}))
+		got, err := modelfile.Load(path)
+		require.NoError(t, err)
+		assert.Equal(t, net.Spec, got.Network.Spec)
+		assert.Equal(t, scaler, got.Scaler)
+		for l := range net.Layers {
+			for i, w := range net.Layers[l].W {
+				require.Equal(t, math.Float64bits(w), math.Float64bits(got.Network.Layers[l].W[i]), "%s layer %d W[%d]", dtype, l, i)
+			}
+			for i, b := range net.Layers[l].B {
+				require.Equal(t, math.Float64bits(b), math.Float64bits(got.Network.Layers[l].B[i]), "%s layer %d b[%d]", dtype, l, i)
+			}
+		}
+	}
+}
+
+// header returns the parsed JSON header of an encoded model and its data section.
+func header(t *testing.T, data []byte) (map[string]any, []byte) {
+	n := binary.LittleEndian.Uint64(data)
+	var h map[string]any
+	require.NoError(t, json.Unmarshal(data[8:8+n], &h))
+	return h, data[8+n:]
+}
+
+// encode writes a header and data section as a safetensors file.
+func encode(t *testing.T, h map[string]any, body []byte) []byte {
+	js, err := json.Marshal(h)
+	require.NoError(t, err)
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
+	return append(append(out, js...), body...)
+}
+
+func TestTensorNamesFollowNNSequential(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, modelfile.Encode(&buf, modelfile.Model{Network: network(t, engine.Float32)}))
+	h, body := header(t, buf.Bytes())
+	meta := h["__metadata__"].(map[string]any)
+	assert.Equal(t, "nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4), nn.Linear(4, 3), nn.Softmax(dim=-1))", meta["torch"])
+	assert.Equal(t, "5:relu,4:linear,3:softmax", meta["layers"])
+	assert.Equal(t, "float32", meta["dtype"])
+	// Linear(0) ReLU(1) Linear(2) Linear(3) Softmax(4)
+	for name, shape := range map[string][]any{"0.weight": {5.0, 6.0}, "0.bias": {5.0}, "2.weight": {4.0, 5.0}, "3.weight": {3.0, 4.0}, "3.bias": {3.0}} {
+		info := h[name].(map[string]any)
+		assert.Equal(t, "F32", info["dtype"], name)
+		assert.Equal(t, shape, info["shape"], name)
+	}
+	assert.Len(t, h, 7, "metadata and six tensors")
+	assert.Equal(t, 4*(30+5+20+4+12+3), len(body))
+	assert.Zero(t, (buf.Len()-len(body))%8, "header padded to 8 bytes")
+}
+
+func TestDecodeErrors(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, modelfile.Encode(&buf, modelfile.Model{Network: network(t, engine.Float64)}))
+	good := buf.Bytes()
+	edit := func(f func(h map[string]any, body []byte) []byte) []byte {
+		h, body := header(t, good)
+		body = f(h, append([]byte(nil), body...))
+		return encode(t, h, body)
+	}
+	tensor := func(h map[string]any, name string) map[string]any { return h[name].(map[string]any) }
+	meta := func(h map[string]any) map[string]any { return h["__metadata__"].(map[string]any) }
+	for i, c := range []struct {
+		data []byte
+		want string
+	}{
+		{good[:5], "expected at least 8"},
+		{append(binary.LittleEndian.AppendUint64(nil, 1<<40), good[8:]...), "header length 1099511627776 is out of bounds"},
+		{append(binary.LittleEndian.AppendUint64(nil, 4), []byte("{{{{")...), "not valid JSON"},
+		{edit(func(h map[string]any, b []byte) []byte { delete(h, "__metadata__"); return b }), "no __metadata__"},
+		{edit(func(h map[string]any, b []byte) []byte { meta(h)["version"] = "9"; return b }), `version is "9"`},
+		{edit(func(h map[string]any, b []byte) []byte { meta(h)["layers"] = "5:relu,4:swish,3:softmax"; return b }), "__metadata__ layers"},
+		{edit(func(h map[string]any, b []byte) []byte { meta(h)["loss"] = "bce"; return b }), "bce needs a sigmoid output"},
+		{edit(func(h map[string]any, b []byte) []byte { delete(h, "2.bias"); return b }), "tensor 2.bias is missing"},
+		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.weight")["dtype"] = "F32"; return b }), "tensor 0.weight: dtype F32, expected F64"},
+		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.weight")["shape"] = []int{6, 5}; return b }), "shape [6 5], expected [5 6]"},
+		{edit(func(h map[string]any, b []byte) []byte { return b[:len(b)-8] }), "outside the"},
+		{edit(func(h map[string]any, b []byte) []byte { return append(b, 0, 0, 0, 0, 0, 0, 0, 0) }), "the data section has"},
+		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.bias")["data_offsets"] = []int{0, 40}; return b }), "without gaps or overlaps"},
+		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.bias")["data_offsets"] = []int{240, 248}; return b }), "8 bytes of data, expected 40"},
+		{edit(func(h map[string]any, b []byte) []byte { h["9.weight"] = tensor(h, "3.bias"); return b }), "tensor 9.weight is not part of"},
+		{edit(func(h map[string]any, b []byte) []byte {
+			meta(h)["scaler"] = `{"Kind":"minmax","Offset":[1],"Scale":[1]}`
+			return b
+		}), "1 offsets and 1 scales for 6 inputs"},
+	} {
+		_, err := modelfile.Decode(c.data)
+		require.Error(t, err, "case %d", i)
+		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broken.safetensors")
+	require.NoError(t, os.WriteFile(path, []byte("nope"), 0o644))
+	_, err := modelfile.Load(path)
+	assert.ErrorContains(t, err, "broken.safetensors: not a safetensors file")
+}
+
+func TestWriteAtomicKeepsTheOldFileOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	require.NoError(t, os.WriteFile(path, []byte("previous"), 0o644))
+	err := modelfile.WriteAtomic(path, func(w io.Writer) error {
+		_, _ = w.Write([]byte("half"))
+		return errors.New("disk full")
+	})
+	require.ErrorContains(t, err, "disk full")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "previous", string(data))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary file left behind")
+
+	require.NoError(t, modelfile.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }))
+	data, _ = os.ReadFile(path)
+	assert.Equal(t, "new", string(data))
+}
