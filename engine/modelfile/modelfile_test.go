@@ -118,7 +118,10 @@ func TestDecodeErrors(t *testing.T) {
 		{edit(func(h map[string]any, b []byte) []byte { return b[:len(b)-8] }), "outside the"},
 		{edit(func(h map[string]any, b []byte) []byte { return append(b, 0, 0, 0, 0, 0, 0, 0, 0) }), "the data section has"},
 		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.bias")["data_offsets"] = []int{0, 40}; return b }), "without gaps or overlaps"},
-		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.bias")["data_offsets"] = []int{240, 248}; return b }), "8 bytes of data, expected 40"},
+		{edit(func(h map[string]any, b []byte) []byte {
+			tensor(h, "0.bias")["data_offsets"] = []int{240, 248}
+			return b
+		}), "8 bytes of data, expected 40"},
 		{edit(func(h map[string]any, b []byte) []byte { h["9.weight"] = tensor(h, "3.bias"); return b }), "tensor 9.weight is not part of"},
 		{edit(func(h map[string]any, b []byte) []byte {
 			meta(h)["scaler"] = `{"Kind":"minmax","Offset":[1],"Scale":[1]}`
