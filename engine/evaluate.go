@@ -35,7 +35,7 @@ type Metrics struct {
 // per-class precision, recall and F1, and confusion matrix. One sigmoid
 // output predicts class 1 when it exceeds 0.5.
 func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
-	y, err := examplesFor(net, set)
+	y, err := net.Spec.Targets(set)
 	if err != nil {
 		return Metrics{}, err
 	}

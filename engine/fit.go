@@ -85,7 +85,7 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		return nil, err
 	}
 	batch := max(cfg.BatchSize, 1)
-	y, err := examplesFor(net, train)
+	y, err := net.Spec.Targets(train)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +168,14 @@ func stopFit(err error, epoch int, tr Trainer, net *Network) error {
 	return err
 }
 
-// examplesFor checks that set fits net and returns its targets.
-func examplesFor(net *Network, set *dataset.Set) ([]float64, error) {
-	if set.Features != net.Spec.Inputs {
-		return nil, fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, net.Spec.Inputs)
+// Targets checks that set fits a network of this spec (its features, and
+// labels that the output layer and loss can learn) and returns its targets,
+// N rows of Outputs values.
+func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
+	if set.Features != s.Inputs {
+		return nil, fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, s.Inputs)
 	}
-	if net.Spec.Loss == BCE {
+	if s.Loss == BCE {
 		for i, y := range set.Labels {
 			if !(y >= 0 && y <= 1) {
 				return nil, fmt.Errorf("loss bce needs labels in [0, 1], found %g at example %d (the data has %d classes: end the layers with %d:softmax)",
@@ -181,5 +183,5 @@ func examplesFor(net *Network, set *dataset.Set) ([]float64, error) {
 			}
 		}
 	}
-	return set.Targets(net.Spec.Outputs())
+	return set.Targets(s.Outputs())
 }

@@ -101,8 +101,8 @@ func specFor(layers, loss, dtype string, set *dataset.Set) (engine.Spec, error) 
 	if err := spec.Validate(); err != nil {
 		return spec, withHint(err, "softmax goes with ce, sigmoid with bce, and mse with any other output")
 	}
-	if _, err := set.Targets(out.Units); err != nil {
-		return spec, fmt.Errorf("--layers: %w", err)
+	if _, err := spec.Targets(set); err != nil {
+		return spec, fmt.Errorf("--layers %s: %w", layers, err)
 	}
 	return spec, nil
 }

@@ -15,13 +15,13 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	var model, backend string
 	var seed uint64
 	var asJSON bool
-	fs := newFlags("eval", "--model PATH --data SPEC [flags]", stderr)
+	fs, parse := newFlags("eval", "--model PATH --data SPEC [flags]", stderr)
 	data.register(fs, false)
 	fs.StringVar(&model, "model", "", "model file written by perceptron train")
 	fs.StringVar(&backend, "backend", "auto", "auto, cpu or cuda")
 	fs.Uint64Var(&seed, "seed", 1, "seed of synthetic data")
 	fs.BoolVar(&asJSON, "json", false, "print the metrics as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(args); err != nil {
 		return err
 	}
 	if model == "" {

@@ -10,8 +10,8 @@ import (
 )
 
 func info(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "", stderr)
-	if err := parseFlags(fs, args); err != nil {
+	_, parse := newFlags("info", "", stderr)
+	if err := parse(args); err != nil {
 		return err
 	}
 	version := "(unknown)"

@@ -84,31 +84,27 @@ func fail(stderr io.Writer, err error) int {
 	return 1
 }
 
-// newFlags returns a flag set that reports errors instead of printing them
-// and prints its defaults for -h.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+// newFlags returns a flag set that reports errors instead of printing them,
+// and the function that parses a command's arguments with it: -h prints the
+// synopsis and flags; a bad flag or argument becomes an error with a hint.
+func newFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, func(args []string) error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, "usage: perceptron %s %s\n\n", name, synopsis)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
-// parseFlags parses args, turning a flag error into a hinted one.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+	fs.Usage = func() {}
+	parse := func(args []string) error {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fmt.Fprintf(stderr, "usage: perceptron %s %s\n\n", name, synopsis)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return err
+		case err != nil:
+			return withHint(fmt.Errorf("%s: %w", name, err), "run perceptron "+name+" -h for its flags")
+		case fs.NArg() > 0:
+			return withHint(fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0)), "flags take the form --name value; run perceptron "+name+" -h")
 		}
-		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), "run perceptron "+fs.Name()+" -h for its flags")
+		return nil
 	}
-	if fs.NArg() > 0 {
-		return withHint(fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)), "flags take the form --name value; run perceptron "+fs.Name()+" -h")
-	}
-	return nil
+	return fs, parse
 }

@@ -16,12 +16,12 @@ import (
 func predict(args []string, stdout, stderr io.Writer) error {
 	var model, input, backend string
 	var class bool
-	fs := newFlags("predict", "--model PATH --input CSV [flags]", stderr)
+	fs, parse := newFlags("predict", "--model PATH --input CSV [flags]", stderr)
 	fs.StringVar(&model, "model", "", "model file written by perceptron train")
 	fs.StringVar(&input, "input", "", "CSV of feature rows (no label column; an optional header); - reads standard input")
 	fs.StringVar(&backend, "backend", "auto", "auto, cpu or cuda")
 	fs.BoolVar(&class, "class", false, "print the predicted class instead of the outputs")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(args); err != nil {
 		return err
 	}
 	if model == "" || input == "" {

@@ -36,7 +36,7 @@ type trainFlags struct {
 
 func train(args []string, stdout, stderr io.Writer) error {
 	var f trainFlags
-	fs := newFlags("train", "[flags]", stderr)
+	fs, parse := newFlags("train", "[flags]", stderr)
 	f.data.register(fs, true)
 	fs.StringVar(&f.layers, "layers", "", "hidden and output layers, UNITS:ACTIVATION,... (default: 128:relu,10:softmax for mnist, else 16:relu,16:relu and an output that fits the labels)")
 	fs.StringVar(&f.loss, "loss", "", "loss: bce, mse or ce (default: ce for softmax, bce for sigmoid, mse otherwise)")
@@ -52,7 +52,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parse(args); err != nil {
 		return err
 	}
 	return f.run(stdout, stderr)

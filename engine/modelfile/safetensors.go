@@ -175,7 +175,7 @@ func Decode(data []byte) (Model, error) {
 	}
 	n := binary.LittleEndian.Uint64(data)
 	if n < 2 || n > MaxHeader || n > uint64(len(data)-8) {
-		return Model{}, fmt.Errorf("header length %d is out of bounds: the file has %d bytes after the length", n, len(data)-8)
+		return Model{}, fmt.Errorf("not a safetensors file: header length %d is out of bounds: the file has %d bytes after the length", n, len(data)-8)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data[8:8+n], &raw); err != nil {

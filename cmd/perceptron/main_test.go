@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine/modelfile"
+)
+
+// binary is the perceptron command built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "perceptron-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "perceptron")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building perceptron: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what a run of the binary printed and its exit status.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func perceptron(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+	return path
+}
+
+func TestBadInputFailsWithOneClearMessage(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ragged.csv", "a,b,label\n1,2,0\n3,1\n")
+	write(t, dir, "words.csv", "1,2,0\n1,abc,1\n")
+	write(t, dir, "rows.csv", "1,2,3\n")
+	write(t, dir, "broken.safetensors", "not a model")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "mnist"), 0o755))
+	for _, name := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		write(t, dir, filepath.Join("mnist", name), "\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02")
+	}
+	moons := []string{"train", "--data", "synthetic:moons", "--samples", "100", "--out", "", "--history", "", "--plot", ""}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"train", "--data", "csv:missing.csv"}, []string{"missing.csv", "no such file"}},
+		{[]string{"train", "--data", "csv:ragged.csv"}, []string{"ragged.csv:3: found 2 columns, expected 3"}},
+		{[]string{"train", "--data", "csv:words.csv"}, []string{`words.csv:2: column 2: expected a number, found "abc"`}},
+		{[]string{"train", "--data", "csv:"}, []string{"needs a path"}},
+		{[]string{"train", "--mnist-dir", "mnist"}, []string{"train-images-idx3-ubyte.gz: truncated: header [2 2 2] needs 8 bytes of data, found 2"}},
+		{[]string{"train", "--data", "mnist", "--mnist-dir", dir}, []string{"MNIST files not found", "hint: go mod download"}},
+		{[]string{"train", "--data", "imagenet"}, []string{`unknown data "imagenet"`}},
+		{append(moons, "--layers", "8:relu,3:softmax,1:sigmoid"), []string{"softmax is for the output layer only"}},
+		{append(moons, "--layers", "8:swish,1:sigmoid"), []string{`unknown activation "swish"`}},
+		{append(moons, "--layers", "8:relu,1:relu", "--loss", "bce"), []string{"bce needs a sigmoid output layer, found relu"}},
+		{append(moons, "--loss", "hinge"), []string{`--loss: unknown loss "hinge"`}},
+		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,2:softmax"}, []string{"the data has 3 classes but the network has 2 outputs"}},
+		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,1:sigmoid"}, []string{"bce needs labels in [0, 1]", "end the layers with 3:softmax"}},
+		{[]string{"train", "--lr", "0"}, []string{"--lr must be a number above 0, found 0"}},
+		{[]string{"train", "--lr", "-0.5"}, []string{"--lr must be a number above 0, found -0.5"}},
+		{[]string{"train", "--epochs", "0"}, []string{"--epochs must be at least 1, found 0"}},
+		{[]string{"train", "--batch", "0"}, []string{"--batch must be at least 1, found 0"}},
+		{append(moons, "--batch", "1000"), []string{"--batch 1000 is larger than the 80 training examples"}},
+		{append(moons, "--dtype", "float16"), []string{`unknown dtype "float16"`}},
+		{append(moons, "--init", "zeros"), []string{`unknown init "zeros"`}},
+		{append(moons, "--scale", "log"), []string{`unknown scaling "log"`}},
+		{append(moons, "--test-split", "1.5"), []string{"test split must be in [0, 1), found 1.5"}},
+		{[]string{"train", "--test-split", "0.1"}, []string{"--test-split does not apply to mnist"}},
+		{append(moons, "--backend", "cuda"), []string{"built without CUDA support", "hint:", "go build -tags cuda"}},
+		{append(moons, "--backend", "tpu"), []string{`unknown backend "tpu"`}},
+		{[]string{"train", "--lrate", "0.1"}, []string{"flag provided but not defined: -lrate", "hint: run perceptron train -h"}},
+		{[]string{"train", "extra"}, []string{`unexpected argument "extra"`}},
+		{[]string{"fit"}, []string{`unknown command "fit"`}},
+		{[]string{"eval", "--data", "synthetic:moons"}, []string{"no --model given"}},
+		{[]string{"eval", "--model", "broken.safetensors"}, []string{"broken.safetensors: not a safetensors file"}},
+		{[]string{"eval", "--model", "absent.safetensors"}, []string{"absent.safetensors", "no such file"}},
+		{[]string{"predict", "--model", "broken.safetensors"}, []string{"needs --model and --input"}},
+	} {
+		r := perceptron(t, dir, c.args...)
+		name := strings.Join(c.args, " ")
+		assert.Equal(t, 1, r.code, "%s: exit status; stderr:\n%s", name, r.stderr)
+		assert.True(t, strings.HasPrefix(r.stderr, "perceptron: error: "), "%s: stderr starts with the error:\n%s", name, r.stderr)
+		assert.LessOrEqual(t, strings.Count(r.stderr, "\n"), 2, "%s: one error line and at most one hint:\n%s", name, r.stderr)
+		assert.NotContains(t, r.stderr, "goroutine", name)
+		for _, w := range c.want {
+			assert.Contains(t, r.stderr, w, name)
+		}
+	}
+}
+
+func TestTrainEvalPredict(t *testing.T) {
+	dir := t.TempDir()
+	r := perceptron(t, dir, "train", "--data", "synthetic:moons", "--samples", "600", "--layers", "16:relu,16:relu,1:sigmoid",
+		"--epochs", "40", "--lr", "0.05", "--scale", "standard", "--out", "m.safetensors", "--history", "h.csv", "--plot", "c.png", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum struct {
+		Backend, DType, Layers, Loss string
+		History                      []struct{ Epoch int }
+		Test                         struct{ Accuracy float64 }
+		Wrote                        []string
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), "stdout is one JSON document:\n%s", r.stdout)
+	assert.Equal(t, "cpu", sum.Backend)
+	assert.Equal(t, "float32", sum.DType)
+	assert.Equal(t, "bce", sum.Loss, "the loss follows the sigmoid output")
+	assert.Len(t, sum.History, 40)
+	assert.GreaterOrEqual(t, sum.Test.Accuracy, 0.95)
+	assert.Equal(t, []string{"m.safetensors", "h.csv", "c.png"}, sum.Wrote)
+
+	hist, err := os.ReadFile(filepath.Join(dir, "h.csv"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(hist)), "\n")
+	assert.Equal(t, "epoch,loss,train_acc,val_loss,val_acc,seconds,examples_per_s", lines[0])
+	assert.Len(t, lines, 41)
+	png, err := os.ReadFile(filepath.Join(dir, "c.png"))
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(png, []byte("\x89PNG")), "the plot is a PNG")
+
+	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "synthetic:moons", "--seed", "2")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "confusion matrix")
+	acc := regexp.MustCompile(`accuracy\s+([0-9.]+)%`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, acc, r.stdout)
+	v, _ := strconv.ParseFloat(acc[1], 64)
+	assert.GreaterOrEqual(t, v, 95.0, "fresh moons, scaled by the model's own scaler")
+
+	write(t, dir, "rows.csv", "x,y\n-1,0.5\n2,-0.3\n0.5,0.25\n")
+	r = perceptron(t, dir, "predict", "--model", "m.safetensors", "--input", "rows.csv")
+	require.Equal(t, 0, r.code, r.stderr)
+	outs := strings.Fields(r.stdout)
+	require.Len(t, outs, 3)
+	for _, o := range outs {
+		p, err := strconv.ParseFloat(o, 64)
+		require.NoError(t, err)
+		assert.True(t, p >= 0 && p <= 1, "a sigmoid output, found %g", p)
+	}
+	r = perceptron(t, dir, "predict", "--model", "m.safetensors", "--input", "rows.csv", "--class")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "0\n1\n", r.stdout[:4], "(-1, 0.5) lies on the upper moon (0), (2, -0.3) on the lower (1)")
+
+	write(t, dir, "wide.csv", "1,2,3\n")
+	r = perceptron(t, dir, "predict", "--model", "m.safetensors", "--input", "wide.csv")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "wide.csv: rows have 3 columns, but the model m.safetensors takes 2 inputs")
+}
+
+func TestInterruptSavesTheModel(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "train", "--data", "synthetic:spirals", "--samples", "20000", "--epochs", "100000",
+		"--lr", "0.001", "--quiet", "--out", "m.safetensors", "--history", "h.csv", "--plot", "")
+	cmd.Dir = dir
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() && !strings.HasPrefix(strings.TrimSpace(lines.Text()), "1 ") {
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("train did not stop within 30 s of Ctrl-C")
+	}
+	exit, ok := err.(*exec.ExitError)
+	require.True(t, ok, "exit error, found %v", err)
+	assert.Equal(t, 130, exit.ExitCode())
+	assert.Contains(t, stderr.String(), "interrupted after")
+	m, err := modelfile.Load(filepath.Join(dir, "m.safetensors"))
+	require.NoError(t, err, "the model was written")
+	assert.Equal(t, 2, m.Network.Spec.Inputs)
+}
+
+func TestInfo(t *testing.T) {
+	r := perceptron(t, t.TempDir(), "info")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "build tags none")
+	assert.Contains(t, r.stdout, "cpu (")
+	assert.Contains(t, r.stdout, "cuda       unavailable: built without CUDA support")
+}
+
+func TestHelp(t *testing.T) {
+	r := perceptron(t, t.TempDir(), "-h")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stderr, "perceptron train")
+	r = perceptron(t, t.TempDir(), "train", "-h")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stderr, "-layers")
+	r = perceptron(t, t.TempDir())
+	assert.Equal(t, 2, r.code, "no command is a usage error")
+}
+
+// TestDefaultTrainReachesMNISTTarget runs `perceptron train` with no flags, as
+// the README's first command does, and checks the test accuracy it reports.
+func TestDefaultTrainReachesMNISTTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains MNIST for 5 epochs")
+	}
+	dir := t.TempDir()
+	r := perceptron(t, dir, "train")
+	require.Equal(t, 0, r.code, r.stderr)
+	t.Log("\n" + r.stdout)
+	m := regexp.MustCompile(`test: loss [0-9.]+, accuracy ([0-9.]+)%`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, m, r.stdout)
+	acc, err := strconv.ParseFloat(m[1], 64)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, acc, 97.0)
+	for _, f := range []string{"model.safetensors", "history.csv", "curves.png"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+}
