@@ -71,7 +71,9 @@ func DenseBackwardBatch[T engine.Float](daPrev, w, b []T, dz, x []T, rows int, l
 		gemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
 	}
 	step := lr / T(rows)
-	gemm(blas.Trans, blas.NoTrans, out, in, rows, -step, dz, out, x, in, 1, w, in)
+	parallelRows(out, out*in*rows, func(lo, hi int) {
+		gemm(blas.Trans, blas.NoTrans, hi-lo, in, rows, -step, dz[lo:], out, x, in, 1, w[lo*in:], in)
+	})
 	for i := range b {
 		var sum T
 		for r := 0; r < rows; r++ {

@@ -205,9 +205,19 @@ func TestFitRejectsBadConfig(t *testing.T) {
 		{engine.Config{Epochs: 1, LearningRate: math.NaN(), Backend: be}, set, "learning rate"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, BatchSize: -2, Backend: be}, set, "batch size"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3}, []float64{0}, 3), "3 features per example but the network takes 2 inputs"},
-		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "bce needs labels in [0, 1], found 2 at example 2"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "bce needs targets in [0, 1], found 2 at example 2"},
 	} {
 		_, err := engine.Fit(context.Background(), net, c.set, c.cfg)
 		assert.ErrorContains(t, err, c.want, "case %d", i)
 	}
+}
+
+func TestSpecTargets(t *testing.T) {
+	spec := engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	y, err := spec.Targets(dataset.New(make([]float64, 2), []float64{2, 0}, 1))
+	require.NoError(t, err, "several sigmoid outputs learn one-hot class targets with bce")
+	assert.Equal(t, []float64{0, 0, 1, 1, 0, 0}, y)
+	spec.Layers[0].Units = 1
+	_, err = spec.Targets(dataset.New(make([]float64, 2), []float64{0, 2}, 1))
+	assert.ErrorContains(t, err, "bce needs targets in [0, 1], found 2 at example 2")
 }

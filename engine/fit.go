@@ -175,13 +175,17 @@ func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
 	if set.Features != s.Inputs {
 		return nil, fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, s.Inputs)
 	}
+	y, err := set.Targets(s.Outputs())
+	if err != nil {
+		return nil, err
+	}
 	if s.Loss == BCE {
-		for i, y := range set.Labels {
-			if !(y >= 0 && y <= 1) {
-				return nil, fmt.Errorf("loss bce needs labels in [0, 1], found %g at example %d (the data has %d classes: end the layers with %d:softmax)",
-					y, i+1, set.Classes, set.Classes)
+		for i, v := range y {
+			if !(v >= 0 && v <= 1) {
+				return nil, fmt.Errorf("loss bce needs targets in [0, 1], found %g at example %d (the data has %d classes: end the layers with %d:softmax)",
+					v, i/s.Outputs()+1, set.Classes, set.Classes)
 			}
 		}
 	}
-	return set.Targets(s.Outputs())
+	return y, nil
 }

@@ -95,7 +95,7 @@ func TestBadInputFailsWithOneClearMessage(t *testing.T) {
 		{append(moons, "--layers", "8:relu,1:relu", "--loss", "bce"), []string{"bce needs a sigmoid output layer, found relu"}},
 		{append(moons, "--loss", "hinge"), []string{`--loss: unknown loss "hinge"`}},
 		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,2:softmax"}, []string{"the data has 3 classes but the network has 2 outputs"}},
-		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,1:sigmoid"}, []string{"bce needs labels in [0, 1]", "end the layers with 3:softmax"}},
+		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,1:sigmoid"}, []string{"bce needs targets in [0, 1]", "end the layers with 3:softmax"}},
 		{[]string{"train", "--lr", "0"}, []string{"--lr must be a number above 0, found 0"}},
 		{[]string{"train", "--lr", "-0.5"}, []string{"--lr must be a number above 0, found -0.5"}},
 		{[]string{"train", "--epochs", "0"}, []string{"--epochs must be at least 1, found 0"}},

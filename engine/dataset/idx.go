@@ -81,9 +81,13 @@ func LoadIDX(imagesPath, labelsPath string) (*Set, error) {
 	if len(ldims) != 1 || ldims[0] != dims[0] {
 		return nil, fmt.Errorf("%s: expected %d labels to match %s, found dimensions %v", labelsPath, dims[0], filepath.Base(imagesPath), ldims)
 	}
+	var scaled [256]float64
+	for p := range scaled {
+		scaled[p] = float64(p) / 255
+	}
 	x := make([]float64, len(pix))
 	for i, p := range pix {
-		x[i] = float64(p) / 255
+		x[i] = scaled[p]
 	}
 	labels := make([]float64, len(lab))
 	for i, l := range lab {
