@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,5 +256,50 @@ func TestDefaultTrainReachesMNISTTarget(t *testing.T) {
 	assert.GreaterOrEqual(t, acc, 97.0)
 	for _, f := range []string{"model.safetensors", "history.csv", "curves.png"} {
 		assert.FileExists(t, filepath.Join(dir, f))
+	}
+}
+
+// TestModelLoadsInPyTorch loads a trained model into torch.nn.Sequential with
+// load_state_dict(strict=True) and compares its outputs with perceptron
+// predict. It needs python3 with torch (Debian: python3-torch) and skips without.
+func TestModelLoadsInPyTorch(t *testing.T) {
+	python := ""
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import torch").Run() == nil {
+			python = p
+			break
+		}
+	}
+	if python == "" {
+		t.Skip("no python3 with torch is installed")
+	}
+	dir := t.TempDir()
+	for _, c := range []struct{ data, layers, dtype string }{
+		{"synthetic:blobs", "6:tanh,5:linear,3:softmax", "float64"},
+		{"synthetic:moons", "8:relu,1:sigmoid", "float32"},
+	} {
+		r := perceptron(t, dir, "train", "--data", c.data, "--layers", c.layers, "--dtype", c.dtype, "--epochs", "3",
+			"--scale", "minmax", "--quiet", "--out", "m.safetensors", "--history", "", "--plot", "")
+		require.Equal(t, 0, r.code, r.stderr)
+		write(t, dir, "rows.csv", "0.5,-1\n2,0.25\n-1.5,1\n")
+		ours := perceptron(t, dir, "predict", "--model", "m.safetensors", "--input", "rows.csv")
+		require.Equal(t, 0, ours.code, ours.stderr)
+		script, err := filepath.Abs("testdata/torch_load.py")
+		require.NoError(t, err)
+		cmd := exec.Command(python, script, "m.safetensors", "rows.csv")
+		cmd.Dir = dir
+		theirs, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", theirs)
+		want, got := strings.Fields(string(theirs)), strings.Fields(ours.stdout)
+		require.Len(t, got, len(want), c.layers)
+		for i := range want {
+			w, g := strings.Split(want[i], ","), strings.Split(got[i], ",")
+			require.Len(t, g, len(w))
+			for k := range w {
+				wv, _ := strconv.ParseFloat(w[k], 64)
+				gv, _ := strconv.ParseFloat(g[k], 64)
+				assert.InDelta(t, wv, gv, 1e-5*(1+math.Abs(wv)), "%s row %d output %d", c.layers, i, k)
+			}
+		}
 	}
 }
