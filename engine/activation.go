@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // Activation is a layer's elementwise non-linearity (softmax: over the layer).
 type Activation int
@@ -24,21 +21,11 @@ const (
 var activationNames = [...]string{Linear: "linear", ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh", Softmax: "softmax"}
 
 // String returns the activation's name as the command line spells it.
-func (a Activation) String() string {
-	if a >= 0 && int(a) < len(activationNames) {
-		return activationNames[a]
-	}
-	return fmt.Sprintf("Activation(%d)", int(a))
-}
+func (a Activation) String() string { return enumName(activationNames[:], "Activation", a) }
 
-// ParseActivation parses an activation name.
+// ParseActivation parses an activation name: linear, relu, sigmoid, tanh, softmax.
 func ParseActivation(s string) (Activation, error) {
-	for i, n := range activationNames {
-		if n == s {
-			return Activation(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown activation %q: expected linear, relu, sigmoid, tanh or softmax", s)
+	return parseEnum[Activation](activationNames[:], "activation", s)
 }
 
 // Float is the set of element types a backend computes in.

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // Init is how a layer's parameters are drawn before training.
 type Init int
@@ -22,22 +19,10 @@ const (
 var initNames = [...]string{InitAuto: "auto", InitUniform: "uniform", InitXavier: "xavier", InitHe: "he"}
 
 // String returns the initialiser's name as the command line spells it.
-func (in Init) String() string {
-	if in >= 0 && int(in) < len(initNames) {
-		return initNames[in]
-	}
-	return fmt.Sprintf("Init(%d)", int(in))
-}
+func (in Init) String() string { return enumName(initNames[:], "Init", in) }
 
-// ParseInit parses an initialiser name.
-func ParseInit(s string) (Init, error) {
-	for i, n := range initNames {
-		if n == s {
-			return Init(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown init %q: expected he, xavier or uniform", s)
-}
+// ParseInit parses an initialiser name: auto, uniform, xavier, he.
+func ParseInit(s string) (Init, error) { return parseEnum[Init](initNames[:], "init", s) }
 
 // initLayer draws the parameters of one layer from rng.
 func initLayer(in Init, act Activation, l *Layer, rng RNG) {

@@ -21,22 +21,10 @@ const (
 var lossNames = [...]string{BCE: "bce", MSE: "mse", CE: "ce"}
 
 // String returns the loss's name as the command line spells it.
-func (l Loss) String() string {
-	if l >= 0 && int(l) < len(lossNames) {
-		return lossNames[l]
-	}
-	return fmt.Sprintf("Loss(%d)", int(l))
-}
+func (l Loss) String() string { return enumName(lossNames[:], "Loss", l) }
 
-// ParseLoss parses a loss name.
-func ParseLoss(s string) (Loss, error) {
-	for i, n := range lossNames {
-		if n == s {
-			return Loss(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown loss %q: expected bce, mse or ce", s)
-}
+// ParseLoss parses a loss name: bce, mse, ce.
+func ParseLoss(s string) (Loss, error) { return parseEnum[Loss](lossNames[:], "loss", s) }
 
 // DefaultLoss returns the loss that goes with an output activation:
 // ce for softmax, bce for sigmoid, mse for the others.
