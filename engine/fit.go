@@ -59,20 +59,28 @@ type History []EpochStats
 // progressSteps is about how many times an epoch reports progress.
 const progressSteps = 200
 
-func (c *Config) check(n int) error {
+// Validate reports the first hyper-parameter out of range: epochs below 1,
+// a learning rate that is not a finite number above 0, or a negative batch size.
+func (c *Config) Validate() error {
 	switch {
-	case c.Backend == nil:
-		return errors.New("no backend: set Config.Backend, for example to cpu.New()")
 	case c.Epochs < 1:
 		return fmt.Errorf("epochs must be at least 1, found %d", c.Epochs)
 	case !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0):
 		return fmt.Errorf("learning rate must be a number above 0, found %g", c.LearningRate)
 	case c.BatchSize < 0:
 		return fmt.Errorf("batch size must be at least 1, found %d", c.BatchSize)
+	}
+	return nil
+}
+
+func (c *Config) check(n int) error {
+	switch {
+	case c.Backend == nil:
+		return errors.New("no backend: set Config.Backend, for example to cpu.New()")
 	case n < 1:
 		return errors.New("the training set is empty")
 	}
-	return nil
+	return c.Validate()
 }
 
 // Fit trains net on train by SGD as Config says and returns the history of

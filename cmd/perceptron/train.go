@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -58,21 +57,13 @@ func train(args []string, stdout, stderr io.Writer) error {
 	return f.run(stdout, stderr)
 }
 
-func (f *trainFlags) check() error {
-	switch {
-	case f.epochs < 1:
-		return fmt.Errorf("--epochs must be at least 1, found %d", f.epochs)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return fmt.Errorf("--lr must be a number above 0, found %g", f.lr)
-	case f.batch < 1:
-		return fmt.Errorf("--batch must be at least 1, found %d", f.batch)
-	}
-	return nil
-}
-
 func (f *trainFlags) run(stdout, stderr io.Writer) error {
-	if err := f.check(); err != nil {
+	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch}
+	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if f.batch == 0 {
+		return errors.New("batch size must be at least 1, found 0")
 	}
 	init, err := engine.ParseInit(f.init)
 	if err != nil {
@@ -121,7 +112,7 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch, RNG: rng, Backend: be}
+	cfg.RNG, cfg.Backend = rng, be
 	if testSet.N > 0 {
 		cfg.Validation = testSet
 	}
