@@ -4,10 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"math"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -77,14 +75,7 @@ func Golden(t *testing.T, be engine.Backend) {
 			hist, err := engine.Fit(context.Background(), net, set, engine.Config{Epochs: c.Epochs, LearningRate: c.LR, BatchSize: 1,
 				RNG: &replay{perms: c.Perms}, Backend: be})
 			require.NoError(t, err)
-			require.Len(t, hist, len(c.Losses))
-			worst := 0.0
-			for i, want := range c.Losses {
-				rel := math.Abs(hist[i].Loss-want) / math.Abs(want)
-				worst = max(worst, rel)
-				assert.LessOrEqual(t, rel, goldenTolerance, "epoch %d: loss %.17g, NumPy %.17g", i+1, hist[i].Loss, want)
-			}
-			t.Logf("worst relative difference from NumPy: %.3g", worst)
+			AssertLosses(t, c.Losses, hist)
 		})
 	}
 }

@@ -20,6 +20,7 @@ func Run(t *testing.T, be engine.Backend) {
 	t.Run("GradientCheck", func(t *testing.T) { GradientCheck(t, be) })
 	t.Run("PreUpdateWeights", func(t *testing.T) { PreUpdateWeights(t, be) })
 	t.Run("Golden", func(t *testing.T) { Golden(t, be) })
+	t.Run("Course", func(t *testing.T) { Course(t, be) })
 	t.Run("Learns", func(t *testing.T) { Learns(t, be) })
 	t.Run("Float32TracksFloat64", func(t *testing.T) { Float32TracksFloat64(t, be) })
 	t.Run("Cancel", func(t *testing.T) { Cancel(t, be) })

@@ -69,28 +69,33 @@ func trimAll(fields []string) []string {
 	return out
 }
 
-// LoadCSV reads a labelled data set from a CSV file: numeric columns, an
-// optional header, and the label in column labelCol (0-based; -1 means the
-// last column).
+// LoadCSV reads a labelled data set from a CSV file (see ReadCSV).
 func LoadCSV(path string, labelCol int) (*Set, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	_, rows, err := ReadNumericCSV(f, path)
+	return ReadCSV(f, path, labelCol)
+}
+
+// ReadCSV reads a labelled data set from r, named name in errors: numeric
+// columns, an optional header, and the label in column labelCol (0-based; -1
+// means the last column).
+func ReadCSV(r io.Reader, name string, labelCol int) (*Set, error) {
+	_, rows, err := ReadNumericCSV(r, name)
 	if err != nil {
 		return nil, err
 	}
 	width := len(rows[0])
 	if width < 2 {
-		return nil, fmt.Errorf("%s: found %d column, expected features and a label", path, width)
+		return nil, fmt.Errorf("%s: found %d column, expected features and a label", name, width)
 	}
 	if labelCol < 0 {
 		labelCol = width - 1
 	}
 	if labelCol >= width {
-		return nil, fmt.Errorf("%s: label column %d does not exist: the file has %d columns", path, labelCol+1, width)
+		return nil, fmt.Errorf("%s: label column %d does not exist: the file has %d columns", name, labelCol+1, width)
 	}
 	x := make([]float64, 0, len(rows)*(width-1))
 	labels := make([]float64, len(rows))
