@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/backendtest"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -302,4 +304,62 @@ func TestModelLoadsInPyTorch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readHistory returns the losses of a history CSV written by train.
+func readHistory(t *testing.T, path string) engine.History {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var hist engine.History
+	for _, line := range lines[1:] {
+		loss, err := strconv.ParseFloat(strings.Split(line, ",")[1], 64)
+		require.NoError(t, err, line)
+		hist = append(hist, engine.EpochStats{Loss: loss})
+	}
+	return hist
+}
+
+// TestReplaysTheCourse runs the command line that reproduces the course's
+// NumPy code on each committed course run and compares the history's losses
+// with those NumPy printed.
+func TestReplaysTheCourse(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range backendtest.CourseCases(t) {
+		data, err := filepath.Abs(filepath.Join("..", "..", "engine", "backendtest", "testdata", "course", c.Data))
+		require.NoError(t, err)
+		r := perceptron(t, dir, "train", "--data", "csv:"+data, "--layers", c.Layers, "--loss", "bce", "--init", "uniform",
+			"--rng", "numpy", "--seed", strconv.Itoa(int(c.Seed)), "--lr", strconv.FormatFloat(c.LR, 'g', -1, 64),
+			"--epochs", strconv.Itoa(c.Epochs), "--batch", "1", "--dtype", "float64", "--test-split", "0",
+			"--history", "h.csv", "--out", "", "--plot", "", "--quiet")
+		require.Equal(t, 0, r.code, r.stderr)
+		backendtest.AssertLosses(t, c.Losses, readHistory(t, filepath.Join(dir, "h.csv")))
+	}
+}
+
+func TestPresetCourse(t *testing.T) {
+	dir := t.TempDir()
+	c := backendtest.CourseCases(t)[0]
+	require.Equal(t, "6:relu,6:relu,1:sigmoid", c.Layers, "the first course run uses the preset's network")
+	data, err := filepath.Abs(filepath.Join("..", "..", "engine", "backendtest", "testdata", "course", c.Data))
+	require.NoError(t, err)
+	r := perceptron(t, dir, "train", "--preset", "course", "--data", "csv:"+data, "--history", "h.csv", "--out", "", "--plot", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 10)
+	for i, line := range lines {
+		assert.Equal(t, fmt.Sprintf("Loss at epoch %d: %.3f", i+1, c.Losses[i]), line)
+	}
+	backendtest.AssertLosses(t, c.Losses, readHistory(t, filepath.Join(dir, "h.csv")))
+
+	r = perceptron(t, dir, "train", "--preset", "course", "--epochs", "2", "--history", "", "--out", "", "--plot", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 2, strings.Count(r.stdout, "Loss at epoch"), "a flag given overrides the preset")
+	r = perceptron(t, dir, "train", "--preset", "lecture")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `unknown preset "lecture"`)
+	r = perceptron(t, dir, "train", "--rng", "numpy", "--seed", "4294967296")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "NumPy's generator takes seeds 0 to 4294967295")
 }

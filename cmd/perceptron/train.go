@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/schollz/progressbar/v3"
@@ -25,7 +29,7 @@ var errInterrupted = errors.New("interrupted")
 type trainFlags struct {
 	data                      dataFlags
 	layers, loss, init, dtype string
-	backend                   string
+	backend, rng, preset      string
 	epochs, batch             int
 	lr                        float64
 	seed                      uint64
@@ -51,10 +55,61 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
+	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
+	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
 	if err := parse(args); err != nil {
 		return err
 	}
+	if err := applyPreset(fs, f.preset); err != nil {
+		return err
+	}
 	return f.run(stdout, stderr)
+}
+
+// presets are named sets of flag values; flags given on the command line win.
+var presets = map[string]map[string]string{
+	// course is the network and training of the course's NumPy Perceptron (W1).
+	"course": {"data": "synthetic:moons", "layers": "6:relu,6:relu,1:sigmoid", "loss": "bce", "init": "uniform", "rng": "numpy",
+		"seed": "10", "lr": "0.01", "epochs": "10", "dtype": "float64", "batch": "1", "test-split": "0"},
+}
+
+var presetHelp = map[string]string{
+	"course": "moons, 6:relu,6:relu,1:sigmoid, bce, uniform init, numpy rng, seed 10, lr 0.01, 10 epochs, float64, batch 1, no test split, and the course's \"Loss at epoch k\" lines",
+}
+
+// applyPreset sets the flags of the named preset that were not given.
+func applyPreset(fs *flag.FlagSet, name string) error {
+	if name == "" {
+		return nil
+	}
+	values, ok := presets[name]
+	if !ok {
+		return fmt.Errorf("--preset: unknown preset %q: expected course", name)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, flagName := range slices.Sorted(maps.Keys(values)) {
+		if !given[flagName] {
+			if err := fs.Set(flagName, values[flagName]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// newRNG returns the generator --rng names, seeded with seed.
+func newRNG(name string, seed uint64) (engine.RNG, error) {
+	switch name {
+	case "go":
+		return engine.NewRNG(seed), nil
+	case "numpy":
+		if seed > math.MaxUint32 {
+			return nil, fmt.Errorf("--seed %d: NumPy's generator takes seeds 0 to %d", seed, uint32(math.MaxUint32))
+		}
+		return engine.NewNumPyRNG(uint32(seed)), nil
+	}
+	return nil, fmt.Errorf("--rng: unknown generator %q: expected go or numpy", name)
 }
 
 func (f *trainFlags) run(stdout, stderr io.Writer) error {
@@ -68,6 +123,10 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 	init, err := engine.ParseInit(f.init)
 	if err != nil {
 		return fmt.Errorf("--init: %w", err)
+	}
+	rng, err := newRNG(f.rng, f.seed)
+	if err != nil {
+		return err
 	}
 	scaling, err := dataset.ParseScaling(f.data.scale)
 	if err != nil {
@@ -97,7 +156,6 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 		scaler.Apply(trainSet.X)
 		scaler.Apply(testSet.X)
 	}
-	rng := engine.NewRNG(f.seed)
 	net, err := engine.NewNetwork(spec, init, rng)
 	if err != nil {
 		return err
@@ -116,8 +174,11 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 	if testSet.N > 0 {
 		cfg.Validation = testSet
 	}
-	table := !f.json
-	if table {
+	switch {
+	case f.json:
+	case f.preset == "course":
+		cfg.EpochDone = func(s engine.EpochStats) { fmt.Fprintf(stdout, "Loss at epoch %d: %.3f\n", s.Epoch, s.Loss) }
+	default:
 		printHeader(stdout)
 		cfg.EpochDone = func(s engine.EpochStats) { printEpoch(stdout, s) }
 	}

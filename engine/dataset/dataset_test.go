@@ -170,6 +170,10 @@ func TestSplit(t *testing.T) {
 	again, _, err := s.Split(0.2, 7)
 	require.NoError(t, err)
 	assert.Equal(t, train.X, again.X, "same seed, same split")
+	whole, none, err := s.Split(0, 7)
+	require.NoError(t, err)
+	assert.Equal(t, s.X, whole.X, "no test split keeps the file's order")
+	assert.Equal(t, 0, none.N)
 	_, _, err = s.Split(1, 7)
 	assert.ErrorContains(t, err, "test split must be in [0, 1), found 1")
 }

@@ -79,15 +79,19 @@ func (s *Set) Subset(idx []int) *Set {
 }
 
 // Split shuffles the examples with seed and returns the first (1-testFrac)
-// of them as train and the rest as test. testFrac must lie in [0, 1).
+// of them as train and the rest as test. testFrac must lie in [0, 1); with
+// no test examples, train is s itself, in its order.
 func (s *Set) Split(testFrac float64, seed uint64) (train, test *Set, err error) {
 	if !(testFrac >= 0 && testFrac < 1) {
 		return nil, nil, fmt.Errorf("test split must be in [0, 1), found %g", testFrac)
 	}
-	idx := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d)).Perm(s.N)
 	nTest := int(math.Round(testFrac * float64(s.N)))
+	if nTest == 0 {
+		return s, s.Subset(nil), nil
+	}
 	if s.N-nTest < 1 {
 		return nil, nil, fmt.Errorf("test split %g leaves no training examples out of %d", testFrac, s.N)
 	}
+	idx := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d)).Perm(s.N)
 	return s.Subset(idx[:s.N-nTest]), s.Subset(idx[s.N-nTest:]), nil
 }
