@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs the CUDA checks that benchmarks/gpu-check.sh built (it is copied to
+# .gpu/run.sh): the kernels' and the GPU backend's tests, perceptron info, and
+# W2 and W2s trained for one epoch on the GPU. Usage: sh .gpu/run.sh OUT
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/logs}
+mkdir -p "$out"
+export PERCEPTRON_MNIST_DIR="$here/data"
+status=0
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
+  "$here/perceptron" info 2>&1
+} > "$out/machine.txt"
+for pkg in kernels gpu; do
+  "$here/$pkg.test" -test.v -test.count=1 -test.timeout=20m > "$out/$pkg-test.log" 2>&1 || status=1
+done
+train() { # name, then flags
+  name=$1
+  shift
+  "$here/perceptron" train --backend cuda --epochs 1 --json --quiet --out "" --plot "" --history "" "$@" \
+    > "$out/$name.json" 2> "$out/$name.err" || status=1
+}
+train w2-f32-batch1 --layers 128:relu,10:sigmoid --loss bce --lr 0.01 --batch 1
+train w2-f32-batch64 --layers 128:relu,10:sigmoid --loss bce --lr 0.01 --batch 64
+train w2-f64-batch1 --layers 128:relu,10:sigmoid --loss bce --lr 0.01 --batch 1 --dtype float64
+train w2s-f32-batch1 --layers 128:relu,10:softmax --lr 0.01 --batch 1
+{
+  cat "$out/machine.txt"
+  for pkg in kernels gpu; do
+    echo "$pkg tests: $(grep -c -- '--- PASS' "$out/$pkg-test.log") passed, $(grep -c -- '--- FAIL' "$out/$pkg-test.log") failed"
+    grep -- '--- FAIL' "$out/$pkg-test.log" | head -20
+  done
+  for f in "$out"/*.json; do
+    echo "$(basename "$f" .json): $(tr -d '\n ' < "$f" | grep -o '"examples_per_s":[0-9.]*' | head -1), $(tr -d '\n ' < "$f" | grep -o '"accuracy":[0-9.]*' | tail -1)"
+  done
+} > "$out/summary.txt"
+cat "$out/summary.txt"
+exit $status
