@@ -172,19 +172,19 @@ func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64
 // trainer runs SGD steps on the device.
 type trainer struct {
 	*stack
-	loss           engine.Loss
-	lr             float64
-	batch          int
-	n, in, outputs int
-	x, y           cu.DevicePtr // the whole training set
-	xb, yb         cu.DevicePtr // the current mini-batch's rows
-	order          cu.DevicePtr // the epoch's order, as int32
-	losses         cu.DevicePtr // each example's loss this epoch (double)
-	correct        cu.DevicePtr // whether each example was classified correctly (int32)
-	totals         cu.DevicePtr // epoch_totals' output: 3 doubles
-	hostOrder      []int
-	done           int // examples trained on this epoch
-	closed         bool
+	loss        engine.Loss
+	lr          float64
+	batch       int
+	in, outputs int
+	x, y        cu.DevicePtr // the whole training set
+	xb, yb      cu.DevicePtr // the current mini-batch's rows
+	order       cu.DevicePtr // the epoch's order, as int32
+	losses      cu.DevicePtr // each example's loss this epoch (double)
+	correct     cu.DevicePtr // whether each example was classified correctly (int32)
+	totals      cu.DevicePtr // epoch_totals' output: 3 doubles
+	hostOrder   []int
+	done        int // examples trained on this epoch
+	closed      bool
 }
 
 // NewTrainer uploads net's parameters and the examples to the device.
@@ -199,7 +199,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		if err != nil {
 			return err
 		}
-		t = &trainer{stack: s, loss: net.Spec.Loss, lr: h.LearningRate, batch: h.BatchSize, n: data.N, in: data.Features, outputs: data.Outputs}
+		t = &trainer{stack: s, loss: net.Spec.Loss, lr: h.LearningRate, batch: h.BatchSize, in: data.Features, outputs: data.Outputs}
 		defer func() {
 			if err != nil {
 				s.mem.free()
