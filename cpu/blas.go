@@ -28,21 +28,33 @@ func f32[T engine.Float](s []T) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// axpy sets y += alpha·x.
+// axpy sets y += alpha·x (fused multiply-adds where the CPU has them).
 func axpy[T engine.Float](alpha T, x, y []T) {
-	if is64[T]() {
+	y = y[:len(x)]
+	switch {
+	case is64[T]() && haveFMA:
+		axpyF64(float64(alpha), f64(x), f64(y))
+	case is64[T]():
 		impl.Daxpy(len(x), float64(alpha), f64(x), 1, f64(y), 1)
-	} else {
+	case haveFMA:
+		axpyF32(float32(alpha), f32(x), f32(y))
+	default:
 		impl.Saxpy(len(x), float32(alpha), f32(x), 1, f32(y), 1)
 	}
 }
 
-// gemv sets y += A·x for A m×n row-major.
-func gemv[T engine.Float](m, n int, a, x, y []T) {
-	if is64[T]() {
-		impl.Dgemv(blas.NoTrans, m, n, 1, f64(a), n, f64(x), 1, 1, f64(y), 1)
-	} else {
-		impl.Sgemv(blas.NoTrans, m, n, 1, f32(a), n, f32(x), 1, 1, f32(y), 1)
+// dot returns Σ x[i]·y[i] (with fused multiply-adds where the CPU has them).
+func dot[T engine.Float](x, y []T) T {
+	y = y[:len(x)]
+	switch {
+	case is64[T]() && haveFMA:
+		return T(dotF64(f64(x), f64(y)))
+	case is64[T]():
+		return T(impl.Ddot(len(x), f64(x), 1, f64(y), 1))
+	case haveFMA:
+		return T(dotF32(f32(x), f32(y)))
+	default:
+		return T(impl.Sdot(len(x), f32(x), 1, f32(y), 1))
 	}
 }
 

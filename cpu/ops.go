@@ -15,8 +15,10 @@ import (
 //	z = W·x + b
 //	a = f(z)
 func DenseForward[T engine.Float](z, a []T, w, b, x []T, act engine.Activation) {
-	copy(z, b)
-	gemv(len(b), len(x), w, x, z)
+	in := len(x)
+	for i := range z {
+		z[i] = b[i] + dot(w[i*in:(i+1)*in], x)
+	}
 	engine.Activate(act, a, z, len(z))
 }
 

@@ -18,6 +18,7 @@ Usage:
   perceptron eval    --model PATH --data SPEC      loss, accuracy, per-class metrics, confusion matrix
   perceptron predict --model PATH --input CSV      one line of outputs per input row
   perceptron info                                   version, build tags, backends, GPUs found
+  perceptron bench   [--workload W1,W2,W2s,W3]      training speed of the benchmark workloads per backend
 
 Examples:
   perceptron train                                  MNIST, 784-128(relu)-10(softmax), per-example SGD
@@ -44,11 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	commands := map[string]func([]string, io.Writer, io.Writer) error{
-		"train": train, "eval": eval, "predict": predict, "info": info,
+		"train": train, "eval": eval, "predict": predict, "info": info, "bench": bench,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict and info: run perceptron -h"))
+		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, info and bench: run perceptron -h"))
 	}
 	err := cmd(args[1:], stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {

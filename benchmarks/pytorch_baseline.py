@@ -1,0 +1,147 @@
+"""The benchmark workloads of WORKLOADS.md in PyTorch, for comparison with `perceptron bench`.
+
+Same networks, losses and optimiser as perceptron: nn.Sequential + optim.SGD, per-example SGD (batch 1,
+in a shuffled order every epoch) or mini-batches with the gradient averaged over the batch. It prints
+(or writes with --out) a JSON list with the fields of perceptron's bench.json, the backend named
+pytorch-cpu or pytorch-cuda, so that `perceptron bench --compare-json torch.json` shows both with the ratios.
+Training only is timed: data loading and the test evaluation are outside.
+
+usage: python3 pytorch_baseline.py [--workload W1,W2,W2s,W3] [--device cpu|cuda] [--threads N]
+                                   [--dtype float32|float64] [--mnist-dir DIR] [--out torch.json]
+With Debian 12: apt-get install python3-torch python3-numpy libopenblas0-pthread
+"""
+import argparse
+import gzip
+import json
+import os
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+WORKLOADS = {
+    # id: (data, hidden and output layers, loss, lr, epochs, batches)
+    'W1': ('moons', [(6, 'relu'), (6, 'relu'), (1, 'sigmoid')], 'bce', 0.01, 10, [1]),
+    'W2': ('mnist', [(128, 'relu'), (10, 'sigmoid')], 'bce', 0.01, 1, [1, 64]),
+    'W2s': ('mnist', [(128, 'relu'), (10, 'softmax')], 'ce', 0.01, 1, [1]),
+    'W3': ('mnist', [(512, 'relu'), (512, 'relu'), (10, 'softmax')], 'ce', 0.05, 1, [64, 256]),
+}
+
+
+def read_idx(path):
+    with gzip.open(path, 'rb') as f:
+        data = f.read()
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(data[3])]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
+def mnist(folder):
+    def load(images, labels):
+        x = read_idx(os.path.join(folder, images)).reshape(-1, 784).astype(np.float64) / 255
+        return x, read_idx(os.path.join(folder, labels)).astype(np.int64)
+    return (load('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
+            load('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'))
+
+
+def moons(n, seed, noise=0.1):
+    """Two interleaving half circles, as perceptron's synthetic:moons (other random draws)."""
+    rng = np.random.RandomState(seed)
+    t = np.pi * rng.uniform(size=n)
+    lower = np.arange(n) % 2 == 1
+    x = np.where(lower[:, None], np.c_[1 - np.cos(t), 0.5 - np.sin(t)], np.c_[np.cos(t), np.sin(t)])
+    return x + noise * rng.normal(size=(n, 2)), lower.astype(np.int64)
+
+
+def network(inputs, layers):
+    modules = []
+    for units, act in layers:
+        modules.append(nn.Linear(inputs, units))
+        # softmax is folded into nn.CrossEntropyLoss, which takes the logits
+        modules += {'relu': [nn.ReLU()], 'sigmoid': [nn.Sigmoid()], 'tanh': [nn.Tanh()]}.get(act, [])
+        inputs = units
+    return nn.Sequential(*modules)
+
+
+def targets(labels, outputs, loss):
+    if loss == 'ce':
+        return torch.from_numpy(labels)
+    if outputs == 1:
+        return torch.from_numpy(labels.astype(np.float64)).reshape(-1, 1)
+    return nn.functional.one_hot(torch.from_numpy(labels), outputs).double()
+
+
+def run(workload, batch, data, device, dtype):
+    kind, layers, loss_name, lr, epochs, _ = WORKLOADS[workload]
+    (x, labels), (tx, tlabels) = data
+    outputs = layers[-1][0]
+    torch.manual_seed(1)
+    model = network(x.shape[1], layers).to(device=device, dtype=dtype)
+    x_t = torch.from_numpy(x).to(device=device, dtype=dtype)
+    y_t = targets(labels, outputs, loss_name).to(device=device)
+    if loss_name == 'bce':
+        y_t = y_t.to(dtype)
+        # BCE summed over the outputs, averaged over the batch, as perceptron's bce
+        loss_fn = lambda out, y: nn.functional.binary_cross_entropy(out, y, reduction='sum') / out.shape[0]
+    else:
+        loss_fn = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    n = x_t.shape[0]
+    seconds, last = 0.0, 0.0
+    for _ in range(epochs):
+        order = torch.randperm(n, device=device)
+        total = torch.zeros((), device=device, dtype=torch.float64)
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for i in range(0, n, batch):
+            idx = order[i:i + batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x_t[idx]), y_t[idx])
+            loss.backward()
+            opt.step()
+            total += loss.detach() * idx.shape[0]
+        last = total.item() / n  # synchronises
+        seconds += time.perf_counter() - start
+    with torch.no_grad():
+        out = model(torch.from_numpy(tx).to(device=device, dtype=dtype)).cpu()
+    pred = out.argmax(dim=1) if outputs > 1 else (out[:, 0] > 0.5).long()
+    accuracy = (pred.numpy() == tlabels).mean()
+    return {'workload': workload, 'backend': 'pytorch-' + device, 'dtype': str(dtype).replace('torch.', ''),
+            'batch': batch, 'threads': torch.get_num_threads(), 'epochs': epochs,
+            'examples_per_s': epochs * n / seconds, 'seconds_per_epoch': seconds / epochs,
+            'loss': last, 'test_accuracy': float(accuracy)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--workload', default='W1,W2,W2s,W3')
+    p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    p.add_argument('--threads', type=int, default=os.cpu_count())
+    p.add_argument('--dtype', default='float32', choices=['float32', 'float64'])
+    p.add_argument('--mnist-dir', default=os.environ.get('PERCEPTRON_MNIST_DIR', ''))
+    p.add_argument('--out', default='')
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    dtype = getattr(torch, a.dtype)
+    cache = {}
+    results = []
+    for workload in a.workload.split(','):
+        kind, _, _, _, _, batches = WORKLOADS[workload]
+        if kind not in cache:
+            cache[kind] = mnist(a.mnist_dir) if kind == 'mnist' else (moons(1000, 1), moons(1000, 2))
+        for batch in batches:
+            r = run(workload, batch, cache[kind], a.device, dtype)
+            print(f"{r['workload']} {r['backend']} {r['dtype']} batch {r['batch']}: "
+                  f"{r['examples_per_s']:.0f} examples/s, loss {r['loss']:.4f}, test accuracy {r['test_accuracy']:.4f}",
+                  file=__import__('sys').stderr)
+            results.append(r)
+    text = json.dumps(results, indent=2)
+    if a.out:
+        with open(a.out, 'w') as f:
+            f.write(text + '\n')
+    else:
+        print(text)
+
+
+main()

@@ -1,0 +1,121 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+// Workload is a network, its data and its training, as WORKLOADS.md defines them.
+type Workload struct {
+	ID      string
+	Data    string // "moons" or "mnist"
+	Layers  string
+	Loss    engine.Loss
+	LR      float64
+	Epochs  int
+	Batches []int
+}
+
+// Workloads are the benchmark workloads, in order.
+var Workloads = []Workload{
+	{ID: "W1", Data: "moons", Layers: "6:relu,6:relu,1:sigmoid", Loss: engine.BCE, LR: 0.01, Epochs: 10, Batches: []int{1}},
+	{ID: "W2", Data: "mnist", Layers: "128:relu,10:sigmoid", Loss: engine.BCE, LR: 0.01, Epochs: 1, Batches: []int{1, 64}},
+	{ID: "W2s", Data: "mnist", Layers: "128:relu,10:softmax", Loss: engine.CE, LR: 0.01, Epochs: 1, Batches: []int{1}},
+	{ID: "W3", Data: "mnist", Layers: "512:relu,512:relu,10:softmax", Loss: engine.CE, LR: 0.05, Epochs: 1, Batches: []int{64, 256}},
+}
+
+// Find returns the workloads named in a comma-separated list ("" for all).
+func Find(ids string) ([]Workload, error) {
+	if ids == "" {
+		return Workloads, nil
+	}
+	var out []Workload
+	for _, id := range strings.Split(ids, ",") {
+		found := false
+		for _, w := range Workloads {
+			if strings.EqualFold(w.ID, strings.TrimSpace(id)) {
+				out, found = append(out, w), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown workload %q: expected W1, W2, W2s or W3", id)
+		}
+	}
+	return out, nil
+}
+
+// Data is a workload's training and test sets.
+type Data struct{ Train, Test *dataset.Set }
+
+// moonsSeed and moonsTestSeed draw W1's 1,000 training and 1,000 test points.
+const moonsSeed, moonsTestSeed = 1, 2
+
+// LoadData loads the data a workload names: seeded moons, or MNIST from
+// mnistDir ("" for the default).
+func LoadData(name, mnistDir string) (Data, error) {
+	switch name {
+	case "moons":
+		train, err := dataset.Synthetic("moons", 1000, -1, moonsSeed)
+		if err != nil {
+			return Data{}, err
+		}
+		test, err := dataset.Synthetic("moons", 1000, -1, moonsTestSeed)
+		return Data{train, test}, err
+	case "mnist":
+		train, test, err := dataset.LoadMNIST(mnistDir)
+		return Data{train, test}, err
+	}
+	return Data{}, fmt.Errorf("unknown workload data %q", name)
+}
+
+// Result is one measured run; its JSON fields are those of pytorch_baseline.py.
+type Result struct {
+	Workload        string  `json:"workload"`
+	Backend         string  `json:"backend"`
+	DType           string  `json:"dtype"`
+	Batch           int     `json:"batch"`
+	Threads         int     `json:"threads"`
+	Epochs          int     `json:"epochs"`
+	ExamplesPerSec  float64 `json:"examples_per_s"`
+	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
+	Loss            float64 `json:"loss"`
+	TestAccuracy    float64 `json:"test_accuracy"`
+}
+
+// Run trains a fresh network of workload w on data with be, and returns the
+// training speed (data loading and evaluation excluded), the last epoch's
+// loss and the test accuracy.
+func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype engine.DType, batch int) (Result, error) {
+	layers, err := engine.ParseLayers(w.Layers)
+	if err != nil {
+		return Result{}, err
+	}
+	spec := engine.Spec{Inputs: data.Train.Features, Layers: layers, Loss: w.Loss, DType: dtype}
+	rng := engine.NewRNG(1)
+	net, err := engine.NewNetwork(spec, engine.InitAuto, rng)
+	if err != nil {
+		return Result{}, err
+	}
+	hist, err := engine.Fit(ctx, net, data.Train, engine.Config{Epochs: w.Epochs, LearningRate: w.LR, BatchSize: batch, RNG: rng, Backend: be})
+	if err != nil {
+		return Result{}, fmt.Errorf("%s on %s: %w", w.ID, be.Name(), err)
+	}
+	m, err := engine.Evaluate(be, net, data.Test)
+	if err != nil {
+		return Result{}, err
+	}
+	var secs float64
+	for _, h := range hist {
+		secs += h.Seconds
+	}
+	return Result{
+		Workload: w.ID, Backend: be.Name(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0), Epochs: w.Epochs,
+		ExamplesPerSec: float64(w.Epochs*data.Train.N) / secs, SecondsPerEpoch: secs / float64(w.Epochs),
+		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy,
+	}, nil
+}
