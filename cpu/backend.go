@@ -42,15 +42,24 @@ func convertCopy[T engine.Float](src []float64) []T {
 	return dst
 }
 
-// buffers holds one rows×units matrix per layer for z, a and d (∂L/∂a, then ∂L/∂z).
-type buffers[T engine.Float] struct{ z, a, d [][]T }
+// buffers holds one rows×units matrix per layer for z, a and d (∂L/∂a, then
+// ∂L/∂z), and the scratch space of the batch forward pass.
+type buffers[T engine.Float] struct {
+	z, a, d [][]T
+	scratch []T
+}
 
 func newBuffers[T engine.Float](net *engine.Network, rows int) buffers[T] {
 	var bufs buffers[T]
+	widest := 0
 	for _, l := range net.Layers {
 		bufs.z = append(bufs.z, make([]T, rows*l.Units))
 		bufs.a = append(bufs.a, make([]T, rows*l.Units))
 		bufs.d = append(bufs.d, make([]T, rows*l.Units))
+		widest = max(widest, l.Inputs+l.Units)
+	}
+	if rows > 1 {
+		bufs.scratch = make([]T, rows*widest)
 	}
 	return bufs
 }
@@ -59,7 +68,7 @@ func newBuffers[T engine.Float](net *engine.Network, rows int) buffers[T] {
 func forwardBatch[T engine.Float](layers []layer[T], bufs buffers[T], x []T, rows int) {
 	in := x
 	for l, ly := range layers {
-		DenseForwardBatch(bufs.z[l], bufs.a[l], ly.w, ly.b, in, rows, ly.act)
+		DenseForwardBatch(bufs.z[l], bufs.a[l], ly.w, ly.b, in, rows, ly.act, bufs.scratch)
 		in = bufs.a[l]
 	}
 }

@@ -25,3 +25,15 @@ func axpyF32(alpha float32, x, y []float32)
 //
 //go:noescape
 func axpyF64(alpha float64, x, y []float64)
+
+// gemm4x16F32 adds alpha·A·B to a 4×16 block of C over an inner size k (see
+// gemm_amd64.s). It needs AVX2 and FMA; the caller checks the bounds.
+//
+//go:noescape
+func gemm4x16F32(k int, alpha float32, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm4x8F64 adds alpha·A·B to a 4×8 block of C over an inner size k (see
+// gemm_amd64.s). It needs AVX2 and FMA; the caller checks the bounds.
+//
+//go:noescape
+func gemm4x8F64(k int, alpha float64, a *float64, ars, acs int, b *float64, ldb int, c *float64, ldc int)

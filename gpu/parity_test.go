@@ -53,7 +53,7 @@ func TestDenseForwardParity(t *testing.T) {
 
 func cpuForwardBatch[T engine.Float](w, b, x []float64, rows int, act engine.Activation) (z, a []float64) {
 	zt, at := make([]T, rows*len(b)), make([]T, rows*len(b))
-	cpu.DenseForwardBatch(zt, at, typed[T](w), typed[T](b), typed[T](x), rows, act)
+	cpu.DenseForwardBatch(zt, at, typed[T](w), typed[T](b), typed[T](x), rows, act, make([]T, len(x)+len(zt)))
 	return floats(zt), floats(at)
 }
 
