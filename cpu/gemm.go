@@ -1,6 +1,10 @@
 package cpu
 
-import "github.com/perceptron-go/perceptron/engine"
+import (
+	"sync"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
 
 // gemmNN sets C += alpha·A·B, for C m×n and B k×n row-major with leading
 // dimensions ldc and ldb, and A m×k with A[i, l] = a[i·ars + l·acs] (so
@@ -15,35 +19,66 @@ func gemmNN[T engine.Float](m, n, k int, alpha T, a []T, ars, acs int, b []T, ld
 	if (m-1)*ars+(k-1)*acs >= len(a) || (k-1)*ldb+n > len(b) || (m-1)*ldc+n > len(c) {
 		panic("cpu: gemmNN: a matrix lies outside its slice")
 	}
-	width := 16
+	g := productPool[T]().Get().(*product[T])
+	*g = product[T]{m: m, n: n, k: k, alpha: alpha, a: a, ars: ars, acs: acs, b: b, ldb: ldb, c: c, ldc: ldc, width: 16}
 	if is64[T]() {
-		width = 8
+		g.width = 8
 	}
-	blocks, full := m/4, n/width*width
-	parallelRows(blocks, m*n*k, func(lo, hi int) {
-		for i := lo * 4; i < hi*4; i += 4 {
-			for j := 0; j < full; j += width {
-				if is64[T]() {
-					gemm4x8F64(k, float64(alpha), &f64(a)[i*ars], ars, acs, &f64(b)[j], ldb, &f64(c)[i*ldc+j], ldc)
-				} else {
-					gemm4x16F32(k, float32(alpha), &f32(a)[i*ars], ars, acs, &f32(b)[j], ldb, &f32(c)[i*ldc+j], ldc)
-				}
-			}
-		}
-	})
-	gemmEdge(0, blocks*4, full, n, k, alpha, a, ars, acs, b, ldb, c, ldc)
-	gemmEdge(blocks*4, m, 0, n, k, alpha, a, ars, acs, b, ldb, c, ldc)
+	blocks, full := m/4, n/g.width*g.width
+	parallelRows(blocks, m*n*k, g)
+	g.edge(0, blocks*4, full, n)
+	g.edge(blocks*4, m, 0, n)
+	*g = product[T]{} // drop the references to the matrices
+	productPool[T]().Put(g)
 }
 
-// gemmEdge sets C[i, j] += alpha·Σ_l A[i, l]·B[l, j] for rows i0..i1 and columns j0..j1.
-func gemmEdge[T engine.Float](i0, i1, j0, j1, k int, alpha T, a []T, ars, acs int, b []T, ldb int, c []T, ldc int) {
+// product is one call of gemmNN, shared with the workers that run its blocks of rows.
+type product[T engine.Float] struct {
+	m, n, k, width int
+	alpha          T
+	a              []T
+	ars, acs       int
+	b              []T
+	ldb            int
+	c              []T
+	ldc            int
+	wg             sync.WaitGroup
+}
+
+var productPools = [2]sync.Pool{{New: func() any { return new(product[float32]) }}, {New: func() any { return new(product[float64]) }}}
+
+func productPool[T engine.Float]() *sync.Pool {
+	if is64[T]() {
+		return &productPools[1]
+	}
+	return &productPools[0]
+}
+
+func (g *product[T]) group() *sync.WaitGroup { return &g.wg }
+
+// run computes the full-width blocks of the row blocks lo..hi (4 rows each) on the micro-kernels.
+func (g *product[T]) run(lo, hi int) {
+	full := g.n / g.width * g.width
+	for i := lo * 4; i < hi*4; i += 4 {
+		for j := 0; j < full; j += g.width {
+			if is64[T]() {
+				gemm4x8F64(g.k, float64(g.alpha), &f64(g.a)[i*g.ars], g.ars, g.acs, &f64(g.b)[j], g.ldb, &f64(g.c)[i*g.ldc+j], g.ldc)
+			} else {
+				gemm4x16F32(g.k, float32(g.alpha), &f32(g.a)[i*g.ars], g.ars, g.acs, &f32(g.b)[j], g.ldb, &f32(g.c)[i*g.ldc+j], g.ldc)
+			}
+		}
+	}
+}
+
+// edge sets C[i, j] += alpha·Σ_l A[i, l]·B[l, j] for rows i0..i1 and columns j0..j1, in Go.
+func (g *product[T]) edge(i0, i1, j0, j1 int) {
 	for i := i0; i < i1; i++ {
 		for j := j0; j < j1; j++ {
 			var s T
-			for l := 0; l < k; l++ {
-				s += a[i*ars+l*acs] * b[l*ldb+j]
+			for l := 0; l < g.k; l++ {
+				s += g.a[i*g.ars+l*g.acs] * g.b[l*g.ldb+j]
 			}
-			c[i*ldc+j] += alpha * s
+			g.c[i*g.ldc+j] += g.alpha * s
 		}
 	}
 }

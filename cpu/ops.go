@@ -97,9 +97,7 @@ func DenseBackwardBatch[T engine.Float](daPrev, w, b []T, dz, x []T, rows int, l
 		if daPrev != nil {
 			gemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
 		}
-		parallelRows(out, out*in*rows, func(lo, hi int) {
-			gemm(blas.Trans, blas.NoTrans, hi-lo, in, rows, -step, dz[lo:], out, x, in, 1, w[lo*in:], in)
-		})
+		gemm(blas.Trans, blas.NoTrans, out, in, rows, -step, dz, out, x, in, 1, w, in)
 	}
 	for i := range b {
 		var sum T

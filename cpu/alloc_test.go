@@ -1,0 +1,48 @@
+package cpu
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// TestStepsAllocateNothing trains W2's shape per example and in mini-batches
+// (whose products are split across cores) and counts heap allocations.
+func TestStepsAllocateNothing(t *testing.T) {
+	const n, in = 256, 784
+	spec := engine.Spec{Inputs: in, Layers: []engine.LayerSpec{{Units: 128, Activation: engine.ReLU}, {Units: 10, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	x, y := make([]float64, n*in), make([]float64, n*10)
+	for i := range x {
+		x[i] = float64(i%7) / 7
+	}
+	for i := 0; i < n; i++ {
+		y[i*10+i%10] = 1
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
+		for _, batch := range []int{1, 64} {
+			spec.DType = dtype
+			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+			require.NoError(t, err)
+			tr, err := New().NewTrainer(net, engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: 10}, engine.Hyper{LearningRate: 0.01, BatchSize: batch})
+			require.NoError(t, err)
+			require.NoError(t, tr.BeginEpoch(order))
+			ctx := context.Background()
+			allocs := testing.AllocsPerRun(3, func() {
+				require.NoError(t, tr.Steps(ctx, 0, 128))
+			})
+			t.Logf("%s batch %d: %.1f allocations per %d steps", dtype, batch, allocs, 128/batch)
+			if batch == 1 || haveFMA { // without FMA, mini-batches go through gonum, which allocates
+				assert.Zero(t, allocs, "%s batch %d: steps allocate nothing", dtype, batch)
+			}
+			require.NoError(t, tr.Close())
+		}
+	}
+}
