@@ -227,7 +227,11 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 		say("perceptron: wrote %v\n", sum.Wrote)
 	}
 	if interrupted {
-		fmt.Fprintf(stderr, "perceptron: interrupted after %d full epochs; the model reached so far was saved\n", len(hist))
+		saved := "not saved (--out is empty)"
+		if sum.Model != "" {
+			saved = "saved to " + sum.Model
+		}
+		fmt.Fprintf(stderr, "perceptron: interrupted after %d full epochs; the model reached so far is %s\n", len(hist), saved)
 		return errInterrupted
 	}
 	return nil
