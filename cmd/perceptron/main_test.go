@@ -217,6 +217,7 @@ func TestInterruptSavesTheModel(t *testing.T) {
 	require.True(t, ok, "exit error, found %v", err)
 	assert.Equal(t, 130, exit.ExitCode())
 	assert.Contains(t, stderr.String(), "interrupted after")
+	assert.Contains(t, stderr.String(), "the model reached so far is saved to m.safetensors")
 	m, err := modelfile.Load(filepath.Join(dir, "m.safetensors"))
 	require.NoError(t, err, "the model was written")
 	assert.Equal(t, 2, m.Network.Spec.Inputs)
