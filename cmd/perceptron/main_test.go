@@ -322,15 +322,21 @@ func readHistory(t *testing.T, path string) engine.History {
 	return hist
 }
 
+// courseCSV returns the absolute path of a course run's data file.
+func courseCSV(t *testing.T, c backendtest.CourseCase) string {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("..", "..", "engine", "backendtest", "testdata", "course", c.Data))
+	require.NoError(t, err)
+	return path
+}
+
 // TestReplaysTheCourse runs the command line that reproduces the course's
 // NumPy code on each committed course run and compares the history's losses
 // with those NumPy printed.
 func TestReplaysTheCourse(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range backendtest.CourseCases(t) {
-		data, err := filepath.Abs(filepath.Join("..", "..", "engine", "backendtest", "testdata", "course", c.Data))
-		require.NoError(t, err)
-		r := perceptron(t, dir, "train", "--data", "csv:"+data, "--layers", c.Layers, "--loss", "bce", "--init", "uniform",
+		r := perceptron(t, dir, "train", "--data", "csv:"+courseCSV(t, c), "--layers", c.Layers, "--loss", "bce", "--init", "uniform",
 			"--rng", "numpy", "--seed", strconv.Itoa(int(c.Seed)), "--lr", strconv.FormatFloat(c.LR, 'g', -1, 64),
 			"--epochs", strconv.Itoa(c.Epochs), "--batch", "1", "--dtype", "float64", "--test-split", "0",
 			"--history", "h.csv", "--out", "", "--plot", "", "--quiet")
@@ -343,9 +349,7 @@ func TestPresetCourse(t *testing.T) {
 	dir := t.TempDir()
 	c := backendtest.CourseCases(t)[0]
 	require.Equal(t, "6:relu,6:relu,1:sigmoid", c.Layers, "the first course run uses the preset's network")
-	data, err := filepath.Abs(filepath.Join("..", "..", "engine", "backendtest", "testdata", "course", c.Data))
-	require.NoError(t, err)
-	r := perceptron(t, dir, "train", "--preset", "course", "--data", "csv:"+data, "--history", "h.csv", "--out", "", "--plot", "")
+	r := perceptron(t, dir, "train", "--preset", "course", "--data", "csv:"+courseCSV(t, c), "--history", "h.csv", "--out", "", "--plot", "")
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 10)
