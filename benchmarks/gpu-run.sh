@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs the CUDA checks that benchmarks/gpu-check.sh built (it is copied to
-# .gpu/run.sh): the kernels' and the GPU backend's tests, perceptron info, W2
-# and W2s trained for one epoch on the GPU, and `perceptron bench` on the CPU
-# and the GPU beside PyTorch on CUDA (when python3 has torch).
+# .gpu/run.sh): the kernels' and the GPU backend's tests, perceptron info, and
+# `perceptron bench` (W1, W2, W2s, W3) on the CPU and the GPU beside PyTorch
+# on CUDA (when python3 has torch).
 # Usage, from the repository root: sh .gpu/run.sh OUT
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,16 +18,6 @@ status=0
 for pkg in kernels gpu; do
   "$here/$pkg.test" -test.v -test.count=1 -test.timeout=20m > "$out/$pkg-test.log" 2>&1 || status=1
 done
-train() { # name, then flags
-  name=$1
-  shift
-  "$here/perceptron" train --backend cuda --epochs 1 --json --quiet --out "" --plot "" --history "" "$@" \
-    > "$out/$name.json" 2> "$out/$name.err" || status=1
-}
-train w2-f32-batch1 --layers 128:relu,10:sigmoid --loss bce --lr 0.01 --batch 1
-train w2-f32-batch64 --layers 128:relu,10:sigmoid --loss bce --lr 0.01 --batch 64
-train w2-f64-batch1 --layers 128:relu,10:sigmoid --loss bce --lr 0.01 --batch 1 --dtype float64
-train w2s-f32-batch1 --layers 128:relu,10:softmax --lr 0.01 --batch 1
 compare=""
 if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
   python3 "$here/../benchmarks/pytorch_baseline.py" --device cuda --mnist-dir "$here/data" --out "$out/torch-cuda.json" \
@@ -41,9 +31,6 @@ fi
   for pkg in kernels gpu; do
     echo "$pkg tests: $(grep -c -- '--- PASS' "$out/$pkg-test.log") passed, $(grep -c -- '--- FAIL' "$out/$pkg-test.log") failed"
     grep -- '--- FAIL' "$out/$pkg-test.log" | head -20
-  done
-  for f in "$out"/w2*.json; do
-    echo "$(basename "$f" .json): $(tr -d '\n ' < "$f" | grep -o '"examples_per_s":[0-9.]*' | head -1), $(tr -d '\n ' < "$f" | grep -o '"accuracy":[0-9.]*' | tail -1)"
   done
   cat "$out/bench.txt"
 } > "$out/summary.txt"
