@@ -119,22 +119,21 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		if err := tr.BeginEpoch(order); err != nil {
 			return hist, err
 		}
+		var t Totals
 		for from := 0; from < train.N; from += chunk {
 			to := min(from+chunk, train.N)
 			if err := tr.Steps(ctx, from, to); err != nil {
 				return hist, stopFit(err, epoch, tr, net)
 			}
+			if cfg.Progress == nil && to < train.N {
+				continue // the totals are read once, after the epoch's last steps
+			}
+			if t, err = tr.Totals(); err != nil {
+				return hist, stopFit(err, epoch, tr, net)
+			}
 			if cfg.Progress != nil {
-				t, err := tr.Totals()
-				if err != nil {
-					return hist, stopFit(err, epoch, tr, net)
-				}
 				cfg.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: to, Total: train.N, Loss: t.Loss / float64(t.Examples)})
 			}
-		}
-		t, err := tr.Totals()
-		if err != nil {
-			return hist, stopFit(err, epoch, tr, net)
 		}
 		secs := time.Since(start).Seconds()
 		stats := EpochStats{Epoch: epoch, Loss: t.Loss / float64(t.Examples), TrainAccuracy: math.NaN(),
