@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"unsafe"
-
-	"gorgonia.org/cu"
 
 	"github.com/perceptron-go/perceptron/engine"
 )
@@ -38,7 +36,7 @@ func (*Backend) Name() string { return "cuda" }
 type layerBufs struct {
 	in, out          int
 	act              engine.Activation
-	w, b, z, a, grad cu.DevicePtr
+	w, b, z, a, grad devicePtr
 }
 
 // stack is a network on the device, with room for rows examples at a time.
@@ -65,7 +63,7 @@ func newStack(d *device, net *engine.Network, rows int) (s *stack, err error) {
 		lb := layerBufs{in: l.Inputs, out: l.Units, act: l.Activation}
 		what := fmt.Sprintf("layer %d", i+1)
 		for _, buf := range []struct {
-			dst *cu.DevicePtr
+			dst *devicePtr
 			n   int
 		}{{&lb.w, len(l.W)}, {&lb.b, len(l.B)}, {&lb.z, rows * l.Units}, {&lb.a, rows * l.Units}, {&lb.grad, rows * l.Units}} {
 			if *buf.dst, err = s.mem.alloc(int64(buf.n)*size, what); err != nil {
@@ -106,7 +104,7 @@ func (s *stack) activate(l layerBufs, rows int) error {
 }
 
 // forwardBatch runs rows examples x (rows×inputs) through the layers.
-func (s *stack) forwardBatch(x cu.DevicePtr, rows int) error {
+func (s *stack) forwardBatch(x devicePtr, rows int) error {
 	in := x
 	for _, l := range s.layers {
 		if err := s.d.launch(s.ks.denseForwardBatch, dim{blocks(l.out, tile), blocks(rows, tile)}, dim{tile, tile},
@@ -122,7 +120,7 @@ func (s *stack) forwardBatch(x cu.DevicePtr, rows int) error {
 }
 
 // forward runs one example x through the layers.
-func (s *stack) forward(x cu.DevicePtr) error {
+func (s *stack) forward(x devicePtr) error {
 	in := x
 	for _, l := range s.layers {
 		if err := s.d.launch(s.ks.denseForward, dim{blocks(l.out*warp, threads), 1}, dim{threads, 1},
@@ -175,12 +173,12 @@ type trainer struct {
 	lr          float64
 	batch       int
 	in, outputs int
-	x, y        cu.DevicePtr // the whole training set
-	xb, yb      cu.DevicePtr // the current mini-batch's rows
-	order       cu.DevicePtr // the epoch's order, as int32
-	losses      cu.DevicePtr // each example's loss this epoch (double)
-	correct     cu.DevicePtr // whether each example was classified correctly (int32)
-	totals      cu.DevicePtr // epoch_totals' output: 3 doubles
+	x, y        devicePtr // the whole training set
+	xb, yb      devicePtr // the current mini-batch's rows
+	order       devicePtr // the epoch's order, as int32
+	losses      devicePtr // each example's loss this epoch (double)
+	correct     devicePtr // whether each example was classified correctly (int32)
+	totals      devicePtr // epoch_totals' output: 3 doubles
 	hostOrder   []int
 	done        int // examples trained on this epoch
 	closed      bool
@@ -207,7 +205,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		size := int64(s.dtype.Size())
 		n := int64(data.N)
 		for _, buf := range []struct {
-			dst   *cu.DevicePtr
+			dst   *devicePtr
 			bytes int64
 			what  string
 		}{
@@ -242,7 +240,7 @@ func (t *trainer) BeginEpoch(order []int) error {
 		if len(idx) == 0 {
 			return nil
 		}
-		if err := cu.MemcpyHtoD(t.order, unsafe.Pointer(&idx[0]), int64(4*len(idx))); err != nil {
+		if err := memcpyHtoD(t.order, unsafe.Pointer(&idx[0]), int64(4*len(idx))); err != nil {
 			return fmt.Errorf("gpu: cuMemcpyHtoD of the epoch's order: %w", err)
 		}
 		return nil
@@ -278,8 +276,8 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 func (t *trainer) example(s int) error {
 	size := t.dtype.Size()
 	idx := t.hostOrder[s]
-	x := t.x + cu.DevicePtr(idx*t.in*size)
-	y := t.y + cu.DevicePtr(idx*t.outputs*size)
+	x := t.x + devicePtr(idx*t.in*size)
+	y := t.y + devicePtr(idx*t.outputs*size)
 	if err := t.forward(x); err != nil {
 		return err
 	}
@@ -312,7 +310,7 @@ func (t *trainer) example(s int) error {
 // batchStep queues one mini-batch step on the rows examples from position s of the epoch.
 func (t *trainer) batchStep(s, rows int) error {
 	for _, g := range []struct {
-		dst, src cu.DevicePtr
+		dst, src devicePtr
 		cols     int
 	}{{t.xb, t.x, t.in}, {t.yb, t.y, t.outputs}} {
 		if err := t.d.launch(t.ks.gatherRows, dim{blocks(g.cols, threads), rows}, dim{threads, 1},
@@ -355,7 +353,7 @@ func (t *trainer) batchStep(s, rows int) error {
 
 // outputGrad queues the output gradient, losses and correct counts of rows
 // examples with targets y, the first at position s of the epoch.
-func (t *trainer) outputGrad(y cu.DevicePtr, rows, s int) error {
+func (t *trainer) outputGrad(y devicePtr, rows, s int) error {
 	out := t.layers[len(t.layers)-1]
 	return t.d.launch(t.ks.outputGrad, dim{blocks(rows, 64), 1}, dim{64, 1},
 		ptrArg(out.grad), ptrArg(t.losses), ptrArg(t.correct), ptrArg(out.z), ptrArg(out.a), ptrArg(y),
@@ -380,11 +378,11 @@ func (t *trainer) Totals() (engine.Totals, error) {
 			ptrArg(t.totals), ptrArg(t.losses), ptrArg(t.correct), intArg(t.done)); err != nil {
 			return err
 		}
-		if err := cu.MemcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
+		if err := memcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
 			return fmt.Errorf("gpu: cuMemcpyDtoH of the epoch's totals: %w", err)
 		}
 		if first := int(sums[2]); first < t.done {
-			if err := cu.MemcpyDtoH(unsafe.Pointer(&bad), t.losses+cu.DevicePtr(8*first), 8); err != nil {
+			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*first), 8); err != nil {
 				return fmt.Errorf("gpu: cuMemcpyDtoH of a loss: %w", err)
 			}
 		}

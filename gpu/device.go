@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -10,19 +10,13 @@ import (
 	"sync"
 	"unsafe"
 
-	"gorgonia.org/cu"
-
 	"github.com/perceptron-go/perceptron/engine"
-	"github.com/perceptron-go/perceptron/kernels"
 )
-
-// Built reports whether this binary contains the CUDA backend.
-const Built = true
 
 // kernel is a loaded CUDA function and its name, for errors.
 type kernel struct {
 	name string
-	fn   cu.Function
+	fn   function
 }
 
 // kernelSet holds the kernels of one precision.
@@ -95,39 +89,22 @@ func start() (*device, error) {
 
 // init creates the context and loads the kernels of both precisions.
 func (d *device) init() error {
-	n, err := cu.NumDevices()
-	if err != nil {
-		return fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
-	}
-	if n == 0 {
-		return engine.ErrNoDevice
-	}
-	dev, err := cu.GetDevice(0)
-	if err != nil {
-		return fmt.Errorf("gpu: cuDeviceGet: %w", err)
-	}
-	if d.name, err = dev.Name(); err != nil {
-		return fmt.Errorf("gpu: cuDeviceGetName: %w", err)
-	}
-	if _, err := dev.MakeContext(cu.SchedAuto); err != nil {
-		return fmt.Errorf("gpu: cuCtxCreate: %w", err)
+	var err error
+	if d.name, err = createContext(); err != nil {
+		return err
 	}
 	d.kernels = map[engine.DType]*kernelSet{}
 	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
 		ks := new(kernelSet)
 		p := precision(dtype)
 		for family, names := range ks.entries() {
-			src, err := kernels.PTX(family, p)
+			mod, err := loadModule(family, p)
 			if err != nil {
 				return err
 			}
-			mod, err := cu.LoadData(src)
-			if err != nil {
-				return fmt.Errorf("gpu: cuModuleLoadData %s_%s.ptx: %w", family, p, err)
-			}
 			for name, k := range names {
 				full := name + "_" + p
-				fn, err := mod.Function(full)
+				fn, err := mod.function(full)
 				if err != nil {
 					return fmt.Errorf("gpu: cuModuleGetFunction %s: %w", full, err)
 				}
@@ -153,23 +130,19 @@ type dim struct{ x, y int }
 // bytes, as gorgonia.org/cu copies them: device pointers, ints (the kernel
 // reads the low 4 bytes of a C int) and reals (see realArg).
 func (d *device) launch(k kernel, grid, block dim, args ...uint64) error {
-	params := make([]unsafe.Pointer, len(args))
-	for i := range args {
-		params[i] = unsafe.Pointer(&args[i])
-	}
-	if err := k.fn.Launch(grid.x, max(grid.y, 1), 1, block.x, max(block.y, 1), 1, 0, cu.Stream{}, params); err != nil {
+	if err := k.fn.launch(grid, block, args); err != nil {
 		return fmt.Errorf("gpu: %s: %w", k.name, err)
 	}
 	if d.syncEach {
-		if err := cu.Synchronize(); err != nil {
+		if err := synchronize(); err != nil {
 			return fmt.Errorf("gpu: %s (synchronised after the launch): %w", k.name, err)
 		}
 	}
 	return nil
 }
 
-func ptrArg(p cu.DevicePtr) uint64 { return uint64(p) }
-func intArg(n int) uint64          { return uint64(int64(n)) }
+func ptrArg(p devicePtr) uint64 { return uint64(p) }
+func intArg(n int) uint64       { return uint64(int64(n)) }
 
 // realArg passes v as the kernel's real: a float32 in the low 4 bytes, or a float64.
 func realArg(dtype engine.DType, v float64) uint64 {
@@ -180,11 +153,11 @@ func realArg(dtype engine.DType, v float64) uint64 {
 }
 
 // memory tracks device allocations so that they are freed together.
-type memory struct{ ptrs []cu.DevicePtr }
+type memory struct{ ptrs []devicePtr }
 
 // alloc allocates bytes of device memory for what (named in errors).
-func (m *memory) alloc(bytes int64, what string) (cu.DevicePtr, error) {
-	p, err := cu.MemAlloc(max(bytes, 8))
+func (m *memory) alloc(bytes int64, what string) (devicePtr, error) {
+	p, err := memAlloc(max(bytes, 8))
 	if err != nil {
 		return 0, fmt.Errorf("gpu: cuMemAlloc(%d bytes) for %s: %w", bytes, what, err)
 	}
@@ -196,7 +169,7 @@ func (m *memory) alloc(bytes int64, what string) (cu.DevicePtr, error) {
 func (m *memory) free() error {
 	var first error
 	for _, p := range m.ptrs {
-		if err := cu.MemFree(p); err != nil && first == nil {
+		if err := memFree(p); err != nil && first == nil {
 			first = fmt.Errorf("gpu: cuMemFree: %w", err)
 		}
 	}
@@ -205,7 +178,7 @@ func (m *memory) free() error {
 }
 
 // upload copies vals, converted to dtype, to dst.
-func upload(dst cu.DevicePtr, vals []float64, dtype engine.DType) error {
+func upload(dst devicePtr, vals []float64, dtype engine.DType) error {
 	if len(vals) == 0 {
 		return nil
 	}
@@ -215,9 +188,9 @@ func upload(dst cu.DevicePtr, vals []float64, dtype engine.DType) error {
 		for i, v := range vals {
 			s[i] = float32(v)
 		}
-		err = cu.MemcpyHtoD(dst, unsafe.Pointer(&s[0]), int64(4*len(s)))
+		err = memcpyHtoD(dst, unsafe.Pointer(&s[0]), int64(4*len(s)))
 	} else {
-		err = cu.MemcpyHtoD(dst, unsafe.Pointer(&vals[0]), int64(8*len(vals)))
+		err = memcpyHtoD(dst, unsafe.Pointer(&vals[0]), int64(8*len(vals)))
 	}
 	if err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD(%d values): %w", len(vals), err)
@@ -226,20 +199,20 @@ func upload(dst cu.DevicePtr, vals []float64, dtype engine.DType) error {
 }
 
 // download copies len(dst) values of dtype from src into dst.
-func download(dst []float64, src cu.DevicePtr, dtype engine.DType) error {
+func download(dst []float64, src devicePtr, dtype engine.DType) error {
 	if len(dst) == 0 {
 		return nil
 	}
 	var err error
 	if dtype == engine.Float32 {
 		s := make([]float32, len(dst))
-		if err = cu.MemcpyDtoH(unsafe.Pointer(&s[0]), src, int64(4*len(s))); err == nil {
+		if err = memcpyDtoH(unsafe.Pointer(&s[0]), src, int64(4*len(s))); err == nil {
 			for i, v := range s {
 				dst[i] = float64(v)
 			}
 		}
 	} else {
-		err = cu.MemcpyDtoH(unsafe.Pointer(&dst[0]), src, int64(8*len(dst)))
+		err = memcpyDtoH(unsafe.Pointer(&dst[0]), src, int64(8*len(dst)))
 	}
 	if err != nil {
 		return fmt.Errorf("gpu: cuMemcpyDtoH(%d values): %w", len(dst), err)
@@ -255,33 +228,4 @@ func New() (engine.Backend, error) {
 		return nil, err
 	}
 	return &Backend{d: d}, nil
-}
-
-// Devices lists the CUDA devices: name, compute capability and memory.
-func Devices() ([]string, error) {
-	n, err := cu.NumDevices()
-	if err != nil {
-		return nil, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
-	}
-	var out []string
-	for i := 0; i < n; i++ {
-		dev, err := cu.GetDevice(i)
-		if err != nil {
-			return nil, fmt.Errorf("gpu: cuDeviceGet(%d): %w", i, err)
-		}
-		name, err := dev.Name()
-		if err != nil {
-			return nil, fmt.Errorf("gpu: cuDeviceGetName(%d): %w", i, err)
-		}
-		major, minor, err := dev.ComputeCapability()
-		if err != nil {
-			return nil, fmt.Errorf("gpu: compute capability of device %d: %w", i, err)
-		}
-		mem, err := dev.TotalMem()
-		if err != nil {
-			return nil, fmt.Errorf("gpu: cuDeviceTotalMem(%d): %w", i, err)
-		}
-		out = append(out, fmt.Sprintf("%s (compute %d.%d, %.1f GiB)", name, major, minor, float64(mem)/(1<<30)))
-	}
-	return out, nil
 }

@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -113,6 +113,9 @@ func TestEpochMatchesCPU(t *testing.T) {
 // TestMNISTMatchesCPU trains W2s (784-128 relu-10 softmax, ce, per-example
 // SGD, lr 0.01) for one epoch on each backend and compares test accuracy.
 func TestMNISTMatchesCPU(t *testing.T) {
+	if emulated {
+		t.Skip("an MNIST epoch takes minutes on the emulator; TestEpochMatchesCPU checks the same path")
+	}
 	train, test, err := dataset.LoadMNIST("")
 	require.NoError(t, err)
 	layers, err := engine.ParseLayers("128:relu,10:softmax")

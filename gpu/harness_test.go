@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package gpu
 
@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gorgonia.org/cu"
 
 	"github.com/perceptron-go/perceptron/engine"
 )
@@ -34,9 +33,9 @@ func newHarness(t *testing.T, dtype engine.DType) *harness {
 }
 
 // put uploads vals (at least one value's room) and returns the buffer.
-func (h *harness) put(vals []float64) cu.DevicePtr {
+func (h *harness) put(vals []float64) devicePtr {
 	h.t.Helper()
-	var p cu.DevicePtr
+	var p devicePtr
 	require.NoError(h.t, h.d.do(func() (err error) {
 		if p, err = h.mem.alloc(int64(max(len(vals), 1)*h.dtype.Size()), "a test buffer"); err != nil {
 			return err
@@ -47,20 +46,20 @@ func (h *harness) put(vals []float64) cu.DevicePtr {
 }
 
 // raw allocates bytes of device memory, zeroed.
-func (h *harness) raw(bytes int) cu.DevicePtr {
+func (h *harness) raw(bytes int) devicePtr {
 	h.t.Helper()
-	var p cu.DevicePtr
+	var p devicePtr
 	require.NoError(h.t, h.d.do(func() (err error) {
 		if p, err = h.mem.alloc(int64(bytes), "a test buffer"); err != nil {
 			return err
 		}
-		return cu.MemsetD8(p, 0, int64(bytes))
+		return memsetD8(p, 0, int64(bytes))
 	}))
 	return p
 }
 
 // get downloads n values.
-func (h *harness) get(p cu.DevicePtr, n int) []float64 {
+func (h *harness) get(p devicePtr, n int) []float64 {
 	h.t.Helper()
 	out := make([]float64, n)
 	require.NoError(h.t, h.d.do(func() error { return download(out, p, h.dtype) }))
@@ -68,7 +67,7 @@ func (h *harness) get(p cu.DevicePtr, n int) []float64 {
 }
 
 // doubles downloads n float64 values whatever the harness's dtype.
-func (h *harness) doubles(p cu.DevicePtr, n int) []float64 {
+func (h *harness) doubles(p devicePtr, n int) []float64 {
 	h.t.Helper()
 	out := make([]float64, n)
 	require.NoError(h.t, h.d.do(func() error { return download(out, p, engine.Float64) }))
@@ -76,18 +75,18 @@ func (h *harness) doubles(p cu.DevicePtr, n int) []float64 {
 }
 
 // ints downloads n int32 values.
-func (h *harness) ints(p cu.DevicePtr, n int) []int32 {
+func (h *harness) ints(p devicePtr, n int) []int32 {
 	h.t.Helper()
 	out := make([]int32, n)
-	require.NoError(h.t, h.d.do(func() error { return cu.MemcpyDtoH(unsafe.Pointer(&out[0]), p, int64(4*n)) }))
+	require.NoError(h.t, h.d.do(func() error { return memcpyDtoH(unsafe.Pointer(&out[0]), p, int64(4*n)) }))
 	return out
 }
 
 // putInts uploads int32 values.
-func (h *harness) putInts(vals []int32) cu.DevicePtr {
+func (h *harness) putInts(vals []int32) devicePtr {
 	h.t.Helper()
 	p := h.raw(4 * len(vals))
-	require.NoError(h.t, h.d.do(func() error { return cu.MemcpyHtoD(p, unsafe.Pointer(&vals[0]), int64(4*len(vals))) }))
+	require.NoError(h.t, h.d.do(func() error { return memcpyHtoD(p, unsafe.Pointer(&vals[0]), int64(4*len(vals))) }))
 	return p
 }
 
@@ -98,7 +97,7 @@ func (h *harness) run(k kernel, grid, block dim, args ...uint64) {
 		if err := h.d.launch(k, grid, block, args...); err != nil {
 			return err
 		}
-		if err := cu.Synchronize(); err != nil {
+		if err := synchronize(); err != nil {
 			return err
 		}
 		return nil

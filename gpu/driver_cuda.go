@@ -1,0 +1,123 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"fmt"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/kernels"
+)
+
+// The CUDA driver, through gorgonia.org/cu: what device.go and backend.go
+// call on the device's thread. driver_emu.go has the same functions on the
+// emulator.
+
+// Built reports whether this binary contains the CUDA backend.
+const Built = true
+
+// devicePtr is an address in device memory.
+type devicePtr = cu.DevicePtr
+
+// createContext makes a context on GPU 0 current on this thread and returns
+// the GPU's name.
+func createContext() (string, error) {
+	n, err := cu.NumDevices()
+	if err != nil {
+		return "", fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
+	}
+	if n == 0 {
+		return "", engine.ErrNoDevice
+	}
+	dev, err := cu.GetDevice(0)
+	if err != nil {
+		return "", fmt.Errorf("gpu: cuDeviceGet: %w", err)
+	}
+	name, err := dev.Name()
+	if err != nil {
+		return "", fmt.Errorf("gpu: cuDeviceGetName: %w", err)
+	}
+	if _, err := dev.MakeContext(cu.SchedAuto); err != nil {
+		return "", fmt.Errorf("gpu: cuCtxCreate: %w", err)
+	}
+	return name, nil
+}
+
+// module is a loaded PTX module.
+type module struct{ m cu.Module }
+
+// loadModule loads the PTX of a kernel family in a precision ("f32", "f64").
+func loadModule(family, precision string) (module, error) {
+	src, err := kernels.PTX(family, precision)
+	if err != nil {
+		return module{}, err
+	}
+	m, err := cu.LoadData(src)
+	if err != nil {
+		return module{}, fmt.Errorf("gpu: cuModuleLoadData %s_%s.ptx: %w", family, precision, err)
+	}
+	return module{m}, nil
+}
+
+// function is a kernel of a loaded module.
+type function struct{ fn cu.Function }
+
+func (m module) function(name string) (function, error) {
+	fn, err := m.m.Function(name)
+	return function{fn}, err
+}
+
+// launch queues the kernel on the default stream. gorgonia.org/cu copies 8
+// bytes of each argument.
+func (f function) launch(grid, block dim, args []uint64) error {
+	params := make([]unsafe.Pointer, len(args))
+	for i := range args {
+		params[i] = unsafe.Pointer(&args[i])
+	}
+	return f.fn.Launch(grid.x, max(grid.y, 1), 1, block.x, max(block.y, 1), 1, 0, cu.Stream{}, params)
+}
+
+func synchronize() error                      { return cu.Synchronize() }
+func memAlloc(bytes int64) (devicePtr, error) { return cu.MemAlloc(bytes) }
+func memFree(p devicePtr) error               { return cu.MemFree(p) }
+func memsetD8(p devicePtr, v byte, bytes int64) error {
+	return cu.MemsetD8(p, v, bytes)
+}
+func memcpyHtoD(dst devicePtr, src unsafe.Pointer, bytes int64) error {
+	return cu.MemcpyHtoD(dst, src, bytes)
+}
+func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
+	return cu.MemcpyDtoH(dst, src, bytes)
+}
+
+// Devices lists the CUDA devices: name, compute capability and memory.
+func Devices() ([]string, error) {
+	n, err := cu.NumDevices()
+	if err != nil {
+		return nil, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
+	}
+	var out []string
+	for i := 0; i < n; i++ {
+		dev, err := cu.GetDevice(i)
+		if err != nil {
+			return nil, fmt.Errorf("gpu: cuDeviceGet(%d): %w", i, err)
+		}
+		name, err := dev.Name()
+		if err != nil {
+			return nil, fmt.Errorf("gpu: cuDeviceGetName(%d): %w", i, err)
+		}
+		major, minor, err := dev.ComputeCapability()
+		if err != nil {
+			return nil, fmt.Errorf("gpu: compute capability of device %d: %w", i, err)
+		}
+		mem, err := dev.TotalMem()
+		if err != nil {
+			return nil, fmt.Errorf("gpu: cuDeviceTotalMem(%d): %w", i, err)
+		}
+		out = append(out, fmt.Sprintf("%s (compute %d.%d, %.1f GiB)", name, major, minor, float64(mem)/(1<<30)))
+	}
+	return out, nil
+}

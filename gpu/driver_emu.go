@@ -1,0 +1,71 @@
+//go:build cudaemu && !cuda
+
+package gpu
+
+import (
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/perceptron-go/perceptron/kernels"
+)
+
+// The CUDA emulator of package kernels in place of the driver (build tag
+// cudaemu): the backend and its tests run on the CPU, every kernel a fiber
+// per thread, synchronously. It is for testing the kernels and the host code
+// where there is no GPU, not for speed.
+
+// Built reports whether this binary contains the CUDA backend: here, on the emulator.
+const Built = true
+
+// devicePtr is an address in emulated device memory.
+type devicePtr uintptr
+
+const emulatorName = "CUDA emulator on the CPU"
+
+func createContext() (string, error) { return emulatorName, nil }
+
+// module is the emulator's kernels of one family and precision.
+type module struct{}
+
+func loadModule(family, precision string) (module, error) {
+	if _, err := kernels.PTX(family, precision); err != nil {
+		return module{}, err
+	}
+	return module{}, nil
+}
+
+// function is a kernel of the emulator, by name.
+type function struct{ name string }
+
+func (module) function(name string) (function, error) {
+	if !slices.Contains(kernels.EmuKernels(), name) {
+		return function{}, fmt.Errorf("the emulator has no kernel %s", name)
+	}
+	return function{name}, nil
+}
+
+func (f function) launch(grid, block dim, args []uint64) error {
+	return kernels.EmuLaunch(f.name, [3]int{grid.x, max(grid.y, 1), 1}, [3]int{block.x, max(block.y, 1), 1}, args)
+}
+
+func synchronize() error { return nil }
+
+func memAlloc(bytes int64) (devicePtr, error) {
+	p, err := kernels.EmuAlloc(bytes)
+	return devicePtr(p), err
+}
+
+func memFree(p devicePtr) error                       { return kernels.EmuFree(uintptr(p)) }
+func memsetD8(p devicePtr, v byte, bytes int64) error { return kernels.EmuMemset(uintptr(p), v, bytes) }
+func memcpyHtoD(dst devicePtr, src unsafe.Pointer, bytes int64) error {
+	return kernels.EmuToDevice(uintptr(dst), src, bytes)
+}
+func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
+	return kernels.EmuFromDevice(dst, uintptr(src), bytes)
+}
+
+// Devices lists the emulated device.
+func Devices() ([]string, error) {
+	return []string{fmt.Sprintf("%s (%d resident blocks)", emulatorName, kernels.EmuResident)}, nil
+}

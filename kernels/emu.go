@@ -1,0 +1,104 @@
+//go:build cudaemu
+
+package kernels
+
+/*
+#cgo CXXFLAGS: -std=c++20 -O2 -Wall
+#include <stdlib.h>
+#include "emu_api.h"
+*/
+import "C"
+
+import (
+	"embed"
+	"errors"
+	"unsafe"
+)
+
+// The emulator (build tag cudaemu) runs the kernels' CUDA C sources on the
+// CPU, compiled as C++ with emu.h, so that the GPU backend and its tests run
+// where there is no GPU; see emu.h for what it checks and what it cannot.
+// Device memory is host memory, so a device pointer is an address.
+
+// sources makes the go command rebuild the emulator when a kernel source
+// changes: it hashes embedded files, not the ones the C++ files #include.
+//
+//go:embed *.cu *.cuh
+var sources embed.FS
+
+// EmuResident is how many blocks of one launch the emulator runs at once:
+// its multiprocessors, one resident block each.
+const EmuResident = C.EMU_RESIDENT
+
+const errLen = 512
+
+// emuCall runs f with an error buffer and turns a non-zero result into an error.
+func emuCall(f func(err *C.char, errlen C.int) C.int) error {
+	buf := (*C.char)(C.malloc(errLen))
+	defer C.free(unsafe.Pointer(buf))
+	if f(buf, errLen) != 0 {
+		return errors.New(C.GoString(buf))
+	}
+	return nil
+}
+
+// EmuAlloc allocates bytes of emulated device memory, filled with NaNs.
+func EmuAlloc(bytes int64) (uintptr, error) {
+	var p C.uintptr_t
+	err := emuCall(func(e *C.char, n C.int) C.int { return C.emu_alloc(C.longlong(bytes), &p, e, n) })
+	return uintptr(p), err
+}
+
+// EmuFree frees what EmuAlloc allocated.
+func EmuFree(p uintptr) error {
+	return emuCall(func(e *C.char, n C.int) C.int { return C.emu_free(C.uintptr_t(p), e, n) })
+}
+
+// EmuMemset sets bytes of device memory from p to value.
+func EmuMemset(p uintptr, value byte, bytes int64) error {
+	return emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_memset(C.uintptr_t(p), C.int(value), C.longlong(bytes), e, n)
+	})
+}
+
+// EmuToDevice copies bytes from host memory at src to device memory at dst.
+func EmuToDevice(dst uintptr, src unsafe.Pointer, bytes int64) error {
+	return emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_copy(C.uintptr_t(dst), C.uintptr_t(uintptr(src)), C.longlong(bytes), e, n)
+	})
+}
+
+// EmuFromDevice copies bytes from device memory at src to host memory at dst.
+func EmuFromDevice(dst unsafe.Pointer, src uintptr, bytes int64) error {
+	return emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_copy(C.uintptr_t(uintptr(dst)), C.uintptr_t(src), C.longlong(bytes), e, n)
+	})
+}
+
+// EmuLaunch runs the kernel named name (with its precision suffix) over a
+// grid of blocks and returns when it has finished. Every argument is 8
+// bytes, as the CUDA driver copies them for gorgonia.org/cu.
+func EmuLaunch(name string, grid, block [3]int, args []uint64) error {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var g, b [3]C.uint
+	for i := range g {
+		g[i], b[i] = C.uint(grid[i]), C.uint(block[i])
+	}
+	var argp *C.uint64_t
+	if len(args) > 0 {
+		argp = (*C.uint64_t)(unsafe.Pointer(&args[0]))
+	}
+	return emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_launch(cname, &g[0], &b[0], argp, C.int(len(args)), e, n)
+	})
+}
+
+// EmuKernels lists the kernels the emulator has, with their suffixes.
+func EmuKernels() []string {
+	names := make([]string, int(C.emu_kernel_count()))
+	for i := range names {
+		names[i] = C.GoString(C.emu_kernel_name(C.int(i)))
+	}
+	return names
+}

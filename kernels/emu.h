@@ -1,0 +1,122 @@
+//go:build cudaemu
+
+// The CUDA C that the kernels use, emulated on the CPU, so that the kernel
+// sources compile as C++ and run on the host (build tag cudaemu): each CUDA
+// thread is a fiber, a block's fibers take turns on one OS thread and meet
+// at __syncthreads and at every warp shuffle, and up to EMU_RESIDENT blocks
+// run at once on OS threads of their own, as blocks resident on different
+// multiprocessors do. It checks what a GPU leaves undefined and reports it
+// as the launch's error: a barrier that not every live thread reaches, a
+// shuffle with lanes that have left, a pointer argument outside device
+// memory.
+//
+// It emulates the language, not the hardware's timing or its memory model's
+// weakest orderings: a kernel that passes here can still race on a GPU, which
+// the parity tests on a GPU check.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#define __global__
+#define __device__ static
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static thread_local
+
+using std::isfinite;
+using std::max;
+using std::min;
+
+struct dim3 {
+    unsigned x, y, z;
+};
+
+namespace emu {
+const dim3& thread_idx();
+const dim3& block_idx();
+const dim3& block_dim();
+const dim3& grid_dim();
+void sync_block();
+uint64_t exchange(unsigned mask, uint64_t bits, int src_lane);
+int lane();
+void yield();
+long long now_ns();
+
+template <class T> uint64_t to_bits(T v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof v);
+    return bits;
+}
+
+template <class T> T from_bits(uint64_t bits) {
+    T v;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+}
+} // namespace emu
+
+#define threadIdx (emu::thread_idx())
+#define blockIdx (emu::block_idx())
+#define blockDim (emu::block_dim())
+#define gridDim (emu::grid_dim())
+
+inline void __syncthreads() { emu::sync_block(); }
+
+template <class T> T __shfl_down_sync(unsigned mask, T v, unsigned delta) {
+    return emu::from_bits<T>(emu::exchange(mask, emu::to_bits(v), emu::lane() + (int)delta));
+}
+
+template <class T> T __shfl_sync(unsigned mask, T v, int src_lane) {
+    return emu::from_bits<T>(emu::exchange(mask, emu::to_bits(v), src_lane));
+}
+
+inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+inline void __nanosleep(unsigned) { emu::yield(); }
+inline long long clock64() { return emu::now_ns(); }
+
+// Kernel registration: emu_f32.cc and emu_f64.cc register each kernel by
+// name with a caller that unpacks its arguments as the CUDA driver does,
+// 8 bytes each (a float in the low 4 bytes, an int in the low 4 bytes).
+namespace emu {
+struct kernel_entry {
+    const char* name;
+    int nargs;
+    uint64_t pointer_args; // bit i: argument i is a pointer
+    void (*call)(void* fn, const uint64_t* args);
+    void* fn;
+};
+void add_kernel(const kernel_entry& k);
+
+template <class T> T arg(uint64_t v) {
+    if constexpr (std::is_pointer_v<T>) {
+        return reinterpret_cast<T>(static_cast<uintptr_t>(v));
+    } else if constexpr (std::is_floating_point_v<T>) {
+        return from_bits<T>(v);
+    } else {
+        return static_cast<T>(static_cast<int64_t>(v));
+    }
+}
+
+template <class... A, size_t... I> void invoke(void (*f)(A...), const uint64_t* args, std::index_sequence<I...>) {
+    f(arg<A>(args[I])...);
+}
+
+template <class... A> void call(void* fn, const uint64_t* args) {
+    invoke(reinterpret_cast<void (*)(A...)>(fn), args, std::index_sequence_for<A...>{});
+}
+
+template <class... A> bool add(const char* name, void (*f)(A...)) {
+    uint64_t pointers = 0;
+    int i = 0;
+    ((pointers |= static_cast<uint64_t>(std::is_pointer_v<A>) << i++), ...);
+    add_kernel({name, static_cast<int>(sizeof...(A)), pointers, &call<A...>, reinterpret_cast<void*>(f)});
+    return true;
+}
+} // namespace emu

@@ -1,0 +1,28 @@
+//go:build cudaemu
+
+// The C interface of the CUDA emulator (emu.h), called from emu.go. Calls
+// return 0, or non-zero with a message in err (errlen bytes).
+#pragma once
+
+#include <stdint.h>
+
+// EMU_RESIDENT is how many blocks of one launch run at once: the emulated
+// device's multiprocessors, one resident block each.
+#define EMU_RESIDENT 4
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen);
+int emu_free(uintptr_t p, char* err, int errlen);
+int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen);
+int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errlen);
+int emu_launch(const char* name, const unsigned* grid, const unsigned* block, const uint64_t* args, int nargs,
+               char* err, int errlen);
+int emu_kernel_count(void);
+const char* emu_kernel_name(int i);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,476 @@
+//go:build cudaemu
+
+// The emulator's runtime: device memory, the kernel registry, fibers and
+// their barriers, and launches. See emu.h.
+#include "emu.h"
+#include "emu_api.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+namespace emu {
+
+// ---- Switching between fibers ----
+
+constexpr size_t stack_bytes = 64 << 10;
+
+#if defined(__x86_64__)
+// A fiber's context is its saved stack pointer; emu_switch saves the
+// callee-saved registers on the current stack, stores the stack pointer in
+// *save and resumes the context whose stack pointer is to.
+extern "C" void emu_switch(void** save, void* to);
+asm(R"(
+    .text
+    .globl emu_switch
+    .type emu_switch, @function
+emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emu_switch, .-emu_switch
+)");
+
+struct context {
+    void* sp = nullptr;
+};
+
+// start prepares ctx to run entry on the stack [base, base+bytes): six zero
+// registers for emu_switch to pop, then entry as the return address, with
+// the stack aligned as a call would leave it.
+void start(context& ctx, char* base, size_t bytes, void (*entry)()) {
+    auto top = reinterpret_cast<uintptr_t>(base + bytes) & ~uintptr_t(15);
+    auto* slots = reinterpret_cast<void**>(top - 64);
+    for (int i = 0; i < 6; i++) {
+        slots[i] = nullptr;
+    }
+    slots[6] = reinterpret_cast<void*>(entry);
+    slots[7] = nullptr;
+    ctx.sp = slots;
+}
+
+void swap(context& from, context& to) { emu_switch(&from.sp, to.sp); }
+#else
+struct context {
+    ucontext_t uc;
+};
+
+void start(context& ctx, char* base, size_t bytes, void (*entry)()) {
+    getcontext(&ctx.uc);
+    ctx.uc.uc_stack.ss_sp = base;
+    ctx.uc.uc_stack.ss_size = bytes;
+    ctx.uc.uc_link = nullptr;
+    makecontext(&ctx.uc, entry, 0);
+}
+
+void swap(context& from, context& to) { swapcontext(&from.uc, &to.uc); }
+#endif
+
+// ---- Blocks of fibers ----
+
+enum state { runnable, at_block_barrier, at_warp_barrier, finished };
+
+struct fiber {
+    context ctx;
+    dim3 tid;
+    int linear;
+    state st;
+};
+
+struct warp {
+    int live, arrived, lanes;
+    uint64_t slot[32];
+};
+
+// block runs the threads of one block at a time as fibers on one OS thread.
+struct block {
+    const kernel_entry* k;
+    const uint64_t* args;
+    dim3 bid, bdim, gdim;
+    std::vector<fiber> fibers;
+    std::vector<warp> warps;
+    std::unique_ptr<char[]> stacks;
+    size_t stack_fibers = 0;
+    context scheduler;
+    int current = 0, live = 0, arrived = 0;
+    std::string error;
+
+    fiber& self() { return fibers[current]; }
+    void fail(const std::string& what) {
+        if (error.empty()) {
+            error = what;
+        }
+    }
+    void run(dim3 id);
+    void release(state waiting, int warp_index);
+    void park(state waiting);
+};
+
+thread_local block* current_block;
+
+void fiber_main() {
+    block& b = *current_block;
+    b.k->call(b.k->fn, b.args);
+    fiber& me = b.self();
+    me.st = finished;
+    warp& w = b.warps[me.linear / 32];
+    b.live--;
+    w.live--;
+    // Threads that have left no longer hold back the barriers of the others.
+    if (b.live > 0 && b.arrived == b.live) {
+        b.release(at_block_barrier, -1);
+    }
+    if (w.live > 0 && w.arrived == w.live) {
+        b.release(at_warp_barrier, me.linear / 32);
+    }
+    swap(me.ctx, b.scheduler);
+}
+
+void block::release(state waiting, int warp_index) {
+    if (waiting == at_block_barrier) {
+        arrived = 0;
+    } else {
+        warps[warp_index].arrived = 0;
+    }
+    for (auto& f : fibers) {
+        if (f.st == waiting && (warp_index < 0 || f.linear / 32 == warp_index)) {
+            f.st = runnable;
+        }
+    }
+}
+
+void block::park(state waiting) {
+    fiber& me = self();
+    me.st = waiting;
+    swap(me.ctx, scheduler);
+}
+
+void block::run(dim3 id) {
+    bid = id;
+    int n = static_cast<int>(bdim.x * bdim.y * bdim.z);
+    fibers.resize(n);
+    warps.assign((n + 31) / 32, warp{});
+    if (stack_fibers < static_cast<size_t>(n)) {
+        stacks.reset(new char[static_cast<size_t>(n) * stack_bytes]);
+        stack_fibers = n;
+    }
+    for (int i = 0; i < n; i++) {
+        fiber& f = fibers[i];
+        f.linear = i;
+        f.tid = {i % bdim.x, (i / bdim.x) % bdim.y, i / (bdim.x * bdim.y)};
+        f.st = runnable;
+        start(f.ctx, stacks.get() + static_cast<size_t>(i) * stack_bytes, stack_bytes, fiber_main);
+        warps[i / 32].live++;
+        warps[i / 32].lanes++;
+    }
+    live = n;
+    arrived = 0;
+    current_block = this;
+    while (live > 0) {
+        bool ran = false;
+        for (int i = 0; i < n; i++) {
+            if (fibers[i].st == runnable) {
+                current = i;
+                swap(scheduler, fibers[i].ctx);
+                ran = true;
+            }
+        }
+        if (!ran) {
+            fail("block (" + std::to_string(bid.x) + "," + std::to_string(bid.y) +
+                 ") deadlocks: some threads wait at a barrier that others never reach");
+            return;
+        }
+    }
+}
+
+} // namespace emu
+
+// ---- What the kernels call ----
+
+namespace emu {
+
+const dim3& thread_idx() { return current_block->self().tid; }
+const dim3& block_idx() { return current_block->bid; }
+const dim3& block_dim() { return current_block->bdim; }
+const dim3& grid_dim() { return current_block->gdim; }
+int lane() { return current_block->self().linear % 32; }
+void yield() { std::this_thread::yield(); }
+
+long long now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+void sync_block() {
+    block& b = *current_block;
+    if (++b.arrived == b.live) {
+        b.release(at_block_barrier, -1);
+        return;
+    }
+    b.park(at_block_barrier);
+}
+
+// sync_warp waits for the live lanes of the caller's warp.
+void sync_warp() {
+    block& b = *current_block;
+    int wi = b.self().linear / 32;
+    warp& w = b.warps[wi];
+    if (++w.arrived == w.live) {
+        b.release(at_warp_barrier, wi);
+        return;
+    }
+    b.park(at_warp_barrier);
+}
+
+uint64_t exchange(unsigned mask, uint64_t bits, int src_lane) {
+    block& b = *current_block;
+    int me = b.self().linear;
+    warp& w = b.warps[me / 32];
+    unsigned lanes = w.lanes == 32 ? 0xffffffffu : (1u << w.lanes) - 1;
+    if (mask != lanes || w.live != w.lanes) {
+        b.fail("a shuffle in warp " + std::to_string(me / 32) + " names lanes that do not take part (mask " +
+               std::to_string(mask) + ", " + std::to_string(w.live) + " of " + std::to_string(w.lanes) +
+               " lanes live)");
+    }
+    w.slot[me % 32] = bits;
+    sync_warp();
+    uint64_t got = src_lane >= 0 && src_lane < w.lanes ? w.slot[src_lane] : bits;
+    sync_warp();
+    return got;
+}
+
+// ---- The registry and device memory ----
+
+std::map<std::string, kernel_entry>& registry() {
+    static std::map<std::string, kernel_entry> r;
+    return r;
+}
+
+void add_kernel(const kernel_entry& k) { registry()[k.name] = k; }
+
+std::mutex memory_mu;
+std::map<uintptr_t, size_t> allocations; // base -> bytes
+
+// Device memory is bounded like a small GPU's, so that an absurd request fails.
+constexpr long long memory_limit = 8LL << 30;
+long long memory_used = 0;
+
+// inside reports whether [p, p+bytes) lies within one allocation.
+bool inside(uintptr_t p, size_t bytes) {
+    auto it = allocations.upper_bound(p);
+    if (it == allocations.begin()) {
+        return false;
+    }
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
+}
+
+// ---- Launches ----
+
+// job is one launch: its blocks are handed out in order to the workers.
+struct job {
+    const kernel_entry* k;
+    const uint64_t* args;
+    dim3 gdim, bdim;
+    unsigned total;
+    std::atomic<unsigned> next{0};
+    std::mutex mu;
+    std::string error;
+};
+
+// pool is EMU_RESIDENT worker threads, each running blocks on its own
+// block, so that up to EMU_RESIDENT blocks of a launch run at once. One
+// launch runs at a time.
+class pool {
+  public:
+    pool() {
+        for (int i = 0; i < EMU_RESIDENT; i++) {
+            std::thread(&pool::work, this).detach();
+        }
+    }
+
+    // run runs every block of j and returns the first error.
+    std::string run(job& j) {
+        std::lock_guard<std::mutex> one(launch_mu_);
+        std::unique_lock<std::mutex> lock(mu_);
+        job_ = &j;
+        busy_ = EMU_RESIDENT;
+        generation_++;
+        wake_.notify_all();
+        done_.wait(lock, [this] { return busy_ == 0; });
+        job_ = nullptr;
+        return j.error;
+    }
+
+  private:
+    void work() {
+        block b;
+        uint64_t seen = 0;
+        for (;;) {
+            job* j;
+            {
+                std::unique_lock<std::mutex> lock(mu_);
+                wake_.wait(lock, [&] { return generation_ != seen; });
+                seen = generation_;
+                j = job_;
+            }
+            b.k = j->k;
+            b.args = j->args;
+            b.bdim = j->bdim;
+            b.gdim = j->gdim;
+            for (unsigned i; (i = j->next++) < j->total;) {
+                dim3 g = j->gdim;
+                b.error.clear();
+                b.run({i % g.x, (i / g.x) % g.y, i / (g.x * g.y)});
+                if (!b.error.empty()) {
+                    std::lock_guard<std::mutex> lock(j->mu);
+                    if (j->error.empty()) {
+                        j->error = b.error;
+                    }
+                    j->next = j->total;
+                }
+            }
+            std::lock_guard<std::mutex> lock(mu_);
+            if (--busy_ == 0) {
+                done_.notify_one();
+            }
+        }
+    }
+
+    std::mutex launch_mu_, mu_;
+    std::condition_variable wake_, done_;
+    job* job_ = nullptr;
+    uint64_t generation_ = 0;
+    int busy_ = 0;
+};
+
+pool& workers() {
+    static pool p;
+    return p;
+}
+
+} // namespace emu
+
+// ---- The C interface ----
+
+namespace {
+int fail(char* err, int errlen, const std::string& what) {
+    std::snprintf(err, errlen, "%s", what.c_str());
+    return 1;
+}
+} // namespace
+
+extern "C" int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(emu::memory_mu);
+    if (bytes <= 0 || bytes > emu::memory_limit - emu::memory_used) {
+        return fail(err, errlen, "out of memory: " + std::to_string(bytes) + " bytes asked, " +
+                                     std::to_string(emu::memory_limit - emu::memory_used) + " free");
+    }
+    size_t rounded = (static_cast<size_t>(bytes) + 255) & ~size_t(255);
+    void* mem = std::aligned_alloc(256, rounded);
+    if (mem == nullptr) {
+        return fail(err, errlen, "out of host memory for " + std::to_string(bytes) + " bytes");
+    }
+    // Fresh device memory is not zeroed: fill it with NaNs (and -1s) so that
+    // reading what was never written shows.
+    std::memset(mem, 0xff, rounded);
+    *p = reinterpret_cast<uintptr_t>(mem);
+    emu::allocations[*p] = static_cast<size_t>(bytes);
+    emu::memory_used += static_cast<long long>(rounded);
+    return 0;
+}
+
+extern "C" int emu_free(uintptr_t p, char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(emu::memory_mu);
+    auto it = emu::allocations.find(p);
+    if (it == emu::allocations.end()) {
+        return fail(err, errlen, "freeing memory that was not allocated");
+    }
+    emu::memory_used -= static_cast<long long>((it->second + 255) & ~size_t(255));
+    emu::allocations.erase(it);
+    std::free(reinterpret_cast<void*>(p));
+    return 0;
+}
+
+extern "C" int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(emu::memory_mu);
+    if (!emu::inside(p, static_cast<size_t>(bytes))) {
+        return fail(err, errlen, "memset outside device memory");
+    }
+    std::memset(reinterpret_cast<void*>(p), value, static_cast<size_t>(bytes));
+    return 0;
+}
+
+// emu_copy copies between host memory and device memory; whichever of dst
+// and src is device memory must lie within one allocation.
+extern "C" int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(emu::memory_mu);
+    if (!emu::inside(dst, static_cast<size_t>(bytes)) && !emu::inside(src, static_cast<size_t>(bytes))) {
+        return fail(err, errlen, "a copy of " + std::to_string(bytes) + " bytes touches no device allocation whole");
+    }
+    std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), static_cast<size_t>(bytes));
+    return 0;
+}
+
+extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned* block, const uint64_t* args,
+                          int nargs, char* err, int errlen) {
+    auto it = emu::registry().find(name);
+    if (it == emu::registry().end()) {
+        return fail(err, errlen, std::string("no kernel named ") + name);
+    }
+    const emu::kernel_entry& k = it->second;
+    if (nargs != k.nargs) {
+        return fail(err, errlen, std::to_string(nargs) + " arguments given, the kernel takes " + std::to_string(k.nargs));
+    }
+    {
+        std::lock_guard<std::mutex> lock(emu::memory_mu);
+        for (int i = 0; i < nargs; i++) {
+            if ((k.pointer_args >> i & 1) && !emu::inside(static_cast<uintptr_t>(args[i]), 1)) {
+                return fail(err, errlen, "argument " + std::to_string(i + 1) + " points outside device memory");
+            }
+        }
+    }
+    dim3 gdim{grid[0], grid[1], grid[2]}, bdim{block[0], block[1], block[2]};
+    unsigned threads = bdim.x * bdim.y * bdim.z;
+    if (threads == 0 || threads > 1024 || gdim.x * gdim.y * gdim.z == 0) {
+        return fail(err, errlen, "invalid launch shape");
+    }
+    emu::job j{&k, args, gdim, bdim, gdim.x * gdim.y * gdim.z};
+    std::string error = emu::workers().run(j);
+    if (!error.empty()) {
+        return fail(err, errlen, error);
+    }
+    return 0;
+}
+
+extern "C" int emu_kernel_count(void) { return static_cast<int>(emu::registry().size()); }
+
+extern "C" const char* emu_kernel_name(int i) {
+    auto it = emu::registry().begin();
+    std::advance(it, i);
+    return it->first.c_str();
+}
