@@ -119,22 +119,6 @@ func (s *stack) forwardBatch(x devicePtr, rows int) error {
 	return nil
 }
 
-// forward runs one example x through the layers.
-func (s *stack) forward(x devicePtr) error {
-	in := x
-	for _, l := range s.layers {
-		if err := s.d.launch(s.ks.denseForward, dim{blocks(l.out*warp, threads), 1}, dim{threads, 1},
-			ptrArg(l.z), ptrArg(l.a), ptrArg(l.w), ptrArg(l.b), ptrArg(in), intArg(l.in), intArg(l.out), intArg(int(l.act))); err != nil {
-			return err
-		}
-		if err := s.activate(l, 1); err != nil {
-			return err
-		}
-		in = l.a
-	}
-	return nil
-}
-
 // Predict writes net's outputs for n rows of x into out.
 func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64) error {
 	return b.d.do(func() error {
@@ -179,9 +163,18 @@ type trainer struct {
 	losses      devicePtr // each example's loss this epoch (double)
 	correct     devicePtr // whether each example was classified correctly (int32)
 	totals      devicePtr // epoch_totals' output: 3 doubles
-	hostOrder   []int
-	done        int // examples trained on this epoch
+	sgd         sgdRun    // per-example SGD
+	done        int       // examples trained on this epoch
 	closed      bool
+}
+
+// sgdRun is what sgd_steps needs besides the data: the layers' descriptors,
+// each block's scratch, the barrier counter and the status word, and the
+// grid, sized so that its blocks are resident at once.
+type sgdRun struct {
+	layers, scratch, barrier, status devicePtr
+	grid                             int
+	maxSteps                         int // per launch, so that the barrier counter cannot wrap
 }
 
 // NewTrainer uploads net's parameters and the examples to the device.
@@ -192,7 +185,8 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	}
 	var t *trainer
 	err := b.d.do(func() (err error) {
-		s, err := newStack(b.d, net, h.BatchSize)
+		// Per-example SGD keeps two rows of activations: this step's and the last one's.
+		s, err := newStack(b.d, net, max(h.BatchSize, 2))
 		if err != nil {
 			return err
 		}
@@ -221,7 +215,17 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		if err := upload(t.x, data.X, s.dtype); err != nil {
 			return err
 		}
-		return upload(t.y, data.Y, s.dtype)
+		if err := upload(t.y, data.Y, s.dtype); err != nil {
+			return err
+		}
+		if h.BatchSize == 1 {
+			grid, err := t.sgdGrid()
+			if err != nil {
+				return err
+			}
+			return t.prepareSGD(grid)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -231,7 +235,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 
 // BeginEpoch uploads the epoch's order.
 func (t *trainer) BeginEpoch(order []int) error {
-	t.hostOrder, t.done = order, 0
+	t.done = 0
 	idx := make([]int32, len(order))
 	for i, v := range order {
 		idx[i] = int32(v)
@@ -251,7 +255,11 @@ func (t *trainer) BeginEpoch(order []int) error {
 func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	done := ctx.Done()
 	return t.d.do(func() error {
-		for s := from; s < to; s += t.batch {
+		step := t.batch
+		if t.batch == 1 {
+			step = t.sgd.maxSteps
+		}
+		for s := from; s < to; s += step {
 			select {
 			case <-done:
 				return ctx.Err()
@@ -259,52 +267,80 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 			}
 			var err error
 			if t.batch == 1 {
-				err = t.example(s)
+				err = t.sgdSteps(s, min(s+step, to))
 			} else {
 				err = t.batchStep(s, min(t.batch, to-s))
 			}
 			if err != nil {
 				return err
 			}
-			t.done = min(s+t.batch, to)
+			t.done = min(s+step, to)
 		}
 		return nil
 	})
 }
 
-// example queues per-example SGD on the example at position s of the epoch.
-func (t *trainer) example(s int) error {
-	size := t.dtype.Size()
-	idx := t.hostOrder[s]
-	x := t.x + devicePtr(idx*t.in*size)
-	y := t.y + devicePtr(idx*t.outputs*size)
-	if err := t.forward(x); err != nil {
-		return err
+// sgdThreads is the block size of sgd_steps: eight warps.
+const sgdThreads = 256
+
+// sgdGrid sizes the grid of sgd_steps: a warp per unit of the widest
+// layer, and no more blocks than the device holds at once.
+func (t *trainer) sgdGrid() (int, error) {
+	widest := 0
+	for _, l := range t.layers {
+		widest = max(widest, l.out)
 	}
-	if err := t.outputGrad(y, 1, s); err != nil {
-		return err
+	perSM, err := t.ks.sgdSteps.fn.residentPerSM(sgdThreads)
+	if err != nil {
+		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.sgdSteps.name, err)
 	}
-	for l := len(t.layers) - 1; l >= 0; l-- {
-		ly, input := t.layers[l], x
-		if l > 0 {
-			prev := t.layers[l-1]
-			input = prev.a
-			if err := t.d.launch(t.ks.denseBackwardData, dim{blocks(ly.in, threads), 1}, dim{threads, 1},
-				ptrArg(prev.grad), ptrArg(ly.w), ptrArg(ly.grad), intArg(ly.in), intArg(ly.out)); err != nil {
-				return err
-			}
-		}
-		if err := t.d.launch(t.ks.denseUpdate, dim{blocks(ly.in, threads), ly.out}, dim{threads, 1},
-			ptrArg(ly.w), ptrArg(ly.b), ptrArg(ly.grad), ptrArg(input), realArg(t.dtype, t.lr), intArg(ly.in), intArg(ly.out)); err != nil {
+	return max(1, min(t.d.multiprocessors*perSM, blocks(widest*warp, sgdThreads))), nil
+}
+
+// prepareSGD allocates and uploads what sgd_steps needs for a grid of grid blocks.
+func (t *trainer) prepareSGD(grid int) error {
+	var words []uint64
+	for _, l := range t.layers {
+		words = append(words, ptrArg(l.w), ptrArg(l.b), ptrArg(l.z), ptrArg(l.a), ptrArg(l.grad),
+			uint64(l.in), uint64(l.out), uint64(l.act))
+	}
+	t.sgd.grid = grid
+	barriers := max(2, 2*len(t.layers)-1)
+	t.sgd.maxSteps = max(1, (1<<31)/(t.sgd.grid*barriers))
+	size := int64(t.dtype.Size())
+	var err error
+	for _, buf := range []struct {
+		dst   *devicePtr
+		bytes int64
+		what  string
+	}{
+		{&t.sgd.layers, int64(8 * len(words)), "the layers' descriptors"},
+		{&t.sgd.scratch, int64(t.sgd.grid*2*t.outputs) * size, "the output scratch"},
+		{&t.sgd.barrier, 4, "the grid barrier"}, {&t.sgd.status, 4, "the status word"},
+	} {
+		if *buf.dst, err = t.mem.alloc(buf.bytes, buf.what); err != nil {
 			return err
 		}
-		if l > 0 {
-			if err := t.delta(t.layers[l-1], 1); err != nil {
-				return err
-			}
-		}
+	}
+	if err := memcpyHtoD(t.sgd.layers, unsafe.Pointer(&words[0]), int64(8*len(words))); err != nil {
+		return fmt.Errorf("gpu: cuMemcpyHtoD of the layers' descriptors: %w", err)
+	}
+	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemsetD8 of the status word: %w", err)
 	}
 	return nil
+}
+
+// sgdSteps queues per-example SGD on the examples at positions from..to-1
+// of the epoch: one launch of sgd_steps.
+func (t *trainer) sgdSteps(from, to int) error {
+	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
+	}
+	return t.d.launch(t.ks.sgdSteps, dim{t.sgd.grid, 1}, dim{sgdThreads, 1},
+		ptrArg(t.sgd.layers), intArg(len(t.layers)), ptrArg(t.x), ptrArg(t.y), ptrArg(t.order), intArg(from), intArg(to),
+		ptrArg(t.losses), ptrArg(t.correct), intArg(int(t.loss)), realArg(t.dtype, t.lr), ptrArg(t.sgd.scratch),
+		ptrArg(t.sgd.barrier), ptrArg(t.sgd.status))
 }
 
 // batchStep queues one mini-batch step on the rows examples from position s of the epoch.
@@ -373,6 +409,7 @@ func (t *trainer) delta(l layerBufs, rows int) error {
 func (t *trainer) Totals() (engine.Totals, error) {
 	var sums [3]float64
 	var bad float64
+	var status int32
 	err := t.d.do(func() error {
 		if err := t.d.launch(t.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1},
 			ptrArg(t.totals), ptrArg(t.losses), ptrArg(t.correct), intArg(t.done)); err != nil {
@@ -384,6 +421,15 @@ func (t *trainer) Totals() (engine.Totals, error) {
 		if first := int(sums[2]); first < t.done {
 			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*first), 8); err != nil {
 				return fmt.Errorf("gpu: cuMemcpyDtoH of a loss: %w", err)
+			}
+		}
+		if t.batch == 1 {
+			if err := memcpyDtoH(unsafe.Pointer(&status), t.sgd.status, 4); err != nil {
+				return fmt.Errorf("gpu: cuMemcpyDtoH of the status word: %w", err)
+			}
+			if status != 0 {
+				return fmt.Errorf("gpu: %s: a grid barrier timed out: the %d blocks were not all resident at once (is another process using the GPU?)",
+					t.ks.sgdSteps.name, t.sgd.grid)
 			}
 		}
 		return nil

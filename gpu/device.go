@@ -21,20 +21,19 @@ type kernel struct {
 
 // kernelSet holds the kernels of one precision.
 type kernelSet struct {
-	denseForward, softmaxRows, denseDelta, denseBackwardData, denseUpdate kernel
-	denseForwardBatch, denseBackwardDataBatch, denseUpdateBatch           kernel
-	biasUpdateBatch, outputGrad, gatherRows, epochTotals                  kernel
+	softmaxRows, denseDelta, denseForwardBatch, denseBackwardDataBatch, denseUpdateBatch kernel
+	biasUpdateBatch, outputGrad, gatherRows, epochTotals, sgdSteps                       kernel
 }
 
 // entries maps each family's kernels to their places in a kernelSet.
 func (k *kernelSet) entries() map[string]map[string]*kernel {
 	return map[string]map[string]*kernel{
-		"dense": {"dense_forward": &k.denseForward, "softmax_rows": &k.softmaxRows, "dense_delta": &k.denseDelta,
-			"dense_backward_data": &k.denseBackwardData, "dense_update": &k.denseUpdate,
+		"dense": {"softmax_rows": &k.softmaxRows, "dense_delta": &k.denseDelta,
 			"dense_forward_batch": &k.denseForwardBatch, "dense_backward_data_batch": &k.denseBackwardDataBatch,
 			"dense_update_batch": &k.denseUpdateBatch, "bias_update_batch": &k.biasUpdateBatch},
 		"output": {"output_grad": &k.outputGrad},
 		"epoch":  {"gather_rows": &k.gatherRows, "epoch_totals": &k.epochTotals},
+		"sgd":    {"sgd_steps": &k.sgdSteps},
 	}
 }
 
@@ -49,10 +48,11 @@ func precision(d engine.DType) string {
 // device owns the CUDA context of GPU 0. Its goroutine, locked to one OS
 // thread, runs every function handed to it through calls.
 type device struct {
-	calls    chan func()
-	name     string
-	kernels  map[engine.DType]*kernelSet
-	syncEach bool
+	calls           chan func()
+	name            string
+	multiprocessors int
+	kernels         map[engine.DType]*kernelSet
+	syncEach        bool
 }
 
 var opened struct {
@@ -90,7 +90,7 @@ func start() (*device, error) {
 // init creates the context and loads the kernels of both precisions.
 func (d *device) init() error {
 	var err error
-	if d.name, err = createContext(); err != nil {
+	if d.name, d.multiprocessors, err = createContext(); err != nil {
 		return err
 	}
 	d.kernels = map[engine.DType]*kernelSet{}

@@ -23,27 +23,31 @@ const Built = true
 type devicePtr = cu.DevicePtr
 
 // createContext makes a context on GPU 0 current on this thread and returns
-// the GPU's name.
-func createContext() (string, error) {
+// the GPU's name and number of multiprocessors.
+func createContext() (string, int, error) {
 	n, err := cu.NumDevices()
 	if err != nil {
-		return "", fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
+		return "", 0, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
 	}
 	if n == 0 {
-		return "", engine.ErrNoDevice
+		return "", 0, engine.ErrNoDevice
 	}
 	dev, err := cu.GetDevice(0)
 	if err != nil {
-		return "", fmt.Errorf("gpu: cuDeviceGet: %w", err)
+		return "", 0, fmt.Errorf("gpu: cuDeviceGet: %w", err)
 	}
 	name, err := dev.Name()
 	if err != nil {
-		return "", fmt.Errorf("gpu: cuDeviceGetName: %w", err)
+		return "", 0, fmt.Errorf("gpu: cuDeviceGetName: %w", err)
+	}
+	sms, err := dev.Attribute(cu.MultiprocessorCount)
+	if err != nil {
+		return "", 0, fmt.Errorf("gpu: cuDeviceGetAttribute(multiprocessors): %w", err)
 	}
 	if _, err := dev.MakeContext(cu.SchedAuto); err != nil {
-		return "", fmt.Errorf("gpu: cuCtxCreate: %w", err)
+		return "", 0, fmt.Errorf("gpu: cuCtxCreate: %w", err)
 	}
-	return name, nil
+	return name, sms, nil
 }
 
 // module is a loaded PTX module.
@@ -78,6 +82,11 @@ func (f function) launch(grid, block dim, args []uint64) error {
 		params[i] = unsafe.Pointer(&args[i])
 	}
 	return f.fn.Launch(grid.x, max(grid.y, 1), 1, block.x, max(block.y, 1), 1, 0, cu.Stream{}, params)
+}
+
+// residentPerSM is how many blocks of threads threads fit on one multiprocessor at once.
+func (f function) residentPerSM(threads int) (int, error) {
+	return f.fn.MaxActiveBlocksPerMultiProcessor(threads, 0)
 }
 
 func synchronize() error                      { return cu.Synchronize() }

@@ -23,7 +23,8 @@ type devicePtr uintptr
 
 const emulatorName = "CUDA emulator on the CPU"
 
-func createContext() (string, error) { return emulatorName, nil }
+// createContext returns the emulator's name and its multiprocessors.
+func createContext() (string, int, error) { return emulatorName, kernels.EmuResident, nil }
 
 // module is the emulator's kernels of one family and precision.
 type module struct{}
@@ -48,6 +49,9 @@ func (module) function(name string) (function, error) {
 func (f function) launch(grid, block dim, args []uint64) error {
 	return kernels.EmuLaunch(f.name, [3]int{grid.x, max(grid.y, 1), 1}, [3]int{block.x, max(block.y, 1), 1}, args)
 }
+
+// residentPerSM: the emulator runs one block per multiprocessor.
+func (function) residentPerSM(int) (int, error) { return 1, nil }
 
 func synchronize() error { return nil }
 

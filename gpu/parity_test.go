@@ -16,41 +16,6 @@ import (
 // Each kernel against its CPU twin, in both precisions, on layers whose
 // inputs and outputs range over sizes.
 
-func cpuForward[T engine.Float](w, b, x []float64, act engine.Activation) (z, a []float64) {
-	zt, at := make([]T, len(b)), make([]T, len(b))
-	cpu.DenseForward(zt, at, typed[T](w), typed[T](b), typed[T](x), act)
-	return floats(zt), floats(at)
-}
-
-func TestDenseForwardParity(t *testing.T) {
-	for _, dtype := range dtypes {
-		h := newHarness(t, dtype)
-		rng := rand.New(rand.NewPCG(1, 2))
-		for _, in := range sizes {
-			for _, out := range sizes {
-				for _, act := range activations {
-					w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, in, dtype, 5)
-					dz, da := h.put(make([]float64, out)), h.put(make([]float64, out))
-					h.run(h.ks.denseForward, dim{blocks(out*warp, threads), 1}, dim{threads, 1},
-						ptrArg(dz), ptrArg(da), ptrArg(h.put(w)), ptrArg(h.put(b)), ptrArg(h.put(x)), intArg(in), intArg(out), intArg(int(act)))
-					if act == engine.Softmax {
-						h.run(h.ks.softmaxRows, dim{1, 1}, dim{64, 1}, ptrArg(da), ptrArg(dz), intArg(1), intArg(out))
-					}
-					var z, a []float64
-					if dtype == engine.Float32 {
-						z, a = cpuForward[float32](w, b, x, act)
-					} else {
-						z, a = cpuForward[float64](w, b, x, act)
-					}
-					what := fmt.Sprintf("%s %d→%d %s", dtype, in, out, act)
-					assertClose(t, z, h.get(dz, out), rel(dtype), what+" z")
-					assertClose(t, a, h.get(da, out), rel(dtype), what+" a")
-				}
-			}
-		}
-	}
-}
-
 func cpuForwardBatch[T engine.Float](w, b, x []float64, rows int, act engine.Activation) (z, a []float64) {
 	zt, at := make([]T, rows*len(b)), make([]T, rows*len(b))
 	cpu.DenseForwardBatch(zt, at, typed[T](w), typed[T](b), typed[T](x), rows, act, make([]T, len(x)+len(zt)))
@@ -83,41 +48,6 @@ func TestDenseForwardBatchParity(t *testing.T) {
 						assertClose(t, a, h.get(da, rows*out), rel(dtype), what+" a")
 					}
 				}
-			}
-		}
-	}
-}
-
-func cpuBackward[T engine.Float](w, b, dz, x []float64, lr float64) (daPrev, w2, b2 []float64) {
-	wt, bt, dp := typed[T](w), typed[T](b), make([]T, len(x))
-	cpu.DenseBackward(dp, wt, bt, typed[T](dz), typed[T](x), T(lr))
-	return floats(dp), floats(wt), floats(bt)
-}
-
-// TestDenseBackwardParity runs dense_backward_data then dense_update, as the
-// trainer does, against cpu.DenseBackward, which fuses them.
-func TestDenseBackwardParity(t *testing.T) {
-	const lr = 0.05
-	for _, dtype := range dtypes {
-		h := newHarness(t, dtype)
-		rng := rand.New(rand.NewPCG(5, 6))
-		for _, in := range sizes {
-			for _, out := range sizes {
-				w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, out, dtype, 3), randoms(rng, in, dtype, 5)
-				dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
-				dprev := h.put(make([]float64, in))
-				h.run(h.ks.denseBackwardData, dim{blocks(in, threads), 1}, dim{threads, 1}, ptrArg(dprev), ptrArg(dw), ptrArg(ddz), intArg(in), intArg(out))
-				h.run(h.ks.denseUpdate, dim{blocks(in, threads), out}, dim{threads, 1}, ptrArg(dw), ptrArg(db), ptrArg(ddz), ptrArg(dx), h.real(lr), intArg(in), intArg(out))
-				var daPrev, w2, b2 []float64
-				if dtype == engine.Float32 {
-					daPrev, w2, b2 = cpuBackward[float32](w, b, dz, x, lr)
-				} else {
-					daPrev, w2, b2 = cpuBackward[float64](w, b, dz, x, lr)
-				}
-				what := fmt.Sprintf("%s %d→%d", dtype, in, out)
-				assertClose(t, daPrev, h.get(dprev, in), rel(dtype), what+" da_prev")
-				assertClose(t, w2, h.get(dw, out*in), rel(dtype), what+" W")
-				assertClose(t, b2, h.get(db, out), rel(dtype), what+" b")
 			}
 		}
 	}

@@ -1,73 +1,23 @@
-// Dense layer: forward pass, backward pass and SGD update, per example and
-// per mini-batch.
-//
-// Per example, with input x (in), output z and a (out):
-//
-//     z = W·x + b,  a = f(z)
-//     dz = da ⊙ f'(z)
-//     da_prev = Wᵀ·dz            (launched before the update: it reads W as it was)
-//     W -= lr·dz·xᵀ,  b -= lr·dz
-//
-// Per mini-batch of m rows (X m×in, Z, A, dZ m×out):
+// Dense layer, per mini-batch of m rows (X m×in, Z, A, dZ m×out): forward
+// pass, backward pass and SGD update (per-example SGD runs in sgd.cu):
 //
 //     Z = X·Wᵀ + 1·bᵀ,  A = f(Z)
-//     dA_prev = dZ·W
+//     dZ = dA ⊙ f'(Z)
+//     dA_prev = dZ·W            (launched before the update: it reads W as it was)
 //     W -= (lr/m)·dZᵀ·X,  b -= (lr/m)·Σ_r dZ_r
 //
 // Every weight is written by exactly one thread and every sum runs in a fixed
 // order, so runs are deterministic.
-#include "common.cuh"
+#include "rows.cuh"
 
-#define WARP 32
 #define TILE 16
 
-// dense_forward: z = W·x + b and a = f(z) (a = z for softmax, which
-// softmax_rows applies next) for one example. One warp per output unit, its
-// lanes striding over the inputs. CPU twin: cpu.DenseForward.
-KERNEL(dense_forward)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
-                      const real* __restrict__ b, const real* __restrict__ x, int in, int out, int act) {
-    int unit = (blockIdx.x * blockDim.x + threadIdx.x) / WARP;
-    int lane = threadIdx.x % WARP;
-    if (unit >= out) {
-        return; // whole warps leave together
-    }
-    const real* row = w + (size_t)unit * in;
-    real acc = 0;
-    for (int j = lane; j < in; j += WARP) {
-        acc += row[j] * x[j];
-    }
-    for (int offset = WARP / 2; offset > 0; offset /= 2) {
-        acc += __shfl_down_sync(0xffffffff, acc, offset);
-    }
-    if (lane == 0) {
-        real v = acc + b[unit];
-        z[unit] = v;
-        a[unit] = act == ACT_SOFTMAX ? v : activate(act, v);
-    }
-}
-
-// softmax_rows: a = softmax(z) for each of rows rows of cols values,
-// subtracting the row's maximum; the sum is taken in double. One thread per
-// row. CPU twin: engine.Activate with engine.Softmax.
+// softmax_rows: a = softmax(z) for each of rows rows of cols values, one
+// thread per row. CPU twin: engine.Activate with engine.Softmax.
 KERNEL(softmax_rows)(real* __restrict__ a, const real* __restrict__ z, int rows, int cols) {
     int r = blockIdx.x * blockDim.x + threadIdx.x;
-    if (r >= rows) {
-        return;
-    }
-    const real* zr = z + (size_t)r * cols;
-    real* ar = a + (size_t)r * cols;
-    real m = zr[0];
-    for (int k = 1; k < cols; k++) {
-        m = zr[k] > m ? zr[k] : m;
-    }
-    double sum = 0;
-    for (int k = 0; k < cols; k++) {
-        double e = exp((double)(zr[k] - m));
-        ar[k] = (real)e;
-        sum += e;
-    }
-    for (int k = 0; k < cols; k++) {
-        ar[k] = (real)((double)ar[k] / sum);
+    if (r < rows) {
+        softmax_row(a + (size_t)r * cols, z + (size_t)r * cols, cols);
     }
 }
 
@@ -76,40 +26,6 @@ KERNEL(dense_delta)(real* dz, const real* da, const real* __restrict__ z, const 
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
         dz[i] = da[i] * act_grad(act, z[i], a[i]);
-    }
-}
-
-// dense_backward_data: da_prev = Wᵀ·dz for one example. One thread per
-// input j, summing over the units in order; neighbouring threads read
-// neighbouring weights. CPU twin: the da_prev of cpu.DenseBackward.
-KERNEL(dense_backward_data)(real* __restrict__ da_prev, const real* __restrict__ w, const real* __restrict__ dz,
-                            int in, int out) {
-    int j = blockIdx.x * blockDim.x + threadIdx.x;
-    if (j >= in) {
-        return;
-    }
-    real acc = 0;
-    for (int i = 0; i < out; i++) {
-        acc += w[(size_t)i * in + j] * dz[i];
-    }
-    da_prev[j] = acc;
-}
-
-// dense_update: W -= lr·dz·xᵀ and b -= lr·dz for one example, the rank-1
-// update. Grid (ceil(in/block), out): one thread per weight, block row i.
-// CPU twin: the update of cpu.DenseBackward.
-KERNEL(dense_update)(real* __restrict__ w, real* __restrict__ b, const real* __restrict__ dz,
-                     const real* __restrict__ x, real lr, int in, int out) {
-    int j = blockIdx.x * blockDim.x + threadIdx.x;
-    int i = blockIdx.y;
-    real g = dz[i];
-    if (j >= in || g == 0) {
-        return;
-    }
-    real alpha = -lr * g;
-    w[(size_t)i * in + j] += alpha * x[j];
-    if (j == 0) {
-        b[i] -= lr * g;
     }
 }
 

@@ -3,7 +3,7 @@
 package kernels
 
 /*
-#cgo CXXFLAGS: -std=c++20 -O2 -Wall
+#cgo CXXFLAGS: -std=c++20 -O2 -Wall -Wno-unknown-pragmas
 #include <stdlib.h>
 #include "emu_api.h"
 */

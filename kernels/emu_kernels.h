@@ -9,16 +9,14 @@
 #include "dense.cu"
 #include "epoch.cu"
 #include "output.cu"
+#include "sgd.cu"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
 #define REGISTER(name) static bool CAT(registered_, name) = emu::add(STR(CAT(name, SUFFIX)), &CAT(name, SUFFIX));
 
-REGISTER(dense_forward)
 REGISTER(softmax_rows)
 REGISTER(dense_delta)
-REGISTER(dense_backward_data)
-REGISTER(dense_update)
 REGISTER(dense_forward_batch)
 REGISTER(dense_backward_data_batch)
 REGISTER(dense_update_batch)
@@ -26,3 +24,4 @@ REGISTER(bias_update_batch)
 REGISTER(output_grad)
 REGISTER(gather_rows)
 REGISTER(epoch_totals)
+REGISTER(sgd_steps)

@@ -1,5 +1,5 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
-// one file per op family (dense.cu, output.cu, epoch.cu), and the PTX that
+// one file per op family (dense.cu, output.cu, epoch.cu, sgd.cu), and the PTX that
 // nvcc makes of them for the virtual architecture compute_70, committed and
 // embedded so that a cuda build needs no nvcc.
 //
@@ -20,7 +20,7 @@ import (
 var ptx embed.FS
 
 // Families lists the op families, one PTX module per family and precision.
-var Families = []string{"dense", "epoch", "output"}
+var Families = []string{"dense", "epoch", "output", "sgd"}
 
 // PTX returns the PTX module of a family for a precision suffix ("f32" or "f64").
 func PTX(family, precision string) (string, error) {

@@ -10,14 +10,15 @@ import (
 
 // The kernels each family's PTX must define, without their precision suffix.
 var entries = map[string][]string{
-	"dense": {"dense_forward", "softmax_rows", "dense_delta", "dense_backward_data", "dense_update",
-		"dense_forward_batch", "dense_backward_data_batch", "dense_update_batch", "bias_update_batch"},
+	"dense": {"softmax_rows", "dense_delta", "dense_forward_batch", "dense_backward_data_batch",
+		"dense_update_batch", "bias_update_batch"},
 	"epoch":  {"gather_rows", "epoch_totals"},
 	"output": {"output_grad"},
+	"sgd":    {"sgd_steps"},
 }
 
 func TestEveryFamilyHasItsKernelsInBothPrecisions(t *testing.T) {
-	require.ElementsMatch(t, Families, []string{"dense", "epoch", "output"})
+	require.ElementsMatch(t, Families, []string{"dense", "epoch", "output", "sgd"})
 	entry := regexp.MustCompile(`\.visible \.entry (\w+)\(`)
 	for _, family := range Families {
 		for _, precision := range []string{"f32", "f64"} {

@@ -1,0 +1,134 @@
+//go:build cuda || cudaemu
+
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/cpu"
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// sgdCase is a network for the tests of sgd_steps.
+type sgdCase struct {
+	inputs int
+	layers string
+	loss   engine.Loss
+}
+
+// examples returns n random examples for spec: inputs in (-1, 1), targets
+// one-hot (or 0/1 for one output), or in (-1, 1) for a linear output.
+func examples(rng *rand.Rand, spec engine.Spec, n int) engine.Examples {
+	k := spec.Outputs()
+	data := engine.Examples{N: n, Features: spec.Inputs, Outputs: k}
+	data.X = randoms(rng, n*spec.Inputs, spec.DType, 0)
+	data.Y = make([]float64, n*k)
+	for r := 0; r < n; r++ {
+		y := data.Y[r*k : (r+1)*k]
+		switch {
+		case spec.Layers[len(spec.Layers)-1].Activation == engine.Linear:
+			copy(y, randoms(rng, k, spec.DType, 0))
+		case k == 1:
+			y[0] = float64(rng.IntN(2))
+		default:
+			y[rng.IntN(k)] = 1
+		}
+	}
+	return data
+}
+
+// steps trains a copy of net on be over order, launching at the bounds of
+// runs, and returns the parameters and the totals.
+func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Examples, order, runs []int) (*engine.Network, engine.Totals) {
+	t.Helper()
+	tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 1})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, tr.Close()) }()
+	require.NoError(t, tr.BeginEpoch(order))
+	for i := 1; i < len(runs); i++ {
+		require.NoError(t, tr.Steps(context.Background(), runs[i-1], runs[i]))
+	}
+	totals, err := tr.Totals()
+	require.NoError(t, err)
+	out := net.Clone()
+	require.NoError(t, tr.CopyTo(out))
+	return out, totals
+}
+
+// TestSGDStepsParity runs sgd_steps against its CPU twin, the CPU backend's
+// per-example step, on networks of one to three layers with every output
+// head, widths from 1 to 1000, and the steps in one launch or split over
+// several, so that the deferred updates cross launches.
+func TestSGDStepsParity(t *testing.T) {
+	gpu := newBackend(t)
+	cases := []sgdCase{
+		{7, "1:sigmoid", engine.BCE}, // one layer: no backward pass
+		{33, "10:softmax", engine.CE},
+		{784, "128:relu,10:sigmoid", engine.BCE}, // W2
+		{784, "128:relu,10:softmax", engine.CE},  // W2s
+		{1, "1000:tanh,7:linear", engine.MSE},
+		{33, "33:sigmoid,1:sigmoid", engine.BCE},
+		{7, "128:tanh,33:relu,10:softmax", engine.CE},
+		{128, "7:relu,1:tanh", engine.MSE},
+	}
+	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
+	splits := [][]int{{0, 9}, {0, 1, 4, 5, 9}}
+	for _, dtype := range dtypes {
+		tol := 1e-9
+		if dtype == engine.Float32 {
+			tol = 1e-4
+		}
+		for _, c := range cases {
+			layers, err := engine.ParseLayers(c.layers)
+			require.NoError(t, err)
+			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
+			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+			require.NoError(t, err)
+			data := examples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
+			for _, runs := range splits {
+				what := fmt.Sprintf("%s %d-%s %s, launches %v", dtype, c.inputs, c.layers, c.loss, runs)
+				want, wantTotals := steps(t, cpu.New(), net, data, order, runs)
+				got, gotTotals := steps(t, gpu, net, data, order, runs)
+				assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
+				assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
+				assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
+				for l := range want.Layers {
+					assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, fmt.Sprintf("%s: W%d", what, l+1))
+					assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, fmt.Sprintf("%s: b%d", what, l+1))
+				}
+			}
+		}
+	}
+}
+
+// TestSGDBarrierTimesOut launches sgd_steps on one block more than the
+// device holds at once: the resident blocks wait at the first barrier for
+// one that cannot start, time out, and the trainer reports it.
+func TestSGDBarrierTimesOut(t *testing.T) {
+	be := newBackend(t)
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32}
+	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	data := examples(rand.New(rand.NewPCG(1, 1)), spec, 4)
+	tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.1, BatchSize: 1})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, tr.Close()) }()
+	tt := tr.(*trainer)
+	require.NoError(t, tt.d.do(func() error {
+		perSM, err := tt.ks.sgdSteps.fn.residentPerSM(sgdThreads)
+		if err != nil {
+			return err
+		}
+		return tt.prepareSGD(tt.d.multiprocessors*perSM + 1)
+	}))
+	require.NoError(t, tr.BeginEpoch([]int{0, 1, 2, 3}))
+	require.NoError(t, tr.Steps(context.Background(), 0, 4))
+	_, err = tr.Totals()
+	assert.ErrorContains(t, err, "a grid barrier timed out")
+}
