@@ -63,8 +63,9 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 
 // TestSGDStepsParity runs sgd_steps against its CPU twin, the CPU backend's
 // per-example step, on networks of one to three layers with every output
-// head, widths from 1 to 1000, and the steps in one launch or split over
-// several, so that the deferred updates cross launches.
+// head, widths from 1 to 1000 (outputs past the kernel's STAGE included),
+// and the steps in one launch or split over several, so that the deferred
+// updates cross launches.
 func TestSGDStepsParity(t *testing.T) {
 	gpu := newBackend(t)
 	cases := []sgdCase{
@@ -76,6 +77,8 @@ func TestSGDStepsParity(t *testing.T) {
 		{33, "33:sigmoid,1:sigmoid", engine.BCE},
 		{7, "128:tanh,33:relu,10:softmax", engine.CE},
 		{128, "7:relu,1:tanh", engine.MSE},
+		{7, "200:softmax", engine.CE}, // wider than the kernel's STAGE
+		{3, "16:relu,130:sigmoid", engine.BCE},
 	}
 	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
 	splits := [][]int{{0, 9}, {0, 1, 4, 5, 9}}

@@ -33,6 +33,13 @@
 
 #define WARP 32
 
+// UNROLL is how many of a lane's weights a forward pass loads at once.
+#define UNROLL 4
+
+// STAGE is the most outputs whose gradient a block computes in shared
+// memory; wider output layers use the block's scratch in global memory.
+#define STAGE 128
+
 // BARRIER_TIMEOUT is how long a block waits at a barrier, in clock64 ticks
 // (seconds at GPU clock rates).
 #define BARRIER_TIMEOUT (1LL << 33)
@@ -86,11 +93,29 @@ __device__ void forward_layer(const sgd_layer& L, const real* in, const real* in
         real g = pending ? L.grad[u] : (real)0;
         real acc = 0;
         if (g != 0) {
+            // Loads UNROLL lanes' strides ahead of their use, since the
+            // stores to the row keep the compiler from reordering them.
             real alpha = -lr * g;
-            for (int j = lane; j < L.in; j += WARP) {
-                real v = row[j] + alpha * in_prev[j];
-                row[j] = v;
-                acc += v * in[j];
+            for (int j0 = lane; j0 < L.in; j0 += UNROLL * WARP) {
+                real w[UNROLL], xp[UNROLL], xi[UNROLL];
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    int j = j0 + q * WARP;
+                    if (j < L.in) {
+                        w[q] = row[j];
+                        xp[q] = in_prev[j];
+                        xi[q] = in[j];
+                    }
+                }
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    int j = j0 + q * WARP;
+                    if (j < L.in) {
+                        real v = w[q] + alpha * xp[q];
+                        row[j] = v;
+                        acc += v * xi[q];
+                    }
+                }
             }
         } else {
 #pragma unroll 4
@@ -148,7 +173,8 @@ __device__ void apply_update(const sgd_layer& L, const real* in, real lr) {
 
 // sgd_steps: per-example SGD on the examples at positions from..to-1 of
 // order; the loss and correctness of the example at position s go to loss[s]
-// and correct[s]. scratch holds 2·K values per block (K outputs); barrier is
+// and correct[s]. scratch holds 2·K values per block (K outputs) where K >
+// STAGE; barrier is
 // zero at the launch; *status becomes 1 if a barrier times out.
 KERNEL(sgd_steps)(sgd_layer* layers, int nlayers, const real* __restrict__ x, const real* __restrict__ y,
                   const int* __restrict__ order, int from, int to, double* __restrict__ loss,
@@ -158,6 +184,7 @@ KERNEL(sgd_steps)(sgd_layer* layers, int nlayers, const real* __restrict__ x, co
     int k = (int)out.out;
     real* my_a = scratch + (size_t)blockIdx.x * 2 * k;
     real* my_dz = my_a + k;
+    __shared__ real stage_z[STAGE], stage_a[STAGE], stage_y[STAGE], stage_dz[STAGE];
     unsigned target = 0;
     const real* x_prev = nullptr;
     for (int s = from; s < to; s++) {
@@ -173,27 +200,45 @@ KERNEL(sgd_steps)(sgd_layer* layers, int nlayers, const real* __restrict__ x, co
             in = L.a + cur * L.out;
             in_prev = L.a + (1 - cur) * L.out;
         }
+        // The output gradient, computed by thread 0 of every block from
+        // values the block's threads first load together.
+        const real* yr = y + (size_t)order[s] * k;
+        const real *z = out.z, *a = out.a + cur * k, *t = yr;
+        real *a_out = my_a, *dz = my_dz;
+        if (k <= STAGE) {
+            for (int i = threadIdx.x; i < k; i += blockDim.x) {
+                stage_z[i] = z[i];
+                stage_a[i] = a[i];
+                stage_y[i] = yr[i];
+            }
+            __syncthreads();
+            z = stage_z;
+            a = a_out = stage_a;
+            t = stage_y;
+            dz = stage_dz;
+        }
         if (threadIdx.x == 0) {
-            const real* a = out.a + cur * k;
             if (out.act == ACT_SOFTMAX) {
-                softmax_row(my_a, out.z, k);
-                a = my_a;
+                softmax_row(a_out, z, k);
+                a = a_out;
             }
             int ok;
-            double l = output_row(my_dz, &ok, out.z, a, y + (size_t)order[s] * k, k, loss_kind, (int)out.act);
+            double l = output_row(dz, &ok, z, a, t, k, loss_kind, (int)out.act);
             if (blockIdx.x == 0) {
                 loss[s] = l;
                 correct[s] = ok;
-                for (int i = 0; i < k; i++) {
-                    out.grad[i] = my_dz[i];
-                }
             }
         }
         __syncthreads();
+        if (blockIdx.x == 0) {
+            for (int i = threadIdx.x; i < k; i += blockDim.x) {
+                out.grad[i] = dz[i];
+            }
+        }
         for (int l = nlayers - 1; l > 0; l--) {
             const sgd_layer& L = layers[l];
             const sgd_layer& P = layers[l - 1];
-            backward_layer(L, l == nlayers - 1 ? my_dz : L.grad, P, P.a + cur * P.out);
+            backward_layer(L, l == nlayers - 1 ? dz : L.grad, P, P.a + cur * P.out);
             if (!grid_sync(barrier, &target, status)) {
                 return;
             }
