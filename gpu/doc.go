@@ -6,13 +6,18 @@
 // CUDA call, on the default stream. A fit uploads the parameters and the
 // whole data set once, each epoch's order once, and keeps each example's loss
 // and correctness on the device until the engine asks for the totals: there
-// is no host synchronisation per example.
+// is no host synchronisation per example. Per-example SGD runs each range of
+// steps the engine asks for in one launch of sgd_steps; mini-batches take a
+// few launches each.
 //
 // CUDA errors come back as Go errors that name the kernel or driver call.
 // Setting PERCEPTRON_CUDA_SYNC=1 synchronises after every launch, so that an
 // error names the kernel that caused it.
 //
-// Without the cuda tag this package is a stub whose New returns
-// engine.ErrNotBuilt. With it, the binary needs libcuda.so.1, and
+// The driver calls are in driver_cuda.go. With -tags cudaemu instead, they
+// go to the CUDA emulator of package kernels (driver_emu.go), which runs the
+// same kernels on the CPU, so that the backend and its tests run without a
+// GPU. Without either tag this package is a stub whose New returns
+// engine.ErrNotBuilt. With the cuda tag, the binary needs libcuda.so.1, and
 // gorgonia.org/cu ends the process at start when no GPU is present.
 package gpu

@@ -7,6 +7,9 @@
 // kernels carry the suffix _f32 or _f64. Regenerate after editing a source:
 //
 //	go generate ./kernels
+//
+// With the build tag cudaemu the package also holds a CUDA emulator (emu.go,
+// emu.h), which runs these sources on the CPU for the GPU backend's tests.
 package kernels
 
 import (
