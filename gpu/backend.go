@@ -11,14 +11,22 @@ import (
 )
 
 // Launch shapes: threads per block of the one-dimensional kernels, the
-// tile edge of the matrix-matrix kernels (TILE in dense.cu), the threads of
-// epoch_totals (TOTALS_THREADS in epoch.cu), and the lanes of a warp.
+// threads of epoch_totals (TOTALS_THREADS in epoch.cu), and the lanes of a
+// warp.
 const (
 	threads       = 256
-	tile          = 16
 	totalsThreads = 256
 	warp          = 32
 )
+
+// The matrix-product kernels of dense.cu compute a productTile×productTile
+// tile of an m×n product per block of 16×16 threads (BT and TILE there).
+const productTile = 64
+
+var productBlock = dim{16, 16}
+
+// productGrid is the grid of the m×n product.
+func productGrid(m, n int) dim { return dim{blocks(n, productTile), blocks(m, productTile)} }
 
 // predictRows is how many rows Predict pushes through the layers at once.
 const predictRows = 1024
@@ -107,7 +115,7 @@ func (s *stack) activate(l layerBufs, rows int) error {
 func (s *stack) forwardBatch(x devicePtr, rows int) error {
 	in := x
 	for _, l := range s.layers {
-		if err := s.d.launch(s.ks.denseForwardBatch, dim{blocks(l.out, tile), blocks(rows, tile)}, dim{tile, tile},
+		if err := s.d.launch(s.ks.denseForwardBatch, productGrid(rows, l.out), productBlock,
 			ptrArg(l.z), ptrArg(l.a), ptrArg(l.w), ptrArg(l.b), ptrArg(in), intArg(rows), intArg(l.in), intArg(l.out), intArg(int(l.act))); err != nil {
 			return err
 		}
@@ -365,12 +373,12 @@ func (t *trainer) batchStep(s, rows int) error {
 		if l > 0 {
 			prev := t.layers[l-1]
 			input = prev.a
-			if err := t.d.launch(t.ks.denseBackwardDataBatch, dim{blocks(ly.in, tile), blocks(rows, tile)}, dim{tile, tile},
+			if err := t.d.launch(t.ks.denseBackwardDataBatch, productGrid(rows, ly.in), productBlock,
 				ptrArg(prev.grad), ptrArg(ly.grad), ptrArg(ly.w), intArg(rows), intArg(ly.in), intArg(ly.out)); err != nil {
 				return err
 			}
 		}
-		if err := t.d.launch(t.ks.denseUpdateBatch, dim{blocks(ly.in, tile), blocks(ly.out, tile)}, dim{tile, tile},
+		if err := t.d.launch(t.ks.denseUpdateBatch, productGrid(ly.out, ly.in), productBlock,
 			ptrArg(ly.w), ptrArg(ly.grad), ptrArg(input), realArg(t.dtype, t.lr), intArg(rows), intArg(ly.in), intArg(ly.out)); err != nil {
 			return err
 		}

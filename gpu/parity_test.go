@@ -32,7 +32,7 @@ func TestDenseForwardBatchParity(t *testing.T) {
 					for _, act := range activations {
 						w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*in, dtype, 5)
 						dz, da := h.put(make([]float64, rows*out)), h.put(make([]float64, rows*out))
-						h.run(h.ks.denseForwardBatch, dim{blocks(out, tile), blocks(rows, tile)}, dim{tile, tile},
+						h.run(h.ks.denseForwardBatch, productGrid(rows, out), productBlock,
 							ptrArg(dz), ptrArg(da), ptrArg(h.put(w)), ptrArg(h.put(b)), ptrArg(h.put(x)), intArg(rows), intArg(in), intArg(out), intArg(int(act)))
 						if act == engine.Softmax {
 							h.run(h.ks.softmaxRows, dim{blocks(rows, 64), 1}, dim{64, 1}, ptrArg(da), ptrArg(dz), intArg(rows), intArg(out))
@@ -70,9 +70,9 @@ func TestDenseBackwardBatchParity(t *testing.T) {
 					w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*out, dtype, 3), randoms(rng, rows*in, dtype, 5)
 					dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
 					dprev := h.put(make([]float64, rows*in))
-					h.run(h.ks.denseBackwardDataBatch, dim{blocks(in, tile), blocks(rows, tile)}, dim{tile, tile},
+					h.run(h.ks.denseBackwardDataBatch, productGrid(rows, in), productBlock,
 						ptrArg(dprev), ptrArg(ddz), ptrArg(dw), intArg(rows), intArg(in), intArg(out))
-					h.run(h.ks.denseUpdateBatch, dim{blocks(in, tile), blocks(out, tile)}, dim{tile, tile},
+					h.run(h.ks.denseUpdateBatch, productGrid(out, in), productBlock,
 						ptrArg(dw), ptrArg(ddz), ptrArg(dx), h.real(lr), intArg(rows), intArg(in), intArg(out))
 					h.run(h.ks.biasUpdateBatch, dim{blocks(out, threads), 1}, dim{threads, 1}, ptrArg(db), ptrArg(ddz), h.real(lr), intArg(rows), intArg(out))
 					var daPrev, w2, b2 []float64

@@ -29,84 +29,109 @@ KERNEL(dense_delta)(real* dz, const real* da, const real* __restrict__ z, const 
     }
 }
 
+// The matrix products run by tiles: a block of 16×16 threads computes a
+// BT×BT tile of the product, each thread a TT×TT grid of it (rows ty, ty+16,
+// ..., columns tx, tx+16, ...), from KT-deep slices of its operands that the
+// block stages in shared memory; each thread sums its entries over k in
+// order. Grid (ceil(n/BT), ceil(m/BT)) for an m×n product.
+#define BT 64
+#define KT 16
+#define TT (BT / TILE)
+
+// tile_product: acc[r][c] = Σ_k A(i, k)·B(k, j) for this thread's entries
+// (i, j) of the block's tile of the m×n product, where A(i, k) is
+// a[i*ai + k*ak] and B(k, j) is b[k*bk + j*bj]: the strides say which
+// operand is transposed. Every thread of the block must call it.
+__device__ void tile_product(real (*acc)[TT], const real* __restrict__ a, int ai, int ak, const real* __restrict__ b,
+                             int bk, int bj, int m, int n, int depth) {
+    __shared__ real as[KT][BT + 1];
+    __shared__ real bs[KT][BT + 1];
+    int tx = threadIdx.x, ty = threadIdx.y, t = ty * TILE + tx;
+    int i0 = blockIdx.y * BT, j0 = blockIdx.x * BT;
+    for (int r = 0; r < TT; r++) {
+        for (int c = 0; c < TT; c++) {
+            acc[r][c] = 0;
+        }
+    }
+    for (int k0 = 0; k0 < depth; k0 += KT) {
+        // Each thread loads BT·KT/256 values of each operand, neighbouring
+        // threads along the operand's contiguous dimension.
+        for (int e = t; e < BT * KT; e += TILE * TILE) {
+            int i = ak == 1 ? e / KT : e % BT, k = ak == 1 ? e % KT : e / BT;
+            as[k][i] = i0 + i < m && k0 + k < depth ? a[(size_t)(i0 + i) * ai + (size_t)(k0 + k) * ak] : (real)0;
+            int j = bj == 1 ? e % BT : e / KT, kb = bj == 1 ? e / BT : e % KT;
+            bs[kb][j] = j0 + j < n && k0 + kb < depth ? b[(size_t)(k0 + kb) * bk + (size_t)(j0 + j) * bj] : (real)0;
+        }
+        __syncthreads();
+        for (int k = 0; k < KT; k++) {
+            real av[TT], bv[TT];
+            for (int r = 0; r < TT; r++) {
+                av[r] = as[k][ty + r * TILE];
+                bv[r] = bs[k][tx + r * TILE];
+            }
+            for (int r = 0; r < TT; r++) {
+                for (int c = 0; c < TT; c++) {
+                    acc[r][c] += av[r] * bv[c];
+                }
+            }
+        }
+        __syncthreads();
+    }
+}
+
 // dense_forward_batch: Z = X·Wᵀ + 1·bᵀ and A = f(Z) (A = Z for softmax) for
-// rows examples, by 16×16 tiles of X and W in shared memory. Block (16, 16),
-// grid (ceil(out/16), ceil(rows/16)). CPU twin: cpu.DenseForwardBatch.
+// rows examples: the rows×out product, by tiles. CPU twin:
+// cpu.DenseForwardBatch.
 KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
                             const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
                             int act) {
-    __shared__ real xs[TILE][TILE + 1];
-    __shared__ real ws[TILE][TILE + 1];
-    int tx = threadIdx.x, ty = threadIdx.y;
-    int r = blockIdx.y * TILE + ty;   // example
-    int i = blockIdx.x * TILE + tx;   // unit
-    int wr = blockIdx.x * TILE + ty;  // the unit whose weights this thread loads
-    real acc = 0;
-    for (int t = 0; t < in; t += TILE) {
-        xs[ty][tx] = r < rows && t + tx < in ? x[(size_t)r * in + t + tx] : (real)0;
-        ws[ty][tx] = wr < out && t + tx < in ? w[(size_t)wr * in + t + tx] : (real)0;
-        __syncthreads();
-        for (int k = 0; k < TILE; k++) {
-            acc += xs[ty][k] * ws[tx][k];
+    real acc[TT][TT];
+    tile_product(acc, x, in, 1, w, 1, in, rows, out, in);
+    for (int r = 0; r < TT; r++) {
+        int row = blockIdx.y * BT + threadIdx.y + r * TILE;
+        for (int c = 0; c < TT; c++) {
+            int i = blockIdx.x * BT + threadIdx.x + c * TILE;
+            if (row < rows && i < out) {
+                real v = acc[r][c] + b[i];
+                z[(size_t)row * out + i] = v;
+                a[(size_t)row * out + i] = act == ACT_SOFTMAX ? v : activate(act, v);
+            }
         }
-        __syncthreads();
-    }
-    if (r < rows && i < out) {
-        real v = acc + b[i];
-        z[(size_t)r * out + i] = v;
-        a[(size_t)r * out + i] = act == ACT_SOFTMAX ? v : activate(act, v);
     }
 }
 
-// dense_backward_data_batch: dA_prev = dZ·W (rows×in), by 16×16 tiles.
-// Block (16, 16), grid (ceil(in/16), ceil(rows/16)). CPU twin: the da_prev
-// of cpu.DenseBackwardBatch.
+// dense_backward_data_batch: dA_prev = dZ·W, the rows×in product, by tiles.
+// CPU twin: the da_prev of cpu.DenseBackwardBatch.
 KERNEL(dense_backward_data_batch)(real* __restrict__ da_prev, const real* __restrict__ dz,
                                   const real* __restrict__ w, int rows, int in, int out) {
-    __shared__ real ds[TILE][TILE + 1];
-    __shared__ real ws[TILE][TILE + 1];
-    int tx = threadIdx.x, ty = threadIdx.y;
-    int r = blockIdx.y * TILE + ty;  // example
-    int j = blockIdx.x * TILE + tx;  // input
-    real acc = 0;
-    for (int t = 0; t < out; t += TILE) {
-        ds[ty][tx] = r < rows && t + tx < out ? dz[(size_t)r * out + t + tx] : (real)0;
-        ws[ty][tx] = t + ty < out && j < in ? w[(size_t)(t + ty) * in + j] : (real)0;
-        __syncthreads();
-        for (int k = 0; k < TILE; k++) {
-            acc += ds[ty][k] * ws[k][tx];
+    real acc[TT][TT];
+    tile_product(acc, dz, out, 1, w, in, 1, rows, in, out);
+    for (int r = 0; r < TT; r++) {
+        int row = blockIdx.y * BT + threadIdx.y + r * TILE;
+        for (int c = 0; c < TT; c++) {
+            int j = blockIdx.x * BT + threadIdx.x + c * TILE;
+            if (row < rows && j < in) {
+                da_prev[(size_t)row * in + j] = acc[r][c];
+            }
         }
-        __syncthreads();
-    }
-    if (r < rows && j < in) {
-        da_prev[(size_t)r * in + j] = acc;
     }
 }
 
-// dense_update_batch: W -= (lr/rows)·dZᵀ·X, by 16×16 tiles over the rows.
-// Block (16, 16), grid (ceil(in/16), ceil(out/16)). CPU twin: the weight
-// update of cpu.DenseBackwardBatch.
+// dense_update_batch: W -= (lr/rows)·dZᵀ·X, the out×in product over the
+// rows, by tiles. CPU twin: the weight update of cpu.DenseBackwardBatch.
 KERNEL(dense_update_batch)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
                            int rows, int in, int out) {
-    __shared__ real ds[TILE][TILE + 1];
-    __shared__ real xs[TILE][TILE + 1];
-    int tx = threadIdx.x, ty = threadIdx.y;
-    int i = blockIdx.y * TILE + ty;   // unit
-    int j = blockIdx.x * TILE + tx;   // input
-    int di = blockIdx.y * TILE + tx;  // the unit whose gradients this thread loads
-    real acc = 0;
-    for (int t = 0; t < rows; t += TILE) {
-        ds[tx][ty] = t + ty < rows && di < out ? dz[(size_t)(t + ty) * out + di] : (real)0;
-        xs[ty][tx] = t + ty < rows && j < in ? x[(size_t)(t + ty) * in + j] : (real)0;
-        __syncthreads();
-        for (int k = 0; k < TILE; k++) {
-            acc += ds[ty][k] * xs[k][tx];
+    real acc[TT][TT];
+    tile_product(acc, dz, 1, out, x, in, 1, out, in, rows);
+    real step = lr / (real)rows;
+    for (int r = 0; r < TT; r++) {
+        int i = blockIdx.y * BT + threadIdx.y + r * TILE;
+        for (int c = 0; c < TT; c++) {
+            int j = blockIdx.x * BT + threadIdx.x + c * TILE;
+            if (i < out && j < in) {
+                w[(size_t)i * in + j] += -step * acc[r][c];
+            }
         }
-        __syncthreads();
-    }
-    if (i < out && j < in) {
-        real step = lr / (real)rows;
-        w[(size_t)i * in + j] += -step * acc;
     }
 }
 
