@@ -16,9 +16,6 @@ import (
 // call on the device's thread. driver_emu.go has the same functions on the
 // emulator.
 
-// Built reports whether this binary contains the CUDA backend.
-const Built = true
-
 // devicePtr is an address in device memory.
 type devicePtr = cu.DevicePtr
 

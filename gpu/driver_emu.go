@@ -15,9 +15,6 @@ import (
 // per thread, synchronously. It is for testing the kernels and the host code
 // where there is no GPU, not for speed.
 
-// Built reports whether this binary contains the CUDA backend: here, on the emulator.
-const Built = true
-
 // devicePtr is an address in emulated device memory.
 type devicePtr uintptr
 

@@ -4,9 +4,6 @@ package gpu
 
 import "github.com/perceptron-go/perceptron/engine"
 
-// Built reports whether this binary contains the CUDA backend.
-const Built = false
-
 // New returns the CUDA backend; this build has none, so it returns engine.ErrNotBuilt.
 func New() (engine.Backend, error) { return nil, engine.ErrNotBuilt }
 

@@ -14,13 +14,14 @@ func info(args []string, stdout, stderr io.Writer) error {
 	if err := parse(args); err != nil {
 		return err
 	}
-	version := "(unknown)"
+	version, tags := "(unknown)", "none"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		version = bi.Main.Version
-	}
-	tags := "none"
-	if gpu.Built {
-		tags = "cuda"
+		for _, s := range bi.Settings {
+			if s.Key == "-tags" {
+				tags = s.Value
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "perceptron %s\ngo         %s %s/%s\nbuild tags %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tags)
 	fmt.Fprintf(stdout, "backends   cpu (%d threads)", runtime.GOMAXPROCS(0))
