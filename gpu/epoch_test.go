@@ -130,6 +130,10 @@ func TestMNISTMatchesCPU(t *testing.T) {
 		t.Logf("%s: %.0f examples/s, test accuracy %.2f%%", be.Name(), hist[0].ExamplesPerSec, 100*m.Accuracy)
 		return m.Accuracy
 	}
+	// Rounding alone moves one epoch's accuracy by tenths of a point: float32
+	// and float64 on the CPU end 0.25 points apart, sgd_steps on the emulator
+	// 0.28 from the CPU. A wrong step costs points; the parameters' parity is
+	// TestEpochMatchesCPU's and TestSGDStepsParity's.
 	want, got := accuracy(cpu.New()), accuracy(newBackend(t))
-	assert.InDelta(t, want, got, 0.003, "test accuracy within 0.3 points of the CPU's")
+	assert.InDelta(t, want, got, 0.01, "test accuracy within a point of the CPU's")
 }
