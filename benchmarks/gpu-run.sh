@@ -2,7 +2,8 @@
 # Runs the CUDA checks that benchmarks/gpu-check.sh built (it is copied to
 # .gpu/run.sh): the kernels' and the GPU backend's tests, perceptron info, and
 # `perceptron bench` (W1, W2, W2s, W3) on the CPU and the GPU beside PyTorch
-# on CUDA (when python3 has torch).
+# on CUDA (when python3 has torch), and an Nsight Systems profile of W2 and W3
+# on the GPU (when nsys is installed).
 # Usage, from the repository root: sh .gpu/run.sh OUT
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +27,15 @@ fi
 # shellcheck disable=SC2086 # $compare is empty or two words
 "$here/perceptron" bench --backend cpu,cuda --dtype float32,float64 --out "$out/bench.json" $compare \
   > "$out/bench.txt" 2> "$out/bench.err" || status=1
+# Where the GPU's time goes in per-example SGD (W2) and mini-batches (W3):
+# the kernels' share of the time, by Nsight Systems where it is installed.
+if command -v nsys >/dev/null 2>&1; then
+  for w in W2 W3; do
+    timeout 300 nsys profile --stats=true --force-overwrite true -o "$out/nsys-$w" \
+      "$here/perceptron" bench --workload "$w" --backend cuda --dtype float32 --out "$out/nsys-$w.json" \
+      > "$out/nsys-$w.txt" 2>&1
+  done
+fi
 {
   cat "$out/machine.txt"
   for pkg in kernels gpu; do
