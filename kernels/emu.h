@@ -72,10 +72,6 @@ template <class T> T __shfl_down_sync(unsigned mask, T v, unsigned delta) {
     return emu::from_bits<T>(emu::exchange(mask, emu::to_bits(v), emu::lane() + (int)delta));
 }
 
-template <class T> T __shfl_sync(unsigned mask, T v, int src_lane) {
-    return emu::from_bits<T>(emu::exchange(mask, emu::to_bits(v), src_lane));
-}
-
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __nanosleep(unsigned) { emu::yield(); }

@@ -17,7 +17,10 @@
 #include <thread>
 #include <vector>
 
-#if !defined(__x86_64__)
+// Fibers switch by a few instructions of assembly on x86-64, and through
+// ucontext elsewhere (or with -DEMU_UCONTEXT, to test that path).
+#if !defined(__x86_64__) || defined(EMU_UCONTEXT)
+#define EMU_UCONTEXT_SWITCH
 #include <ucontext.h>
 #endif
 
@@ -27,7 +30,7 @@ namespace emu {
 
 constexpr size_t stack_bytes = 64 << 10;
 
-#if defined(__x86_64__)
+#if !defined(EMU_UCONTEXT_SWITCH)
 // A fiber's context is its saved stack pointer; emu_switch saves the
 // callee-saved registers on the current stack, stores the stack pointer in
 // *save and resumes the context whose stack pointer is to.

@@ -146,6 +146,7 @@ __device__ void backward_layer(const sgd_layer& L, const real* dz, const sgd_lay
     int threads = gridDim.x * blockDim.x;
     for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < L.in; j += threads) {
         real acc = 0;
+#pragma unroll 4
         for (int i = 0; i < L.out; i++) {
             acc += L.w[(size_t)i * L.in + j] * dz[i];
         }
