@@ -114,7 +114,7 @@ func TestEpochMatchesCPU(t *testing.T) {
 // SGD, lr 0.01) for one epoch on each backend and compares test accuracy.
 func TestMNISTMatchesCPU(t *testing.T) {
 	if emulated {
-		t.Skip("an MNIST epoch takes minutes on the emulator; TestEpochMatchesCPU checks the same path")
+		t.Skip("an MNIST epoch takes minutes on the emulator; TestSGDStepsParity and TestEpochMatchesCPU check the same path")
 	}
 	train, test, err := dataset.LoadMNIST("")
 	require.NoError(t, err)
