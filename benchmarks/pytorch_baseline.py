@@ -14,6 +14,7 @@ import argparse
 import gzip
 import json
 import os
+import platform
 import time
 
 import numpy as np
@@ -107,10 +108,25 @@ def run(workload, batch, data, device, dtype):
         out = model(torch.from_numpy(tx).to(device=device, dtype=dtype)).cpu()
     pred = out.argmax(dim=1) if outputs > 1 else (out[:, 0] > 0.5).long()
     accuracy = (pred.numpy() == tlabels).mean()
-    return {'workload': workload, 'backend': 'pytorch-' + device, 'dtype': str(dtype).replace('torch.', ''),
+    return {'workload': workload, 'backend': 'pytorch-' + device, 'device': device_name(device), 'dtype': str(dtype).replace('torch.', ''),
             'batch': batch, 'threads': torch.get_num_threads(), 'epochs': epochs,
             'examples_per_s': epochs * n / seconds, 'seconds_per_epoch': seconds / epochs,
             'loss': last, 'test_accuracy': float(accuracy)}
+
+
+def device_name(device):
+    """The GPU's name, or the CPU's model as Linux reports it (as perceptron's bench.json has them)."""
+    if device == 'cuda':
+        return torch.cuda.get_device_name(0)
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip() == 'model name':
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.machine()
 
 
 def main():

@@ -77,6 +77,7 @@ func LoadData(name, mnistDir string) (Data, error) {
 type Result struct {
 	Workload        string  `json:"workload"`
 	Backend         string  `json:"backend"`
+	Device          string  `json:"device"`
 	DType           string  `json:"dtype"`
 	Batch           int     `json:"batch"`
 	Threads         int     `json:"threads"`
@@ -114,7 +115,7 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 		secs += h.Seconds
 	}
 	return Result{
-		Workload: w.ID, Backend: be.Name(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0), Epochs: w.Epochs,
+		Workload: w.ID, Backend: be.Name(), Device: be.Device(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0), Epochs: w.Epochs,
 		ExamplesPerSec: float64(w.Epochs*data.Train.N) / secs, SecondsPerEpoch: secs / float64(w.Epochs),
 		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy,
 	}, nil

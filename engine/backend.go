@@ -26,6 +26,9 @@ type Hyper struct {
 type Backend interface {
 	// Name returns the backend's name, such as "cpu" or "cuda".
 	Name() string
+	// Device describes the hardware it computes on: the CPU's model, the
+	// GPU's name.
+	Device() string
 	// NewTrainer copies net's parameters and the examples to the device.
 	NewTrainer(net *Network, data Examples, h Hyper) (Trainer, error)
 	// Predict writes the outputs of net for n rows of inputs x into out

@@ -143,7 +143,8 @@ func TestExampleLoss(t *testing.T) {
 // fixed is a backend whose predictions are given; it cannot train.
 type fixed struct{ out []float64 }
 
-func (fixed) Name() string { return "fixed" }
+func (fixed) Name() string   { return "fixed" }
+func (fixed) Device() string { return "none" }
 func (fixed) NewTrainer(*engine.Network, engine.Examples, engine.Hyper) (engine.Trainer, error) {
 	panic("fixed cannot train")
 }

@@ -39,6 +39,9 @@ type Backend struct{ d *device }
 // Name returns "cuda".
 func (*Backend) Name() string { return "cuda" }
 
+// Device returns the GPU's name (or the emulator's, in a cudaemu build).
+func (b *Backend) Device() string { return b.d.name }
+
 // layerBufs are a dense layer's parameters and its rows×units pre-activations,
 // activations and gradients on the device.
 type layerBufs struct {

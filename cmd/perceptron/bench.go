@@ -84,6 +84,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		return writeResults(stdout, results)
 	}
 	printResults(stdout, append(results, peers...))
+	printDevices(stdout, append(results, peers...))
 	printRatios(stdout, results, peers)
 	return nil
 }
@@ -129,6 +130,20 @@ func readResults(path string) ([]benchmarks.Result, error) {
 		return nil, fmt.Errorf("%s: expected a JSON list of results like bench.json: %w", path, err)
 	}
 	return rs, nil
+}
+
+// printDevices names the hardware behind each backend of the table.
+func printDevices(w io.Writer, results []benchmarks.Result) {
+	seen := map[string]bool{}
+	for _, r := range results {
+		if key := r.Backend + "\x00" + r.Device; !seen[key] && r.Device != "" {
+			if len(seen) == 0 {
+				fmt.Fprintf(w, "\n%-8s  %-13s  %s\n", "", "backend", "device")
+			}
+			seen[key] = true
+			fmt.Fprintf(w, "%-8s  %-13s  %s\n", "", r.Backend, r.Device)
+		}
+	}
 }
 
 func printResults(w io.Writer, results []benchmarks.Result) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/perceptron-go/perceptron/cpu"
 	"github.com/perceptron-go/perceptron/gpu"
 )
 
@@ -24,7 +25,7 @@ func info(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "perceptron %s\ngo         %s %s/%s\nbuild tags %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tags)
-	fmt.Fprintf(stdout, "backends   cpu (%d threads)", runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "backends   cpu (%s, %d threads)", cpu.New().Device(), runtime.GOMAXPROCS(0))
 	devices, err := gpu.Devices()
 	if err != nil {
 		fmt.Fprintf(stdout, "\ncuda       unavailable: %v\n", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/perceptron-go/perceptron/cpu"
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/backendtest"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
@@ -374,25 +375,27 @@ func TestBench(t *testing.T) {
 	r := perceptron(t, dir, "bench", "--workload", "W1", "--dtype", "float32,float64", "--json", "--out", "b.json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var results []struct {
-		Workload, Backend, DType string
-		Batch                    int
-		ExamplesPerS             float64 `json:"examples_per_s"`
-		TestAccuracy             float64 `json:"test_accuracy"`
+		Workload, Backend, Device, DType string
+		Batch                            int
+		ExamplesPerS                     float64 `json:"examples_per_s"`
+		TestAccuracy                     float64 `json:"test_accuracy"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &results), r.stdout)
 	require.Len(t, results, 2)
 	for _, res := range results {
 		assert.Equal(t, "W1", res.Workload)
 		assert.Equal(t, "cpu", res.Backend)
+		assert.Equal(t, cpu.New().Device(), res.Device)
 		assert.Greater(t, res.ExamplesPerS, 0.0)
 		assert.GreaterOrEqual(t, res.TestAccuracy, 0.95, "W1 learns the moons")
 	}
 	assert.FileExists(t, filepath.Join(dir, "b.json"))
 
-	write(t, dir, "torch.json", `[{"workload":"W1","backend":"pytorch-cpu","dtype":"float32","batch":1,"threads":2,"examples_per_s":1000}]`)
+	write(t, dir, "torch.json", `[{"workload":"W1","backend":"pytorch-cpu","device":"Some CPU","dtype":"float32","batch":1,"threads":2,"examples_per_s":1000}]`)
 	r = perceptron(t, dir, "bench", "--workload", "W1", "--compare-json", "torch.json", "--out", "")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "pytorch-cpu")
+	assert.Regexp(t, `\n +pytorch-cpu +Some CPU\n`, r.stdout, "the devices under the table")
+	assert.Regexp(t, `\n +cpu +`+regexp.QuoteMeta(cpu.New().Device())+`\n`, r.stdout)
 	assert.Regexp(t, `W1 float32 batch 1: cpu is [0-9.]+× pytorch-cpu`, r.stdout)
 
 	r = perceptron(t, dir, "bench", "--workload", "W9")
