@@ -128,7 +128,7 @@ struct block {
             error = what;
         }
     }
-    void run(dim3 id);
+    void run(dim3 id, bool reverse);
     void release(state waiting, int warp_index);
     void park(state waiting);
 };
@@ -172,7 +172,11 @@ void block::park(state waiting) {
     swap(me.ctx, scheduler);
 }
 
-void block::run(dim3 id) {
+// run runs the block's threads until all have finished, switching at each
+// barrier; the scheduler visits them in index order, or in reverse, so
+// that a kernel that relies on one order without a barrier between them
+// goes wrong in one of the two.
+void block::run(dim3 id, bool reverse) {
     bid = id;
     int n = static_cast<int>(bdim.x * bdim.y * bdim.z);
     fibers.resize(n);
@@ -195,7 +199,8 @@ void block::run(dim3 id) {
     current_block = this;
     while (live > 0) {
         bool ran = false;
-        for (int i = 0; i < n; i++) {
+        for (int k = 0; k < n; k++) {
+            int i = reverse ? n - 1 - k : k;
             if (fibers[i].st == runnable) {
                 current = i;
                 swap(scheduler, fibers[i].ctx);
@@ -295,7 +300,10 @@ bool inside(uintptr_t p, size_t bytes) {
 // ---- Launches ----
 
 // job is one launch: its blocks are handed out in order to the workers.
+// Blocks run their threads in reverse order where the launch's sequence
+// number plus the block's index is odd.
 struct job {
+    uint64_t seq;
     const kernel_entry* k;
     const uint64_t* args;
     dim3 gdim, bdim;
@@ -322,7 +330,7 @@ class pool {
         std::unique_lock<std::mutex> lock(mu_);
         job_ = &j;
         busy_ = EMU_RESIDENT;
-        generation_++;
+        j.seq = ++generation_;
         wake_.notify_all();
         done_.wait(lock, [this] { return busy_ == 0; });
         job_ = nullptr;
@@ -348,7 +356,7 @@ class pool {
             for (unsigned i; (i = j->next++) < j->total;) {
                 dim3 g = j->gdim;
                 b.error.clear();
-                b.run({i % g.x, (i / g.x) % g.y, i / (g.x * g.y)});
+                b.run({i % g.x, (i / g.x) % g.y, i / (g.x * g.y)}, (j->seq + i) % 2 == 1);
                 if (!b.error.empty()) {
                     std::lock_guard<std::mutex> lock(j->mu);
                     if (j->error.empty()) {
@@ -462,7 +470,7 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
     if (threads == 0 || threads > 1024 || gdim.x * gdim.y * gdim.z == 0) {
         return fail(err, errlen, "invalid launch shape");
     }
-    emu::job j{&k, args, gdim, bdim, gdim.x * gdim.y * gdim.z};
+    emu::job j{0, &k, args, gdim, bdim, gdim.x * gdim.y * gdim.z};
     std::string error = emu::workers().run(j);
     if (!error.empty()) {
         return fail(err, errlen, error);
