@@ -2,13 +2,14 @@
 
 // The CUDA C that the kernels use, emulated on the CPU, so that the kernel
 // sources compile as C++ and run on the host (build tag cudaemu): each CUDA
-// thread is a fiber, a block's fibers take turns on one OS thread and meet
-// at __syncthreads and at every warp shuffle, and up to EMU_RESIDENT blocks
-// run at once on OS threads of their own, as blocks resident on different
-// multiprocessors do. It checks what a GPU leaves undefined and reports it
-// as the launch's error: a barrier that not every live thread reaches, a
-// shuffle with lanes that have left, a pointer argument outside device
-// memory.
+// thread is a fiber, a block's fibers take turns on one OS thread (in index
+// order in some blocks, in reverse in others, so that a missing barrier
+// shows) and meet at __syncthreads and at every warp shuffle, and up to
+// EMU_RESIDENT blocks run at once on OS threads of their own, as blocks
+// resident on different multiprocessors do. It checks what a GPU leaves
+// undefined and reports it as the launch's error: a barrier that not every
+// live thread reaches, a shuffle with lanes that have left, a pointer
+// argument outside device memory.
 //
 // It emulates the language, not the hardware's timing or its memory model's
 // weakest orderings: a kernel that passes here can still race on a GPU, which
