@@ -19,7 +19,7 @@ func (Backend) Name() string { return "cpu" }
 
 // Device returns the CPU's model name as Linux reports it in /proc/cpuinfo,
 // or the architecture where it cannot be read.
-func (Backend) Device() string { return cpuModel }
+func (Backend) Device() string { return cpuModel() }
 
 // predictRows is how many rows Predict pushes through the layers at once.
 const predictRows = 256

@@ -5,10 +5,11 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 )
 
-// cpuModel is the CPU's model name, read once.
-var cpuModel = readCPUModel("/proc/cpuinfo")
+// cpuModel returns the CPU's model name, read on first use.
+var cpuModel = sync.OnceValue(func() string { return readCPUModel("/proc/cpuinfo") })
 
 // readCPUModel returns the first "model name" of a cpuinfo file, or the
 // architecture (such as "amd64") when there is none.
