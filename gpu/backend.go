@@ -291,8 +291,15 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	})
 }
 
-// sgdThreads is the block size of sgd_steps: eight warps.
-const sgdThreads = 256
+// sgdResident is how many blocks of sgd_steps (of threads threads) the
+// device holds at once.
+func (t *trainer) sgdResident() (int, error) {
+	perSM, err := t.ks.sgdSteps.fn.residentPerSM(threads)
+	if err != nil {
+		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.sgdSteps.name, err)
+	}
+	return t.d.multiprocessors * perSM, nil
+}
 
 // sgdGrid sizes the grid of sgd_steps: a warp per unit of the widest
 // layer, and no more blocks than the device holds at once.
@@ -301,11 +308,11 @@ func (t *trainer) sgdGrid() (int, error) {
 	for _, l := range t.layers {
 		widest = max(widest, l.out)
 	}
-	perSM, err := t.ks.sgdSteps.fn.residentPerSM(sgdThreads)
+	resident, err := t.sgdResident()
 	if err != nil {
-		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.sgdSteps.name, err)
+		return 0, err
 	}
-	return max(1, min(t.d.multiprocessors*perSM, blocks(widest*warp, sgdThreads))), nil
+	return max(1, min(resident, blocks(widest*warp, threads))), nil
 }
 
 // prepareSGD allocates and uploads what sgd_steps needs for a grid of grid blocks.
@@ -348,7 +355,7 @@ func (t *trainer) sgdSteps(from, to int) error {
 	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
 		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
 	}
-	return t.d.launch(t.ks.sgdSteps, dim{t.sgd.grid, 1}, dim{sgdThreads, 1},
+	return t.d.launch(t.ks.sgdSteps, dim{t.sgd.grid, 1}, dim{threads, 1},
 		ptrArg(t.sgd.layers), intArg(len(t.layers)), ptrArg(t.x), ptrArg(t.y), ptrArg(t.order), intArg(from), intArg(to),
 		ptrArg(t.losses), ptrArg(t.correct), intArg(int(t.loss)), realArg(t.dtype, t.lr), ptrArg(t.sgd.scratch),
 		ptrArg(t.sgd.barrier), ptrArg(t.sgd.status))

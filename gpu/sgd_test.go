@@ -124,11 +124,11 @@ func TestSGDBarrierTimesOut(t *testing.T) {
 	defer func() { require.NoError(t, tr.Close()) }()
 	tt := tr.(*trainer)
 	require.NoError(t, tt.d.do(func() error {
-		perSM, err := tt.ks.sgdSteps.fn.residentPerSM(sgdThreads)
+		resident, err := tt.sgdResident()
 		if err != nil {
 			return err
 		}
-		return tt.prepareSGD(tt.d.multiprocessors*perSM + 1)
+		return tt.prepareSGD(resident + 1)
 	}))
 	require.NoError(t, tr.BeginEpoch([]int{0, 1, 2, 3}))
 	require.NoError(t, tr.Steps(context.Background(), 0, 4))
