@@ -129,8 +129,8 @@ struct block {
         }
     }
     void run(dim3 id, bool reverse);
-    void release(state waiting, int warp_index);
-    void park(state waiting);
+    void wait(int warp_index);
+    void release_if_complete(int warp_index);
 };
 
 thread_local block* current_block;
@@ -140,25 +140,24 @@ void fiber_main() {
     b.k->call(b.k->fn, b.args);
     fiber& me = b.self();
     me.st = finished;
-    warp& w = b.warps[me.linear / 32];
     b.live--;
-    w.live--;
+    b.warps[me.linear / 32].live--;
     // Threads that have left no longer hold back the barriers of the others.
-    if (b.live > 0 && b.arrived == b.live) {
-        b.release(at_block_barrier, -1);
-    }
-    if (w.live > 0 && w.arrived == w.live) {
-        b.release(at_warp_barrier, me.linear / 32);
-    }
+    b.release_if_complete(-1);
+    b.release_if_complete(me.linear / 32);
     swap(me.ctx, b.scheduler);
 }
 
-void block::release(state waiting, int warp_index) {
-    if (waiting == at_block_barrier) {
-        arrived = 0;
-    } else {
-        warps[warp_index].arrived = 0;
+// release_if_complete lets the threads waiting at the block's barrier
+// (warp_index < 0) or at a warp's go on once every live thread has arrived.
+void block::release_if_complete(int warp_index) {
+    int& at = warp_index < 0 ? arrived : warps[warp_index].arrived;
+    int of = warp_index < 0 ? live : warps[warp_index].live;
+    if (of == 0 || at < of) {
+        return;
     }
+    at = 0;
+    state waiting = warp_index < 0 ? at_block_barrier : at_warp_barrier;
     for (auto& f : fibers) {
         if (f.st == waiting && (warp_index < 0 || f.linear / 32 == warp_index)) {
             f.st = runnable;
@@ -166,10 +165,16 @@ void block::release(state waiting, int warp_index) {
     }
 }
 
-void block::park(state waiting) {
+// wait makes the calling thread arrive at the block's barrier (warp_index <
+// 0) or its warp's, and returns when every live thread there has arrived.
+void block::wait(int warp_index) {
     fiber& me = self();
-    me.st = waiting;
-    swap(me.ctx, scheduler);
+    me.st = warp_index < 0 ? at_block_barrier : at_warp_barrier;
+    ++(warp_index < 0 ? arrived : warps[warp_index].arrived);
+    release_if_complete(warp_index);
+    if (me.st != runnable) {
+        swap(me.ctx, scheduler);
+    }
 }
 
 // run runs the block's threads until all have finished, switching at each
@@ -233,25 +238,12 @@ long long now_ns() {
         .count();
 }
 
-void sync_block() {
-    block& b = *current_block;
-    if (++b.arrived == b.live) {
-        b.release(at_block_barrier, -1);
-        return;
-    }
-    b.park(at_block_barrier);
-}
+void sync_block() { current_block->wait(-1); }
 
 // sync_warp waits for the live lanes of the caller's warp.
 void sync_warp() {
     block& b = *current_block;
-    int wi = b.self().linear / 32;
-    warp& w = b.warps[wi];
-    if (++w.arrived == w.live) {
-        b.release(at_warp_barrier, wi);
-        return;
-    }
-    b.park(at_warp_barrier);
+    b.wait(b.self().linear / 32);
 }
 
 uint64_t exchange(unsigned mask, uint64_t bits, int src_lane) {
