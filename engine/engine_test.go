@@ -71,9 +71,31 @@ func TestSpecValidate(t *testing.T) {
 		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.ReLU)}, Loss: engine.BCE}, "bce needs a sigmoid output"},
 		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.Sigmoid)}, Loss: engine.CE}, "ce needs a softmax output"},
 		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(3, engine.Softmax)}, Loss: engine.MSE}, "softmax output layer needs loss ce"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(1, engine.Softmax)}, Loss: engine.CE}, "softmax needs at least 2 units, found 1"},
+		{engine.Spec{Inputs: 784, Layers: []engine.LayerSpec{l(99999999, engine.ReLU), l(1, engine.Sigmoid)}, Loss: engine.BCE},
+			"layer 1 (99999999×784 weights) takes the network past 2147483647 parameters"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(math.MaxInt, engine.ReLU), l(1, engine.Sigmoid)}, Loss: engine.BCE}, "layer 1"},
+		{engine.Spec{Inputs: 1 << 62, Layers: []engine.LayerSpec{l(4, engine.Sigmoid)}, Loss: engine.BCE}, "layer 1 (4×4611686018427387904 weights)"},
+		{engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{l(46341, engine.ReLU), l(46341, engine.ReLU), l(1, engine.Sigmoid)}, Loss: engine.BCE}, "layer 2 (46341×46341 weights)"},
 	} {
 		assert.ErrorContains(t, c.spec.Validate(), c.want, "case %d", i)
 	}
+}
+
+func TestSpecParams(t *testing.T) {
+	spec := engine.Spec{Inputs: 784, Layers: []engine.LayerSpec{{Units: 128, Activation: engine.ReLU}, {Units: 10, Activation: engine.Softmax}}, Loss: engine.CE}
+	n, err := spec.Params()
+	require.NoError(t, err)
+	assert.Equal(t, 128*785+10*129, n)
+	assert.Equal(t, n, engine.Zeros(spec).Params())
+
+	edge := engine.Spec{Inputs: engine.MaxParams - 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE}
+	n, err = edge.Params()
+	require.NoError(t, err, "exactly MaxParams parameters")
+	assert.Equal(t, engine.MaxParams, n)
+	edge.Inputs++
+	_, err = edge.Params()
+	assert.ErrorContains(t, err, "past 2147483647 parameters")
 }
 
 func TestInitialisers(t *testing.T) {
@@ -189,6 +211,22 @@ func TestEvaluateRegression(t *testing.T) {
 	assert.InDelta(t, 0.25, m.Loss, 1e-15)
 	assert.True(t, math.IsNaN(m.Accuracy))
 	assert.Nil(t, m.Confusion)
+	assert.InDelta(t, 0.5, m.MAE, 1e-15)
+	assert.InDelta(t, 0.5, m.RMSE, 1e-15)
+	assert.InDelta(t, 0.75, m.R2, 1e-15)
+}
+
+func TestEvaluateRegressionNetworkOnClassData(t *testing.T) {
+	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE})
+	set := dataset.New(make([]float64, 4), []float64{0, 1, 2, 1}, 1)
+	require.Equal(t, 3, set.Classes)
+	m, err := engine.Evaluate(fixed{[]float64{0, 2, 2, 1}}, net, set)
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(m.Accuracy), "a linear output does not classify")
+	assert.Nil(t, m.Confusion)
+	assert.InDelta(t, 0.25, m.MAE, 1e-15)
+	assert.InDelta(t, 0.5, m.RMSE, 1e-15)
+	assert.InDelta(t, 1-1/2.0, m.R2, 1e-15, "Σ(ŷ−y)² = 1, Σ(y−ȳ)² = 2")
 }
 
 func TestFitRejectsBadConfig(t *testing.T) {
@@ -221,4 +259,10 @@ func TestSpecTargets(t *testing.T) {
 	spec.Layers[0].Units = 1
 	_, err = spec.Targets(dataset.New(make([]float64, 2), []float64{0, 2}, 1))
 	assert.ErrorContains(t, err, "bce needs targets in [0, 1], found 2 at example 2")
+
+	mnistLike := dataset.New(make([]float64, 2), []float64{3, 12}, 1)
+	mnistLike.Classes = 10 // as a loader that knows its classes sets it, whatever the labels say
+	spec = engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 10, Activation: engine.Softmax}}, Loss: engine.CE}
+	_, err = spec.Targets(mnistLike)
+	assert.ErrorContains(t, err, "example 2: label 12 is not a class 0..9 of the network's 10 outputs")
 }

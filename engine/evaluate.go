@@ -19,8 +19,11 @@ func Predict(be Backend, net *Network, x []float64, n int) ([]float64, error) {
 	return out, nil
 }
 
-// Metrics are a network's figures on a data set. For a regression set only
-// N and Loss are set, and Accuracy is NaN.
+// Metrics are a network's figures on a data set. A classifier (see
+// Spec.Classifier) on a set with classes gets the accuracy and per-class
+// figures, and its regression figures are NaN; a regression network, or any
+// network on a set without classes, gets the regression figures, its
+// Accuracy is NaN and its per-class slices nil.
 type Metrics struct {
 	N        int
 	Loss     float64 // mean loss
@@ -29,11 +32,16 @@ type Metrics struct {
 	// Confusion[true][predicted] counts.
 	Precision, Recall, F1 []float64
 	Confusion             [][]int
+	// Regression figures over every output of every example: the mean
+	// absolute error, the root mean squared error, and the coefficient of
+	// determination R² = 1 − Σ(ŷ−y)²/Σ(y−ȳ)² (NaN when every target is equal).
+	MAE, RMSE, R2 float64
 }
 
-// Evaluate returns net's loss and, for a classification set, its accuracy,
-// per-class precision, recall and F1, and confusion matrix. One sigmoid
-// output predicts class 1 when it exceeds 0.5.
+// Evaluate returns net's loss and, for a classifier on a classification
+// set, its accuracy, per-class precision, recall and F1, and confusion
+// matrix; otherwise its regression figures. One sigmoid output predicts
+// class 1 when it exceeds 0.5.
 func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 	y, err := net.Spec.Targets(set)
 	if err != nil {
@@ -44,12 +52,16 @@ func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 		return Metrics{}, err
 	}
 	k := net.Spec.Outputs()
-	m := Metrics{N: set.N, Accuracy: math.NaN()}
+	m := Metrics{N: set.N, Accuracy: math.NaN(), MAE: math.NaN(), RMSE: math.NaN(), R2: math.NaN()}
 	for i := 0; i < set.N; i++ {
 		m.Loss += ExampleLoss(net.Spec.Loss, out[i*k:(i+1)*k], y[i*k:(i+1)*k])
 	}
 	m.Loss /= float64(max(set.N, 1))
-	if set.Classes == 0 || set.N == 0 {
+	if set.N == 0 {
+		return m, nil
+	}
+	if set.Classes == 0 || !net.Spec.Classifier() {
+		m.MAE, m.RMSE, m.R2 = regression(out, y)
 		return m, nil
 	}
 	classes := max(set.Classes, k)
@@ -93,6 +105,29 @@ func PredictedClass(a []float64) int {
 		return 0
 	}
 	return Argmax(a)
+}
+
+// regression returns the mean absolute error, the root mean squared error
+// and R² of outputs out against targets y.
+func regression(out, y []float64) (mae, rmse, r2 float64) {
+	var mean float64
+	for _, v := range y {
+		mean += v
+	}
+	mean /= float64(len(y))
+	var abs, sq, tot float64
+	for i, v := range y {
+		d := out[i] - v
+		abs += math.Abs(d)
+		sq += d * d
+		tot += (v - mean) * (v - mean)
+	}
+	n := float64(len(y))
+	r2 = math.NaN()
+	if tot > 0 {
+		r2 = 1 - sq/tot
+	}
+	return abs / n, math.Sqrt(sq / n), r2
 }
 
 func ratio(a, b int) float64 {

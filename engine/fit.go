@@ -53,8 +53,40 @@ type EpochStats struct {
 	ExamplesPerSec float64
 }
 
-// History lists the statistics of each epoch of a fit.
+// History lists the statistics of the epochs of a fit, in order: every
+// epoch, up to MaxHistory of them (see MaxHistory for longer fits).
 type History []EpochStats
+
+// MaxHistory bounds the epochs a fit's History holds, so that its memory
+// stays bounded however many epochs run. Once it holds MaxHistory epochs it
+// keeps every second one, then every fourth, and so on (epochs whose number
+// is a multiple of the stride), and always the last epoch run.
+const MaxHistory = 1 << 16
+
+// thinned keeps a fit's History within limit epochs, as MaxHistory describes.
+type thinned struct {
+	hist   History
+	limit  int
+	stride int // the epochs kept are those whose number is a multiple of stride, and the last
+}
+
+// add records s, the newest epoch.
+func (t *thinned) add(s EpochStats) {
+	if n := len(t.hist); n > 0 && t.hist[n-1].Epoch%t.stride != 0 {
+		t.hist = t.hist[:n-1] // it was kept only as the last epoch
+	}
+	t.hist = append(t.hist, s)
+	for len(t.hist) > t.limit {
+		t.stride *= 2
+		kept := t.hist[:0]
+		for i, e := range t.hist {
+			if e.Epoch%t.stride == 0 || i == len(t.hist)-1 {
+				kept = append(kept, e)
+			}
+		}
+		t.hist = kept
+	}
+}
 
 // progressSteps is about how many times an epoch reports progress.
 const progressSteps = 200
@@ -112,24 +144,24 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		order[i] = i
 	}
 	chunk := max(batch, (train.N/progressSteps+batch-1)/batch*batch)
-	var hist History
+	hist := thinned{limit: MaxHistory, stride: 1}
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
 		rng.Shuffle(order)
 		if err := tr.BeginEpoch(order); err != nil {
-			return hist, err
+			return hist.hist, err
 		}
 		var t Totals
 		for from := 0; from < train.N; from += chunk {
 			to := min(from+chunk, train.N)
 			if err := tr.Steps(ctx, from, to); err != nil {
-				return hist, stopFit(err, epoch, tr, net)
+				return hist.hist, stopFit(err, epoch, tr, net)
 			}
 			if cfg.Progress == nil && to < train.N {
 				continue // the totals are read once, after the epoch's last steps
 			}
 			if t, err = tr.Totals(); err != nil {
-				return hist, stopFit(err, epoch, tr, net)
+				return hist.hist, stopFit(err, epoch, tr, net)
 			}
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: to, Total: train.N, Loss: t.Loss / float64(t.Examples)})
@@ -138,25 +170,25 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		secs := time.Since(start).Seconds()
 		stats := EpochStats{Epoch: epoch, Loss: t.Loss / float64(t.Examples), TrainAccuracy: math.NaN(),
 			ValLoss: math.NaN(), ValAccuracy: math.NaN(), Seconds: secs, ExamplesPerSec: float64(t.Examples) / secs}
-		if train.Classes > 0 {
+		if train.Classes > 0 && net.Spec.Classifier() {
 			stats.TrainAccuracy = float64(t.Correct) / float64(t.Examples)
 		}
 		if cfg.Validation != nil && cfg.Validation.N > 0 {
 			if err := tr.CopyTo(net); err != nil {
-				return hist, err
+				return hist.hist, err
 			}
 			m, err := Evaluate(cfg.Backend, net, cfg.Validation)
 			if err != nil {
-				return hist, fmt.Errorf("validation: %w", err)
+				return hist.hist, fmt.Errorf("validation: %w", err)
 			}
 			stats.ValLoss, stats.ValAccuracy = m.Loss, m.Accuracy
 		}
-		hist = append(hist, stats)
+		hist.add(stats)
 		if cfg.EpochDone != nil {
 			cfg.EpochDone(stats)
 		}
 	}
-	return hist, tr.CopyTo(net)
+	return hist.hist, tr.CopyTo(net)
 }
 
 // stopFit turns an error from Steps or Totals into Fit's: a NonFiniteError gets its

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -25,8 +26,38 @@ type Spec struct {
 // Outputs returns the number of units of the output layer.
 func (s Spec) Outputs() int { return s.Layers[len(s.Layers)-1].Units }
 
-// Validate reports the first thing wrong with s: sizes below 1, softmax
-// anywhere but the output layer, or a loss that cannot train the output.
+// Classifier reports whether the network classifies: its output layer is
+// sigmoid (one unit: class 1 above 0.5; more: one-hot) or softmax. Any other
+// output makes it a regression.
+func (s Spec) Classifier() bool {
+	out := s.Layers[len(s.Layers)-1].Activation
+	return out == Sigmoid || out == Softmax
+}
+
+// MaxParams bounds a network's parameter count (2³¹−1): every index and size
+// a kernel takes stays within 32 bits.
+const MaxParams = math.MaxInt32
+
+// Params returns the number of trainable parameters of a network of this
+// spec, Σ units·(inputs+1) over the layers, or an error when it exceeds
+// MaxParams. It expects sizes of at least 1 (see Validate).
+func (s Spec) Params() (int, error) {
+	total, in := 0, s.Inputs
+	for i, l := range s.Layers {
+		// units·(in+1) ≤ MaxParams−total, checked without overflowing.
+		if in >= (MaxParams-total)/l.Units {
+			return 0, fmt.Errorf("layer %d (%d×%d weights) takes the network past %d parameters, the most perceptron trains",
+				i+1, l.Units, in, MaxParams)
+		}
+		total += l.Units * (in + 1)
+		in = l.Units
+	}
+	return total, nil
+}
+
+// Validate reports the first thing wrong with s: sizes below 1, more than
+// MaxParams parameters, softmax anywhere but the output layer or over fewer
+// than 2 units, or a loss that cannot train the output.
 func (s Spec) Validate() error {
 	if s.Inputs < 1 {
 		return fmt.Errorf("the network needs at least 1 input, found %d", s.Inputs)
@@ -44,6 +75,12 @@ func (s Spec) Validate() error {
 		if l.Activation == Softmax && i != len(s.Layers)-1 {
 			return fmt.Errorf("layer %d: softmax is for the output layer only", i+1)
 		}
+		if l.Activation == Softmax && l.Units < 2 {
+			return fmt.Errorf("layer %d: softmax needs at least 2 units, found %d (its one output would always be 1): for two classes use 1:sigmoid", i+1, l.Units)
+		}
+	}
+	if _, err := s.Params(); err != nil {
+		return err
 	}
 	if s.DType != Float32 && s.DType != Float64 {
 		return fmt.Errorf("unknown dtype %s", s.DType)

@@ -62,6 +62,9 @@ func (s *Set) Targets(outputs int) ([]float64, error) {
 	}
 	y := make([]float64, s.N*outputs)
 	for i, c := range s.Labels {
+		if !(c >= 0 && c < float64(outputs) && c == math.Trunc(c)) {
+			return nil, fmt.Errorf("example %d: label %g is not a class 0..%d of the network's %d outputs", i+1, c, outputs-1, outputs)
+		}
 		y[i*outputs+int(c)] = 1
 	}
 	return y, nil
