@@ -4,28 +4,37 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
 )
 
 // ReadNumericCSV reads rows of comma-separated numbers from r, named name in
-// errors. A first line that is not all numbers is taken as a header and
-// returned; empty lines are skipped. Every row must have as many columns as
-// the first. Errors name the line and column.
+// errors. A UTF-8 byte order mark before the first line is dropped. The first
+// line is a header, and returned, when none of its fields is a number; a first
+// line that mixes numbers and other text is an error. Empty lines are skipped.
+// Every row must have as many columns as the first, and every value must be a
+// finite number (NaN and Inf are refused). Errors name the line and column.
 func ReadNumericCSV(r io.Reader, name string) (header []string, rows [][]float64, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	width := 0
 	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
+		text := sc.Text()
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		text = strings.TrimSpace(text)
 		if text == "" {
 			continue
 		}
 		fields := strings.Split(text, ",")
 		if width == 0 {
 			width = len(fields)
-			if header == nil && rows == nil && !allNumbers(fields) {
+			if isHeader, err := headerLine(fields); err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			} else if isHeader {
 				header = trimAll(fields)
 				continue
 			}
@@ -35,11 +44,9 @@ func ReadNumericCSV(r io.Reader, name string) (header []string, rows [][]float64
 		}
 		row := make([]float64, width)
 		for c, f := range fields {
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s:%d: column %d: expected a number, found %q", name, line, c+1, strings.TrimSpace(f))
+			if row[c], err = parseValue(f); err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: column %d: %w", name, line, c+1, err)
 			}
-			row[c] = v
 		}
 		rows = append(rows, row)
 	}
@@ -52,13 +59,38 @@ func ReadNumericCSV(r io.Reader, name string) (header []string, rows [][]float64
 	return header, rows, nil
 }
 
-func allNumbers(fields []string) bool {
-	for _, f := range fields {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err != nil {
-			return false
+// parseValue parses one field as a finite number.
+func parseValue(field string) (float64, error) {
+	f := strings.TrimSpace(field)
+	v, err := strconv.ParseFloat(f, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("expected a number, found %q", f)
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, fmt.Errorf("found %s: every value must be a finite number", f)
+	}
+	return v, nil
+}
+
+// headerLine reports whether the fields of a first line are a header: none
+// of them a number. A line of some numbers and some other text is neither a
+// header nor a row: its first field that is not a number is the error.
+func headerLine(fields []string) (bool, error) {
+	numbers, text := 0, -1
+	for c, f := range fields {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
+			numbers++
+		} else if text < 0 {
+			text = c
 		}
 	}
-	return true
+	switch {
+	case numbers == 0:
+		return true, nil
+	case text < 0:
+		return false, nil
+	}
+	return false, fmt.Errorf("column %d: expected a number, found %q (a first line is a header only when none of its fields is a number)", text+1, strings.TrimSpace(fields[text]))
 }
 
 func trimAll(fields []string) []string {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,12 +50,21 @@ func TestLoadCSVErrors(t *testing.T) {
 		{"x,y,l\n", "e.csv: no data rows"},
 		{"", "e.csv: no data rows"},
 		{"1\n2\n", "found 1 column, expected features and a label"},
+		{"1,,0\n2,3,1\n", `e.csv:1: column 2: expected a number, found ""`},
+		{"x,2,label\n1,2,0\n", `e.csv:1: column 1: expected a number, found "x" (a first line is a header only when none of its fields is a number)`},
+		{"x,y,l\n1,2,0\n3,NaN,1\n", "e.csv:3: column 2: found NaN: every value must be a finite number"},
+		{"1,2,0\n3,-inf,1\n", "e.csv:2: column 2: found -inf: every value must be a finite number"},
+		{"1,2,0\n3,1e999,1\n", `e.csv:2: column 2: expected a number, found "1e999"`},
 	} {
 		_, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte(c.body)), -1)
 		require.Error(t, err, "case %d", i)
 		assert.Contains(t, err.Error(), c.want, "case %d", i)
 	}
-	_, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte("1,2\n")), 5)
+	bom, err := dataset.LoadCSV(writeFile(t, "bom.csv", []byte("\ufeff1,2,0\n3,4,1\n")), -1)
+	require.NoError(t, err, "a byte order mark is not part of the first field")
+	assert.Equal(t, 2, bom.N, "the first row is data, not a header")
+	assert.Equal(t, []float64{1, 2, 3, 4}, bom.X)
+	_, err = dataset.LoadCSV(writeFile(t, "e.csv", []byte("1,2\n")), 5)
 	assert.ErrorContains(t, err, "label column 6 does not exist: the file has 2 columns")
 	_, err = dataset.LoadCSV(filepath.Join(t.TempDir(), "missing.csv"), -1)
 	assert.ErrorIs(t, err, os.ErrNotExist)
@@ -108,11 +118,64 @@ func TestLoadIDXErrors(t *testing.T) {
 		{[]byte{0, 0, 8, 3, 0, 0}, "truncated in the header's dimension 1"},
 		{idx([]uint32{2}, []byte{1, 2}), "expected images"},
 		{idx([]uint32{3, 1, 1}, []byte{1, 2, 3}), "expected 3 labels"},
+		{idx([]uint32{2, 0, 2}, nil), "every size at least 1"},
+		{idx([]uint32{2, 2, 2}, make([]byte, 9)), "the file goes on past the 8 bytes of data its header [2 2 2] gives"},
+		{corruptCRC(gz(idx([]uint32{2, 2, 2}, make([]byte, 8)))), "gzip: invalid checksum"},
+		{idx([]uint32{60000, 28, 28}, nil), "truncated: header [60000 28 28] needs 47040000 bytes of data, found 0"},
+		{idx([]uint32{65536, 65536}, nil), "IDX header gives dimensions [65536 65536]: more than 2147483648 bytes"},
 	} {
 		_, err := dataset.LoadIDX(writeFile(t, "img", c.images), good)
 		require.Error(t, err, "case %d", i)
 		assert.Contains(t, err.Error(), c.want, "case %d", i)
 	}
+}
+
+// corruptCRC flips a bit of a gzip stream's CRC-32, which follows the data.
+func corruptCRC(z []byte) []byte {
+	z[len(z)-8] ^= 1
+	return z
+}
+
+func TestReadIDXAllocatesWhatArrives(t *testing.T) {
+	claim := idx([]uint32{1 << 31}, []byte{1, 2, 3}) // 2 GiB promised, 3 bytes there
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := dataset.ReadIDX(bytes.NewReader(claim))
+	runtime.ReadMemStats(&after)
+	assert.ErrorContains(t, err, "needs 2147483648 bytes of data, found 3")
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "bytes allocated for a header's empty promise")
+}
+
+// writeMNIST writes the four MNIST files into a new folder: the training set
+// of trainImages 1×1 images labelled trainLabels, and a test set of one image
+// of testPixels pixels labelled testLabel.
+func writeMNIST(t *testing.T, trainLabels []byte, testPixels int, testLabel byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	n := uint32(len(trainLabels))
+	for name, body := range map[string][]byte{
+		dataset.MNISTTrainImages: idx([]uint32{n, 1, 1}, make([]byte, n)),
+		dataset.MNISTTrainLabels: idx([]uint32{n}, trainLabels),
+		dataset.MNISTTestImages:  idx([]uint32{1, 1, uint32(testPixels)}, make([]byte, testPixels)),
+		dataset.MNISTTestLabels:  idx([]uint32{1}, []byte{testLabel}),
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), gz(body), 0o644))
+	}
+	return dir
+}
+
+func TestLoadMNISTChecksLabelsAndShapes(t *testing.T) {
+	train, test, err := dataset.LoadMNIST(writeMNIST(t, []byte{0, 9, 4}, 1, 7))
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 1, 10}, []int{train.N, train.Features, train.Classes})
+	assert.Equal(t, 10, test.Classes)
+
+	_, _, err = dataset.LoadMNIST(writeMNIST(t, []byte{0, 10, 4}, 1, 7))
+	assert.ErrorContains(t, err, dataset.MNISTTrainLabels+": item 1 has label 10, expected a digit 0 to 9")
+	_, _, err = dataset.LoadMNIST(writeMNIST(t, []byte{0}, 1, 255))
+	assert.ErrorContains(t, err, dataset.MNISTTestLabels+": item 0 has label 255")
+	_, _, err = dataset.LoadMNIST(writeMNIST(t, []byte{0}, 4, 1))
+	assert.ErrorContains(t, err, dataset.MNISTTestImages+": images of 4 pixels, but those of "+dataset.MNISTTrainImages+" have 1")
 }
 
 func TestLoadMNISTMissing(t *testing.T) {

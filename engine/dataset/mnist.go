@@ -95,12 +95,33 @@ func LoadMNIST(dir string) (train, test *Set, err error) {
 	if _, err := os.Stat(filepath.Join(dir, MNISTTrainImages)); err != nil {
 		return nil, nil, fmt.Errorf("%w (looked in %s)", ErrNoMNIST, dir)
 	}
-	if train, err = LoadIDX(filepath.Join(dir, MNISTTrainImages), filepath.Join(dir, MNISTTrainLabels)); err != nil {
+	if train, err = loadMNISTPart(dir, MNISTTrainImages, MNISTTrainLabels); err != nil {
 		return nil, nil, err
 	}
-	if test, err = LoadIDX(filepath.Join(dir, MNISTTestImages), filepath.Join(dir, MNISTTestLabels)); err != nil {
+	if test, err = loadMNISTPart(dir, MNISTTestImages, MNISTTestLabels); err != nil {
 		return nil, nil, err
 	}
-	train.Classes, test.Classes = 10, 10
+	if test.Features != train.Features {
+		return nil, nil, fmt.Errorf("%s: images of %d pixels, but those of %s have %d", filepath.Join(dir, MNISTTestImages), test.Features, MNISTTrainImages, train.Features)
+	}
 	return train, test, nil
+}
+
+// mnistClasses is the number of MNIST's classes, the digits 0 to 9.
+const mnistClasses = 10
+
+// loadMNISTPart reads one pair of MNIST image and label files from dir and
+// checks that every label is a digit.
+func loadMNISTPart(dir, images, labels string) (*Set, error) {
+	s, err := LoadIDX(filepath.Join(dir, images), filepath.Join(dir, labels))
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range s.Labels {
+		if l >= mnistClasses {
+			return nil, fmt.Errorf("%s: item %d has label %g, expected a digit 0 to 9", filepath.Join(dir, labels), i, l)
+		}
+	}
+	s.Classes = mnistClasses
+	return s, nil
 }
