@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,8 +117,12 @@ func TestDecodeErrors(t *testing.T) {
 		{edit(func(h map[string]any, b []byte) []byte { delete(h, "2.bias"); return b }), "tensor 2.bias is missing"},
 		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.weight")["dtype"] = "F32"; return b }), "tensor 0.weight: dtype F32, expected F64"},
 		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.weight")["shape"] = []int{6, 5}; return b }), "shape [6 5], expected [5 6]"},
-		{edit(func(h map[string]any, b []byte) []byte { return b[:len(b)-8] }), "outside the"},
-		{edit(func(h map[string]any, b []byte) []byte { return append(b, 0, 0, 0, 0, 0, 0, 0, 0) }), "the data section has"},
+		{edit(func(h map[string]any, b []byte) []byte { return b[:len(b)-8] }), "the metadata describes a network of 74 parameters, 592 bytes of F64, but the file has 584 bytes of tensor data"},
+		{edit(func(h map[string]any, b []byte) []byte { return append(b, 0, 0, 0, 0, 0, 0, 0, 0) }), "but the file has 600 bytes"},
+		{edit(func(h map[string]any, b []byte) []byte {
+			tensor(h, "0.weight")["data_offsets"] = []int{560, 800}
+			return b
+		}), "data offsets [560, 800] lie outside the 592 bytes"},
 		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.bias")["data_offsets"] = []int{0, 40}; return b }), "without gaps or overlaps"},
 		{edit(func(h map[string]any, b []byte) []byte {
 			tensor(h, "0.bias")["data_offsets"] = []int{240, 248}
@@ -127,10 +133,82 @@ func TestDecodeErrors(t *testing.T) {
 			meta(h)["scaler"] = `{"Kind":"minmax","Offset":[1],"Scale":[1]}`
 			return b
 		}), "1 offsets and 1 scales for 6 inputs"},
+		{edit(func(h map[string]any, b []byte) []byte {
+			meta(h)["scaler"] = `{"Kind":"log","Offset":[0,0,0,0,0,0],"Scale":[1,1,1,1,1,1]}`
+			return b
+		}), `__metadata__ scaler: kind "log", expected "minmax" or "standard"`},
+		{edit(func(h map[string]any, b []byte) []byte {
+			meta(h)["scaler"] = `{"Kind":"minmax","Offset":[0,0,0,0,0,0],"Scale":[1,1,0,1,1,1]}`
+			return b
+		}), "__metadata__ scaler: input 3: scale 0"},
+		{edit(func(h map[string]any, b []byte) []byte {
+			meta(h)["scaler"] = `{"kind":"minmax","Offset":[0,0,0,0,0,0],"Scale":[1,1,1,1,1,1]}`
+			return b
+		}), `the scaler has no "Kind"`},
+		{edit(func(h map[string]any, b []byte) []byte {
+			meta(h)["scaler"] = `{"Kind":"minmax","Offset":[0,0,0,0,0,0],"Scale":[1,1,1,1,1,1],"Bias":1}`
+			return b
+		}), `the scaler: unknown field "Bias"`},
+		{edit(func(h map[string]any, b []byte) []byte {
+			tensor(h, "0.weight")["dType"] = tensor(h, "0.weight")["dtype"]
+			delete(tensor(h, "0.weight"), "dtype")
+			return b
+		}), `tensor 0.weight has no "dtype"`},
+		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.bias")["grad"] = []int{}; return b }), `tensor 0.bias: unknown field "grad"`},
+		{edit(func(h map[string]any, b []byte) []byte {
+			tensor(h, "0.bias")["data_offsets"] = []int{240, 280, 0}
+			return b
+		}), "two integer data offsets"},
+		{edit(func(h map[string]any, b []byte) []byte { meta(h)["author"] = "me"; return b }), `__metadata__: unknown field "author"`},
+		{edit(func(h map[string]any, b []byte) []byte { meta(h)["inputs"] = 6; return b }), "__metadata__ inputs: expected a string, found 6"},
+		{edit(func(h map[string]any, b []byte) []byte { meta(h)["torch"] = "nn.Sequential()"; return b }), `__metadata__ torch is "nn.Sequential()", but the layers make`},
+		{edit(func(h map[string]any, b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[8*7:], math.Float64bits(math.NaN())) // 0.weight [1, 1]
+			return b
+		}), "tensor 0.weight: element [1, 1] is NaN: every parameter must be a finite number"},
+		{edit(func(h map[string]any, b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[8*31:], math.Float64bits(math.Inf(-1))) // 0.bias [1]
+			return b
+		}), "tensor 0.bias: element [1] is -Inf"},
+		{raw(`{"__metadata__":{"format":"perceptron","version":"1","inputs":"3000000","layers":"3000000:sigmoid","loss":"bce","dtype":"float32","torch":""}}`),
+			"__metadata__: layer 1 (3000000×3000000 weights) takes the network past 2147483647 parameters"},
+		{raw(`{"__metadata__":{"format":"perceptron","version":"1","inputs":"4611686018427387904","layers":"4:sigmoid","loss":"bce","dtype":"float64","torch":""}}`),
+			"layer 1 (4×4611686018427387904 weights)"},
+		{raw(`{"__metadata__":{"format":"perceptron","version":"1","inputs":"1000000","layers":"1000:sigmoid","loss":"bce","dtype":"float64",` +
+			`"torch":"nn.Sequential(nn.Linear(1000000, 1000), nn.Sigmoid())"}}`),
+			"the metadata describes a network of 1000001000 parameters, 8000008000 bytes of F64, but the file has 0 bytes of tensor data"},
+		{raw(`{"__metadata__":{},"__metadata__":{}}`), `header: key "__metadata__" appears twice`},
+		{raw(`{"__metadata__":{}} {}`), "header is not valid JSON: data after the object"},
+		{raw(`[]`), "header is not valid JSON: expected an object"},
 	} {
 		_, err := modelfile.Decode(c.data)
 		require.Error(t, err, "case %d", i)
 		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+}
+
+// raw returns a file of the header js and no tensor data.
+func raw(js string) []byte {
+	return append(binary.LittleEndian.AppendUint64(nil, uint64(len(js))), js...)
+}
+
+func TestDecodeAllocatesOnlyWhatTheFileHolds(t *testing.T) {
+	claim := raw(`{"__metadata__":{"format":"perceptron","version":"1","inputs":"40000","layers":"40000:sigmoid","loss":"bce","dtype":"float64",` +
+		`"torch":"nn.Sequential(nn.Linear(40000, 40000), nn.Sigmoid())"}}`)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := modelfile.Decode(claim)
+	runtime.ReadMemStats(&after)
+	assert.ErrorContains(t, err, "a network of 1600040000 parameters")
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated for a 12.8 GB network the file does not hold")
+}
+
+func TestLoadRefusesSpecialFiles(t *testing.T) {
+	_, err := modelfile.Load(t.TempDir())
+	assert.ErrorContains(t, err, "a directory, not a model file")
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err = modelfile.Load("/dev/zero")
+		assert.ErrorContains(t, err, "/dev/zero: a device, not a model file", "an endless file is not read")
 	}
 }
 
@@ -160,4 +238,50 @@ func TestWriteAtomicKeepsTheOldFileOnFailure(t *testing.T) {
 	require.NoError(t, modelfile.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }))
 	data, _ = os.ReadFile(path)
 	assert.Equal(t, "new", string(data))
+}
+
+func TestCreateAtomicRefusesWhatItWouldDestroy(t *testing.T) {
+	dir := t.TempDir()
+	target := write(t, dir, "real.safetensors", "precious")
+	link := filepath.Join(dir, "link.safetensors")
+	require.NoError(t, os.Symlink(target, link))
+	for _, c := range []struct{ path, want string }{
+		{link, "link.safetensors is a symbolic link, not a regular file: perceptron replaces only regular files"},
+		{dir, "is a directory, not a regular file"},
+		{"/dev/null", "/dev/null is a device, not a regular file"},
+		{filepath.Join(dir, "missing", "m.safetensors"), "cannot write " + filepath.Join(dir, "missing", "m.safetensors") + ": the folder " + filepath.Join(dir, "missing") + " does not exist"},
+	} {
+		err := modelfile.WriteAtomic(c.path, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
+		assert.ErrorContains(t, err, c.want, c.path)
+		assert.ErrorContains(t, modelfile.CheckWritable(c.path), c.want, "CheckWritable says the same before any work")
+	}
+	data, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(data), "the link's target is untouched")
+	st, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.NotZero(t, st.Mode()&os.ModeSymlink, "the link is still a link")
+	require.NoError(t, modelfile.CheckWritable(filepath.Join(dir, "new.safetensors")))
+	assert.NoFileExists(t, filepath.Join(dir, "new.safetensors"), "CheckWritable writes nothing")
+}
+
+func TestCreateAtomicRemovesTheTempFilesOfEndedProcesses(t *testing.T) {
+	dir := t.TempDir()
+	dead := write(t, dir, ".m.safetensors.1073741824.tmp", "left by a killed save") // above any pid_max
+	live := write(t, dir, fmt.Sprintf(".m.safetensors.%d.tmp", os.Getppid()), "a save under way")
+	other := write(t, dir, ".n.safetensors.1073741824.tmp", "another file's")
+	require.NoError(t, modelfile.WriteAtomic(filepath.Join(dir, "m.safetensors"), func(w io.Writer) error { _, err := w.Write([]byte("m")); return err }))
+	assert.NoFileExists(t, dead)
+	assert.FileExists(t, live, "a running process's temporary file is left alone")
+	assert.FileExists(t, other, "only the temporary files of the path being written")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 3, "m.safetensors and the two kept: its own temporary file is gone")
+}
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+	return path
 }

@@ -1,8 +1,10 @@
 package modelfile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -61,11 +63,14 @@ func tensors(net *engine.Network) []tensor {
 	return ts
 }
 
-// torchModules spells out the nn.Sequential the tensors belong to.
-func torchModules(net *engine.Network) string {
+// torchModules spells out the nn.Sequential the tensors of a network of
+// this spec belong to.
+func torchModules(spec engine.Spec) string {
 	var mods []string
-	for _, l := range net.Layers {
-		mods = append(mods, fmt.Sprintf("nn.Linear(%d, %d)", l.Inputs, l.Units))
+	in := spec.Inputs
+	for _, l := range spec.Layers {
+		mods = append(mods, fmt.Sprintf("nn.Linear(%d, %d)", in, l.Units))
+		in = l.Units
 		switch l.Activation {
 		case engine.ReLU:
 			mods = append(mods, "nn.ReLU()")
@@ -102,7 +107,7 @@ func Encode(w io.Writer, m Model) error {
 		"layers":  engine.FormatLayers(net.Spec.Layers),
 		"loss":    net.Spec.Loss.String(),
 		"dtype":   net.Spec.DType.String(),
-		"torch":   torchModules(net),
+		"torch":   torchModules(net.Spec),
 	}
 	if m.Scaler != nil {
 		s, err := json.Marshal(m.Scaler)
@@ -153,51 +158,163 @@ func Encode(w io.Writer, m Model) error {
 	return err
 }
 
-// Load reads a model file written by Save.
+// Load reads a model file written by Save. It refuses anything but a
+// regular file, and checks the header against the file's size before it
+// reads or allocates the tensors. Errors name the file.
 func Load(path string) (Model, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Model{}, err
-	}
-	m, err := Decode(data)
+	m, err := load(path)
 	if err != nil {
 		return Model{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }
 
-// Decode parses a safetensors model file held in data, checking the header's
-// length, the metadata, every tensor's dtype, shape and offsets, and that the
-// tensors tile the data section exactly.
+func load(path string) (Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Model{}, errors.Unwrap(err) // the *PathError's cause: Load names the path
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Model{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return Model{}, fmt.Errorf("a %s, not a model file", fileKind(st.Mode()))
+	}
+	var length [8]byte
+	if _, err := io.ReadFull(f, length[:]); err != nil {
+		return Model{}, fmt.Errorf("not a safetensors file: %d bytes, expected at least 8", st.Size())
+	}
+	n, err := headerLength(binary.LittleEndian.Uint64(length[:]), st.Size()-8)
+	if err != nil {
+		return Model{}, err
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(f, js); err != nil {
+		return Model{}, err
+	}
+	h, err := parseHeader(js)
+	if err != nil {
+		return Model{}, err
+	}
+	if err := h.checkBody(st.Size() - 8 - n); err != nil {
+		return Model{}, err
+	}
+	body := make([]byte, st.Size()-8-n)
+	if _, err := io.ReadFull(f, body); err != nil {
+		return Model{}, err
+	}
+	return h.decode(body)
+}
+
+// Decode parses a safetensors model file held in data. It checks the
+// header's length and JSON (keys exactly as the format spells them, each
+// once), the metadata, the size of the data the metadata implies against
+// the data there is, every tensor's dtype, shape and offsets, that the
+// tensors tile the data exactly, and that every parameter is finite.
 func Decode(data []byte) (Model, error) {
 	if len(data) < 8 {
 		return Model{}, fmt.Errorf("not a safetensors file: %d bytes, expected at least 8", len(data))
 	}
-	n := binary.LittleEndian.Uint64(data)
-	if n < 2 || n > MaxHeader || n > uint64(len(data)-8) {
-		return Model{}, fmt.Errorf("not a safetensors file: header length %d is out of bounds: the file has %d bytes after the length", n, len(data)-8)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data[8:8+n], &raw); err != nil {
-		return Model{}, fmt.Errorf("header is not valid JSON: %w", err)
-	}
-	var meta map[string]string
-	if m, ok := raw["__metadata__"]; !ok {
-		return Model{}, fmt.Errorf("header has no __metadata__: not a perceptron model file")
-	} else if err := json.Unmarshal(m, &meta); err != nil {
-		return Model{}, fmt.Errorf("__metadata__: %w", err)
-	}
-	delete(raw, "__metadata__")
-	spec, scaler, err := parseMeta(meta)
+	n, err := headerLength(binary.LittleEndian.Uint64(data), int64(len(data)-8))
 	if err != nil {
 		return Model{}, err
 	}
-	net := engine.Zeros(spec)
-	body := data[8+n:]
-	if err := readTensors(net, raw, body); err != nil {
+	h, err := parseHeader(data[8 : 8+n])
+	if err != nil {
 		return Model{}, err
 	}
-	return Model{Network: net, Scaler: scaler}, nil
+	body := data[8+n:]
+	if err := h.checkBody(int64(len(body))); err != nil {
+		return Model{}, err
+	}
+	return h.decode(body)
+}
+
+// headerLength checks a header length n read from a file with rest bytes
+// after it.
+func headerLength(n uint64, rest int64) (int64, error) {
+	if n < 2 || n > MaxHeader || n > uint64(rest) {
+		return 0, fmt.Errorf("not a safetensors file: header length %d is out of bounds: the file has %d bytes after the length", n, rest)
+	}
+	return int64(n), nil
+}
+
+// header is a parsed, checked file header: the model's shape and scaling,
+// and the tensors' entries by name.
+type header struct {
+	spec    engine.Spec
+	scaler  *dataset.Scaler
+	params  int
+	tensors map[string]json.RawMessage
+}
+
+// parseHeader parses and checks the JSON header js.
+func parseHeader(js []byte) (header, error) {
+	fields, err := objectFields(js, "header")
+	if err != nil {
+		return header{}, err
+	}
+	rawMeta, ok := fields["__metadata__"]
+	if !ok {
+		return header{}, fmt.Errorf("header has no __metadata__: not a perceptron model file")
+	}
+	delete(fields, "__metadata__")
+	meta, err := metadata(rawMeta)
+	if err != nil {
+		return header{}, err
+	}
+	spec, scaler, err := parseMeta(meta)
+	if err != nil {
+		return header{}, err
+	}
+	params, err := spec.Params()
+	if err != nil {
+		return header{}, fmt.Errorf("__metadata__: %w", err)
+	}
+	return header{spec: spec, scaler: scaler, params: params, tensors: fields}, nil
+}
+
+// checkBody compares the size of the data section with what the metadata implies.
+func (h header) checkBody(size int64) error {
+	if want := int64(h.params) * int64(h.spec.DType.Size()); size != want {
+		return fmt.Errorf("the metadata describes a network of %d parameters, %d bytes of %s, but the file has %d bytes of tensor data",
+			h.params, want, fileDType(h.spec.DType), size)
+	}
+	return nil
+}
+
+// decode allocates the network and fills it from the data section body.
+func (h header) decode(body []byte) (Model, error) {
+	net := engine.Zeros(h.spec)
+	if err := readTensors(net, h.tensors, body); err != nil {
+		return Model{}, err
+	}
+	return Model{Network: net, Scaler: h.scaler}, nil
+}
+
+// metaKeys are the keys of __metadata__, each a string; only scaler is optional.
+var metaKeys = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch", "scaler"}
+
+// metadata parses __metadata__: an object of the metaKeys, each a string.
+func metadata(raw json.RawMessage) (map[string]string, error) {
+	fields, err := objectFields(raw, "__metadata__")
+	if err != nil {
+		return nil, err
+	}
+	if err := exactKeys(fields, "__metadata__", metaKeys[:len(metaKeys)-1], metaKeys[len(metaKeys)-1:]); err != nil {
+		return nil, err
+	}
+	meta := map[string]string{}
+	for k, v := range fields {
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, fmt.Errorf("__metadata__ %s: expected a string, found %s", k, v)
+		}
+		meta[k] = s
+	}
+	return meta, nil
 }
 
 // parseMeta reads the architecture (and scaler) from the metadata.
@@ -225,17 +342,114 @@ func parseMeta(meta map[string]string) (engine.Spec, *dataset.Scaler, error) {
 	if err := spec.Validate(); err != nil {
 		return spec, nil, fmt.Errorf("__metadata__: %w", err)
 	}
+	if want := torchModules(spec); meta["torch"] != want {
+		return spec, nil, fmt.Errorf("__metadata__ torch is %q, but the layers make %q", meta["torch"], want)
+	}
 	var scaler *dataset.Scaler
 	if s, ok := meta["scaler"]; ok {
-		scaler = new(dataset.Scaler)
-		if err := json.Unmarshal([]byte(s), scaler); err != nil {
+		if scaler, err = parseScaler(s, spec.Inputs); err != nil {
 			return spec, nil, fmt.Errorf("__metadata__ scaler: %w", err)
-		}
-		if len(scaler.Offset) != spec.Inputs || len(scaler.Scale) != spec.Inputs {
-			return spec, nil, fmt.Errorf("__metadata__ scaler: %d offsets and %d scales for %d inputs", len(scaler.Offset), len(scaler.Scale), spec.Inputs)
 		}
 	}
 	return spec, scaler, nil
+}
+
+// parseScaler parses a scaler's JSON for a network of inputs inputs: its
+// fields exactly, a known kind, and an offset and a nonzero scale per input
+// (JSON numbers are finite).
+func parseScaler(js string, inputs int) (*dataset.Scaler, error) {
+	fields, err := objectFields([]byte(js), "the scaler")
+	if err != nil {
+		return nil, err
+	}
+	if err := exactKeys(fields, "the scaler", []string{"Kind", "Offset", "Scale"}, nil); err != nil {
+		return nil, err
+	}
+	sc := new(dataset.Scaler)
+	if err := json.Unmarshal([]byte(js), sc); err != nil {
+		return nil, err
+	}
+	if sc.Kind != dataset.MinMax && sc.Kind != dataset.Standardise {
+		return nil, fmt.Errorf("kind %q, expected %q or %q", sc.Kind, dataset.MinMax, dataset.Standardise)
+	}
+	if len(sc.Offset) != inputs || len(sc.Scale) != inputs {
+		return nil, fmt.Errorf("%d offsets and %d scales for %d inputs", len(sc.Offset), len(sc.Scale), inputs)
+	}
+	if j := slices.Index(sc.Scale, 0); j >= 0 {
+		return nil, fmt.Errorf("input %d: scale 0 would map every value to 0", j+1)
+	}
+	return sc, nil
+}
+
+// objectFields parses js, named what in errors, as a JSON object whose keys
+// are matched exactly (encoding/json alone matches struct fields without
+// regard to case) and may appear only once.
+func objectFields(js []byte, what string) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%s is not valid JSON: expected an object", what)
+	}
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%s is not valid JSON: %w", what, err)
+		}
+		key := tok.(string) // inside an object, json.Decoder gives keys as strings
+		if _, dup := fields[key]; dup {
+			return nil, fmt.Errorf("%s: key %q appears twice", what, key)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s is not valid JSON: %w", what, err)
+		}
+		fields[key] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%s is not valid JSON: %w", what, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s is not valid JSON: data after the object", what)
+	}
+	return fields, nil
+}
+
+// exactKeys checks that fields has every required key, and no key outside
+// required and optional.
+func exactKeys(fields map[string]json.RawMessage, what string, required, optional []string) error {
+	for _, k := range required {
+		if _, ok := fields[k]; !ok {
+			return fmt.Errorf("%s has no %q", what, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if !slices.Contains(required, k) && !slices.Contains(optional, k) {
+			return fmt.Errorf("%s: unknown field %q (expected %s)", what, k, strings.Join(append(slices.Clone(required), optional...), ", "))
+		}
+	}
+	return nil
+}
+
+// tensorKeys are the fields of a tensor's header entry.
+var tensorKeys = []string{"dtype", "shape", "data_offsets"}
+
+// tensorEntry parses a tensor's header entry, named name in errors.
+func tensorEntry(name string, raw json.RawMessage) (tensorInfo, error) {
+	var info tensorInfo
+	fields, err := objectFields(raw, "tensor "+name)
+	if err != nil {
+		return info, err
+	}
+	if err := exactKeys(fields, "tensor "+name, tensorKeys, nil); err != nil {
+		return info, err
+	}
+	var offsets []int64
+	if json.Unmarshal(fields["dtype"], &info.DType) != nil || json.Unmarshal(fields["shape"], &info.Shape) != nil ||
+		json.Unmarshal(fields["data_offsets"], &offsets) != nil || len(offsets) != 2 {
+		return info, fmt.Errorf("tensor %s: expected a dtype string, a shape of integers and two integer data offsets, found %s", name, raw)
+	}
+	info.DataOffsets = [2]int64{offsets[0], offsets[1]}
+	return info, nil
 }
 
 // readTensors fills net's parameters from the header entries raw and the data section body.
@@ -253,9 +467,9 @@ func readTensors(net *engine.Network, raw map[string]json.RawMessage, body []byt
 			return fmt.Errorf("tensor %s is missing", t.name)
 		}
 		delete(raw, t.name)
-		var info tensorInfo
-		if err := json.Unmarshal(r, &info); err != nil {
-			return fmt.Errorf("tensor %s: %w", t.name, err)
+		info, err := tensorEntry(t.name, r)
+		if err != nil {
+			return err
 		}
 		if info.DType != want {
 			return fmt.Errorf("tensor %s: dtype %s, expected %s for a %s network", t.name, info.DType, want, net.Spec.DType)
@@ -277,6 +491,9 @@ func readTensors(net *engine.Network, raw map[string]json.RawMessage, body []byt
 			} else {
 				t.values[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[at:]))
 			}
+			if v := t.values[i]; math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("tensor %s: element %s is %g: every parameter must be a finite number", t.name, position(i, t.shape), v)
+			}
 		}
 		spans = append(spans, span{t.name, b, e})
 	}
@@ -292,8 +509,30 @@ func readTensors(net *engine.Network, raw map[string]json.RawMessage, body []byt
 		}
 		at = s.end
 	}
-	if at != int64(len(body)) {
-		return fmt.Errorf("the data section has %d bytes, the tensors cover %d", len(body), at)
+	return nil // checkBody made the data as long as the tensors, which tile it from byte 0
+}
+
+// position writes the index of element i of a row-major tensor of shape: [row, column] for a matrix.
+func position(i int, shape []int) string {
+	if len(shape) == 2 {
+		return fmt.Sprintf("[%d, %d]", i/shape[1], i%shape[1])
 	}
-	return nil
+	return fmt.Sprintf("[%d]", i)
+}
+
+// fileKind names the kind of file mode describes, for errors.
+func fileKind(mode os.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "directory"
+	case mode&os.ModeSymlink != 0:
+		return "symbolic link"
+	case mode&os.ModeDevice != 0:
+		return "device"
+	case mode&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case mode&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
 }
