@@ -13,22 +13,22 @@ import (
 	"syscall"
 )
 
-// AtomicFile is a file written in place of another, so that a failure, an
+// atomicFile is a file written in place of another, so that a failure, an
 // interrupt or a kill never leaves a half-written file at its path nor
 // destroys the file that was there: the bytes go to a temporary file beside
 // it, which Commit renames over it. The temporary file is named
 // .NAME.PID.tmp; one that a killed process left behind is removed by the
-// next CreateAtomic of the same path.
-type AtomicFile struct {
+// next createAtomic of the same path. A process writes a path once at a time.
+type atomicFile struct {
 	path string
 	tmp  *os.File
 	w    *bufio.Writer
 }
 
-// CreateAtomic starts writing path. It refuses a path that exists and is
+// createAtomic starts writing path. It refuses a path that exists and is
 // not a regular file (a symbolic link, a device, a directory): renaming over
 // it would replace it. Errors name path, not the temporary file.
-func CreateAtomic(path string) (*AtomicFile, error) {
+func createAtomic(path string) (*atomicFile, error) {
 	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is a %s, not a regular file: perceptron replaces only regular files", path, fileKind(st.Mode()))
 	}
@@ -43,7 +43,7 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 	case err != nil:
 		return nil, fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err))
 	}
-	return &AtomicFile{path: path, tmp: tmp, w: bufio.NewWriterSize(tmp, 1<<20)}, nil
+	return &atomicFile{path: path, tmp: tmp, w: bufio.NewWriterSize(tmp, 1<<20)}, nil
 }
 
 // removeStale removes the temporary files .base.PID.tmp in dir whose
@@ -74,11 +74,11 @@ func processAlive(pid int) bool {
 }
 
 // Write writes to the temporary file.
-func (f *AtomicFile) Write(p []byte) (int, error) { return f.w.Write(p) }
+func (f *atomicFile) Write(p []byte) (int, error) { return f.w.Write(p) }
 
 // Commit flushes and syncs the temporary file and renames it over the path.
 // On failure the temporary file is removed and the path left as it was.
-func (f *AtomicFile) Commit() error {
+func (f *atomicFile) Commit() error {
 	err := f.w.Flush()
 	if err == nil {
 		err = f.tmp.Sync()
@@ -97,14 +97,20 @@ func (f *AtomicFile) Commit() error {
 }
 
 // Abort removes the temporary file and leaves the path as it was.
-func (f *AtomicFile) Abort() {
+func (f *atomicFile) Abort() {
 	f.tmp.Close()
 	os.Remove(f.tmp.Name())
 }
 
-// WriteAtomic writes a file through write as an AtomicFile.
+// WriteAtomic writes a file through write: to a temporary file beside path,
+// then renamed over it, so that a failure, an interrupt or a kill never
+// leaves a half-written file at path nor destroys the file that was there.
+// It refuses a path that exists and is not a regular file (a symbolic link,
+// a device, a directory), which the rename would replace. The temporary
+// file is named .NAME.PID.tmp, and the next write of the same path removes
+// those of processes that have ended. Errors name path.
 func WriteAtomic(path string, write func(w io.Writer) error) error {
-	f, err := CreateAtomic(path)
+	f, err := createAtomic(path)
 	if err != nil {
 		return err
 	}
@@ -116,10 +122,10 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 }
 
 // CheckWritable reports, before any work is done, what would stop
-// CreateAtomic from writing path: a path that is not a regular file, a
+// WriteAtomic from writing path: a path that is not a regular file, a
 // folder that does not exist or cannot be written to.
 func CheckWritable(path string) error {
-	f, err := CreateAtomic(path)
+	f, err := createAtomic(path)
 	if err != nil {
 		return err
 	}

@@ -240,7 +240,7 @@ func TestWriteAtomicKeepsTheOldFileOnFailure(t *testing.T) {
 	assert.Equal(t, "new", string(data))
 }
 
-func TestCreateAtomicRefusesWhatItWouldDestroy(t *testing.T) {
+func TestWriteAtomicRefusesWhatItWouldDestroy(t *testing.T) {
 	dir := t.TempDir()
 	target := write(t, dir, "real.safetensors", "precious")
 	link := filepath.Join(dir, "link.safetensors")
@@ -265,7 +265,7 @@ func TestCreateAtomicRefusesWhatItWouldDestroy(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "new.safetensors"), "CheckWritable writes nothing")
 }
 
-func TestCreateAtomicRemovesTheTempFilesOfEndedProcesses(t *testing.T) {
+func TestWriteAtomicRemovesTheTempFilesOfEndedProcesses(t *testing.T) {
 	dir := t.TempDir()
 	dead := write(t, dir, ".m.safetensors.1073741824.tmp", "left by a killed save") // above any pid_max
 	live := write(t, dir, fmt.Sprintf(".m.safetensors.%d.tmp", os.Getppid()), "a save under way")
