@@ -9,19 +9,32 @@ import (
 	"gorgonia.org/cu"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/gpu/internal/cushim"
 	"github.com/perceptron-go/perceptron/kernels"
 )
 
 // The CUDA driver, through gorgonia.org/cu: what device.go and backend.go
 // call on the device's thread. driver_emu.go has the same functions on the
-// emulator.
+// emulator. The driver library is loaded at run time by package cushim.
 
 // devicePtr is an address in device memory.
 type devicePtr = cu.DevicePtr
 
+// usable returns nil when the driver is loaded and initialised, and
+// otherwise engine.ErrNoDevice with the reason.
+func usable() error {
+	if err := cushim.Init(); err != nil {
+		return fmt.Errorf("%w: %w", engine.ErrNoDevice, err)
+	}
+	return nil
+}
+
 // createContext makes a context on GPU 0 current on this thread and returns
 // the GPU's name and number of multiprocessors.
 func createContext() (string, int, error) {
+	if err := usable(); err != nil {
+		return "", 0, err
+	}
 	n, err := cu.NumDevices()
 	if err != nil {
 		return "", 0, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
@@ -99,8 +112,13 @@ func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
 	return cu.MemcpyDtoH(dst, src, bytes)
 }
 
-// Devices lists the CUDA devices: name, compute capability and memory.
+// Devices lists the CUDA devices: name, compute capability and memory. It
+// returns engine.ErrNoDevice, with the reason, where the driver is missing or
+// finds no GPU.
 func Devices() ([]string, error) {
+	if err := usable(); err != nil {
+		return nil, err
+	}
 	n, err := cu.NumDevices()
 	if err != nil {
 		return nil, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)

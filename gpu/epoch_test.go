@@ -64,9 +64,7 @@ func TestEpochTotals(t *testing.T) {
 
 func newBackend(t *testing.T) engine.Backend {
 	t.Helper()
-	be, err := New()
-	require.NoError(t, err)
-	return be
+	return &Backend{d: openDevice(t)}
 }
 
 // TestBackend runs the suite every backend passes, the course's goldens in
@@ -116,6 +114,7 @@ func TestMNISTMatchesCPU(t *testing.T) {
 	if emulated {
 		t.Skip("an MNIST epoch takes minutes on the emulator; TestSGDStepsParity and TestEpochMatchesCPU check the same path")
 	}
+	gpu := newBackend(t)
 	train, test, err := dataset.LoadMNIST("")
 	require.NoError(t, err)
 	layers, err := engine.ParseLayers("128:relu,10:softmax")
@@ -134,6 +133,6 @@ func TestMNISTMatchesCPU(t *testing.T) {
 	// and float64 on the CPU end 0.25 points apart, sgd_steps on the emulator
 	// 0.28 from the CPU. A wrong step costs points; the parameters' parity is
 	// TestEpochMatchesCPU's and TestSGDStepsParity's.
-	want, got := accuracy(cpu.New()), accuracy(newBackend(t))
+	want, got := accuracy(cpu.New()), accuracy(gpu)
 	assert.InDelta(t, want, got, 0.01, "test accuracy within a point of the CPU's")
 }

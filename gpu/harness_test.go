@@ -3,6 +3,7 @@
 package gpu
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -23,10 +24,22 @@ type harness struct {
 	mem   memory
 }
 
-func newHarness(t *testing.T, dtype engine.DType) *harness {
+// openDevice returns the device, or skips the test where there is none (a
+// cuda build on a machine without the NVIDIA driver or without a GPU),
+// giving the reason.
+func openDevice(t *testing.T) *device {
 	t.Helper()
 	d, err := open()
+	if errors.Is(err, engine.ErrNoDevice) {
+		t.Skip(err.Error())
+	}
 	require.NoError(t, err)
+	return d
+}
+
+func newHarness(t *testing.T, dtype engine.DType) *harness {
+	t.Helper()
+	d := openDevice(t)
 	h := &harness{t: t, d: d, ks: d.kernels[dtype], dtype: dtype}
 	t.Cleanup(func() { require.NoError(t, d.do(h.mem.free)) })
 	return h
@@ -180,10 +193,9 @@ var sizes = []int{1, 7, 33, 128, 784, 1000}
 var activations = []engine.Activation{engine.Linear, engine.ReLU, engine.Sigmoid, engine.Tanh, engine.Softmax}
 
 func TestAbsurdAllocationIsAnError(t *testing.T) {
-	d, err := open()
-	require.NoError(t, err)
+	d := openDevice(t)
 	var m memory
-	err = d.do(func() error {
+	err := d.do(func() error {
 		_, err := m.alloc(1<<50, "a petabyte")
 		return err
 	})
