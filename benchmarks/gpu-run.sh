@@ -39,7 +39,8 @@ fi
 {
   cat "$out/machine.txt"
   for pkg in kernels gpu; do
-    echo "$pkg tests: $(grep -c -- '--- PASS' "$out/$pkg-test.log") passed, $(grep -c -- '--- FAIL' "$out/$pkg-test.log") failed"
+    echo "$pkg tests: $(grep -c -- '--- PASS' "$out/$pkg-test.log") passed, $(grep -c -- '--- FAIL' "$out/$pkg-test.log") failed," \
+      "$(grep -c -- '--- SKIP' "$out/$pkg-test.log") skipped"
     grep -- '--- FAIL' "$out/$pkg-test.log" | head -20
   done
   cat "$out/bench.txt"
