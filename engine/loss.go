@@ -38,8 +38,9 @@ func DefaultLoss(out Activation) Loss {
 	return MSE
 }
 
-// checkPair reports whether loss l can train an output layer with activation out.
-func checkPair(l Loss, out Activation) error {
+// CheckLoss reports why loss l cannot train an output layer with activation
+// out, or nil when it can.
+func CheckLoss(l Loss, out Activation) error {
 	switch {
 	case l == BCE && out != Sigmoid:
 		return fmt.Errorf("loss bce needs a sigmoid output layer, found %s", out)

@@ -85,7 +85,7 @@ func (s Spec) Validate() error {
 	if s.DType != Float32 && s.DType != Float64 {
 		return fmt.Errorf("unknown dtype %s", s.DType)
 	}
-	return checkPair(s.Loss, s.Layers[len(s.Layers)-1].Activation)
+	return CheckLoss(s.Loss, s.Layers[len(s.Layers)-1].Activation)
 }
 
 // FormatLayers writes layers as the command line's --layers flag spells them: "128:relu,10:softmax".

@@ -29,6 +29,15 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	if err := parse(args); err != nil {
 		return err
 	}
+	if out != "" {
+		var inputs []string
+		if compare != "" {
+			inputs = append(inputs, compare)
+		}
+		if err := checkOutputs([]output{{"--out", out}}, inputs, false); err != nil {
+			return err
+		}
+	}
 	ws, err := benchmarks.Find(workloads)
 	if err != nil {
 		return fmt.Errorf("--workload: %w", err)

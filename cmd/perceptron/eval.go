@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -26,6 +27,9 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	}
 	if model == "" {
 		return withHint(errors.New("eval: no --model given"), "perceptron eval --model model.safetensors --data mnist")
+	}
+	if err := data.check(givenFlags(fs), false); err != nil {
+		return err
 	}
 	m, err := modelfile.Load(model)
 	if err != nil {
@@ -52,17 +56,34 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(metricsJSON{N: met.N, Loss: num(met.Loss), Accuracy: num(met.Accuracy),
-			Precision: met.Precision, Recall: met.Recall, F1: met.F1, Confusion: met.Confusion})
+		return enc.Encode(metricsJSON{N: met.N, Kind: kind(m.Network.Spec, set), Loss: num(met.Loss), Accuracy: num(met.Accuracy),
+			Precision: met.Precision, Recall: met.Recall, F1: met.F1, Confusion: met.Confusion,
+			MAE: num(met.MAE), RMSE: num(met.RMSE), R2: num(met.R2)})
 	}
+	fmt.Fprintf(stdout, "model     %s\n", kind(m.Network.Spec, set))
 	printMetrics(stdout, met)
 	return nil
 }
 
-// printMetrics prints the loss, accuracy, per-class table and confusion matrix.
+// kind says whether a network is evaluated on a set as a classifier or a
+// regression, and why, as engine.Evaluate decides.
+func kind(spec engine.Spec, set *dataset.Set) string {
+	out := spec.Layers[len(spec.Layers)-1].Activation
+	switch {
+	case !spec.Classifier():
+		return fmt.Sprintf("regression (a %s output layer)", out)
+	case set.Classes == 0:
+		return fmt.Sprintf("classifier (a %s output layer), on labels that are not classes: regression figures", out)
+	}
+	return fmt.Sprintf("classifier (a %s output layer)", out)
+}
+
+// printMetrics prints the loss and, for a classification, the accuracy,
+// per-class table and confusion matrix; for a regression, its figures.
 func printMetrics(w io.Writer, m engine.Metrics) {
 	fmt.Fprintf(w, "examples  %d\nloss      %.6f\n", m.N, m.Loss)
 	if m.Confusion == nil {
+		fmt.Fprintf(w, "mae       %.6f\nrmse      %.6f\nr2        %.6f\n", m.MAE, m.RMSE, m.R2)
 		return
 	}
 	fmt.Fprintf(w, "accuracy  %.2f%%\n\n%5s  %9s  %7s  %7s  %7s\n", 100*m.Accuracy, "class", "precision", "recall", "f1", "support")

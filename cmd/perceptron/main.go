@@ -55,8 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if errors.Is(err, errInterrupted) {
-		return 130
+	var stopped interrupted
+	if errors.As(err, &stopped) {
+		return stopped.status()
 	}
 	if err != nil {
 		return fail(stderr, err)

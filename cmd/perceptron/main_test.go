@@ -108,7 +108,7 @@ func TestBadInputFailsWithOneClearMessage(t *testing.T) {
 		{append(moons, "--dtype", "float16"), []string{`unknown dtype "float16"`}},
 		{append(moons, "--init", "zeros"), []string{`unknown init "zeros"`}},
 		{append(moons, "--scale", "log"), []string{`unknown scaling "log"`}},
-		{append(moons, "--test-split", "1.5"), []string{"test split must be in [0, 1), found 1.5"}},
+		{append(moons, "--test-split", "1.5"), []string{"--test-split must be in [0, 1), found 1.5"}},
 		{[]string{"train", "--test-split", "0.1"}, []string{"--test-split does not apply to mnist"}},
 		{append(moons, "--backend", "cuda"), []string{"built without CUDA support", "hint:", "go build -tags cuda"}},
 		{append(moons, "--backend", "tpu"), []string{`unknown backend "tpu"`}},
@@ -188,10 +188,11 @@ func TestTrainEvalPredict(t *testing.T) {
 	assert.Contains(t, r.stderr, "wide.csv: rows have 3 columns, but the model m.safetensors takes 2 inputs")
 }
 
-func TestInterruptSavesTheModel(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command(binary, "train", "--data", "synthetic:spirals", "--samples", "20000", "--epochs", "100000",
-		"--lr", "0.001", "--quiet", "--out", "m.safetensors", "--history", "h.csv", "--plot", "")
+// signalled runs train with args in dir, sends sig once the first epoch's
+// row is printed, and returns what it printed and its exit status.
+func signalled(t *testing.T, dir string, sig syscall.Signal, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"train"}, args...)...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -201,7 +202,7 @@ func TestInterruptSavesTheModel(t *testing.T) {
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() && !strings.HasPrefix(strings.TrimSpace(lines.Text()), "1 ") {
 	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	require.NoError(t, cmd.Process.Signal(sig))
 	go func() {
 		for lines.Scan() {
 		}
@@ -212,16 +213,60 @@ func TestInterruptSavesTheModel(t *testing.T) {
 	case err = <-done:
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("train did not stop within 30 s of Ctrl-C")
+		t.Fatalf("train did not stop within 30 s of %v", sig)
 	}
 	exit, ok := err.(*exec.ExitError)
-	require.True(t, ok, "exit error, found %v", err)
-	assert.Equal(t, 130, exit.ExitCode())
-	assert.Contains(t, stderr.String(), "interrupted after")
-	assert.Contains(t, stderr.String(), "the model reached so far is saved to m.safetensors")
-	m, err := modelfile.Load(filepath.Join(dir, "m.safetensors"))
-	require.NoError(t, err, "the model was written")
-	assert.Equal(t, 2, m.Network.Spec.Inputs)
+	require.True(t, ok, "exit error, found %v; stderr:\n%s", err, stderr.String())
+	return result{"", stderr.String(), exit.ExitCode()}
+}
+
+// TestSignalsSaveWhatWasTrained stops fits with SIGINT and SIGTERM, during
+// the epochs and after the last one, with and without files to keep.
+func TestSignalsSaveWhatWasTrained(t *testing.T) {
+	long := []string{"--data", "synthetic:spirals", "--samples", "20000", "--epochs", "100000", "--lr", "0.001", "--quiet",
+		"--out", "m.safetensors", "--history", "h.csv", "--plot", ""}
+	for _, c := range []struct {
+		name     string
+		sig      syscall.Signal
+		args     []string
+		existing bool     // m.safetensors and h.csv hold an earlier run's files
+		status   int      // exit status
+		says     string   // on stderr
+		model    string   // where the model is written, "" for nowhere
+		kept     []string // files that keep the earlier run's contents
+	}{
+		{"SIGINT", syscall.SIGINT, long, false, 130, "interrupted by SIGINT after 1 full epochs; the model reached so far is saved to m.safetensors", "m.safetensors", nil},
+		{"SIGTERM beside a model", syscall.SIGTERM, long, true, 143,
+			"interrupted by SIGTERM after 1 full epochs; the model reached so far is saved to m.interrupted.safetensors, beside the existing m.safetensors",
+			"m.interrupted.safetensors", []string{"m.safetensors", "h.csv"}},
+		{"replace", syscall.SIGINT, append(long, "--on-interrupt", "replace"), true, 130, "saved to m.safetensors", "m.safetensors", nil},
+		{"discard", syscall.SIGTERM, append(long, "--on-interrupt", "discard"), true, 143, "not saved (--on-interrupt discard)", "", []string{"m.safetensors", "h.csv"}},
+		{"after the last epoch", syscall.SIGTERM, []string{"--data", "synthetic:moons", "--samples", "3000000", "--test-split", "0.99", "--epochs", "1",
+			"--batch", "64", "--quiet", "--out", "m.safetensors", "--history", "h.csv", "--plot", ""}, true, 143,
+			"interrupted by SIGTERM after the last of 1 epochs, before the test; the model reached so far is saved to m.safetensors", "m.safetensors", nil},
+	} {
+		dir := t.TempDir()
+		if c.existing {
+			write(t, dir, "m.safetensors", "an earlier model")
+			write(t, dir, "h.csv", "an earlier history")
+		}
+		r := signalled(t, dir, c.sig, c.args...)
+		assert.Equal(t, c.status, r.code, "%s: exit status; stderr:\n%s", c.name, r.stderr)
+		assert.Contains(t, r.stderr, c.says, c.name)
+		if c.model != "" {
+			m, err := modelfile.Load(filepath.Join(dir, c.model))
+			require.NoError(t, err, "%s: the model was written", c.name)
+			assert.Equal(t, 2, m.Network.Spec.Inputs, c.name)
+		}
+		for _, name := range c.kept {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			require.NoError(t, err, c.name)
+			assert.Contains(t, string(data), "an earlier", "%s: %s is kept", c.name, name)
+		}
+		tmp, err := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+		require.NoError(t, err)
+		assert.Empty(t, tmp, "%s: no temporary file is left", c.name)
+	}
 }
 
 func TestInfo(t *testing.T) {
@@ -404,4 +449,27 @@ func TestBench(t *testing.T) {
 	r = perceptron(t, dir, "bench", "--workload", "W1", "--compare-json", "missing.json")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "missing.json")
+}
+
+// TestEvalRegressionOnClassLabels evaluates a network with a linear output
+// on integer labels: it is a regression, whatever the labels look like.
+func TestEvalRegressionOnClassLabels(t *testing.T) {
+	dir := t.TempDir()
+	r := perceptron(t, dir, "train", "--data", "synthetic:blobs", "--layers", "8:relu,1:linear", "--epochs", "3", "--quiet",
+		"--out", "m.safetensors", "--history", "", "--plot", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `test: loss [0-9.]+, rmse [0-9.]+\n`, r.stdout, "a regression's test line")
+	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "synthetic:blobs")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "model     regression (a linear output layer)\n")
+	assert.Regexp(t, `\nmae +[0-9.]+\nrmse +[0-9.]+\nr2 +-?[0-9.]+\n`, r.stdout)
+	assert.NotContains(t, r.stdout, "accuracy")
+	assert.NotContains(t, r.stdout, "confusion")
+	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "synthetic:blobs", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &m))
+	assert.Nil(t, m["accuracy"])
+	assert.Contains(t, m, "rmse")
+	assert.Equal(t, "regression (a linear output layer)", m["kind"])
 }

@@ -48,12 +48,16 @@ func epochJSON(s engine.EpochStats) epochRow {
 // metricsJSON is engine.Metrics in JSON.
 type metricsJSON struct {
 	N         int       `json:"n,omitempty"`
+	Kind      string    `json:"kind,omitempty"`
 	Loss      *float64  `json:"loss"`
 	Accuracy  *float64  `json:"accuracy"`
 	Precision []float64 `json:"precision,omitempty"`
 	Recall    []float64 `json:"recall,omitempty"`
 	F1        []float64 `json:"f1,omitempty"`
 	Confusion [][]int   `json:"confusion,omitempty"`
+	MAE       *float64  `json:"mae,omitempty"`
+	RMSE      *float64  `json:"rmse,omitempty"`
+	R2        *float64  `json:"r2,omitempty"`
 }
 
 // num returns a pointer to v, or nil for NaN and Inf, which JSON cannot hold.

@@ -10,9 +10,7 @@ import (
 	"maps"
 	"math"
 	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -21,9 +19,6 @@ import (
 	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
-
-// errInterrupted reports a fit stopped by Ctrl-C, after its model was written.
-var errInterrupted = errors.New("interrupted")
 
 // trainFlags are the flags of perceptron train.
 type trainFlags struct {
@@ -34,6 +29,7 @@ type trainFlags struct {
 	lr                        float64
 	seed                      uint64
 	out, history, plot        string
+	onInterrupt               string
 	json, quiet               bool
 }
 
@@ -53,6 +49,7 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.out, "out", "model.safetensors", "model file to write (empty: none)")
 	fs.StringVar(&f.history, "history", "history.csv", "per-epoch history CSV to write (empty: none)")
 	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
+	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C or SIGTERM writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
 	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
 	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
@@ -63,7 +60,9 @@ func train(args []string, stdout, stderr io.Writer) error {
 	if err := applyPreset(fs, f.preset); err != nil {
 		return err
 	}
-	return f.run(stdout, stderr)
+	sig := catchSignals()
+	defer sig.stop()
+	return f.run(sig, givenFlags(fs), stdout, stderr)
 }
 
 // presets are named sets of flag values; flags given on the command line win.
@@ -86,8 +85,7 @@ func applyPreset(fs *flag.FlagSet, name string) error {
 	if !ok {
 		return fmt.Errorf("--preset: unknown preset %q: expected course", name)
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	given := givenFlags(fs)
 	for _, flagName := range slices.Sorted(maps.Keys(values)) {
 		if !given[flagName] {
 			if err := fs.Set(flagName, values[flagName]); err != nil {
@@ -112,7 +110,19 @@ func newRNG(name string, seed uint64) (engine.RNG, error) {
 	return nil, fmt.Errorf("--rng: unknown generator %q: expected go or numpy", name)
 }
 
-func (f *trainFlags) run(stdout, stderr io.Writer) error {
+// onInterrupt's values: what a fit cut short writes.
+const (
+	interruptBeside  = "beside"
+	interruptReplace = "replace"
+	interruptDiscard = "discard"
+)
+
+// run trains as the flags say. Everything that can be checked before the
+// data is read (flags, output paths) is, then the network's and the data's
+// memory before either is allocated. A signal caught by sig stops the fit
+// after its current step; what was trained is saved (see --on-interrupt)
+// and an interrupted error returned.
+func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.Writer) error {
 	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -132,9 +142,22 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--scale: %w", err)
 	}
+	if f.onInterrupt != interruptBeside && f.onInterrupt != interruptReplace && f.onInterrupt != interruptDiscard {
+		return fmt.Errorf("--on-interrupt: unknown choice %q: expected beside, replace or discard", f.onInterrupt)
+	}
+	if err := f.data.check(given, true); err != nil {
+		return err
+	}
+	if err := checkOutputs(f.outputs(), f.data.inputs(), f.onInterrupt == interruptBeside); err != nil {
+		return err
+	}
 	trainSet, testSet, err := f.data.load(f.seed, true)
 	if err != nil {
 		return err
+	}
+	if s := sig.caught(); s != nil {
+		fmt.Fprintf(stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
+		return interrupted{s}
 	}
 	if f.layers == "" {
 		f.layers = defaultLayers(&f.data, trainSet)
@@ -145,6 +168,11 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 	}
 	if f.batch > trainSet.N {
 		return fmt.Errorf("--batch %d is larger than the %d training examples", f.batch, trainSet.N)
+	}
+	params, _ := spec.Params() // specFor validated the spec
+	if err := checkFits(fmt.Sprintf("a %d-parameter network on %d examples", params, trainSet.N+testSet.N),
+		fitBytes(spec, params, trainSet.N+testSet.N, f.batch)); err != nil {
+		return err
 	}
 	be, err := openBackend(f.backend)
 	if err != nil {
@@ -168,8 +196,6 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 	say("perceptron: %s: %d training, %d test examples; %d-%s, %s, %s, batch %d, lr %g, %s backend\n",
 		f.data.spec, trainSet.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, f.lr, be.Name())
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	cfg.RNG, cfg.Backend = rng, be
 	if testSet.N > 0 {
 		cfg.Validation = testSet
@@ -187,27 +213,26 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 		cfg.Progress = bar.update
 		cfg.EpochDone = bar.wrap(cfg.EpochDone)
 	}
-	hist, fitErr := engine.Fit(ctx, net, trainSet, cfg)
-	interrupted := errors.Is(fitErr, context.Canceled)
-	if fitErr != nil && !interrupted {
+	hist, fitErr := engine.Fit(sig.ctx, net, trainSet, cfg)
+	cutShort := errors.Is(fitErr, context.Canceled)
+	if fitErr != nil && !cutShort {
 		return fitErr
 	}
-	stop()
 
 	sum := summary{Backend: be.Name(), DType: spec.DType.String(), Data: f.data.spec, Inputs: spec.Inputs, Layers: f.layers,
 		Loss: spec.Loss.String(), Epochs: f.epochs, LearningRate: f.lr, Batch: f.batch, Seed: f.seed,
-		TrainExamples: trainSet.N, TestExamples: testSet.N, Interrupted: interrupted}
+		TrainExamples: trainSet.N, TestExamples: testSet.N, Interrupted: sig.caught() != nil}
 	for _, s := range hist {
 		sum.History = append(sum.History, epochJSON(s))
 	}
-	if testSet.N > 0 && !interrupted {
+	if testSet.N > 0 && sig.caught() == nil {
 		m, err := engine.Evaluate(be, net, testSet)
 		if err != nil {
 			return err
 		}
-		sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy)}
+		sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
 	}
-	if err := f.write(modelfile.Model{Network: net, Scaler: scaler}, hist, &sum); err != nil {
+	if err := f.write(modelfile.Model{Network: net, Scaler: scaler}, hist, &sum, cutShort); err != nil {
 		return err
 	}
 	if f.json {
@@ -218,46 +243,86 @@ func (f *trainFlags) run(stdout, stderr io.Writer) error {
 		}
 	} else if sum.Test != nil {
 		fmt.Fprintf(stdout, "test: loss %.4f", *sum.Test.Loss)
-		if sum.Test.Accuracy != nil {
-			fmt.Fprintf(stdout, ", accuracy %.2f%%", 100**sum.Test.Accuracy)
+		if t := sum.Test; t.Accuracy != nil {
+			fmt.Fprintf(stdout, ", accuracy %.2f%%", 100**t.Accuracy)
+		} else if t.RMSE != nil {
+			fmt.Fprintf(stdout, ", rmse %.4f", *t.RMSE)
 		}
 		fmt.Fprintln(stdout)
 	}
 	if len(sum.Wrote) > 0 {
 		say("perceptron: wrote %v\n", sum.Wrote)
 	}
-	if interrupted {
-		saved := "not saved (--out is empty)"
-		if sum.Model != "" {
-			saved = "saved to " + sum.Model
-		}
-		fmt.Fprintf(stderr, "perceptron: interrupted after %d full epochs; the model reached so far is %s\n", len(hist), saved)
-		return errInterrupted
+	if s := sig.caught(); s != nil {
+		fmt.Fprintf(stderr, "perceptron: %v %s; %s\n", interrupted{s}, f.howFar(len(hist), cutShort), f.where(sum.Model))
+		return interrupted{s}
 	}
 	return nil
 }
 
+// howFar says how far an interrupted fit came.
+func (f *trainFlags) howFar(epochs int, cutShort bool) string {
+	if cutShort {
+		return fmt.Sprintf("after %d full epochs", epochs)
+	}
+	return fmt.Sprintf("after the last of %d epochs, before the test", epochs)
+}
+
+// where says where the model reached was saved, and why not where --out says.
+func (f *trainFlags) where(model string) string {
+	switch {
+	case model == "" && f.out == "":
+		return "the model reached so far is not saved (--out is empty)"
+	case model == "":
+		return "the model reached so far is not saved (--on-interrupt discard)"
+	case model != f.out:
+		return fmt.Sprintf("the model reached so far is saved to %s, beside the existing %s (--on-interrupt replace writes over it)", model, f.out)
+	}
+	return "the model reached so far is saved to " + model
+}
+
+// outputs lists the files the flags ask train to write.
+func (f *trainFlags) outputs() []output {
+	var outs []output
+	for _, o := range []output{{"--out", f.out}, {"--history", f.history}, {"--plot", f.plot}} {
+		if o.path != "" {
+			outs = append(outs, o)
+		}
+	}
+	return outs
+}
+
 // write saves the model, the history CSV and the plot the flags name,
-// recording each path written in sum.
-func (f *trainFlags) write(m modelfile.Model, hist engine.History, sum *summary) error {
-	if f.out != "" {
-		if err := modelfile.Save(f.out, m); err != nil {
+// recording each path written in sum. A fit cut short writes as
+// --on-interrupt says: beside the files that exist, over them, or nothing.
+func (f *trainFlags) write(m modelfile.Model, hist engine.History, sum *summary, cutShort bool) error {
+	for _, o := range f.outputs() {
+		path := o.path
+		if cutShort {
+			if f.onInterrupt == interruptDiscard {
+				return nil
+			}
+			if _, err := os.Lstat(path); err == nil && f.onInterrupt == interruptBeside {
+				path = besidePath(path)
+			}
+		}
+		var write func(io.Writer) error
+		switch o.flag {
+		case "--out":
+			write = func(w io.Writer) error { return modelfile.Encode(w, m) }
+			sum.Model = path
+		case "--history":
+			write = func(w io.Writer) error { return writeHistory(w, hist) }
+		case "--plot":
+			if len(hist) == 0 {
+				continue
+			}
+			write = func(w io.Writer) error { return plotHistory(w, hist) }
+		}
+		if err := modelfile.WriteAtomic(path, write); err != nil {
 			return err
 		}
-		sum.Model = f.out
-		sum.Wrote = append(sum.Wrote, f.out)
-	}
-	if f.history != "" {
-		if err := modelfile.WriteAtomic(f.history, func(w io.Writer) error { return writeHistory(w, hist) }); err != nil {
-			return err
-		}
-		sum.Wrote = append(sum.Wrote, f.history)
-	}
-	if f.plot != "" && len(hist) > 0 {
-		if err := modelfile.WriteAtomic(f.plot, func(w io.Writer) error { return plotHistory(w, hist) }); err != nil {
-			return err
-		}
-		sum.Wrote = append(sum.Wrote, f.plot)
+		sum.Wrote = append(sum.Wrote, path)
 	}
 	return nil
 }

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// baseBytes is what the program itself takes beside a fit's arrays: the Go
+// runtime, the code, the plot.
+const baseBytes = 64 << 20
+
+// fitBytes estimates the most memory a fit of spec takes, with n examples
+// in all (training and test) and batch examples per step: the parameters on
+// the host (float64) and twice on the backend (training and evaluation
+// copies), a step's activations, and the examples as read, split into
+// training and test sets, as targets, and copied to the backend.
+func fitBytes(spec engine.Spec, params, n, batch int) uint64 {
+	s := uint64(spec.DType.Size())
+	units, widest, in := 0, 0, spec.Inputs
+	for _, l := range spec.Layers {
+		units += l.Units
+		widest = max(widest, in+l.Units)
+		in = l.Units
+	}
+	f, k := uint64(spec.Inputs), uint64(spec.Outputs())
+	return baseBytes + uint64(params)*(8+2*s) + uint64(batch)*s*uint64(3*units+widest) + uint64(batch)*s*(f+k) +
+		uint64(n)*(2*8*(f+1)+8*k+s*(f+k))
+}
+
+// syntheticBytes estimates the memory n synthetic examples (two features and
+// a label) take as drawn and once split.
+func syntheticBytes(n int) uint64 { return baseBytes + uint64(n)*2*8*3 }
+
+// checkFits returns an error naming what and the figures when need bytes
+// exceed the memory this process can use, so that a size that cannot fit is
+// refused before anything is allocated, not met by the kernel's OOM killer.
+func checkFits(what string, need uint64) error {
+	room, source := memoryRoom()
+	if need <= room {
+		return nil
+	}
+	return withHint(fmt.Errorf("%s needs about %s of memory, more than the %s this process can use (%s)", what, gigabytes(need), gigabytes(room), source),
+		"ask for fewer units (--layers), examples (--samples) or a smaller --batch")
+}
+
+// gigabytes writes a byte count in GB with two decimals.
+func gigabytes(b uint64) string { return fmt.Sprintf("%.2f GB", float64(b)/1e9) }
