@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 )
+
+// maxLine bounds the length of a CSV line.
+const maxLine = 64 << 20
 
 // ReadNumericCSV reads rows of comma-separated numbers from r, named name in
 // errors. A UTF-8 byte order mark before the first line is dropped. The first
@@ -18,9 +22,10 @@ import (
 // finite number (NaN and Inf are refused). Errors name the line and column.
 func ReadNumericCSV(r io.Reader, name string) (header []string, rows [][]float64, err error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	width := 0
-	for line := 1; sc.Scan(); line++ {
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	width, line := 0, 0
+	for sc.Scan() {
+		line++
 		text := sc.Text()
 		if line == 1 {
 			text = strings.TrimPrefix(text, "\ufeff")
@@ -50,7 +55,9 @@ func ReadNumericCSV(r io.Reader, name string) (header []string, rows [][]float64
 		}
 		rows = append(rows, row)
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, nil, fmt.Errorf("%s:%d: a line longer than %d MiB: not a CSV of numbers", name, line+1, maxLine>>20)
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(rows) == 0 {

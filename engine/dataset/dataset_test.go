@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,6 +62,8 @@ func TestLoadCSVErrors(t *testing.T) {
 		require.Error(t, err, "case %d", i)
 		assert.Contains(t, err.Error(), c.want, "case %d", i)
 	}
+	_, _, err := dataset.ReadNumericCSV(io.MultiReader(strings.NewReader("1,2\n"), io.LimitReader(zeros{}, 65<<20)), "zeros")
+	assert.ErrorContains(t, err, "zeros:2: a line longer than 64 MiB: not a CSV of numbers")
 	bom, err := dataset.LoadCSV(writeFile(t, "bom.csv", []byte("\ufeff1,2,0\n3,4,1\n")), -1)
 	require.NoError(t, err, "a byte order mark is not part of the first field")
 	assert.Equal(t, 2, bom.N, "the first row is data, not a header")
@@ -68,6 +72,14 @@ func TestLoadCSVErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "label column 6 does not exist: the file has 2 columns")
 	_, err = dataset.LoadCSV(filepath.Join(t.TempDir(), "missing.csv"), -1)
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// zeros reads as endless zero bytes, like /dev/zero.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // idx encodes an IDX file of unsigned bytes.
