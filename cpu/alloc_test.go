@@ -26,23 +26,27 @@ func TestStepsAllocateNothing(t *testing.T) {
 	for i := range order {
 		order[i] = i
 	}
-	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
-		for _, batch := range []int{1, 64} {
-			spec.DType = dtype
-			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
-			require.NoError(t, err)
-			tr, err := New().NewTrainer(net, engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: 10}, engine.Hyper{LearningRate: 0.01, BatchSize: batch})
-			require.NoError(t, err)
-			require.NoError(t, tr.BeginEpoch(order))
-			ctx := context.Background()
-			allocs := testing.AllocsPerRun(3, func() {
-				require.NoError(t, tr.Steps(ctx, 0, 128))
-			})
-			t.Logf("%s batch %d: %.1f allocations per %d steps", dtype, batch, allocs, 128/batch)
-			if batch == 1 || haveFMA { // without FMA, mini-batches go through gonum, which allocates
-				assert.Zero(t, allocs, "%s batch %d: steps allocate nothing", dtype, batch)
+	cosine := func(t int) float64 { return engine.Schedule{Kind: engine.Cosine}.Rate(0.01, t, 1, 1000) }
+	for _, opt := range []engine.Optimizer{{}, engine.DefaultOptimizer(engine.Adam)} {
+		for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
+			for _, batch := range []int{1, 64} {
+				spec.DType = dtype
+				net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+				require.NoError(t, err)
+				tr, err := New().NewTrainer(net, engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: 10},
+					engine.Hyper{LearningRate: 0.01, BatchSize: batch, Optimizer: opt, Rate: cosine})
+				require.NoError(t, err)
+				require.NoError(t, tr.BeginEpoch(order))
+				ctx := context.Background()
+				allocs := testing.AllocsPerRun(3, func() {
+					require.NoError(t, tr.Steps(ctx, 0, 128))
+				})
+				t.Logf("%s %s batch %d: %.1f allocations per %d steps", opt.Kind, dtype, batch, allocs, 128/batch)
+				if batch == 1 || haveFMA { // without FMA, mini-batches go through gonum, which allocates
+					assert.Zero(t, allocs, "%s %s batch %d: steps allocate nothing", opt.Kind, dtype, batch)
+				}
+				require.NoError(t, tr.Close())
 			}
-			require.NoError(t, tr.Close())
 		}
 	}
 }

@@ -24,10 +24,13 @@ func (Backend) Device() string { return cpuModel() }
 // predictRows is how many rows Predict pushes through the layers at once.
 const predictRows = 256
 
-// layer is a dense layer's parameters in the network's dtype.
+// layer is a dense layer's parameters in the network's dtype and, for an
+// optimizer with state, that state (a slice per slot) and the gradients.
 type layer[T engine.Float] struct {
-	act  engine.Activation
-	w, b []T
+	act    engine.Activation
+	w, b   []T
+	sw, sb [][]T
+	gw, gb []T
 }
 
 func layersOf[T engine.Float](net *engine.Network) []layer[T] {
@@ -108,9 +111,9 @@ func (Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hy
 			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
 	}
 	if net.Spec.DType == engine.Float32 {
-		return newTrainer[float32](net, data, h), nil
+		return newTrainer[float32](net, data, h)
 	}
-	return newTrainer[float64](net, data, h), nil
+	return newTrainer[float64](net, data, h)
 }
 
 // trainer runs SGD steps on the CPU.
@@ -121,22 +124,74 @@ type trainer[T engine.Float] struct {
 	x, y   []T // the whole training set
 	xb, yb []T // the current mini-batch's rows
 	in, k  int
-	lr     T
+	h      engine.Hyper
+	steps  int // optimizer steps taken, those before this trainer included
 	batch  int
 	order  []int
 	totals engine.Totals
 }
 
-func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper) *trainer[T] {
+func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper) (*trainer[T], error) {
 	t := &trainer[T]{
 		layers: layersOf[T](net), loss: net.Spec.Loss, bufs: newBuffers[T](net, h.BatchSize),
 		x: convert[T](data.X), y: convert[T](data.Y), in: data.Features, k: data.Outputs,
-		lr: T(h.LearningRate), batch: h.BatchSize,
+		h: h, steps: h.StepsDone, batch: h.BatchSize,
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
 	}
-	return t
+	if h.Optimizer.Plain() {
+		return t, nil
+	}
+	state := h.State
+	if state == nil {
+		state = engine.NewOptimizerState(h.Optimizer, net.Spec)
+	}
+	if len(state) != h.Optimizer.Slots() {
+		return nil, fmt.Errorf("cpu: %d optimizer state slots for %s, which keeps %d", len(state), h.Optimizer.Kind, h.Optimizer.Slots())
+	}
+	for i := range t.layers {
+		l := &t.layers[i]
+		l.gw, l.gb = make([]T, len(l.w)), make([]T, len(l.b))
+		for _, slot := range state {
+			if len(slot.Layers) != len(t.layers) || len(slot.Layers[i].W) != len(l.w) || len(slot.Layers[i].B) != len(l.b) {
+				return nil, fmt.Errorf("cpu: the optimizer state is not shaped as the network")
+			}
+			l.sw = append(l.sw, convertCopy[T](slot.Layers[i].W))
+			l.sb = append(l.sb, convertCopy[T](slot.Layers[i].B))
+		}
+	}
+	return t, nil
+}
+
+// CopyStateTo copies the optimizer's state into s.
+func (t *trainer[T]) CopyStateTo(s engine.OptimizerState) error {
+	for k, slot := range s {
+		for i, l := range t.layers {
+			copyOut(slot.Layers[i].W, l.sw[k])
+			copyOut(slot.Layers[i].B, l.sb[k])
+		}
+	}
+	return nil
+}
+
+// ResumeEpoch sets the epoch's totals to those of its steps before a checkpoint.
+func (t *trainer[T]) ResumeEpoch(partial engine.Totals) { t.totals = partial }
+
+// copyOut copies src into dst, widening to float64.
+func copyOut[T engine.Float](dst []float64, src []T) {
+	for j, v := range src {
+		dst[j] = float64(v)
+	}
+}
+
+// rate returns the learning rate of the next optimizer step.
+func (t *trainer[T]) rate() float64 { return t.h.RateAt(t.steps) }
+
+// update applies the optimizer to layer ly's parameters from its gradients.
+func (t *trainer[T]) update(ly *layer[T], lr float64) {
+	engine.Update(t.h.Optimizer, ly.w, ly.gw, ly.sw, t.steps+1, lr)
+	engine.Update(t.h.Optimizer, ly.b, ly.gb, ly.sb, t.steps+1, lr)
 }
 
 func (t *trainer[T]) BeginEpoch(order []int) error {
@@ -150,12 +205,8 @@ func (t *trainer[T]) Close() error { return nil }
 
 func (t *trainer[T]) CopyTo(net *engine.Network) error {
 	for i, l := range t.layers {
-		for j, v := range l.w {
-			net.Layers[i].W[j] = float64(v)
-		}
-		for j, v := range l.b {
-			net.Layers[i].B[j] = float64(v)
-		}
+		copyOut(net.Layers[i].W, l.w)
+		copyOut(net.Layers[i].B, l.b)
 	}
 	return nil
 }
@@ -197,15 +248,29 @@ func (t *trainer[T]) step(i int) (float64, int) {
 		in = b.a[l]
 	}
 	loss, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last], b.z[last], b.a[last], y)
+	lr, plain := t.rate(), t.h.Optimizer.Plain()
 	for l := last; l >= 0; l-- {
-		ly := t.layers[l]
-		if l == 0 {
-			DenseBackward(nil, ly.w, ly.b, b.d[0], x, t.lr)
-			break
+		ly := &t.layers[l]
+		var daPrev, in []T
+		if l > 0 {
+			daPrev, in = b.d[l-1], b.a[l-1]
+		} else {
+			in = x
 		}
-		DenseBackward(b.d[l-1], ly.w, ly.b, b.d[l], b.a[l-1], t.lr)
-		engine.Delta(t.layers[l-1].act, b.d[l-1], b.d[l-1], b.z[l-1], b.a[l-1])
+		if plain {
+			DenseBackward(daPrev, ly.w, ly.b, b.d[l], in, T(lr))
+		} else {
+			if daPrev != nil {
+				DenseBackwardData(daPrev, ly.w, b.d[l])
+			}
+			DenseGradient(ly.gw, ly.gb, b.d[l], in)
+			t.update(ly, lr)
+		}
+		if l > 0 {
+			engine.Delta(t.layers[l-1].act, daPrev, daPrev, b.z[l-1], in)
+		}
 	}
+	t.steps++
 	return loss, boolInt(ok)
 }
 
@@ -228,16 +293,30 @@ func (t *trainer[T]) batchStep(idx []int) (float64, int) {
 		loss += l
 		correct += boolInt(ok)
 	}
+	lr, plain := t.rate(), t.h.Optimizer.Plain()
 	for l := last; l >= 0; l-- {
-		ly := t.layers[l]
-		if l == 0 {
-			DenseBackwardBatch(nil, ly.w, ly.b, b.d[0], t.xb, rows, t.lr)
-			break
+		ly := &t.layers[l]
+		var daPrev, in []T
+		if l > 0 {
+			daPrev, in = b.d[l-1], b.a[l-1]
+		} else {
+			in = t.xb
 		}
-		units := len(t.layers[l-1].b) * rows
-		DenseBackwardBatch(b.d[l-1], ly.w, ly.b, b.d[l], b.a[l-1], rows, t.lr)
-		engine.Delta(t.layers[l-1].act, b.d[l-1][:units], b.d[l-1][:units], b.z[l-1][:units], b.a[l-1][:units])
+		if plain {
+			DenseBackwardBatch(daPrev, ly.w, ly.b, b.d[l], in, rows, T(lr))
+		} else {
+			if daPrev != nil {
+				DenseBackwardDataBatch(daPrev, ly.w, b.d[l], rows, len(ly.b))
+			}
+			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows)
+			t.update(ly, lr)
+		}
+		if l > 0 {
+			units := len(t.layers[l-1].b) * rows
+			engine.Delta(t.layers[l-1].act, daPrev[:units], daPrev[:units], b.z[l-1][:units], in[:units])
+		}
 	}
+	t.steps++
 	return loss, correct
 }
 

@@ -87,23 +87,87 @@ func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engi
 func DenseBackwardBatch[T engine.Float](daPrev, w, b []T, dz, x []T, rows int, lr T) {
 	out, in := len(b), len(w)/len(b)
 	step := lr / T(rows)
+	if daPrev != nil {
+		DenseBackwardDataBatch(daPrev, w, dz, rows, out)
+	}
 	if haveFMA {
-		if daPrev != nil {
-			clear(daPrev[:rows*in])
-			gemmNN(rows, in, out, 1, dz, out, 1, w, in, daPrev, in)
-		}
 		gemmNN(out, in, rows, -step, dz, 1, out, x, in, w, in)
 	} else {
-		if daPrev != nil {
-			gemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
-		}
 		gemm(blas.Trans, blas.NoTrans, out, in, rows, -step, dz, out, x, in, 1, w, in)
 	}
 	for i := range b {
-		var sum T
-		for r := 0; r < rows; r++ {
-			sum += dz[r*out+i]
+		b[i] -= step * columnSum(dz, i, out, rows)
+	}
+}
+
+// columnSum returns Σ_r m[r·cols+i], the sum of column i of a rows×cols matrix.
+func columnSum[T engine.Float](m []T, i, cols, rows int) T {
+	var sum T
+	for r := 0; r < rows; r++ {
+		sum += m[r*cols+i]
+	}
+	return sum
+}
+
+// The ops below serve the optimizers that keep state (momentum, Adam): the
+// backward pass computes daPrev and the gradients, and engine.Update, the
+// twin of the optimizer kernels, applies them.
+
+// DenseBackwardData sets one example's daPrev = Wᵀ·dz (W is out×in,
+// daPrev in long), the part of DenseBackward that reads W.
+func DenseBackwardData[T engine.Float](daPrev, w, dz []T) {
+	in := len(daPrev)
+	clear(daPrev)
+	for i, g := range dz {
+		if g != 0 {
+			axpy(g, w[i*in:(i+1)*in], daPrev)
 		}
-		b[i] -= step * sum
+	}
+}
+
+// DenseBackwardDataBatch sets daPrev = dZ·W for rows examples (W out×in,
+// dZ rows×out, daPrev rows×in), the part of DenseBackwardBatch that reads W.
+func DenseBackwardDataBatch[T engine.Float](daPrev, w, dz []T, rows, out int) {
+	in := len(w) / out
+	if haveFMA {
+		clear(daPrev[:rows*in])
+		gemmNN(rows, in, out, 1, dz, out, 1, w, in, daPrev, in)
+	} else {
+		gemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
+	}
+}
+
+// DenseGradient sets one example's gradients of a layer given dz = ∂L/∂z
+// and its input x:
+//
+//	gW = dz·xᵀ
+//	gb = dz
+func DenseGradient[T engine.Float](gw, gb []T, dz, x []T) {
+	in := len(x)
+	for i, g := range dz {
+		row := gw[i*in : (i+1)*in]
+		for j, v := range x {
+			row[j] = g * v
+		}
+	}
+	copy(gb, dz)
+}
+
+// DenseGradientBatch sets a layer's gradients averaged over rows examples,
+// given dZ (rows×out) and X (rows×in):
+//
+//	gW = (1/rows)·dZᵀ·X
+//	gb = (1/rows)·Σ_r dZ_r
+func DenseGradientBatch[T engine.Float](gw, gb []T, dz, x []T, rows int) {
+	out, in := len(gb), len(gw)/len(gb)
+	scale := 1 / T(rows)
+	if haveFMA {
+		clear(gw)
+		gemmNN(out, in, rows, scale, dz, 1, out, x, in, gw, in)
+	} else {
+		gemm(blas.Trans, blas.NoTrans, out, in, rows, scale, dz, out, x, in, 0, gw, in)
+	}
+	for i := range gb {
+		gb[i] = scale * columnSum(dz, i, out, rows)
 	}
 }

@@ -15,10 +15,57 @@ type Examples struct {
 
 // Hyper holds the hyper-parameters a backend's trainer needs.
 type Hyper struct {
+	// LearningRate is the base learning rate.
 	LearningRate float64
 	// BatchSize is 1 for per-example SGD; B > 1 averages B examples' gradients
 	// before each update (the last batch of an epoch may be smaller).
 	BatchSize int
+	// Optimizer turns gradients into updates; the zero value is plain SGD.
+	Optimizer Optimizer
+	// Rate, if not nil, returns the learning rate of optimizer step t,
+	// counted from 0 over the whole fit; nil means LearningRate throughout.
+	Rate func(t int) float64
+	// StepsDone is how many optimizer steps came before this trainer's
+	// first (a resumed fit), and State, if not nil, their optimizer state.
+	StepsDone int
+	State     OptimizerState
+}
+
+// RateAt returns the learning rate of optimizer step t (from 0).
+func (h Hyper) RateAt(t int) float64 {
+	if h.Rate == nil {
+		return h.LearningRate
+	}
+	return h.Rate(t)
+}
+
+// OptimizerState is an optimizer's state for a network: one set of
+// tensors shaped as the network's parameters per slot (Optimizer.SlotNames).
+type OptimizerState []*Network
+
+// NewOptimizerState returns zero state for o on networks of spec.
+func NewOptimizerState(o Optimizer, spec Spec) OptimizerState {
+	s := make(OptimizerState, o.Slots())
+	for i := range s {
+		s[i] = Zeros(spec)
+	}
+	return s
+}
+
+// ResumableTrainer is a Trainer that runs every Optimizer and learning-rate
+// schedule, and whose fits resume from a checkpoint exactly: it hands out
+// the optimizer's state and takes up an epoch's totals where a checkpoint
+// left them. A trainer that is not one runs plain SGD at a constant rate
+// only (Fit refuses to ask it for more), and an epoch resumed on it sums its
+// loss in another order.
+type ResumableTrainer interface {
+	Trainer
+	// CopyStateTo copies the optimizer's state into s, which holds
+	// Optimizer.Slots networks shaped as the trainer's.
+	CopyStateTo(s OptimizerState) error
+	// ResumeEpoch sets the totals of the epoch just begun to partial, the
+	// totals of its steps run before a checkpoint.
+	ResumeEpoch(partial Totals)
 }
 
 // Backend owns memory and arithmetic: it trains a network's parameters on

@@ -243,6 +243,11 @@ func TestFitRejectsBadConfig(t *testing.T) {
 		{engine.Config{Epochs: 1, LearningRate: 0, Backend: be}, set, "learning rate must be a number above 0, found 0"},
 		{engine.Config{Epochs: 1, LearningRate: math.NaN(), Backend: be}, set, "learning rate"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, BatchSize: -2, Backend: be}, set, "batch size"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, EarlyStop: &engine.EarlyStopping{Patience: 2}}, set, "early stopping watches the validation loss: it needs validation data"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Validation: set, EarlyStop: &engine.EarlyStopping{}}, set, "patience must be at least 1 epoch, found 0"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Optimizer: engine.Optimizer{Momentum: 2}}, set, "momentum must be in [0, 1), found 2"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Schedule: engine.Schedule{Kind: engine.StepDecay}}, set, "period must be at least 1 epoch"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, CheckpointEvery: -1}, set, "checkpoints every -1 epochs"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3}, []float64{0}, 3), "3 features per example but the network takes 2 inputs"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "bce needs targets in [0, 1], found 2 at example 2"},
 	} {

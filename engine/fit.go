@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/perceptron-go/perceptron/engine/dataset"
@@ -14,22 +15,42 @@ import (
 type Config struct {
 	// Epochs is the number of passes over the training set (at least 1).
 	Epochs int
-	// LearningRate is the SGD step size lr (above 0).
+	// LearningRate is the base step size lr (above 0).
 	LearningRate float64
 	// BatchSize is 1 (or 0) for per-example SGD, B > 1 for mini-batch SGD.
 	BatchSize int
+	// Optimizer turns gradients into updates; the zero value is plain SGD,
+	// the course's algorithm.
+	Optimizer Optimizer
+	// Schedule sets each step's learning rate; the zero value keeps
+	// LearningRate throughout.
+	Schedule Schedule
 	// RNG shuffles the examples every epoch; nil means NewRNG(Seed). Pass the
 	// RNG that initialised the network to continue its stream, as the course does.
 	RNG  RNG
 	Seed uint64
 	// Validation, if not nil, is evaluated after every epoch.
 	Validation *dataset.Set
+	// EarlyStop, if not nil, stops the fit as EarlyStopping says (it needs
+	// Validation) and leaves the best epoch's parameters in the network;
+	// Fit records that epoch in it.
+	EarlyStop *EarlyStopping
 	// Backend trains the network; it is required.
 	Backend Backend
 	// Progress, if not nil, is called about 200 times an epoch.
 	Progress func(Progress)
 	// EpochDone, if not nil, is called with each epoch's statistics.
 	EpochDone func(EpochStats)
+	// Checkpoint, if not nil, is called with what the fit needs to go on
+	// (see Resume): after every CheckpointEvery-th epoch (0: none but these),
+	// after the last, and when ctx stops the fit.
+	Checkpoint      func(*Checkpoint) error
+	CheckpointEvery int
+	// Resume, if not nil, goes on with the fit a Checkpoint was taken of:
+	// the network gets its parameters and RNG its state. The fit must be the
+	// same one: network, optimizer, schedule, learning rate, batch size and
+	// data (more epochs are allowed, except with a cosine schedule).
+	Resume *Checkpoint
 }
 
 // Progress reports how far an epoch has come.
@@ -51,6 +72,7 @@ type EpochStats struct {
 	ValAccuracy    float64
 	Seconds        float64 // training time, validation excluded
 	ExamplesPerSec float64
+	LearningRate   float64 // the learning rate of the epoch's last step
 }
 
 // History lists the statistics of the epochs of a fit, in order: every
@@ -92,7 +114,8 @@ func (t *thinned) add(s EpochStats) {
 const progressSteps = 200
 
 // Validate reports the first hyper-parameter out of range: epochs below 1,
-// a learning rate that is not a finite number above 0, or a negative batch size.
+// a learning rate that is not a finite number above 0, a negative batch
+// size, an optimizer, schedule or early stopping out of range.
 func (c *Config) Validate() error {
 	switch {
 	case c.Epochs < 1:
@@ -101,8 +124,17 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("learning rate must be a number above 0, found %g", c.LearningRate)
 	case c.BatchSize < 0:
 		return fmt.Errorf("batch size must be at least 1, found %d", c.BatchSize)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("checkpoints every %d epochs: expected 0 or more", c.CheckpointEvery)
+	case c.EarlyStop != nil && c.EarlyStop.Patience < 1:
+		return fmt.Errorf("early stopping's patience must be at least 1 epoch, found %d", c.EarlyStop.Patience)
+	case c.EarlyStop != nil && !(c.EarlyStop.MinDelta >= 0 && !math.IsInf(c.EarlyStop.MinDelta, 0)):
+		return fmt.Errorf("early stopping's min delta must be a finite number of 0 or more, found %g", c.EarlyStop.MinDelta)
 	}
-	return nil
+	if err := c.Optimizer.Validate(); err != nil {
+		return err
+	}
+	return c.Schedule.Validate()
 }
 
 func (c *Config) check(n int) error {
@@ -111,98 +143,261 @@ func (c *Config) check(n int) error {
 		return errors.New("no backend: set Config.Backend, for example to cpu.New()")
 	case n < 1:
 		return errors.New("the training set is empty")
+	case c.EarlyStop != nil && (c.Validation == nil || c.Validation.N == 0):
+		return errors.New("early stopping watches the validation loss: it needs validation data")
 	}
 	return c.Validate()
 }
 
-// Fit trains net on train by SGD as Config says and returns the history of
-// its epochs. It stops between two steps when ctx is done: the parameters
-// reached so far are copied into net and ctx.Err() is returned with the
-// history of the finished epochs. A loss that becomes NaN or Inf stops it with
-// a *NonFiniteError naming the epoch and step.
+// plus returns the sums of t and u.
+func (t Totals) plus(u Totals) Totals {
+	return Totals{Loss: t.Loss + u.Loss, Correct: t.Correct + u.Correct, Examples: t.Examples + u.Examples}
+}
+
+// Fit trains net on train as Config says and returns the history of its
+// epochs. It checks ctx about 200 times an epoch: when ctx is done, the
+// parameters reached are copied into net, Config.Checkpoint gets what is
+// needed to resume, and ctx.Err() is returned with the history of the
+// finished epochs. A loss that becomes NaN or Inf stops it with a
+// *NonFiniteError naming the epoch and step.
 func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (History, error) {
 	if err := cfg.check(train.N); err != nil {
 		return nil, err
 	}
-	batch := max(cfg.BatchSize, 1)
 	y, err := net.Spec.Targets(train)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := cfg.Backend.NewTrainer(net, Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()},
-		Hyper{LearningRate: cfg.LearningRate, BatchSize: batch})
+	f := &fit{cfg: cfg, net: net, n: train.N, batch: max(cfg.BatchSize, 1), rng: cfg.RNG, early: cfg.EarlyStop,
+		hist: thinned{limit: MaxHistory, stride: 1}, classifies: train.Classes > 0 && net.Spec.Classifier()}
+	if f.rng == nil {
+		f.rng = NewRNG(cfg.Seed)
+	}
+	f.perEpoch = (f.n + f.batch - 1) / f.batch
+	f.order = make([]int, f.n)
+	for i := range f.order {
+		f.order[i] = i
+	}
+	first, done, partial := 1, 0, Totals{}
+	var state OptimizerState
+	if f.early != nil {
+		*f.early = EarlyStopping{Patience: f.early.Patience, MinDelta: f.early.MinDelta, BestLoss: math.Inf(1)}
+	}
+	if ck := cfg.Resume; ck != nil {
+		if first, done, partial, state, err = f.resume(ck); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+	}
+	lr, total := cfg.LearningRate, cfg.Epochs*f.perEpoch
+	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
+		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
+		StepsDone: (first-1)*f.perEpoch + (done+f.batch-1)/f.batch, State: state}
+	tr, err := cfg.Backend.NewTrainer(net, Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()}, f.hyper)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
-	rng := cfg.RNG
-	if rng == nil {
-		rng = NewRNG(cfg.Seed)
+	f.tr = tr
+	if !cfg.Optimizer.Plain() || cfg.Schedule != (Schedule{}) {
+		if _, ok := tr.(ResumableTrainer); !ok {
+			return nil, fmt.Errorf("the %s backend runs plain sgd at a constant learning rate only: it cannot run %s with a %s schedule",
+				cfg.Backend.Name(), cfg.Optimizer, cfg.Schedule)
+		}
 	}
-	order := make([]int, train.N)
-	for i := range order {
-		order[i] = i
-	}
-	chunk := max(batch, (train.N/progressSteps+batch-1)/batch*batch)
-	hist := thinned{limit: MaxHistory, stride: 1}
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	chunk := max(f.batch, (f.n/progressSteps+f.batch-1)/f.batch*f.batch)
+	for epoch := first; epoch <= cfg.Epochs && (f.early == nil || !f.early.Stopped); epoch++ {
+		if done == 0 && ctx.Err() != nil {
+			return f.hist.hist, f.stop(ctx.Err(), epoch-1, 0, Totals{})
+		}
 		start := time.Now()
-		rng.Shuffle(order)
-		if err := tr.BeginEpoch(order); err != nil {
-			return hist.hist, err
+		if done == 0 {
+			f.rng.Shuffle(f.order)
+		}
+		if err := tr.BeginEpoch(f.order); err != nil {
+			return f.hist.hist, err
+		}
+		if rt, ok := tr.(ResumableTrainer); ok && done > 0 {
+			rt.ResumeEpoch(partial) // its totals go on in the order of a fit never stopped
+			partial = Totals{}
 		}
 		var t Totals
-		for from := 0; from < train.N; from += chunk {
-			to := min(from+chunk, train.N)
-			if err := tr.Steps(ctx, from, to); err != nil {
-				return hist.hist, stopFit(err, epoch, tr, net)
+		for from := done; from < f.n; from += chunk {
+			if from > 0 && ctx.Err() != nil { // at 0 the epoch's shuffle is drawn: it stops before, above
+
+				if t, err = tr.Totals(); err != nil {
+					return f.hist.hist, err
+				}
+				return f.hist.hist, f.stop(ctx.Err(), epoch-1, from, partial.plus(t))
 			}
-			if cfg.Progress == nil && to < train.N {
+			to := min(from+chunk, f.n)
+			if err := tr.Steps(context.WithoutCancel(ctx), from, to); err != nil {
+				return f.hist.hist, nonFinite(err, epoch)
+			}
+			if cfg.Progress == nil && to < f.n {
 				continue // the totals are read once, after the epoch's last steps
 			}
 			if t, err = tr.Totals(); err != nil {
-				return hist.hist, stopFit(err, epoch, tr, net)
+				return f.hist.hist, nonFinite(err, epoch)
 			}
 			if cfg.Progress != nil {
-				cfg.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: to, Total: train.N, Loss: t.Loss / float64(t.Examples)})
+				sum := partial.plus(t)
+				cfg.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: to, Total: f.n, Loss: sum.Loss / float64(sum.Examples)})
 			}
 		}
-		secs := time.Since(start).Seconds()
-		stats := EpochStats{Epoch: epoch, Loss: t.Loss / float64(t.Examples), TrainAccuracy: math.NaN(),
-			ValLoss: math.NaN(), ValAccuracy: math.NaN(), Seconds: secs, ExamplesPerSec: float64(t.Examples) / secs}
-		if train.Classes > 0 && net.Spec.Classifier() {
-			stats.TrainAccuracy = float64(t.Correct) / float64(t.Examples)
-		}
-		if cfg.Validation != nil && cfg.Validation.N > 0 {
-			if err := tr.CopyTo(net); err != nil {
-				return hist.hist, err
-			}
-			m, err := Evaluate(cfg.Backend, net, cfg.Validation)
-			if err != nil {
-				return hist.hist, fmt.Errorf("validation: %w", err)
-			}
-			stats.ValLoss, stats.ValAccuracy = m.Loss, m.Accuracy
-		}
-		hist.add(stats)
-		if cfg.EpochDone != nil {
-			cfg.EpochDone(stats)
+		t, done, partial = partial.plus(t), 0, Totals{}
+		if err := f.endEpoch(epoch, t, time.Since(start).Seconds()); err != nil {
+			return f.hist.hist, err
 		}
 	}
-	return hist.hist, tr.CopyTo(net)
+	if err := tr.CopyTo(net); err != nil {
+		return f.hist.hist, err
+	}
+	if f.best != nil {
+		copyParams(net, f.best)
+	}
+	return f.hist.hist, nil
 }
 
-// stopFit turns an error from Steps or Totals into Fit's: a NonFiniteError gets its
-// epoch; a cancelled fit keeps the parameters reached so far.
-func stopFit(err error, epoch int, tr Trainer, net *Network) error {
+// fit is the state of a fit in progress.
+type fit struct {
+	cfg        Config
+	net        *Network
+	tr         Trainer
+	hyper      Hyper
+	rng        RNG
+	n, batch   int
+	perEpoch   int // optimizer steps an epoch
+	order      []int
+	hist       thinned
+	classifies bool // the accuracy means something
+	early      *EarlyStopping
+	best       *Network // the parameters of early's best epoch
+}
+
+// endEpoch validates, records and reports a finished epoch, runs the early
+// stopping and writes the checkpoint that falls due.
+func (f *fit) endEpoch(epoch int, t Totals, secs float64) error {
+	stats := EpochStats{Epoch: epoch, Loss: t.Loss / float64(t.Examples), TrainAccuracy: math.NaN(),
+		ValLoss: math.NaN(), ValAccuracy: math.NaN(), Seconds: secs, ExamplesPerSec: float64(t.Examples) / secs,
+		LearningRate: f.hyper.RateAt(epoch*f.perEpoch - 1)}
+	if f.classifies {
+		stats.TrainAccuracy = float64(t.Correct) / float64(t.Examples)
+	}
+	if v := f.cfg.Validation; v != nil && v.N > 0 {
+		if err := f.tr.CopyTo(f.net); err != nil {
+			return err
+		}
+		m, err := Evaluate(f.cfg.Backend, f.net, v)
+		if err != nil {
+			return fmt.Errorf("validation: %w", err)
+		}
+		stats.ValLoss, stats.ValAccuracy = m.Loss, m.Accuracy
+	}
+	if e := f.early; e != nil {
+		if stats.ValLoss < e.BestLoss-e.MinDelta {
+			e.BestEpoch, e.BestLoss, e.Wait = epoch, stats.ValLoss, 0
+			f.best = f.net.Clone()
+		} else if e.Wait++; e.Wait >= e.Patience {
+			e.Stopped = true
+		}
+	}
+	f.hist.add(stats)
+	if f.cfg.EpochDone != nil {
+		f.cfg.EpochDone(stats)
+	}
+	every := f.cfg.CheckpointEvery
+	if f.cfg.Checkpoint != nil && (every > 0 && epoch%every == 0 || epoch == f.cfg.Epochs || f.early != nil && f.early.Stopped) {
+		ck, err := f.checkpoint(epoch, 0, Totals{})
+		if err != nil {
+			return err
+		}
+		return f.cfg.Checkpoint(ck)
+	}
+	return nil
+}
+
+// stop ends a fit that ctx stopped after done examples of epoch+1: the
+// parameters go to the network and, with Config.Checkpoint, a checkpoint
+// to resume from. It returns why the fit stopped.
+func (f *fit) stop(why error, epoch, done int, partial Totals) error {
+	if f.cfg.Checkpoint == nil {
+		if err := f.tr.CopyTo(f.net); err != nil {
+			return err
+		}
+		return why
+	}
+	ck, err := f.checkpoint(epoch, done, partial)
+	if err == nil {
+		err = f.cfg.Checkpoint(ck)
+	}
+	if err != nil {
+		return err
+	}
+	return why
+}
+
+// checkpoint copies the trainer's parameters into the network and returns
+// the fit's state after epoch epochs and done examples of the next.
+func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
+	if err := f.tr.CopyTo(f.net); err != nil {
+		return nil, err
+	}
+	rng, err := f.rng.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	c := f.cfg
+	ck := &Checkpoint{Network: f.net.Clone(), Epoch: epoch, Done: done, Partial: partial, Order: f.order, RNG: rng,
+		History: f.hist.hist, Early: f.early, Best: f.best, Optimizer: c.Optimizer, Schedule: c.Schedule,
+		LearningRate: c.LearningRate, BatchSize: f.batch, Epochs: c.Epochs, Examples: f.n}
+	if slots := c.Optimizer.Slots(); slots > 0 {
+		ck.State = NewOptimizerState(c.Optimizer, f.net.Spec)
+		if err := f.tr.(ResumableTrainer).CopyStateTo(ck.State); err != nil {
+			return nil, err
+		}
+	}
+	return ck.clone(), nil
+}
+
+// resume takes up the fit a checkpoint was taken of: the network's
+// parameters, the generator, the order, the history and the early
+// stopping. It returns the epoch to go on with, the examples of it done
+// and their totals, and the optimizer's state.
+func (f *fit) resume(ck *Checkpoint) (epoch, done int, partial Totals, state OptimizerState, err error) {
+	if err := ck.check(f.net, &f.cfg, f.n); err != nil {
+		return 0, 0, Totals{}, nil, err
+	}
+	if err := f.rng.UnmarshalBinary(ck.RNG); err != nil {
+		return 0, 0, Totals{}, nil, err
+	}
+	copyParams(f.net, ck.Network)
+	copy(f.order, ck.Order)
+	f.hist.hist = slices.Clone(ck.History)
+	if len(ck.History) > 1 {
+		f.hist.stride = ck.History[0].Epoch // the first epoch kept is the first multiple of the stride
+	}
+	if f.early != nil {
+		*f.early = *ck.Early
+		if ck.Best != nil {
+			f.best = ck.Best.Clone()
+		}
+	}
+	return ck.Epoch + 1, ck.Done, ck.Partial, ck.State, nil
+}
+
+// copyParams copies the parameters of src into dst, a network of the same shape.
+func copyParams(dst, src *Network) {
+	for i, l := range src.Layers {
+		copy(dst.Layers[i].W, l.W)
+		copy(dst.Layers[i].B, l.B)
+	}
+}
+
+// nonFinite gives a NonFiniteError from Steps or Totals its epoch.
+func nonFinite(err error, epoch int) error {
 	var nf *NonFiniteError
 	if errors.As(err, &nf) {
 		nf.Epoch = epoch
-		return nf
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		if cerr := tr.CopyTo(net); cerr != nil {
-			return cerr
-		}
 	}
 	return err
 }

@@ -1,6 +1,10 @@
 package engine
 
-import "math"
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
 
 // NumPyRNG reproduces NumPy's legacy global generator (np.random.seed with
 // an integer, then np.random.uniform, np.random.normal and
@@ -121,4 +125,40 @@ func (r *NumPyRNG) Shuffle(order []int) {
 	for i, j := range r.Permutation(len(order)) {
 		order[i] = prev[j]
 	}
+}
+
+// numpyStateBytes is the length of a NumPyRNG's saved state: the 624 words,
+// the position, the flag and the value of the kept normal draw.
+const numpyStateBytes = 624*4 + 4 + 1 + 8
+
+// MarshalBinary returns the generator's state.
+func (r *NumPyRNG) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, numpyStateBytes)
+	for _, w := range r.mt {
+		b = binary.LittleEndian.AppendUint32(b, w)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(r.pos))
+	if r.hasGauss {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(r.gauss)), nil
+}
+
+// UnmarshalBinary restores a state MarshalBinary returned.
+func (r *NumPyRNG) UnmarshalBinary(b []byte) error {
+	if len(b) != numpyStateBytes {
+		return fmt.Errorf("numpy generator state: %d bytes, expected %d", len(b), numpyStateBytes)
+	}
+	pos := binary.LittleEndian.Uint32(b[624*4:])
+	if pos > 624 || b[624*4+4] > 1 {
+		return fmt.Errorf("numpy generator state: position %d or flag %d out of range", pos, b[624*4+4])
+	}
+	for i := range r.mt {
+		r.mt[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	r.pos, r.hasGauss = int(pos), b[624*4+4] == 1
+	r.gauss = math.Float64frombits(binary.LittleEndian.Uint64(b[624*4+5:]))
+	return nil
 }

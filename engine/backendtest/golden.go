@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,14 @@ type replay struct {
 
 func (r *replay) Uniform(lo, hi float64) float64 { panic("backendtest: replay has no uniform draws") }
 func (r *replay) Normal() float64                { panic("backendtest: replay has no normal draws") }
+func (r *replay) MarshalBinary() ([]byte, error) { return []byte{byte(r.next)}, nil }
+func (r *replay) UnmarshalBinary(b []byte) error {
+	if len(b) != 1 {
+		return errors.New("backendtest: replay state is one byte")
+	}
+	r.next = int(b[0])
+	return nil
+}
 func (r *replay) Shuffle(order []int) {
 	p := r.perms[r.next]
 	r.next++

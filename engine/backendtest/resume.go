@@ -1,0 +1,216 @@
+package backendtest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+// resumeOptimizers are the optimizers Resume stops and resumes fits of.
+var resumeOptimizers = []engine.Optimizer{
+	{},
+	{Kind: engine.SGD, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-3},
+	engine.DefaultOptimizer(engine.Adam),
+	engine.DefaultOptimizer(engine.AdamW),
+}
+
+// sameNetworks requires two networks' parameters to be equal bit for bit.
+func sameNetworks(t *testing.T, want, got *engine.Network, what string) {
+	t.Helper()
+	for l := range want.Layers {
+		for i, w := range want.Layers[l].W {
+			require.Equal(t, math.Float64bits(w), math.Float64bits(got.Layers[l].W[i]), "%s: layer %d W[%d]", what, l+1, i)
+		}
+		for i, b := range want.Layers[l].B {
+			require.Equal(t, math.Float64bits(b), math.Float64bits(got.Layers[l].B[i]), "%s: layer %d b[%d]", what, l+1, i)
+		}
+	}
+}
+
+// sameHistories requires two histories to hold the same figures, but for
+// the times: bit for bit, or within rel of each other.
+func sameHistories(t *testing.T, want, got engine.History, rel float64, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
+	for i, w := range want {
+		g := got[i]
+		for _, f := range [][2]float64{{w.Loss, g.Loss}, {w.TrainAccuracy, g.TrainAccuracy}, {w.ValLoss, g.ValLoss},
+			{w.ValAccuracy, g.ValAccuracy}, {w.LearningRate, g.LearningRate}} {
+			if rel == 0 {
+				require.Equal(t, math.Float64bits(f[0]), math.Float64bits(f[1]), "%s: epoch %d: %+v, %+v", what, w.Epoch, w, g)
+			} else {
+				require.InDelta(t, f[0], f[1], rel*math.Abs(f[0]), "%s: epoch %d: %+v, %+v", what, w.Epoch, w, g)
+			}
+		}
+	}
+}
+
+// resumable reports whether be's trainers are engine.ResumableTrainers.
+func resumable(t *testing.T, be engine.Backend) bool {
+	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE})
+	tr, err := be.NewTrainer(net, engine.Examples{X: []float64{0}, Y: []float64{1}, N: 1, Features: 1, Outputs: 1},
+		engine.Hyper{LearningRate: 0.1, BatchSize: 1})
+	require.NoError(t, err)
+	defer tr.Close()
+	_, ok := tr.(engine.ResumableTrainer)
+	return ok
+}
+
+// Resume stops fits of every optimizer, per example and in mini-batches,
+// at an epoch boundary and within an epoch (as Ctrl-C does), resumes each
+// from its checkpoint in a fresh network with a fresh generator, and checks
+// that it ends with the parameters and history, bit for bit, of the same
+// fit never stopped. (A trainer that is not an engine.ResumableTrainer runs
+// only plain SGD, and the loss of an epoch resumed within may differ in its
+// last bits there: it is summed in another order.)
+func Resume(t *testing.T, be engine.Backend) {
+	withinEpoch := 0.0
+	if !resumable(t, be) {
+		withinEpoch = 1e-12
+	}
+	train, test := synthetic(t, "moons", 240)
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
+		Loss: engine.BCE, DType: engine.Float32}
+	for _, opt := range resumeOptimizers {
+		for _, batch := range []int{1, 16} {
+			t.Run(fmt.Sprintf("%s/momentum%g/batch%d", opt.Kind, opt.Momentum, batch), func(t *testing.T) {
+				cfg := engine.Config{Epochs: 4, LearningRate: 0.02, BatchSize: batch, Optimizer: opt, Backend: be, Validation: test,
+					EarlyStop: &engine.EarlyStopping{Patience: 10}}
+				if !opt.Plain() {
+					cfg.Schedule = engine.Schedule{Kind: engine.Cosine, WarmupEpochs: 1}
+				}
+				run := func(c engine.Config, ctx context.Context) (*engine.Network, engine.History, error) {
+					rng := engine.NewRNG(5)
+					net, err := engine.NewNetwork(spec, engine.InitAuto, rng)
+					require.NoError(t, err)
+					if c.Resume != nil {
+						rng = engine.NewRNG(99) // the checkpoint's state replaces it
+					}
+					c.RNG = rng
+					hist, err := engine.Fit(ctx, net, train, c)
+					return net, hist, err
+				}
+				full := cfg
+				var atEpoch2 *engine.Checkpoint
+				full.CheckpointEvery = 1
+				full.Checkpoint = func(ck *engine.Checkpoint) error {
+					if ck.Epoch == 2 {
+						atEpoch2 = ck
+					}
+					return nil
+				}
+				want, wantHist, err := run(full, context.Background())
+				if err != nil && !opt.Plain() {
+					require.ErrorContains(t, err, "runs plain sgd at a constant learning rate only")
+					return
+				}
+				require.NoError(t, err)
+				require.NotNil(t, atEpoch2)
+
+				resumed := cfg
+				resumed.Resume = atEpoch2
+				got, gotHist, err := run(resumed, context.Background())
+				require.NoError(t, err)
+				sameNetworks(t, want, got, "resumed at epoch 2")
+				sameHistories(t, wantHist, gotHist, 0, "resumed at epoch 2")
+
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var stopped *engine.Checkpoint
+				interrupted := cfg
+				interrupted.Checkpoint = func(ck *engine.Checkpoint) error { stopped = ck; return nil }
+				interrupted.Progress = func(p engine.Progress) {
+					if p.Epoch == 3 && p.Done >= train.N/3 {
+						cancel()
+					}
+				}
+				_, _, err = run(interrupted, ctx)
+				require.ErrorIs(t, err, context.Canceled)
+				require.NotNil(t, stopped)
+				require.Equal(t, 2, stopped.Epoch, "stopped within epoch 3")
+				require.Greater(t, stopped.Done, 0)
+				resumed.Resume = stopped
+				got, gotHist, err = run(resumed, context.Background())
+				require.NoError(t, err)
+				sameNetworks(t, want, got, "resumed within epoch 3")
+				sameHistories(t, wantHist, gotHist, withinEpoch, "resumed within epoch 3")
+			})
+		}
+	}
+}
+
+// ResumeRefusesAnotherFit resumes a checkpoint into fits that differ from
+// it and checks each error names what differs.
+func ResumeRefusesAnotherFit(t *testing.T, be engine.Backend) {
+	train, _ := synthetic(t, "moons", 100)
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 4, Activation: engine.ReLU}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	var ck *engine.Checkpoint
+	cfg := engine.Config{Epochs: 2, LearningRate: 0.1, Backend: be, Checkpoint: func(c *engine.Checkpoint) error { ck = c; return nil }}
+	_, err = engine.Fit(context.Background(), net, train, cfg)
+	require.NoError(t, err)
+	require.NotNil(t, ck)
+	wider := spec
+	wider.Layers = []engine.LayerSpec{{Units: 5, Activation: engine.ReLU}, {Units: 1, Activation: engine.Sigmoid}}
+	for _, c := range []struct {
+		net  engine.Spec
+		cfg  func(*engine.Config)
+		set  *dataset.Set
+		want string
+	}{
+		{wider, func(*engine.Config) {}, train, "the checkpoint is of a fit with the network 2-4:relu,1:sigmoid, this one has 2-5:relu,1:sigmoid"},
+		{spec, func(c *engine.Config) { c.LearningRate = 0.2 }, train, "learning rate 0.1, this one has 0.2"},
+		{spec, func(c *engine.Config) { c.BatchSize = 8 }, train, "batch size 1, this one has 8"},
+		{spec, func(c *engine.Config) { c.Optimizer = engine.DefaultOptimizer(engine.Adam) }, train,
+			"optimizer sgd, this one has adam(beta1 0.9, beta2 0.999, eps 1e-08)"},
+		{spec, func(c *engine.Config) { c.Epochs = 1 }, train, "the checkpoint is at epoch 2, past this fit's 1 epochs"},
+		{spec, func(*engine.Config) {}, train.Subset([]int{0, 1, 2}), "training examples 75, this one has 3"},
+	} {
+		n := engine.Zeros(c.net)
+		rc := cfg
+		rc.Checkpoint, rc.Resume = nil, ck
+		c.cfg(&rc)
+		_, err := engine.Fit(context.Background(), n, c.set, rc)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), c.want)
+		assert.Regexp(t, "^resume: the checkpoint", err.Error())
+	}
+}
+
+// EarlyStop trains on labels the validation set contradicts, so that the
+// validation loss soon stops improving: the fit stops Patience epochs after
+// its best, and leaves the network as a fit of just that many epochs does.
+func EarlyStop(t *testing.T, be engine.Backend) {
+	train, test := synthetic(t, "moons", 400)
+	flipped := *test
+	flipped.Labels = make([]float64, test.N)
+	for i, l := range test.Labels {
+		flipped.Labels[i] = 1 - l
+	}
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	fitEpochs := func(epochs int, early *engine.EarlyStopping) (*engine.Network, engine.History) {
+		rng := engine.NewRNG(4)
+		net, err := engine.NewNetwork(spec, engine.InitAuto, rng)
+		require.NoError(t, err)
+		hist, err := engine.Fit(context.Background(), net, train, engine.Config{Epochs: epochs, LearningRate: 0.05, RNG: rng, Backend: be,
+			Validation: &flipped, EarlyStop: early})
+		require.NoError(t, err)
+		return net, hist
+	}
+	early := &engine.EarlyStopping{Patience: 3, MinDelta: 1e-4}
+	net, hist := fitEpochs(50, early)
+	require.True(t, early.Stopped, "the validation loss rises as the network learns the true labels")
+	require.GreaterOrEqual(t, early.BestEpoch, 1)
+	assert.Len(t, hist, early.BestEpoch+early.Patience)
+	assert.Equal(t, hist[early.BestEpoch-1].ValLoss, early.BestLoss)
+	best, _ := fitEpochs(early.BestEpoch, nil)
+	sameNetworks(t, best, net, "the best epoch's parameters")
+}
