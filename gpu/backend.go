@@ -367,8 +367,7 @@ func (t *trainer) batchStep(s, rows int) error {
 		dst, src devicePtr
 		cols     int
 	}{{t.xb, t.x, t.in}, {t.yb, t.y, t.outputs}} {
-		if err := t.d.launch(t.ks.gatherRows, dim{blocks(g.cols, threads), rows}, dim{threads, 1},
-			ptrArg(g.dst), ptrArg(g.src), ptrArg(t.order), intArg(s), intArg(rows), intArg(g.cols)); err != nil {
+		if err := t.gather(g.dst, g.src, t.order, s, rows, g.cols); err != nil {
 			return err
 		}
 	}
@@ -403,6 +402,13 @@ func (t *trainer) batchStep(s, rows int) error {
 		}
 	}
 	return nil
+}
+
+// gather copies rows rows of cols values from src into dst, row r being
+// src's row order[start+r].
+func (s *stack) gather(dst, src, order devicePtr, start, rows, cols int) error {
+	return s.d.launch(s.ks.gatherRows, dim{blocks(rows*cols, threads), 1}, dim{threads, 1},
+		ptrArg(dst), ptrArg(src), ptrArg(order), intArg(start), intArg(rows), intArg(cols))
 }
 
 // outputGrad queues the output gradient, losses and correct counts of rows

@@ -291,6 +291,36 @@ bool inside(uintptr_t p, size_t bytes) {
 
 // ---- Launches ----
 
+// The limits of every GPU from Volta to Hopper (compute capability 7.0 to
+// 9.0) on a launch's shape.
+constexpr unsigned max_grid_x = 0x7fffffffu, max_grid_yz = 65535, max_block_xy = 1024, max_block_z = 64,
+                   max_threads = 1024;
+
+// check_shape returns why a GPU would refuse a launch of grid blocks of
+// block threads, or "" if it would not.
+std::string check_shape(dim3 grid, dim3 block) {
+    auto dims = [](dim3 d) {
+        return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) + ")";
+    };
+    std::string why;
+    if (grid.x == 0 || grid.y == 0 || grid.z == 0 || block.x == 0 || block.y == 0 || block.z == 0) {
+        why = "a size is zero";
+    } else if (grid.x > max_grid_x) {
+        why = "a grid's x size is at most " + std::to_string(max_grid_x);
+    } else if (grid.y > max_grid_yz || grid.z > max_grid_yz) {
+        why = "a grid's y and z sizes are at most " + std::to_string(max_grid_yz);
+    } else if (block.x > max_block_xy || block.y > max_block_xy || block.z > max_block_z) {
+        why = "a block's x and y sizes are at most " + std::to_string(max_block_xy) + " and its z size " +
+              std::to_string(max_block_z);
+    } else if (static_cast<unsigned long long>(block.x) * block.y * block.z > max_threads) {
+        why = "a block has at most " + std::to_string(max_threads) + " threads";
+    }
+    if (why.empty()) {
+        return "";
+    }
+    return "CUDA_ERROR_INVALID_VALUE: grid " + dims(grid) + " of blocks " + dims(block) + ": " + why;
+}
+
 // job is one launch: its blocks are handed out in order to the workers.
 // Blocks run their threads in reverse order where the launch's sequence
 // number plus the block's index is odd.
@@ -299,8 +329,8 @@ struct job {
     const kernel_entry* k;
     const uint64_t* args;
     dim3 gdim, bdim;
-    unsigned total;
-    std::atomic<unsigned> next{0};
+    uint64_t total;
+    std::atomic<uint64_t> next{0};
     std::mutex mu;
     std::string error;
 };
@@ -345,10 +375,12 @@ class pool {
             b.args = j->args;
             b.bdim = j->bdim;
             b.gdim = j->gdim;
-            for (unsigned i; (i = j->next++) < j->total;) {
+            for (uint64_t i; (i = j->next++) < j->total;) {
                 dim3 g = j->gdim;
                 b.error.clear();
-                b.run({i % g.x, (i / g.x) % g.y, i / (g.x * g.y)}, (j->seq + i) % 2 == 1);
+                b.run({static_cast<unsigned>(i % g.x), static_cast<unsigned>(i / g.x % g.y),
+                       static_cast<unsigned>(i / (uint64_t(g.x) * g.y))},
+                      (j->seq + i) % 2 == 1);
                 if (!b.error.empty()) {
                     std::lock_guard<std::mutex> lock(j->mu);
                     if (j->error.empty()) {
@@ -458,11 +490,11 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
         }
     }
     dim3 gdim{grid[0], grid[1], grid[2]}, bdim{block[0], block[1], block[2]};
-    unsigned threads = bdim.x * bdim.y * bdim.z;
-    if (threads == 0 || threads > 1024 || gdim.x * gdim.y * gdim.z == 0) {
-        return fail(err, errlen, "invalid launch shape");
+    std::string shape = emu::check_shape(gdim, bdim);
+    if (!shape.empty()) {
+        return fail(err, errlen, shape);
     }
-    emu::job j{0, &k, args, gdim, bdim, gdim.x * gdim.y * gdim.z};
+    emu::job j{0, &k, args, gdim, bdim, uint64_t(gdim.x) * gdim.y * gdim.z};
     std::string error = emu::workers().run(j);
     if (!error.empty()) {
         return fail(err, errlen, error);

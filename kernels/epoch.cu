@@ -5,14 +5,15 @@
 #define TOTALS_THREADS 256
 
 // gather_rows: dst row r = src row order[start + r], for rows rows of cols
-// values. Grid (ceil(cols/block), rows). CPU twin: the row copies of the CPU
-// trainer's batch step.
+// values; one thread per value, over a one-dimensional grid (a grid's y and
+// z sizes stop at 65,535, fewer than a batch may have rows). CPU twin: the
+// row copies of the CPU trainer's batch step.
 KERNEL(gather_rows)(real* __restrict__ dst, const real* __restrict__ src, const int* __restrict__ order, int start,
                     int rows, int cols) {
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
-    int r = blockIdx.y;
-    if (c < cols && r < rows) {
-        dst[(size_t)r * cols + c] = src[(size_t)order[start + r] * cols + c];
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < (size_t)rows * cols) {
+        size_t r = i / cols, c = i % cols;
+        dst[i] = src[(size_t)order[start + r] * cols + c];
     }
 }
 
