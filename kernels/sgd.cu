@@ -84,42 +84,56 @@ __device__ bool grid_sync(unsigned* count, unsigned* target, int* status) {
 // forward_layer: the previous step's pending update of layer L (when
 // pending), then z = W·in + b and a = f(z) (a = z for softmax) into a_out;
 // in_prev is the layer's input at the previous step. One warp per unit.
-__device__ void forward_layer(const sgd_layer& L, const real* in, const real* in_prev, real* a_out, real lr,
+//
+// L is a copy: through a reference into global memory the compiler would
+// reload its fields after every store to the row. Each lane takes UNROLL
+// strides of the row at once, all loads before the arithmetic, in a main
+// loop without bounds checks and a tail with them.
+__device__ void forward_layer(const sgd_layer L, const real* in, const real* in_prev, real* a_out, real lr,
                               bool pending) {
-    int lane = threadIdx.x % WARP;
-    int warps = gridDim.x * blockDim.x / WARP;
+    const int lane = threadIdx.x % WARP, n = (int)L.in;
+    const int warps = gridDim.x * blockDim.x / WARP;
+    const int main_end = n - (n % (UNROLL * WARP));
     for (int u = (blockIdx.x * blockDim.x + threadIdx.x) / WARP; u < L.out; u += warps) {
-        real* row = L.w + (size_t)u * L.in;
+        real* row = L.w + (size_t)u * n;
         real g = pending ? L.grad[u] : (real)0;
         real acc = 0;
         if (g != 0) {
-            // Loads UNROLL lanes' strides ahead of their use, since the
-            // stores to the row keep the compiler from reordering them.
             real alpha = -lr * g;
-            for (int j0 = lane; j0 < L.in; j0 += UNROLL * WARP) {
+            for (int j0 = lane; j0 < main_end; j0 += UNROLL * WARP) {
                 real w[UNROLL], xp[UNROLL], xi[UNROLL];
 #pragma unroll
                 for (int q = 0; q < UNROLL; q++) {
-                    int j = j0 + q * WARP;
-                    if (j < L.in) {
-                        w[q] = row[j];
-                        xp[q] = in_prev[j];
-                        xi[q] = in[j];
-                    }
+                    w[q] = row[j0 + q * WARP];
+                    xp[q] = in_prev[j0 + q * WARP];
+                    xi[q] = in[j0 + q * WARP];
                 }
 #pragma unroll
                 for (int q = 0; q < UNROLL; q++) {
-                    int j = j0 + q * WARP;
-                    if (j < L.in) {
-                        real v = w[q] + alpha * xp[q];
-                        row[j] = v;
-                        acc += v * xi[q];
-                    }
+                    real v = w[q] + alpha * xp[q];
+                    row[j0 + q * WARP] = v;
+                    acc += v * xi[q];
                 }
             }
+            for (int j = main_end + lane; j < n; j += WARP) {
+                real v = row[j] + alpha * in_prev[j];
+                row[j] = v;
+                acc += v * in[j];
+            }
         } else {
-#pragma unroll 4
-            for (int j = lane; j < L.in; j += WARP) {
+            for (int j0 = lane; j0 < main_end; j0 += UNROLL * WARP) {
+                real w[UNROLL], xi[UNROLL];
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    w[q] = row[j0 + q * WARP];
+                    xi[q] = in[j0 + q * WARP];
+                }
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    acc += w[q] * xi[q];
+                }
+            }
+            for (int j = main_end + lane; j < n; j += WARP) {
                 acc += row[j] * in[j];
             }
         }
@@ -193,7 +207,7 @@ KERNEL(sgd_steps)(sgd_layer* layers, int nlayers, const real* __restrict__ x, co
         const real* xs = x + (size_t)order[s] * layers[0].in;
         const real *in = xs, *in_prev = x_prev;
         for (int l = 0; l < nlayers; l++) {
-            const sgd_layer& L = layers[l];
+            const sgd_layer L = layers[l];
             forward_layer(L, in, in_prev, L.a + cur * L.out, lr, s > from);
             if (!grid_sync(barrier, &target, status)) {
                 return;
