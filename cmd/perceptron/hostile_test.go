@@ -149,7 +149,7 @@ func TestHostileInputs(t *testing.T) {
 		// Model files that claim what they do not hold.
 		{[]string{"eval", "--model", "huge.safetensors", "--data", "csv:data.csv"}, "huge.safetensors: __metadata__: layer 1 (3000000×3000000 weights) takes the network past 2147483647 parameters"},
 		{[]string{"eval", "--model", "overflow.safetensors", "--data", "csv:data.csv"}, "layer 1 (4×4611686018427387904 weights)"},
-		{[]string{"eval", "--model", "promise.safetensors", "--data", "csv:data.csv"}, "promise.safetensors: the metadata describes a network of 1000001000 parameters, 8000008000 bytes of F64, but the file has 0 bytes"},
+		{[]string{"eval", "--model", "promise.safetensors", "--data", "csv:data.csv"}, "promise.safetensors: the metadata describes a network of 1000001000 parameters (8000008000 bytes of tensor data), but the file has 0 bytes"},
 		{[]string{"predict", "--model", "nan.safetensors", "--input", "data.csv"}, "nan.safetensors: tensor 0.weight: element [0, 0] is NaN"},
 		{[]string{"predict", "--model", "case.safetensors", "--input", "data.csv"}, `case.safetensors: tensor 0.weight has no "dtype"`},
 		{[]string{"eval", "--model", "/dev/zero", "--data", "csv:data.csv"}, "/dev/zero: a device, not a model file"},
@@ -157,7 +157,7 @@ func TestHostileInputs(t *testing.T) {
 		// Data that is not what it claims.
 		{append(slicesOf("train", "--mnist-dir", "label10"), quiet...), "train-labels-idx1-ubyte.gz: item 2 has label 10, expected a digit 0 to 9"},
 		{append(slicesOf("train", "--mnist-dir", "testlabel"), quiet...), "t10k-labels-idx1-ubyte.gz: item 1 has label 200"},
-		{append(slicesOf("train", "--mnist-dir", "promise"), quiet...), "truncated: header [2147483648 1] needs 2147483648 bytes of data, found 0"},
+		{append(slicesOf("train", "--mnist-dir", "promise"), quiet...), "train-images-idx3-ubyte.gz: IDX header gives dimensions [2147483648]: more than 134217728 bytes"},
 		{append(slicesOf("train", "--mnist-dir", "crc"), quiet...), "train-images-idx3-ubyte.gz: gzip: invalid checksum"},
 		{append(slicesOf("train", "--mnist-dir", "shapes"), quiet...), "t10k-images-idx3-ubyte.gz: images of 9 pixels, but those of train-images-idx3-ubyte.gz have 4"},
 		{append(slicesOf("train", "--data", "csv:nan.csv"), quiet...), "nan.csv:3: column 2: found NaN: every value must be a finite number"},

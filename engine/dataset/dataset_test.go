@@ -134,7 +134,8 @@ func TestLoadIDXErrors(t *testing.T) {
 		{idx([]uint32{2, 2, 2}, make([]byte, 9)), "the file goes on past the 8 bytes of data its header [2 2 2] gives"},
 		{corruptCRC(gz(idx([]uint32{2, 2, 2}, make([]byte, 8)))), "gzip: invalid checksum"},
 		{idx([]uint32{60000, 28, 28}, nil), "truncated: header [60000 28 28] needs 47040000 bytes of data, found 0"},
-		{idx([]uint32{65536, 65536}, nil), "IDX header gives dimensions [65536 65536]: more than 2147483648 bytes"},
+		{idx([]uint32{65536, 65536}, nil), "IDX header gives dimensions [65536 65536]: more than 134217728 bytes"},
+		{idx([]uint32{172000, 28, 28}, nil), "IDX header gives dimensions [172000 28 28]: more than 134217728 bytes"},
 	} {
 		_, err := dataset.LoadIDX(writeFile(t, "img", c.images), good)
 		require.Error(t, err, "case %d", i)
@@ -149,12 +150,12 @@ func corruptCRC(z []byte) []byte {
 }
 
 func TestReadIDXAllocatesWhatArrives(t *testing.T) {
-	claim := idx([]uint32{1 << 31}, []byte{1, 2, 3}) // 2 GiB promised, 3 bytes there
+	claim := idx([]uint32{dataset.MaxIDXBytes}, []byte{1, 2, 3}) // 128 MiB promised, 3 bytes there
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, _, err := dataset.ReadIDX(bytes.NewReader(claim))
 	runtime.ReadMemStats(&after)
-	assert.ErrorContains(t, err, "needs 2147483648 bytes of data, found 3")
+	assert.ErrorContains(t, err, "needs 134217728 bytes of data, found 3")
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "bytes allocated for a header's empty promise")
 }
 
