@@ -15,7 +15,8 @@ import (
 )
 
 // FuzzDecode feeds Decode arbitrary files. Whatever it accepts must be a
-// whole, finite network whose tensors are exactly the file's data, and must
+// whole, finite network whose tensors are exactly the file's data (or a
+// checkpoint that survives EncodeCheckpoint → DecodeCheckpoint), and must
 // survive an Encode → Decode round trip unchanged. testdata/fuzz/FuzzDecode
 // holds the files that crashed earlier versions.
 func FuzzDecode(f *testing.F) {
@@ -29,6 +30,9 @@ func FuzzDecode(f *testing.F) {
 			Scaler: &dataset.Scaler{Kind: dataset.MinMax, Offset: []float64{0, 1}, Scale: []float64{2, 0.5}}}))
 		f.Add(buf.Bytes())
 	}
+	var ck bytes.Buffer
+	require.NoError(f, modelfile.EncodeCheckpoint(&ck, checkpoint(f, false)))
+	f.Add(ck.Bytes())
 	f.Add(raw(`{"__metadata__":{},"__metadata__":{}}`))
 	f.Add([]byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -41,7 +45,15 @@ func FuzzDecode(f *testing.F) {
 		require.NoError(t, err, "an accepted file's spec is valid")
 		require.Equal(t, params, net.Params(), "the network has the parameters its spec counts")
 		n := binary.LittleEndian.Uint64(data)
-		assert.Equal(t, uint64(len(data))-8-n, uint64(params*net.Spec.DType.Size()), "the tensors are exactly the file's data")
+		if ck, err := modelfile.DecodeCheckpoint(data); err == nil {
+			var buf bytes.Buffer
+			require.NoError(t, modelfile.EncodeCheckpoint(&buf, ck))
+			again, err := modelfile.DecodeCheckpoint(buf.Bytes())
+			require.NoError(t, err, "what DecodeCheckpoint accepts, EncodeCheckpoint writes readably")
+			sameCheckpoints(t, ck, again)
+		} else {
+			assert.Equal(t, uint64(len(data))-8-n, uint64(params*net.Spec.DType.Size()), "a model's tensors are exactly the file's data")
+		}
 		for _, l := range net.Layers {
 			for _, v := range append(append([]float64(nil), l.W...), l.B...) {
 				require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "a parameter is %g", v)

@@ -21,7 +21,7 @@ import (
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
-func network(t *testing.T, dtype engine.DType) *engine.Network {
+func network(t testing.TB, dtype engine.DType) *engine.Network {
 	t.Helper()
 	layers, err := engine.ParseLayers("5:relu,4:linear,3:softmax")
 	require.NoError(t, err)
@@ -117,7 +117,7 @@ func TestDecodeErrors(t *testing.T) {
 		{edit(func(h map[string]any, b []byte) []byte { delete(h, "2.bias"); return b }), "tensor 2.bias is missing"},
 		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.weight")["dtype"] = "F32"; return b }), "tensor 0.weight: dtype F32, expected F64"},
 		{edit(func(h map[string]any, b []byte) []byte { tensor(h, "0.weight")["shape"] = []int{6, 5}; return b }), "shape [6 5], expected [5 6]"},
-		{edit(func(h map[string]any, b []byte) []byte { return b[:len(b)-8] }), "the metadata describes a network of 74 parameters, 592 bytes of F64, but the file has 584 bytes of tensor data"},
+		{edit(func(h map[string]any, b []byte) []byte { return b[:len(b)-8] }), "the metadata describes a network of 74 parameters (592 bytes of tensor data), but the file has 584 bytes of tensor data"},
 		{edit(func(h map[string]any, b []byte) []byte { return append(b, 0, 0, 0, 0, 0, 0, 0, 0) }), "but the file has 600 bytes"},
 		{edit(func(h map[string]any, b []byte) []byte {
 			tensor(h, "0.weight")["data_offsets"] = []int{560, 800}
@@ -176,7 +176,7 @@ func TestDecodeErrors(t *testing.T) {
 			"layer 1 (4×4611686018427387904 weights)"},
 		{raw(`{"__metadata__":{"format":"perceptron","version":"1","inputs":"1000000","layers":"1000:sigmoid","loss":"bce","dtype":"float64",` +
 			`"torch":"nn.Sequential(nn.Linear(1000000, 1000), nn.Sigmoid())"}}`),
-			"the metadata describes a network of 1000001000 parameters, 8000008000 bytes of F64, but the file has 0 bytes of tensor data"},
+			"the metadata describes a network of 1000001000 parameters (8000008000 bytes of tensor data), but the file has 0 bytes of tensor data"},
 		{raw(`{"__metadata__":{},"__metadata__":{}}`), `header: key "__metadata__" appears twice`},
 		{raw(`{"__metadata__":{}} {}`), "header is not valid JSON: data after the object"},
 		{raw(`[]`), "header is not valid JSON: expected an object"},
