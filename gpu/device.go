@@ -97,11 +97,11 @@ func (d *device) init() error {
 	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
 		ks := new(kernelSet)
 		p := precision(dtype)
-		for family, names := range ks.entries() {
-			mod, err := loadModule(family, p)
-			if err != nil {
-				return err
-			}
+		mod, err := loadModule(p)
+		if err != nil {
+			return err
+		}
+		for _, names := range ks.entries() {
 			for name, k := range names {
 				full := name + "_" + p
 				fn, err := mod.function(full)

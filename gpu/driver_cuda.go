@@ -60,18 +60,18 @@ func createContext() (string, int, error) {
 	return name, sms, nil
 }
 
-// module is a loaded PTX module.
+// module is a loaded module: the kernels of one precision.
 type module struct{ m cu.Module }
 
-// loadModule loads the PTX of a kernel family in a precision ("f32", "f64").
-func loadModule(family, precision string) (module, error) {
-	src, err := kernels.PTX(family, precision)
+// loadModule loads the fatbin of a precision ("f32", "f64").
+func loadModule(precision string) (module, error) {
+	fatbin, err := kernels.Fatbin(precision)
 	if err != nil {
 		return module{}, err
 	}
-	m, err := cu.LoadData(src)
+	m, err := cu.LoadData(string(fatbin))
 	if err != nil {
-		return module{}, fmt.Errorf("gpu: cuModuleLoadData %s_%s.ptx: %w", family, precision, err)
+		return module{}, fmt.Errorf("gpu: cuModuleLoadData kernels_%s.fatbin: %w", precision, err)
 	}
 	return module{m}, nil
 }

@@ -23,11 +23,11 @@ const emulatorName = "CUDA emulator on the CPU"
 // createContext returns the emulator's name and its multiprocessors.
 func createContext() (string, int, error) { return emulatorName, kernels.EmuResident, nil }
 
-// module is the emulator's kernels of one family and precision.
+// module is the emulator's kernels of one precision.
 type module struct{}
 
-func loadModule(family, precision string) (module, error) {
-	if _, err := kernels.PTX(family, precision); err != nil {
+func loadModule(precision string) (module, error) {
+	if _, err := kernels.Fatbin(precision); err != nil {
 		return module{}, err
 	}
 	return module{}, nil
@@ -44,7 +44,7 @@ func (module) function(name string) (function, error) {
 }
 
 func (f function) launch(grid, block dim, args []uint64) error {
-	return kernels.EmuLaunch(f.name, [3]int{grid.x, max(grid.y, 1), 1}, [3]int{block.x, max(block.y, 1), 1}, args)
+	return kernels.EmuLaunch(f.name, kernels.EmuConfig{Grid: [3]int{grid.x, max(grid.y, 1), 1}, Block: [3]int{block.x, max(block.y, 1), 1}}, args)
 }
 
 // residentPerSM: the emulator runs one block per multiprocessor.

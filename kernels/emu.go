@@ -23,7 +23,7 @@ import (
 // sources makes the go command rebuild the emulator when a kernel source
 // changes: it hashes embedded files, not the ones the C++ files #include.
 //
-//go:embed *.cu *.cuh
+//go:embed *.cu *.cuh resources.h
 var sources embed.FS
 
 // EmuResident is how many blocks of one launch the emulator runs at once:
@@ -75,22 +75,39 @@ func EmuFromDevice(dst unsafe.Pointer, src uintptr, bytes int64) error {
 	})
 }
 
-// EmuLaunch runs the kernel named name (with its precision suffix) over a
-// grid of blocks and returns when it has finished. Every argument is 8
-// bytes, as the CUDA driver copies them for gorgonia.org/cu.
-func EmuLaunch(name string, grid, block [3]int, args []uint64) error {
+// EmuConfig is a launch's configuration: the grid and block sizes, the
+// bytes of dynamic shared memory per block, and whether the launch is
+// cooperative (as cuLaunchCooperativeKernel: refused unless every block of
+// the grid fits on the device at once).
+type EmuConfig struct {
+	Grid, Block [3]int
+	Shared      int
+	Cooperative bool
+}
+
+// EmuLaunch runs the kernel named name (with its precision suffix) with the
+// configuration c and returns when it has finished. Every argument is 8
+// bytes, as the CUDA driver copies them for gorgonia.org/cu. It refuses
+// what a GPU from Volta to Hopper refuses: grid and block sizes past their
+// limits, more registers or shared memory than a block may have, a
+// cooperative grid larger than the device holds.
+func EmuLaunch(name string, c EmuConfig, args []uint64) error {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var g, b [3]C.uint
 	for i := range g {
-		g[i], b[i] = C.uint(grid[i]), C.uint(block[i])
+		g[i], b[i] = C.uint(c.Grid[i]), C.uint(c.Block[i])
 	}
 	var argp *C.uint64_t
 	if len(args) > 0 {
 		argp = (*C.uint64_t)(unsafe.Pointer(&args[0]))
 	}
+	coop := C.int(0)
+	if c.Cooperative {
+		coop = 1
+	}
 	return emuCall(func(e *C.char, n C.int) C.int {
-		return C.emu_launch(cname, &g[0], &b[0], argp, C.int(len(args)), e, n)
+		return C.emu_launch(cname, &g[0], &b[0], C.uint(c.Shared), coop, argp, C.int(len(args)), e, n)
 	})
 }
 

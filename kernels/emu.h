@@ -44,6 +44,7 @@ const dim3& block_idx();
 const dim3& block_dim();
 const dim3& grid_dim();
 void sync_block();
+void* dynamic_shared();
 uint64_t exchange(unsigned mask, uint64_t bits, int src_lane);
 int lane();
 void yield();

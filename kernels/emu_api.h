@@ -18,8 +18,8 @@ int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen);
 int emu_free(uintptr_t p, char* err, int errlen);
 int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen);
 int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errlen);
-int emu_launch(const char* name, const unsigned* grid, const unsigned* block, const uint64_t* args, int nargs,
-               char* err, int errlen);
+int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared, int cooperative,
+               const uint64_t* args, int nargs, char* err, int errlen);
 int emu_kernel_count(void);
 const char* emu_kernel_name(int i);
 

@@ -118,6 +118,7 @@ struct block {
     std::vector<warp> warps;
     std::unique_ptr<char[]> stacks;
     size_t stack_fibers = 0;
+    std::vector<unsigned char> shared; // the launch's dynamic shared memory
     context scheduler;
     int current = 0, live = 0, arrived = 0;
     std::string error;
@@ -201,6 +202,8 @@ void block::run(dim3 id, bool reverse) {
     }
     live = n;
     arrived = 0;
+    // Shared memory starts undefined: NaNs (and -1s), as fresh device memory.
+    std::fill(shared.begin(), shared.end(), 0xff);
     current_block = this;
     while (live > 0) {
         bool ran = false;
@@ -239,6 +242,8 @@ long long now_ns() {
 }
 
 void sync_block() { current_block->wait(-1); }
+
+void* dynamic_shared() { return current_block->shared.data(); }
 
 // sync_warp waits for the live lanes of the caller's warp.
 void sync_warp() {
@@ -292,16 +297,18 @@ bool inside(uintptr_t p, size_t bytes) {
 // ---- Launches ----
 
 // The limits of every GPU from Volta to Hopper (compute capability 7.0 to
-// 9.0) on a launch's shape.
+// 9.0) on a launch: its shape, the registers of a block (a multiprocessor
+// has 65,536, given to each warp in units of 256) and its shared memory
+// (48 KiB, static and dynamic, unless the kernel opts in to more with
+// cuFuncSetAttribute, which these kernels do not).
 constexpr unsigned max_grid_x = 0x7fffffffu, max_grid_yz = 65535, max_block_xy = 1024, max_block_z = 64,
-                   max_threads = 1024;
+                   max_threads = 1024, max_registers = 65536, register_unit = 256, max_shared = 48 << 10;
+
+std::string dims(dim3 d) { return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) + ")"; }
 
 // check_shape returns why a GPU would refuse a launch of grid blocks of
 // block threads, or "" if it would not.
 std::string check_shape(dim3 grid, dim3 block) {
-    auto dims = [](dim3 d) {
-        return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) + ")";
-    };
     std::string why;
     if (grid.x == 0 || grid.y == 0 || grid.z == 0 || block.x == 0 || block.y == 0 || block.z == 0) {
         why = "a size is zero";
@@ -321,6 +328,47 @@ std::string check_shape(dim3 grid, dim3 block) {
     return "CUDA_ERROR_INVALID_VALUE: grid " + dims(grid) + " of blocks " + dims(block) + ": " + why;
 }
 
+// resources are a kernel's registers per thread and static shared memory
+// per block, as ptxas reports them (resources.h, written by gen.sh).
+struct resources {
+    int registers, shared;
+};
+
+const std::map<std::string, resources>& resource_table() {
+    static const std::map<std::string, resources> table = {
+#define EMU_RESOURCES(name, registers, shared) {#name, {registers, shared}},
+#include "resources.h"
+#undef EMU_RESOURCES
+    };
+    return table;
+}
+
+// check_resources returns why a GPU would refuse to run a block of threads
+// threads of kernel name with shared bytes of dynamic shared memory, or "".
+// A kernel that resources.h does not list yet (its source is newer than the
+// fatbins) is checked for its dynamic shared memory alone.
+std::string check_resources(const std::string& name, unsigned threads, unsigned shared) {
+    resources r{0, 0};
+    auto it = resource_table().find(name);
+    if (it != resource_table().end()) {
+        r = it->second;
+    }
+    unsigned long long warps = (threads + 31) / 32;
+    unsigned long long per_warp = (static_cast<unsigned long long>(r.registers) * 32 + register_unit - 1) /
+                                  register_unit * register_unit;
+    if (warps * per_warp > max_registers) {
+        return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES: a block of " + std::to_string(threads) + " threads of " +
+               std::to_string(r.registers) + " registers needs " + std::to_string(warps * per_warp) +
+               " registers, a multiprocessor has " + std::to_string(max_registers);
+    }
+    if (static_cast<unsigned long long>(r.shared) + shared > max_shared) {
+        return "CUDA_ERROR_INVALID_VALUE: " + std::to_string(r.shared) + " bytes of static and " +
+               std::to_string(shared) + " of dynamic shared memory per block, more than " +
+               std::to_string(max_shared);
+    }
+    return "";
+}
+
 // job is one launch: its blocks are handed out in order to the workers.
 // Blocks run their threads in reverse order where the launch's sequence
 // number plus the block's index is odd.
@@ -329,6 +377,7 @@ struct job {
     const kernel_entry* k;
     const uint64_t* args;
     dim3 gdim, bdim;
+    unsigned shared;
     uint64_t total;
     std::atomic<uint64_t> next{0};
     std::mutex mu;
@@ -375,6 +424,7 @@ class pool {
             b.args = j->args;
             b.bdim = j->bdim;
             b.gdim = j->gdim;
+            b.shared.resize(j->shared);
             for (uint64_t i; (i = j->next++) < j->total;) {
                 dim3 g = j->gdim;
                 b.error.clear();
@@ -471,8 +521,8 @@ extern "C" int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err
     return 0;
 }
 
-extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned* block, const uint64_t* args,
-                          int nargs, char* err, int errlen) {
+extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared,
+                          int cooperative, const uint64_t* args, int nargs, char* err, int errlen) {
     auto it = emu::registry().find(name);
     if (it == emu::registry().end()) {
         return fail(err, errlen, std::string("no kernel named ") + name);
@@ -490,11 +540,19 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
         }
     }
     dim3 gdim{grid[0], grid[1], grid[2]}, bdim{block[0], block[1], block[2]};
-    std::string shape = emu::check_shape(gdim, bdim);
-    if (!shape.empty()) {
-        return fail(err, errlen, shape);
+    std::string why = emu::check_shape(gdim, bdim);
+    if (why.empty()) {
+        why = emu::check_resources(name, bdim.x * bdim.y * bdim.z, shared);
     }
-    emu::job j{0, &k, args, gdim, bdim, uint64_t(gdim.x) * gdim.y * gdim.z};
+    uint64_t blocks = uint64_t(gdim.x) * gdim.y * gdim.z;
+    if (why.empty() && cooperative && blocks > EMU_RESIDENT) {
+        why = "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of " + std::to_string(blocks) +
+              " blocks, and " + std::to_string(EMU_RESIDENT) + " fit on the device at once";
+    }
+    if (!why.empty()) {
+        return fail(err, errlen, why);
+    }
+    emu::job j{0, &k, args, gdim, bdim, shared, blocks};
     std::string error = emu::workers().run(j);
     if (!error.empty()) {
         return fail(err, errlen, error);

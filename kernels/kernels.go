@@ -1,10 +1,13 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
-// one file per op family (dense.cu, output.cu, epoch.cu, sgd.cu), and the PTX that
-// nvcc makes of them for the virtual architecture compute_70, committed and
-// embedded so that a cuda build needs no nvcc.
+// one file per op family (dense.cu, output.cu, epoch.cu, sgd.cu), and the
+// fatbins that nvcc makes of them, committed and embedded so that a cuda
+// build needs no nvcc.
 //
-// Each source is compiled twice, to NAME_f32.ptx and NAME_f64.ptx, whose
-// kernels carry the suffix _f32 or _f64. Regenerate after editing a source:
+// Each precision has one fatbin, kernels_f32.fatbin or kernels_f64.fatbin,
+// whose kernels carry the suffix _f32 or _f64. It holds SASS for sm_70, sm_80
+// and sm_90 (Volta, Ampere, Hopper), which those GPUs load without
+// compiling, and PTX for compute_70, which the driver JIT-compiles for any
+// other GPU from Volta on. Regenerate after editing a source:
 //
 //	go generate ./kernels
 //
@@ -19,17 +22,15 @@ import (
 
 //go:generate ./gen.sh
 
-//go:embed *.ptx
-var ptx embed.FS
+//go:embed kernels_f32.fatbin kernels_f64.fatbin
+var fatbins embed.FS
 
-// Families lists the op families, one PTX module per family and precision.
-var Families = []string{"dense", "epoch", "output", "sgd"}
-
-// PTX returns the PTX module of a family for a precision suffix ("f32" or "f64").
-func PTX(family, precision string) (string, error) {
-	b, err := ptx.ReadFile(family + "_" + precision + ".ptx")
+// Fatbin returns the module of a precision ("f32" or "f64"), for
+// cuModuleLoadData.
+func Fatbin(precision string) ([]byte, error) {
+	b, err := fatbins.ReadFile("kernels_" + precision + ".fatbin")
 	if err != nil {
-		return "", fmt.Errorf("kernels: no PTX for %s in %s: %w", family, precision, err)
+		return nil, fmt.Errorf("kernels: no fatbin for precision %q: %w", precision, err)
 	}
-	return string(b), nil
+	return b, nil
 }

@@ -1,14 +1,19 @@
 package kernels
 
 import (
+	"encoding/binary"
+	"maps"
+	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// The kernels each family's PTX must define, without their precision suffix.
+// The kernels each family defines, without their precision suffix.
 var entries = map[string][]string{
 	"dense": {"softmax_rows", "dense_delta", "dense_forward_batch", "dense_backward_data_batch",
 		"dense_update_batch", "bias_update_batch"},
@@ -17,25 +22,76 @@ var entries = map[string][]string{
 	"sgd":    {"sgd_steps"},
 }
 
-func TestEveryFamilyHasItsKernelsInBothPrecisions(t *testing.T) {
-	require.ElementsMatch(t, Families, []string{"dense", "epoch", "output", "sgd"})
-	entry := regexp.MustCompile(`\.visible \.entry (\w+)\(`)
-	for _, family := range Families {
-		for _, precision := range []string{"f32", "f64"} {
-			src, err := PTX(family, precision)
-			require.NoError(t, err)
-			assert.Contains(t, src, ".target sm_70", "%s_%s: compiled for compute_70", family, precision)
-			var found []string
-			for _, m := range entry.FindAllStringSubmatch(src, -1) {
-				found = append(found, m[1])
-			}
-			var want []string
-			for _, name := range entries[family] {
-				want = append(want, name+"_"+precision)
-			}
-			assert.ElementsMatch(t, want, found, "%s_%s", family, precision)
+// fatbinEntry is what the header of one of a fatbin's entries says: PTX or
+// SASS (an ELF cubin), for which architecture, compressed or not.
+type fatbinEntry struct {
+	ptx        bool
+	arch       int
+	compressed bool
+}
+
+// fatbinEntries reads the entries' headers of a fatbin (the layout of
+// fatbinary_section.h's fatBinaryHeader, followed by one header and payload
+// per entry).
+func fatbinEntries(t *testing.T, b []byte) []fatbinEntry {
+	t.Helper()
+	le := binary.LittleEndian
+	require.GreaterOrEqual(t, len(b), 16)
+	require.Equal(t, uint32(0xba55ed50), le.Uint32(b), "the fatbin magic")
+	size := le.Uint64(b[8:])
+	require.Equal(t, uint64(len(b)), 16+size, "the fatbin's size")
+	var out []fatbinEntry
+	for at := uint64(16); at < uint64(len(b)); {
+		e := b[at:]
+		require.GreaterOrEqual(t, len(e), 64)
+		kind, header, payload := le.Uint16(e), le.Uint32(e[4:]), le.Uint64(e[8:])
+		require.Contains(t, []uint16{1, 2}, kind, "entry at %d: PTX (1) or ELF (2)", at)
+		out = append(out, fatbinEntry{ptx: kind == 1, arch: int(le.Uint32(e[28:])), compressed: le.Uint64(e[40:])&0x2000 != 0})
+		at += uint64(header) + payload
+	}
+	return out
+}
+
+func TestFatbinsHoldSASSForVoltaAmpereHopperAndPTX(t *testing.T) {
+	for _, precision := range []string{"f32", "f64"} {
+		b, err := Fatbin(precision)
+		require.NoError(t, err)
+		assert.ElementsMatch(t, []fatbinEntry{{true, 70, true}, {false, 70, true}, {false, 80, true}, {false, 90, true}},
+			fatbinEntries(t, b), precision)
+	}
+	_, err := Fatbin("f16")
+	assert.ErrorContains(t, err, `no fatbin for precision "f16"`)
+}
+
+// resources are a kernel's registers and static shared memory, as
+// resources.h lists them.
+type resources struct{ registers, shared int }
+
+// resourceTable reads resources.h, which gen.sh writes from cuobjdump's
+// listing of the fatbins.
+func resourceTable(t *testing.T) map[string]resources {
+	t.Helper()
+	src, err := os.ReadFile("resources.h")
+	require.NoError(t, err)
+	table := map[string]resources{}
+	for _, m := range regexp.MustCompile(`(?m)^EMU_RESOURCES\((\w+), (\d+), (\d+)\)$`).FindAllStringSubmatch(string(src), -1) {
+		r, err := strconv.Atoi(m[2])
+		require.NoError(t, err)
+		s, err := strconv.Atoi(m[3])
+		require.NoError(t, err)
+		table[m[1]] = resources{r, s}
+	}
+	return table
+}
+
+// TestEveryKernelIsInTheFatbins checks the kernels' names against the
+// fatbins' listing in resources.h.
+func TestEveryKernelIsInTheFatbins(t *testing.T) {
+	var want []string
+	for _, names := range entries {
+		for _, name := range names {
+			want = append(want, name+"_f32", name+"_f64")
 		}
 	}
-	_, err := PTX("conv", "f32")
-	assert.ErrorContains(t, err, "no PTX for conv")
+	assert.ElementsMatch(t, want, slices.Collect(maps.Keys(resourceTable(t))))
 }
