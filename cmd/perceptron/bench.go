@@ -34,7 +34,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		if compare != "" {
 			inputs = append(inputs, compare)
 		}
-		if err := checkOutputs([]output{{"--out", out}}, inputs, false); err != nil {
+		if err := checkOutputs([]output{{"--out", out, false}}, inputs, false); err != nil {
 			return err
 		}
 	}

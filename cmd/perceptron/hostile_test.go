@@ -185,6 +185,8 @@ func TestHostileInputs(t *testing.T) {
 		{append(csv, "--out", "link.safetensors"), "--out: link.safetensors is a symbolic link, not a regular file"},
 		{append(csv, "--plot", "folder.safetensors"), "--plot: folder.safetensors is a directory, not a regular file"},
 		{append(csv, "--history", "missing/h.csv"), "--history: cannot write missing/h.csv: the folder missing does not exist"},
+		{append(csv, "--checkpoint", "data.csv"), "--checkpoint data.csv is the input data.csv"},
+		{append(csv, "--checkpoint", "model.safetensors", "--resume", "history.csv"), "--resume: history.csv: not a safetensors file"},
 		{[]string{"bench", "--workload", "W1", "--compare-json", "bench.json", "--out", "bench.json"}, "--out bench.json is the input bench.json"},
 	} {
 		name := strings.Join(c.args, " ")

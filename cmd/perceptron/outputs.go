@@ -9,21 +9,25 @@ import (
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
-// output is a file a command writes: the flag that names it and its path.
-type output struct{ flag, path string }
+// output is a file a command writes: the flag that names it, its path, and
+// whether a fit cut short writes it beside an existing file (--on-interrupt).
+type output struct {
+	flag, path string
+	beside     bool
+}
 
 // checkOutputs refuses, before any work is done, outputs that would destroy
 // a file or cannot be written: a path that is not a regular file or whose
 // folder is missing or read-only (modelfile.CheckWritable), a path that is
 // one of the command's inputs, and two outputs that are the same file. With
 // beside, the paths an interrupted fit writes beside existing files are
-// checked too.
+// checked too, for the outputs it writes there.
 func checkOutputs(outs []output, inputs []string, beside bool) error {
 	var all []output
 	for _, o := range outs {
 		all = append(all, o)
-		if beside {
-			all = append(all, output{o.flag + " (an interrupted fit's)", besidePath(o.path)})
+		if beside && o.beside {
+			all = append(all, output{o.flag + " (an interrupted fit's)", besidePath(o.path), false})
 		}
 	}
 	for i, o := range all {

@@ -11,23 +11,31 @@ import (
 
 // summary is the JSON that train --json prints.
 type summary struct {
-	Backend       string       `json:"backend"`
-	DType         string       `json:"dtype"`
-	Data          string       `json:"data"`
-	Inputs        int          `json:"inputs"`
-	Layers        string       `json:"layers"`
-	Loss          string       `json:"loss"`
-	Epochs        int          `json:"epochs"`
-	LearningRate  float64      `json:"lr"`
-	Batch         int          `json:"batch"`
-	Seed          uint64       `json:"seed"`
-	TrainExamples int          `json:"train_examples"`
-	TestExamples  int          `json:"test_examples"`
-	History       []epochRow   `json:"history"`
-	Test          *metricsJSON `json:"test,omitempty"`
-	Model         string       `json:"model,omitempty"`
-	Wrote         []string     `json:"wrote,omitempty"`
-	Interrupted   bool         `json:"interrupted"`
+	Backend            string       `json:"backend"`
+	DType              string       `json:"dtype"`
+	Data               string       `json:"data"`
+	Inputs             int          `json:"inputs"`
+	Layers             string       `json:"layers"`
+	Loss               string       `json:"loss"`
+	Optimizer          string       `json:"optimizer"`
+	Schedule           string       `json:"lr_schedule"`
+	Warmup             int          `json:"warmup_epochs"`
+	Epochs             int          `json:"epochs"`
+	LearningRate       float64      `json:"lr"`
+	Batch              int          `json:"batch"`
+	Seed               uint64       `json:"seed"`
+	TrainExamples      int          `json:"train_examples"`
+	ValidationExamples int          `json:"validation_examples"`
+	TestExamples       int          `json:"test_examples"`
+	History            []epochRow   `json:"history"`
+	BestEpoch          int          `json:"best_epoch,omitempty"`
+	StoppedEarly       bool         `json:"stopped_early,omitempty"`
+	Test               *metricsJSON `json:"test,omitempty"`
+	Model              string       `json:"model,omitempty"`
+	Checkpoint         string       `json:"checkpoint,omitempty"`
+	Resumed            string       `json:"resumed,omitempty"`
+	Wrote              []string     `json:"wrote,omitempty"`
+	Interrupted        bool         `json:"interrupted"`
 }
 
 // epochRow is one epoch in JSON; nil stands for a figure that does not apply.
@@ -39,10 +47,11 @@ type epochRow struct {
 	ValAccuracy    *float64 `json:"val_acc"`
 	Seconds        float64  `json:"seconds"`
 	ExamplesPerSec float64  `json:"examples_per_s"`
+	LearningRate   float64  `json:"lr"`
 }
 
 func epochJSON(s engine.EpochStats) epochRow {
-	return epochRow{s.Epoch, num(s.Loss), num(s.TrainAccuracy), num(s.ValLoss), num(s.ValAccuracy), s.Seconds, s.ExamplesPerSec}
+	return epochRow{s.Epoch, num(s.Loss), num(s.TrainAccuracy), num(s.ValLoss), num(s.ValAccuracy), s.Seconds, s.ExamplesPerSec, s.LearningRate}
 }
 
 // metricsJSON is engine.Metrics in JSON.
@@ -69,12 +78,12 @@ func num(v float64) *float64 {
 }
 
 func printHeader(w io.Writer) {
-	fmt.Fprintf(w, "%5s  %10s  %9s  %10s  %8s  %8s  %12s\n", "epoch", "loss", "train_acc", "val_loss", "val_acc", "seconds", "examples/s")
+	fmt.Fprintf(w, "%5s  %10s  %9s  %10s  %8s  %8s  %12s  %10s\n", "epoch", "loss", "train_acc", "val_loss", "val_acc", "seconds", "examples/s", "lr")
 }
 
 func printEpoch(w io.Writer, s engine.EpochStats) {
-	fmt.Fprintf(w, "%5d  %10.6f  %9s  %10s  %8s  %8.2f  %12.0f\n", s.Epoch, s.Loss, percent(s.TrainAccuracy),
-		fixed(s.ValLoss), percent(s.ValAccuracy), s.Seconds, s.ExamplesPerSec)
+	fmt.Fprintf(w, "%5d  %10.6f  %9s  %10s  %8s  %8.2f  %12.0f  %10.4g\n", s.Epoch, s.Loss, percent(s.TrainAccuracy),
+		fixed(s.ValLoss), percent(s.ValAccuracy), s.Seconds, s.ExamplesPerSec, s.LearningRate)
 }
 
 func percent(v float64) string {
@@ -100,12 +109,12 @@ func writeHistory(w io.Writer, hist engine.History) error {
 		}
 		return strconv.FormatFloat(v, 'g', 17, 64)
 	}
-	if _, err := fmt.Fprintln(w, "epoch,loss,train_acc,val_loss,val_acc,seconds,examples_per_s"); err != nil {
+	if _, err := fmt.Fprintln(w, "epoch,loss,train_acc,val_loss,val_acc,seconds,examples_per_s,lr"); err != nil {
 		return err
 	}
 	for _, s := range hist {
-		if _, err := fmt.Fprintf(w, "%d,%s,%s,%s,%s,%.6f,%.1f\n", s.Epoch, full(s.Loss), full(s.TrainAccuracy),
-			full(s.ValLoss), full(s.ValAccuracy), s.Seconds, s.ExamplesPerSec); err != nil {
+		if _, err := fmt.Fprintf(w, "%d,%s,%s,%s,%s,%.6f,%.1f,%s\n", s.Epoch, full(s.Loss), full(s.TrainAccuracy),
+			full(s.ValLoss), full(s.ValAccuracy), s.Seconds, s.ExamplesPerSec, full(s.LearningRate)); err != nil {
 			return err
 		}
 	}

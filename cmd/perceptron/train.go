@@ -23,14 +23,21 @@ import (
 // trainFlags are the flags of perceptron train.
 type trainFlags struct {
 	data                      dataFlags
+	optim                     optimFlags
 	layers, loss, init, dtype string
 	backend, rng, preset      string
 	epochs, batch             int
 	lr                        float64
 	seed                      uint64
 	out, history, plot        string
+	checkpoint, resume        string
+	checkpointEvery           int
 	onInterrupt               string
 	json, quiet               bool
+
+	given    map[string]bool       // the flags set on the command line, by the preset or by --resume
+	settings map[string]string     // the values of settingFlags, recorded in checkpoints
+	resumed  *modelfile.Checkpoint // what --resume names
 }
 
 func train(args []string, stdout, stderr io.Writer) error {
@@ -43,12 +50,16 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
 	fs.StringVar(&f.backend, "backend", "auto", "auto, cpu or cuda")
 	fs.IntVar(&f.epochs, "epochs", 5, "passes over the training data")
-	fs.Float64Var(&f.lr, "lr", 0.01, "learning rate")
+	fs.Float64Var(&f.lr, "lr", 0, "base learning rate (default: 0.01 for sgd, 0.001 for adam and adamw)")
 	fs.IntVar(&f.batch, "batch", 1, "batch size: 1 for per-example SGD, more for mini-batch SGD")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the shuffles, the split and synthetic data")
 	fs.StringVar(&f.out, "out", "model.safetensors", "model file to write (empty: none)")
 	fs.StringVar(&f.history, "history", "history.csv", "per-epoch history CSV to write (empty: none)")
 	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
+	f.optim.register(fs)
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none)")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the checkpoint every this many epochs, besides after the last and on Ctrl-C")
+	fs.StringVar(&f.resume, "resume", "", "checkpoint to go on from: the fit it records resumes exactly where it stopped, with its flags")
 	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C or SIGTERM writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
 	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
@@ -60,9 +71,21 @@ func train(args []string, stdout, stderr io.Writer) error {
 	if err := applyPreset(fs, f.preset); err != nil {
 		return err
 	}
+	f.given = givenFlags(fs)
+	if f.resume != "" {
+		ck, err := modelfile.LoadCheckpoint(f.resume)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		if err := applyResume(fs, f.given, f.resume, ck); err != nil {
+			return err
+		}
+		f.resumed = &ck
+	}
+	f.settings = settings(fs)
 	sig := catchSignals()
 	defer sig.stop()
-	return f.run(sig, givenFlags(fs), stdout, stderr)
+	return f.run(sig, stdout, stderr)
 }
 
 // presets are named sets of flag values; flags given on the command line win.
@@ -122,8 +145,14 @@ const (
 // memory before either is allocated. A signal caught by sig stops the fit
 // after its current step; what was trained is saved (see --on-interrupt)
 // and an interrupted error returned.
-func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.Writer) error {
-	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch}
+func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
+	opt, sched, early, err := f.optim.config(f.given)
+	if err != nil {
+		return err
+	}
+	f.lr = learningRate(f.lr, f.given["lr"], opt)
+	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
+		CheckpointEvery: f.checkpointEvery}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -145,15 +174,25 @@ func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.
 	if f.onInterrupt != interruptBeside && f.onInterrupt != interruptReplace && f.onInterrupt != interruptDiscard {
 		return fmt.Errorf("--on-interrupt: unknown choice %q: expected beside, replace or discard", f.onInterrupt)
 	}
-	if err := f.data.check(given, true); err != nil {
+	if err := f.data.check(f.given, true); err != nil {
 		return err
 	}
-	if err := checkOutputs(f.outputs(), f.data.inputs(), f.onInterrupt == interruptBeside); err != nil {
+	inputs := f.data.inputs()
+	if f.resume != "" && !samePath(f.resume, f.checkpoint) { // a checkpoint goes on in the file it resumed from
+		inputs = append(inputs, f.resume)
+	}
+	if err := checkOutputs(f.outputs(), inputs, f.onInterrupt == interruptBeside); err != nil {
 		return err
 	}
 	trainSet, testSet, err := f.data.load(f.seed, true)
 	if err != nil {
 		return err
+	}
+	validation := testSet
+	if split := f.optim.validationSplit(); split > 0 {
+		if trainSet, validation, err = trainSet.Split(split, f.seed+1); err != nil {
+			return fmt.Errorf("--val-split: %w", err)
+		}
 	}
 	if s := sig.caught(); s != nil {
 		fmt.Fprintf(stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
@@ -170,8 +209,12 @@ func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.
 		return fmt.Errorf("--batch %d is larger than the %d training examples", f.batch, trainSet.N)
 	}
 	params, _ := spec.Params() // specFor validated the spec
-	if err := checkFits(fmt.Sprintf("a %d-parameter network on %d examples", params, trainSet.N+testSet.N),
-		fitBytes(spec, params, trainSet.N+testSet.N, f.batch)); err != nil {
+	examples := trainSet.N + testSet.N
+	if validation != testSet {
+		examples += validation.N
+	}
+	if err := checkFits(fmt.Sprintf("a %d-parameter network on %d examples", params, examples),
+		fitBytes(spec, params, examples, f.batch)); err != nil {
 		return err
 	}
 	be, err := openBackend(f.backend)
@@ -183,6 +226,9 @@ func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.
 		scaler = dataset.FitScaler(scaling, trainSet)
 		scaler.Apply(trainSet.X)
 		scaler.Apply(testSet.X)
+		if validation != testSet {
+			scaler.Apply(validation.X)
+		}
 	}
 	net, err := engine.NewNetwork(spec, init, rng)
 	if err != nil {
@@ -193,12 +239,25 @@ func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.
 			fmt.Fprintf(stderr, format, a...)
 		}
 	}
-	say("perceptron: %s: %d training, %d test examples; %d-%s, %s, %s, batch %d, lr %g, %s backend\n",
-		f.data.spec, trainSet.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, f.lr, be.Name())
+	say("perceptron: %s: %d training, %d validation, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend\n",
+		f.data.spec, trainSet.N, validation.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, opt, f.lr, sched, be.Name())
 
 	cfg.RNG, cfg.Backend = rng, be
-	if testSet.N > 0 {
-		cfg.Validation = testSet
+	if validation.N > 0 {
+		cfg.Validation = validation
+	}
+	if f.checkpoint != "" {
+		cfg.Checkpoint = func(ck *engine.Checkpoint) error {
+			return modelfile.SaveCheckpoint(f.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: scaler, Settings: f.settings})
+		}
+	}
+	if f.resumed != nil {
+		cfg.Resume = f.resumed.Fit
+		say("perceptron: resuming %s after epoch %d", f.resume, cfg.Resume.Epoch)
+		if cfg.Resume.Done > 0 {
+			say(" and %d examples of epoch %d", cfg.Resume.Done, cfg.Resume.Epoch+1)
+		}
+		say("\n")
 	}
 	switch {
 	case f.json:
@@ -220,8 +279,12 @@ func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.
 	}
 
 	sum := summary{Backend: be.Name(), DType: spec.DType.String(), Data: f.data.spec, Inputs: spec.Inputs, Layers: f.layers,
-		Loss: spec.Loss.String(), Epochs: f.epochs, LearningRate: f.lr, Batch: f.batch, Seed: f.seed,
-		TrainExamples: trainSet.N, TestExamples: testSet.N, Interrupted: sig.caught() != nil}
+		Loss: spec.Loss.String(), Optimizer: opt.String(), Schedule: sched.String(), Warmup: sched.WarmupEpochs, Epochs: f.epochs,
+		LearningRate: f.lr, Batch: f.batch, Seed: f.seed, TrainExamples: trainSet.N, ValidationExamples: validation.N,
+		TestExamples: testSet.N, Interrupted: sig.caught() != nil, Checkpoint: f.checkpoint, Resumed: f.resume}
+	if early != nil && early.BestEpoch > 0 {
+		sum.BestEpoch, sum.StoppedEarly = early.BestEpoch, early.Stopped
+	}
 	for _, s := range hist {
 		sum.History = append(sum.History, epochJSON(s))
 	}
@@ -241,20 +304,33 @@ func (f *trainFlags) run(sig *signals, given map[string]bool, stdout, stderr io.
 		if err := enc.Encode(sum); err != nil {
 			return err
 		}
-	} else if sum.Test != nil {
-		fmt.Fprintf(stdout, "test: loss %.4f", *sum.Test.Loss)
-		if t := sum.Test; t.Accuracy != nil {
-			fmt.Fprintf(stdout, ", accuracy %.2f%%", 100**t.Accuracy)
-		} else if t.RMSE != nil {
-			fmt.Fprintf(stdout, ", rmse %.4f", *t.RMSE)
+	} else {
+		if sum.BestEpoch > 0 && !cutShort {
+			fmt.Fprintf(stdout, "early stopping: the model is epoch %d's, the best validation loss (%.6f)", sum.BestEpoch, early.BestLoss)
+			if sum.StoppedEarly {
+				fmt.Fprintf(stdout, "; stopped after epoch %d", len(hist))
+			}
+			fmt.Fprintln(stdout)
 		}
-		fmt.Fprintln(stdout)
+		if t := sum.Test; t != nil {
+			fmt.Fprintf(stdout, "test: loss %.4f", *t.Loss)
+			if t.Accuracy != nil {
+				fmt.Fprintf(stdout, ", accuracy %.2f%%", 100**t.Accuracy)
+			} else if t.RMSE != nil {
+				fmt.Fprintf(stdout, ", rmse %.4f", *t.RMSE)
+			}
+			fmt.Fprintln(stdout)
+		}
 	}
 	if len(sum.Wrote) > 0 {
 		say("perceptron: wrote %v\n", sum.Wrote)
 	}
 	if s := sig.caught(); s != nil {
-		fmt.Fprintf(stderr, "perceptron: %v %s; %s\n", interrupted{s}, f.howFar(len(hist), cutShort), f.where(sum.Model))
+		fmt.Fprintf(stderr, "perceptron: %v %s; %s", interrupted{s}, f.howFar(len(hist), cutShort), f.where(sum.Model))
+		if f.checkpoint != "" {
+			fmt.Fprintf(stderr, "; train --resume %s goes on", f.checkpoint)
+		}
+		fmt.Fprintln(stderr)
 		return interrupted{s}
 	}
 	return nil
@@ -281,10 +357,11 @@ func (f *trainFlags) where(model string) string {
 	return "the model reached so far is saved to " + model
 }
 
-// outputs lists the files the flags ask train to write.
+// outputs lists the files the flags ask train to write. An interrupted fit
+// writes its checkpoint where --checkpoint says, never beside.
 func (f *trainFlags) outputs() []output {
 	var outs []output
-	for _, o := range []output{{"--out", f.out}, {"--history", f.history}, {"--plot", f.plot}} {
+	for _, o := range []output{{"--out", f.out, true}, {"--history", f.history, true}, {"--plot", f.plot, true}, {"--checkpoint", f.checkpoint, false}} {
 		if o.path != "" {
 			outs = append(outs, o)
 		}
@@ -297,6 +374,9 @@ func (f *trainFlags) outputs() []output {
 // --on-interrupt says: beside the files that exist, over them, or nothing.
 func (f *trainFlags) write(m modelfile.Model, hist engine.History, sum *summary, cutShort bool) error {
 	for _, o := range f.outputs() {
+		if !o.beside {
+			continue // the checkpoint, which Fit writes
+		}
 		path := o.path
 		if cutShort {
 			if f.onInterrupt == interruptDiscard {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// optimFlags are the flags that choose how train updates the parameters:
+// the optimizer and its settings, the learning-rate schedule and the
+// early stopping.
+type optimFlags struct {
+	optimizer                          string
+	momentum, beta1, beta2, eps, decay float64
+	nesterov                           bool
+	schedule                           string
+	warmup                             int
+	earlyStop                          int
+	minDelta, valSplit                 float64
+}
+
+func (o *optimFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.optimizer, "optimizer", "sgd", "sgd, adam or adamw, as torch.optim's")
+	fs.Float64Var(&o.momentum, "momentum", 0, "sgd: momentum (0: none)")
+	fs.BoolVar(&o.nesterov, "nesterov", false, "sgd: Nesterov's momentum")
+	fs.Float64Var(&o.beta1, "beta1", 0.9, "adam, adamw: decay of the first moment")
+	fs.Float64Var(&o.beta2, "beta2", 0.999, "adam, adamw: decay of the second moment")
+	fs.Float64Var(&o.eps, "eps", 1e-8, "adam, adamw: term added to the denominator")
+	fs.Float64Var(&o.decay, "weight-decay", -1, "weight decay: L2 for sgd and adam, decoupled for adamw (default: 0, and 0.01 for adamw)")
+	fs.StringVar(&o.schedule, "lr-schedule", "constant", "learning rate per step: constant, step:EPOCHS:GAMMA (times GAMMA every EPOCHS epochs) or cosine (down to 0 over the fit)")
+	fs.IntVar(&o.warmup, "warmup-epochs", 0, "epochs over which the learning rate rises linearly to --lr before the schedule")
+	fs.IntVar(&o.earlyStop, "early-stop", 0, "stop after this many epochs without a better validation loss, and keep the best epoch's model (0: never)")
+	fs.Float64Var(&o.minDelta, "min-delta", 0, "early stopping: the least fall of the validation loss that counts as better")
+	fs.Float64Var(&o.valSplit, "val-split", -1, "fraction of the training data held out to validate each epoch (default: 0.1 with --early-stop, else none: the test set validates)")
+}
+
+// config returns the optimizer, the schedule and the early stopping the
+// flags describe; given holds the flags set on the command line. A setting
+// given for an optimizer that has no such setting is an error.
+func (o *optimFlags) config(given map[string]bool) (engine.Optimizer, engine.Schedule, *engine.EarlyStopping, error) {
+	kind, err := engine.ParseOptimizer(o.optimizer)
+	if err != nil {
+		return engine.Optimizer{}, engine.Schedule{}, nil, fmt.Errorf("--optimizer: %w", err)
+	}
+	opt := engine.DefaultOptimizer(kind)
+	for _, name := range []string{"momentum", "nesterov", "beta1", "beta2", "eps"} {
+		if given[name] && (kind == engine.SGD) != (name == "momentum" || name == "nesterov") {
+			return opt, engine.Schedule{}, nil, fmt.Errorf("--%s does not apply to --optimizer %s", name, kind)
+		}
+	}
+	if kind == engine.SGD {
+		opt.Momentum, opt.Nesterov = o.momentum, o.nesterov
+	} else {
+		opt.Beta1, opt.Beta2, opt.Eps = o.beta1, o.beta2, o.eps
+	}
+	if given["weight-decay"] {
+		opt.WeightDecay = o.decay
+	}
+	if err := opt.Validate(); err != nil {
+		return opt, engine.Schedule{}, nil, fmt.Errorf("--optimizer %s: %w", kind, err)
+	}
+	sched, err := engine.ParseSchedule(o.schedule)
+	if err != nil {
+		return opt, sched, nil, fmt.Errorf("--lr-schedule: %w", err)
+	}
+	sched.WarmupEpochs = o.warmup
+	if err := sched.Validate(); err != nil {
+		return opt, sched, nil, fmt.Errorf("--lr-schedule: %w", err)
+	}
+	var early *engine.EarlyStopping
+	switch {
+	case o.earlyStop < 0:
+		return opt, sched, nil, fmt.Errorf("--early-stop must be 0 (never) or a number of epochs, found %d", o.earlyStop)
+	case o.earlyStop > 0:
+		early = &engine.EarlyStopping{Patience: o.earlyStop, MinDelta: o.minDelta}
+	case given["min-delta"]:
+		return opt, sched, nil, fmt.Errorf("--min-delta needs --early-stop")
+	}
+	if given["val-split"] && !(o.valSplit >= 0 && o.valSplit < 1) {
+		return opt, sched, nil, fmt.Errorf("--val-split must be in [0, 1), found %g", o.valSplit)
+	}
+	return opt, sched, early, nil
+}
+
+// learningRate returns --lr, or when it is not given the default of the
+// optimizer: torch.optim's 0.001 for adam and adamw, 0.01 for sgd.
+func learningRate(lr float64, given bool, opt engine.Optimizer) float64 {
+	switch {
+	case given:
+		return lr
+	case opt.Kind == engine.SGD:
+		return 0.01
+	}
+	return 0.001
+}
+
+// validationSplit returns the fraction of the training data held out for
+// validation: --val-split, or 0.1 with early stopping.
+func (o *optimFlags) validationSplit() float64 {
+	switch {
+	case o.valSplit >= 0:
+		return o.valSplit
+	case o.earlyStop > 0:
+		return 0.1
+	}
+	return 0
+}

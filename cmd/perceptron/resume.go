@@ -1,0 +1,62 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/perceptron-go/perceptron/engine/modelfile"
+)
+
+// settingFlags are the flags that define a fit. A checkpoint records their
+// values, and train --resume takes them from it: a fit resumes only as the
+// same fit (the outputs, the backend and the messages may change, and
+// --epochs may grow).
+var settingFlags = []string{
+	"data", "mnist-dir", "label-col", "samples", "noise", "test-split", "val-split", "scale",
+	"layers", "loss", "init", "dtype", "rng", "seed", "epochs", "lr", "batch",
+	"optimizer", "momentum", "nesterov", "beta1", "beta2", "eps", "weight-decay",
+	"lr-schedule", "warmup-epochs", "early-stop", "min-delta",
+}
+
+// settings returns the values of the setting flags of fs.
+func settings(fs *flag.FlagSet) map[string]string {
+	s := map[string]string{}
+	for _, name := range settingFlags {
+		s[name] = fs.Lookup(name).Value.String()
+	}
+	return s
+}
+
+// applyResume sets the setting flags of fs that were not given to the
+// values the checkpoint at path records, and refuses a given flag whose
+// value differs from the checkpoint's (but --epochs). It marks the flags it
+// sets as given.
+func applyResume(fs *flag.FlagSet, given map[string]bool, path string, ck modelfile.Checkpoint) error {
+	if ck.Settings == nil {
+		return fmt.Errorf("--resume %s: the checkpoint records no command-line settings (it was not written by perceptron train)", path)
+	}
+	var differ []string
+	for _, name := range settingFlags {
+		stored, ok := ck.Settings[name]
+		if !ok {
+			return fmt.Errorf("--resume %s: the checkpoint records no --%s", path, name)
+		}
+		current := fs.Lookup(name).Value.String()
+		switch {
+		case stored == current:
+		case given[name] && name != "epochs":
+			differ = append(differ, fmt.Sprintf("--%s %s (this run: %s)", name, stored, current))
+		case !given[name]:
+			if err := fs.Set(name, stored); err != nil {
+				return fmt.Errorf("--resume %s: the checkpoint's --%s: %w", path, name, err)
+			}
+			given[name] = true
+		}
+	}
+	if len(differ) > 0 {
+		return withHint(fmt.Errorf("--resume %s: the checkpoint is of another fit: it has %s", path, strings.Join(differ, ", ")),
+			"give only the flags that may change (--epochs, the outputs, --backend), or none: the checkpoint's are used")
+	}
+	return nil
+}
