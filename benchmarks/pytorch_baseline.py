@@ -1,12 +1,13 @@
 """The benchmark workloads of WORKLOADS.md in PyTorch, for comparison with `perceptron bench`.
 
-Same networks, losses and optimiser as perceptron: nn.Sequential + optim.SGD, per-example SGD (batch 1,
-in a shuffled order every epoch) or mini-batches with the gradient averaged over the batch. It prints
+Same networks, losses and optimisers as perceptron: nn.Sequential + optim.SGD (optim.Adam for W2a),
+per example (batch 1, in a shuffled order every epoch) or in mini-batches with the gradient averaged
+over the batch. It prints
 (or writes with --out) a JSON list with the fields of perceptron's bench.json, the backend named
 pytorch-cpu or pytorch-cuda, so that `perceptron bench --compare-json torch.json` shows both with the ratios.
 Training only is timed: data loading and the test evaluation are outside.
 
-usage: python3 pytorch_baseline.py [--workload W1,W2,W2s,W3] [--device cpu|cuda] [--threads N]
+usage: python3 pytorch_baseline.py [--workload W1,W2,W2s,W3,W2a] [--device cpu|cuda] [--threads N]
                                    [--dtype float32|float64] [--mnist-dir DIR] [--out torch.json]
 With Debian 12: apt-get install python3-torch python3-numpy libopenblas0-pthread
 """
@@ -22,11 +23,12 @@ import torch
 from torch import nn
 
 WORKLOADS = {
-    # id: (data, hidden and output layers, loss, lr, epochs, batches)
-    'W1': ('moons', [(6, 'relu'), (6, 'relu'), (1, 'sigmoid')], 'bce', 0.01, 10, [1]),
-    'W2': ('mnist', [(128, 'relu'), (10, 'sigmoid')], 'bce', 0.01, 1, [1, 64]),
-    'W2s': ('mnist', [(128, 'relu'), (10, 'softmax')], 'ce', 0.01, 1, [1]),
-    'W3': ('mnist', [(512, 'relu'), (512, 'relu'), (10, 'softmax')], 'ce', 0.05, 1, [64, 256]),
+    # id: (data, hidden and output layers, loss, optimiser, lr, epochs, batches)
+    'W1': ('moons', [(6, 'relu'), (6, 'relu'), (1, 'sigmoid')], 'bce', 'sgd', 0.01, 10, [1]),
+    'W2': ('mnist', [(128, 'relu'), (10, 'sigmoid')], 'bce', 'sgd', 0.01, 1, [1, 64]),
+    'W2s': ('mnist', [(128, 'relu'), (10, 'softmax')], 'ce', 'sgd', 0.01, 1, [1]),
+    'W3': ('mnist', [(512, 'relu'), (512, 'relu'), (10, 'softmax')], 'ce', 'sgd', 0.05, 1, [64, 256]),
+    'W2a': ('mnist', [(128, 'relu'), (10, 'softmax')], 'ce', 'adam', 0.001, 1, [1, 64]),
 }
 
 
@@ -73,7 +75,7 @@ def targets(labels, outputs, loss):
 
 
 def run(workload, batch, data, device, dtype):
-    kind, layers, loss_name, lr, epochs, _ = WORKLOADS[workload]
+    kind, layers, loss_name, optimiser, lr, epochs, _ = WORKLOADS[workload]
     (x, labels), (tx, tlabels) = data
     outputs = layers[-1][0]
     torch.manual_seed(1)
@@ -86,7 +88,7 @@ def run(workload, batch, data, device, dtype):
         loss_fn = lambda out, y: nn.functional.binary_cross_entropy(out, y, reduction='sum') / out.shape[0]
     else:
         loss_fn = nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = (torch.optim.Adam if optimiser == 'adam' else torch.optim.SGD)(model.parameters(), lr=lr)
     n = x_t.shape[0]
     seconds, last = 0.0, 0.0
     for _ in range(epochs):
@@ -131,7 +133,7 @@ def device_name(device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--workload', default='W1,W2,W2s,W3')
+    p.add_argument('--workload', default='W1,W2,W2s,W3,W2a')
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--threads', type=int, default=os.cpu_count())
     p.add_argument('--dtype', default='float32', choices=['float32', 'float64'])
@@ -143,7 +145,7 @@ def main():
     cache = {}
     results = []
     for workload in a.workload.split(','):
-        kind, _, _, _, _, batches = WORKLOADS[workload]
+        kind, _, _, _, _, _, batches = WORKLOADS[workload]
         if kind not in cache:
             cache[kind] = mnist(a.mnist_dir) if kind == 'mnist' else (moons(1000, 1), moons(1000, 2))
         for batch in batches:

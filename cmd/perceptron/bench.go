@@ -18,8 +18,8 @@ import (
 func bench(args []string, stdout, stderr io.Writer) error {
 	var workloads, backends, dtypes, out, compare, mnistDir string
 	var asJSON bool
-	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
-	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3)")
+	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3,W2a] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
+	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a)")
 	fs.StringVar(&backends, "backend", "auto", "backends, comma-separated: cpu, cuda, or auto (cpu, and cuda when built with it and a GPU is present)")
 	fs.StringVar(&dtypes, "dtype", "float32", "dtypes, comma-separated: float32, float64")
 	fs.StringVar(&out, "out", "bench.json", "JSON file to write the results to (empty: none)")

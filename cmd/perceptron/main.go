@@ -18,7 +18,7 @@ Usage:
   perceptron eval    --model PATH --data SPEC      loss, accuracy, per-class metrics, confusion matrix
   perceptron predict --model PATH --input CSV      one line of outputs per input row
   perceptron info                                   version, build tags, backends, GPUs found
-  perceptron bench   [--workload W1,W2,W2s,W3]      training speed of the benchmark workloads per backend
+  perceptron bench   [--workload W1,W2,W2s,W3,W2a]      training speed of the benchmark workloads per backend
 
 Examples:
   perceptron train                                  MNIST, 784-128(relu)-10(softmax), per-example SGD
