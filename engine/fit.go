@@ -223,7 +223,6 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		var t Totals
 		for from := done; from < f.n; from += chunk {
 			if from > 0 && ctx.Err() != nil { // at 0 the epoch's shuffle is drawn: it stops before, above
-
 				if t, err = tr.Totals(); err != nil {
 					return f.hist.hist, err
 				}
