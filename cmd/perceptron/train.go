@@ -308,7 +308,7 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 		if sum.BestEpoch > 0 && !cutShort {
 			fmt.Fprintf(stdout, "early stopping: the model is epoch %d's, the best validation loss (%.6f)", sum.BestEpoch, early.BestLoss)
 			if sum.StoppedEarly {
-				fmt.Fprintf(stdout, "; stopped after epoch %d", len(hist))
+				fmt.Fprintf(stdout, "; stopped after epoch %d", hist[len(hist)-1].Epoch)
 			}
 			fmt.Fprintln(stdout)
 		}
