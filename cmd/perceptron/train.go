@@ -326,7 +326,7 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 		say("perceptron: wrote %v\n", sum.Wrote)
 	}
 	if s := sig.caught(); s != nil {
-		fmt.Fprintf(stderr, "perceptron: %v %s; %s", interrupted{s}, f.howFar(len(hist), cutShort), f.where(sum.Model))
+		fmt.Fprintf(stderr, "perceptron: %v %s; %s", interrupted{s}, f.howFar(hist, cutShort), f.where(sum.Model))
 		if f.checkpoint != "" {
 			fmt.Fprintf(stderr, "; train --resume %s goes on", f.checkpoint)
 		}
@@ -337,7 +337,11 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 }
 
 // howFar says how far an interrupted fit came.
-func (f *trainFlags) howFar(epochs int, cutShort bool) string {
+func (f *trainFlags) howFar(hist engine.History, cutShort bool) string {
+	epochs := 0
+	if len(hist) > 0 {
+		epochs = hist[len(hist)-1].Epoch // a long fit's history is thinned
+	}
 	if cutShort {
 		return fmt.Sprintf("after %d full epochs", epochs)
 	}
