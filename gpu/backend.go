@@ -19,14 +19,22 @@ const (
 	warp          = 32
 )
 
+// totalsConfig is the configuration of epoch_totals: one block.
+var totalsConfig = launchConfig{grid: dim{1, 1}, block: dim{totalsThreads, 1}}
+
 // The matrix-product kernels of dense.cu compute a productTile×productTile
 // tile of an m×n product per block of 16×16 threads (BT and TILE there).
 const productTile = 64
 
-var productBlock = dim{16, 16}
+// product is the configuration of the m×n product: blocks of 16×16 threads.
+func product(m, n int) launchConfig {
+	return launchConfig{grid: dim{blocks(n, productTile), blocks(m, productTile)}, block: dim{16, 16}}
+}
 
-// productGrid is the grid of the m×n product.
-func productGrid(m, n int) dim { return dim{blocks(n, productTile), blocks(m, productTile)} }
+// perRow is the configuration of the kernels of one thread per row.
+func perRow(rows int) launchConfig {
+	return launchConfig{grid: dim{blocks(rows, 64), 1}, block: dim{64, 1}}
+}
 
 // predictRows is how many rows Predict pushes through the layers at once.
 const predictRows = 1024
@@ -110,16 +118,14 @@ func (s *stack) activate(l layerBufs, rows int) error {
 	if l.act != engine.Softmax {
 		return nil
 	}
-	return s.d.launch(s.ks.softmaxRows, dim{blocks(rows, 64), 1}, dim{64, 1},
-		ptrArg(l.a), ptrArg(l.z), intArg(rows), intArg(l.out))
+	return s.ks.softmaxRows(perRow(rows), l.a, l.z, rows, l.out)
 }
 
 // forwardBatch runs rows examples x (rows×inputs) through the layers.
 func (s *stack) forwardBatch(x devicePtr, rows int) error {
 	in := x
 	for _, l := range s.layers {
-		if err := s.d.launch(s.ks.denseForwardBatch, productGrid(rows, l.out), productBlock,
-			ptrArg(l.z), ptrArg(l.a), ptrArg(l.w), ptrArg(l.b), ptrArg(in), intArg(rows), intArg(l.in), intArg(l.out), intArg(int(l.act))); err != nil {
+		if err := s.ks.denseForwardBatch(product(rows, l.out), l.z, l.a, l.w, l.b, in, rows, l.in, l.out, int(l.act)); err != nil {
 			return err
 		}
 		if err := s.activate(l, rows); err != nil {
@@ -294,9 +300,9 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 // sgdResident is how many blocks of sgd_steps (of threads threads) the
 // device holds at once.
 func (t *trainer) sgdResident() (int, error) {
-	perSM, err := t.ks.sgdSteps.fn.residentPerSM(threads)
+	perSM, err := t.ks.fns[kernelSgdSteps].residentPerSM(threads)
 	if err != nil {
-		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.sgdSteps.name, err)
+		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.name(kernelSgdSteps), err)
 	}
 	return t.d.multiprocessors * perSM, nil
 }
@@ -317,10 +323,9 @@ func (t *trainer) sgdGrid() (int, error) {
 
 // prepareSGD allocates and uploads what sgd_steps needs for a grid of grid blocks.
 func (t *trainer) prepareSGD(grid int) error {
-	var words []uint64
-	for _, l := range t.layers {
-		words = append(words, ptrArg(l.w), ptrArg(l.b), ptrArg(l.z), ptrArg(l.a), ptrArg(l.grad),
-			uint64(l.in), uint64(l.out), uint64(l.act))
+	descs := make([]sgdLayer, len(t.layers))
+	for i, l := range t.layers {
+		descs[i] = sgdLayer{w: l.w, b: l.b, z: l.z, a: l.a, grad: l.grad, in: int64(l.in), out: int64(l.out), act: int64(l.act)}
 	}
 	t.sgd.grid = grid
 	barriers := max(2, 2*len(t.layers)-1)
@@ -332,7 +337,7 @@ func (t *trainer) prepareSGD(grid int) error {
 		bytes int64
 		what  string
 	}{
-		{&t.sgd.layers, int64(8 * len(words)), "the layers' descriptors"},
+		{&t.sgd.layers, int64(sgdLayerBytes * len(descs)), "the layers' descriptors"},
 		{&t.sgd.scratch, int64(t.sgd.grid*2*t.outputs) * size, "the output scratch"},
 		{&t.sgd.barrier, 4, "the grid barrier"}, {&t.sgd.status, 4, "the status word"},
 	} {
@@ -340,7 +345,7 @@ func (t *trainer) prepareSGD(grid int) error {
 			return err
 		}
 	}
-	if err := memcpyHtoD(t.sgd.layers, unsafe.Pointer(&words[0]), int64(8*len(words))); err != nil {
+	if err := memcpyHtoD(t.sgd.layers, unsafe.Pointer(&descs[0]), int64(sgdLayerBytes*len(descs))); err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD of the layers' descriptors: %w", err)
 	}
 	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
@@ -355,10 +360,9 @@ func (t *trainer) sgdSteps(from, to int) error {
 	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
 		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
 	}
-	return t.d.launch(t.ks.sgdSteps, dim{t.sgd.grid, 1}, dim{threads, 1},
-		ptrArg(t.sgd.layers), intArg(len(t.layers)), ptrArg(t.x), ptrArg(t.y), ptrArg(t.order), intArg(from), intArg(to),
-		ptrArg(t.losses), ptrArg(t.correct), intArg(int(t.loss)), realArg(t.dtype, t.lr), ptrArg(t.sgd.scratch),
-		ptrArg(t.sgd.barrier), ptrArg(t.sgd.status))
+	return t.ks.sgdSteps(launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{threads, 1}},
+		t.sgd.layers, len(t.layers), t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.lr, t.sgd.scratch,
+		t.sgd.barrier, t.sgd.status)
 }
 
 // batchStep queues one mini-batch step on the rows examples from position s of the epoch.
@@ -382,17 +386,14 @@ func (t *trainer) batchStep(s, rows int) error {
 		if l > 0 {
 			prev := t.layers[l-1]
 			input = prev.a
-			if err := t.d.launch(t.ks.denseBackwardDataBatch, productGrid(rows, ly.in), productBlock,
-				ptrArg(prev.grad), ptrArg(ly.grad), ptrArg(ly.w), intArg(rows), intArg(ly.in), intArg(ly.out)); err != nil {
+			if err := t.ks.denseBackwardDataBatch(product(rows, ly.in), prev.grad, ly.grad, ly.w, rows, ly.in, ly.out); err != nil {
 				return err
 			}
 		}
-		if err := t.d.launch(t.ks.denseUpdateBatch, productGrid(ly.out, ly.in), productBlock,
-			ptrArg(ly.w), ptrArg(ly.grad), ptrArg(input), realArg(t.dtype, t.lr), intArg(rows), intArg(ly.in), intArg(ly.out)); err != nil {
+		if err := t.ks.denseUpdateBatch(product(ly.out, ly.in), ly.w, ly.grad, input, t.lr, rows, ly.in, ly.out); err != nil {
 			return err
 		}
-		if err := t.d.launch(t.ks.biasUpdateBatch, dim{blocks(ly.out, threads), 1}, dim{threads, 1},
-			ptrArg(ly.b), ptrArg(ly.grad), realArg(t.dtype, t.lr), intArg(rows), intArg(ly.out)); err != nil {
+		if err := t.ks.biasUpdateBatch(flat(ly.out), ly.b, ly.grad, t.lr, rows, ly.out); err != nil {
 			return err
 		}
 		if l > 0 {
@@ -407,25 +408,21 @@ func (t *trainer) batchStep(s, rows int) error {
 // gather copies rows rows of cols values from src into dst, row r being
 // src's row order[start+r].
 func (s *stack) gather(dst, src, order devicePtr, start, rows, cols int) error {
-	return s.d.launch(s.ks.gatherRows, dim{blocks(rows*cols, threads), 1}, dim{threads, 1},
-		ptrArg(dst), ptrArg(src), ptrArg(order), intArg(start), intArg(rows), intArg(cols))
+	return s.ks.gatherRows(flat(rows*cols), dst, src, order, start, rows, cols)
 }
 
 // outputGrad queues the output gradient, losses and correct counts of rows
 // examples with targets y, the first at position s of the epoch.
 func (t *trainer) outputGrad(y devicePtr, rows, s int) error {
 	out := t.layers[len(t.layers)-1]
-	return t.d.launch(t.ks.outputGrad, dim{blocks(rows, 64), 1}, dim{64, 1},
-		ptrArg(out.grad), ptrArg(t.losses), ptrArg(t.correct), ptrArg(out.z), ptrArg(out.a), ptrArg(y),
-		intArg(rows), intArg(t.outputs), intArg(int(t.loss)), intArg(int(out.act)), intArg(s))
+	return t.ks.outputGrad(perRow(rows), out.grad, t.losses, t.correct, out.z, out.a, y, rows, t.outputs, int(t.loss), int(out.act), s)
 }
 
 // delta turns the gradient with respect to a layer's activations into the
 // gradient with respect to its pre-activations, in place, for rows examples.
 func (t *trainer) delta(l layerBufs, rows int) error {
 	n := rows * l.out
-	return t.d.launch(t.ks.denseDelta, dim{blocks(n, threads), 1}, dim{threads, 1},
-		ptrArg(l.grad), ptrArg(l.grad), ptrArg(l.z), ptrArg(l.a), intArg(n), intArg(int(l.act)))
+	return t.ks.denseDelta(flat(n), l.grad, l.grad, l.z, l.a, n, int(l.act))
 }
 
 // Totals sums the losses and correct counts of the epoch so far on the
@@ -435,8 +432,7 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	var bad float64
 	var status int32
 	err := t.d.do(func() error {
-		if err := t.d.launch(t.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1},
-			ptrArg(t.totals), ptrArg(t.losses), ptrArg(t.correct), intArg(t.done)); err != nil {
+		if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses, t.correct, t.done); err != nil {
 			return err
 		}
 		if err := memcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
@@ -453,7 +449,7 @@ func (t *trainer) Totals() (engine.Totals, error) {
 			}
 			if status != 0 {
 				return fmt.Errorf("gpu: %s: a grid barrier timed out: the %d blocks were not all resident at once (is another process using the GPU?)",
-					t.ks.sgdSteps.name, t.sgd.grid)
+					t.ks.name(kernelSgdSteps), t.sgd.grid)
 			}
 		}
 		return nil

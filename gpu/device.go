@@ -13,28 +13,33 @@ import (
 	"github.com/perceptron-go/perceptron/engine"
 )
 
-// kernel is a loaded CUDA function and its name, for errors.
-type kernel struct {
-	name string
-	fn   function
-}
-
-// kernelSet holds the kernels of one precision.
+// kernelSet holds the kernels of one precision, which the typed launchers
+// of kernels_gen.go launch.
 type kernelSet struct {
-	softmaxRows, denseDelta, denseForwardBatch, denseBackwardDataBatch, denseUpdateBatch kernel
-	biasUpdateBatch, outputGrad, gatherRows, epochTotals, sgdSteps                       kernel
+	d     *device
+	dtype engine.DType
+	fns   [kernelCount]function
 }
 
-// entries maps each family's kernels to their places in a kernelSet.
-func (k *kernelSet) entries() map[string]map[string]*kernel {
-	return map[string]map[string]*kernel{
-		"dense": {"softmax_rows": &k.softmaxRows, "dense_delta": &k.denseDelta,
-			"dense_forward_batch": &k.denseForwardBatch, "dense_backward_data_batch": &k.denseBackwardDataBatch,
-			"dense_update_batch": &k.denseUpdateBatch, "bias_update_batch": &k.biasUpdateBatch},
-		"output": {"output_grad": &k.outputGrad},
-		"epoch":  {"gather_rows": &k.gatherRows, "epoch_totals": &k.epochTotals},
-		"sgd":    {"sgd_steps": &k.sgdSteps},
+// name is a kernel's name with its precision suffix.
+func (ks *kernelSet) name(id kernelID) string { return kernelNames[id] + "_" + precision(ks.dtype) }
+
+// real passes v as the kernels' real: a float32 in the low 4 bytes, or a float64.
+func (ks *kernelSet) real(v float64) uint64 { return realArg(ks.dtype, v) }
+
+// launch queues kernel id with cfg. Every argument is passed as 8 bytes:
+// device pointers, ints (the kernel reads the low 4 bytes of a C int) and
+// reals (see realArg).
+func (ks *kernelSet) launch(id kernelID, cfg launchConfig, args ...uint64) error {
+	if err := ks.fns[id].launch(cfg, args); err != nil {
+		return fmt.Errorf("gpu: %s: %w", ks.name(id), err)
 	}
+	if ks.d.syncEach {
+		if err := synchronize(); err != nil {
+			return fmt.Errorf("gpu: %s (synchronised after the launch): %w", ks.name(id), err)
+		}
+	}
+	return nil
 }
 
 // precision is the kernel name suffix of a dtype.
@@ -95,20 +100,14 @@ func (d *device) init() error {
 	}
 	d.kernels = map[engine.DType]*kernelSet{}
 	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
-		ks := new(kernelSet)
-		p := precision(dtype)
-		mod, err := loadModule(p)
+		ks := &kernelSet{d: d, dtype: dtype}
+		mod, err := loadModule(precision(dtype))
 		if err != nil {
 			return err
 		}
-		for _, names := range ks.entries() {
-			for name, k := range names {
-				full := name + "_" + p
-				fn, err := mod.function(full)
-				if err != nil {
-					return fmt.Errorf("gpu: cuModuleGetFunction %s: %w", full, err)
-				}
-				*k = kernel{name: full, fn: fn}
+		for id := range kernelCount {
+			if ks.fns[id], err = mod.function(ks.name(id)); err != nil {
+				return fmt.Errorf("gpu: cuModuleGetFunction %s: %w", ks.name(id), err)
 			}
 		}
 		d.kernels[dtype] = ks
@@ -126,23 +125,20 @@ func (d *device) do(f func() error) error {
 // dim is a launch's grid or block size.
 type dim struct{ x, y int }
 
-// launch launches k on the default stream. Every argument is passed as 8
-// bytes, as gorgonia.org/cu copies them: device pointers, ints (the kernel
-// reads the low 4 bytes of a C int) and reals (see realArg).
-func (d *device) launch(k kernel, grid, block dim, args ...uint64) error {
-	if err := k.fn.launch(grid, block, args); err != nil {
-		return fmt.Errorf("gpu: %s: %w", k.name, err)
-	}
-	if d.syncEach {
-		if err := synchronize(); err != nil {
-			return fmt.Errorf("gpu: %s (synchronised after the launch): %w", k.name, err)
-		}
-	}
-	return nil
+// launchConfig is a launch's shape: the grid and block sizes, the bytes of
+// dynamic shared memory per block, and whether the launch is cooperative
+// (every block resident at once, or the launch fails).
+type launchConfig struct {
+	grid, block dim
+	shared      int
+	cooperative bool
 }
 
-func ptrArg(p devicePtr) uint64 { return uint64(p) }
-func intArg(n int) uint64       { return uint64(int64(n)) }
+// flat is the configuration of a kernel of one thread per value over n
+// values, in blocks of threads threads.
+func flat(n int) launchConfig {
+	return launchConfig{grid: dim{blocks(n, threads), 1}, block: dim{threads, 1}}
+}
 
 // realArg passes v as the kernel's real: a float32 in the low 4 bytes, or a float64.
 func realArg(dtype engine.DType, v float64) uint64 {

@@ -86,12 +86,12 @@ func (m module) function(name string) (function, error) {
 
 // launch queues the kernel on the default stream. gorgonia.org/cu copies 8
 // bytes of each argument.
-func (f function) launch(grid, block dim, args []uint64) error {
+func (f function) launch(c launchConfig, args []uint64) error {
 	params := make([]unsafe.Pointer, len(args))
 	for i := range args {
 		params[i] = unsafe.Pointer(&args[i])
 	}
-	return f.fn.Launch(grid.x, max(grid.y, 1), 1, block.x, max(block.y, 1), 1, 0, cu.Stream{}, params)
+	return f.fn.Launch(c.grid.x, max(c.grid.y, 1), 1, c.block.x, max(c.block.y, 1), 1, c.shared, cu.Stream{}, params)
 }
 
 // residentPerSM is how many blocks of threads threads fit on one multiprocessor at once.

@@ -43,8 +43,9 @@ func (module) function(name string) (function, error) {
 	return function{name}, nil
 }
 
-func (f function) launch(grid, block dim, args []uint64) error {
-	return kernels.EmuLaunch(f.name, kernels.EmuConfig{Grid: [3]int{grid.x, max(grid.y, 1), 1}, Block: [3]int{block.x, max(block.y, 1), 1}}, args)
+func (f function) launch(c launchConfig, args []uint64) error {
+	return kernels.EmuLaunch(f.name, kernels.EmuConfig{Grid: [3]int{c.grid.x, max(c.grid.y, 1), 1},
+		Block: [3]int{c.block.x, max(c.block.y, 1), 1}, Shared: c.shared, Cooperative: c.cooperative}, args)
 }
 
 // residentPerSM: the emulator runs one block per multiprocessor.

@@ -57,16 +57,16 @@ func TestEpochTotals(t *testing.T) {
 			hits += int(correct[i])
 		}
 		losses[n], correct[n] = math.NaN(), 1 // past the n examples summed
-		totals := h.raw(24)
-		h.run(h.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1}, ptrArg(totals), ptrArg(h.put(losses)), ptrArg(h.putInts(correct)), intArg(n))
+		totals, dl, dc := h.raw(24), h.put(losses), h.putInts(correct)
+		h.run(func() error { return h.ks.epochTotals(totalsConfig, totals, dl, dc, n) })
 		got := h.doubles(totals, 3)
 		assert.InEpsilon(t, sum+1, got[0]+1, 1e-13, "n=%d: sum of losses", n)
 		assert.Equal(t, float64(hits), got[1], "n=%d: correct", n)
 		assert.Equal(t, float64(n), got[2], "n=%d: no non-finite loss", n)
 	}
 	losses := []float64{1, 2, math.Inf(1), 4, math.NaN()}
-	totals := h.raw(24)
-	h.run(h.ks.epochTotals, dim{1, 1}, dim{totalsThreads, 1}, ptrArg(totals), ptrArg(h.put(losses)), ptrArg(h.putInts(make([]int32, 5))), intArg(5))
+	totals, dl, dc := h.raw(24), h.put(losses), h.putInts(make([]int32, 5))
+	h.run(func() error { return h.ks.epochTotals(totalsConfig, totals, dl, dc, 5) })
 	assert.Equal(t, 2.0, h.doubles(totals, 3)[2], "the first non-finite loss is at index 2")
 }
 

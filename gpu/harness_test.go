@@ -103,22 +103,17 @@ func (h *harness) putInts(vals []int32) devicePtr {
 	return p
 }
 
-// run launches k and waits for it.
-func (h *harness) run(k kernel, grid, block dim, args ...uint64) {
+// run runs launch, which launches a kernel, on the device's thread and waits
+// for the kernel.
+func (h *harness) run(launch func() error) {
 	h.t.Helper()
 	require.NoError(h.t, h.d.do(func() error {
-		if err := h.d.launch(k, grid, block, args...); err != nil {
+		if err := launch(); err != nil {
 			return err
 		}
-		if err := synchronize(); err != nil {
-			return err
-		}
-		return nil
+		return synchronize()
 	}))
 }
-
-// real is a kernel argument of the harness's dtype.
-func (h *harness) real(v float64) uint64 { return realArg(h.dtype, v) }
 
 // rel is the parity tolerance of a dtype: float64 to 1e-12, float32 to 1e-5.
 func rel(dtype engine.DType) float64 {

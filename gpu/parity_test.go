@@ -32,10 +32,12 @@ func TestDenseForwardBatchParity(t *testing.T) {
 					for _, act := range activations {
 						w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*in, dtype, 5)
 						dz, da := h.put(make([]float64, rows*out)), h.put(make([]float64, rows*out))
-						h.run(h.ks.denseForwardBatch, productGrid(rows, out), productBlock,
-							ptrArg(dz), ptrArg(da), ptrArg(h.put(w)), ptrArg(h.put(b)), ptrArg(h.put(x)), intArg(rows), intArg(in), intArg(out), intArg(int(act)))
+						dw, db, dx := h.put(w), h.put(b), h.put(x)
+						h.run(func() error {
+							return h.ks.denseForwardBatch(product(rows, out), dz, da, dw, db, dx, rows, in, out, int(act))
+						})
 						if act == engine.Softmax {
-							h.run(h.ks.softmaxRows, dim{blocks(rows, 64), 1}, dim{64, 1}, ptrArg(da), ptrArg(dz), intArg(rows), intArg(out))
+							h.run(func() error { return h.ks.softmaxRows(perRow(rows), da, dz, rows, out) })
 						}
 						var z, a []float64
 						if dtype == engine.Float32 {
@@ -70,11 +72,9 @@ func TestDenseBackwardBatchParity(t *testing.T) {
 					w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*out, dtype, 3), randoms(rng, rows*in, dtype, 5)
 					dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
 					dprev := h.put(make([]float64, rows*in))
-					h.run(h.ks.denseBackwardDataBatch, productGrid(rows, in), productBlock,
-						ptrArg(dprev), ptrArg(ddz), ptrArg(dw), intArg(rows), intArg(in), intArg(out))
-					h.run(h.ks.denseUpdateBatch, productGrid(out, in), productBlock,
-						ptrArg(dw), ptrArg(ddz), ptrArg(dx), h.real(lr), intArg(rows), intArg(in), intArg(out))
-					h.run(h.ks.biasUpdateBatch, dim{blocks(out, threads), 1}, dim{threads, 1}, ptrArg(db), ptrArg(ddz), h.real(lr), intArg(rows), intArg(out))
+					h.run(func() error { return h.ks.denseBackwardDataBatch(product(rows, in), dprev, ddz, dw, rows, in, out) })
+					h.run(func() error { return h.ks.denseUpdateBatch(product(out, in), dw, ddz, dx, lr, rows, in, out) })
+					h.run(func() error { return h.ks.biasUpdateBatch(flat(out), db, ddz, lr, rows, out) })
 					var daPrev, w2, b2 []float64
 					if dtype == engine.Float32 {
 						daPrev, w2, b2 = cpuBackwardBatch[float32](w, b, dz, x, rows, lr)
@@ -109,8 +109,8 @@ func TestDenseDeltaParity(t *testing.T) {
 				for i := range a {
 					a[i] = dtype.Round(a[i])
 				}
-				dd := h.put(da)
-				h.run(h.ks.denseDelta, dim{blocks(n, threads), 1}, dim{threads, 1}, ptrArg(dd), ptrArg(dd), ptrArg(h.put(z)), ptrArg(h.put(a)), intArg(n), intArg(int(act)))
+				dd, dz, dact := h.put(da), h.put(z), h.put(a)
+				h.run(func() error { return h.ks.denseDelta(flat(n), dd, dd, dz, dact, n, int(act)) })
 				var want []float64
 				if dtype == engine.Float32 {
 					want = cpuDelta[float32](da, z, a, act)
@@ -171,8 +171,9 @@ func TestOutputGradParity(t *testing.T) {
 					const step = 3 // the rows' position in the epoch
 					ddz, dz, da, dy := h.put(make([]float64, rows*k)), h.put(z), h.put(a), h.put(y)
 					dloss, dcorrect := h.raw(8*(step+rows)), h.raw(4*(step+rows))
-					h.run(h.ks.outputGrad, dim{1, 1}, dim{64, 1}, ptrArg(ddz), ptrArg(dloss), ptrArg(dcorrect), ptrArg(dz), ptrArg(da), ptrArg(dy),
-						intArg(rows), intArg(k), intArg(int(hd.loss)), intArg(int(hd.act)), intArg(step))
+					h.run(func() error {
+						return h.ks.outputGrad(perRow(rows), ddz, dloss, dcorrect, dz, da, dy, rows, k, int(hd.loss), int(hd.act), step)
+					})
 					var wantDz, wantLoss []float64
 					var wantCorrect []bool
 					if dtype == engine.Float32 {

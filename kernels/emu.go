@@ -119,3 +119,20 @@ func EmuKernels() []string {
 	}
 	return names
 }
+
+// EmuLayout returns the size and the field offsets of the struct shared with
+// Go named name (with its precision suffix) as the emulator's C++ compiler
+// lays it out; ok is false for a struct it does not know.
+func EmuLayout(name string) (size int, offsets []int, ok bool) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var out [64]C.longlong
+	n := int(C.emu_layout(cname, &out[0], C.int(len(out))))
+	if n < 1 || n > len(out) {
+		return 0, nil, false
+	}
+	for _, v := range out[1:n] {
+		offsets = append(offsets, int(v))
+	}
+	return int(out[0]), offsets, true
+}

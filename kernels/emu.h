@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <type_traits>
 #include <utility>
 
@@ -91,6 +92,10 @@ struct kernel_entry {
     void* fn;
 };
 void add_kernel(const kernel_entry& k);
+
+// add_layout records the size and field offsets of a struct shared with Go,
+// so that a test can compare them with the Go struct's.
+bool add_layout(const char* name, size_t size, std::initializer_list<size_t> offsets);
 
 template <class T> T arg(uint64_t v) {
     if constexpr (std::is_pointer_v<T>) {

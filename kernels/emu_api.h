@@ -21,6 +21,10 @@ int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errle
 int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared, int cooperative,
                const uint64_t* args, int nargs, char* err, int errlen);
 int emu_kernel_count(void);
+// emu_layout writes the size and the field offsets of a struct shared with
+// Go into out (at most max values) and returns how many there are, or -1
+// for a struct it does not know.
+int emu_layout(const char* name, long long* out, int max);
 const char* emu_kernel_name(int i);
 
 #ifdef __cplusplus

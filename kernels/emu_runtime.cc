@@ -277,6 +277,19 @@ std::map<std::string, kernel_entry>& registry() {
 
 void add_kernel(const kernel_entry& k) { registry()[k.name] = k; }
 
+// layouts are the size, then the field offsets, of each struct shared with Go.
+std::map<std::string, std::vector<size_t>>& layouts() {
+    static std::map<std::string, std::vector<size_t>> l;
+    return l;
+}
+
+bool add_layout(const char* name, size_t size, std::initializer_list<size_t> offsets) {
+    std::vector<size_t>& l = layouts()[name];
+    l.assign(1, size);
+    l.insert(l.end(), offsets);
+    return true;
+}
+
 std::mutex memory_mu;
 std::map<uintptr_t, size_t> allocations; // base -> bytes
 
@@ -566,4 +579,16 @@ extern "C" const char* emu_kernel_name(int i) {
     auto it = emu::registry().begin();
     std::advance(it, i);
     return it->first.c_str();
+}
+
+extern "C" int emu_layout(const char* name, long long* out, int max) {
+    auto it = emu::layouts().find(name);
+    if (it == emu::layouts().end()) {
+        return -1;
+    }
+    int n = static_cast<int>(it->second.size());
+    for (int i = 0; i < n && i < max; i++) {
+        out[i] = static_cast<long long>(it->second[i]);
+    }
+    return n;
 }

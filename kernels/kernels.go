@@ -7,7 +7,13 @@
 // whose kernels carry the suffix _f32 or _f64. It holds SASS for sm_70, sm_80
 // and sm_90 (Volta, Ampere, Hopper), which those GPUs load without
 // compiling, and PTX for compute_70, which the driver JIT-compiles for any
-// other GPU from Volta on. Regenerate after editing a source:
+// other GPU from Volta on.
+//
+// The host side of the kernels' interface is generated from the sources by
+// internal/genkernels, as mumax/3's cuda2go does: one typed Go launcher per
+// KERNEL(...) and a Go struct for each struct shared with Go
+// (gpu/kernels_gen.go), the emulator's registrations (emu_kernels.h) and the
+// tests' list of kernels. Regenerate after editing a source:
 //
 //	go generate ./kernels
 //
@@ -20,6 +26,7 @@ import (
 	"fmt"
 )
 
+//go:generate go run ./internal/genkernels
 //go:generate ./gen.sh
 
 //go:embed kernels_f32.fatbin kernels_f64.fatbin

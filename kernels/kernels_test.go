@@ -13,15 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The kernels each family defines, without their precision suffix.
-var entries = map[string][]string{
-	"dense": {"softmax_rows", "dense_delta", "dense_forward_batch", "dense_backward_data_batch",
-		"dense_update_batch", "bias_update_batch"},
-	"epoch":  {"gather_rows", "epoch_totals"},
-	"output": {"output_grad"},
-	"sgd":    {"sgd_steps"},
-}
-
 // fatbinEntry is what the header of one of a fatbin's entries says: PTX or
 // SASS (an ELF cubin), for which architecture, compressed or not.
 type fatbinEntry struct {

@@ -44,14 +44,14 @@
 // (seconds at GPU clock rates).
 #define BARRIER_TIMEOUT (1LL << 33)
 
-// sgd_layer describes a layer on the device; the host writes it as eight
-// 8-byte words.
+// sgd_layer describes a layer on the device, as the host writes it.
 struct sgd_layer {
     real *w, *b, *z;
     real* a;    // two rows of out activations, by the parity of the step
     real* grad; // dz of the last step, whose update is pending
     long long in, out, act;
 };
+static_assert(sizeof(sgd_layer) == 64, "sgd_layer: eight 8-byte words, as gpu/kernels_gen.go writes it");
 
 // grid_sync waits until every block of the grid has reached it as often as
 // this one: count rises by one per block and barrier (the host zeroes it
