@@ -181,7 +181,7 @@ type trainer struct {
 	correct     devicePtr // whether each example was classified correctly (int32)
 	totals      devicePtr // epoch_totals' output: 3 doubles
 	sgd         sgdRun    // per-example SGD
-	done        int       // examples trained on this epoch
+	first, done int       // this epoch's steps run over order[first:done] (first < 0: none yet)
 	closed      bool
 }
 
@@ -252,7 +252,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 
 // BeginEpoch uploads the epoch's order.
 func (t *trainer) BeginEpoch(order []int) error {
-	t.done = 0
+	t.first, t.done = -1, 0
 	idx := make([]int32, len(order))
 	for i, v := range order {
 		idx[i] = int32(v)
@@ -271,6 +271,9 @@ func (t *trainer) BeginEpoch(order []int) error {
 // Steps queues the steps over order[from:to] on the device without waiting for them.
 func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	done := ctx.Done()
+	if t.first < 0 {
+		t.first, t.done = from, from // a resumed fit starts within the epoch
+	}
 	return t.d.do(func() error {
 		step := t.batch
 		if t.batch == 1 {
@@ -425,21 +428,24 @@ func (t *trainer) delta(l layerBufs, rows int) error {
 	return t.ks.denseDelta(flat(n), l.grad, l.grad, l.z, l.a, n, int(l.act))
 }
 
-// Totals sums the losses and correct counts of the epoch so far on the
-// device (the one synchronisation), and reports a loss that is not finite.
+// Totals sums the losses and correct counts of the steps run since
+// BeginEpoch on the device (the one synchronisation), and reports a loss
+// that is not finite.
 func (t *trainer) Totals() (engine.Totals, error) {
 	var sums [3]float64
 	var bad float64
 	var status int32
+	start := max(t.first, 0)
+	n := t.done - start
 	err := t.d.do(func() error {
-		if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses, t.correct, t.done); err != nil {
+		if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses+devicePtr(8*start), t.correct+devicePtr(4*start), n); err != nil {
 			return err
 		}
 		if err := memcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
 			return fmt.Errorf("gpu: cuMemcpyDtoH of the epoch's totals: %w", err)
 		}
-		if first := int(sums[2]); first < t.done {
-			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*first), 8); err != nil {
+		if first := int(sums[2]); first < n {
+			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*(start+first)), 8); err != nil {
 				return fmt.Errorf("gpu: cuMemcpyDtoH of a loss: %w", err)
 			}
 		}
@@ -457,10 +463,10 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	if err != nil {
 		return engine.Totals{}, err
 	}
-	if first := int(sums[2]); first < t.done {
-		return engine.Totals{}, &engine.NonFiniteError{Step: first/t.batch*t.batch + 1, Loss: bad}
+	if first := int(sums[2]); first < n {
+		return engine.Totals{}, &engine.NonFiniteError{Step: (start+first)/t.batch*t.batch + 1, Loss: bad}
 	}
-	return engine.Totals{Loss: sums[0], Correct: int(sums[1]), Examples: t.done}, nil
+	return engine.Totals{Loss: sums[0], Correct: int(sums[1]), Examples: n}, nil
 }
 
 // CopyTo downloads the parameters into net.
