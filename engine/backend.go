@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -56,8 +55,7 @@ func NewOptimizerState(o Optimizer, spec Spec) OptimizerState {
 // schedule, and whose fits resume from a checkpoint exactly: it hands out
 // the optimizer's state and takes up an epoch's totals where a checkpoint
 // left them. A trainer that is not one runs plain SGD at a constant rate
-// only (Fit refuses to ask it for more), and an epoch resumed on it sums its
-// loss in another order.
+// only, and resumes only at an epoch's end: Fit refuses to ask it for more.
 type ResumableTrainer interface {
 	Trainer
 	// CopyStateTo copies the optimizer's state into s, which holds
@@ -123,9 +121,3 @@ type NonFiniteError struct {
 func (e *NonFiniteError) Error() string {
 	return fmt.Sprintf("the loss became %v at epoch %d, step %d: the learning rate is probably too high", e.Loss, e.Epoch, e.Step)
 }
-
-// ErrNotBuilt is returned by the CUDA backend of a binary built without it.
-var ErrNotBuilt = errors.New("built without CUDA support: rebuild with go build -tags cuda (on a machine with the CUDA toolkit)")
-
-// ErrNoDevice is returned by the CUDA backend when no GPU is present.
-var ErrNoDevice = errors.New("no CUDA device found")

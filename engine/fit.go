@@ -198,10 +198,14 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	}
 	defer tr.Close()
 	f.tr = tr
-	if !cfg.Optimizer.Plain() || cfg.Schedule != (Schedule{}) {
-		if _, ok := tr.(ResumableTrainer); !ok {
+	if _, ok := tr.(ResumableTrainer); !ok {
+		switch {
+		case !cfg.Optimizer.Plain() || cfg.Schedule != (Schedule{}):
 			return nil, fmt.Errorf("the %s backend runs plain sgd at a constant learning rate only: it cannot run %s with a %s schedule",
 				cfg.Backend.Name(), cfg.Optimizer, cfg.Schedule)
+		case done > 0:
+			return nil, fmt.Errorf("resume: the %s backend resumes from checkpoints at an epoch's end only; this one stopped within epoch %d",
+				cfg.Backend.Name(), first)
 		}
 	}
 	chunk := max(f.batch, (f.n/progressSteps+f.batch-1)/f.batch*f.batch)
