@@ -217,7 +217,7 @@ func download(dst []float64, src devicePtr, dtype engine.DType) error {
 }
 
 // New returns the CUDA backend on GPU 0, starting its context on first use.
-// It returns engine.ErrNoDevice, with the reason, when there is no NVIDIA
+// It returns ErrNoDevice, with the reason, when there is no NVIDIA
 // driver or no GPU.
 func New() (engine.Backend, error) {
 	d, err := open()

@@ -18,13 +18,13 @@
 // go to the CUDA emulator of package kernels (driver_emu.go), which runs the
 // same kernels on the CPU, so that the backend and its tests run without a
 // GPU. Without either tag this package is a stub whose New returns
-// engine.ErrNotBuilt.
+// ErrNotBuilt.
 //
 // A cuda binary runs everywhere: package internal/cushim loads the driver
 // library (libcuda.so.1, or the file PERCEPTRON_LIBCUDA names) at run time,
 // so the binary does not link it, and keeps gorgonia.org/cu's package init
 // from ending the process when cuInit fails. Where the driver is missing or
-// finds no GPU, New and Devices return engine.ErrNoDevice with the reason
+// finds no GPU, New and Devices return ErrNoDevice with the reason
 // ("the NVIDIA driver is not installed (…)", "cuInit: CUDA_ERROR_NO_DEVICE
 // (…)"), and the tests that need a GPU skip, giving it.
 package gpu

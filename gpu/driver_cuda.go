@@ -8,7 +8,6 @@ import (
 
 	"gorgonia.org/cu"
 
-	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/gpu/internal/cushim"
 	"github.com/perceptron-go/perceptron/kernels"
 )
@@ -21,10 +20,10 @@ import (
 type devicePtr = cu.DevicePtr
 
 // usable returns nil when the driver is loaded and initialised, and
-// otherwise engine.ErrNoDevice with the reason.
+// otherwise ErrNoDevice with the reason.
 func usable() error {
 	if err := cushim.Init(); err != nil {
-		return fmt.Errorf("%w: %w", engine.ErrNoDevice, err)
+		return fmt.Errorf("%w: %w", ErrNoDevice, err)
 	}
 	return nil
 }
@@ -40,7 +39,7 @@ func createContext() (string, int, error) {
 		return "", 0, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
 	}
 	if n == 0 {
-		return "", 0, engine.ErrNoDevice
+		return "", 0, ErrNoDevice
 	}
 	dev, err := cu.GetDevice(0)
 	if err != nil {
@@ -113,7 +112,7 @@ func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
 }
 
 // Devices lists the CUDA devices: name, compute capability and memory. It
-// returns engine.ErrNoDevice, with the reason, where the driver is missing or
+// returns ErrNoDevice, with the reason, where the driver is missing or
 // finds no GPU.
 func Devices() ([]string, error) {
 	if err := usable(); err != nil {

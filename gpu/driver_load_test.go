@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gorgonia.org/cu"
-
-	"github.com/perceptron-go/perceptron/engine"
 )
 
 // driverCase names the case TestDriverChild runs, in a process of its own.
@@ -53,15 +51,15 @@ func TestDriverChild(t *testing.T) {
 		t.Skip("run by TestDriverLoadedAtRunTime, in a process of its own")
 	case "missing":
 		_, err := New()
-		require.ErrorIs(t, err, engine.ErrNoDevice)
+		require.ErrorIs(t, err, ErrNoDevice)
 		assert.Regexp(t, `^no CUDA device found: the NVIDIA driver is not installed \(/nonexistent/libcuda\.so\.1: .+\)$`, err.Error())
 		_, err = Devices()
-		assert.ErrorIs(t, err, engine.ErrNoDevice)
+		assert.ErrorIs(t, err, ErrNoDevice)
 		_, err = memAlloc(8)
 		assert.ErrorIs(t, err, cu.NotInitialized, "a driver call without the library")
 	case "nodevice":
 		_, err := New()
-		require.ErrorIs(t, err, engine.ErrNoDevice)
+		require.ErrorIs(t, err, ErrNoDevice)
 		assert.EqualError(t, err, "no CUDA device found: cuInit: CUDA_ERROR_NO_DEVICE (the fake driver has no device)")
 	case "fake":
 		devices, err := Devices()

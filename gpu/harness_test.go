@@ -30,7 +30,7 @@ type harness struct {
 func openDevice(t *testing.T) *device {
 	t.Helper()
 	d, err := open()
-	if errors.Is(err, engine.ErrNoDevice) {
+	if errors.Is(err, ErrNoDevice) {
 		t.Skip(err.Error())
 	}
 	require.NoError(t, err)

@@ -4,9 +4,9 @@ package gpu
 
 import "github.com/perceptron-go/perceptron/engine"
 
-// New returns the CUDA backend; this build has none, so it returns engine.ErrNotBuilt.
-func New() (engine.Backend, error) { return nil, engine.ErrNotBuilt }
+// New returns the CUDA backend; this build has none, so it returns ErrNotBuilt.
+func New() (engine.Backend, error) { return nil, ErrNotBuilt }
 
 // Devices lists the CUDA devices found; this build has no CUDA backend, so it
-// returns engine.ErrNotBuilt.
-func Devices() ([]string, error) { return nil, engine.ErrNotBuilt }
+// returns ErrNotBuilt.
+func Devices() ([]string, error) { return nil, ErrNotBuilt }

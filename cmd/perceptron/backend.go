@@ -22,13 +22,13 @@ func openBackend(name string) (engine.Backend, error) {
 		if err == nil {
 			return be, nil
 		}
-		if name == "auto" && (errors.Is(err, engine.ErrNotBuilt) || errors.Is(err, engine.ErrNoDevice)) {
+		if name == "auto" && (errors.Is(err, gpu.ErrNotBuilt) || errors.Is(err, gpu.ErrNoDevice)) {
 			return cpu.New(), nil
 		}
 		hint := "use --backend cpu, or --backend auto, which trains on the GPU where there is one and on the CPU elsewhere"
-		if errors.Is(err, engine.ErrNotBuilt) {
+		if errors.Is(err, gpu.ErrNotBuilt) {
 			hint = "use --backend cpu, or build with go build -tags cuda ./cmd/perceptron on a machine with the CUDA toolkit"
-		} else if !errors.Is(err, engine.ErrNoDevice) {
+		} else if !errors.Is(err, gpu.ErrNoDevice) {
 			hint = "use --backend cpu"
 		}
 		return nil, withHint(fmt.Errorf("--backend %s: %w", name, err), hint)
