@@ -55,8 +55,7 @@ func NewOptimizerState(o Optimizer, spec Spec) OptimizerState {
 // schedule, and whose fits resume from a checkpoint exactly: it hands out
 // the optimizer's state and takes up an epoch's totals where a checkpoint
 // left them. A trainer that is not one runs plain SGD at a constant rate
-// only (Fit refuses to ask it for more), and an epoch resumed on it sums its
-// loss in another order.
+// only, and resumes only at an epoch's end: Fit refuses to ask it for more.
 type ResumableTrainer interface {
 	Trainer
 	// CopyStateTo copies the optimizer's state into s, which holds
