@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
 // Backend trains and runs networks on the CPU. Its zero value is ready to use.
@@ -25,7 +26,8 @@ func (Backend) Device() string { return cpuModel() }
 const predictRows = 256
 
 // layer is a dense layer's parameters in the network's dtype and, for an
-// optimizer with state, that state (a slice per slot) and the gradients.
+// optimizer with state or a data-parallel fit, that state (a slice per
+// slot) and the gradients.
 type layer[T engine.Float] struct {
 	act    engine.Activation
 	w, b   []T
@@ -116,9 +118,14 @@ func (Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hy
 	return newTrainer[float64](net, data, h)
 }
 
-// trainer runs SGD steps on the CPU.
+// trainer runs SGD steps on the CPU. Without a Comm, plain SGD folds the
+// update into the backward pass; with an optimizer that keeps state, or in
+// a data-parallel fit, the backward pass computes the gradients, into grad,
+// and the optimizer applies them.
 type trainer[T engine.Float] struct {
 	layers []layer[T]
+	grad   []T              // every layer's gradients, then the slot of a data-parallel step's loss (see allReduce)
+	comm   distributed.Comm // of a data-parallel fit (ShareBatches), else nil
 	loss   engine.Loss
 	bufs   buffers[T]
 	x, y   []T // the whole training set
@@ -150,9 +157,9 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	if len(state) != h.Optimizer.Slots() {
 		return nil, fmt.Errorf("cpu: %d optimizer state slots for %s, which keeps %d", len(state), h.Optimizer.Kind, h.Optimizer.Slots())
 	}
+	t.newGrads()
 	for i := range t.layers {
 		l := &t.layers[i]
-		l.gw, l.gb = make([]T, len(l.w)), make([]T, len(l.b))
 		for _, slot := range state {
 			if len(slot.Layers) != len(t.layers) || len(slot.Layers[i].W) != len(l.w) || len(slot.Layers[i].B) != len(l.b) {
 				return nil, fmt.Errorf("cpu: the optimizer state is not shaped as the network")
@@ -163,6 +170,37 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	}
 	return t, nil
 }
+
+// newGrads gives the layers their gradients, consecutive in t.grad, which
+// ends with one more slot.
+func (t *trainer[T]) newGrads() {
+	n := 1
+	for _, l := range t.layers {
+		n += len(l.w) + len(l.b)
+	}
+	t.grad = make([]T, n)
+	at := 0
+	for i := range t.layers {
+		l := &t.layers[i]
+		l.gw, at = t.grad[at:at+len(l.w)], at+len(l.w)
+		l.gb, at = t.grad[at:at+len(l.b)], at+len(l.b)
+	}
+}
+
+// ShareBatches makes the steps data parallel over c, as
+// engine.DataParallelTrainer says; plain SGD then computes its gradients
+// too, to sum them over the processes.
+func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
+	t.comm = c
+	if t.grad == nil {
+		t.newGrads()
+	}
+	return nil
+}
+
+// fused reports whether the backward pass applies the update itself: plain
+// SGD, without a Comm.
+func (t *trainer[T]) fused() bool { return t.h.Optimizer.Plain() && t.comm == nil }
 
 // CopyStateTo copies the optimizer's state into s.
 func (t *trainer[T]) CopyStateTo(s engine.OptimizerState) error {
@@ -219,27 +257,30 @@ func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
 			return ctx.Err()
 		default:
 		}
-		var loss float64
-		var correct int
-		rows := min(t.batch, to-s)
+		var sums engine.Totals
+		check := 0.0
 		if t.batch == 1 {
-			loss, correct = t.step(t.order[s])
+			sums = t.step(t.order[s])
+			check = sums.Loss
 		} else {
-			loss, correct = t.batchStep(t.order[s : s+rows])
+			var err error
+			if sums, check, err = t.batchStep(t.order[s:min(s+t.batch, to)]); err != nil {
+				return err
+			}
 		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return &engine.NonFiniteError{Step: s + 1, Loss: loss}
+		if math.IsNaN(check) || math.IsInf(check, 0) {
+			return &engine.NonFiniteError{Step: s + 1, Loss: check}
 		}
-		t.totals.Loss += loss
-		t.totals.Correct += correct
-		t.totals.Examples += rows
+		t.totals.Loss += sums.Loss
+		t.totals.Correct += sums.Correct
+		t.totals.Examples += sums.Examples
 	}
 	return nil
 }
 
-// step runs per-example SGD on example i and returns its loss and 1 if it was
-// classified correctly.
-func (t *trainer[T]) step(i int) (float64, int) {
+// step runs per-example SGD on example i and returns its loss, whether it
+// was classified correctly and the example.
+func (t *trainer[T]) step(i int) engine.Totals {
 	x, y := t.x[i*t.in:(i+1)*t.in], t.y[i*t.k:(i+1)*t.k]
 	b, last := t.bufs, len(t.layers)-1
 	in := x
@@ -271,12 +312,69 @@ func (t *trainer[T]) step(i int) (float64, int) {
 		}
 	}
 	t.steps++
-	return loss, boolInt(ok)
+	return engine.Totals{Loss: loss, Correct: boolInt(ok), Examples: 1}
 }
 
-// batchStep runs one mini-batch SGD step on the examples idx and returns the
-// sum of their losses and how many were classified correctly.
-func (t *trainer[T]) batchStep(idx []int) (float64, int) {
+// batchStep runs one mini-batch SGD step on the batch of examples idx. It
+// returns the sums over the examples it trained on of their losses, their
+// correct classifications and their count, and the loss whose finiteness
+// tells whether the step's was finite: their sum or, in a data-parallel
+// fit, where it trains on its shard of idx, the sum of the processes'
+// losses that were not finite.
+func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
+	batch := len(idx)
+	if t.comm != nil {
+		lo, hi := distributed.Shard(t.comm.Rank(), t.comm.Size(), batch)
+		idx = idx[lo:hi]
+	}
+	lr := t.rate()
+	var sums engine.Totals
+	if len(idx) > 0 {
+		sums = t.backward(idx, lr)
+	} else {
+		clear(t.grad)
+	}
+	check := sums.Loss
+	if t.comm != nil {
+		var err error
+		if check, err = t.allReduce(sums.Loss, len(idx), batch); err != nil {
+			return sums, 0, err
+		}
+	}
+	if !t.fused() {
+		for i := range t.layers {
+			t.update(&t.layers[i], lr)
+		}
+	}
+	t.steps++
+	return sums, check, nil
+}
+
+// allReduce sums the gradients over the processes, each process's weighted
+// by its share of the batch (rows of batch examples, so that the sum is the
+// mean over the whole batch), together with its loss when that is not
+// finite (0 when it is). It returns that sum: 0, or NaN or ±Inf when a
+// process's loss was.
+func (t *trainer[T]) allReduce(loss float64, rows, batch int) (float64, error) {
+	last := len(t.grad) - 1
+	share := T(float64(rows) / float64(batch))
+	for i := range t.grad[:last] {
+		t.grad[i] *= share
+	}
+	t.grad[last] = 0
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		t.grad[last] = T(loss)
+	}
+	if err := distributed.AllReduce(t.comm, t.grad); err != nil {
+		return 0, err
+	}
+	return float64(t.grad[last]), nil
+}
+
+// backward runs the forward and backward passes of the examples idx and
+// returns their totals: the gradients go to the layers' gw and gb or,
+// when fused, the update of learning rate lr to their parameters.
+func (t *trainer[T]) backward(idx []int, lr float64) engine.Totals {
 	rows := len(idx)
 	for r, i := range idx {
 		copy(t.xb[r*t.in:(r+1)*t.in], t.x[i*t.in:(i+1)*t.in])
@@ -293,7 +391,7 @@ func (t *trainer[T]) batchStep(idx []int) (float64, int) {
 		loss += l
 		correct += boolInt(ok)
 	}
-	lr, plain := t.rate(), t.h.Optimizer.Plain()
+	fused := t.fused()
 	for l := last; l >= 0; l-- {
 		ly := &t.layers[l]
 		var daPrev, in []T
@@ -302,22 +400,20 @@ func (t *trainer[T]) batchStep(idx []int) (float64, int) {
 		} else {
 			in = t.xb
 		}
-		if plain {
+		if fused {
 			DenseBackwardBatch(daPrev, ly.w, ly.b, b.d[l], in, rows, T(lr))
 		} else {
 			if daPrev != nil {
 				DenseBackwardDataBatch(daPrev, ly.w, b.d[l], rows, len(ly.b))
 			}
 			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows)
-			t.update(ly, lr)
 		}
 		if l > 0 {
 			units := len(t.layers[l-1].b) * rows
 			engine.Delta(t.layers[l-1].act, daPrev[:units], daPrev[:units], b.z[l-1][:units], in[:units])
 		}
 	}
-	t.steps++
-	return loss, correct
+	return engine.Totals{Loss: loss, Correct: correct, Examples: rows}
 }
 
 func boolInt(b bool) int {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
 // Predict returns net's outputs for n rows of inputs x, n×outputs row-major.
@@ -43,11 +44,29 @@ type Metrics struct {
 // matrix; otherwise its regression figures. One sigmoid output predicts
 // class 1 when it exceeds 0.5.
 func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
+	return EvaluateDataParallel(be, nil, net, set)
+}
+
+// EvaluateDataParallel is Evaluate shared among the processes of comm, each
+// of which calls it with the same network and set: each predicts its shard
+// of the examples (distributed.Shard), the outputs are gathered everywhere,
+// and every process returns the same Metrics. A nil comm, or one of one
+// process, is Evaluate.
+func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *dataset.Set) (Metrics, error) {
+	comm = dataParallel(comm)
 	y, err := net.Spec.Targets(set)
+	if comm != nil {
+		err = distributed.Agree(comm, err)
+	}
 	if err != nil {
 		return Metrics{}, err
 	}
-	out, err := Predict(be, net, set.X, set.N)
+	var out []float64
+	if comm == nil {
+		out, err = Predict(be, net, set.X, set.N)
+	} else {
+		out, err = predictShard(be, comm, net, set)
+	}
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -93,6 +112,19 @@ func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// predictShard predicts this process's shard of set and returns the outputs
+// of the whole set, gathered from every process of comm.
+func predictShard(be Backend, comm distributed.Comm, net *Network, set *dataset.Set) ([]float64, error) {
+	in, k := net.Spec.Inputs, net.Spec.Outputs()
+	lo, hi := distributed.Shard(comm.Rank(), comm.Size(), set.N)
+	out := make([]float64, set.N*k) // zero but for this shard: the sum over the processes gathers the shards
+	err := be.Predict(net, set.X[lo*in:hi*in], hi-lo, out[lo*k:hi*k])
+	if err := distributed.Agree(comm, err); err != nil {
+		return nil, err
+	}
+	return out, distributed.AllReduce(comm, out)
 }
 
 // PredictedClass returns the class an output row predicts: for one output,

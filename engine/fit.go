@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
 // Config holds the settings of a fit.
@@ -51,6 +52,19 @@ type Config struct {
 	// same one: network, optimizer, schedule, learning rate, batch size and
 	// data (more epochs are allowed, except with a cosine schedule).
 	Resume *Checkpoint
+	// Comm, if it joins more than one process, makes the fit data parallel:
+	// every process calls Fit with the same network spec, data, settings
+	// and seed (Fit checks that they match process 0's, and fails on every
+	// process if one fails). They start from process 0's parameters; each
+	// trains on its shard of every batch (BatchSize is the global batch,
+	// of at least Comm.Size() examples) and the gradients are summed before
+	// the update, so that the parameters stay the same everywhere and are
+	// those of one process training on the whole batches, to rounding. The
+	// validation set is evaluated in shards too. A ctx done on any process
+	// stops every process at the same step. Progress, EpochDone and
+	// Checkpoint are called on process 0 only; a checkpoint resumes on any
+	// number of processes.
+	Comm distributed.Comm
 }
 
 // Progress reports how far an epoch has come.
@@ -115,7 +129,8 @@ const progressSteps = 200
 
 // Validate reports the first hyper-parameter out of range: epochs below 1,
 // a learning rate that is not a finite number above 0, a negative batch
-// size, an optimizer, schedule or early stopping out of range.
+// size or one smaller than the processes of Comm, an optimizer, schedule or
+// early stopping out of range.
 func (c *Config) Validate() error {
 	switch {
 	case c.Epochs < 1:
@@ -126,6 +141,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("batch size must be at least 1, found %d", c.BatchSize)
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("checkpoints every %d epochs: expected 0 or more", c.CheckpointEvery)
+	case c.BatchSize <= 1 && procs(c.Comm) > 1:
+		return fmt.Errorf("per-example SGD (batch size 1) is sequential: it cannot be shared among %d processes; train in mini-batches "+
+			"of at least %[1]d examples, such as %d (the global batch, of which each process takes its share)", procs(c.Comm), max(64, procs(c.Comm)))
+	case max(c.BatchSize, 1) < procs(c.Comm):
+		return fmt.Errorf("a batch of %d examples cannot be shared among %d processes: each needs at least one; give a batch size of at least %[2]d",
+			c.BatchSize, procs(c.Comm))
 	case c.EarlyStop != nil && c.EarlyStop.Patience < 1:
 		return fmt.Errorf("early stopping's patience must be at least 1 epoch, found %d", c.EarlyStop.Patience)
 	case c.EarlyStop != nil && !(c.EarlyStop.MinDelta >= 0 && !math.IsInf(c.EarlyStop.MinDelta, 0)):
@@ -161,57 +182,36 @@ func (t Totals) plus(u Totals) Totals {
 // finished epochs. A loss that becomes NaN or Inf stops it with a
 // *NonFiniteError naming the epoch and step.
 func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (History, error) {
-	if err := cfg.check(train.N); err != nil {
-		return nil, err
+	f := &fit{cfg: cfg, net: net, comm: dataParallel(cfg.Comm), n: train.N, batch: max(cfg.BatchSize, 1), rng: cfg.RNG, early: cfg.EarlyStop,
+		hist: thinned{limit: MaxHistory, stride: 1}, classifies: train.Classes > 0 && net.Spec.Classifier()}
+	y, first, done, partial, state, err := f.begin(train)
+	if f.comm != nil {
+		err = f.join(err, train, first, done, state)
 	}
-	y, err := net.Spec.Targets(train)
 	if err != nil {
 		return nil, err
-	}
-	f := &fit{cfg: cfg, net: net, n: train.N, batch: max(cfg.BatchSize, 1), rng: cfg.RNG, early: cfg.EarlyStop,
-		hist: thinned{limit: MaxHistory, stride: 1}, classifies: train.Classes > 0 && net.Spec.Classifier()}
-	if f.rng == nil {
-		f.rng = NewRNG(cfg.Seed)
-	}
-	f.perEpoch = (f.n + f.batch - 1) / f.batch
-	f.order = make([]int, f.n)
-	for i := range f.order {
-		f.order[i] = i
-	}
-	first, done, partial := 1, 0, Totals{}
-	var state OptimizerState
-	if f.early != nil {
-		*f.early = EarlyStopping{Patience: f.early.Patience, MinDelta: f.early.MinDelta, BestLoss: math.Inf(1)}
-	}
-	if ck := cfg.Resume; ck != nil {
-		if first, done, partial, state, err = f.resume(ck); err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
-		}
 	}
 	lr, total := cfg.LearningRate, cfg.Epochs*f.perEpoch
 	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
 		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
 		StepsDone: (first-1)*f.perEpoch + (done+f.batch-1)/f.batch, State: state}
-	tr, err := cfg.Backend.NewTrainer(net, Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()}, f.hyper)
-	if err != nil {
+	tr, err := f.newTrainer(Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()}, first, done)
+	if err = f.agree(err); err != nil {
+		if tr != nil {
+			tr.Close()
+		}
 		return nil, err
 	}
 	defer tr.Close()
 	f.tr = tr
-	if _, ok := tr.(ResumableTrainer); !ok {
-		switch {
-		case !cfg.Optimizer.Plain() || cfg.Schedule != (Schedule{}):
-			return nil, fmt.Errorf("the %s backend runs plain sgd at a constant learning rate only: it cannot run %s with a %s schedule",
-				cfg.Backend.Name(), cfg.Optimizer, cfg.Schedule)
-		case done > 0:
-			return nil, fmt.Errorf("resume: the %s backend resumes from checkpoints at an epoch's end only; this one stopped within epoch %d",
-				cfg.Backend.Name(), first)
-		}
-	}
 	chunk := max(f.batch, (f.n/progressSteps+f.batch-1)/f.batch*f.batch)
 	for epoch := first; epoch <= cfg.Epochs && (f.early == nil || !f.early.Stopped); epoch++ {
-		if done == 0 && ctx.Err() != nil {
-			return f.hist.hist, f.stop(ctx.Err(), epoch-1, 0, Totals{})
+		if done == 0 {
+			if stop, err := f.cancelled(ctx); err != nil {
+				return f.hist.hist, err
+			} else if stop {
+				return f.hist.hist, f.stop(why(ctx), epoch-1, 0, Totals{})
+			}
 		}
 		start := time.Now()
 		if done == 0 {
@@ -220,29 +220,33 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		if err := tr.BeginEpoch(f.order); err != nil {
 			return f.hist.hist, err
 		}
-		if rt, ok := tr.(ResumableTrainer); ok && done > 0 {
+		if rt, ok := tr.(ResumableTrainer); ok && done > 0 && f.comm == nil {
 			rt.ResumeEpoch(partial) // its totals go on in the order of a fit never stopped
 			partial = Totals{}
 		}
 		var t Totals
 		for from := done; from < f.n; from += chunk {
-			if from > 0 && ctx.Err() != nil { // at 0 the epoch's shuffle is drawn: it stops before, above
-				if t, err = tr.Totals(); err != nil {
+			if from > 0 { // at 0 the epoch's shuffle is drawn: it stops before, above
+				if stop, err := f.cancelled(ctx); err != nil {
 					return f.hist.hist, err
+				} else if stop {
+					if t, err = f.totals(); err != nil {
+						return f.hist.hist, err
+					}
+					return f.hist.hist, f.stop(why(ctx), epoch-1, from, partial.plus(t))
 				}
-				return f.hist.hist, f.stop(ctx.Err(), epoch-1, from, partial.plus(t))
 			}
 			to := min(from+chunk, f.n)
 			if err := tr.Steps(context.WithoutCancel(ctx), from, to); err != nil {
 				return f.hist.hist, nonFinite(err, epoch)
 			}
-			if cfg.Progress == nil && to < f.n {
-				continue // the totals are read once, after the epoch's last steps
+			if cfg.Progress == nil && f.comm == nil && to < f.n {
+				continue // the totals are read once, after the epoch's last steps (every process reads them alike)
 			}
-			if t, err = tr.Totals(); err != nil {
+			if t, err = f.totals(); err != nil {
 				return f.hist.hist, nonFinite(err, epoch)
 			}
-			if cfg.Progress != nil {
+			if cfg.Progress != nil && f.leads() {
 				sum := partial.plus(t)
 				cfg.Progress(Progress{Epoch: epoch, Epochs: cfg.Epochs, Done: to, Total: f.n, Loss: sum.Loss / float64(sum.Examples)})
 			}
@@ -265,6 +269,7 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 type fit struct {
 	cfg        Config
 	net        *Network
+	comm       distributed.Comm // of a data-parallel fit, else nil
 	tr         Trainer
 	hyper      Hyper
 	rng        RNG
@@ -290,7 +295,7 @@ func (f *fit) endEpoch(epoch int, t Totals, secs float64) error {
 		if err := f.tr.CopyTo(f.net); err != nil {
 			return err
 		}
-		m, err := Evaluate(f.cfg.Backend, f.net, v)
+		m, err := EvaluateDataParallel(f.cfg.Backend, f.comm, f.net, v)
 		if err != nil {
 			return fmt.Errorf("validation: %w", err)
 		}
@@ -305,16 +310,12 @@ func (f *fit) endEpoch(epoch int, t Totals, secs float64) error {
 		}
 	}
 	f.hist.add(stats)
-	if f.cfg.EpochDone != nil {
+	if f.cfg.EpochDone != nil && f.leads() {
 		f.cfg.EpochDone(stats)
 	}
 	every := f.cfg.CheckpointEvery
-	if f.cfg.Checkpoint != nil && (every > 0 && epoch%every == 0 || epoch == f.cfg.Epochs || f.early != nil && f.early.Stopped) {
-		ck, err := f.checkpoint(epoch, 0, Totals{})
-		if err != nil {
-			return err
-		}
-		return f.cfg.Checkpoint(ck)
+	if (f.cfg.Checkpoint != nil || f.comm != nil) && (every > 0 && epoch%every == 0 || epoch == f.cfg.Epochs || f.early != nil && f.early.Stopped) {
+		return f.save(epoch, 0, Totals{})
 	}
 	return nil
 }
@@ -323,28 +324,30 @@ func (f *fit) endEpoch(epoch int, t Totals, secs float64) error {
 // parameters go to the network and, with Config.Checkpoint, a checkpoint
 // to resume from. It returns why the fit stopped.
 func (f *fit) stop(why error, epoch, done int, partial Totals) error {
-	if f.cfg.Checkpoint == nil {
-		if err := f.tr.CopyTo(f.net); err != nil {
-			return err
-		}
-		return why
-	}
-	ck, err := f.checkpoint(epoch, done, partial)
-	if err == nil {
-		err = f.cfg.Checkpoint(ck)
-	}
-	if err != nil {
+	if err := f.save(epoch, done, partial); err != nil {
 		return err
 	}
 	return why
 }
 
-// checkpoint copies the trainer's parameters into the network and returns
-// the fit's state after epoch epochs and done examples of the next.
-func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
-	if err := f.tr.CopyTo(f.net); err != nil {
-		return nil, err
+// save copies the trainer's parameters into the network and hands
+// Config.Checkpoint, if set, the fit's state after epoch epochs and done
+// examples of the next: on process 0 only in a data-parallel fit, whose
+// processes then fail together if that failed.
+func (f *fit) save(epoch, done int, partial Totals) error {
+	err := f.tr.CopyTo(f.net)
+	if err == nil && f.cfg.Checkpoint != nil && f.leads() {
+		var ck *Checkpoint
+		if ck, err = f.checkpoint(epoch, done, partial); err == nil {
+			err = f.cfg.Checkpoint(ck)
+		}
 	}
+	return f.agree(err)
+}
+
+// checkpoint returns the fit's state after epoch epochs and done examples
+// of the next; the network holds the trainer's parameters.
+func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
 	rng, err := f.rng.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -360,6 +363,71 @@ func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
 		}
 	}
 	return ck.clone(), nil
+}
+
+// begin checks the fit and sets up its order, its early stopping and,
+// from Config.Resume, what it resumes. It returns the targets and, as
+// resume does, where the fit goes on.
+func (f *fit) begin(train *dataset.Set) (y []float64, epoch, done int, partial Totals, state OptimizerState, err error) {
+	if err := f.cfg.check(train.N); err != nil {
+		return nil, 0, 0, Totals{}, nil, err
+	}
+	if y, err = f.net.Spec.Targets(train); err != nil {
+		return nil, 0, 0, Totals{}, nil, err
+	}
+	if f.rng == nil {
+		f.rng = NewRNG(f.cfg.Seed)
+	}
+	f.perEpoch = (f.n + f.batch - 1) / f.batch
+	f.order = make([]int, f.n)
+	for i := range f.order {
+		f.order[i] = i
+	}
+	if f.early != nil {
+		*f.early = EarlyStopping{Patience: f.early.Patience, MinDelta: f.early.MinDelta, BestLoss: math.Inf(1)}
+	}
+	if ck := f.cfg.Resume; ck != nil {
+		if epoch, done, partial, state, err = f.resume(ck); err != nil {
+			return nil, 0, 0, Totals{}, nil, fmt.Errorf("resume: %w", err)
+		}
+		return y, epoch, done, partial, state, nil
+	}
+	return y, 1, 0, Totals{}, nil, nil
+}
+
+// newTrainer returns the backend's trainer of data for the fit, which
+// starts done examples into epoch first: it refuses a trainer that cannot
+// run the fit's optimizer or schedule, resume within an epoch or, in a
+// data-parallel fit, share the batches.
+func (f *fit) newTrainer(data Examples, first, done int) (tr Trainer, err error) {
+	c := f.cfg
+	if tr, err = c.Backend.NewTrainer(f.net, data, f.hyper); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tr.Close()
+			tr = nil
+		}
+	}()
+	if _, ok := tr.(ResumableTrainer); !ok {
+		switch {
+		case !c.Optimizer.Plain() || c.Schedule != (Schedule{}):
+			return tr, fmt.Errorf("the %s backend runs plain sgd at a constant learning rate only: it cannot run %s with a %s schedule",
+				c.Backend.Name(), c.Optimizer, c.Schedule)
+		case done > 0:
+			return tr, fmt.Errorf("resume: the %s backend resumes from checkpoints at an epoch's end only; this one stopped within epoch %d",
+				c.Backend.Name(), first)
+		}
+	}
+	if f.comm == nil {
+		return tr, nil
+	}
+	dp, ok := tr.(DataParallelTrainer)
+	if !ok {
+		return tr, fmt.Errorf("the %s backend cannot train data parallel yet: train the %d processes with the cpu backend", c.Backend.Name(), f.comm.Size())
+	}
+	return tr, dp.ShareBatches(f.comm)
 }
 
 // resume takes up the fit a checkpoint was taken of: the network's

@@ -29,6 +29,7 @@ func Run(t *testing.T, be engine.Backend) {
 	t.Run("Resume", func(t *testing.T) { Resume(t, be) })
 	t.Run("ResumeRefusesAnotherFit", func(t *testing.T) { ResumeRefusesAnotherFit(t, be) })
 	t.Run("EarlyStop", func(t *testing.T) { EarlyStop(t, be) })
+	t.Run("DataParallel", func(t *testing.T) { DataParallel(t, be) })
 }
 
 // head is an output activation with a loss that trains it and its width.

@@ -116,17 +116,17 @@ func Agree(c Comm, err error) error {
 
 // SameAsRoot checks that s, a description of what every process must
 // share (settings, the size and checksum of the data), is the same on every
-// process as on process 0. It returns nil everywhere when it is, and
-// otherwise, as Agree does, an error naming the first process that differs
-// and both descriptions.
-func SameAsRoot(c Comm, s string) error {
+// process as on process 0; what names what s describes. It returns nil
+// everywhere when it is, and otherwise, as Agree does, an error naming the
+// first process that differs and both descriptions.
+func SameAsRoot(c Comm, what, s string) error {
 	root, err := broadcastBytes(c, []byte(s), 0)
 	if err != nil {
 		return err
 	}
 	var differs error
 	if string(root) != s {
-		differs = fmt.Errorf("it does not match process 0: process 0 has %s; process %d has %s", root, c.Rank(), s)
+		differs = fmt.Errorf("%s differs from process 0's: process 0 has %s; process %d has %s", what, root, c.Rank(), s)
 	}
 	return Agree(c, differs)
 }

@@ -3,28 +3,11 @@ package distributed
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// together runs f on every Comm of a NewLocal group of size, each in a
-// goroutine of its own, and returns their results by rank.
-func together[R any](size int, f func(c Comm) R) []R {
-	out := make([]R, size)
-	var wg sync.WaitGroup
-	for i, c := range NewLocal(size) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = f(c)
-		}()
-	}
-	wg.Wait()
-	return out
-}
 
 func TestShard(t *testing.T) {
 	for i, c := range []struct {
@@ -45,7 +28,7 @@ func TestShard(t *testing.T) {
 }
 
 func TestLocalAllReduceSumsInRankOrder(t *testing.T) {
-	got := together(3, func(c Comm) [][]float64 {
+	got := RunLocal(3, func(c Comm) [][]float64 {
 		r := float64(c.Rank())
 		b64 := []float64{r, 0.1 * (r + 1), []float64{1, 1e16, -1e16}[c.Rank()]}
 		b32 := []float32{float32(r), float32(0.1 * (r + 1))}
@@ -61,7 +44,7 @@ func TestLocalAllReduceSumsInRankOrder(t *testing.T) {
 }
 
 func TestLocalBroadcast(t *testing.T) {
-	got := together(3, func(c Comm) []float64 {
+	got := RunLocal(3, func(c Comm) []float64 {
 		buf := []float64{float64(c.Rank()), -float64(c.Rank())}
 		require.NoError(t, BroadcastFloat64(c, buf, 2))
 		return buf
@@ -70,7 +53,7 @@ func TestLocalBroadcast(t *testing.T) {
 }
 
 func TestLocalRefusesMismatchedCollectives(t *testing.T) {
-	errs := together(2, func(c Comm) error {
+	errs := RunLocal(2, func(c Comm) error {
 		if c.Rank() == 0 {
 			return c.AllReduceFloat64(make([]float64, 3))
 		}
@@ -79,17 +62,17 @@ func TestLocalRefusesMismatchedCollectives(t *testing.T) {
 	for rank, err := range errs {
 		assert.EqualError(t, err, "distributed: mismatched collectives: process 0 called AllReduceFloat64 of 3 values (root 0), process 1 AllReduceFloat64 of 4 (root 0)", "rank %d", rank)
 	}
-	errs = together(2, func(c Comm) error { return c.Broadcast(make([]byte, 1), 2) })
+	errs = RunLocal(2, func(c Comm) error { return c.Broadcast(make([]byte, 1), 2) })
 	for rank, err := range errs {
 		assert.EqualError(t, err, "distributed: broadcast from process 2 of 2", "rank %d", rank)
 	}
 }
 
 func TestAgreeFailsEveryProcessWithTheFirstCause(t *testing.T) {
-	assert.Equal(t, []error{nil, nil, nil}, together(3, func(c Comm) error { return Agree(c, nil) }))
+	assert.Equal(t, []error{nil, nil, nil}, RunLocal(3, func(c Comm) error { return Agree(c, nil) }))
 
 	bad := errors.New("data.csv: line 7, column 2: NaN")
-	errs := together(4, func(c Comm) error {
+	errs := RunLocal(4, func(c Comm) error {
 		switch c.Rank() {
 		case 1:
 			return Agree(c, bad)
@@ -108,22 +91,22 @@ func TestAgreeFailsEveryProcessWithTheFirstCause(t *testing.T) {
 }
 
 func TestSameAsRoot(t *testing.T) {
-	assert.Equal(t, []error{nil, nil}, together(2, func(c Comm) error { return SameAsRoot(c, "batch 64") }))
+	assert.Equal(t, []error{nil, nil}, RunLocal(2, func(c Comm) error { return SameAsRoot(c, "the fit", "batch 64") }))
 
-	errs := together(3, func(c Comm) error { return SameAsRoot(c, fmt.Sprintf("batch %d", 64+c.Rank()/2)) })
+	errs := RunLocal(3, func(c Comm) error { return SameAsRoot(c, "the fit", fmt.Sprintf("batch %d", 64+c.Rank()/2)) })
 	for rank, err := range errs {
-		assert.ErrorContains(t, err, "it does not match process 0: process 0 has batch 64; process 2 has batch 65", "rank %d", rank)
+		assert.ErrorContains(t, err, "the fit differs from process 0's: process 0 has batch 64; process 2 has batch 65", "rank %d", rank)
 	}
-	assert.EqualError(t, errs[0], "process 2 of 3: it does not match process 0: process 0 has batch 64; process 2 has batch 65")
+	assert.EqualError(t, errs[0], "process 2 of 3: the fit differs from process 0's: process 0 has batch 64; process 2 has batch 65")
 }
 
 func TestAny(t *testing.T) {
-	assert.Equal(t, []bool{false, false}, together(2, func(c Comm) bool {
+	assert.Equal(t, []bool{false, false}, RunLocal(2, func(c Comm) bool {
 		b, err := Any(c, false)
 		require.NoError(t, err)
 		return b
 	}))
-	assert.Equal(t, []bool{true, true, true}, together(3, func(c Comm) bool {
+	assert.Equal(t, []bool{true, true, true}, RunLocal(3, func(c Comm) bool {
 		b, err := Any(c, c.Rank() == 2)
 		require.NoError(t, err)
 		return b

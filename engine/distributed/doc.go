@@ -15,8 +15,8 @@
 //     tag the build stays pure Go and OpenMPI returns ErrNoMPI, which says
 //     how to build it. Launched tells whether a launcher such as mpirun
 //     started the process.
-//   - NewLocal connects goroutines of one process, so that a data-parallel
-//     fit runs, and is tested, without MPI.
+//   - RunLocal runs goroutines of one process joined by a Comm, so that a
+//     data-parallel fit runs, and is tested, without MPI.
 //
 // On GPUs the gradients live on the device and are all-reduced by NCCL
 // (package gpu/internal/nccl); the Comm still starts the processes and

@@ -5,22 +5,29 @@ import (
 	"sync"
 )
 
-// NewLocal returns size Comms that connect goroutines of this process, one
-// Comm per goroutine: Comm i has rank i. Sums are taken in rank order, so
+// RunLocal runs f on size goroutines of this process, each with its own
+// Comm of one group (the first has rank 0, and so on), and returns their
+// results by rank once all have returned. Sums are taken in rank order, so
 // every run gives the same bits. A collective whose processes disagree on
-// the call or on the buffer's length returns an error on every process.
-// It panics if size < 1.
-func NewLocal(size int) []Comm {
+// the call or on the buffer's length returns an error on every process. It
+// panics if size < 1.
+func RunLocal[R any](size int, f func(c Comm) R) []R {
 	if size < 1 {
-		panic("distributed: NewLocal: size < 1")
+		panic("distributed: RunLocal: size < 1")
 	}
 	g := &group{calls: make([]call, size)}
 	g.cond = sync.NewCond(&g.mu)
-	comms := make([]Comm, size)
-	for i := range comms {
-		comms[i] = local{rank: i, g: g}
+	out := make([]R, size)
+	var wg sync.WaitGroup
+	for i := range size {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = f(local{rank: i, g: g})
+		}()
 	}
-	return comms
+	wg.Wait()
+	return out
 }
 
 // call is one process's part in a collective: its name, root and buffer.
@@ -34,7 +41,7 @@ type call struct {
 
 func (c call) len() int { return len(c.f64) + len(c.f32) + len(c.b) }
 
-// group is the state the goroutines of NewLocal share: the calls of the
+// group is the state the goroutines of RunLocal share: the calls of the
 // collective in progress, how many have arrived, and its outcome.
 type group struct {
 	mu      sync.Mutex
@@ -102,7 +109,7 @@ func sumInto[T Float](calls []call, buf func(call) []T) {
 	}
 }
 
-// local is one goroutine's Comm of a NewLocal group.
+// local is the Comm of one goroutine of RunLocal.
 type local struct {
 	rank int
 	g    *group

@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"hash/crc32"
+	"slices"
+	"unsafe"
+
+	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/distributed"
+)
+
+// DataParallelTrainer is a Trainer that trains data parallel: each process
+// of a group trains on its shard of every batch, and the processes sum
+// their gradients before each update. Fit asks for one when Config.Comm
+// joins more than one process, and refuses a backend whose trainers are not
+// one.
+type DataParallelTrainer interface {
+	Trainer
+	// ShareBatches makes the trainer's steps data parallel over c, a group
+	// of more than one process that each run the same trainer (batches of
+	// at least c.Size() examples). Of each batch order[s:s+B] it trains on
+	// its shard, distributed.Shard(c.Rank(), c.Size(), B), weights its mean
+	// gradient by its share of the rows, rows/B, and all-reduces the
+	// gradients, so that every process applies the update of the whole
+	// batch. Its Totals are then its own shards': Fit sums them over the
+	// processes. A loss that becomes NaN or Inf on any process is reported
+	// by Steps on every process, naming the batch.
+	ShareBatches(c distributed.Comm) error
+}
+
+// dataParallel returns c when it joins more than one process and nil
+// otherwise: a fit of one process runs as a fit without a Comm.
+func dataParallel(c distributed.Comm) distributed.Comm {
+	if c == nil || c.Size() < 2 {
+		return nil
+	}
+	return c
+}
+
+// procs returns the number of processes c joins (1 for nil).
+func procs(c distributed.Comm) int {
+	if c = dataParallel(c); c == nil {
+		return 1
+	}
+	return c.Size()
+}
+
+// leads reports whether this process reports the fit: the only one, or
+// process 0 of a data-parallel fit.
+func (f *fit) leads() bool { return f.comm == nil || f.comm.Rank() == 0 }
+
+// agree returns err; in a data-parallel fit, it makes every process fail
+// together when one fails (distributed.Agree).
+func (f *fit) agree(err error) error {
+	if f.comm == nil {
+		return err
+	}
+	return distributed.Agree(f.comm, err)
+}
+
+// join starts a data-parallel fit on every process together, setup being
+// this process's outcome of the checks and the resume: the processes fail
+// together if one failed, then check that each has process 0's fit
+// (settings, data, generator, checkpoint) and take process 0's parameters.
+func (f *fit) join(setup error, train *dataset.Set, epoch, done int, state OptimizerState) error {
+	if err := distributed.Agree(f.comm, setup); err != nil {
+		return err
+	}
+	rng, err := f.rng.MarshalBinary()
+	if err := distributed.Agree(f.comm, err); err != nil {
+		return err
+	}
+	nets := slices.Clone(state) // and early stopping's best parameters
+	if f.best != nil {
+		nets = append(nets, f.best)
+	}
+	var resumed [][]float64
+	for _, n := range nets {
+		for _, l := range n.Layers {
+			resumed = append(resumed, l.W, l.B)
+		}
+	}
+	c := f.cfg
+	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
+		train.N, checksum(train.X, train.Labels), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), epoch, done,
+		checksum(f.order), checksum(resumed...), f.early)
+	if v := c.Validation; v != nil {
+		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, checksum(v.X, v.Labels))
+	}
+	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", desc); err != nil {
+		return err
+	}
+	for _, l := range f.net.Layers {
+		for _, p := range [][]float64{l.W, l.B} {
+			if err := distributed.BroadcastFloat64(f.comm, p, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checksum returns the CRC-32C of the bytes of vs, in order.
+func checksum[T byte | int | float64](vs ...[]T) uint32 {
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	for _, v := range vs {
+		h.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(v[0]))))
+	}
+	return h.Sum32()
+}
+
+// cancelled reports whether ctx stops the fit: in a data-parallel fit,
+// whether it is done on any process, so that all stop at the same step.
+func (f *fit) cancelled(ctx context.Context) (bool, error) {
+	if f.comm == nil {
+		return ctx.Err() != nil, nil
+	}
+	return distributed.Any(f.comm, ctx.Err() != nil)
+}
+
+// why returns why a cancelled fit stopped: ctx.Err(), or context.Canceled
+// on a process of a data-parallel fit whose own ctx goes on.
+func why(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
+}
+
+// totals returns the epoch's totals so far: in a data-parallel fit, summed
+// over the processes, which fail together if one fails to read them.
+func (f *fit) totals() (Totals, error) {
+	t, err := f.tr.Totals()
+	if f.comm == nil {
+		return t, err
+	}
+	sums := []float64{t.Loss, float64(t.Correct), float64(t.Examples), 0}
+	if err != nil {
+		sums[3] = 1
+	}
+	if err := distributed.AllReduce(f.comm, sums); err != nil {
+		return Totals{}, err
+	}
+	if sums[3] > 0 {
+		return Totals{}, distributed.Agree(f.comm, err)
+	}
+	return Totals{Loss: sums[0], Correct: int(sums[1]), Examples: int(sums[2])}, nil
+}
