@@ -5,6 +5,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -42,13 +43,35 @@ const predictRows = 1024
 func blocks(n, size int) int { return (n + size - 1) / size }
 
 // Backend trains and runs networks on GPU 0.
-type Backend struct{ d *device }
+type Backend struct {
+	mu sync.Mutex
+	d  *device
+}
 
 // Name returns "cuda".
 func (*Backend) Name() string { return "cuda" }
 
 // Device returns the GPU's name (or the emulator's, in a cudaemu build).
-func (b *Backend) Device() string { return b.d.name }
+func (b *Backend) Device() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.d.name
+}
+
+// device returns the backend's device, opening a new one in place of a
+// device whose context an error lost.
+func (b *Backend) device() (*device, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.d.lostError() != nil {
+		d, err := open()
+		if err != nil {
+			return nil, err
+		}
+		b.d = d
+	}
+	return b.d, nil
+}
 
 // layerBufs are a dense layer's parameters and its rows×units pre-activations,
 // activations and gradients on the device.
@@ -138,9 +161,13 @@ func (s *stack) forwardBatch(x devicePtr, rows int) error {
 
 // Predict writes net's outputs for n rows of x into out.
 func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64) error {
-	return b.d.do(func() error {
+	d, err := b.device()
+	if err != nil {
+		return err
+	}
+	return d.do(func() error {
 		rows := min(predictRows, max(n, 1))
-		s, err := newStack(b.d, net, rows)
+		s, err := newStack(d, net, rows)
 		if err != nil {
 			return err
 		}
@@ -191,7 +218,8 @@ type trainer struct {
 type sgdRun struct {
 	layers, scratch, barrier, status devicePtr
 	grid                             int
-	maxSteps                         int // per launch, so that the barrier counter cannot wrap
+	maxSteps                         int  // per launch, so that the barrier counter cannot wrap
+	cooperative                      bool // launch cooperatively: the driver guarantees the grid is resident
 }
 
 // NewTrainer uploads net's parameters and the examples to the device.
@@ -201,9 +229,13 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
 	}
 	var t *trainer
-	err := b.d.do(func() (err error) {
+	d, err := b.device()
+	if err != nil {
+		return nil, err
+	}
+	err = d.do(func() (err error) {
 		// Per-example SGD keeps two rows of activations: this step's and the last one's.
-		s, err := newStack(b.d, net, max(h.BatchSize, 2))
+		s, err := newStack(d, net, max(h.BatchSize, 2))
 		if err != nil {
 			return err
 		}
@@ -303,7 +335,7 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 // sgdResident is how many blocks of sgd_steps (of threads threads) the
 // device holds at once.
 func (t *trainer) sgdResident() (int, error) {
-	perSM, err := t.ks.fns[kernelSgdSteps].residentPerSM(threads)
+	perSM, err := t.ks.fns[kernelSgdSteps].residentPerSM(threads, 0)
 	if err != nil {
 		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.name(kernelSgdSteps), err)
 	}
@@ -330,7 +362,7 @@ func (t *trainer) prepareSGD(grid int) error {
 	for i, l := range t.layers {
 		descs[i] = sgdLayer{w: l.w, b: l.b, z: l.z, a: l.a, grad: l.grad, in: int64(l.in), out: int64(l.out), act: int64(l.act)}
 	}
-	t.sgd.grid = grid
+	t.sgd.grid, t.sgd.cooperative = grid, t.d.cooperative
 	barriers := max(2, 2*len(t.layers)-1)
 	t.sgd.maxSteps = max(1, (1<<31)/(t.sgd.grid*barriers))
 	size := int64(t.dtype.Size())
@@ -363,7 +395,7 @@ func (t *trainer) sgdSteps(from, to int) error {
 	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
 		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
 	}
-	return t.ks.sgdSteps(launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{threads, 1}},
+	return t.ks.sgdSteps(launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{threads, 1}, cooperative: t.sgd.cooperative},
 		t.sgd.layers, len(t.layers), t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.lr, t.sgd.scratch,
 		t.sgd.barrier, t.sgd.status)
 }
@@ -474,9 +506,10 @@ func (t *trainer) CopyTo(net *engine.Network) error {
 	return t.d.do(func() error { return t.copyTo(net) })
 }
 
-// Close frees the trainer's device memory.
+// Close frees the trainer's device memory (none is left where an error lost
+// the context).
 func (t *trainer) Close() error {
-	if t.closed {
+	if t.closed || t.d.lostError() != nil {
 		return nil
 	}
 	t.closed = true

@@ -3,6 +3,7 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/kernels"
 )
 
 // kernelSet holds the kernels of one precision, which the typed launchers
@@ -50,40 +52,76 @@ func precision(d engine.DType) string {
 	return "f64"
 }
 
-// device owns the CUDA context of GPU 0. Its goroutine, locked to one OS
-// thread, runs every function handed to it through calls.
+// device owns a CUDA context on GPU 0. Its goroutine, locked to one OS
+// thread, runs every function handed to it through calls. After an error
+// that leaves the context unusable (a kernel's fault: sticky reports it),
+// the device is lost: every call fails, and open starts a new device, with
+// a new context, in its place.
 type device struct {
 	calls           chan func()
+	quit, closed    chan struct{}
+	ctx             gpuContext
 	name            string
 	multiprocessors int
+	cooperative     bool // the GPU can launch cooperative kernels
 	kernels         map[engine.DType]*kernelSet
 	syncEach        bool
+
+	mu   sync.Mutex
+	lost error // the error that lost the context, or nil
 }
 
 var opened struct {
-	once sync.Once
-	dev  *device
-	err  error
+	mu  sync.Mutex
+	dev *device
+	err error // why there is no GPU, which stays so for the process
 }
 
-// open starts the device on first use and returns it.
+// open starts the device on first use, or again once it is lost, and returns it.
 func open() (*device, error) {
-	opened.once.Do(func() { opened.dev, opened.err = start() })
-	return opened.dev, opened.err
+	opened.mu.Lock()
+	defer opened.mu.Unlock()
+	if opened.err != nil {
+		return nil, opened.err
+	}
+	if opened.dev != nil && opened.dev.lostError() == nil {
+		return opened.dev, nil
+	}
+	if opened.dev != nil {
+		opened.dev.close()
+		opened.dev = nil
+	}
+	d, err := start()
+	if errors.Is(err, ErrNoDevice) {
+		opened.err = err
+	}
+	if err != nil {
+		return nil, err
+	}
+	opened.dev = d
+	return d, nil
 }
 
 func start() (*device, error) {
-	d := &device{calls: make(chan func()), syncEach: os.Getenv("PERCEPTRON_CUDA_SYNC") == "1"}
+	d := &device{calls: make(chan func()), quit: make(chan struct{}), closed: make(chan struct{}),
+		syncEach: os.Getenv("PERCEPTRON_CUDA_SYNC") == "1"}
 	ready := make(chan error)
 	go func() {
 		runtime.LockOSThread()
+		defer close(d.closed)
 		err := d.init()
 		ready <- err
 		if err != nil {
 			return
 		}
-		for f := range d.calls {
-			f()
+		for {
+			select {
+			case f := <-d.calls:
+				f()
+			case <-d.quit:
+				d.ctx.destroy()
+				return
+			}
 		}
 	}()
 	if err := <-ready; err != nil {
@@ -95,18 +133,24 @@ func start() (*device, error) {
 // init creates the context and loads the kernels of both precisions.
 func (d *device) init() error {
 	var err error
-	if d.name, d.multiprocessors, err = createContext(); err != nil {
+	if d.ctx, err = createContext(); err != nil {
 		return err
 	}
+	d.name, d.multiprocessors, d.cooperative = d.ctx.name, d.ctx.multiprocessors, d.ctx.cooperative
 	d.kernels = map[engine.DType]*kernelSet{}
 	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
 		ks := &kernelSet{d: d, dtype: dtype}
-		mod, err := loadModule(precision(dtype))
+		p := precision(dtype)
+		image, err := kernels.Fatbin(p)
 		if err != nil {
 			return err
 		}
+		mod, err := d.ctx.loadModule(image)
+		if err != nil {
+			return fmt.Errorf("gpu: cuModuleLoadData kernels_%s.fatbin: %w", p, err)
+		}
 		for id := range kernelCount {
-			if ks.fns[id], err = mod.function(ks.name(id)); err != nil {
+			if ks.fns[id], err = d.ctx.function(mod, ks.name(id)); err != nil {
 				return fmt.Errorf("gpu: cuModuleGetFunction %s: %w", ks.name(id), err)
 			}
 		}
@@ -115,11 +159,45 @@ func (d *device) init() error {
 	return nil
 }
 
-// do runs f on the device's thread and returns its error.
+// lostError returns the error that lost the device's context, wrapped so
+// as to say so, or nil.
+func (d *device) lostError() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.lost == nil {
+		return nil
+	}
+	return fmt.Errorf("gpu: the CUDA context was lost to an earlier error, and a new backend or trainer opens another: %w", d.lost)
+}
+
+// do runs f on the device's thread and returns its error. An error that
+// leaves the context unusable loses the device.
 func (d *device) do(f func() error) error {
+	if err := d.lostError(); err != nil {
+		return err
+	}
 	done := make(chan error, 1)
-	d.calls <- func() { done <- f() }
-	return <-done
+	select {
+	case d.calls <- func() { done <- f() }:
+	case <-d.closed:
+		return d.lostError()
+	}
+	err := <-done
+	if err != nil && sticky(err) {
+		d.mu.Lock()
+		if d.lost == nil {
+			d.lost = err
+		}
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// close destroys the context, freeing everything in it, and ends the
+// device's goroutine.
+func (d *device) close() {
+	close(d.quit)
+	<-d.closed
 }
 
 // dim is a launch's grid or block size.

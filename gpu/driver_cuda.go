@@ -9,7 +9,6 @@ import (
 	"gorgonia.org/cu"
 
 	"github.com/perceptron-go/perceptron/gpu/internal/cushim"
-	"github.com/perceptron-go/perceptron/kernels"
 )
 
 // The CUDA driver, through gorgonia.org/cu: what device.go and backend.go
@@ -28,77 +27,65 @@ func usable() error {
 	return nil
 }
 
-// createContext makes a context on GPU 0 current on this thread and returns
-// the GPU's name and number of multiprocessors.
-func createContext() (string, int, error) {
+// gpuContext is the CUDA context of the device and what it holds: the
+// stream every kernel runs on.
+type gpuContext struct {
+	name            string
+	multiprocessors int
+	cooperative     bool
+	ctx             cu.CUContext
+	stream          stream
+}
+
+// createContext makes a context on GPU 0 current on this thread, with
+// blocking synchronisation (the thread sleeps while it waits for the GPU
+// rather than spin), and a stream in it.
+func createContext() (gpuContext, error) {
+	var c gpuContext
 	if err := usable(); err != nil {
-		return "", 0, err
+		return c, err
 	}
 	n, err := cu.NumDevices()
 	if err != nil {
-		return "", 0, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
+		return c, fmt.Errorf("gpu: cuDeviceGetCount: %w", err)
 	}
 	if n == 0 {
-		return "", 0, ErrNoDevice
+		return c, ErrNoDevice
 	}
 	dev, err := cu.GetDevice(0)
 	if err != nil {
-		return "", 0, fmt.Errorf("gpu: cuDeviceGet: %w", err)
+		return c, fmt.Errorf("gpu: cuDeviceGet: %w", err)
 	}
-	name, err := dev.Name()
-	if err != nil {
-		return "", 0, fmt.Errorf("gpu: cuDeviceGetName: %w", err)
+	if c.name, err = dev.Name(); err != nil {
+		return c, fmt.Errorf("gpu: cuDeviceGetName: %w", err)
 	}
-	sms, err := dev.Attribute(cu.MultiprocessorCount)
-	if err != nil {
-		return "", 0, fmt.Errorf("gpu: cuDeviceGetAttribute(multiprocessors): %w", err)
+	if c.multiprocessors, err = dev.Attribute(cu.MultiprocessorCount); err != nil {
+		return c, fmt.Errorf("gpu: cuDeviceGetAttribute(multiprocessors): %w", err)
 	}
-	if _, err := dev.MakeContext(cu.SchedAuto); err != nil {
-		return "", 0, fmt.Errorf("gpu: cuCtxCreate: %w", err)
+	if c.cooperative, err = cooperativeLaunch(dev); err != nil {
+		return c, fmt.Errorf("gpu: cuDeviceGetAttribute(cooperative launch): %w", err)
 	}
-	return name, sms, nil
+	if c.ctx, err = dev.MakeContext(cu.SchedBlockingSync); err != nil {
+		return c, fmt.Errorf("gpu: cuCtxCreate: %w", err)
+	}
+	if c.stream, err = newStream(); err != nil {
+		c.destroy()
+		return c, fmt.Errorf("gpu: cuStreamCreate: %w", err)
+	}
+	return c, nil
 }
 
-// module is a loaded module: the kernels of one precision.
-type module struct{ m cu.Module }
+// destroy destroys the context and everything in it.
+func (c *gpuContext) destroy() { _ = c.ctx.Destroy() }
 
-// loadModule loads the fatbin of a precision ("f32", "f64").
-func loadModule(precision string) (module, error) {
-	fatbin, err := kernels.Fatbin(precision)
-	if err != nil {
-		return module{}, err
-	}
-	m, err := cu.LoadData(string(fatbin))
-	if err != nil {
-		return module{}, fmt.Errorf("gpu: cuModuleLoadData kernels_%s.fatbin: %w", precision, err)
-	}
-	return module{m}, nil
+// loadModule loads a module image (a fatbin) into the context.
+func (c *gpuContext) loadModule(image []byte) (module, error) { return loadModule(image) }
+
+// function returns the kernel name of m, to be launched on the context's stream.
+func (c *gpuContext) function(m module, name string) (function, error) {
+	return m.function(name, c.stream)
 }
 
-// function is a kernel of a loaded module.
-type function struct{ fn cu.Function }
-
-func (m module) function(name string) (function, error) {
-	fn, err := m.m.Function(name)
-	return function{fn}, err
-}
-
-// launch queues the kernel on the default stream. gorgonia.org/cu copies 8
-// bytes of each argument.
-func (f function) launch(c launchConfig, args []uint64) error {
-	params := make([]unsafe.Pointer, len(args))
-	for i := range args {
-		params[i] = unsafe.Pointer(&args[i])
-	}
-	return f.fn.Launch(c.grid.x, max(c.grid.y, 1), 1, c.block.x, max(c.block.y, 1), 1, c.shared, cu.Stream{}, params)
-}
-
-// residentPerSM is how many blocks of threads threads fit on one multiprocessor at once.
-func (f function) residentPerSM(threads int) (int, error) {
-	return f.fn.MaxActiveBlocksPerMultiProcessor(threads, 0)
-}
-
-func synchronize() error                      { return cu.Synchronize() }
 func memAlloc(bytes int64) (devicePtr, error) { return cu.MemAlloc(bytes) }
 func memFree(p devicePtr) error               { return cu.MemFree(p) }
 func memsetD8(p devicePtr, v byte, bytes int64) error {

@@ -3,6 +3,7 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"unsafe"
@@ -20,23 +21,32 @@ type devicePtr uintptr
 
 const emulatorName = "CUDA emulator on the CPU"
 
-// createContext returns the emulator's name and its multiprocessors.
-func createContext() (string, int, error) { return emulatorName, kernels.EmuResident, nil }
+// gpuContext is the emulator's context: a new one starts with no device
+// memory and no fault.
+type gpuContext struct {
+	name            string
+	multiprocessors int
+	cooperative     bool
+}
+
+// createContext makes a new emulated context.
+func createContext() (gpuContext, error) {
+	kernels.EmuReset()
+	return gpuContext{name: emulatorName, multiprocessors: kernels.EmuResident, cooperative: true}, nil
+}
+
+// destroy frees the context's memory, as cuCtxDestroy does.
+func (*gpuContext) destroy() { kernels.EmuReset() }
 
 // module is the emulator's kernels of one precision.
 type module struct{}
 
-func loadModule(precision string) (module, error) {
-	if _, err := kernels.Fatbin(precision); err != nil {
-		return module{}, err
-	}
-	return module{}, nil
-}
+func (*gpuContext) loadModule([]byte) (module, error) { return module{}, nil }
 
 // function is a kernel of the emulator, by name.
 type function struct{ name string }
 
-func (module) function(name string) (function, error) {
+func (*gpuContext) function(_ module, name string) (function, error) {
 	if !slices.Contains(kernels.EmuKernels(), name) {
 		return function{}, fmt.Errorf("the emulator has no kernel %s", name)
 	}
@@ -49,7 +59,13 @@ func (f function) launch(c launchConfig, args []uint64) error {
 }
 
 // residentPerSM: the emulator runs one block per multiprocessor.
-func (function) residentPerSM(int) (int, error) { return 1, nil }
+func (function) residentPerSM(int, int) (int, error) { return 1, nil }
+
+// sticky reports whether err lost the emulated context (a kernel's fault).
+func sticky(err error) bool {
+	var e *kernels.EmuError
+	return errors.As(err, &e) && e.Sticky
+}
 
 func synchronize() error { return nil }
 

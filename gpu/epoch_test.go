@@ -144,3 +144,40 @@ func TestMNISTMatchesCPU(t *testing.T) {
 	want, got := accuracy(cpu.New()), accuracy(gpu)
 	assert.InDelta(t, want, got, 0.01, "test accuracy within a point of the CPU's")
 }
+
+// TestStickyErrorReopensTheDevice makes a kernel fault (it reads outside
+// device memory), which leaves a CUDA context unusable: the device reports
+// every later call as lost, and the backend trains on a new one.
+func TestStickyErrorReopensTheDevice(t *testing.T) {
+	be := newBackend(t).(*Backend)
+	lost := be.d
+	ks := lost.kernels[engine.Float32]
+	err := lost.do(func() error {
+		if err := ks.gatherRows(flat(1), 8, 8, 8, 0, 1, 1); err != nil {
+			return err
+		}
+		return synchronize()
+	})
+	require.Error(t, err)
+	assert.True(t, sticky(err), "%v", err)
+	assert.Contains(t, err.Error(), "ILLEGAL_ADDRESS")
+	err = lost.do(func() error { return nil })
+	assert.ErrorContains(t, err, "gpu: the CUDA context was lost to an earlier error")
+
+	all, err := dataset.Synthetic("moons", 40, -1, 3)
+	require.NoError(t, err)
+	layers, err := engine.ParseLayers("4:relu,1:sigmoid")
+	require.NoError(t, err)
+	net, err := engine.NewNetwork(engine.Spec{Inputs: 2, Layers: layers, Loss: engine.BCE, DType: engine.Float32}, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	want := net.Clone()
+	_, err = engine.Fit(context.Background(), net, all, engine.Config{Epochs: 2, LearningRate: 0.1, Seed: 1, Backend: be})
+	require.NoError(t, err, "a fit on a new device")
+	assert.NotSame(t, lost, be.d)
+	_, err = engine.Fit(context.Background(), want, all, engine.Config{Epochs: 2, LearningRate: 0.1, Seed: 1, Backend: cpu.New()})
+	require.NoError(t, err)
+	assertClose(t, want.Layers[0].W, net.Layers[0].W, 1e-4, "W1 as the CPU trains it")
+	d, err := open()
+	require.NoError(t, err)
+	assert.Same(t, be.d, d, "open returns the new device")
+}

@@ -110,10 +110,9 @@ func TestSGDStepsParity(t *testing.T) {
 	}
 }
 
-// TestSGDBarrierTimesOut launches sgd_steps on one block more than the
-// device holds at once: the resident blocks wait at the first barrier for
-// one that cannot start, time out, and the trainer reports it.
-func TestSGDBarrierTimesOut(t *testing.T) {
+// oversizedSGD returns a trainer whose sgd_steps grid has one block more
+// than the device holds at once, launched cooperatively or not.
+func oversizedSGD(t *testing.T, cooperative bool) engine.Trainer {
 	be := newBackend(t)
 	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32}
 	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
@@ -121,17 +120,37 @@ func TestSGDBarrierTimesOut(t *testing.T) {
 	data := examples(rand.New(rand.NewPCG(1, 1)), spec, 4)
 	tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.1, BatchSize: 1})
 	require.NoError(t, err)
-	defer func() { require.NoError(t, tr.Close()) }()
+	t.Cleanup(func() { require.NoError(t, tr.Close()) })
 	tt := tr.(*trainer)
 	require.NoError(t, tt.d.do(func() error {
 		resident, err := tt.sgdResident()
 		if err != nil {
 			return err
 		}
-		return tt.prepareSGD(resident + 1)
+		if err := tt.prepareSGD(resident + 1); err != nil {
+			return err
+		}
+		tt.sgd.cooperative = cooperative
+		return nil
 	}))
 	require.NoError(t, tr.BeginEpoch([]int{0, 1, 2, 3}))
+	return tr
+}
+
+// TestSGDGridTooLargeIsRefused: launched cooperatively, a grid larger than
+// the device holds at once fails at the launch.
+func TestSGDGridTooLargeIsRefused(t *testing.T) {
+	tr := oversizedSGD(t, true)
+	err := tr.Steps(context.Background(), 0, 4)
+	assert.ErrorContains(t, err, "sgd_steps_f32: CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE")
+}
+
+// TestSGDBarrierTimesOut: launched without the driver's guarantee, the
+// resident blocks wait at the first barrier for one that cannot start, time
+// out, and the trainer reports it.
+func TestSGDBarrierTimesOut(t *testing.T) {
+	tr := oversizedSGD(t, false)
 	require.NoError(t, tr.Steps(context.Background(), 0, 4))
-	_, err = tr.Totals()
+	_, err := tr.Totals()
 	assert.ErrorContains(t, err, "a grid barrier timed out")
 }

@@ -62,5 +62,15 @@ __device__ __forceinline__ real act_grad(int act, real z, real a) {
     }
 }
 
+#ifndef EMU_HOST
+// globaltimer returns the GPU's global timer (%globaltimer), in nanoseconds
+// on every GPU, whatever its clock. The emulator defines its own.
+__device__ __forceinline__ unsigned long long globaltimer() {
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+#endif
+
 // ceil_div is the number of blocks of size b that cover n.
 __host__ __device__ __forceinline__ int ceil_div(int n, int b) { return (n + b - 1) / b; }

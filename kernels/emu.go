@@ -11,7 +11,6 @@ import "C"
 
 import (
 	"embed"
-	"errors"
 	"unsafe"
 )
 
@@ -32,15 +31,30 @@ const EmuResident = C.EMU_RESIDENT
 
 const errLen = 512
 
-// emuCall runs f with an error buffer and turns a non-zero result into an error.
+// EmuError is an error of the emulator. Sticky is true where the error,
+// like a kernel's fault on a GPU, lost the context: every later call fails
+// until EmuReset.
+type EmuError struct {
+	Msg    string
+	Sticky bool
+}
+
+func (e *EmuError) Error() string { return e.Msg }
+
+// emuCall runs f with an error buffer and turns a non-zero result into an *EmuError.
 func emuCall(f func(err *C.char, errlen C.int) C.int) error {
 	buf := (*C.char)(C.malloc(errLen))
 	defer C.free(unsafe.Pointer(buf))
-	if f(buf, errLen) != 0 {
-		return errors.New(C.GoString(buf))
+	if r := f(buf, errLen); r != 0 {
+		return &EmuError{Msg: C.GoString(buf), Sticky: r == 2}
 	}
 	return nil
 }
+
+// EmuReset makes a new emulated context, as after cuCtxDestroy and
+// cuCtxCreate: it frees all device memory and forgets a fault that lost the
+// context.
+func EmuReset() { C.emu_reset() }
 
 // EmuAlloc allocates bytes of emulated device memory, filled with NaNs.
 func EmuAlloc(bytes int64) (uintptr, error) {

@@ -25,6 +25,9 @@
 #include <type_traits>
 #include <utility>
 
+// EMU_HOST tells the kernel sources that they run on the emulator.
+#define EMU_HOST 1
+
 #define __global__
 #define __device__ static
 #define __host__
@@ -78,7 +81,7 @@ template <class T> T __shfl_down_sync(unsigned mask, T v, unsigned delta) {
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __nanosleep(unsigned) { emu::yield(); }
-inline long long clock64() { return emu::now_ns(); }
+inline unsigned long long globaltimer() { return emu::now_ns(); }
 
 // Kernel registration: emu_f32.cc and emu_f64.cc register each kernel by
 // name with a caller that unpacks its arguments as the CUDA driver does,

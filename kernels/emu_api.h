@@ -1,7 +1,9 @@
 //go:build cudaemu
 
 // The C interface of the CUDA emulator (emu.h), called from emu.go. Calls
-// return 0, or non-zero with a message in err (errlen bytes).
+// return 0, or non-zero with a message in err (errlen bytes): 2 where the
+// error, like a kernel's fault on a GPU, lost the context (every later call
+// fails until emu_reset), 1 otherwise.
 #pragma once
 
 #include <stdint.h>
@@ -14,6 +16,9 @@
 extern "C" {
 #endif
 
+// emu_reset makes a new context: it frees all device memory and forgets a
+// fault that lost the context.
+void emu_reset(void);
 int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen);
 int emu_free(uintptr_t p, char* err, int errlen);
 int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen);

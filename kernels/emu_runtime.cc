@@ -480,9 +480,49 @@ int fail(char* err, int errlen, const std::string& what) {
     std::snprintf(err, errlen, "%s", what.c_str());
     return 1;
 }
+
+// lost is why the emulated context was lost ("": it was not): a kernel
+// faulted, as one that reads outside device memory does on a GPU, and every
+// call fails until emu_reset makes a new context.
+std::mutex lost_mu;
+std::string lost;
+
+// fault reports a fault that loses the context, and returns 2.
+int fault(char* err, int errlen, const std::string& what) {
+    std::lock_guard<std::mutex> lock(lost_mu);
+    lost = what;
+    fail(err, errlen, what);
+    return 2;
+}
+
+// dead returns 2, with the reason in err, once the context is lost, and 0 before.
+int dead(char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(lost_mu);
+    if (lost.empty()) {
+        return 0;
+    }
+    fail(err, errlen, "CUDA_ERROR_ILLEGAL_ADDRESS: the context was lost to an earlier fault (" + lost + ")");
+    return 2;
+}
 } // namespace
 
+extern "C" void emu_reset(void) {
+    {
+        std::lock_guard<std::mutex> lock(emu::memory_mu);
+        for (auto& a : emu::allocations) {
+            std::free(reinterpret_cast<void*>(a.first));
+        }
+        emu::allocations.clear();
+        emu::memory_used = 0;
+    }
+    std::lock_guard<std::mutex> lock(lost_mu);
+    lost.clear();
+}
+
 extern "C" int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
     std::lock_guard<std::mutex> lock(emu::memory_mu);
     if (bytes <= 0 || bytes > emu::memory_limit - emu::memory_used) {
         return fail(err, errlen, "out of memory: " + std::to_string(bytes) + " bytes asked, " +
@@ -503,6 +543,9 @@ extern "C" int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen) {
 }
 
 extern "C" int emu_free(uintptr_t p, char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
     std::lock_guard<std::mutex> lock(emu::memory_mu);
     auto it = emu::allocations.find(p);
     if (it == emu::allocations.end()) {
@@ -515,6 +558,9 @@ extern "C" int emu_free(uintptr_t p, char* err, int errlen) {
 }
 
 extern "C" int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
     std::lock_guard<std::mutex> lock(emu::memory_mu);
     if (!emu::inside(p, static_cast<size_t>(bytes))) {
         return fail(err, errlen, "memset outside device memory");
@@ -526,6 +572,9 @@ extern "C" int emu_memset(uintptr_t p, int value, long long bytes, char* err, in
 // emu_copy copies between host memory and device memory; whichever of dst
 // and src is device memory must lie within one allocation.
 extern "C" int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
     std::lock_guard<std::mutex> lock(emu::memory_mu);
     if (!emu::inside(dst, static_cast<size_t>(bytes)) && !emu::inside(src, static_cast<size_t>(bytes))) {
         return fail(err, errlen, "a copy of " + std::to_string(bytes) + " bytes touches no device allocation whole");
@@ -536,6 +585,9 @@ extern "C" int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err
 
 extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared,
                           int cooperative, const uint64_t* args, int nargs, char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
     auto it = emu::registry().find(name);
     if (it == emu::registry().end()) {
         return fail(err, errlen, std::string("no kernel named ") + name);
@@ -548,7 +600,8 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
         std::lock_guard<std::mutex> lock(emu::memory_mu);
         for (int i = 0; i < nargs; i++) {
             if ((k.pointer_args >> i & 1) && !emu::inside(static_cast<uintptr_t>(args[i]), 1)) {
-                return fail(err, errlen, "argument " + std::to_string(i + 1) + " points outside device memory");
+                return fault(err, errlen, "CUDA_ERROR_ILLEGAL_ADDRESS: argument " + std::to_string(i + 1) +
+                                              " points outside device memory");
             }
         }
     }

@@ -30,7 +30,13 @@ func TestEmulatorReportsMisuse(t *testing.T) {
 	err = EmuLaunch("dense_delta_f32", warp, []uint64{uint64(p), uint64(p)})
 	assert.EqualError(t, err, "2 arguments given, the kernel takes 6")
 	err = EmuLaunch("dense_delta_f32", warp, []uint64{uint64(p), uint64(p), 8, uint64(p), 4, 0})
-	assert.EqualError(t, err, "argument 3 points outside device memory")
+	assert.Equal(t, &EmuError{Msg: "CUDA_ERROR_ILLEGAL_ADDRESS: argument 3 points outside device memory", Sticky: true}, err)
+	_, err = EmuAlloc(8)
+	assert.Equal(t, &EmuError{Msg: "CUDA_ERROR_ILLEGAL_ADDRESS: the context was lost to an earlier fault " +
+		"(CUDA_ERROR_ILLEGAL_ADDRESS: argument 3 points outside device memory)", Sticky: true}, err, "a fault loses the context")
+	EmuReset()
+	p, err = EmuAlloc(64)
+	require.NoError(t, err, "a new context")
 	args := []uint64{uint64(p), uint64(p), uint64(p), 0, 1, 1}
 	for _, c := range []struct {
 		grid, block [3]int

@@ -25,7 +25,8 @@
 // runs are deterministic. The grid must be resident at once (the host sizes
 // it by the occupancy); a barrier that waits longer than BARRIER_TIMEOUT
 // sets *status and the kernel ends, rather than hang on a GPU shared with
-// other work.
+// other work. The host launches it cooperatively where the GPU can, so that
+// the driver refuses a grid that cannot be resident at once.
 //
 // CPU twin: the CPU backend's per-example step, cpu.DenseForward and
 // cpu.DenseBackward with engine.OutputGrad and engine.Delta.
@@ -40,9 +41,9 @@
 // memory; wider output layers use the block's scratch in global memory.
 #define STAGE 128
 
-// BARRIER_TIMEOUT is how long a block waits at a barrier, in clock64 ticks
-// (seconds at GPU clock rates).
-#define BARRIER_TIMEOUT (1LL << 33)
+// BARRIER_TIMEOUT_NS is how long a block waits at a barrier, in nanoseconds
+// of %globaltimer.
+#define BARRIER_TIMEOUT_NS 5000000000ULL
 
 // sgd_layer describes a layer on the device, as the host writes it.
 struct sgd_layer {
@@ -66,9 +67,9 @@ __device__ bool grid_sync(unsigned* count, unsigned* target, int* status) {
             *target += gridDim.x;
             __threadfence();
             atomicAdd(count, 1);
-            long long start = clock64();
+            unsigned long long start = globaltimer();
             while (*(volatile unsigned*)count < *target && *(volatile int*)status == 0) {
-                if (clock64() - start > BARRIER_TIMEOUT) {
+                if (globaltimer() - start > BARRIER_TIMEOUT_NS) {
                     *(volatile int*)status = 1;
                 }
                 __nanosleep(32);

@@ -15,7 +15,8 @@ typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
 
 enum { SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NO_DEVICE = 100, INVALID_DEVICE = 101 };
-enum { MULTIPROCESSOR_COUNT = 16, COMPUTE_CAPABILITY_MAJOR = 75, COMPUTE_CAPABILITY_MINOR = 76 };
+enum { MULTIPROCESSOR_COUNT = 16, COMPUTE_CAPABILITY_MAJOR = 75, COMPUTE_CAPABILITY_MINOR = 76, COOPERATIVE_LAUNCH = 95 };
+enum { SCHED_BLOCKING_SYNC = 4 };
 
 CUresult cuInit(unsigned int flags) {
 	const char *r = getenv("FAKECUDA_INIT");
@@ -72,6 +73,9 @@ CUresult cuDeviceGetAttribute(int *value, int attrib, CUdevice dev) {
 	case COMPUTE_CAPABILITY_MINOR:
 		*value = dev - 4;
 		return SUCCESS;
+	case COOPERATIVE_LAUNCH:
+		*value = dev == 10;
+		return SUCCESS;
 	}
 	return INVALID_VALUE;
 }
@@ -82,12 +86,21 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
 	return SUCCESS;
 }
 
-// Contexts are made on device 10 with flags 0 (CU_CTX_SCHED_AUTO) only.
+// Contexts are made on device 10 with CU_CTX_SCHED_BLOCKING_SYNC only.
 CUresult cuCtxCreate_v2(void **ctx, unsigned int flags, CUdevice dev) {
-	if (flags != 0 || dev != 10) {
+	if (flags != SCHED_BLOCKING_SYNC || dev != 10) {
 		return INVALID_VALUE;
 	}
 	*ctx = (void *)(uintptr_t)0xc0de;
+	return SUCCESS;
+}
+
+// Streams are made with flags 0 (CU_STREAM_DEFAULT) only.
+CUresult cuStreamCreate(void **stream, unsigned int flags) {
+	if (flags != 0) {
+		return INVALID_VALUE;
+	}
+	*stream = (void *)(uintptr_t)0x57ea;
 	return SUCCESS;
 }
 

@@ -1,0 +1,159 @@
+//go:build cuda
+
+package gpu
+
+// What gorgonia.org/cu v0.9.6 does not offer, in cgo of our own: modules
+// whose CUfunction we keep, launches on a stream of ours (cooperative ones
+// included, whose cu.LaunchCooperativeKernel is an empty function), the
+// occupancy with dynamic shared memory. The driver functions go through the
+// trampolines of package cushim, like cu's (go generate
+// ./gpu/internal/cushim finds these calls). They run on the device's
+// thread, in the context cu made current there.
+
+/*
+#cgo CFLAGS: -I/usr/local/cuda/include
+#include <cuda.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// gpu_launch launches f with n arguments of 8 bytes each, cooperatively
+// when cooperative is not 0.
+static CUresult gpu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned bx, unsigned by, unsigned shared,
+                           CUstream stream, int cooperative, uint64_t *args, int n) {
+	void *params[64];
+	if (n > 64) {
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	for (int i = 0; i < n; i++) {
+		params[i] = &args[i];
+	}
+	if (cooperative) {
+		return cuLaunchCooperativeKernel(f, gx, gy, 1, bx, by, 1, shared, stream, params);
+	}
+	return cuLaunchKernel(f, gx, gy, 1, bx, by, 1, shared, stream, params, NULL);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"gorgonia.org/cu"
+)
+
+// cudaError is a CUresult of a driver call that this file makes.
+type cudaError C.CUresult
+
+func (e cudaError) Error() string {
+	var name, desc *C.char
+	if C.cuGetErrorName(C.CUresult(e), &name) != C.CUDA_SUCCESS || C.cuGetErrorString(C.CUresult(e), &desc) != C.CUDA_SUCCESS {
+		return fmt.Sprintf("CUresult %d", int(e))
+	}
+	return fmt.Sprintf("%s (%s)", C.GoString(name), C.GoString(desc))
+}
+
+// check turns a CUresult into an error, nil for CUDA_SUCCESS.
+func check(r C.CUresult) error {
+	if r != C.CUDA_SUCCESS {
+		return cudaError(r)
+	}
+	return nil
+}
+
+// stickyResults are the errors after which a CUDA context is unusable: a
+// kernel faulted, and every later call in the context fails.
+var stickyResults = []C.CUresult{C.CUDA_ERROR_ECC_UNCORRECTABLE, C.CUDA_ERROR_ILLEGAL_ADDRESS, C.CUDA_ERROR_LAUNCH_TIMEOUT,
+	C.CUDA_ERROR_ASSERT, C.CUDA_ERROR_HARDWARE_STACK_ERROR, C.CUDA_ERROR_ILLEGAL_INSTRUCTION,
+	C.CUDA_ERROR_MISALIGNED_ADDRESS, C.CUDA_ERROR_INVALID_ADDRESS_SPACE, C.CUDA_ERROR_INVALID_PC, C.CUDA_ERROR_LAUNCH_FAILED}
+
+// sticky reports whether err, from our calls or gorgonia.org/cu's, leaves
+// the context unusable.
+func sticky(err error) bool {
+	var own cudaError
+	if errors.As(err, &own) {
+		return slices.Contains(stickyResults, C.CUresult(own))
+	}
+	for _, r := range []error{cu.EccUncorrectable, cu.IllegalAddress, cu.LaunchTimeout, cu.Assert, cu.HardwareStackError,
+		cu.IllegalInstruction, cu.MisalignedAddress, cu.InvalidAddressSpace, cu.InvalidPc, cu.LaunchFailed} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// module is a loaded module: the kernels of one precision.
+type module struct{ m C.CUmodule }
+
+// loadModule loads a fatbin (kernels.Fatbin): SASS where it has the GPU's,
+// its PTX JIT-compiled otherwise.
+func loadModule(image []byte) (module, error) {
+	var m C.CUmodule
+	if err := check(C.cuModuleLoadData(&m, unsafe.Pointer(&image[0]))); err != nil {
+		return module{}, err
+	}
+	return module{m}, nil
+}
+
+// function is a kernel of a loaded module, launched on stream.
+type function struct {
+	fn     C.CUfunction
+	stream C.CUstream
+}
+
+func (m module) function(name string, s stream) (function, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var fn C.CUfunction
+	if err := check(C.cuModuleGetFunction(&fn, m.m, cname)); err != nil {
+		return function{}, err
+	}
+	return function{fn: fn, stream: s.s}, nil
+}
+
+// launch queues the kernel on its stream, each argument as 8 bytes.
+func (f function) launch(c launchConfig, args []uint64) error {
+	var argp *C.uint64_t
+	if len(args) > 0 {
+		argp = (*C.uint64_t)(unsafe.Pointer(&args[0]))
+	}
+	coop := C.int(0)
+	if c.cooperative {
+		coop = 1
+	}
+	return check(C.gpu_launch(f.fn, C.uint(c.grid.x), C.uint(max(c.grid.y, 1)), C.uint(c.block.x), C.uint(max(c.block.y, 1)),
+		C.uint(c.shared), f.stream, coop, argp, C.int(len(args))))
+}
+
+// residentPerSM is how many blocks of threads threads, with shared bytes of
+// dynamic shared memory each, fit on one multiprocessor at once.
+func (f function) residentPerSM(threads, shared int) (int, error) {
+	var n C.int
+	err := check(C.cuOccupancyMaxActiveBlocksPerMultiprocessor(&n, f.fn, C.int(threads), C.size_t(shared)))
+	return int(n), err
+}
+
+// stream is the stream every kernel runs on. It is a blocking stream: the
+// memory copies and sets of gorgonia.org/cu, on the legacy default stream,
+// wait for its kernels and its kernels for them.
+type stream struct{ s C.CUstream }
+
+func newStream() (stream, error) {
+	var s C.CUstream
+	err := check(C.cuStreamCreate(&s, C.CU_STREAM_DEFAULT))
+	return stream{s}, err
+}
+
+// cooperativeLaunch reports whether device dev can launch cooperative kernels.
+func cooperativeLaunch(dev cu.Device) (bool, error) {
+	var v C.int
+	err := check(C.cuDeviceGetAttribute(&v, C.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, C.CUdevice(dev)))
+	return v != 0, err
+}
+
+// synchronize waits for every kernel and copy queued in the context, and
+// returns the error of one that failed.
+func synchronize() error { return check(C.cuCtxSynchronize()) }
