@@ -59,6 +59,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &stopped) {
 		return stopped.status()
 	}
+	if errors.As(err, new(silent)) {
+		return 1 // process 0 of the data-parallel run prints it
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}

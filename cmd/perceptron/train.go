@@ -17,6 +17,7 @@ import (
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/distributed"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -34,13 +35,17 @@ type trainFlags struct {
 	checkpointEvery           int
 	onInterrupt               string
 	json, quiet               bool
+	distributed               string
+
+	comm   distributed.Comm // the processes of a data-parallel run, or nil
+	joined bool             // whether this process has joined the others' fit (see leave)
 
 	given    map[string]bool       // the flags set on the command line, by the preset or by --resume
 	settings map[string]string     // the values of settingFlags, recorded in checkpoints
 	resumed  *modelfile.Checkpoint // what --resume names
 }
 
-func train(args []string, stdout, stderr io.Writer) error {
+func train(args []string, stdout, stderr io.Writer) (err error) {
 	var f trainFlags
 	fs, parse := newFlags("train", "[flags]", stderr)
 	f.data.register(fs, true)
@@ -65,8 +70,23 @@ func train(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
 	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
 	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
+	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
 	if err := parse(args); err != nil {
 		return err
+	}
+	if f.comm, err = openComm(f.distributed); err != nil {
+		return err
+	}
+	if c := f.comm; c != nil {
+		defer func() {
+			if closeErr := c.Close(); err == nil {
+				err = closeErr
+			}
+		}()
+		defer func() { err = leave(c, f.joined, err) }()
+		if c.Rank() != 0 {
+			stdout, stderr = io.Discard, io.Discard // process 0 reports for all
+		}
 	}
 	if err := applyPreset(fs, f.preset); err != nil {
 		return err
@@ -152,7 +172,7 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	}
 	f.lr = learningRate(f.lr, f.given["lr"], opt)
 	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
-		CheckpointEvery: f.checkpointEvery}
+		CheckpointEvery: f.checkpointEvery, Comm: f.comm}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -181,8 +201,10 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	if f.resume != "" && !samePath(f.resume, f.checkpoint) { // a checkpoint goes on in the file it resumed from
 		inputs = append(inputs, f.resume)
 	}
-	if err := checkOutputs(f.outputs(), inputs, f.onInterrupt == interruptBeside); err != nil {
-		return err
+	if f.leads() { // the others write nothing
+		if err := checkOutputs(f.outputs(), inputs, f.onInterrupt == interruptBeside); err != nil {
+			return err
+		}
 	}
 	trainSet, testSet, err := f.data.load(f.seed, true)
 	if err != nil {
@@ -239,8 +261,12 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, format, a...)
 		}
 	}
-	say("perceptron: %s: %d training, %d validation, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend\n",
-		f.data.spec, trainSet.N, validation.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, opt, f.lr, sched, be.Name())
+	processes := ""
+	if f.comm != nil {
+		processes = fmt.Sprintf(", %d processes (MPI)", f.comm.Size())
+	}
+	say("perceptron: %s: %d training, %d validation, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
+		f.data.spec, trainSet.N, validation.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, opt, f.lr, sched, be.Name(), processes)
 
 	cfg.RNG, cfg.Backend = rng, be
 	if validation.N > 0 {
@@ -272,28 +298,43 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 		cfg.Progress = bar.update
 		cfg.EpochDone = bar.wrap(cfg.EpochDone)
 	}
+	if f.comm != nil {
+		f.joined = true // the processes that failed before the fit leave with their error, which all take up here
+		if err := distributed.Agree(f.comm, nil); err != nil {
+			return err
+		}
+	}
 	hist, fitErr := engine.Fit(sig.ctx, net, trainSet, cfg)
 	cutShort := errors.Is(fitErr, context.Canceled)
 	if fitErr != nil && !cutShort {
 		return fitErr
 	}
+	caught := sig.caught() != nil
+	if f.comm != nil { // a signal to any process skips the test on all
+		if caught, err = distributed.Any(f.comm, caught); err != nil {
+			return err
+		}
+	}
 
 	sum := summary{Backend: be.Name(), DType: spec.DType.String(), Data: f.data.spec, Inputs: spec.Inputs, Layers: f.layers,
 		Loss: spec.Loss.String(), Optimizer: opt.String(), Schedule: sched.String(), Warmup: sched.WarmupEpochs, Epochs: f.epochs,
 		LearningRate: f.lr, Batch: f.batch, Seed: f.seed, TrainExamples: trainSet.N, ValidationExamples: validation.N,
-		TestExamples: testSet.N, Interrupted: sig.caught() != nil, Checkpoint: f.checkpoint, Resumed: f.resume}
+		TestExamples: testSet.N, Interrupted: caught, Checkpoint: f.checkpoint, Resumed: f.resume}
 	if early != nil && early.BestEpoch > 0 {
 		sum.BestEpoch, sum.StoppedEarly = early.BestEpoch, early.Stopped
 	}
 	for _, s := range hist {
 		sum.History = append(sum.History, epochJSON(s))
 	}
-	if testSet.N > 0 && sig.caught() == nil {
-		m, err := engine.Evaluate(be, net, testSet)
+	if testSet.N > 0 && !caught {
+		m, err := engine.EvaluateDataParallel(be, f.comm, net, testSet)
 		if err != nil {
 			return err
 		}
 		sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
+	}
+	if !f.leads() {
+		return nil // process 0 writes and reports
 	}
 	if err := f.write(modelfile.Model{Network: net, Scaler: scaler}, hist, &sum, cutShort); err != nil {
 		return err
@@ -335,6 +376,10 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// leads reports whether this process writes and reports the run: the only
+// one, or process 0 of a data-parallel run.
+func (f *trainFlags) leads() bool { return f.comm == nil || f.comm.Rank() == 0 }
 
 // howFar says how far an interrupted fit came.
 func (f *trainFlags) howFar(hist engine.History, cutShort bool) string {
