@@ -152,7 +152,7 @@ func BenchmarkEpoch(b *testing.B) {
 						var r Result
 						for range b.N {
 							var err error
-							if r, err = Run(context.Background(), w, d, be, dtype, batch); err != nil {
+							if r, err = Run(context.Background(), w, d, be, dtype, batch, nil); err != nil {
 								b.Fatal(err)
 							}
 						}

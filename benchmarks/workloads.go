@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
 // Workload is a network, its data and its training, as WORKLOADS.md defines them.
@@ -79,12 +81,18 @@ func LoadData(name, mnistDir string) (Data, error) {
 
 // Result is one measured run; its JSON fields are those of pytorch_baseline.py.
 type Result struct {
-	Workload        string  `json:"workload"`
-	Backend         string  `json:"backend"`
-	Device          string  `json:"device"`
-	DType           string  `json:"dtype"`
-	Batch           int     `json:"batch"`
-	Threads         int     `json:"threads"`
+	Workload  string `json:"workload"`
+	Backend   string `json:"backend"`
+	Device    string `json:"device"`
+	DType     string `json:"dtype"`
+	Batch     int    `json:"batch"`
+	Threads   int    `json:"threads"` // per process
+	Processes int    `json:"processes"`
+	// AllReduceShare is, for a data-parallel run, the share of the training
+	// time spent in the Comm's all-reduces: the gradients' every step, and
+	// the totals' and stop flag's every 200th of an epoch (waiting for the
+	// slowest process included).
+	AllReduceShare  float64 `json:"allreduce_share,omitempty"`
 	Epochs          int     `json:"epochs"`
 	ExamplesPerSec  float64 `json:"examples_per_s"`
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
@@ -92,10 +100,11 @@ type Result struct {
 	TestAccuracy    float64 `json:"test_accuracy"`
 }
 
-// Run trains a fresh network of workload w on data with be, and returns the
-// training speed (data loading and evaluation excluded), the last epoch's
-// loss and the test accuracy.
-func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype engine.DType, batch int) (Result, error) {
+// Run trains a fresh network of workload w on data with be, data parallel
+// over comm's processes if comm is not nil (each calls Run alike; batch is
+// the global batch), and returns the training speed (data loading and
+// evaluation excluded), the last epoch's loss and the test accuracy.
+func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype engine.DType, batch int, comm distributed.Comm) (Result, error) {
 	layers, err := engine.ParseLayers(w.Layers)
 	if err != nil {
 		return Result{}, err
@@ -106,12 +115,17 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 	if err != nil {
 		return Result{}, err
 	}
-	hist, err := engine.Fit(ctx, net, data.Train, engine.Config{Epochs: w.Epochs, LearningRate: w.LR, BatchSize: batch, Optimizer: w.Optimizer,
-		RNG: rng, Backend: be})
+	cfg := engine.Config{Epochs: w.Epochs, LearningRate: w.LR, BatchSize: batch, Optimizer: w.Optimizer, RNG: rng, Backend: be}
+	processes, timed := 1, &timedComm{Comm: comm}
+	if comm != nil {
+		processes, cfg.Comm = comm.Size(), timed
+	}
+	hist, err := engine.Fit(ctx, net, data.Train, cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s on %s: %w", w.ID, be.Name(), err)
 	}
-	m, err := engine.Evaluate(be, net, data.Test)
+	inAllReduce := timed.spent
+	m, err := engine.EvaluateDataParallel(be, comm, net, data.Test)
 	if err != nil {
 		return Result{}, err
 	}
@@ -120,8 +134,27 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 		secs += h.Seconds
 	}
 	return Result{
-		Workload: w.ID, Backend: be.Name(), Device: be.Device(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0), Epochs: w.Epochs,
-		ExamplesPerSec: float64(w.Epochs*data.Train.N) / secs, SecondsPerEpoch: secs / float64(w.Epochs),
-		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy,
+		Workload: w.ID, Backend: be.Name(), Device: be.Device(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0),
+		Processes: processes, Epochs: w.Epochs, ExamplesPerSec: float64(w.Epochs*data.Train.N) / secs, SecondsPerEpoch: secs / float64(w.Epochs),
+		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy, AllReduceShare: inAllReduce.Seconds() / secs,
 	}, nil
 }
+
+// timedComm is a Comm that adds up the time its all-reduces take.
+type timedComm struct {
+	distributed.Comm
+	spent time.Duration
+}
+
+func (c *timedComm) AllReduceFloat64(buf []float64) error {
+	defer c.time(time.Now())
+	return c.Comm.AllReduceFloat64(buf)
+}
+
+func (c *timedComm) AllReduceFloat32(buf []float32) error {
+	defer c.time(time.Now())
+	return c.Comm.AllReduceFloat32(buf)
+}
+
+// time adds the time since start.
+func (c *timedComm) time(start time.Time) { c.spent += time.Since(start) }

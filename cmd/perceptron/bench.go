@@ -15,8 +15,8 @@ import (
 	"github.com/perceptron-go/perceptron/gpu"
 )
 
-func bench(args []string, stdout, stderr io.Writer) error {
-	var workloads, backends, dtypes, out, compare, mnistDir string
+func bench(args []string, stdout, stderr io.Writer) (err error) {
+	var workloads, backends, dtypes, out, compare, mnistDir, dist string
 	var asJSON bool
 	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3,W2a] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
 	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a)")
@@ -26,10 +26,16 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&compare, "compare-json", "", "results of benchmarks/pytorch_baseline.py to show beside ours, with the ratios")
 	fs.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
 	fs.BoolVar(&asJSON, "json", false, "print the results as JSON instead of the table")
+	fs.StringVar(&dist, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
 	if err := parse(args); err != nil {
 		return err
 	}
-	if out != "" {
+	g, err := openGroup(dist, &stdout, &stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = g.close(err) }()
+	if out != "" && g.leads() {
 		var inputs []string
 		if compare != "" {
 			inputs = append(inputs, compare)
@@ -61,6 +67,9 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if err := g.join(); err != nil {
+		return err
+	}
 	var results []benchmarks.Result
 	loaded := map[string]benchmarks.Data{}
 	for _, w := range ws {
@@ -74,8 +83,12 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		for _, be := range bes {
 			for _, dt := range dts {
 				for _, batch := range w.Batches {
+					if g.comm != nil && batch == 1 {
+						fmt.Fprintf(stderr, "perceptron: bench %s batch 1 skipped: per-example SGD is sequential, it cannot be shared among processes\n", w.ID)
+						continue
+					}
 					fmt.Fprintf(stderr, "perceptron: bench %s on %s, %s, batch %d\n", w.ID, be.Name(), dt, batch)
-					r, err := benchmarks.Run(context.Background(), w, data, be, dt, batch)
+					r, err := benchmarks.Run(context.Background(), w, data, be, dt, batch, g.comm)
 					if err != nil {
 						return err
 					}
@@ -84,7 +97,7 @@ func bench(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	if out != "" {
+	if out != "" && g.leads() {
 		if err := modelfile.WriteAtomic(out, func(w io.Writer) error { return writeResults(w, results) }); err != nil {
 			return err
 		}
@@ -95,6 +108,12 @@ func bench(args []string, stdout, stderr io.Writer) error {
 	printResults(stdout, append(results, peers...))
 	printDevices(stdout, append(results, peers...))
 	printRatios(stdout, results, peers)
+	for _, r := range results {
+		if r.Processes > 1 {
+			fmt.Fprintf(stdout, "%s %s batch %d on %d processes: %.1f%% of the training time in all-reduces\n",
+				r.Workload, r.DType, r.Batch, r.Processes, 100*r.AllReduceShare)
+		}
+	}
 	return nil
 }
 
@@ -156,10 +175,11 @@ func printDevices(w io.Writer, results []benchmarks.Result) {
 }
 
 func printResults(w io.Writer, results []benchmarks.Result) {
-	fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5s  %7s  %12s  %9s  %8s  %8s\n", "workload", "backend", "dtype", "batch", "threads", "examples/s", "s/epoch", "loss", "test_acc")
+	fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5s  %7s  %5s  %12s  %9s  %8s  %8s\n", "workload", "backend", "dtype", "batch", "threads", "procs",
+		"examples/s", "s/epoch", "loss", "test_acc")
 	for _, r := range results {
-		fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5d  %7d  %12.0f  %9.4g  %8.4f  %7.2f%%\n", r.Workload, r.Backend, r.DType, r.Batch, r.Threads,
-			r.ExamplesPerSec, r.SecondsPerEpoch, r.Loss, 100*r.TestAccuracy)
+		fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5d  %7d  %5d  %12.0f  %9.4g  %8.4f  %7.2f%%\n", r.Workload, r.Backend, r.DType, r.Batch, r.Threads,
+			max(r.Processes, 1), r.ExamplesPerSec, r.SecondsPerEpoch, r.Loss, 100*r.TestAccuracy)
 	}
 }
 

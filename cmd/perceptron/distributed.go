@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
@@ -40,6 +41,43 @@ func openComm(mode string) (distributed.Comm, error) {
 	return c, nil
 }
 
+// group is this process's part in a command that may run on several
+// processes: their Comm (nil for a process alone), and whether this process
+// has joined the others' work (see join).
+type group struct {
+	comm   distributed.Comm
+	joined bool
+}
+
+// openGroup joins the processes as --distributed says (openComm). On a
+// process other than 0 it silences stdout and stderr: process 0 reports for
+// all. Defer the group's close.
+func openGroup(mode string, stdout, stderr *io.Writer) (*group, error) {
+	c, err := openComm(mode)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil && c.Rank() != 0 {
+		*stdout, *stderr = io.Discard, io.Discard
+	}
+	return &group{comm: c}, nil
+}
+
+// leads reports whether this process writes and reports: the only one, or
+// process 0.
+func (g *group) leads() bool { return g.comm == nil || g.comm.Rank() == 0 }
+
+// join is where the processes meet before they work together: each that
+// got there without an error joins the others, and all fail together if
+// one failed before, which it does in close.
+func (g *group) join() error {
+	if g.comm == nil {
+		return nil
+	}
+	g.joined = true
+	return distributed.Agree(g.comm, nil)
+}
+
 // silent is an error of a process other than 0 of a data-parallel run,
 // which process 0 reports: the exit status is 1, the message is not printed
 // again.
@@ -47,17 +85,25 @@ type silent struct{ error }
 
 func (s silent) Unwrap() error { return s.error }
 
-// leave ends this process's part in a data-parallel train: a process that
-// failed before the fit, and so did not join the others (joined is false),
-// joins them now with its error, so that all fail together (process 0
-// naming the cause), and an error of a process other than 0 is silent.
-func leave(c distributed.Comm, joined bool, err error) error {
-	if !joined {
+// close ends this process's part, err being how its command ended, and
+// returns the error the command ends with. A process that failed before
+// joining the others joins them now with its error, so that all fail
+// together and process 0 names the cause; an error of a process other than
+// 0 is silent; the Comm is closed.
+func (g *group) close(err error) error {
+	c := g.comm
+	if c == nil {
+		return err
+	}
+	if !g.joined {
 		err = distributed.Agree(c, err)
 	}
 	var stopped interrupted
 	if err != nil && c.Rank() != 0 && !errors.As(err, &stopped) {
-		return silent{err}
+		err = silent{err}
+	}
+	if closeErr := c.Close(); err == nil {
+		err = closeErr
 	}
 	return err
 }

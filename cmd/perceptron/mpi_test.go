@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/perceptron-go/perceptron/benchmarks"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -164,4 +166,26 @@ func TestMPICheckpointResume(t *testing.T) {
 	require.Equal(t, 0, r.code, "%s", r.stderr)
 	assert.Contains(t, r.stderr, "resuming run.ckpt after epoch 2")
 	requireSameModels(t, filepath.Join(dir, "one.safetensors"), filepath.Join(dir, "par.safetensors"), 1e-12)
+}
+
+// TestMPIBench runs bench under mpirun: the mini-batch workloads run data
+// parallel, process 0 reports them with the share of the all-reduces, and
+// per-example SGD is skipped.
+func TestMPIBench(t *testing.T) {
+	bin := mpiBinary(t)
+	dir := t.TempDir()
+	r := mpirun(t, dir, "-np", "2", bin, "bench", "--workload", "W2", "--out", "bench.json")
+	require.Equal(t, 0, r.code, "%s", r.stderr)
+	assert.Contains(t, r.stderr, "perceptron: bench W2 batch 1 skipped: per-example SGD is sequential")
+	assert.Regexp(t, `\nW2 +cpu +float32 +64 +\d+ +2 +\d+ `, r.stdout)
+	assert.Regexp(t, `\nW2 float32 batch 64 on 2 processes: \d+\.\d% of the training time in all-reduces\n`, r.stdout)
+	var results []benchmarks.Result
+	data, err := os.ReadFile(filepath.Join(dir, "bench.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &results))
+	require.Len(t, results, 1)
+	assert.Equal(t, 2, results[0].Processes)
+	assert.Greater(t, results[0].AllReduceShare, 0.0)
+	assert.Less(t, results[0].AllReduceShare, 1.0)
+	assert.Greater(t, results[0].TestAccuracy, 0.8)
 }

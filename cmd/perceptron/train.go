@@ -36,9 +36,7 @@ type trainFlags struct {
 	onInterrupt               string
 	json, quiet               bool
 	distributed               string
-
-	comm   distributed.Comm // the processes of a data-parallel run, or nil
-	joined bool             // whether this process has joined the others' fit (see leave)
+	*group                    // the processes of a data-parallel run
 
 	given    map[string]bool       // the flags set on the command line, by the preset or by --resume
 	settings map[string]string     // the values of settingFlags, recorded in checkpoints
@@ -74,20 +72,10 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 	if err := parse(args); err != nil {
 		return err
 	}
-	if f.comm, err = openComm(f.distributed); err != nil {
+	if f.group, err = openGroup(f.distributed, &stdout, &stderr); err != nil {
 		return err
 	}
-	if c := f.comm; c != nil {
-		defer func() {
-			if closeErr := c.Close(); err == nil {
-				err = closeErr
-			}
-		}()
-		defer func() { err = leave(c, f.joined, err) }()
-		if c.Rank() != 0 {
-			stdout, stderr = io.Discard, io.Discard // process 0 reports for all
-		}
-	}
+	defer func() { err = f.close(err) }()
 	if err := applyPreset(fs, f.preset); err != nil {
 		return err
 	}
@@ -298,11 +286,8 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 		cfg.Progress = bar.update
 		cfg.EpochDone = bar.wrap(cfg.EpochDone)
 	}
-	if f.comm != nil {
-		f.joined = true // the processes that failed before the fit leave with their error, which all take up here
-		if err := distributed.Agree(f.comm, nil); err != nil {
-			return err
-		}
+	if err := f.join(); err != nil {
+		return err
 	}
 	hist, fitErr := engine.Fit(sig.ctx, net, trainSet, cfg)
 	cutShort := errors.Is(fitErr, context.Canceled)
@@ -376,10 +361,6 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
-
-// leads reports whether this process writes and reports the run: the only
-// one, or process 0 of a data-parallel run.
-func (f *trainFlags) leads() bool { return f.comm == nil || f.comm.Rank() == 0 }
 
 // howFar says how far an interrupted fit came.
 func (f *trainFlags) howFar(hist engine.History, cutShort bool) string {
