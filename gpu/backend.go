@@ -207,19 +207,9 @@ type trainer struct {
 	losses      devicePtr // each example's loss this epoch (double)
 	correct     devicePtr // whether each example was classified correctly (int32)
 	totals      devicePtr // epoch_totals' output: 3 doubles
-	sgd         sgdRun    // per-example SGD
+	sgd         sgdRun    // per-example SGD: the plan and its buffers
 	first, done int       // this epoch's steps run over order[first:done] (first < 0: none yet)
 	closed      bool
-}
-
-// sgdRun is what sgd_steps needs besides the data: the layers' descriptors,
-// each block's scratch, the barrier counter and the status word, and the
-// grid, sized so that its blocks are resident at once.
-type sgdRun struct {
-	layers, scratch, barrier, status devicePtr
-	grid                             int
-	maxSteps                         int  // per launch, so that the barrier counter cannot wrap
-	cooperative                      bool // launch cooperatively: the driver guarantees the grid is resident
 }
 
 // NewTrainer uploads net's parameters and the examples to the device.
@@ -268,11 +258,11 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			return err
 		}
 		if h.BatchSize == 1 {
-			grid, err := t.sgdGrid()
+			plan, err := t.planSGD(sgdBudget)
 			if err != nil {
 				return err
 			}
-			return t.prepareSGD(grid)
+			return t.prepareSGD(plan)
 		}
 		return nil
 	})
@@ -330,74 +320,6 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 		}
 		return nil
 	})
-}
-
-// sgdResident is how many blocks of sgd_steps (of threads threads) the
-// device holds at once.
-func (t *trainer) sgdResident() (int, error) {
-	perSM, err := t.ks.fns[kernelSgdSteps].residentPerSM(threads, 0)
-	if err != nil {
-		return 0, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.name(kernelSgdSteps), err)
-	}
-	return t.d.multiprocessors * perSM, nil
-}
-
-// sgdGrid sizes the grid of sgd_steps: a warp per unit of the widest
-// layer, and no more blocks than the device holds at once.
-func (t *trainer) sgdGrid() (int, error) {
-	widest := 0
-	for _, l := range t.layers {
-		widest = max(widest, l.out)
-	}
-	resident, err := t.sgdResident()
-	if err != nil {
-		return 0, err
-	}
-	return max(1, min(resident, blocks(widest*warp, threads))), nil
-}
-
-// prepareSGD allocates and uploads what sgd_steps needs for a grid of grid blocks.
-func (t *trainer) prepareSGD(grid int) error {
-	descs := make([]sgdLayer, len(t.layers))
-	for i, l := range t.layers {
-		descs[i] = sgdLayer{w: l.w, b: l.b, z: l.z, a: l.a, grad: l.grad, in: int64(l.in), out: int64(l.out), act: int64(l.act)}
-	}
-	t.sgd.grid, t.sgd.cooperative = grid, t.d.cooperative
-	barriers := max(2, 2*len(t.layers)-1)
-	t.sgd.maxSteps = max(1, (1<<31)/(t.sgd.grid*barriers))
-	size := int64(t.dtype.Size())
-	var err error
-	for _, buf := range []struct {
-		dst   *devicePtr
-		bytes int64
-		what  string
-	}{
-		{&t.sgd.layers, int64(sgdLayerBytes * len(descs)), "the layers' descriptors"},
-		{&t.sgd.scratch, int64(t.sgd.grid*2*t.outputs) * size, "the output scratch"},
-		{&t.sgd.barrier, 4, "the grid barrier"}, {&t.sgd.status, 4, "the status word"},
-	} {
-		if *buf.dst, err = t.mem.alloc(buf.bytes, buf.what); err != nil {
-			return err
-		}
-	}
-	if err := memcpyHtoD(t.sgd.layers, unsafe.Pointer(&descs[0]), int64(sgdLayerBytes*len(descs))); err != nil {
-		return fmt.Errorf("gpu: cuMemcpyHtoD of the layers' descriptors: %w", err)
-	}
-	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
-		return fmt.Errorf("gpu: cuMemsetD8 of the status word: %w", err)
-	}
-	return nil
-}
-
-// sgdSteps queues per-example SGD on the examples at positions from..to-1
-// of the epoch: one launch of sgd_steps.
-func (t *trainer) sgdSteps(from, to int) error {
-	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
-		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
-	}
-	return t.ks.sgdSteps(launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{threads, 1}, cooperative: t.sgd.cooperative},
-		t.sgd.layers, len(t.layers), t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.lr, t.sgd.scratch,
-		t.sgd.barrier, t.sgd.status)
 }
 
 // batchStep queues one mini-batch step on the rows examples from position s of the epoch.

@@ -91,22 +91,42 @@ func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y dev
 	return ks.launch(kernelOutputGrad, cfg, uint64(dz), uint64(loss), uint64(correct), uint64(z), uint64(a), uint64(y), uint64(int64(rows)), uint64(int64(k)), uint64(int64(lossKind)), uint64(int64(act)), uint64(int64(step)))
 }
 
-// sgdSteps launches sgd_steps (sgd.cu): per-example SGD on the examples at positions from..to-1 of order; the loss and correctness of the example at position s go to loss[s] and correct[s].
-func (ks *kernelSet) sgdSteps(cfg launchConfig, layers devicePtr, nlayers int, x, y, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, lr float64, scratch, barrier, status devicePtr) error {
-	return ks.launch(kernelSgdSteps, cfg, uint64(layers), uint64(int64(nlayers)), uint64(x), uint64(y), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), ks.real(lr), uint64(scratch), uint64(barrier), uint64(status))
+// sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order; the loss and correctness of the example at position s go to loss[s] and correct[s].
+func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, lr float64, scratch, barrier, status devicePtr) error {
+	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), ks.real(lr), uint64(scratch), uint64(barrier), uint64(status))
 }
 
 // sgdLayer is struct sgd_layer of sgd.cu, as the device reads it.
 type sgdLayer struct {
-	w    devicePtr
-	b    devicePtr
-	z    devicePtr
-	a    devicePtr // two rows of out activations, by the parity of the step
-	grad devicePtr // dz of the last step, whose update is pending
+	w    devicePtr // W (out×in) and b
+	b    devicePtr // W (out×in) and b
+	z    devicePtr // two rows of out values each, by the parity of the step (distributed layers)
+	a    devicePtr // two rows of out values each, by the parity of the step (distributed layers)
+	grad devicePtr // dz of the last step, whose update is pending (distributed layers)
 	in   int64
 	out  int64
 	act  int64
+	priv int64 // a private layer: the offset in bytes of its copy in the block's region; -1: distributed
 }
 
 // sgdLayerBytes is sizeof(sgd_layer), as sgd.cu asserts it.
-const sgdLayerBytes = 64
+const sgdLayerBytes = 72
+
+// sgdPlan is struct sgd_plan of sgd.cu, as the device reads it.
+type sgdPlan struct {
+	layers      devicePtr
+	nlayers     int64 // the layers, and how many of the first are distributed
+	nd          int64 // the layers, and how many of the first are distributed
+	regionBytes int64
+	inShared    int64
+	xStage      int64 // two rows of the first layer's input, by parity; -1: not staged
+	inputStage  int64 // the first private layer's input, when 0 < nd < nlayers
+	outStage    int64 // the output's z, a and dz (3·k values), when nd == nlayers
+	yStage      int64 // the target row (k values)
+	red         int64 // the reduction scratch: at least blockDim values
+	redReals    int64 // the reduction scratch: at least blockDim values
+	timeoutNs   int64 // how long a block waits at a grid barrier
+}
+
+// sgdPlanBytes is sizeof(sgd_plan), as sgd.cu asserts it.
+const sgdPlanBytes = 96

@@ -11,4 +11,5 @@ var sharedStructs = map[string]struct {
 	bytes uintptr
 }{
 	"sgd_layer": {sgdLayer{}, sgdLayerBytes},
+	"sgd_plan":  {sgdPlan{}, sgdPlanBytes},
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,12 +45,22 @@ func examples(rng *rand.Rand, spec engine.Spec, n int) engine.Examples {
 }
 
 // steps trains a copy of net on be over order, launching at the bounds of
-// runs, and returns the parameters and the totals.
-func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Examples, order, runs []int) (*engine.Network, engine.Totals) {
+// runs, and returns the parameters and the totals. A GPU trainer runs
+// sgd_steps as planned for budget bytes of shared memory a block.
+func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Examples, order, runs []int, budget int) (*engine.Network, engine.Totals) {
 	t.Helper()
 	tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 1})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, tr.Close()) }()
+	if tt, ok := tr.(*trainer); ok {
+		require.NoError(t, tt.d.do(func() error {
+			sh, err := tt.planSGD(budget)
+			if err != nil {
+				return err
+			}
+			return tt.prepareSGD(sh)
+		}))
+	}
 	require.NoError(t, tr.BeginEpoch(order))
 	for i := 1; i < len(runs); i++ {
 		require.NoError(t, tr.Steps(context.Background(), runs[i-1], runs[i]))
@@ -63,9 +74,11 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 
 // TestSGDStepsParity runs sgd_steps against its CPU twin, the CPU backend's
 // per-example step, on networks of one to three layers with every output
-// head, widths from 1 to 1000 (outputs past the kernel's STAGE included),
-// and the steps in one launch or split over several, so that the deferred
-// updates cross launches.
+// head and widths from 1 to 1000, with the steps in one launch or split over
+// several, so that the deferred updates cross launches. With the shared
+// memory of a block, the last layers are private where they fit (a tiny
+// network runs in one warp); with none, every layer is distributed and the
+// blocks' regions are in global memory.
 func TestSGDStepsParity(t *testing.T) {
 	gpu := newBackend(t)
 	cases := []sgdCase{
@@ -73,15 +86,19 @@ func TestSGDStepsParity(t *testing.T) {
 		{33, "10:softmax", engine.CE},
 		{784, "128:relu,10:sigmoid", engine.BCE}, // W2
 		{784, "128:relu,10:softmax", engine.CE},  // W2s
-		{1, "1000:tanh,7:linear", engine.MSE},
+		{1, "1000:tanh,7:linear", engine.MSE},    // float64: its output is too large to be private
 		{33, "33:sigmoid,1:sigmoid", engine.BCE},
 		{7, "128:tanh,33:relu,10:softmax", engine.CE},
 		{128, "7:relu,1:tanh", engine.MSE},
-		{7, "200:softmax", engine.CE}, // wider than the kernel's STAGE
+		{7, "200:softmax", engine.CE},
 		{3, "16:relu,130:sigmoid", engine.BCE},
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, // W1: one warp
 	}
 	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
-	splits := [][]int{{0, 9}, {0, 1, 4, 5, 9}}
+	runs := []struct {
+		budget int
+		bounds []int
+	}{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
 	for _, dtype := range dtypes {
 		tol := 1e-9
 		if dtype == engine.Float32 {
@@ -94,10 +111,10 @@ func TestSGDStepsParity(t *testing.T) {
 			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
 			require.NoError(t, err)
 			data := examples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
-			for _, runs := range splits {
-				what := fmt.Sprintf("%s %d-%s %s, launches %v", dtype, c.inputs, c.layers, c.loss, runs)
-				want, wantTotals := steps(t, cpu.New(), net, data, order, runs)
-				got, gotTotals := steps(t, gpu, net, data, order, runs)
+			for _, r := range runs {
+				what := fmt.Sprintf("%s %d-%s %s, launches %v, %d bytes of shared memory", dtype, c.inputs, c.layers, c.loss, r.bounds, r.budget)
+				want, wantTotals := steps(t, cpu.New(), net, data, order, r.bounds, r.budget)
+				got, gotTotals := steps(t, gpu, net, data, order, r.bounds, r.budget)
 				assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
 				assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
 				assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
@@ -111,7 +128,8 @@ func TestSGDStepsParity(t *testing.T) {
 }
 
 // oversizedSGD returns a trainer whose sgd_steps grid has one block more
-// than the device holds at once, launched cooperatively or not.
+// than the device holds at once, launched cooperatively or not, with a
+// barrier timeout of 100 ms.
 func oversizedSGD(t *testing.T, cooperative bool) engine.Trainer {
 	be := newBackend(t)
 	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32}
@@ -123,11 +141,16 @@ func oversizedSGD(t *testing.T, cooperative bool) engine.Trainer {
 	t.Cleanup(func() { require.NoError(t, tr.Close()) })
 	tt := tr.(*trainer)
 	require.NoError(t, tt.d.do(func() error {
-		resident, err := tt.sgdResident()
+		sh, err := tt.planSGD(0) // every layer distributed: the blocks meet at barriers
 		if err != nil {
 			return err
 		}
-		if err := tt.prepareSGD(resident + 1); err != nil {
+		perSM, err := tt.ks.fns[kernelSgdSteps].residentPerSM(sh.threads, sh.shared)
+		if err != nil {
+			return err
+		}
+		sh.grid, sh.timeout = perSM*tt.d.multiprocessors+1, 100*time.Millisecond
+		if err := tt.prepareSGD(sh); err != nil {
 			return err
 		}
 		tt.sgd.cooperative = cooperative

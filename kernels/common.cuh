@@ -63,6 +63,15 @@ __device__ __forceinline__ real act_grad(int act, real z, real a) {
 }
 
 #ifndef EMU_HOST
+// DYNAMIC_SHARED declares p, a T*, at the block's dynamic shared memory (the
+// launch's sharedMemBytes).
+#define DYNAMIC_SHARED(T, p)                                                                                           \
+    extern __shared__ __align__(16) unsigned char CAT(p, _bytes)[];                                                    \
+    T* p = reinterpret_cast<T*>(CAT(p, _bytes))
+
+// EMU_GRID_BARRIER marks a grid barrier, which the emulator counts.
+#define EMU_GRID_BARRIER()
+
 // globaltimer returns the GPU's global timer (%globaltimer), in nanoseconds
 // on every GPU, whatever its clock. The emulator defines its own.
 __device__ __forceinline__ unsigned long long globaltimer() {

@@ -150,3 +150,25 @@ func EmuLayout(name string) (size int, offsets []int, ok bool) {
 	}
 	return int(out[0]), offsets, true
 }
+
+// EmuCount counts what the emulator has run since the process started.
+type EmuCount struct {
+	// Launches counts the host's launches: of a kernel, or of a graph.
+	Launches int64
+	// Kernels counts the kernels run, a graph's included.
+	Kernels int64
+	// GridBarriers counts the grid barriers that block 0 of a grid reached.
+	GridBarriers int64
+}
+
+// Sub returns the counts from b to c.
+func (c EmuCount) Sub(b EmuCount) EmuCount {
+	return EmuCount{c.Launches - b.Launches, c.Kernels - b.Kernels, c.GridBarriers - b.GridBarriers}
+}
+
+// EmuCounts returns the emulator's counts.
+func EmuCounts() EmuCount {
+	var out [3]C.longlong
+	C.emu_counts(&out[0])
+	return EmuCount{int64(out[0]), int64(out[1]), int64(out[2])}
+}

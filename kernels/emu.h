@@ -48,7 +48,9 @@ const dim3& block_idx();
 const dim3& block_dim();
 const dim3& grid_dim();
 void sync_block();
+void sync_warp();
 void* dynamic_shared();
+void note_grid_barrier();
 uint64_t exchange(unsigned mask, uint64_t bits, int src_lane);
 int lane();
 void yield();
@@ -77,6 +79,18 @@ inline void __syncthreads() { emu::sync_block(); }
 template <class T> T __shfl_down_sync(unsigned mask, T v, unsigned delta) {
     return emu::from_bits<T>(emu::exchange(mask, emu::to_bits(v), emu::lane() + (int)delta));
 }
+
+template <class T> T __shfl_xor_sync(unsigned mask, T v, int lane_mask) {
+    return emu::from_bits<T>(emu::exchange(mask, emu::to_bits(v), emu::lane() ^ lane_mask));
+}
+
+inline void __syncwarp(unsigned = 0xffffffffu) { emu::sync_warp(); }
+
+// DYNAMIC_SHARED declares p, a T*, at the block's dynamic shared memory.
+#define DYNAMIC_SHARED(T, p) T* p = reinterpret_cast<T*>(emu::dynamic_shared())
+
+// EMU_GRID_BARRIER counts a grid barrier (block 0's) for EmuCounters.
+#define EMU_GRID_BARRIER() emu::note_grid_barrier()
 
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }

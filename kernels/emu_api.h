@@ -26,6 +26,10 @@ int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errle
 int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared, int cooperative,
                const uint64_t* args, int nargs, char* err, int errlen);
 int emu_kernel_count(void);
+// emu_counts writes how many launches the host has made, how many kernels
+// have run and how many grid barriers block 0 of a grid has reached, since
+// the process started, into out[0], out[1] and out[2].
+void emu_counts(long long* out);
 // emu_layout writes the size and the field offsets of a struct shared with
 // Go into out (at most max values) and returns how many there are, or -1
 // for a struct it does not know.

@@ -245,6 +245,17 @@ void sync_block() { current_block->wait(-1); }
 
 void* dynamic_shared() { return current_block->shared.data(); }
 
+// The counts of EmuCounts: launches from the host, kernels run, and grid
+// barriers (as block 0 of each grid reaches them).
+std::atomic<long long> launches{0}, kernels_run{0}, grid_barriers{0};
+
+void note_grid_barrier() {
+    const dim3& b = current_block->bid;
+    if (b.x == 0 && b.y == 0 && b.z == 0) {
+        grid_barriers++;
+    }
+}
+
 // sync_warp waits for the live lanes of the caller's warp.
 void sync_warp() {
     block& b = *current_block;
@@ -618,6 +629,8 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
     if (!why.empty()) {
         return fail(err, errlen, why);
     }
+    emu::launches++;
+    emu::kernels_run++;
     emu::job j{0, &k, args, gdim, bdim, shared, blocks};
     std::string error = emu::workers().run(j);
     if (!error.empty()) {
@@ -644,4 +657,10 @@ extern "C" int emu_layout(const char* name, long long* out, int max) {
         out[i] = static_cast<long long>(it->second[i]);
     }
     return n;
+}
+
+extern "C" void emu_counts(long long* out) {
+    out[0] = emu::launches;
+    out[1] = emu::kernels_run;
+    out[2] = emu::grid_barriers;
 }

@@ -76,3 +76,92 @@ __device__ __forceinline__ double output_row(real* dz, int* correct, const real*
     *correct = k == 1 ? (a[0] > (real)0.5) == (y[0] > (real)0.5) : argmax(a, k) == argmax(y, k);
     return l;
 }
+
+#define FULL_MASK 0xffffffffu
+
+// warp_sum returns the sum of v over the lanes of a warp, the same in every
+// lane (a butterfly: each level adds two equal pairs in either order).
+__device__ __forceinline__ double warp_sum(double v) {
+    for (int o = 16; o > 0; o /= 2) {
+        v += __shfl_xor_sync(FULL_MASK, v, o);
+    }
+    return v;
+}
+
+// warp_argmax returns, in every lane, the index of the largest of k values
+// v, the first one on a tie, as argmax does.
+__device__ __forceinline__ int warp_argmax(const real* v, int k, int lane) {
+    int best = lane < k ? lane : 0;
+    for (int i = lane + 32; i < k; i += 32) {
+        if (v[i] > v[best]) {
+            best = i;
+        }
+    }
+    for (int o = 16; o > 0; o /= 2) {
+        int other = __shfl_xor_sync(FULL_MASK, best, o);
+        if (v[other] > v[best] || (v[other] == v[best] && other < best)) {
+            best = other;
+        }
+    }
+    return best;
+}
+
+// output_row_warp is output_row computed by the 32 lanes of a warp, each
+// taking every 32nd output: it also applies the softmax (a = softmax(z))
+// when act is ACT_SOFTMAX, and returns the loss and *correct in every lane.
+// Sums are butterflies over the lanes, in double: the same in every run.
+// CPU twin: engine.OutputGrad (with engine.Activate for the softmax).
+__device__ double output_row_warp(real* dz, int* correct, const real* z, real* a, const real* y, int k, int loss_kind,
+                                  int act, int lane) {
+    if (act == ACT_SOFTMAX) {
+        real m = z[0];
+        for (int i = lane; i < k; i += 32) {
+            m = z[i] > m ? z[i] : m;
+        }
+        for (int o = 16; o > 0; o /= 2) {
+            real other = __shfl_xor_sync(FULL_MASK, m, o);
+            m = other > m ? other : m;
+        }
+        double sum = 0;
+        for (int i = lane; i < k; i += 32) {
+            double e = exp((double)(z[i] - m));
+            a[i] = (real)e;
+            sum += e;
+        }
+        sum = warp_sum(sum);
+        for (int i = lane; i < k; i += 32) {
+            a[i] = (real)((double)a[i] / sum);
+        }
+        __syncwarp();
+    }
+    double l = 0;
+    for (int i = lane; i < k; i += 32) {
+        switch (loss_kind) {
+        case LOSS_BCE: {
+            double t = y[i], p = a[i];
+            l -= t * floored_log(p) + (1 - t) * floored_log(1 - p);
+            dz[i] = a[i] - y[i];
+            break;
+        }
+        case LOSS_CE:
+            if (y[i] != 0) {
+                l -= (double)y[i] * floored_log((double)a[i]);
+            }
+            dz[i] = a[i] - y[i];
+            break;
+        default: { // LOSS_MSE
+            double d = (double)a[i] - (double)y[i];
+            l += d * d;
+            real scale = 2 / (real)k;
+            dz[i] = scale * (a[i] - y[i]) * act_grad(act, z[i], a[i]);
+        }
+        }
+    }
+    l = warp_sum(l);
+    if (loss_kind == LOSS_MSE) {
+        l /= k;
+    }
+    __syncwarp();
+    *correct = k == 1 ? (a[0] > (real)0.5) == (y[0] > (real)0.5) : warp_argmax(a, k, lane) == warp_argmax(y, k, lane);
+    return l;
+}

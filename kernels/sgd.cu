@@ -3,30 +3,45 @@
 // The course's step for an example x with target y, through layers 1..L:
 //
 //     forward:   z_l = W_l·a_{l-1} + b_l,  a_l = f_l(z_l)            (a_0 = x)
-//     output:    dz_L from the loss (output_row)
+//     output:    dz_L from the loss (output_row_warp)
 //     backward:  dz_{l-1} = (W_lᵀ·dz_l) ⊙ f'_{l-1}(z_{l-1})          (with W_l as it was)
 //     update:    W_l -= lr·dz_l·a_{l-1}ᵀ,  b_l -= lr·dz_l
 //
 // sgd_steps runs it for the examples at positions from..to-1 of the epoch's
-// order, the blocks of the grid meeting at grid barriers between phases, so
-// that a whole run costs one launch and no host round trip. Each step's
-// update is deferred to the next step's forward pass: the warp that computes
-// unit u of layer l first applies the previous example's update to row u of
-// W_l (which needs that example's a_{l-1}: each layer keeps two rows of
-// activations, by the parity of the step), then takes the dot product with
-// the new input. The backward pass therefore reads W_l as it was, as the
-// course's da_prev does, and each step makes one pass over the weights
-// instead of two. The last step's update is applied before the kernel ends.
+// order, so that a whole run costs one launch and no host round trip. The
+// layers are of two kinds, which the host chooses (sgd_plan):
 //
-// Phases and barriers per step: one per layer forward; every block then
-// computes the output gradient itself (it is small) and the backward pass of
-// layer L from its own copy; one barrier per hidden layer backward. Each
-// weight is written by one thread and every sum runs in a fixed order, so
-// runs are deterministic. The grid must be resident at once (the host sizes
-// it by the occupancy); a barrier that waits longer than BARRIER_TIMEOUT
-// sets *status and the kernel ends, rather than hang on a GPU shared with
-// other work. The host launches it cooperatively where the GPU can, so that
-// the driver refuses a grid that cannot be resident at once.
+//   - The first nd layers are distributed: each block owns a contiguous
+//     range of a layer's units, and a team of its warps takes each unit. The
+//     blocks meet at a grid barrier after each distributed layer's forward
+//     pass. A step's update of a distributed layer is deferred to the next
+//     step's forward pass: the team that computes unit u first applies the
+//     last example's update to row u of W (which needs that example's input:
+//     each layer keeps two rows of activations, by the parity of the step),
+//     then takes the dot product with the new input. The backward pass
+//     therefore reads W as it was, as the course's da_prev does, and each
+//     step makes one pass over the large weights instead of two.
+//   - The other, small, layers are private: every block keeps its own copy
+//     of their parameters in its region (shared memory when it fits) and
+//     runs their forward pass, the output gradient (one warp), their
+//     backward pass and their update itself, identically in every block, so
+//     that no barrier is needed between them. The backward pass into the
+//     last distributed layer gives each block the gradient of the units it
+//     owns, which is all that its next forward pass needs.
+//
+// Grid barriers per step: nd for the forward passes and one per distributed
+// layer below the first one whose gradient a block computes from its own
+// copy (nd - 1 when there are private layers, nd - 2 when there are none):
+// MNIST's 784-128-10 takes one, and a network whose layers are all private
+// runs in one block with none. The first layer's input row is staged in
+// shared memory by one block-wide load, and the next example's row is
+// fetched into registers while a step runs.
+//
+// Each weight is written by one thread and every sum runs in a fixed order,
+// so runs are deterministic and every block's private copy stays the same.
+// The grid must be resident at once: the host launches it cooperatively,
+// and a barrier that waits longer than the plan's timeout (in %globaltimer
+// nanoseconds) sets *status and the kernel ends rather than hang.
 //
 // CPU twin: the CPU backend's per-example step, cpu.DenseForward and
 // cpu.DenseBackward with engine.OutputGrad and engine.Delta.
@@ -34,42 +49,56 @@
 
 #define WARP 32
 
-// UNROLL is how many of a lane's weights a forward pass loads at once.
+// UNROLL is how many of a lane's weights a distributed forward pass loads at once.
 #define UNROLL 4
 
-// STAGE is the most outputs whose gradient a block computes in shared
-// memory; wider output layers use the block's scratch in global memory.
-#define STAGE 128
+// PREFETCH is how many values of the next input row a thread holds: rows of
+// up to PREFETCH·blockDim values are staged.
+#define PREFETCH 4
 
-// BARRIER_TIMEOUT_NS is how long a block waits at a barrier, in nanoseconds
-// of %globaltimer.
-#define BARRIER_TIMEOUT_NS 5000000000ULL
-
-// sgd_layer describes a layer on the device, as the host writes it.
+// sgd_layer describes a layer, as the host writes it.
 struct sgd_layer {
-    real *w, *b, *z;
-    real* a;    // two rows of out activations, by the parity of the step
-    real* grad; // dz of the last step, whose update is pending
+    real *w, *b;  // W (out×in) and b
+    real *z, *a;  // two rows of out values each, by the parity of the step (distributed layers)
+    real* grad;   // dz of the last step, whose update is pending (distributed layers)
     long long in, out, act;
+    long long priv; // a private layer: the offset in bytes of its copy in the block's region; -1: distributed
 };
-static_assert(sizeof(sgd_layer) == 64, "sgd_layer: eight 8-byte words, as gpu/kernels_gen.go writes it");
+static_assert(sizeof(sgd_layer) == 72, "sgd_layer: nine 8-byte words, as gpu/kernels_gen.go writes it");
+
+// sgd_plan is how sgd_steps runs a network, as the host chooses it. Offsets
+// are in bytes within the block's region, which is its dynamic shared
+// memory, or scratch + blockIdx.x·region_bytes where that would not fit.
+struct sgd_plan {
+    sgd_layer* layers;
+    long long nlayers, nd;        // the layers, and how many of the first are distributed
+    long long region_bytes, in_shared;
+    long long x_stage;            // two rows of the first layer's input, by parity; -1: not staged
+    long long input_stage;        // the first private layer's input, when 0 < nd < nlayers
+    long long out_stage;          // the output's z, a and dz (3·k values), when nd == nlayers
+    long long y_stage;            // the target row (k values)
+    long long red, red_reals;     // the reduction scratch: at least blockDim values
+    long long timeout_ns;         // how long a block waits at a grid barrier
+};
+static_assert(sizeof(sgd_plan) == 96, "sgd_plan: twelve 8-byte words, as gpu/kernels_gen.go writes it");
 
 // grid_sync waits until every block of the grid has reached it as often as
 // this one: count rises by one per block and barrier (the host zeroes it
 // before the launch), and *target, kept by thread 0, is where it stands after
 // this barrier. It returns false, in every thread of the block, when a block
 // timed out.
-__device__ bool grid_sync(unsigned* count, unsigned* target, int* status) {
+__device__ bool grid_sync(unsigned* count, unsigned* target, int* status, unsigned long long timeout_ns) {
     __shared__ int ok;
     __syncthreads();
     if (threadIdx.x == 0) {
+        EMU_GRID_BARRIER();
         if (gridDim.x > 1) {
             *target += gridDim.x;
             __threadfence();
             atomicAdd(count, 1);
             unsigned long long start = globaltimer();
             while (*(volatile unsigned*)count < *target && *(volatile int*)status == 0) {
-                if (globaltimer() - start > BARRIER_TIMEOUT_NS) {
+                if (globaltimer() - start > timeout_ns) {
                     *(volatile int*)status = 1;
                 }
                 __nanosleep(32);
@@ -82,104 +111,223 @@ __device__ bool grid_sync(unsigned* count, unsigned* target, int* status) {
     return ok;
 }
 
-// forward_layer: the previous step's pending update of layer L (when
-// pending), then z = W·in + b and a = f(z) (a = z for softmax) into a_out;
-// in_prev is the layer's input at the previous step. One warp per unit.
-//
-// L is a copy: through a reference into global memory the compiler would
-// reload its fields after every store to the row. Each lane takes UNROLL
-// strides of the row at once, all loads before the arithmetic, in a main
-// loop without bounds checks and a tail with them.
-__device__ void forward_layer(const sgd_layer L, const real* in, const real* in_prev, real* a_out, real lr,
-                              bool pending) {
-    const int lane = threadIdx.x % WARP, n = (int)L.in;
-    const int warps = gridDim.x * blockDim.x / WARP;
-    const int main_end = n - (n % (UNROLL * WARP));
-    for (int u = (blockIdx.x * blockDim.x + threadIdx.x) / WARP; u < L.out; u += warps) {
-        real* row = L.w + (size_t)u * n;
-        real g = pending ? L.grad[u] : (real)0;
-        real acc = 0;
-        if (g != 0) {
-            real alpha = -lr * g;
-            for (int j0 = lane; j0 < main_end; j0 += UNROLL * WARP) {
-                real w[UNROLL], xp[UNROLL], xi[UNROLL];
+// own_units sets [u0, u1) to the units of a distributed layer of out units
+// that this block owns.
+__device__ __forceinline__ void own_units(long long out, int& u0, int& u1) {
+    u0 = (int)(out * blockIdx.x / gridDim.x);
+    u1 = (int)(out * (blockIdx.x + 1) / gridDim.x);
+}
+
+// forward_dist: for each unit u of distributed layer L that this block owns,
+// the pending update of row u (when pending), then z_u = W_u·in + b_u and
+// a_u = f(z_u) (a_u = z_u for softmax) into the rows of parity cur; in_prev
+// is the layer's input at the previous step. A team of T warps takes each
+// unit, T as large as the block's warps allow, each lane UNROLL strides of
+// the row at once, all loads before the arithmetic, in a main loop without
+// bounds checks and a tail with them; a team's partial sums meet in red and
+// are added in the order of its warps. Every thread of the block calls it.
+__device__ void forward_dist(const sgd_layer L, const real* in, const real* in_prev, int cur, real lr, bool pending,
+                             real* red) {
+    int u0, u1;
+    own_units(L.out, u0, u1);
+    const int units = u1 - u0, warps = blockDim.x / WARP, warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    int T = 1;
+    while (2 * T <= warps && units * 2 * T <= warps) {
+        T *= 2;
+    }
+    const int teams = warps / T, team = warp / T, wt = warp % T;
+    const int n = (int)L.in, stride = WARP * T, first = wt * WARP + lane;
+    for (int r = 0; r * teams < units; r++) {
+        const int k = r * teams + team, u = u0 + k;
+        const bool active = k < units;
+        real acc = 0, g = 0;
+        if (active) {
+            real* row = L.w + (size_t)u * n;
+            g = pending ? L.grad[u] : (real)0;
+            int j0 = first;
+            if (g != 0) {
+                const real alpha = -lr * g;
+                for (; j0 + (UNROLL - 1) * stride < n; j0 += UNROLL * stride) {
+                    real w[UNROLL], xp[UNROLL], xi[UNROLL];
 #pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    w[q] = row[j0 + q * WARP];
-                    xp[q] = in_prev[j0 + q * WARP];
-                    xi[q] = in[j0 + q * WARP];
+                    for (int q = 0; q < UNROLL; q++) {
+                        w[q] = row[j0 + q * stride];
+                        xp[q] = in_prev[j0 + q * stride];
+                        xi[q] = in[j0 + q * stride];
+                    }
+#pragma unroll
+                    for (int q = 0; q < UNROLL; q++) {
+                        real v = w[q] + alpha * xp[q];
+                        row[j0 + q * stride] = v;
+                        acc += v * xi[q];
+                    }
                 }
+                for (; j0 < n; j0 += stride) {
+                    real v = row[j0] + alpha * in_prev[j0];
+                    row[j0] = v;
+                    acc += v * in[j0];
+                }
+            } else {
+                for (; j0 + (UNROLL - 1) * stride < n; j0 += UNROLL * stride) {
+                    real w[UNROLL], xi[UNROLL];
 #pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    real v = w[q] + alpha * xp[q];
-                    row[j0 + q * WARP] = v;
-                    acc += v * xi[q];
+                    for (int q = 0; q < UNROLL; q++) {
+                        w[q] = row[j0 + q * stride];
+                        xi[q] = in[j0 + q * stride];
+                    }
+#pragma unroll
+                    for (int q = 0; q < UNROLL; q++) {
+                        acc += w[q] * xi[q];
+                    }
+                }
+                for (; j0 < n; j0 += stride) {
+                    acc += row[j0] * in[j0];
                 }
             }
-            for (int j = main_end + lane; j < n; j += WARP) {
-                real v = row[j] + alpha * in_prev[j];
-                row[j] = v;
-                acc += v * in[j];
-            }
-        } else {
-            for (int j0 = lane; j0 < main_end; j0 += UNROLL * WARP) {
-                real w[UNROLL], xi[UNROLL];
-#pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    w[q] = row[j0 + q * WARP];
-                    xi[q] = in[j0 + q * WARP];
-                }
-#pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    acc += w[q] * xi[q];
-                }
-            }
-            for (int j = main_end + lane; j < n; j += WARP) {
-                acc += row[j] * in[j];
+            for (int offset = WARP / 2; offset > 0; offset /= 2) {
+                acc += __shfl_down_sync(FULL_MASK, acc, offset);
             }
         }
-        for (int offset = WARP / 2; offset > 0; offset /= 2) {
-            acc += __shfl_down_sync(0xffffffff, acc, offset);
+        if (T > 1) {
+            if (lane == 0) {
+                red[warp] = acc;
+            }
+            __syncthreads();
+            acc = red[team * T];
+            for (int q = 1; q < T; q++) {
+                acc += red[team * T + q];
+            }
         }
-        if (lane == 0) {
+        if (active && wt == 0 && lane == 0) {
             real bias = L.b[u];
             if (g != 0) {
                 bias -= lr * g;
                 L.b[u] = bias;
             }
             real v = acc + bias;
-            L.z[u] = v;
-            a_out[u] = L.act == ACT_SOFTMAX ? v : activate(L.act, v);
+            L.z[cur * L.out + u] = v;
+            L.a[cur * L.out + u] = L.act == ACT_SOFTMAX ? v : activate((int)L.act, v);
+        }
+        if (T > 1) {
+            __syncthreads();
         }
     }
 }
 
-// backward_layer: prev.grad = (Wᵀ·dz) ⊙ f'(prev.z), with prev_a the previous
-// layer's activations at this step. One thread per input, summing the units
-// in order.
-__device__ void backward_layer(const sgd_layer& L, const real* dz, const sgd_layer& prev, const real* prev_a) {
-    int threads = gridDim.x * blockDim.x;
-    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < L.in; j += threads) {
-        real acc = 0;
-#pragma unroll 4
-        for (int i = 0; i < L.out; i++) {
-            acc += L.w[(size_t)i * L.in + j] * dz[i];
+// col_dot: for the n columns j0..j0+n-1 of the rows×ld matrix w,
+// out[c] = (Σ_i w[i·ld + j0 + c]·d[i]) · f'(z[c]) (with a[c] = f(z[c])), the
+// sum over i split into parts across the block's threads, a thread per
+// column and part, and the parts added in order. scratch holds at least
+// blockDim values. Every thread of the block calls it.
+__device__ void col_dot(real* out, const real* w, long long ld, const real* d, int rows, int j0, int n, real* scratch,
+                        const real* z, const real* a, int act) {
+    for (int c0 = 0; c0 < n; c0 += blockDim.x) {
+        const int cols = min(n - c0, (int)blockDim.x);
+        const int parts = max(1, min(rows, (int)blockDim.x / cols));
+        const int t = threadIdx.x, c = t % cols, p = t / cols;
+        if (p < parts) {
+            real acc = 0;
+            for (int i = p; i < rows; i += parts) {
+                acc += w[(size_t)i * ld + j0 + c0 + c] * d[i];
+            }
+            scratch[p * cols + c] = acc;
         }
-        prev.grad[j] = acc * act_grad(prev.act, prev.z[j], prev_a[j]);
+        __syncthreads();
+        if (t < cols) {
+            real s = scratch[c];
+            for (int q = 1; q < parts; q++) {
+                s += scratch[q * cols + c];
+            }
+            out[c0 + c] = s * act_grad(act, z[c0 + c], a[c0 + c]);
+        }
+        __syncthreads();
     }
 }
 
-// apply_update: W -= lr·grad·inᵀ and b -= lr·grad, one thread per weight.
-__device__ void apply_update(const sgd_layer& L, const real* in, real lr) {
-    size_t threads = (size_t)gridDim.x * blockDim.x;
-    size_t first = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    for (size_t i = first; i < (size_t)L.out * L.in; i += threads) {
-        real g = L.grad[i / L.in];
+// priv_layer is a private layer's copy in the block's region: W (out×in),
+// then b, z, a and dz (out values each).
+struct priv_layer {
+    real *w, *b, *z, *a, *dz;
+    int in, out, act;
+};
+
+__device__ __forceinline__ priv_layer private_of(const sgd_layer& L, char* region) {
+    priv_layer p;
+    p.in = (int)L.in;
+    p.out = (int)L.out;
+    p.act = (int)L.act;
+    p.w = (real*)(region + L.priv);
+    p.b = p.w + (size_t)p.out * p.in;
+    p.z = p.b + p.out;
+    p.a = p.z + p.out;
+    p.dz = p.a + p.out;
+    return p;
+}
+
+// forward_private: z = W·in + b and a = f(z) (a = z for softmax) on the
+// block's copy of a private layer: a thread per unit for inputs of up to a
+// warp's width, a warp per unit otherwise.
+__device__ void forward_private(const priv_layer p, const real* in) {
+    if (p.in <= WARP) {
+        for (int u = threadIdx.x; u < p.out; u += blockDim.x) {
+            real acc = 0;
+            for (int j = 0; j < p.in; j++) {
+                acc += p.w[u * p.in + j] * in[j];
+            }
+            real v = acc + p.b[u];
+            p.z[u] = v;
+            p.a[u] = p.act == ACT_SOFTMAX ? v : activate(p.act, v);
+        }
+    } else {
+        const int lane = threadIdx.x % WARP, warps = blockDim.x / WARP;
+        for (int u = threadIdx.x / WARP; u < p.out; u += warps) {
+            real acc = 0;
+            for (int j = lane; j < p.in; j += WARP) {
+                acc += p.w[(size_t)u * p.in + j] * in[j];
+            }
+            for (int offset = WARP / 2; offset > 0; offset /= 2) {
+                acc += __shfl_down_sync(FULL_MASK, acc, offset);
+            }
+            if (lane == 0) {
+                real v = acc + p.b[u];
+                p.z[u] = v;
+                p.a[u] = p.act == ACT_SOFTMAX ? v : activate(p.act, v);
+            }
+        }
+    }
+    __syncthreads();
+}
+
+// update_private: W -= lr·dz·inᵀ and b -= lr·dz on the block's copy.
+__device__ void update_private(const priv_layer p, const real* in, real lr) {
+    for (int i = threadIdx.x; i < p.out * p.in; i += blockDim.x) {
+        real g = p.dz[i / p.in];
         if (g != 0) {
-            L.w[i] += -lr * g * in[i % L.in];
+            p.w[i] += -lr * g * in[i % p.in];
         }
     }
-    for (size_t u = first; u < (size_t)L.out; u += threads) {
+    for (int u = threadIdx.x; u < p.out; u += blockDim.x) {
+        real g = p.dz[u];
+        if (g != 0) {
+            p.b[u] -= lr * g;
+        }
+    }
+}
+
+// apply_pending: the last step's update of the rows of distributed layer L
+// that this block owns, W_u -= lr·grad_u·inᵀ and b_u -= lr·grad_u.
+__device__ void apply_pending(const sgd_layer L, const real* in, real lr) {
+    int u0, u1;
+    own_units(L.out, u0, u1);
+    const int n = (int)L.in;
+    for (size_t i = threadIdx.x; i < (size_t)(u1 - u0) * n; i += blockDim.x) {
+        const int u = u0 + (int)(i / n);
+        real g = L.grad[u];
+        if (g != 0) {
+            L.w[(size_t)u * n + i % n] += -lr * g * in[i % n];
+        }
+    }
+    for (int u = u0 + threadIdx.x; u < u1; u += blockDim.x) {
         real g = L.grad[u];
         if (g != 0) {
             L.b[u] -= lr * g;
@@ -187,89 +335,192 @@ __device__ void apply_update(const sgd_layer& L, const real* in, real lr) {
     }
 }
 
-// sgd_steps: per-example SGD on the examples at positions from..to-1 of
-// order; the loss and correctness of the example at position s go to loss[s]
-// and correct[s]. scratch holds 2·K values per block (K outputs) where K >
-// STAGE; barrier is
-// zero at the launch; *status becomes 1 if a barrier times out.
-KERNEL(sgd_steps)(sgd_layer* layers, int nlayers, const real* __restrict__ x, const real* __restrict__ y,
+// copy copies n values, every thread of the block a share.
+__device__ __forceinline__ void copy(real* dst, const real* src, size_t n) {
+    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
+        dst[i] = src[i];
+    }
+}
+
+// sgd_steps: per-example SGD, as plan says, on the examples at positions
+// from..to-1 of order; the loss and correctness of the example at position
+// s go to loss[s] and correct[s]. barrier is zero at the launch; *status
+// becomes 1 if a barrier times out.
+KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x, const real* __restrict__ y,
                   const int* __restrict__ order, int from, int to, double* __restrict__ loss,
-                  int* __restrict__ correct, int loss_kind, real lr, real* __restrict__ scratch,
-                  unsigned* barrier, int* status) {
-    const sgd_layer& out = layers[nlayers - 1];
-    int k = (int)out.out;
-    real* my_a = scratch + (size_t)blockIdx.x * 2 * k;
-    real* my_dz = my_a + k;
-    __shared__ real stage_z[STAGE], stage_a[STAGE], stage_y[STAGE], stage_dz[STAGE];
+                  int* __restrict__ correct, int loss_kind, real lr, char* __restrict__ scratch, unsigned* barrier,
+                  int* status) {
+    DYNAMIC_SHARED(char, smem);
+    const sgd_plan P = *plan;
+    char* region = P.in_shared ? smem : scratch + (size_t)blockIdx.x * P.region_bytes;
+    const int L = (int)P.nlayers, nd = (int)P.nd;
+    const sgd_layer* layers = P.layers;
+    const sgd_layer out = layers[L - 1];
+    const int k = (int)out.out, in0 = (int)layers[0].in;
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    real* red = (real*)(region + P.red);
+    real* ty = (real*)(region + P.y_stage);
+    real* xs = P.x_stage >= 0 ? (real*)(region + P.x_stage) : nullptr;
+    real *oz, *oa, *odz;
+    if (nd < L) {
+        priv_layer o = private_of(out, region);
+        oz = o.z, oa = o.a, odz = o.dz;
+    } else {
+        oz = (real*)(region + P.out_stage), oa = oz + k, odz = oa + k;
+    }
+
+    for (int l = nd; l < L; l++) {
+        priv_layer p = private_of(layers[l], region);
+        copy(p.w, layers[l].w, (size_t)p.out * p.in);
+        copy(p.b, layers[l].b, p.out);
+    }
+    __syncthreads();
+    real next[PREFETCH];
+    if (xs != nullptr && from < to) {
+        const real* src = x + (size_t)order[from] * in0;
+        for (int q = 0; q < PREFETCH; q++) {
+            int j = threadIdx.x + q * blockDim.x;
+            next[q] = j < in0 ? src[j] : (real)0;
+        }
+    }
     unsigned target = 0;
     const real* x_prev = nullptr;
     for (int s = from; s < to; s++) {
-        int cur = (s - from) & 1;
-        const real* xs = x + (size_t)order[s] * layers[0].in;
-        const real *in = xs, *in_prev = x_prev;
-        for (int l = 0; l < nlayers; l++) {
-            const sgd_layer L = layers[l];
-            forward_layer(L, in, in_prev, L.a + cur * L.out, lr, s > from);
-            if (!grid_sync(barrier, &target, status)) {
-                return;
+        const int cur = (s - from) & 1;
+        const bool pending = s > from;
+        const real* xrow = x + (size_t)order[s] * in0;
+        const real *in = xrow, *in_prev = x_prev;
+        if (xs != nullptr) {
+            real* row = xs + cur * in0;
+            for (int q = 0; q < PREFETCH; q++) {
+                int j = threadIdx.x + q * blockDim.x;
+                if (j < in0) {
+                    row[j] = next[q];
+                }
             }
-            in = L.a + cur * L.out;
-            in_prev = L.a + (1 - cur) * L.out;
-        }
-        // The output gradient, computed by thread 0 of every block from
-        // values the block's threads first load together.
-        const real* yr = y + (size_t)order[s] * k;
-        const real *z = out.z, *a = out.a + cur * k, *t = yr;
-        real *a_out = my_a, *dz = my_dz;
-        if (k <= STAGE) {
-            for (int i = threadIdx.x; i < k; i += blockDim.x) {
-                stage_z[i] = z[i];
-                stage_a[i] = a[i];
-                stage_y[i] = yr[i];
+            if (s + 1 < to) {
+                const real* src = x + (size_t)order[s + 1] * in0;
+                for (int q = 0; q < PREFETCH; q++) {
+                    int j = threadIdx.x + q * blockDim.x;
+                    next[q] = j < in0 ? src[j] : (real)0;
+                }
             }
             __syncthreads();
-            z = stage_z;
-            a = a_out = stage_a;
-            t = stage_y;
-            dz = stage_dz;
+            in = row;
+            in_prev = xs + (1 - cur) * in0;
         }
-        if (threadIdx.x == 0) {
-            if (out.act == ACT_SOFTMAX) {
-                softmax_row(a_out, z, k);
-                a = a_out;
+
+        // The distributed layers, a grid barrier after each.
+        for (int l = 0; l < nd; l++) {
+            const sgd_layer D = layers[l];
+            forward_dist(D, in, in_prev, cur, lr, pending, red);
+            if (!grid_sync(barrier, &target, status, P.timeout_ns)) {
+                return;
             }
+            in = D.a + cur * D.out;
+            in_prev = D.a + (1 - cur) * D.out;
+        }
+
+        // The private layers, on the block's own copies.
+        if (nd > 0 && nd < L) {
+            real* stage = (real*)(region + P.input_stage);
+            copy(stage, in, layers[nd].in);
+            in = stage;
+            __syncthreads();
+        }
+        const real* priv_in = in;
+        for (int l = nd; l < L; l++) {
+            priv_layer p = private_of(layers[l], region);
+            forward_private(p, in);
+            in = p.a;
+        }
+
+        // The output gradient, by warp 0 of every block.
+        if (nd == L) {
+            copy(oz, out.z + cur * k, k);
+            copy(oa, out.a + cur * k, k);
+        }
+        copy(ty, y + (size_t)order[s] * k, k);
+        __syncthreads();
+        if (warp == 0) {
             int ok;
-            double l = output_row(dz, &ok, z, a, t, k, loss_kind, (int)out.act);
-            if (blockIdx.x == 0) {
+            double l = output_row_warp(odz, &ok, oz, oa, ty, k, loss_kind, (int)out.act, lane);
+            if (blockIdx.x == 0 && lane == 0) {
                 loss[s] = l;
                 correct[s] = ok;
             }
         }
         __syncthreads();
-        if (blockIdx.x == 0) {
-            for (int i = threadIdx.x; i < k; i += blockDim.x) {
-                out.grad[i] = dz[i];
+
+        // Backward through the private layers, each block on its own copies,
+        // into the units it owns of the last distributed layer.
+        for (int l = L - 1; l >= nd; l--) {
+            priv_layer p = private_of(layers[l], region);
+            const real* p_in = priv_in;
+            if (l > nd) {
+                priv_layer q = private_of(layers[l - 1], region);
+                col_dot(q.dz, p.w, p.in, p.dz, p.out, 0, p.in, red, q.z, q.a, q.act);
+                p_in = q.a;
+            } else if (nd > 0) {
+                const sgd_layer D = layers[nd - 1];
+                int u0, u1;
+                own_units(D.out, u0, u1);
+                const real *z = D.z + cur * D.out + u0, *a = D.a + cur * D.out + u0;
+                col_dot(D.grad + u0, p.w, p.in, p.dz, p.out, u0, u1 - u0, red, z, a, (int)D.act);
             }
+            update_private(p, p_in, lr);
+            __syncthreads();
         }
-        for (int l = nlayers - 1; l > 0; l--) {
-            const sgd_layer& L = layers[l];
-            const sgd_layer& P = layers[l - 1];
-            backward_layer(L, l == nlayers - 1 ? dz : L.grad, P, P.a + cur * P.out);
-            if (!grid_sync(barrier, &target, status)) {
+        int known = nd - 1; // the highest distributed layer whose own units' dz the block has
+        if (nd == L) {
+            int u0, u1;
+            own_units(k, u0, u1);
+            copy(out.grad + u0, odz + u0, u1 - u0);
+            known = L - 1;
+            if (L >= 2) {
+                const sgd_layer D = layers[L - 2];
+                own_units(D.out, u0, u1);
+                const real *z = D.z + cur * D.out + u0, *a = D.a + cur * D.out + u0;
+                col_dot(D.grad + u0, out.w, out.in, odz, k, u0, u1 - u0, red, z, a, (int)D.act);
+                known = L - 2;
+            }
+            __syncthreads();
+        }
+        // Backward through the distributed layers below: each block's units
+        // need the gradients of every block's units above.
+        for (int l = known - 1; l >= 0; l--) {
+            if (!grid_sync(barrier, &target, status, P.timeout_ns)) {
                 return;
             }
+            const sgd_layer A = layers[l + 1], D = layers[l];
+            int u0, u1;
+            own_units(D.out, u0, u1);
+            const real *z = D.z + cur * D.out + u0, *a = D.a + cur * D.out + u0;
+            col_dot(D.grad + u0, A.w, A.in, A.grad, (int)A.out, u0, u1 - u0, red, z, a, (int)D.act);
         }
-        if (nlayers == 1 && !grid_sync(barrier, &target, status)) {
-            return;
-        }
-        x_prev = xs;
+        x_prev = xrow;
+    }
+
+    // The last step's pending updates, once no block reads another's rows
+    // (the backward pass reads distributed weights when there are two
+    // distributed layers or more), and the private layers back to global
+    // memory (every block's copy is the same).
+    if (to > from && nd >= 2 && !grid_sync(barrier, &target, status, P.timeout_ns)) {
+        return;
     }
     if (to > from) {
-        int last = (to - 1 - from) & 1;
-        const real* in = x_prev;
-        for (int l = 0; l < nlayers; l++) {
-            apply_update(layers[l], in, lr);
+        const int last = (to - 1 - from) & 1;
+        const real* in = xs != nullptr ? xs + last * in0 : x_prev;
+        for (int l = 0; l < nd; l++) {
+            apply_pending(layers[l], in, lr);
             in = layers[l].a + last * layers[l].out;
+        }
+        if (blockIdx.x == 0) {
+            for (int l = nd; l < L; l++) {
+                priv_layer p = private_of(layers[l], region);
+                copy(layers[l].w, p.w, (size_t)p.out * p.in);
+                copy(layers[l].b, p.b, p.out);
+            }
         }
     }
 }

@@ -345,7 +345,7 @@ func writeGo(kernels []kernel, structs []shared) []byte {
 			if f.pointer {
 				typ = "devicePtr"
 			}
-			fmt.Fprintf(&b, "\t%s %s", f.name, typ)
+			fmt.Fprintf(&b, "\t%s %s", camel(f.name), typ)
 			if f.comment != "" {
 				fmt.Fprintf(&b, " // %s", f.comment)
 			}

@@ -1,0 +1,196 @@
+//go:build cuda || cudaemu
+
+package gpu
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+)
+
+// Per-example SGD runs in sgd_steps (kernels/sgd.cu), as a plan says: which
+// layers are distributed over the grid and which each block keeps a copy
+// of, the layout of a block's region, the launch's shape.
+
+const (
+	// sgdBudget is the most dynamic shared memory a block of sgd_steps
+	// takes: 48 KiB, the most a kernel may have without opting in to more,
+	// less 1 KiB for its static shared memory.
+	sgdBudget = 47 << 10
+	// sgdTimeout is how long a block of sgd_steps waits at a grid barrier.
+	sgdTimeout = 10 * time.Second
+	// prefetch is PREFETCH in sgd.cu: the first layer's input is staged
+	// when its rows have at most prefetch·threads values.
+	prefetch = 4
+	// tinyNetwork is the most parameters of a network whose layers are all
+	// private for sgd_steps to run it in one warp.
+	tinyNetwork = 1024
+)
+
+// sgdRun is a plan of sgd_steps and what it needs besides the data: the
+// plan and the layers' descriptors on the device, the blocks' regions
+// where they are not in shared memory, the barrier counter and the status
+// word.
+type sgdRun struct {
+	sgdShape
+	planPtr, layers, scratch, barrier, status devicePtr
+	maxSteps                                  int  // per launch, so that the barrier counter cannot wrap
+	cooperative                               bool // launch cooperatively: the driver guarantees the grid is resident
+}
+
+// sgdShape is how sgd_steps runs a network: the plan's numbers and the
+// launch's shape.
+type sgdShape struct {
+	plan            sgdPlan // without its layers pointer
+	priv            []int64 // each layer's offset in the region, -1 for the distributed ones
+	grid, threads   int
+	shared          int // bytes of dynamic shared memory per block
+	barriersPerStep int
+	timeout         time.Duration
+}
+
+// align16 rounds n up to a multiple of 16.
+func align16(n int) int { return (n + 15) &^ 15 }
+
+// layout lays out a block's region for the first nd layers distributed,
+// threads threads a block and the first layer's input staged or not, and
+// returns the plan and the private layers' offsets.
+func (t *trainer) layout(nd, threads int, stageX bool) (sgdPlan, []int64) {
+	size := t.dtype.Size()
+	L, k := len(t.layers), t.outputs
+	off := 0
+	alloc := func(values int) int64 {
+		o := off
+		off += align16(values * size)
+		return int64(o)
+	}
+	p := sgdPlan{nlayers: int64(L), nd: int64(nd), xStage: -1}
+	priv := make([]int64, L)
+	for l, ly := range t.layers {
+		priv[l] = -1
+		if l >= nd {
+			priv[l] = alloc(ly.out*ly.in + 4*ly.out)
+		}
+	}
+	if nd > 0 && nd < L {
+		p.inputStage = alloc(t.layers[nd].in)
+	}
+	if nd == L {
+		p.outStage = alloc(3 * k)
+	}
+	p.yStage = alloc(k)
+	p.redReals = int64(threads)
+	p.red = alloc(threads)
+	if stageX {
+		p.xStage = alloc(2 * t.in)
+	}
+	p.regionBytes = int64(off)
+	return p, priv
+}
+
+// planSGD chooses how sgd_steps runs the trainer's network with at most
+// budget bytes of shared memory a block: the longest run of last layers
+// whose copies fit are private, the others distributed; the first layer's
+// input is staged where it fits; the grid gives each distributed layer's
+// units a team of warps, within what the device holds at once.
+func (t *trainer) planSGD(budget int) (sgdShape, error) {
+	L := len(t.layers)
+	threads := 256
+	nd := L
+	for p := L - 1; p >= 0; p-- {
+		if plan, _ := t.layout(p, threads, false); int(plan.regionBytes) > budget {
+			break
+		}
+		nd = p
+	}
+	if nd == 0 {
+		params := 0
+		for _, ly := range t.layers {
+			params += ly.out*ly.in + ly.out
+		}
+		if params <= tinyNetwork {
+			threads = warp
+		}
+	}
+	stageX := t.in <= prefetch*threads
+	if plan, _ := t.layout(nd, threads, stageX); int(plan.regionBytes) > budget {
+		stageX = false
+	}
+	sh := sgdShape{threads: threads, timeout: sgdTimeout}
+	sh.plan, sh.priv = t.layout(nd, threads, stageX)
+	if int(sh.plan.regionBytes) <= budget {
+		sh.plan.inShared, sh.shared = 1, int(sh.plan.regionBytes)
+	}
+	sh.grid = 1
+	if nd > 0 {
+		warps := threads / warp
+		want := 1
+		for _, ly := range t.layers[:nd] {
+			team := min(max(blocks(ly.in, 256), 1), warps)
+			want = max(want, blocks(ly.out*team, warps))
+		}
+		perSM, err := t.ks.fns[kernelSgdSteps].residentPerSM(threads, sh.shared)
+		if err != nil {
+			return sh, fmt.Errorf("gpu: cuOccupancyMaxActiveBlocksPerMultiprocessor(%s): %w", t.ks.name(kernelSgdSteps), err)
+		}
+		sh.grid = max(1, min(want, perSM*t.d.multiprocessors))
+	}
+	known := nd - 1 // the highest distributed layer whose own units' gradient a block computes alone
+	if nd == L {
+		known = max(L-2, 0)
+	}
+	sh.barriersPerStep = nd + max(known, 0)
+	return sh, nil
+}
+
+// prepareSGD allocates and uploads what sgd_steps needs to run as sh says.
+func (t *trainer) prepareSGD(sh sgdShape) error {
+	descs := make([]sgdLayer, len(t.layers))
+	for i, l := range t.layers {
+		descs[i] = sgdLayer{w: l.w, b: l.b, z: l.z, a: l.a, grad: l.grad, in: int64(l.in), out: int64(l.out), act: int64(l.act), priv: sh.priv[i]}
+	}
+	t.sgd = sgdRun{sgdShape: sh, cooperative: t.d.cooperative}
+	t.sgd.maxSteps = max(1, (1<<31)/(sh.grid*max(sh.barriersPerStep, 1)))
+	scratch := int64(8)
+	if sh.plan.inShared == 0 {
+		scratch = int64(sh.grid) * sh.plan.regionBytes
+	}
+	var err error
+	for _, buf := range []struct {
+		dst   *devicePtr
+		bytes int64
+		what  string
+	}{
+		{&t.sgd.layers, int64(sgdLayerBytes * len(descs)), "the layers' descriptors"},
+		{&t.sgd.planPtr, sgdPlanBytes, "the plan of sgd_steps"},
+		{&t.sgd.scratch, scratch, "the blocks' regions"},
+		{&t.sgd.barrier, 4, "the grid barrier"}, {&t.sgd.status, 4, "the status word"},
+	} {
+		if *buf.dst, err = t.mem.alloc(buf.bytes, buf.what); err != nil {
+			return err
+		}
+	}
+	plan := sh.plan
+	plan.layers, plan.timeoutNs = t.sgd.layers, sh.timeout.Nanoseconds()
+	if err := memcpyHtoD(t.sgd.layers, unsafe.Pointer(&descs[0]), int64(sgdLayerBytes*len(descs))); err != nil {
+		return fmt.Errorf("gpu: cuMemcpyHtoD of the layers' descriptors: %w", err)
+	}
+	if err := memcpyHtoD(t.sgd.planPtr, unsafe.Pointer(&plan), sgdPlanBytes); err != nil {
+		return fmt.Errorf("gpu: cuMemcpyHtoD of the plan of sgd_steps: %w", err)
+	}
+	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemsetD8 of the status word: %w", err)
+	}
+	return nil
+}
+
+// sgdSteps queues per-example SGD on the examples at positions from..to-1
+// of the epoch: one launch of sgd_steps.
+func (t *trainer) sgdSteps(from, to int) error {
+	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
+	}
+	cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative}
+	return t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.lr,
+		t.sgd.scratch, t.sgd.barrier, t.sgd.status)
+}
