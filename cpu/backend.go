@@ -400,17 +400,13 @@ func (t *trainer[T]) backward(idx []int, lr float64) engine.Totals {
 		} else {
 			in = t.xb
 		}
-		if fused {
-			DenseBackwardBatch(daPrev, ly.w, ly.b, b.d[l], in, rows, T(lr))
-		} else {
-			if daPrev != nil {
-				DenseBackwardDataBatch(daPrev, ly.w, b.d[l], rows, len(ly.b))
-			}
-			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows)
+		if l > 0 { // the layer below's dz, from W as it was before the step
+			backwardDeltaBatch(daPrev, ly.w, b.d[l], rows, len(ly.b), t.layers[l-1].act, b.z[l-1], in)
 		}
-		if l > 0 {
-			units := len(t.layers[l-1].b) * rows
-			engine.Delta(t.layers[l-1].act, daPrev[:units], daPrev[:units], b.z[l-1][:units], in[:units])
+		if fused {
+			denseUpdateBatch(ly.w, ly.b, b.d[l], in, rows, T(lr))
+		} else {
+			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows)
 		}
 	}
 	return engine.Totals{Loss: loss, Correct: correct, Examples: rows}

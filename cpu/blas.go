@@ -43,6 +43,21 @@ func axpy[T engine.Float](alpha T, x, y []T) {
 	}
 }
 
+// add sets dst += src (dst as long as src), with the AVX2 kernels where
+// they run: unlike axpy's gonum path, it keeps a dst on the stack there.
+func add[T engine.Float](dst, src []T) {
+	switch {
+	case is64[T]() && haveFMA:
+		axpyF64(1, f64(src), f64(dst))
+	case haveFMA:
+		axpyF32(1, f32(src), f32(dst))
+	default:
+		for i, v := range src {
+			dst[i] += v
+		}
+	}
+}
+
 // dot returns Σ x[i]·y[i] (with fused multiply-adds where the CPU has them).
 func dot[T engine.Float](x, y []T) T {
 	y = y[:len(x)]
@@ -58,9 +73,9 @@ func dot[T engine.Float](x, y []T) T {
 	}
 }
 
-// gemm sets C = alpha·op(A)·op(B) + beta·C, with C m×n and the inner size k,
+// gonumGemm sets C = alpha·op(A)·op(B) + beta·C, with C m×n and the inner size k,
 // all row-major with leading dimensions lda, ldb, ldc.
-func gemm[T engine.Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gonumGemm[T engine.Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if is64[T]() {
 		impl.Dgemm(tA, tB, m, n, k, float64(alpha), f64(a), lda, f64(b), ldb, float64(beta), f64(c), ldc)
 	} else {

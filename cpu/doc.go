@@ -9,8 +9,11 @@
 // and updates that row while it is still in cache.
 //
 // On amd64 CPUs with AVX2 and FMA the dot products and axpys of per-example
-// SGD (simd_amd64.s) and the products of mini-batch SGD (gemm_amd64.s, 4-row
-// micro-kernels whose row blocks are split across cores) are Go assembly;
-// elsewhere gonum's BLAS does the arithmetic. Results differ between the two
-// only by rounding.
+// SGD (simd_amd64.s) and the products of mini-batch SGD are Go assembly: a
+// blocked product (gemm.go) that packs B, runs AVX-512 micro-kernels of 8×32
+// floats where the CPU has AVX-512 (gemm_avx512_amd64.s) and AVX2 ones of
+// 4×16 elsewhere (gemm_avx2_amd64.s), fuses the bias, a relu and a relu's
+// gradient into their epilogue, and splits its panels of columns across
+// cores. Elsewhere gonum's BLAS does the arithmetic. Results differ between
+// the two only by rounding.
 package cpu

@@ -53,27 +53,26 @@ func DenseBackward[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
 //	Z = X·Wᵀ + 1·bᵀ
 //	A = f(Z)        (softmax row by row)
 //
-// scratch holds at least rows·(in+out) values: on CPUs with FMA the product
-// runs as Zᵀ = W·Xᵀ on the micro-kernels, through transposed copies.
+// On CPUs with FMA the product runs on the micro-kernels (gemm.go), which
+// add the bias and apply a relu in their epilogue. scratch is not used (the
+// product packs W in buffers of its own); it stays for the callers that pass
+// it, which pass rows·(in+out) values.
 func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engine.Activation, scratch []T) {
 	out, in := len(b), len(w)/len(b)
 	if haveFMA {
-		xT, zT := scratch[:rows*in], scratch[rows*in:rows*(in+out)]
-		transpose(xT, x[:rows*in], rows, in)
-		clear(zT)
-		gemmNN(out, rows, in, 1, w, in, 1, xT, rows, zT, rows)
-		transpose(z, zT, out, rows)
-		for r := 0; r < rows; r++ {
-			zr := z[r*out : (r+1)*out]
-			for i := range zr {
-				zr[i] += b[i]
-			}
+		ep := epilogue[T]{flags: addBias, bias: b}
+		if act == engine.ReLU {
+			ep.flags, ep.aux = ep.flags|reluOut, a
+		}
+		gemm(gemmArgs[T]{m: rows, n: out, k: in, alpha: 1, a: x, ars: in, acs: 1, b: w, ldb: in, transB: true, c: z, ldc: out, ep: ep})
+		if act == engine.ReLU {
+			return
 		}
 	} else {
 		for r := 0; r < rows; r++ {
 			copy(z[r*out:(r+1)*out], b)
 		}
-		gemm(blas.NoTrans, blas.Trans, rows, out, in, 1, x, in, w, in, 1, z, out)
+		gonumGemm(blas.NoTrans, blas.Trans, rows, out, in, 1, x, in, w, in, 1, z, out)
 	}
 	engine.Activate(act, a[:rows*out], z[:rows*out], out)
 }
@@ -85,28 +84,38 @@ func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engi
 //	W -= (lr/rows)·dZᵀ·X
 //	b -= (lr/rows)·Σ_r dZ_r
 func DenseBackwardBatch[T engine.Float](daPrev, w, b []T, dz, x []T, rows int, lr T) {
-	out, in := len(b), len(w)/len(b)
-	step := lr / T(rows)
 	if daPrev != nil {
-		DenseBackwardDataBatch(daPrev, w, dz, rows, out)
+		DenseBackwardDataBatch(daPrev, w, dz, rows, len(b))
 	}
-	if haveFMA {
-		gemmNN(out, in, rows, -step, dz, 1, out, x, in, w, in)
-	} else {
-		gemm(blas.Trans, blas.NoTrans, out, in, rows, -step, dz, out, x, in, 1, w, in)
-	}
-	for i := range b {
-		b[i] -= step * columnSum(dz, i, out, rows)
-	}
+	denseUpdateBatch(w, b, dz, x, rows, lr)
 }
 
-// columnSum returns Σ_r m[r·cols+i], the sum of column i of a rows×cols matrix.
-func columnSum[T engine.Float](m []T, i, cols, rows int) T {
-	var sum T
-	for r := 0; r < rows; r++ {
-		sum += m[r*cols+i]
+// denseUpdateBatch applies the update of DenseBackwardBatch.
+func denseUpdateBatch[T engine.Float](w, b []T, dz, x []T, rows int, lr T) {
+	out, in := len(b), len(w)/len(b)
+	step := lr / T(rows)
+	if haveFMA {
+		gemm(gemmArgs[T]{m: out, n: in, k: rows, alpha: -step, a: dz, ars: 1, acs: out, b: x, ldb: in, c: w, ldc: in, ep: epilogue[T]{flags: loadC}})
+	} else {
+		gonumGemm(blas.Trans, blas.NoTrans, out, in, rows, -step, dz, out, x, in, 1, w, in)
 	}
-	return sum
+	addColumnSums(b, -step, dz, rows, out)
+}
+
+// addColumnSums sets dst[j] += scale·Σ_r m[r·cols + j] for a rows×cols
+// matrix m, summing each column in the order of the rows.
+func addColumnSums[T engine.Float](dst []T, scale T, m []T, rows, cols int) {
+	var sums [256]T
+	for j0 := 0; j0 < cols; j0 += len(sums) {
+		s := sums[:min(len(sums), cols-j0)]
+		clear(s)
+		for r := 0; r < rows; r++ {
+			add(s, m[r*cols+j0:r*cols+j0+len(s)])
+		}
+		for j, v := range s {
+			dst[j0+j] += scale * v
+		}
+	}
 }
 
 // The ops below serve the optimizers that keep state (momentum, Adam): the
@@ -130,11 +139,26 @@ func DenseBackwardData[T engine.Float](daPrev, w, dz []T) {
 func DenseBackwardDataBatch[T engine.Float](daPrev, w, dz []T, rows, out int) {
 	in := len(w) / out
 	if haveFMA {
-		clear(daPrev[:rows*in])
-		gemmNN(rows, in, out, 1, dz, out, 1, w, in, daPrev, in)
+		gemm(gemmArgs[T]{m: rows, n: in, k: out, alpha: 1, a: dz, ars: out, acs: 1, b: w, ldb: in, c: daPrev, ldc: in})
 	} else {
-		gemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
+		gonumGemm(blas.NoTrans, blas.NoTrans, rows, in, out, 1, dz, out, w, in, 0, daPrev, in)
 	}
+}
+
+// backwardDeltaBatch sets dzPrev = (dZ·W) ⊙ f'(zPrev), the gradient of the
+// layer below given its pre-activations zPrev, activations aPrev and
+// activation act: DenseBackwardDataBatch then engine.Delta, with a relu's
+// gradient fused into the product's epilogue on CPUs with FMA.
+func backwardDeltaBatch[T engine.Float](dzPrev, w, dz []T, rows, out int, act engine.Activation, zPrev, aPrev []T) {
+	in := len(w) / out
+	if haveFMA && act == engine.ReLU {
+		gemm(gemmArgs[T]{m: rows, n: in, k: out, alpha: 1, a: dz, ars: out, acs: 1, b: w, ldb: in, c: dzPrev, ldc: in,
+			ep: epilogue[T]{flags: reluMask, aux: zPrev}})
+		return
+	}
+	DenseBackwardDataBatch(dzPrev, w, dz, rows, out)
+	units := rows * in
+	engine.Delta(act, dzPrev[:units], dzPrev[:units], zPrev[:units], aPrev[:units])
 }
 
 // DenseGradient sets one example's gradients of a layer given dz = ∂L/∂z
@@ -162,12 +186,10 @@ func DenseGradientBatch[T engine.Float](gw, gb []T, dz, x []T, rows int) {
 	out, in := len(gb), len(gw)/len(gb)
 	scale := 1 / T(rows)
 	if haveFMA {
-		clear(gw)
-		gemmNN(out, in, rows, scale, dz, 1, out, x, in, gw, in)
+		gemm(gemmArgs[T]{m: out, n: in, k: rows, alpha: scale, a: dz, ars: 1, acs: out, b: x, ldb: in, c: gw, ldc: in})
 	} else {
-		gemm(blas.Trans, blas.NoTrans, out, in, rows, scale, dz, out, x, in, 0, gw, in)
+		gonumGemm(blas.Trans, blas.NoTrans, out, in, rows, scale, dz, out, x, in, 0, gw, in)
 	}
-	for i := range gb {
-		gb[i] = scale * columnSum(dz, i, out, rows)
-	}
+	clear(gb)
+	addColumnSums(gb, scale, dz, rows, out)
 }

@@ -1,10 +1,33 @@
 package cpu
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // haveFMA reports whether the AVX2 and FMA kernels of simd_amd64.s run here;
 // without them the backend uses gonum's.
 var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// haveAVX512 reports whether the AVX-512 kernels run here (AVX-512F, which
+// Go's cpu package reports only where the OS saves the registers).
+var haveAVX512 = haveFMA && cpu.X86.HasAVX512F
+
+// The micro-kernel sets of the mini-batch products; active is this CPU's.
+var (
+	avx512Kernel = kernel{name: "avx512", rows: 8, cols: 32, f32: gemm8x32F32, f64: gemm8x16F64,
+		packTF32: transpose16F32, packTF64: transpose8F64}
+	avx2Kernel = kernel{name: "avx2", rows: 4, cols: 16, f32: gemm4x16F32, f64: gemm4x8F64}
+	active     = pickKernel()
+)
+
+func pickKernel() *kernel {
+	if haveAVX512 {
+		return &avx512Kernel
+	}
+	return &avx2Kernel
+}
 
 // dotF32 returns Σ x[i]·y[i] over len(x). It needs AVX2 and FMA, and len(y) ≥ len(x).
 //
@@ -26,14 +49,45 @@ func axpyF32(alpha float32, x, y []float32)
 //go:noescape
 func axpyF64(alpha float64, x, y []float64)
 
-// gemm4x16F32 adds alpha·A·B to a 4×16 block of C over an inner size k (see
-// gemm_amd64.s). It needs AVX2 and FMA; the caller checks the bounds.
+// gemm8x32F32 is the AVX-512 micro-kernel of float32 products: an 8×32 block
+// of C (see gemm_avx512_amd64.s). The caller checks the bounds.
 //
 //go:noescape
-func gemm4x16F32(k int, alpha float32, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+func gemm8x32F32(k int, alpha float32, a *float32, ars, acs int, b *float32, c *float32, ldc int, flags int, bias, aux *float32)
 
-// gemm4x8F64 adds alpha·A·B to a 4×8 block of C over an inner size k (see
-// gemm_amd64.s). It needs AVX2 and FMA; the caller checks the bounds.
+// gemm8x16F64 is the AVX-512 micro-kernel of float64 products: an 8×16 block
+// of C (see gemm_avx512_amd64.s). The caller checks the bounds.
 //
 //go:noescape
-func gemm4x8F64(k int, alpha float64, a *float64, ars, acs int, b *float64, ldb int, c *float64, ldc int)
+func gemm8x16F64(k int, alpha float64, a *float64, ars, acs int, b *float64, c *float64, ldc int, flags int, bias, aux *float64)
+
+// transpose16F32 sets dst[l·ldd + j] = src[j·lds + l] for j, l < 16, with
+// AVX-512. The caller checks the bounds.
+//
+//go:noescape
+func transpose16F32(dst *float32, ldd int, src *float32, lds int)
+
+// transpose8F64 sets dst[l·ldd + j] = src[j·lds + l] for j, l < 8, with
+// AVX-512. The caller checks the bounds.
+//
+//go:noescape
+func transpose8F64(dst *float64, ldd int, src *float64, lds int)
+
+// gemm4x16F32 is the AVX2 micro-kernel of float32 products: a 4×16 block of
+// C (see gemm_avx2_amd64.s). The caller checks the bounds.
+//
+//go:noescape
+func gemm4x16F32(k int, alpha float32, a *float32, ars, acs int, b *float32, c *float32, ldc int, flags int, bias, aux *float32)
+
+// gemm4x8F64 is the AVX2 micro-kernel of float64 products: a 4×8 block of C
+// (see gemm_avx2_amd64.s). The caller checks the bounds.
+//
+//go:noescape
+func gemm4x8F64(k int, alpha float64, a *float64, ars, acs int, b *float64, c *float64, ldc int, flags int, bias, aux *float64)
+
+// copyRows copies rows rows of width bytes (a multiple of 32) from src, lds
+// bytes apart, to dst, one after the other. It needs AVX; the caller checks
+// the bounds.
+//
+//go:noescape
+func copyRows(dst, src unsafe.Pointer, lds, rows, width int)
