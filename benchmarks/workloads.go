@@ -88,11 +88,13 @@ type Result struct {
 	Batch     int    `json:"batch"`
 	Threads   int    `json:"threads"` // per process
 	Processes int    `json:"processes"`
-	// AllReduceShare is, for a data-parallel run, the share of the training
-	// time spent in the Comm's all-reduces: the gradients' every step, and
-	// the totals' and stop flag's every 200th of an epoch (waiting for the
-	// slowest process included).
+	// AllReduceShare and WaitShare are, for a data-parallel run, the shares
+	// of the fit's time (from a barrier before it) spent in the Comm's
+	// all-reduces (the gradients' every step, the totals' and stop flag's
+	// every 200th of an epoch) and waiting, before each, for the slowest
+	// process to come to it.
 	AllReduceShare  float64 `json:"allreduce_share,omitempty"`
+	WaitShare       float64 `json:"wait_share,omitempty"`
 	Epochs          int     `json:"epochs"`
 	ExamplesPerSec  float64 `json:"examples_per_s"`
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
@@ -119,12 +121,17 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 	processes, timed := 1, &timedComm{Comm: comm}
 	if comm != nil {
 		processes, cfg.Comm = comm.Size(), timed
+		if err := timed.barrier(); err != nil { // the fits start together: loading the data is not waited for
+			return Result{}, err
+		}
+		timed.wait = 0
 	}
+	start := time.Now()
 	hist, err := engine.Fit(ctx, net, data.Train, cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s on %s: %w", w.ID, be.Name(), err)
 	}
-	inAllReduce := timed.spent
+	fitTime, reducing, waiting := time.Since(start).Seconds(), timed.reduce.Seconds(), timed.wait.Seconds()
 	m, err := engine.EvaluateDataParallel(be, comm, net, data.Test)
 	if err != nil {
 		return Result{}, err
@@ -136,25 +143,39 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 	return Result{
 		Workload: w.ID, Backend: be.Name(), Device: be.Device(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0),
 		Processes: processes, Epochs: w.Epochs, ExamplesPerSec: float64(w.Epochs*data.Train.N) / secs, SecondsPerEpoch: secs / float64(w.Epochs),
-		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy, AllReduceShare: inAllReduce.Seconds() / secs,
+		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy, AllReduceShare: reducing / fitTime, WaitShare: waiting / fitTime,
 	}, nil
 }
 
-// timedComm is a Comm that adds up the time its all-reduces take.
+// timedComm is a Comm that adds up the time its all-reduces take, and
+// before each the time until every process has come to it: a barrier (a
+// one-value all-reduce), which the sums of the results do not see.
 type timedComm struct {
 	distributed.Comm
-	spent time.Duration
+	wait, reduce time.Duration
 }
 
 func (c *timedComm) AllReduceFloat64(buf []float64) error {
-	defer c.time(time.Now())
+	if err := c.barrier(); err != nil {
+		return err
+	}
+	defer add(&c.reduce, time.Now())
 	return c.Comm.AllReduceFloat64(buf)
 }
 
 func (c *timedComm) AllReduceFloat32(buf []float32) error {
-	defer c.time(time.Now())
+	if err := c.barrier(); err != nil {
+		return err
+	}
+	defer add(&c.reduce, time.Now())
 	return c.Comm.AllReduceFloat32(buf)
 }
 
-// time adds the time since start.
-func (c *timedComm) time(start time.Time) { c.spent += time.Since(start) }
+// barrier returns when every process has come to it.
+func (c *timedComm) barrier() error {
+	defer add(&c.wait, time.Now())
+	return c.Comm.AllReduceFloat64([]float64{0})
+}
+
+// add adds the time since start to d.
+func add(d *time.Duration, start time.Time) { *d += time.Since(start) }

@@ -110,8 +110,8 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	printRatios(stdout, results, peers)
 	for _, r := range results {
 		if r.Processes > 1 {
-			fmt.Fprintf(stdout, "%s %s batch %d on %d processes: %.1f%% of the training time in all-reduces\n",
-				r.Workload, r.DType, r.Batch, r.Processes, 100*r.AllReduceShare)
+			fmt.Fprintf(stdout, "%s %s batch %d on %d processes: %.1f%% of the fit in all-reduces, %.1f%% waiting for the slowest process\n",
+				r.Workload, r.DType, r.Batch, r.Processes, 100*r.AllReduceShare, 100*r.WaitShare)
 		}
 	}
 	return nil
