@@ -130,11 +130,24 @@ func rel(dtype engine.DType) float64 {
 // the worst difference.
 func assertClose(t *testing.T, want, got []float64, tol float64, what string) {
 	t.Helper()
-	require.Len(t, got, len(want), what)
+	assertCloseAt(t, want, got, tol, largest(want), what)
+}
+
+// largest returns the largest |v|.
+func largest(v []float64) float64 {
 	scale := 0.0
-	for _, w := range want {
+	for _, w := range v {
 		scale = max(scale, math.Abs(w))
 	}
+	return scale
+}
+
+// assertCloseAt is assertClose at a given scale: an activation a = f(z)
+// inherits the rounding of z, at most, since no f' exceeds 1, at the scale
+// of z.
+func assertCloseAt(t *testing.T, want, got []float64, tol, scale float64, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
 	worst, bad := 0.0, 0
 	for i, w := range want {
 		diff := math.Abs(got[i] - w)
