@@ -208,6 +208,7 @@ type trainer struct {
 	correct     devicePtr // whether each example was classified correctly (int32)
 	totals      devicePtr // epoch_totals' output: 3 doubles
 	sgd         sgdRun    // per-example SGD: the plan and its buffers
+	batches     batchRun  // mini-batch SGD: the cursor and the steps' graphs
 	first, done int       // this epoch's steps run over order[first:done] (first < 0: none yet)
 	closed      bool
 }
@@ -246,6 +247,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			{&t.order, n * 4, "the epoch's order"}, {&t.losses, n * 8, "the losses"}, {&t.correct, n * 4, "the correct counts"},
 			{&t.totals, 3 * 8, "the epoch's totals"},
 			{&t.xb, int64(h.BatchSize*t.in) * size, "a batch's inputs"}, {&t.yb, int64(h.BatchSize*t.outputs) * size, "a batch's targets"},
+			{&t.batches.cursor, 4, "the batch cursor"},
 		} {
 			if *buf.dst, err = s.mem.alloc(buf.bytes, buf.what); err != nil {
 				return err
@@ -275,6 +277,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 // BeginEpoch uploads the epoch's order.
 func (t *trainer) BeginEpoch(order []int) error {
 	t.first, t.done = -1, 0
+	t.batches.at = -1
 	idx := make([]int32, len(order))
 	for i, v := range order {
 		idx[i] = int32(v)
@@ -320,59 +323,6 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 		}
 		return nil
 	})
-}
-
-// batchStep queues one mini-batch step on the rows examples from position s of the epoch.
-func (t *trainer) batchStep(s, rows int) error {
-	for _, g := range []struct {
-		dst, src devicePtr
-		cols     int
-	}{{t.xb, t.x, t.in}, {t.yb, t.y, t.outputs}} {
-		if err := t.gather(g.dst, g.src, t.order, s, rows, g.cols); err != nil {
-			return err
-		}
-	}
-	if err := t.forwardBatch(t.xb, rows); err != nil {
-		return err
-	}
-	if err := t.outputGrad(t.yb, rows, s); err != nil {
-		return err
-	}
-	for l := len(t.layers) - 1; l >= 0; l-- {
-		ly, input := t.layers[l], t.xb
-		if l > 0 {
-			prev := t.layers[l-1]
-			input = prev.a
-			if err := t.ks.denseBackwardDataBatch(product(rows, ly.in), prev.grad, ly.grad, ly.w, rows, ly.in, ly.out); err != nil {
-				return err
-			}
-		}
-		if err := t.ks.denseUpdateBatch(product(ly.out, ly.in), ly.w, ly.grad, input, t.lr, rows, ly.in, ly.out); err != nil {
-			return err
-		}
-		if err := t.ks.biasUpdateBatch(flat(ly.out), ly.b, ly.grad, t.lr, rows, ly.out); err != nil {
-			return err
-		}
-		if l > 0 {
-			if err := t.delta(t.layers[l-1], rows); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// gather copies rows rows of cols values from src into dst, row r being
-// src's row order[start+r].
-func (s *stack) gather(dst, src, order devicePtr, start, rows, cols int) error {
-	return s.ks.gatherRows(flat(rows*cols), dst, src, order, start, rows, cols)
-}
-
-// outputGrad queues the output gradient, losses and correct counts of rows
-// examples with targets y, the first at position s of the epoch.
-func (t *trainer) outputGrad(y devicePtr, rows, s int) error {
-	out := t.layers[len(t.layers)-1]
-	return t.ks.outputGrad(perRow(rows), out.grad, t.losses, t.correct, out.z, out.a, y, rows, t.outputs, int(t.loss), int(out.act), s)
 }
 
 // delta turns the gradient with respect to a layer's activations into the
@@ -428,12 +378,18 @@ func (t *trainer) CopyTo(net *engine.Network) error {
 	return t.d.do(func() error { return t.copyTo(net) })
 }
 
-// Close frees the trainer's device memory (none is left where an error lost
-// the context).
+// Close frees the trainer's graphs and device memory (none is left where an
+// error lost the context).
 func (t *trainer) Close() error {
 	if t.closed || t.d.lostError() != nil {
 		return nil
 	}
 	t.closed = true
-	return t.d.do(t.mem.free)
+	return t.d.do(func() error {
+		err := t.batches.destroy()
+		if ferr := t.mem.free(); err == nil {
+			err = ferr
+		}
+		return err
+	})
 }

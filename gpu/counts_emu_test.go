@@ -63,3 +63,57 @@ func TestSGDStepStructure(t *testing.T) {
 		require.NoError(t, tr.Close())
 	}
 }
+
+// TestBatchStepStructure counts, on the emulator, the launches of
+// mini-batch SGD: one (a graph's) a batch step, for W3's 784-512-512-10 and
+// for W2, the last batch of an epoch, which is smaller, included; and the
+// graphs' kernels, which PERCEPTRON_CUDA_SYNC=1 launches one by one.
+func TestBatchStepStructure(t *testing.T) {
+	be := newBackend(t)
+	for _, c := range []struct {
+		layers  string
+		loss    engine.Loss
+		kernels int // a step's
+	}{
+		{"512:relu,512:relu,10:softmax", engine.CE, 17}, // W3
+		{"128:relu,10:sigmoid", engine.BCE, 11},         // W2
+	} {
+		layers, err := engine.ParseLayers(c.layers)
+		require.NoError(t, err)
+		spec := engine.Spec{Inputs: 784, Layers: layers, Loss: c.loss, DType: engine.Float32}
+		net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+		require.NoError(t, err)
+		const n, batch = 20, 8 // steps of 8, 8 and 4 rows
+		data := examples(rand.New(rand.NewPCG(2, 3)), spec, n)
+		order := make([]int, n)
+		for i := range order {
+			order[i] = n - 1 - i
+		}
+		var params [][]float64
+		for _, syncEach := range []bool{false, true} {
+			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: batch})
+			require.NoError(t, err)
+			tr.(*trainer).d.syncEach = syncEach
+			require.NoError(t, tr.BeginEpoch(order))
+			before := kernels.EmuCounts()
+			require.NoError(t, tr.Steps(context.Background(), 0, 16))
+			require.NoError(t, tr.Steps(context.Background(), 16, n))
+			got := kernels.EmuCounts().Sub(before)
+			launches := 3
+			if syncEach {
+				launches = 3 * c.kernels
+			}
+			assert.Equal(t, kernels.EmuCount{Launches: int64(launches), Kernels: int64(3 * c.kernels)}, got,
+				"%s: 3 batch steps, PERCEPTRON_CUDA_SYNC=1 %v", c.layers, syncEach)
+			totals, err := tr.Totals()
+			require.NoError(t, err)
+			assert.Equal(t, n, totals.Examples)
+			out := net.Clone()
+			require.NoError(t, tr.CopyTo(out))
+			params = append(params, out.Layers[0].W)
+			require.NoError(t, tr.Close())
+			tr.(*trainer).d.syncEach = false
+		}
+		assert.Equal(t, params[0], params[1], "%s: a graph's step is its kernels' step", c.layers)
+	}
+}

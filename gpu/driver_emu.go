@@ -87,3 +87,21 @@ func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
 func Devices() ([]string, error) {
 	return []string{fmt.Sprintf("%s (%d resident blocks)", emulatorName, kernels.EmuResident)}, nil
 }
+
+// graph is a graph the emulator recorded.
+type graph struct{ id int }
+
+// beginCapture starts recording launches into a graph.
+func (*gpuContext) beginCapture() error { return kernels.EmuBeginCapture() }
+
+// endCapture ends the recording and returns its graph.
+func (*gpuContext) endCapture() (graph, error) {
+	id, err := kernels.EmuEndCapture()
+	return graph{id}, err
+}
+
+// launch runs the graph's kernels.
+func (g graph) launch() error { return kernels.EmuGraphLaunch(g.id) }
+
+// destroy forgets the graph.
+func (g graph) destroy() error { return kernels.EmuGraphDestroy(g.id) }

@@ -17,29 +17,40 @@ import (
 	"github.com/perceptron-go/perceptron/engine/dataset"
 )
 
-// TestGatherRows gathers a few rows, and more rows than a grid's y size
-// may count (65,535), which a GPU refuses and so does the emulator.
-func TestGatherRows(t *testing.T) {
+// TestGatherBatch gathers a few rows, and more rows than a grid's y size
+// may count (65,535), which a GPU refuses and so does the emulator, from the
+// position the cursor holds.
+func TestGatherBatch(t *testing.T) {
 	for _, dtype := range dtypes {
 		h := newHarness(t, dtype)
-		for _, c := range []struct{ rows, cols, n int }{{5, 33, 9}, {70000, 1, 70003}} {
-			src := make([]float64, c.n*c.cols)
-			for i := range src {
-				src[i] = float64(i % 1000003)
+		for _, c := range []struct{ rows, in, k, n int }{{5, 33, 3, 9}, {70000, 1, 1, 70003}} {
+			x, y := make([]float64, c.n*c.in), make([]float64, c.n*c.k)
+			for i := range x {
+				x[i] = float64(i % 1000003)
+			}
+			for i := range y {
+				y[i] = -float64(i % 1000003)
 			}
 			order := make([]int32, c.n)
 			for i := range order {
 				order[i] = int32((i*7 + 3) % c.n)
 			}
 			const start = 2
-			dst := h.put(make([]float64, c.rows*c.cols))
-			s, dsrc, dorder := &stack{d: h.d, ks: h.ks, dtype: dtype}, h.put(src), h.putInts(order)
-			require.NoError(t, h.d.do(func() error { return s.gather(dst, dsrc, dorder, start, c.rows, c.cols) }))
-			got := h.get(dst, c.rows*c.cols)
+			xb, yb := h.put(make([]float64, c.rows*c.in)), h.put(make([]float64, c.rows*c.k))
+			dx, dy, dorder, cursor := h.put(x), h.put(y), h.putInts(order), h.putInts([]int32{start})
+			h.run(func() error {
+				return h.ks.gatherBatch(flat(c.rows*(c.in+c.k)), xb, yb, dx, dy, dorder, cursor, c.rows, c.in, c.k)
+			})
+			gotX, gotY := h.get(xb, c.rows*c.in), h.get(yb, c.rows*c.k)
 			for r := 0; r < c.rows; r++ {
 				i := int(order[start+r])
-				require.Equal(t, src[i*c.cols:(i+1)*c.cols], got[r*c.cols:(r+1)*c.cols], "%s %d rows: row %d", dtype, c.rows, r)
+				require.Equal(t, x[i*c.in:(i+1)*c.in], gotX[r*c.in:(r+1)*c.in], "%s %d rows: x row %d", dtype, c.rows, r)
+				require.Equal(t, y[i*c.k:(i+1)*c.k], gotY[r*c.k:(r+1)*c.k], "%s %d rows: y row %d", dtype, c.rows, r)
 			}
+			h.run(func() error {
+				return h.ks.advanceCursor(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, cursor, c.rows)
+			})
+			assert.Equal(t, []int32{int32(start + c.rows)}, h.ints(cursor, 1), "advance_cursor")
 		}
 	}
 }
@@ -153,7 +164,7 @@ func TestStickyErrorReopensTheDevice(t *testing.T) {
 	lost := be.d
 	ks := lost.kernels[engine.Float32]
 	err := lost.do(func() error {
-		if err := ks.gatherRows(flat(1), 8, 8, 8, 0, 1, 1); err != nil {
+		if err := ks.gatherBatch(flat(1), 8, 8, 8, 8, 8, 8, 1, 1, 0); err != nil {
 			return err
 		}
 		return synchronize()

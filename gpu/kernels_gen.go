@@ -20,8 +20,10 @@ const (
 	kernelDenseUpdateBatch
 	// kernelBiasUpdateBatch is bias_update_batch of dense.cu.
 	kernelBiasUpdateBatch
-	// kernelGatherRows is gather_rows of epoch.cu.
-	kernelGatherRows
+	// kernelGatherBatch is gather_batch of epoch.cu.
+	kernelGatherBatch
+	// kernelAdvanceCursor is advance_cursor of epoch.cu.
+	kernelAdvanceCursor
 	// kernelEpochTotals is epoch_totals of epoch.cu.
 	kernelEpochTotals
 	// kernelOutputGrad is output_grad of output.cu.
@@ -40,7 +42,8 @@ var kernelNames = [kernelCount]string{
 	kernelDenseBackwardDataBatch: "dense_backward_data_batch",
 	kernelDenseUpdateBatch:       "dense_update_batch",
 	kernelBiasUpdateBatch:        "bias_update_batch",
-	kernelGatherRows:             "gather_rows",
+	kernelGatherBatch:            "gather_batch",
+	kernelAdvanceCursor:          "advance_cursor",
 	kernelEpochTotals:            "epoch_totals",
 	kernelOutputGrad:             "output_grad",
 	kernelSgdSteps:               "sgd_steps",
@@ -76,9 +79,14 @@ func (ks *kernelSet) biasUpdateBatch(cfg launchConfig, b, dz devicePtr, lr float
 	return ks.launch(kernelBiasUpdateBatch, cfg, uint64(b), uint64(dz), ks.real(lr), uint64(int64(rows)), uint64(int64(out)))
 }
 
-// gatherRows launches gather_rows (epoch.cu): dst row r = src row order[start + r], for rows rows of cols values; one thread per value, over a one-dimensional grid (a grid's y and z sizes stop at 65,535, fewer than a batch may have rows).
-func (ks *kernelSet) gatherRows(cfg launchConfig, dst, src, order devicePtr, start, rows, cols int) error {
-	return ks.launch(kernelGatherRows, cfg, uint64(dst), uint64(src), uint64(order), uint64(int64(start)), uint64(int64(rows)), uint64(int64(cols)))
+// gatherBatch launches gather_batch (epoch.cu): the rows examples of a mini-batch from position *cursor of the epoch's order: xb row r is x row order[*cursor + r] (in values), yb row r is y row order[*cursor + r] (k values).
+func (ks *kernelSet) gatherBatch(cfg launchConfig, xb, yb, x, y, order, cursor devicePtr, rows, in, k int) error {
+	return ks.launch(kernelGatherBatch, cfg, uint64(xb), uint64(yb), uint64(x), uint64(y), uint64(order), uint64(cursor), uint64(int64(rows)), uint64(int64(in)), uint64(int64(k)))
+}
+
+// advanceCursor launches advance_cursor (epoch.cu): *cursor += rows, the last kernel of a batch step.
+func (ks *kernelSet) advanceCursor(cfg launchConfig, cursor devicePtr, rows int) error {
+	return ks.launch(kernelAdvanceCursor, cfg, uint64(cursor), uint64(int64(rows)))
 }
 
 // epochTotals launches epoch_totals (epoch.cu): over the first n examples of the epoch, totals[0] = Σ loss, totals[1] = Σ correct and totals[2] = the first index whose loss is not finite (n if none).
@@ -86,9 +94,9 @@ func (ks *kernelSet) epochTotals(cfg launchConfig, totals, loss, correct deviceP
 	return ks.launch(kernelEpochTotals, cfg, uint64(totals), uint64(loss), uint64(correct), uint64(int64(n)))
 }
 
-// outputGrad launches output_grad (output.cu): for rows examples, dz (rows×k), and the loss and correctness of example r stored at loss[step + r] and correct[step + r], where step is the example's position in the epoch.
-func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y devicePtr, rows, k, lossKind, act, step int) error {
-	return ks.launch(kernelOutputGrad, cfg, uint64(dz), uint64(loss), uint64(correct), uint64(z), uint64(a), uint64(y), uint64(int64(rows)), uint64(int64(k)), uint64(int64(lossKind)), uint64(int64(act)), uint64(int64(step)))
+// outputGrad launches output_grad (output.cu): for rows examples, dz (rows×k), and the loss and correctness of example r stored at loss[*cursor + r] and correct[*cursor + r], *cursor being the batch's position in the epoch.
+func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y, cursor devicePtr, rows, k, lossKind, act int) error {
+	return ks.launch(kernelOutputGrad, cfg, uint64(dz), uint64(loss), uint64(correct), uint64(z), uint64(a), uint64(y), uint64(cursor), uint64(int64(rows)), uint64(int64(k)), uint64(int64(lossKind)), uint64(int64(act)))
 }
 
 // sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order; the loss and correctness of the example at position s go to loss[s] and correct[s].

@@ -5,7 +5,7 @@ package gpu
 // What gorgonia.org/cu v0.9.6 does not offer, in cgo of our own: modules
 // whose CUfunction we keep, launches on a stream of ours (cooperative ones
 // included, whose cu.LaunchCooperativeKernel is an empty function), the
-// occupancy with dynamic shared memory. The driver functions go through the
+// occupancy with dynamic shared memory, graphs captured from the stream. The driver functions go through the
 // trampolines of package cushim, like cu's (go generate
 // ./gpu/internal/cushim finds these calls). They run on the device's
 // thread, in the context cu made current there.
@@ -31,6 +31,23 @@ static CUresult gpu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned bx, 
 		return cuLaunchCooperativeKernel(f, gx, gy, 1, bx, by, 1, shared, stream, params);
 	}
 	return cuLaunchKernel(f, gx, gy, 1, bx, by, 1, shared, stream, params, NULL);
+}
+
+// gpu_begin_capture starts capturing the stream's launches into a graph.
+static CUresult gpu_begin_capture(CUstream stream) {
+	return cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+}
+
+// gpu_end_capture ends the capture and instantiates its graph.
+static CUresult gpu_end_capture(CUstream stream, CUgraphExec *exec) {
+	CUgraph graph;
+	CUresult r = cuStreamEndCapture(stream, &graph);
+	if (r != CUDA_SUCCESS) {
+		return r;
+	}
+	r = cuGraphInstantiate(exec, graph, NULL, NULL, 0);
+	cuGraphDestroy(graph);
+	return r;
 }
 */
 import "C"
@@ -157,3 +174,27 @@ func cooperativeLaunch(dev cu.Device) (bool, error) {
 // synchronize waits for every kernel and copy queued in the context, and
 // returns the error of one that failed.
 func synchronize() error { return check(C.cuCtxSynchronize()) }
+
+// graph is an instantiated CUDA graph, launched on the stream it was
+// captured from.
+type graph struct {
+	exec   C.CUgraphExec
+	stream C.CUstream
+}
+
+// beginCapture starts capturing the launches on the context's stream into a
+// graph (they run only when the graph does).
+func (c *gpuContext) beginCapture() error { return check(C.gpu_begin_capture(c.stream.s)) }
+
+// endCapture ends the capture and returns its graph, instantiated.
+func (c *gpuContext) endCapture() (graph, error) {
+	g := graph{stream: c.stream.s}
+	err := check(C.gpu_end_capture(c.stream.s, &g.exec))
+	return g, err
+}
+
+// launch queues the graph's kernels on its stream.
+func (g graph) launch() error { return check(C.cuGraphLaunch(g.exec, g.stream)) }
+
+// destroy frees the graph.
+func (g graph) destroy() error { return check(C.cuGraphExecDestroy(g.exec)) }

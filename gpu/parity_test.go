@@ -171,8 +171,9 @@ func TestOutputGradParity(t *testing.T) {
 					const step = 3 // the rows' position in the epoch
 					ddz, dz, da, dy := h.put(make([]float64, rows*k)), h.put(z), h.put(a), h.put(y)
 					dloss, dcorrect := h.raw(8*(step+rows)), h.raw(4*(step+rows))
+					cursor := h.putInts([]int32{step})
 					h.run(func() error {
-						return h.ks.outputGrad(perRow(rows), ddz, dloss, dcorrect, dz, da, dy, rows, k, int(hd.loss), int(hd.act), step)
+						return h.ks.outputGrad(perRow(rows), ddz, dloss, dcorrect, dz, da, dy, cursor, rows, k, int(hd.loss), int(hd.act))
 					})
 					var wantDz, wantLoss []float64
 					var wantCorrect []bool

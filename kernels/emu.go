@@ -172,3 +172,27 @@ func EmuCounts() EmuCount {
 	C.emu_counts(&out[0])
 	return EmuCount{int64(out[0]), int64(out[1]), int64(out[2])}
 }
+
+// EmuBeginCapture starts recording launches into a graph instead of running
+// them, as cuStreamBeginCapture does.
+func EmuBeginCapture() error {
+	return emuCall(func(e *C.char, n C.int) C.int { return C.emu_begin_capture(e, n) })
+}
+
+// EmuEndCapture ends a capture and returns the graph of the launches it
+// recorded, as cuStreamEndCapture and cuGraphInstantiate do.
+func EmuEndCapture() (int, error) {
+	var g C.int
+	err := emuCall(func(e *C.char, n C.int) C.int { return C.emu_end_capture(&g, e, n) })
+	return int(g), err
+}
+
+// EmuGraphLaunch runs a graph's launches in order: one launch of the host's.
+func EmuGraphLaunch(graph int) error {
+	return emuCall(func(e *C.char, n C.int) C.int { return C.emu_graph_launch(C.int(graph), e, n) })
+}
+
+// EmuGraphDestroy forgets a graph.
+func EmuGraphDestroy(graph int) error {
+	return emuCall(func(e *C.char, n C.int) C.int { return C.emu_graph_destroy(C.int(graph), e, n) })
+}

@@ -25,6 +25,14 @@ int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen);
 int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errlen);
 int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared, int cooperative,
                const uint64_t* args, int nargs, char* err, int errlen);
+// emu_begin_capture starts recording launches instead of running them, as
+// cuStreamBeginCapture; emu_end_capture makes what it recorded a graph and
+// sets *graph to its number; emu_graph_launch runs a graph's launches in
+// order (one launch of the host's); emu_graph_destroy forgets it.
+int emu_begin_capture(char* err, int errlen);
+int emu_end_capture(int* graph, char* err, int errlen);
+int emu_graph_launch(int graph, char* err, int errlen);
+int emu_graph_destroy(int graph, char* err, int errlen);
 int emu_kernel_count(void);
 // emu_counts writes how many launches the host has made, how many kernels
 // have run and how many grid barriers block 0 of a grid has reached, since

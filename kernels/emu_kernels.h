@@ -3,7 +3,7 @@
 //go:build cudaemu
 
 // The kernel sources of one precision, compiled as C++ for the emulator:
-// each kernel registered under its CUDA name (gather_rows_f32, ...), and the
+// each kernel registered under its CUDA name (sgd_steps_f32, ...), and the
 // layout of each struct shared with Go. emu_f32.cc and emu_f64.cc include
 // this with REAL and SUFFIX defined, as gen.sh compiles the fatbins.
 #include "emu.h"
@@ -26,7 +26,8 @@ REGISTER(dense_forward_batch)
 REGISTER(dense_backward_data_batch)
 REGISTER(dense_update_batch)
 REGISTER(bias_update_batch)
-REGISTER(gather_rows)
+REGISTER(gather_batch)
+REGISTER(advance_cursor)
 REGISTER(epoch_totals)
 REGISTER(output_grad)
 REGISTER(sgd_steps)

@@ -484,6 +484,47 @@ pool& workers() {
 
 } // namespace emu
 
+// ---- Graphs ----
+
+namespace emu {
+
+// node is a launch as a graph records it.
+struct node {
+    const kernel_entry* k;
+    std::string name;
+    dim3 gdim, bdim;
+    unsigned shared;
+    std::vector<uint64_t> args;
+};
+
+// While capturing, launches are recorded into captured rather than run;
+// emu_end_capture makes them a graph.
+std::mutex graph_mu;
+bool capturing = false;
+std::vector<node> captured;
+std::map<int, std::vector<node>> graphs;
+int next_graph = 1;
+
+// check_pointers returns why a pointer argument of k lies outside device memory, or "".
+std::string check_pointers(const kernel_entry& k, const uint64_t* args) {
+    std::lock_guard<std::mutex> lock(memory_mu);
+    for (int i = 0; i < k.nargs; i++) {
+        if ((k.pointer_args >> i & 1) && !inside(static_cast<uintptr_t>(args[i]), 1)) {
+            return "CUDA_ERROR_ILLEGAL_ADDRESS: argument " + std::to_string(i + 1) + " points outside device memory";
+        }
+    }
+    return "";
+}
+
+// run_node runs one launch and returns its error.
+std::string run_node(const node& n) {
+    kernels_run++;
+    job j{0, n.k, n.args.data(), n.gdim, n.bdim, n.shared, uint64_t(n.gdim.x) * n.gdim.y * n.gdim.z};
+    return workers().run(j);
+}
+
+} // namespace emu
+
 // ---- The C interface ----
 
 namespace {
@@ -525,6 +566,12 @@ extern "C" void emu_reset(void) {
         }
         emu::allocations.clear();
         emu::memory_used = 0;
+    }
+    {
+        std::lock_guard<std::mutex> lock(emu::graph_mu);
+        emu::graphs.clear();
+        emu::captured.clear();
+        emu::capturing = false;
     }
     std::lock_guard<std::mutex> lock(lost_mu);
     lost.clear();
@@ -607,17 +654,12 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
     if (nargs != k.nargs) {
         return fail(err, errlen, std::to_string(nargs) + " arguments given, the kernel takes " + std::to_string(k.nargs));
     }
-    {
-        std::lock_guard<std::mutex> lock(emu::memory_mu);
-        for (int i = 0; i < nargs; i++) {
-            if ((k.pointer_args >> i & 1) && !emu::inside(static_cast<uintptr_t>(args[i]), 1)) {
-                return fault(err, errlen, "CUDA_ERROR_ILLEGAL_ADDRESS: argument " + std::to_string(i + 1) +
-                                              " points outside device memory");
-            }
-        }
+    std::string why = emu::check_pointers(k, args);
+    if (!why.empty()) {
+        return fault(err, errlen, why);
     }
     dim3 gdim{grid[0], grid[1], grid[2]}, bdim{block[0], block[1], block[2]};
-    std::string why = emu::check_shape(gdim, bdim);
+    why = emu::check_shape(gdim, bdim);
     if (why.empty()) {
         why = emu::check_resources(name, bdim.x * bdim.y * bdim.z, shared);
     }
@@ -629,12 +671,78 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
     if (!why.empty()) {
         return fail(err, errlen, why);
     }
+    emu::node n{&k, name, gdim, bdim, shared, std::vector<uint64_t>(args, args + nargs)};
+    {
+        std::lock_guard<std::mutex> lock(emu::graph_mu);
+        if (emu::capturing) {
+            emu::captured.push_back(std::move(n));
+            return 0;
+        }
+    }
     emu::launches++;
-    emu::kernels_run++;
-    emu::job j{0, &k, args, gdim, bdim, shared, blocks};
-    std::string error = emu::workers().run(j);
+    std::string error = emu::run_node(n);
     if (!error.empty()) {
         return fail(err, errlen, error);
+    }
+    return 0;
+}
+
+extern "C" int emu_begin_capture(char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
+    std::lock_guard<std::mutex> lock(emu::graph_mu);
+    if (emu::capturing) {
+        return fail(err, errlen, "CUDA_ERROR_ILLEGAL_STATE: the stream is capturing already");
+    }
+    emu::capturing = true;
+    emu::captured.clear();
+    return 0;
+}
+
+extern "C" int emu_end_capture(int* graph, char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(emu::graph_mu);
+    if (!emu::capturing) {
+        return fail(err, errlen, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED: the stream is not capturing");
+    }
+    emu::capturing = false;
+    *graph = emu::next_graph++;
+    emu::graphs[*graph] = std::move(emu::captured);
+    emu::captured.clear();
+    return 0;
+}
+
+extern "C" int emu_graph_launch(int graph, char* err, int errlen) {
+    if (int r = dead(err, errlen)) {
+        return r;
+    }
+    std::vector<emu::node> nodes;
+    {
+        std::lock_guard<std::mutex> lock(emu::graph_mu);
+        auto it = emu::graphs.find(graph);
+        if (it == emu::graphs.end()) {
+            return fail(err, errlen, "CUDA_ERROR_INVALID_HANDLE: no graph " + std::to_string(graph));
+        }
+        nodes = it->second;
+    }
+    emu::launches++;
+    for (const emu::node& n : nodes) {
+        std::string why = emu::check_pointers(*n.k, n.args.data());
+        if (!why.empty()) {
+            return fault(err, errlen, n.name + ": " + why);
+        }
+        std::string error = emu::run_node(n);
+        if (!error.empty()) {
+            return fail(err, errlen, n.name + ": " + error);
+        }
+    }
+    return 0;
+}
+
+extern "C" int emu_graph_destroy(int graph, char* err, int errlen) {
+    std::lock_guard<std::mutex> lock(emu::graph_mu);
+    if (emu::graphs.erase(graph) == 0) {
+        return fail(err, errlen, "CUDA_ERROR_INVALID_HANDLE: no graph " + std::to_string(graph));
     }
     return 0;
 }

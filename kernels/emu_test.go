@@ -5,6 +5,7 @@ package kernels
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,7 +38,7 @@ func TestEmulatorReportsMisuse(t *testing.T) {
 	EmuReset()
 	p, err = EmuAlloc(64)
 	require.NoError(t, err, "a new context")
-	args := []uint64{uint64(p), uint64(p), uint64(p), 0, 1, 1}
+	args := []uint64{uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), 0, 1, 1}
 	for _, c := range []struct {
 		grid, block [3]int
 		why         string
@@ -50,7 +51,7 @@ func TestEmulatorReportsMisuse(t *testing.T) {
 		{one, [3]int{64, 32, 1}, "a block has at most 1024 threads"},
 		{[3]int{0, 1, 1}, [3]int{32, 1, 1}, "a size is zero"},
 	} {
-		err = EmuLaunch("gather_rows_f32", EmuConfig{Grid: c.grid, Block: c.block}, args)
+		err = EmuLaunch("gather_batch_f32", EmuConfig{Grid: c.grid, Block: c.block}, args)
 		assert.ErrorContains(t, err, "CUDA_ERROR_INVALID_VALUE: ", "grid %v, block %v", c.grid, c.block)
 		assert.ErrorContains(t, err, c.why, "grid %v, block %v", c.grid, c.block)
 	}
@@ -89,9 +90,40 @@ func TestEmulatorRefusesWhatAGPURefuses(t *testing.T) {
 	assert.NoError(t, EmuLaunch("dense_forward_batch_f64", EmuConfig{Grid: one, Block: [3]int{32, fit / 32, 1}}, empty))
 
 	// A cooperative grid must fit on the device at once.
-	gather := []uint64{uint64(p), uint64(p), uint64(p), 0, 0, 1}
-	err = EmuLaunch("gather_rows_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one, Cooperative: true}, gather)
+	gather := []uint64{uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), 0, 1, 1} // no rows
+	err = EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one, Cooperative: true}, gather)
 	assert.EqualError(t, err, fmt.Sprintf("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of %d blocks, and %d fit on the device at once", EmuResident+1, EmuResident))
-	assert.NoError(t, EmuLaunch("gather_rows_f32", EmuConfig{Grid: [3]int{EmuResident, 1, 1}, Block: one, Cooperative: true}, gather))
-	assert.NoError(t, EmuLaunch("gather_rows_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one}, gather))
+	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident, 1, 1}, Block: one, Cooperative: true}, gather))
+	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one}, gather))
+}
+
+// TestEmulatorGraphs captures two launches into a graph, which runs them in
+// order, as one launch of the host's, each time it is launched.
+func TestEmulatorGraphs(t *testing.T) {
+	p, err := EmuAlloc(4)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, EmuFree(p)) }()
+	require.NoError(t, EmuMemset(p, 0, 4))
+	advance := func(rows int) error {
+		return EmuLaunch("advance_cursor_f32", EmuConfig{Grid: [3]int{1, 1, 1}, Block: [3]int{1, 1, 1}}, []uint64{uint64(p), uint64(rows)})
+	}
+	require.NoError(t, EmuBeginCapture())
+	assert.ErrorContains(t, EmuBeginCapture(), "capturing already")
+	before := EmuCounts()
+	require.NoError(t, advance(3))
+	require.NoError(t, advance(4))
+	g, err := EmuEndCapture()
+	require.NoError(t, err)
+	assert.Equal(t, EmuCount{}, EmuCounts().Sub(before), "a capture runs nothing")
+	for range 2 {
+		require.NoError(t, EmuGraphLaunch(g))
+	}
+	assert.Equal(t, EmuCount{Launches: 2, Kernels: 4}, EmuCounts().Sub(before))
+	var cursor int32
+	require.NoError(t, EmuFromDevice(unsafe.Pointer(&cursor), p, 4))
+	assert.Equal(t, int32(14), cursor, "two launches of a graph of +3 and +4")
+	require.NoError(t, EmuGraphDestroy(g))
+	assert.ErrorContains(t, EmuGraphLaunch(g), "CUDA_ERROR_INVALID_HANDLE")
+	_, err = EmuEndCapture()
+	assert.ErrorContains(t, err, "not capturing")
 }

@@ -1,19 +1,36 @@
 // Epoch bookkeeping on the device: gathering a mini-batch's rows in the
-// epoch's order, and summing the epoch's per-example losses.
+// epoch's order, the position of the next batch, and summing the epoch's
+// per-example losses.
 #include "common.cuh"
 
 #define TOTALS_THREADS 256
 
-// gather_rows: dst row r = src row order[start + r], for rows rows of cols
-// values; one thread per value, over a one-dimensional grid (a grid's y and
-// z sizes stop at 65,535, fewer than a batch may have rows). CPU twin: the
-// row copies of the CPU trainer's batch step.
-KERNEL(gather_rows)(real* __restrict__ dst, const real* __restrict__ src, const int* __restrict__ order, int start,
-                    int rows, int cols) {
+// gather_batch: the rows examples of a mini-batch from position *cursor of
+// the epoch's order: xb row r is x row order[*cursor + r] (in values), yb
+// row r is y row order[*cursor + r] (k values). One thread per value, over
+// a one-dimensional grid (a grid's y and z sizes stop at 65,535, fewer than
+// a batch may have rows). The position comes from the device so that a
+// graph of a batch step serves every step (advance_cursor moves it). CPU
+// twin: the row copies of the CPU trainer's batch step.
+KERNEL(gather_batch)(real* __restrict__ xb, real* __restrict__ yb, const real* __restrict__ x,
+                     const real* __restrict__ y, const int* __restrict__ order, const int* __restrict__ cursor,
+                     int rows, int in, int k) {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < (size_t)rows * cols) {
-        size_t r = i / cols, c = i % cols;
-        dst[i] = src[(size_t)order[start + r] * cols + c];
+    const size_t nx = (size_t)rows * in;
+    const int start = *cursor;
+    if (i < nx) {
+        xb[i] = x[(size_t)order[start + i / in] * in + i % in];
+    } else if (i - nx < (size_t)rows * k) {
+        i -= nx;
+        yb[i] = y[(size_t)order[start + i / k] * k + i % k];
+    }
+}
+
+// advance_cursor: *cursor += rows, the last kernel of a batch step. CPU
+// twin: the CPU trainer's step to its next batch.
+KERNEL(advance_cursor)(int* cursor, int rows) {
+    if (blockIdx.x == 0 && threadIdx.x == 0) {
+        *cursor += rows;
     }
 }
 

@@ -4,16 +4,17 @@
 #include "rows.cuh"
 
 // output_grad: for rows examples, dz (rows×k), and the loss and correctness
-// of example r stored at loss[step + r] and correct[step + r], where step is
-// the example's position in the epoch. One thread per example. CPU twin:
+// of example r stored at loss[*cursor + r] and correct[*cursor + r], *cursor
+// being the batch's position in the epoch. One thread per example. CPU twin:
 // engine.OutputGrad.
 KERNEL(output_grad)(real* __restrict__ dz, double* __restrict__ loss, int* __restrict__ correct,
-                    const real* __restrict__ z, const real* __restrict__ a, const real* __restrict__ y, int rows,
-                    int k, int loss_kind, int act, int step) {
+                    const real* __restrict__ z, const real* __restrict__ a, const real* __restrict__ y,
+                    const int* __restrict__ cursor, int rows, int k, int loss_kind, int act) {
     int r = blockIdx.x * blockDim.x + threadIdx.x;
     if (r >= rows) {
         return;
     }
     size_t at = (size_t)r * k;
+    int step = *cursor;
     loss[step + r] = output_row(dz + at, correct + step + r, z + at, a + at, y + at, k, loss_kind, act);
 }

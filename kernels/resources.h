@@ -2,6 +2,8 @@
 
 // Each kernel's registers per thread and static shared memory per block,
 // the most over sm_70, sm_80 and sm_90.
+EMU_RESOURCES(advance_cursor_f32, 8, 1024)
+EMU_RESOURCES(advance_cursor_f64, 8, 1024)
 EMU_RESOURCES(bias_update_batch_f32, 32, 1024)
 EMU_RESOURCES(bias_update_batch_f64, 32, 1024)
 EMU_RESOURCES(dense_backward_data_batch_f32, 64, 9344)
@@ -14,9 +16,9 @@ EMU_RESOURCES(dense_update_batch_f32, 56, 9344)
 EMU_RESOURCES(dense_update_batch_f64, 72, 17664)
 EMU_RESOURCES(epoch_totals_f32, 29, 6144)
 EMU_RESOURCES(epoch_totals_f64, 29, 6144)
-EMU_RESOURCES(gather_rows_f32, 18, 1024)
-EMU_RESOURCES(gather_rows_f64, 18, 1024)
-EMU_RESOURCES(output_grad_f32, 38, 1024)
+EMU_RESOURCES(gather_batch_f32, 24, 1024)
+EMU_RESOURCES(gather_batch_f64, 24, 1024)
+EMU_RESOURCES(output_grad_f32, 40, 1024)
 EMU_RESOURCES(output_grad_f64, 40, 1024)
 EMU_RESOURCES(sgd_steps_f32, 186, 1040)
 EMU_RESOURCES(sgd_steps_f64, 212, 1040)

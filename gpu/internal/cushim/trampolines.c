@@ -3,7 +3,7 @@
 
 //go:build cuda
 
-// The trampolines of the 161 driver functions the cuda build calls, each a
+// The trampolines of the 165 driver functions the cuda build calls, each a
 // jump to the function of the same name in the driver library that
 // loader.c loads, or CUDA_ERROR_NOT_INITIALIZED where it has none.
 
@@ -13,9 +13,9 @@
 #error "trampolines.c was generated from cuda.h of CUDA_VERSION 11080: run go generate ./gpu/internal/cushim"
 #endif
 
-const int cushim_count = 161;
+const int cushim_count = 165;
 
-const char *const cushim_names[161] = {
+const char *const cushim_names[165] = {
 	"cuArray3DCreate_v2",
 	"cuArray3DGetDescriptor_v2",
 	"cuArrayCreate_v2",
@@ -79,6 +79,8 @@ const char *const cushim_names[161] = {
 	"cuGraphDestroyNode",
 	"cuGraphExecDestroy",
 	"cuGraphGetEdges",
+	"cuGraphInstantiate_v2",
+	"cuGraphLaunch",
 	"cuLaunchCooperativeKernel",
 	"cuLaunchKernel",
 	"cuLinkAddData_v2",
@@ -145,9 +147,11 @@ const char *const cushim_names[161] = {
 	"cuPointerGetAttribute",
 	"cuPointerSetAttribute",
 	"cuStreamAttachMemAsync",
+	"cuStreamBeginCapture_v2",
 	"cuStreamCreate",
 	"cuStreamCreateWithPriority",
 	"cuStreamDestroy_v2",
+	"cuStreamEndCapture",
 	"cuStreamGetFlags",
 	"cuStreamGetPriority",
 	"cuStreamQuery",
@@ -179,7 +183,7 @@ const char *const cushim_names[161] = {
 	"cuTexRefSetMipmapLevelClamp",
 };
 
-void *cushim_fns[161];
+void *cushim_fns[165];
 
 #pragma GCC visibility push(hidden)
 
@@ -246,103 +250,107 @@ CUSHIM_TRAMPOLINE(59, cuGraphDestroy, (CUgraph hGraph), (hGraph))
 CUSHIM_TRAMPOLINE(60, cuGraphDestroyNode, (CUgraphNode hNode), (hNode))
 CUSHIM_TRAMPOLINE(61, cuGraphExecDestroy, (CUgraphExec hGraphExec), (hGraphExec))
 CUSHIM_TRAMPOLINE(62, cuGraphGetEdges, (CUgraph hGraph, CUgraphNode *from, CUgraphNode *to, size_t *numEdges), (hGraph, from, to, numEdges))
-CUSHIM_TRAMPOLINE(63, cuLaunchCooperativeKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams))
-CUSHIM_TRAMPOLINE(64, cuLaunchKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra))
-CUSHIM_TRAMPOLINE(65, cuLinkAddData_v2, (CUlinkState state, CUjitInputType type, void *data, size_t size, const char *name, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, data, size, name, numOptions, options, optionValues))
-CUSHIM_TRAMPOLINE(66, cuLinkAddFile_v2, (CUlinkState state, CUjitInputType type, const char *path, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, path, numOptions, options, optionValues))
-CUSHIM_TRAMPOLINE(67, cuLinkComplete, (CUlinkState state, void **cubinOut, size_t *sizeOut), (state, cubinOut, sizeOut))
-CUSHIM_TRAMPOLINE(68, cuLinkCreate_v2, (unsigned int numOptions, CUjit_option *options, void **optionValues, CUlinkState *stateOut), (numOptions, options, optionValues, stateOut))
-CUSHIM_TRAMPOLINE(69, cuLinkDestroy, (CUlinkState state), (state))
-CUSHIM_TRAMPOLINE(70, cuMemAdvise, (CUdeviceptr devPtr, size_t count, CUmem_advise advice, CUdevice device), (devPtr, count, advice, device))
-CUSHIM_TRAMPOLINE(71, cuMemAllocManaged, (CUdeviceptr *dptr, size_t bytesize, unsigned int flags), (dptr, bytesize, flags))
-CUSHIM_TRAMPOLINE(72, cuMemAllocPitch_v2, (CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes))
-CUSHIM_TRAMPOLINE(73, cuMemAlloc_v2, (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize))
-CUSHIM_TRAMPOLINE(74, cuMemFreeHost, (void *p), (p))
-CUSHIM_TRAMPOLINE(75, cuMemFree_v2, (CUdeviceptr dptr), (dptr))
-CUSHIM_TRAMPOLINE(76, cuMemGetAddressRange_v2, (CUdeviceptr *pbase, size_t *psize, CUdeviceptr dptr), (pbase, psize, dptr))
-CUSHIM_TRAMPOLINE(77, cuMemGetInfo_v2, (size_t *free, size_t *total), (free, total))
-CUSHIM_TRAMPOLINE(78, cuMemPrefetchAsync, (CUdeviceptr devPtr, size_t count, CUdevice dstDevice, CUstream hStream), (devPtr, count, dstDevice, hStream))
-CUSHIM_TRAMPOLINE(79, cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount), (dst, src, ByteCount))
-CUSHIM_TRAMPOLINE(80, cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *pCopy, CUstream hStream), (pCopy, hStream))
-CUSHIM_TRAMPOLINE(81, cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))
-CUSHIM_TRAMPOLINE(82, cuMemcpy2D_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))
-CUSHIM_TRAMPOLINE(83, cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *pCopy, CUstream hStream), (pCopy, hStream))
-CUSHIM_TRAMPOLINE(84, cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy))
-CUSHIM_TRAMPOLINE(85, cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream), (pCopy, hStream))
-CUSHIM_TRAMPOLINE(86, cuMemcpy3D_v2, (const CUDA_MEMCPY3D *pCopy), (pCopy))
-CUSHIM_TRAMPOLINE(87, cuMemcpyAsync, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream), (dst, src, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(88, cuMemcpyAtoA_v2, (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
-CUSHIM_TRAMPOLINE(89, cuMemcpyAtoD_v2, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstDevice, srcArray, srcOffset, ByteCount))
-CUSHIM_TRAMPOLINE(90, cuMemcpyAtoHAsync_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream), (dstHost, srcArray, srcOffset, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(91, cuMemcpyAtoH_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstHost, srcArray, srcOffset, ByteCount))
-CUSHIM_TRAMPOLINE(92, cuMemcpyDtoA_v2, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount), (dstArray, dstOffset, srcDevice, ByteCount))
-CUSHIM_TRAMPOLINE(93, cuMemcpyDtoDAsync_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstDevice, srcDevice, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(94, cuMemcpyDtoD_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount), (dstDevice, srcDevice, ByteCount))
-CUSHIM_TRAMPOLINE(95, cuMemcpyDtoHAsync_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstHost, srcDevice, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(96, cuMemcpyDtoH_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount), (dstHost, srcDevice, ByteCount))
-CUSHIM_TRAMPOLINE(97, cuMemcpyHtoAAsync_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream), (dstArray, dstOffset, srcHost, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(98, cuMemcpyHtoA_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount), (dstArray, dstOffset, srcHost, ByteCount))
-CUSHIM_TRAMPOLINE(99, cuMemcpyHtoDAsync_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream), (dstDevice, srcHost, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(100, cuMemcpyHtoD_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount), (dstDevice, srcHost, ByteCount))
-CUSHIM_TRAMPOLINE(101, cuMemcpyPeer, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount), (dstDevice, dstContext, srcDevice, srcContext, ByteCount))
-CUSHIM_TRAMPOLINE(102, cuMemcpyPeerAsync, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream), (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))
-CUSHIM_TRAMPOLINE(103, cuMemsetD16Async, (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream), (dstDevice, us, N, hStream))
-CUSHIM_TRAMPOLINE(104, cuMemsetD16_v2, (CUdeviceptr dstDevice, unsigned short us, size_t N), (dstDevice, us, N))
-CUSHIM_TRAMPOLINE(105, cuMemsetD2D16Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, us, Width, Height, hStream))
-CUSHIM_TRAMPOLINE(106, cuMemsetD2D16_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height), (dstDevice, dstPitch, us, Width, Height))
-CUSHIM_TRAMPOLINE(107, cuMemsetD2D32Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, ui, Width, Height, hStream))
-CUSHIM_TRAMPOLINE(108, cuMemsetD2D32_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height), (dstDevice, dstPitch, ui, Width, Height))
-CUSHIM_TRAMPOLINE(109, cuMemsetD2D8Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, uc, Width, Height, hStream))
-CUSHIM_TRAMPOLINE(110, cuMemsetD2D8_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height), (dstDevice, dstPitch, uc, Width, Height))
-CUSHIM_TRAMPOLINE(111, cuMemsetD32Async, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream), (dstDevice, ui, N, hStream))
-CUSHIM_TRAMPOLINE(112, cuMemsetD32_v2, (CUdeviceptr dstDevice, unsigned int ui, size_t N), (dstDevice, ui, N))
-CUSHIM_TRAMPOLINE(113, cuMemsetD8Async, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream), (dstDevice, uc, N, hStream))
-CUSHIM_TRAMPOLINE(114, cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N), (dstDevice, uc, N))
-CUSHIM_TRAMPOLINE(115, cuModuleGetFunction, (CUfunction *hfunc, CUmodule hmod, const char *name), (hfunc, hmod, name))
-CUSHIM_TRAMPOLINE(116, cuModuleGetGlobal_v2, (CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *name), (dptr, bytes, hmod, name))
-CUSHIM_TRAMPOLINE(117, cuModuleGetSurfRef, (CUsurfref *pSurfRef, CUmodule hmod, const char *name), (pSurfRef, hmod, name))
-CUSHIM_TRAMPOLINE(118, cuModuleGetTexRef, (CUtexref *pTexRef, CUmodule hmod, const char *name), (pTexRef, hmod, name))
-CUSHIM_TRAMPOLINE(119, cuModuleLoad, (CUmodule *module, const char *fname), (module, fname))
-CUSHIM_TRAMPOLINE(120, cuModuleLoadData, (CUmodule *module, const void *image), (module, image))
-CUSHIM_TRAMPOLINE(121, cuModuleLoadDataEx, (CUmodule *module, const void *image, unsigned int numOptions, CUjit_option *options, void **optionValues), (module, image, numOptions, options, optionValues))
-CUSHIM_TRAMPOLINE(122, cuModuleLoadFatBinary, (CUmodule *module, const void *fatCubin), (module, fatCubin))
-CUSHIM_TRAMPOLINE(123, cuModuleUnload, (CUmodule hmod), (hmod))
-CUSHIM_TRAMPOLINE(124, cuOccupancyMaxActiveBlocksPerMultiprocessor, (int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize), (numBlocks, func, blockSize, dynamicSMemSize))
-CUSHIM_TRAMPOLINE(125, cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, (int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize, unsigned int flags), (numBlocks, func, blockSize, dynamicSMemSize, flags))
-CUSHIM_TRAMPOLINE(126, cuPointerGetAttribute, (void *data, CUpointer_attribute attribute, CUdeviceptr ptr), (data, attribute, ptr))
-CUSHIM_TRAMPOLINE(127, cuPointerSetAttribute, (const void *value, CUpointer_attribute attribute, CUdeviceptr ptr), (value, attribute, ptr))
-CUSHIM_TRAMPOLINE(128, cuStreamAttachMemAsync, (CUstream hStream, CUdeviceptr dptr, size_t length, unsigned int flags), (hStream, dptr, length, flags))
-CUSHIM_TRAMPOLINE(129, cuStreamCreate, (CUstream *phStream, unsigned int Flags), (phStream, Flags))
-CUSHIM_TRAMPOLINE(130, cuStreamCreateWithPriority, (CUstream *phStream, unsigned int flags, int priority), (phStream, flags, priority))
-CUSHIM_TRAMPOLINE(131, cuStreamDestroy_v2, (CUstream hStream), (hStream))
-CUSHIM_TRAMPOLINE(132, cuStreamGetFlags, (CUstream hStream, unsigned int *flags), (hStream, flags))
-CUSHIM_TRAMPOLINE(133, cuStreamGetPriority, (CUstream hStream, int *priority), (hStream, priority))
-CUSHIM_TRAMPOLINE(134, cuStreamQuery, (CUstream hStream), (hStream))
-CUSHIM_TRAMPOLINE(135, cuStreamSynchronize, (CUstream hStream), (hStream))
-CUSHIM_TRAMPOLINE(136, cuStreamWaitEvent, (CUstream hStream, CUevent hEvent, unsigned int Flags), (hStream, hEvent, Flags))
-CUSHIM_TRAMPOLINE(137, cuStreamWaitValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
-CUSHIM_TRAMPOLINE(138, cuStreamWriteValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
-CUSHIM_TRAMPOLINE(139, cuSurfRefGetArray, (CUarray *phArray, CUsurfref hSurfRef), (phArray, hSurfRef))
-CUSHIM_TRAMPOLINE(140, cuSurfRefSetArray, (CUsurfref hSurfRef, CUarray hArray, unsigned int Flags), (hSurfRef, hArray, Flags))
-CUSHIM_TRAMPOLINE(141, cuTexRefGetAddressMode, (CUaddress_mode *pam, CUtexref hTexRef, int dim), (pam, hTexRef, dim))
-CUSHIM_TRAMPOLINE(142, cuTexRefGetAddress_v2, (CUdeviceptr *pdptr, CUtexref hTexRef), (pdptr, hTexRef))
-CUSHIM_TRAMPOLINE(143, cuTexRefGetArray, (CUarray *phArray, CUtexref hTexRef), (phArray, hTexRef))
-CUSHIM_TRAMPOLINE(144, cuTexRefGetBorderColor, (float *pBorderColor, CUtexref hTexRef), (pBorderColor, hTexRef))
-CUSHIM_TRAMPOLINE(145, cuTexRefGetFilterMode, (CUfilter_mode *pfm, CUtexref hTexRef), (pfm, hTexRef))
-CUSHIM_TRAMPOLINE(146, cuTexRefGetFlags, (unsigned int *pFlags, CUtexref hTexRef), (pFlags, hTexRef))
-CUSHIM_TRAMPOLINE(147, cuTexRefGetFormat, (CUarray_format *pFormat, int *pNumChannels, CUtexref hTexRef), (pFormat, pNumChannels, hTexRef))
-CUSHIM_TRAMPOLINE(148, cuTexRefGetMaxAnisotropy, (int *pmaxAniso, CUtexref hTexRef), (pmaxAniso, hTexRef))
-CUSHIM_TRAMPOLINE(149, cuTexRefSetAddress2D_v3, (CUtexref hTexRef, const CUDA_ARRAY_DESCRIPTOR *desc, CUdeviceptr dptr, size_t Pitch), (hTexRef, desc, dptr, Pitch))
-CUSHIM_TRAMPOLINE(150, cuTexRefSetAddressMode, (CUtexref hTexRef, int dim, CUaddress_mode am), (hTexRef, dim, am))
-CUSHIM_TRAMPOLINE(151, cuTexRefSetAddress_v2, (size_t *ByteOffset, CUtexref hTexRef, CUdeviceptr dptr, size_t bytes), (ByteOffset, hTexRef, dptr, bytes))
-CUSHIM_TRAMPOLINE(152, cuTexRefSetArray, (CUtexref hTexRef, CUarray hArray, unsigned int Flags), (hTexRef, hArray, Flags))
-CUSHIM_TRAMPOLINE(153, cuTexRefSetBorderColor, (CUtexref hTexRef, float *pBorderColor), (hTexRef, pBorderColor))
-CUSHIM_TRAMPOLINE(154, cuTexRefSetFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
-CUSHIM_TRAMPOLINE(155, cuTexRefSetFlags, (CUtexref hTexRef, unsigned int Flags), (hTexRef, Flags))
-CUSHIM_TRAMPOLINE(156, cuTexRefSetFormat, (CUtexref hTexRef, CUarray_format fmt, int NumPackedComponents), (hTexRef, fmt, NumPackedComponents))
-CUSHIM_TRAMPOLINE(157, cuTexRefSetMaxAnisotropy, (CUtexref hTexRef, unsigned int maxAniso), (hTexRef, maxAniso))
-CUSHIM_TRAMPOLINE(158, cuTexRefSetMipmapFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
-CUSHIM_TRAMPOLINE(159, cuTexRefSetMipmapLevelBias, (CUtexref hTexRef, float bias), (hTexRef, bias))
-CUSHIM_TRAMPOLINE(160, cuTexRefSetMipmapLevelClamp, (CUtexref hTexRef, float minMipmapLevelClamp, float maxMipmapLevelClamp), (hTexRef, minMipmapLevelClamp, maxMipmapLevelClamp))
+CUSHIM_TRAMPOLINE(63, cuGraphInstantiate_v2, (CUgraphExec *phGraphExec, CUgraph hGraph, CUgraphNode *phErrorNode, char *logBuffer, size_t bufferSize), (phGraphExec, hGraph, phErrorNode, logBuffer, bufferSize))
+CUSHIM_TRAMPOLINE(64, cuGraphLaunch, (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream))
+CUSHIM_TRAMPOLINE(65, cuLaunchCooperativeKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams))
+CUSHIM_TRAMPOLINE(66, cuLaunchKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra))
+CUSHIM_TRAMPOLINE(67, cuLinkAddData_v2, (CUlinkState state, CUjitInputType type, void *data, size_t size, const char *name, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, data, size, name, numOptions, options, optionValues))
+CUSHIM_TRAMPOLINE(68, cuLinkAddFile_v2, (CUlinkState state, CUjitInputType type, const char *path, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, path, numOptions, options, optionValues))
+CUSHIM_TRAMPOLINE(69, cuLinkComplete, (CUlinkState state, void **cubinOut, size_t *sizeOut), (state, cubinOut, sizeOut))
+CUSHIM_TRAMPOLINE(70, cuLinkCreate_v2, (unsigned int numOptions, CUjit_option *options, void **optionValues, CUlinkState *stateOut), (numOptions, options, optionValues, stateOut))
+CUSHIM_TRAMPOLINE(71, cuLinkDestroy, (CUlinkState state), (state))
+CUSHIM_TRAMPOLINE(72, cuMemAdvise, (CUdeviceptr devPtr, size_t count, CUmem_advise advice, CUdevice device), (devPtr, count, advice, device))
+CUSHIM_TRAMPOLINE(73, cuMemAllocManaged, (CUdeviceptr *dptr, size_t bytesize, unsigned int flags), (dptr, bytesize, flags))
+CUSHIM_TRAMPOLINE(74, cuMemAllocPitch_v2, (CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes))
+CUSHIM_TRAMPOLINE(75, cuMemAlloc_v2, (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize))
+CUSHIM_TRAMPOLINE(76, cuMemFreeHost, (void *p), (p))
+CUSHIM_TRAMPOLINE(77, cuMemFree_v2, (CUdeviceptr dptr), (dptr))
+CUSHIM_TRAMPOLINE(78, cuMemGetAddressRange_v2, (CUdeviceptr *pbase, size_t *psize, CUdeviceptr dptr), (pbase, psize, dptr))
+CUSHIM_TRAMPOLINE(79, cuMemGetInfo_v2, (size_t *free, size_t *total), (free, total))
+CUSHIM_TRAMPOLINE(80, cuMemPrefetchAsync, (CUdeviceptr devPtr, size_t count, CUdevice dstDevice, CUstream hStream), (devPtr, count, dstDevice, hStream))
+CUSHIM_TRAMPOLINE(81, cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount), (dst, src, ByteCount))
+CUSHIM_TRAMPOLINE(82, cuMemcpy2DAsync_v2, (const CUDA_MEMCPY2D *pCopy, CUstream hStream), (pCopy, hStream))
+CUSHIM_TRAMPOLINE(83, cuMemcpy2DUnaligned_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))
+CUSHIM_TRAMPOLINE(84, cuMemcpy2D_v2, (const CUDA_MEMCPY2D *pCopy), (pCopy))
+CUSHIM_TRAMPOLINE(85, cuMemcpy3DAsync_v2, (const CUDA_MEMCPY3D *pCopy, CUstream hStream), (pCopy, hStream))
+CUSHIM_TRAMPOLINE(86, cuMemcpy3DPeer, (const CUDA_MEMCPY3D_PEER *pCopy), (pCopy))
+CUSHIM_TRAMPOLINE(87, cuMemcpy3DPeerAsync, (const CUDA_MEMCPY3D_PEER *pCopy, CUstream hStream), (pCopy, hStream))
+CUSHIM_TRAMPOLINE(88, cuMemcpy3D_v2, (const CUDA_MEMCPY3D *pCopy), (pCopy))
+CUSHIM_TRAMPOLINE(89, cuMemcpyAsync, (CUdeviceptr dst, CUdeviceptr src, size_t ByteCount, CUstream hStream), (dst, src, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(90, cuMemcpyAtoA_v2, (CUarray dstArray, size_t dstOffset, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstArray, dstOffset, srcArray, srcOffset, ByteCount))
+CUSHIM_TRAMPOLINE(91, cuMemcpyAtoD_v2, (CUdeviceptr dstDevice, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstDevice, srcArray, srcOffset, ByteCount))
+CUSHIM_TRAMPOLINE(92, cuMemcpyAtoHAsync_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount, CUstream hStream), (dstHost, srcArray, srcOffset, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(93, cuMemcpyAtoH_v2, (void *dstHost, CUarray srcArray, size_t srcOffset, size_t ByteCount), (dstHost, srcArray, srcOffset, ByteCount))
+CUSHIM_TRAMPOLINE(94, cuMemcpyDtoA_v2, (CUarray dstArray, size_t dstOffset, CUdeviceptr srcDevice, size_t ByteCount), (dstArray, dstOffset, srcDevice, ByteCount))
+CUSHIM_TRAMPOLINE(95, cuMemcpyDtoDAsync_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstDevice, srcDevice, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(96, cuMemcpyDtoD_v2, (CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount), (dstDevice, srcDevice, ByteCount))
+CUSHIM_TRAMPOLINE(97, cuMemcpyDtoHAsync_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream), (dstHost, srcDevice, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(98, cuMemcpyDtoH_v2, (void *dstHost, CUdeviceptr srcDevice, size_t ByteCount), (dstHost, srcDevice, ByteCount))
+CUSHIM_TRAMPOLINE(99, cuMemcpyHtoAAsync_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount, CUstream hStream), (dstArray, dstOffset, srcHost, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(100, cuMemcpyHtoA_v2, (CUarray dstArray, size_t dstOffset, const void *srcHost, size_t ByteCount), (dstArray, dstOffset, srcHost, ByteCount))
+CUSHIM_TRAMPOLINE(101, cuMemcpyHtoDAsync_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream), (dstDevice, srcHost, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(102, cuMemcpyHtoD_v2, (CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount), (dstDevice, srcHost, ByteCount))
+CUSHIM_TRAMPOLINE(103, cuMemcpyPeer, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount), (dstDevice, dstContext, srcDevice, srcContext, ByteCount))
+CUSHIM_TRAMPOLINE(104, cuMemcpyPeerAsync, (CUdeviceptr dstDevice, CUcontext dstContext, CUdeviceptr srcDevice, CUcontext srcContext, size_t ByteCount, CUstream hStream), (dstDevice, dstContext, srcDevice, srcContext, ByteCount, hStream))
+CUSHIM_TRAMPOLINE(105, cuMemsetD16Async, (CUdeviceptr dstDevice, unsigned short us, size_t N, CUstream hStream), (dstDevice, us, N, hStream))
+CUSHIM_TRAMPOLINE(106, cuMemsetD16_v2, (CUdeviceptr dstDevice, unsigned short us, size_t N), (dstDevice, us, N))
+CUSHIM_TRAMPOLINE(107, cuMemsetD2D16Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, us, Width, Height, hStream))
+CUSHIM_TRAMPOLINE(108, cuMemsetD2D16_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned short us, size_t Width, size_t Height), (dstDevice, dstPitch, us, Width, Height))
+CUSHIM_TRAMPOLINE(109, cuMemsetD2D32Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, ui, Width, Height, hStream))
+CUSHIM_TRAMPOLINE(110, cuMemsetD2D32_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned int ui, size_t Width, size_t Height), (dstDevice, dstPitch, ui, Width, Height))
+CUSHIM_TRAMPOLINE(111, cuMemsetD2D8Async, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream), (dstDevice, dstPitch, uc, Width, Height, hStream))
+CUSHIM_TRAMPOLINE(112, cuMemsetD2D8_v2, (CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height), (dstDevice, dstPitch, uc, Width, Height))
+CUSHIM_TRAMPOLINE(113, cuMemsetD32Async, (CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream), (dstDevice, ui, N, hStream))
+CUSHIM_TRAMPOLINE(114, cuMemsetD32_v2, (CUdeviceptr dstDevice, unsigned int ui, size_t N), (dstDevice, ui, N))
+CUSHIM_TRAMPOLINE(115, cuMemsetD8Async, (CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream), (dstDevice, uc, N, hStream))
+CUSHIM_TRAMPOLINE(116, cuMemsetD8_v2, (CUdeviceptr dstDevice, unsigned char uc, size_t N), (dstDevice, uc, N))
+CUSHIM_TRAMPOLINE(117, cuModuleGetFunction, (CUfunction *hfunc, CUmodule hmod, const char *name), (hfunc, hmod, name))
+CUSHIM_TRAMPOLINE(118, cuModuleGetGlobal_v2, (CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *name), (dptr, bytes, hmod, name))
+CUSHIM_TRAMPOLINE(119, cuModuleGetSurfRef, (CUsurfref *pSurfRef, CUmodule hmod, const char *name), (pSurfRef, hmod, name))
+CUSHIM_TRAMPOLINE(120, cuModuleGetTexRef, (CUtexref *pTexRef, CUmodule hmod, const char *name), (pTexRef, hmod, name))
+CUSHIM_TRAMPOLINE(121, cuModuleLoad, (CUmodule *module, const char *fname), (module, fname))
+CUSHIM_TRAMPOLINE(122, cuModuleLoadData, (CUmodule *module, const void *image), (module, image))
+CUSHIM_TRAMPOLINE(123, cuModuleLoadDataEx, (CUmodule *module, const void *image, unsigned int numOptions, CUjit_option *options, void **optionValues), (module, image, numOptions, options, optionValues))
+CUSHIM_TRAMPOLINE(124, cuModuleLoadFatBinary, (CUmodule *module, const void *fatCubin), (module, fatCubin))
+CUSHIM_TRAMPOLINE(125, cuModuleUnload, (CUmodule hmod), (hmod))
+CUSHIM_TRAMPOLINE(126, cuOccupancyMaxActiveBlocksPerMultiprocessor, (int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize), (numBlocks, func, blockSize, dynamicSMemSize))
+CUSHIM_TRAMPOLINE(127, cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, (int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize, unsigned int flags), (numBlocks, func, blockSize, dynamicSMemSize, flags))
+CUSHIM_TRAMPOLINE(128, cuPointerGetAttribute, (void *data, CUpointer_attribute attribute, CUdeviceptr ptr), (data, attribute, ptr))
+CUSHIM_TRAMPOLINE(129, cuPointerSetAttribute, (const void *value, CUpointer_attribute attribute, CUdeviceptr ptr), (value, attribute, ptr))
+CUSHIM_TRAMPOLINE(130, cuStreamAttachMemAsync, (CUstream hStream, CUdeviceptr dptr, size_t length, unsigned int flags), (hStream, dptr, length, flags))
+CUSHIM_TRAMPOLINE(131, cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode), (hStream, mode))
+CUSHIM_TRAMPOLINE(132, cuStreamCreate, (CUstream *phStream, unsigned int Flags), (phStream, Flags))
+CUSHIM_TRAMPOLINE(133, cuStreamCreateWithPriority, (CUstream *phStream, unsigned int flags, int priority), (phStream, flags, priority))
+CUSHIM_TRAMPOLINE(134, cuStreamDestroy_v2, (CUstream hStream), (hStream))
+CUSHIM_TRAMPOLINE(135, cuStreamEndCapture, (CUstream hStream, CUgraph *phGraph), (hStream, phGraph))
+CUSHIM_TRAMPOLINE(136, cuStreamGetFlags, (CUstream hStream, unsigned int *flags), (hStream, flags))
+CUSHIM_TRAMPOLINE(137, cuStreamGetPriority, (CUstream hStream, int *priority), (hStream, priority))
+CUSHIM_TRAMPOLINE(138, cuStreamQuery, (CUstream hStream), (hStream))
+CUSHIM_TRAMPOLINE(139, cuStreamSynchronize, (CUstream hStream), (hStream))
+CUSHIM_TRAMPOLINE(140, cuStreamWaitEvent, (CUstream hStream, CUevent hEvent, unsigned int Flags), (hStream, hEvent, Flags))
+CUSHIM_TRAMPOLINE(141, cuStreamWaitValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
+CUSHIM_TRAMPOLINE(142, cuStreamWriteValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
+CUSHIM_TRAMPOLINE(143, cuSurfRefGetArray, (CUarray *phArray, CUsurfref hSurfRef), (phArray, hSurfRef))
+CUSHIM_TRAMPOLINE(144, cuSurfRefSetArray, (CUsurfref hSurfRef, CUarray hArray, unsigned int Flags), (hSurfRef, hArray, Flags))
+CUSHIM_TRAMPOLINE(145, cuTexRefGetAddressMode, (CUaddress_mode *pam, CUtexref hTexRef, int dim), (pam, hTexRef, dim))
+CUSHIM_TRAMPOLINE(146, cuTexRefGetAddress_v2, (CUdeviceptr *pdptr, CUtexref hTexRef), (pdptr, hTexRef))
+CUSHIM_TRAMPOLINE(147, cuTexRefGetArray, (CUarray *phArray, CUtexref hTexRef), (phArray, hTexRef))
+CUSHIM_TRAMPOLINE(148, cuTexRefGetBorderColor, (float *pBorderColor, CUtexref hTexRef), (pBorderColor, hTexRef))
+CUSHIM_TRAMPOLINE(149, cuTexRefGetFilterMode, (CUfilter_mode *pfm, CUtexref hTexRef), (pfm, hTexRef))
+CUSHIM_TRAMPOLINE(150, cuTexRefGetFlags, (unsigned int *pFlags, CUtexref hTexRef), (pFlags, hTexRef))
+CUSHIM_TRAMPOLINE(151, cuTexRefGetFormat, (CUarray_format *pFormat, int *pNumChannels, CUtexref hTexRef), (pFormat, pNumChannels, hTexRef))
+CUSHIM_TRAMPOLINE(152, cuTexRefGetMaxAnisotropy, (int *pmaxAniso, CUtexref hTexRef), (pmaxAniso, hTexRef))
+CUSHIM_TRAMPOLINE(153, cuTexRefSetAddress2D_v3, (CUtexref hTexRef, const CUDA_ARRAY_DESCRIPTOR *desc, CUdeviceptr dptr, size_t Pitch), (hTexRef, desc, dptr, Pitch))
+CUSHIM_TRAMPOLINE(154, cuTexRefSetAddressMode, (CUtexref hTexRef, int dim, CUaddress_mode am), (hTexRef, dim, am))
+CUSHIM_TRAMPOLINE(155, cuTexRefSetAddress_v2, (size_t *ByteOffset, CUtexref hTexRef, CUdeviceptr dptr, size_t bytes), (ByteOffset, hTexRef, dptr, bytes))
+CUSHIM_TRAMPOLINE(156, cuTexRefSetArray, (CUtexref hTexRef, CUarray hArray, unsigned int Flags), (hTexRef, hArray, Flags))
+CUSHIM_TRAMPOLINE(157, cuTexRefSetBorderColor, (CUtexref hTexRef, float *pBorderColor), (hTexRef, pBorderColor))
+CUSHIM_TRAMPOLINE(158, cuTexRefSetFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
+CUSHIM_TRAMPOLINE(159, cuTexRefSetFlags, (CUtexref hTexRef, unsigned int Flags), (hTexRef, Flags))
+CUSHIM_TRAMPOLINE(160, cuTexRefSetFormat, (CUtexref hTexRef, CUarray_format fmt, int NumPackedComponents), (hTexRef, fmt, NumPackedComponents))
+CUSHIM_TRAMPOLINE(161, cuTexRefSetMaxAnisotropy, (CUtexref hTexRef, unsigned int maxAniso), (hTexRef, maxAniso))
+CUSHIM_TRAMPOLINE(162, cuTexRefSetMipmapFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
+CUSHIM_TRAMPOLINE(163, cuTexRefSetMipmapLevelBias, (CUtexref hTexRef, float bias), (hTexRef, bias))
+CUSHIM_TRAMPOLINE(164, cuTexRefSetMipmapLevelClamp, (CUtexref hTexRef, float minMipmapLevelClamp, float maxMipmapLevelClamp), (hTexRef, minMipmapLevelClamp, maxMipmapLevelClamp))
 
 #pragma GCC visibility pop

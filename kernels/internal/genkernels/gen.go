@@ -360,7 +360,7 @@ func writeEmu(files []string, kernels []kernel, structs []shared) []byte {
 	var b bytes.Buffer
 	b.WriteString(strings.Replace(header, "\n\n", "\n\n//go:build cudaemu\n\n", 1))
 	b.WriteString(`// The kernel sources of one precision, compiled as C++ for the emulator:
-// each kernel registered under its CUDA name (gather_rows_f32, ...), and the
+// each kernel registered under its CUDA name (sgd_steps_f32, ...), and the
 // layout of each struct shared with Go. emu_f32.cc and emu_f64.cc include
 // this with REAL and SUFFIX defined, as gen.sh compiles the fatbins.
 #include "emu.h"
