@@ -23,13 +23,49 @@ const (
 // totalsConfig is the configuration of epoch_totals: one block.
 var totalsConfig = launchConfig{grid: dim{1, 1}, block: dim{totalsThreads, 1}}
 
-// The matrix-product kernels of dense.cu compute a productTile×productTile
-// tile of an m×n product per block of 16×16 threads (BT and TILE there).
-const productTile = 64
+// The matrix-product kernels of dense.cu compute a largeTile×largeTile tile
+// of an m×n product per block of 16×16 threads, their _small forms a
+// smallTile×smallTile tile.
+const (
+	largeTile = 64
+	smallTile = 16
+)
 
-// product is the configuration of the m×n product: blocks of 16×16 threads.
-func product(m, n int) launchConfig {
-	return launchConfig{grid: dim{blocks(n, productTile), blocks(m, productTile)}, block: dim{16, 16}}
+// product is the configuration of the m×n product in tiles of tile×tile.
+func product(m, n, tile int) launchConfig {
+	return launchConfig{grid: dim{blocks(n, tile), blocks(m, tile)}, block: dim{16, 16}}
+}
+
+// small reports whether the m×n product takes the small tiles: where the
+// large ones would leave multiprocessors without a block.
+func (d *device) small(m, n int) bool {
+	return blocks(m, largeTile)*blocks(n, largeTile) < d.multiprocessors
+}
+
+// denseForward queues dense_forward_batch, or its small-tile form.
+func (s *stack) denseForward(l layerBufs, x devicePtr, rows int) error {
+	if s.d.small(rows, l.out) {
+		return s.ks.denseForwardBatchSmall(product(rows, l.out, smallTile), l.z, l.a, l.w, l.b, x, rows, l.in, l.out, int(l.act))
+	}
+	return s.ks.denseForwardBatch(product(rows, l.out, largeTile), l.z, l.a, l.w, l.b, x, rows, l.in, l.out, int(l.act))
+}
+
+// denseBackwardData queues dense_backward_data_batch, or its small-tile
+// form: daPrev = dZ·W of layer l.
+func (s *stack) denseBackwardData(daPrev devicePtr, l layerBufs, rows int) error {
+	if s.d.small(rows, l.in) {
+		return s.ks.denseBackwardDataBatchSmall(product(rows, l.in, smallTile), daPrev, l.grad, l.w, rows, l.in, l.out)
+	}
+	return s.ks.denseBackwardDataBatch(product(rows, l.in, largeTile), daPrev, l.grad, l.w, rows, l.in, l.out)
+}
+
+// denseUpdate queues dense_update_batch, or its small-tile form: layer l's
+// W -= (lr/rows)·dZᵀ·X.
+func (s *stack) denseUpdate(l layerBufs, x devicePtr, lr float64, rows int) error {
+	if s.d.small(l.out, l.in) {
+		return s.ks.denseUpdateBatchSmall(product(l.out, l.in, smallTile), l.w, l.grad, x, lr, rows, l.in, l.out)
+	}
+	return s.ks.denseUpdateBatch(product(l.out, l.in, largeTile), l.w, l.grad, x, lr, rows, l.in, l.out)
 }
 
 // perRow is the configuration of the kernels of one thread per row.
@@ -148,7 +184,7 @@ func (s *stack) activate(l layerBufs, rows int) error {
 func (s *stack) forwardBatch(x devicePtr, rows int) error {
 	in := x
 	for _, l := range s.layers {
-		if err := s.ks.denseForwardBatch(product(rows, l.out), l.z, l.a, l.w, l.b, in, rows, l.in, l.out, int(l.act)); err != nil {
+		if err := s.denseForward(l, in, rows); err != nil {
 			return err
 		}
 		if err := s.activate(l, rows); err != nil {

@@ -101,11 +101,11 @@ func (t *trainer) queueBatchStep(rows int) error {
 		if l > 0 {
 			prev := t.layers[l-1]
 			input = prev.a
-			if err := t.ks.denseBackwardDataBatch(product(rows, ly.in), prev.grad, ly.grad, ly.w, rows, ly.in, ly.out); err != nil {
+			if err := t.denseBackwardData(prev.grad, ly, rows); err != nil {
 				return err
 			}
 		}
-		if err := t.ks.denseUpdateBatch(product(ly.out, ly.in), ly.w, ly.grad, input, t.lr, rows, ly.in, ly.out); err != nil {
+		if err := t.denseUpdate(ly, input, t.lr, rows); err != nil {
 			return err
 		}
 		if err := t.ks.biasUpdateBatch(flat(ly.out), ly.b, ly.grad, t.lr, rows, ly.out); err != nil {

@@ -14,10 +14,16 @@ const (
 	kernelDenseDelta
 	// kernelDenseForwardBatch is dense_forward_batch of dense.cu.
 	kernelDenseForwardBatch
+	// kernelDenseForwardBatchSmall is dense_forward_batch_small of dense.cu.
+	kernelDenseForwardBatchSmall
 	// kernelDenseBackwardDataBatch is dense_backward_data_batch of dense.cu.
 	kernelDenseBackwardDataBatch
+	// kernelDenseBackwardDataBatchSmall is dense_backward_data_batch_small of dense.cu.
+	kernelDenseBackwardDataBatchSmall
 	// kernelDenseUpdateBatch is dense_update_batch of dense.cu.
 	kernelDenseUpdateBatch
+	// kernelDenseUpdateBatchSmall is dense_update_batch_small of dense.cu.
+	kernelDenseUpdateBatchSmall
 	// kernelBiasUpdateBatch is bias_update_batch of dense.cu.
 	kernelBiasUpdateBatch
 	// kernelGatherBatch is gather_batch of epoch.cu.
@@ -36,17 +42,20 @@ const (
 
 // kernelNames are the kernels' names, without their precision suffix.
 var kernelNames = [kernelCount]string{
-	kernelSoftmaxRows:            "softmax_rows",
-	kernelDenseDelta:             "dense_delta",
-	kernelDenseForwardBatch:      "dense_forward_batch",
-	kernelDenseBackwardDataBatch: "dense_backward_data_batch",
-	kernelDenseUpdateBatch:       "dense_update_batch",
-	kernelBiasUpdateBatch:        "bias_update_batch",
-	kernelGatherBatch:            "gather_batch",
-	kernelAdvanceCursor:          "advance_cursor",
-	kernelEpochTotals:            "epoch_totals",
-	kernelOutputGrad:             "output_grad",
-	kernelSgdSteps:               "sgd_steps",
+	kernelSoftmaxRows:                 "softmax_rows",
+	kernelDenseDelta:                  "dense_delta",
+	kernelDenseForwardBatch:           "dense_forward_batch",
+	kernelDenseForwardBatchSmall:      "dense_forward_batch_small",
+	kernelDenseBackwardDataBatch:      "dense_backward_data_batch",
+	kernelDenseBackwardDataBatchSmall: "dense_backward_data_batch_small",
+	kernelDenseUpdateBatch:            "dense_update_batch",
+	kernelDenseUpdateBatchSmall:       "dense_update_batch_small",
+	kernelBiasUpdateBatch:             "bias_update_batch",
+	kernelGatherBatch:                 "gather_batch",
+	kernelAdvanceCursor:               "advance_cursor",
+	kernelEpochTotals:                 "epoch_totals",
+	kernelOutputGrad:                  "output_grad",
+	kernelSgdSteps:                    "sgd_steps",
 }
 
 // softmaxRows launches softmax_rows (dense.cu): a = softmax(z) for each of rows rows of cols values, one thread per row.
@@ -59,19 +68,34 @@ func (ks *kernelSet) denseDelta(cfg launchConfig, dz, da, z, a devicePtr, n, act
 	return ks.launch(kernelDenseDelta, cfg, uint64(dz), uint64(da), uint64(z), uint64(a), uint64(int64(n)), uint64(int64(act)))
 }
 
-// denseForwardBatch launches dense_forward_batch (dense.cu): Z = X·Wᵀ + 1·bᵀ and A = f(Z) (A = Z for softmax) for rows examples: the rows×out product, by tiles.
+// denseForwardBatch launches dense_forward_batch (dense.cu): forward_tiles with 64×64 tiles.
 func (ks *kernelSet) denseForwardBatch(cfg launchConfig, z, a, w, b, x devicePtr, rows, in, out, act int) error {
 	return ks.launch(kernelDenseForwardBatch, cfg, uint64(z), uint64(a), uint64(w), uint64(b), uint64(x), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)), uint64(int64(act)))
 }
 
-// denseBackwardDataBatch launches dense_backward_data_batch (dense.cu): dA_prev = dZ·W, the rows×in product, by tiles.
+// denseForwardBatchSmall launches dense_forward_batch_small (dense.cu): forward_tiles with 16×16 tiles.
+func (ks *kernelSet) denseForwardBatchSmall(cfg launchConfig, z, a, w, b, x devicePtr, rows, in, out, act int) error {
+	return ks.launch(kernelDenseForwardBatchSmall, cfg, uint64(z), uint64(a), uint64(w), uint64(b), uint64(x), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)), uint64(int64(act)))
+}
+
+// denseBackwardDataBatch launches dense_backward_data_batch (dense.cu): backward_data_tiles with 64×64 tiles.
 func (ks *kernelSet) denseBackwardDataBatch(cfg launchConfig, daPrev, dz, w devicePtr, rows, in, out int) error {
 	return ks.launch(kernelDenseBackwardDataBatch, cfg, uint64(daPrev), uint64(dz), uint64(w), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
 }
 
-// denseUpdateBatch launches dense_update_batch (dense.cu): W -= (lr/rows)·dZᵀ·X, the out×in product over the rows, by tiles.
+// denseBackwardDataBatchSmall launches dense_backward_data_batch_small (dense.cu): backward_data_tiles with 16×16 tiles.
+func (ks *kernelSet) denseBackwardDataBatchSmall(cfg launchConfig, daPrev, dz, w devicePtr, rows, in, out int) error {
+	return ks.launch(kernelDenseBackwardDataBatchSmall, cfg, uint64(daPrev), uint64(dz), uint64(w), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
+}
+
+// denseUpdateBatch launches dense_update_batch (dense.cu): update_tiles with 64×64 tiles.
 func (ks *kernelSet) denseUpdateBatch(cfg launchConfig, w, dz, x devicePtr, lr float64, rows, in, out int) error {
 	return ks.launch(kernelDenseUpdateBatch, cfg, uint64(w), uint64(dz), uint64(x), ks.real(lr), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
+}
+
+// denseUpdateBatchSmall launches dense_update_batch_small (dense.cu): update_tiles with 16×16 tiles.
+func (ks *kernelSet) denseUpdateBatchSmall(cfg launchConfig, w, dz, x devicePtr, lr float64, rows, in, out int) error {
+	return ks.launch(kernelDenseUpdateBatchSmall, cfg, uint64(w), uint64(dz), uint64(x), ks.real(lr), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
 }
 
 // biasUpdateBatch launches bias_update_batch (dense.cu): b -= (lr/rows)·Σ_r dZ_r, one thread per unit summing the rows in order.

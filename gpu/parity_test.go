@@ -22,37 +22,59 @@ func cpuForwardBatch[T engine.Float](w, b, x []float64, rows int, act engine.Act
 	return floats(zt), floats(at)
 }
 
+// tiles are the product kernels' tile sizes, each checked on layers of some
+// of the sizes (the small tiles on fewer: they run the same code).
+var tiles = []struct {
+	tile  int
+	sizes []int
+}{{largeTile, sizes}, {smallTile, []int{1, 33, 128}}}
+
 func TestDenseForwardBatchParity(t *testing.T) {
 	for _, dtype := range dtypes {
 		h := newHarness(t, dtype)
 		rng := rand.New(rand.NewPCG(3, 4))
-		for _, rows := range []int{1, 7, 33} {
-			for _, in := range sizes {
-				for _, out := range sizes {
-					for _, act := range activations {
-						w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*in, dtype, 5)
-						dz, da := h.put(make([]float64, rows*out)), h.put(make([]float64, rows*out))
-						dw, db, dx := h.put(w), h.put(b), h.put(x)
-						h.run(func() error {
-							return h.ks.denseForwardBatch(product(rows, out), dz, da, dw, db, dx, rows, in, out, int(act))
-						})
-						if act == engine.Softmax {
-							h.run(func() error { return h.ks.softmaxRows(perRow(rows), da, dz, rows, out) })
+		for _, tl := range tiles {
+			forward := h.ks.denseForwardBatch
+			if tl.tile == smallTile {
+				forward = h.ks.denseForwardBatchSmall
+			}
+			for _, rows := range []int{1, 7, 33} {
+				for _, in := range tl.sizes {
+					for _, out := range tl.sizes {
+						for _, act := range activations {
+							testForwardBatch(t, h, rng, forward, tl.tile, rows, in, out, act)
 						}
-						var z, a []float64
-						if dtype == engine.Float32 {
-							z, a = cpuForwardBatch[float32](w, b, x, rows, act)
-						} else {
-							z, a = cpuForwardBatch[float64](w, b, x, rows, act)
-						}
-						what := fmt.Sprintf("%s %d rows %d→%d %s", dtype, rows, in, out, act)
-						assertClose(t, z, h.get(dz, rows*out), rel(dtype), what+" z")
-						assertCloseAt(t, a, h.get(da, rows*out), rel(dtype), max(largest(a), largest(z)), what+" a")
 					}
 				}
 			}
 		}
 	}
+}
+
+// testForwardBatch checks forward, a form of dense_forward_batch with tiles
+// of tile×tile, on a random layer of in inputs and out units.
+func testForwardBatch(t *testing.T, h *harness, rng *rand.Rand, forward func(launchConfig, devicePtr, devicePtr, devicePtr, devicePtr, devicePtr, int, int, int, int) error,
+	tile, rows, in, out int, act engine.Activation) {
+	t.Helper()
+	dtype := h.dtype
+	w, b, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*in, dtype, 5)
+	dz, da := h.put(make([]float64, rows*out)), h.put(make([]float64, rows*out))
+	dw, db, dx := h.put(w), h.put(b), h.put(x)
+	h.run(func() error {
+		return forward(product(rows, out, tile), dz, da, dw, db, dx, rows, in, out, int(act))
+	})
+	if act == engine.Softmax {
+		h.run(func() error { return h.ks.softmaxRows(perRow(rows), da, dz, rows, out) })
+	}
+	var z, a []float64
+	if dtype == engine.Float32 {
+		z, a = cpuForwardBatch[float32](w, b, x, rows, act)
+	} else {
+		z, a = cpuForwardBatch[float64](w, b, x, rows, act)
+	}
+	what := fmt.Sprintf("%s %d rows %d→%d %s, tiles %d", dtype, rows, in, out, act, tile)
+	assertClose(t, z, h.get(dz, rows*out), rel(dtype), what+" z")
+	assertCloseAt(t, a, h.get(da, rows*out), rel(dtype), max(largest(a), largest(z)), what+" a")
 }
 
 func cpuBackwardBatch[T engine.Float](w, b, dz, x []float64, rows int, lr float64) (daPrev, w2, b2 []float64) {
@@ -66,25 +88,31 @@ func TestDenseBackwardBatchParity(t *testing.T) {
 	for _, dtype := range dtypes {
 		h := newHarness(t, dtype)
 		rng := rand.New(rand.NewPCG(7, 8))
-		for _, rows := range []int{1, 7, 33} {
-			for _, in := range sizes {
-				for _, out := range sizes {
-					w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*out, dtype, 3), randoms(rng, rows*in, dtype, 5)
-					dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
-					dprev := h.put(make([]float64, rows*in))
-					h.run(func() error { return h.ks.denseBackwardDataBatch(product(rows, in), dprev, ddz, dw, rows, in, out) })
-					h.run(func() error { return h.ks.denseUpdateBatch(product(out, in), dw, ddz, dx, lr, rows, in, out) })
-					h.run(func() error { return h.ks.biasUpdateBatch(flat(out), db, ddz, lr, rows, out) })
-					var daPrev, w2, b2 []float64
-					if dtype == engine.Float32 {
-						daPrev, w2, b2 = cpuBackwardBatch[float32](w, b, dz, x, rows, lr)
-					} else {
-						daPrev, w2, b2 = cpuBackwardBatch[float64](w, b, dz, x, rows, lr)
+		for _, tl := range tiles {
+			data, update := h.ks.denseBackwardDataBatch, h.ks.denseUpdateBatch
+			if tl.tile == smallTile {
+				data, update = h.ks.denseBackwardDataBatchSmall, h.ks.denseUpdateBatchSmall
+			}
+			for _, rows := range []int{1, 7, 33} {
+				for _, in := range tl.sizes {
+					for _, out := range tl.sizes {
+						w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*out, dtype, 3), randoms(rng, rows*in, dtype, 5)
+						dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
+						dprev := h.put(make([]float64, rows*in))
+						h.run(func() error { return data(product(rows, in, tl.tile), dprev, ddz, dw, rows, in, out) })
+						h.run(func() error { return update(product(out, in, tl.tile), dw, ddz, dx, lr, rows, in, out) })
+						h.run(func() error { return h.ks.biasUpdateBatch(flat(out), db, ddz, lr, rows, out) })
+						var daPrev, w2, b2 []float64
+						if dtype == engine.Float32 {
+							daPrev, w2, b2 = cpuBackwardBatch[float32](w, b, dz, x, rows, lr)
+						} else {
+							daPrev, w2, b2 = cpuBackwardBatch[float64](w, b, dz, x, rows, lr)
+						}
+						what := fmt.Sprintf("%s %d rows %d→%d, tiles %d", dtype, rows, in, out, tl.tile)
+						assertClose(t, daPrev, h.get(dprev, rows*in), rel(dtype), what+" da_prev")
+						assertClose(t, w2, h.get(dw, out*in), rel(dtype), what+" W")
+						assertClose(t, b2, h.get(db, out), rel(dtype), what+" b")
 					}
-					what := fmt.Sprintf("%s %d rows %d→%d", dtype, rows, in, out)
-					assertClose(t, daPrev, h.get(dprev, rows*in), rel(dtype), what+" da_prev")
-					assertClose(t, w2, h.get(dw, out*in), rel(dtype), what+" W")
-					assertClose(t, b2, h.get(db, out), rel(dtype), what+" b")
 				}
 			}
 		}

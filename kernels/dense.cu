@@ -30,20 +30,24 @@ KERNEL(dense_delta)(real* dz, const real* da, const real* __restrict__ z, const 
 }
 
 // The matrix products run by tiles: a block of 16×16 threads computes a
-// BT×BT tile of the product, each thread a TT×TT grid of it (rows ty, ty+16,
-// ..., columns tx, tx+16, ...), from KT-deep slices of its operands that the
-// block stages in shared memory; each thread sums its entries over k in
-// order. Grid (ceil(n/BT), ceil(m/BT)) for an m×n product.
-#define BT 64
+// BT×BT tile of the product, BT = 16·TT, each thread a TT×TT grid of it
+// (rows ty, ty+16, ..., columns tx, tx+16, ...), from KT-deep slices of its
+// operands that the block stages in shared memory; each thread sums its
+// entries over k in order. Grid (ceil(n/BT), ceil(m/BT)) for an m×n
+// product. Each product comes in two tile sizes: 64×64 (TT = 4), and 16×16
+// (TT = 1, the _small kernels) for products too small to give every
+// multiprocessor a block of the large tiles (W3's batch of 64 through 512
+// units makes 8 large tiles, and 128 small ones).
 #define KT 16
-#define TT (BT / TILE)
 
 // tile_product: acc[r][c] = Σ_k A(i, k)·B(k, j) for this thread's entries
 // (i, j) of the block's tile of the m×n product, where A(i, k) is
 // a[i*ai + k*ak] and B(k, j) is b[k*bk + j*bj]: the strides say which
 // operand is transposed. Every thread of the block must call it.
+template <int TT>
 __device__ void tile_product(real (*acc)[TT], const real* __restrict__ a, int ai, int ak, const real* __restrict__ b,
                              int bk, int bj, int m, int n, int depth) {
+    constexpr int BT = TILE * TT;
     __shared__ real as[KT][BT + 1];
     __shared__ real bs[KT][BT + 1];
     int tx = threadIdx.x, ty = threadIdx.y, t = ty * TILE + tx;
@@ -79,18 +83,17 @@ __device__ void tile_product(real (*acc)[TT], const real* __restrict__ a, int ai
     }
 }
 
-// dense_forward_batch: Z = X·Wᵀ + 1·bᵀ and A = f(Z) (A = Z for softmax) for
-// rows examples: the rows×out product, by tiles. CPU twin:
-// cpu.DenseForwardBatch.
-KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
-                            const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
-                            int act) {
+// forward_tiles: Z = X·Wᵀ + 1·bᵀ and A = f(Z) (A = Z for softmax) for rows
+// examples: the rows×out product, by tiles of 16·TT.
+template <int TT>
+__device__ void forward_tiles(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                              const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out, int act) {
     real acc[TT][TT];
-    tile_product(acc, x, in, 1, w, 1, in, rows, out, in);
+    tile_product<TT>(acc, x, in, 1, w, 1, in, rows, out, in);
     for (int r = 0; r < TT; r++) {
-        int row = blockIdx.y * BT + threadIdx.y + r * TILE;
+        int row = blockIdx.y * TILE * TT + threadIdx.y + r * TILE;
         for (int c = 0; c < TT; c++) {
-            int i = blockIdx.x * BT + threadIdx.x + c * TILE;
+            int i = blockIdx.x * TILE * TT + threadIdx.x + c * TILE;
             if (row < rows && i < out) {
                 real v = acc[r][c] + b[i];
                 z[(size_t)row * out + i] = v;
@@ -100,16 +103,16 @@ KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const re
     }
 }
 
-// dense_backward_data_batch: dA_prev = dZ·W, the rows×in product, by tiles.
-// CPU twin: the da_prev of cpu.DenseBackwardBatch.
-KERNEL(dense_backward_data_batch)(real* __restrict__ da_prev, const real* __restrict__ dz,
-                                  const real* __restrict__ w, int rows, int in, int out) {
+// backward_data_tiles: dA_prev = dZ·W, the rows×in product, by tiles of 16·TT.
+template <int TT>
+__device__ void backward_data_tiles(real* __restrict__ da_prev, const real* __restrict__ dz, const real* __restrict__ w,
+                                    int rows, int in, int out) {
     real acc[TT][TT];
-    tile_product(acc, dz, out, 1, w, in, 1, rows, in, out);
+    tile_product<TT>(acc, dz, out, 1, w, in, 1, rows, in, out);
     for (int r = 0; r < TT; r++) {
-        int row = blockIdx.y * BT + threadIdx.y + r * TILE;
+        int row = blockIdx.y * TILE * TT + threadIdx.y + r * TILE;
         for (int c = 0; c < TT; c++) {
-            int j = blockIdx.x * BT + threadIdx.x + c * TILE;
+            int j = blockIdx.x * TILE * TT + threadIdx.x + c * TILE;
             if (row < rows && j < in) {
                 da_prev[(size_t)row * in + j] = acc[r][c];
             }
@@ -117,22 +120,67 @@ KERNEL(dense_backward_data_batch)(real* __restrict__ da_prev, const real* __rest
     }
 }
 
-// dense_update_batch: W -= (lr/rows)·dZᵀ·X, the out×in product over the
-// rows, by tiles. CPU twin: the weight update of cpu.DenseBackwardBatch.
-KERNEL(dense_update_batch)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
-                           int rows, int in, int out) {
+// update_tiles: W -= (lr/rows)·dZᵀ·X, the out×in product over the rows, by
+// tiles of 16·TT.
+template <int TT>
+__device__ void update_tiles(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
+                             int rows, int in, int out) {
     real acc[TT][TT];
-    tile_product(acc, dz, 1, out, x, in, 1, out, in, rows);
+    tile_product<TT>(acc, dz, 1, out, x, in, 1, out, in, rows);
     real step = lr / (real)rows;
     for (int r = 0; r < TT; r++) {
-        int i = blockIdx.y * BT + threadIdx.y + r * TILE;
+        int i = blockIdx.y * TILE * TT + threadIdx.y + r * TILE;
         for (int c = 0; c < TT; c++) {
-            int j = blockIdx.x * BT + threadIdx.x + c * TILE;
+            int j = blockIdx.x * TILE * TT + threadIdx.x + c * TILE;
             if (i < out && j < in) {
                 w[(size_t)i * in + j] += -step * acc[r][c];
             }
         }
     }
+}
+
+// dense_forward_batch: forward_tiles with 64×64 tiles. CPU twin:
+// cpu.DenseForwardBatch.
+KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                            const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
+                            int act) {
+    forward_tiles<4>(z, a, w, b, x, rows, in, out, act);
+}
+
+// dense_forward_batch_small: forward_tiles with 16×16 tiles. CPU twin:
+// cpu.DenseForwardBatch.
+KERNEL(dense_forward_batch_small)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                                  const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
+                                  int act) {
+    forward_tiles<1>(z, a, w, b, x, rows, in, out, act);
+}
+
+// dense_backward_data_batch: backward_data_tiles with 64×64 tiles. CPU
+// twin: the da_prev of cpu.DenseBackwardBatch.
+KERNEL(dense_backward_data_batch)(real* __restrict__ da_prev, const real* __restrict__ dz,
+                                  const real* __restrict__ w, int rows, int in, int out) {
+    backward_data_tiles<4>(da_prev, dz, w, rows, in, out);
+}
+
+// dense_backward_data_batch_small: backward_data_tiles with 16×16 tiles.
+// CPU twin: the da_prev of cpu.DenseBackwardBatch.
+KERNEL(dense_backward_data_batch_small)(real* __restrict__ da_prev, const real* __restrict__ dz,
+                                        const real* __restrict__ w, int rows, int in, int out) {
+    backward_data_tiles<1>(da_prev, dz, w, rows, in, out);
+}
+
+// dense_update_batch: update_tiles with 64×64 tiles. CPU twin: the weight
+// update of cpu.DenseBackwardBatch.
+KERNEL(dense_update_batch)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
+                           int rows, int in, int out) {
+    update_tiles<4>(w, dz, x, lr, rows, in, out);
+}
+
+// dense_update_batch_small: update_tiles with 16×16 tiles. CPU twin: the
+// weight update of cpu.DenseBackwardBatch.
+KERNEL(dense_update_batch_small)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
+                                 int rows, int in, int out) {
+    update_tiles<1>(w, dz, x, lr, rows, in, out);
 }
 
 // bias_update_batch: b -= (lr/rows)·Σ_r dZ_r, one thread per unit summing
