@@ -1,14 +1,22 @@
 // Package gpu is the CUDA backend, built with -tags cuda.
 //
 // It runs the engine's algorithm on an NVIDIA GPU with the kernels of
-// package kernels, through the CUDA driver API of gorgonia.org/cu. One
+// package kernels, through the CUDA driver API: gorgonia.org/cu for the
+// context, memory and copies, and cgo of our own (launch_cuda.go) for
+// modules, launches, cooperative launches and graphs, on one stream. One
 // goroutine, locked to its OS thread, owns the CUDA context and makes every
-// CUDA call, on the default stream. A fit uploads the parameters and the
-// whole data set once, each epoch's order once, and keeps each example's loss
-// and correctness on the device until the engine asks for the totals: there
-// is no host synchronisation per example. Per-example SGD runs each range of
-// steps the engine asks for in one launch of sgd_steps; mini-batches take a
-// few launches each.
+// CUDA call. A fit uploads the parameters and the whole data set once, each
+// epoch's order once, and keeps each example's loss and correctness on the
+// device until the engine asks for the totals: there is no host
+// synchronisation per example. Per-example SGD runs each range of steps the
+// engine asks for in one cooperative launch of sgd_steps, as sgd.go plans
+// it (one grid barrier a step for MNIST's 784-128-10); a mini-batch step is
+// one launch of a CUDA graph (batch.go). The typed launchers of the kernels
+// are generated from their sources (kernels_gen.go).
+//
+// After an error that leaves the CUDA context unusable (a kernel's fault),
+// every later call on it fails saying so, and the backend's next trainer
+// opens a new context.
 //
 // CUDA errors come back as Go errors that name the kernel or driver call.
 // Setting PERCEPTRON_CUDA_SYNC=1 synchronises after every launch, so that an
