@@ -10,8 +10,9 @@ import (
 	"github.com/perceptron-go/perceptron/engine"
 )
 
-// TestStepsAllocateNothing trains W2's shape per example and in mini-batches
-// (whose products are split across cores) and counts heap allocations.
+// TestStepsAllocateNothing trains W2's shape per example, on dense and
+// sparse inputs, and in mini-batches (whose products are split across
+// cores) and counts heap allocations.
 func TestStepsAllocateNothing(t *testing.T) {
 	const n, in = 256, 784
 	spec := engine.Spec{Inputs: in, Layers: []engine.LayerSpec{{Units: 128, Activation: engine.ReLU}, {Units: 10, Activation: engine.Sigmoid}}, Loss: engine.BCE}
@@ -33,19 +34,21 @@ func TestStepsAllocateNothing(t *testing.T) {
 				spec.DType = dtype
 				net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
 				require.NoError(t, err)
-				tr, err := New().NewTrainer(net, engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: 10},
-					engine.Hyper{LearningRate: 0.01, BatchSize: batch, Optimizer: opt, Rate: cosine})
-				require.NoError(t, err)
-				require.NoError(t, tr.BeginEpoch(order))
-				ctx := context.Background()
-				allocs := testing.AllocsPerRun(3, func() {
-					require.NoError(t, tr.Steps(ctx, 0, 128))
-				})
-				t.Logf("%s %s batch %d: %.1f allocations per %d steps", opt.Kind, dtype, batch, allocs, 128/batch)
-				if batch == 1 || haveFMA { // without FMA, mini-batches go through gonum, which allocates
-					assert.Zero(t, allocs, "%s %s batch %d: steps allocate nothing", opt.Kind, dtype, batch)
+				for _, inputs := range []Inputs{DenseInputs, SparseInputs} {
+					tr, err := Backend{Inputs: inputs}.NewTrainer(net, engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: 10},
+						engine.Hyper{LearningRate: 0.01, BatchSize: batch, Optimizer: opt, Rate: cosine})
+					require.NoError(t, err)
+					require.NoError(t, tr.BeginEpoch(order))
+					ctx := context.Background()
+					allocs := testing.AllocsPerRun(3, func() {
+						require.NoError(t, tr.Steps(ctx, 0, 128))
+					})
+					t.Logf("%s %s batch %d, sparse inputs %v: %.1f allocations per %d steps", opt.Kind, dtype, batch, inputs == SparseInputs, allocs, 128/batch)
+					if batch == 1 || haveFMA { // without FMA, mini-batches go through gonum, which allocates
+						assert.Zero(t, allocs, "%s %s batch %d: steps allocate nothing", opt.Kind, dtype, batch)
+					}
+					require.NoError(t, tr.Close())
 				}
-				require.NoError(t, tr.Close())
 			}
 		}
 	}

@@ -10,7 +10,11 @@ import (
 )
 
 // Backend trains and runs networks on the CPU. Its zero value is ready to use.
-type Backend struct{}
+type Backend struct {
+	// Inputs says how per-example SGD takes the first layer's inputs; the
+	// zero value, AutoInputs, decides from the training set (see sparse.go).
+	Inputs Inputs
+}
 
 // New returns the CPU backend.
 func New() Backend { return Backend{} }
@@ -106,16 +110,18 @@ func predict[T engine.Float](net *engine.Network, x []float64, n int, out []floa
 }
 
 // NewTrainer returns a trainer holding a copy of net's parameters and, for a
-// float32 network, a float32 copy of the examples.
-func (Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
+// float32 network, a float32 copy of the examples (or, for per-example SGD
+// on sparse inputs, their nonzero inputs as compressed rows).
+func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
 	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
 		return nil, fmt.Errorf("cpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
 			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
 	}
+	sparse := be.sparseInputs(data, h.BatchSize)
 	if net.Spec.DType == engine.Float32 {
-		return newTrainer[float32](net, data, h)
+		return newTrainer[float32](net, data, h, sparse)
 	}
-	return newTrainer[float64](net, data, h)
+	return newTrainer[float64](net, data, h, sparse)
 }
 
 // trainer runs SGD steps on the CPU. Without a Comm, plain SGD folds the
@@ -128,8 +134,9 @@ type trainer[T engine.Float] struct {
 	comm   distributed.Comm // of a data-parallel fit (ShareBatches), else nil
 	loss   engine.Loss
 	bufs   buffers[T]
-	x, y   []T // the whole training set
-	xb, yb []T // the current mini-batch's rows
+	x, y   []T            // the whole training set; x is nil when sparse holds it
+	sparse *sparseRows[T] // the inputs of per-example SGD on sparse inputs, whose first layer's W is [in, out]
+	xb, yb []T            // the current mini-batch's rows
 	in, k  int
 	h      engine.Hyper
 	steps  int // optimizer steps taken, those before this trainer included
@@ -138,11 +145,17 @@ type trainer[T engine.Float] struct {
 	totals engine.Totals
 }
 
-func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper) (*trainer[T], error) {
+func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper, sparse bool) (*trainer[T], error) {
 	t := &trainer[T]{
 		layers: layersOf[T](net), loss: net.Spec.Loss, bufs: newBuffers[T](net, h.BatchSize),
-		x: convert[T](data.X), y: convert[T](data.Y), in: data.Features, k: data.Outputs,
+		y: convert[T](data.Y), in: data.Features, k: data.Outputs,
 		h: h, steps: h.StepsDone, batch: h.BatchSize,
+	}
+	if sparse {
+		t.sparse = newSparseRows[T](data.X, data.N, data.Features)
+		t.layers[0].w = t.weights(0, net.Layers[0].W)
+	} else {
+		t.x = convert[T](data.X)
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
@@ -164,7 +177,7 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 			if len(slot.Layers) != len(t.layers) || len(slot.Layers[i].W) != len(l.w) || len(slot.Layers[i].B) != len(l.b) {
 				return nil, fmt.Errorf("cpu: the optimizer state is not shaped as the network")
 			}
-			l.sw = append(l.sw, convertCopy[T](slot.Layers[i].W))
+			l.sw = append(l.sw, t.weights(i, slot.Layers[i].W))
 			l.sb = append(l.sb, convertCopy[T](slot.Layers[i].B))
 		}
 	}
@@ -202,11 +215,30 @@ func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
 // SGD, without a Comm.
 func (t *trainer[T]) fused() bool { return t.h.Optimizer.Plain() && t.comm == nil }
 
+// weights returns layer i's weights w, [out, in], in the trainer's layout and dtype.
+func (t *trainer[T]) weights(i int, w []float64) []T {
+	if i > 0 || t.sparse == nil {
+		return convertCopy[T](w)
+	}
+	wt := make([]T, len(w))
+	transposeCopy(wt, w, len(t.layers[0].b), t.in)
+	return wt
+}
+
+// copyWeights copies layer i's weights w, in the trainer's layout, into dst, [out, in].
+func (t *trainer[T]) copyWeights(dst []float64, i int, w []T) {
+	if i > 0 || t.sparse == nil {
+		copyOut(dst, w)
+	} else {
+		transposeCopy(dst, w, t.in, len(t.layers[0].b))
+	}
+}
+
 // CopyStateTo copies the optimizer's state into s.
 func (t *trainer[T]) CopyStateTo(s engine.OptimizerState) error {
 	for k, slot := range s {
 		for i, l := range t.layers {
-			copyOut(slot.Layers[i].W, l.sw[k])
+			t.copyWeights(slot.Layers[i].W, i, l.sw[k])
 			copyOut(slot.Layers[i].B, l.sb[k])
 		}
 	}
@@ -243,7 +275,7 @@ func (t *trainer[T]) Close() error { return nil }
 
 func (t *trainer[T]) CopyTo(net *engine.Network) error {
 	for i, l := range t.layers {
-		copyOut(net.Layers[i].W, l.w)
+		t.copyWeights(net.Layers[i].W, i, l.w)
 		copyOut(net.Layers[i].B, l.b)
 	}
 	return nil
@@ -281,11 +313,19 @@ func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
 // step runs per-example SGD on example i and returns its loss, whether it
 // was classified correctly and the example.
 func (t *trainer[T]) step(i int) engine.Totals {
-	x, y := t.x[i*t.in:(i+1)*t.in], t.y[i*t.k:(i+1)*t.k]
+	var x []T // nil when the inputs are sparse
+	if t.sparse == nil {
+		x = t.x[i*t.in : (i+1)*t.in]
+	}
+	y := t.y[i*t.k : (i+1)*t.k]
 	b, last := t.bufs, len(t.layers)-1
 	in := x
 	for l, ly := range t.layers {
-		DenseForward(b.z[l], b.a[l], ly.w, ly.b, in, ly.act)
+		if l == 0 && t.sparse != nil {
+			t.forwardSparse(i)
+		} else {
+			DenseForward(b.z[l], b.a[l], ly.w, ly.b, in, ly.act)
+		}
 		in = b.a[l]
 	}
 	loss, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last], b.z[last], b.a[last], y)
@@ -298,9 +338,12 @@ func (t *trainer[T]) step(i int) engine.Totals {
 		} else {
 			in = x
 		}
-		if plain {
+		switch {
+		case l == 0 && t.sparse != nil:
+			t.backwardSparse(i, lr, plain)
+		case plain:
 			DenseBackward(daPrev, ly.w, ly.b, b.d[l], in, T(lr))
-		} else {
+		default:
 			if daPrev != nil {
 				DenseBackwardData(daPrev, ly.w, b.d[l])
 			}
@@ -308,7 +351,7 @@ func (t *trainer[T]) step(i int) engine.Totals {
 			t.update(ly, lr)
 		}
 		if l > 0 {
-			engine.Delta(t.layers[l-1].act, daPrev, daPrev, b.z[l-1], in)
+			delta(t.layers[l-1].act, daPrev, b.z[l-1], in)
 		}
 	}
 	t.steps++

@@ -8,3 +8,7 @@ import (
 )
 
 func TestBackend(t *testing.T) { backendtest.Run(t, cpu.New()) }
+
+// TestBackendSparseInputs runs the suite with per-example SGD taking every
+// data set's inputs as sparse, the path AutoInputs takes for MNIST.
+func TestBackendSparseInputs(t *testing.T) { backendtest.Run(t, cpu.Backend{Inputs: cpu.SparseInputs}) }

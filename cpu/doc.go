@@ -16,4 +16,11 @@
 // gradient into their epilogue, and splits its panels of columns across
 // cores. Elsewhere gonum's BLAS does the arithmetic. Results differ between
 // the two only by rounding.
+//
+// Per-example SGD on inputs that are mostly 0, such as MNIST's, visits only
+// the nonzero inputs of the first layer (sparse.go): the trainer holds that
+// layer's W input-major and the examples as compressed rows, and AVX-512
+// kernels (sparse_amd64.s) run its forward pass and update in passes over the
+// rows of the nonzero inputs. Backend.Inputs chooses; by default the density
+// of the training set does.
 package cpu

@@ -19,7 +19,7 @@ func DenseForward[T engine.Float](z, a []T, w, b, x []T, act engine.Activation) 
 	for i := range z {
 		z[i] = b[i] + dot(w[i*in:(i+1)*in], x)
 	}
-	engine.Activate(act, a, z, len(z))
+	activate(act, a, z)
 }
 
 // DenseBackward runs one example's backward step through a layer given

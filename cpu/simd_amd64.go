@@ -91,3 +91,55 @@ func gemm4x8F64(k int, alpha float64, a *float64, ars, acs int, b *float64, c *f
 //
 //go:noescape
 func copyRows(dst, src unsafe.Pointer, lds, rows, width int)
+
+// sparseForward8F32 and the other sparse kernels are those of sparse.go on
+// 8 registers of z or dz, or on one under a mask (see sparse_amd64.s). They
+// need AVX-512F; the caller checks the bounds and that idx holds rows of w.
+//
+//go:noescape
+func sparseForward8F32(z, w *float32, ldw int, idx []int32, val []float32)
+
+//go:noescape
+func sparseForward8F64(z, w *float64, ldw int, idx []int32, val []float64)
+
+//go:noescape
+func sparseForward1F32(z, w *float32, ldw int, idx []int32, val []float32, mask int)
+
+//go:noescape
+func sparseForward1F64(z, w *float64, ldw int, idx []int32, val []float64, mask int)
+
+//go:noescape
+func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32)
+
+//go:noescape
+func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64)
+
+//go:noescape
+func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, mask int)
+
+//go:noescape
+func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, mask int)
+
+// reluF32 sets dst[i] = max(z[i], 0) over len(z), branch free, NaN kept. It
+// needs AVX, and len(dst) ≥ len(z).
+//
+//go:noescape
+func reluF32(dst, z []float32)
+
+// reluF64 sets dst[i] = max(z[i], 0) over len(z), branch free, NaN kept. It
+// needs AVX, and len(dst) ≥ len(z).
+//
+//go:noescape
+func reluF64(dst, z []float64)
+
+// reluGradF32 sets dst[i] = 0 where !(z[i] > 0) over len(z), branch free: a
+// relu's gradient. It needs AVX, and len(dst) ≥ len(z).
+//
+//go:noescape
+func reluGradF32(dst, z []float32)
+
+// reluGradF64 sets dst[i] = 0 where !(z[i] > 0) over len(z), branch free: a
+// relu's gradient. It needs AVX, and len(dst) ≥ len(z).
+//
+//go:noescape
+func reluGradF64(dst, z []float64)

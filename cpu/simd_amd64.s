@@ -4,6 +4,49 @@
 // 32 floats or 16 doubles an iteration in four independent registers.
 // The caller checks the CPU has AVX2 and FMA (haveFMA) and that len(y) ≥ len(x).
 
+// The relu of the per-example passes, branch free: dst = max(z, 0) (NaN
+// kept) and the relu's gradient dst = dst where z > 0, else 0, over len(z)
+// values, 8 floats or 4 doubles a register, then one at a time. The caller
+// checks len(dst) ≥ len(z).
+
+// ELEMENTWISE sets dst[i] from z[i] and dst[i]: WIDE computes Y0 from the
+// registers at SI (z) and DI (dst), NARROW X0 from the values there; Y1 is
+// zero. SH is log2 of the element's size, W the values in a register.
+#define ELEMENTWISE(SH, W, MOVU, MOVS, WIDE, NARROW) \
+	MOVQ dst_base+0(FP), DI; \
+	MOVQ z_base+24(FP), SI; \
+	MOVQ z_len+32(FP), CX; \
+	VXORPS Y1, Y1, Y1; \
+wide: \
+	CMPQ CX, $W; \
+	JLT  narrow; \
+	WIDE; \
+	MOVU Y0, (DI); \
+	ADDQ $(W<<SH), SI; \
+	ADDQ $(W<<SH), DI; \
+	SUBQ $W, CX; \
+	JMP  wide; \
+narrow: \
+	TESTQ CX, CX; \
+	JEQ   done; \
+	NARROW; \
+	MOVS X0, (DI); \
+	ADDQ $(1<<SH), SI; \
+	ADDQ $(1<<SH), DI; \
+	DECQ CX; \
+	JMP  narrow; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// RELU: Y0 = max(z, 0), NaN kept (src2 is returned when either is NaN).
+#define RELU(MOVU, MAX) MOVU (SI), Y0; MAX Y0, Y1, Y0
+#define RELUS(MOVS, MAXS) MOVS (SI), X0; MAXS X0, X1, X0
+
+// RELUGRAD: Y0 = dst where 0 < z, else 0.
+#define RELUGRAD(CMP, AND) CMP $1, (SI), Y1, Y0; AND (DI), Y0, Y0
+#define RELUGRADS(MOVS, CMPS, AND) MOVS (SI), X0; CMPS $1, X0, X1, X0; MOVS (DI), X2; AND X2, X0, X0
+
 // func dotF32(x, y []float32) float32
 TEXT ·dotF32(SB), NOSPLIT, $0-52
 	MOVQ x_base+0(FP), SI
@@ -228,3 +271,19 @@ axpyF64Tail:
 axpyF64Done:
 	VZEROUPPER
 	RET
+
+// func reluF32(dst, z []float32)
+TEXT ·reluF32(SB), NOSPLIT, $0-48
+	ELEMENTWISE(2, 8, VMOVUPS, VMOVSS, RELU(VMOVUPS, VMAXPS), RELUS(VMOVSS, VMAXSS))
+
+// func reluF64(dst, z []float64)
+TEXT ·reluF64(SB), NOSPLIT, $0-48
+	ELEMENTWISE(3, 4, VMOVUPD, VMOVSD, RELU(VMOVUPD, VMAXPD), RELUS(VMOVSD, VMAXSD))
+
+// func reluGradF32(dst, z []float32)
+TEXT ·reluGradF32(SB), NOSPLIT, $0-48
+	ELEMENTWISE(2, 8, VMOVUPS, VMOVSS, RELUGRAD(VCMPPS, VANDPS), RELUGRADS(VMOVSS, VCMPSS, VANDPS))
+
+// func reluGradF64(dst, z []float64)
+TEXT ·reluGradF64(SB), NOSPLIT, $0-48
+	ELEMENTWISE(3, 4, VMOVUPD, VMOVSD, RELUGRAD(VCMPPD, VANDPD), RELUGRADS(VMOVSD, VCMPSD, VANDPD))

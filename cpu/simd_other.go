@@ -7,8 +7,12 @@ import "unsafe"
 // haveFMA is false where there are no assembly kernels: gonum's are used.
 const haveFMA = false
 
-// active is nil: without haveFMA, no product runs on the micro-kernels.
-var active *kernel
+// No product runs on micro-kernels without haveFMA: active is nil and the
+// kernel sets, which the tests name, are empty.
+var (
+	active                   *kernel
+	avx512Kernel, avx2Kernel kernel
+)
 
 func dotF32(x, y []float32) float32         { panic("cpu: no assembly kernels on this architecture") }
 func dotF64(x, y []float64) float64         { panic("cpu: no assembly kernels on this architecture") }
@@ -18,3 +22,51 @@ func axpyF64(alpha float64, x, y []float64) { panic("cpu: no assembly kernels on
 func copyRows(dst, src unsafe.Pointer, lds, rows, width int) {
 	panic("cpu: no assembly kernels on this architecture")
 }
+
+// haveAVX512 is false where there are no assembly kernels.
+const haveAVX512 = false
+
+func sparseForward8F32(z, w *float32, ldw int, idx []int32, val []float32) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseForward8F64(z, w *float64, ldw int, idx []int32, val []float64) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseForward1F32(z, w *float32, ldw int, idx []int32, val []float32, mask int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseForward1F64(z, w *float64, ldw int, idx []int32, val []float64, mask int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, mask int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, mask int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func transpose16F32(dst *float32, ldd int, src *float32, lds int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func transpose8F64(dst *float64, ldd int, src *float64, lds int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func reluF32(dst, z []float32)     { panic("cpu: no assembly kernels on this architecture") }
+func reluF64(dst, z []float64)     { panic("cpu: no assembly kernels on this architecture") }
+func reluGradF32(dst, z []float32) { panic("cpu: no assembly kernels on this architecture") }
+func reluGradF64(dst, z []float64) { panic("cpu: no assembly kernels on this architecture") }

@@ -1,0 +1,130 @@
+package cpu
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// sparseCase runs sparseForward and sparseUpdate on out values of rows of w,
+// ldw apart, against their Go twins: z and w where they write, and the
+// values past them unchanged.
+func sparseCase[T engine.Float](t *testing.T, out, nonzero int, tol float64) {
+	rng := rand.New(rand.NewPCG(uint64(out), uint64(nonzero)))
+	const rows = 40
+	ldw := out + 5
+	w, z, dz := randomValues[T](rng, rows*ldw), randomValues[T](rng, out+3), randomValues[T](rng, out+3)
+	idx, val := make([]int32, nonzero), randomValues[T](rng, nonzero)
+	for k := range idx {
+		idx[k] = int32(rng.IntN(rows))
+	}
+	wantZ, gotZ := append([]T(nil), z...), append([]T(nil), z...)
+	sparseForwardGo(wantZ[:out], w, ldw, idx, val)
+	sparseForward(gotZ[:out], w, ldw, idx, val)
+	wantW, gotW := append([]T(nil), w...), append([]T(nil), w...)
+	sparseUpdateGo(wantW, ldw, idx, val, -0.375, dz[:out])
+	sparseUpdate(gotW, ldw, idx, val, -0.375, dz[:out])
+	what := fmt.Sprintf("%T out=%d nonzero=%d", z[0], out, nonzero)
+	for i := range z {
+		require.InDelta(t, float64(wantZ[i]), float64(gotZ[i]), tol*float64(nonzero+1), "%s: z[%d]", what, i)
+	}
+	for i := range w {
+		require.InDelta(t, float64(wantW[i]), float64(gotW[i]), tol*float64(nonzero+1), "%s: w[%d]", what, i)
+	}
+}
+
+// TestSparseKernels checks the kernels of sparse inputs on every width
+// around their blocks of registers, with and without nonzero inputs.
+func TestSparseKernels(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("this CPU has no AVX-512: sparse inputs run in Go")
+	}
+	for _, out := range []int{1, 7, 8, 9, 16, 17, 63, 64, 65, 127, 128, 129, 200, 256, 300} {
+		for _, nonzero := range []int{0, 1, 5, 60} {
+			sparseCase[float32](t, out, nonzero, 1e-6)
+			sparseCase[float64](t, out, nonzero, 1e-15)
+		}
+	}
+	require.Panics(t, func() { sparseForward(make([]float32, 4), make([]float32, 12), 3, nil, nil) })
+}
+
+// sparseData returns n examples of in features, about density of them not
+// 0, with one-hot targets over k classes.
+func sparseData(n, in, k int, density float64) engine.Examples {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := make([]float64, n*in), make([]float64, n*k)
+	for i := range x {
+		if rng.Float64() < density {
+			x[i] = rng.Float64()
+		}
+	}
+	for i := 0; i < n; i++ {
+		y[i*k+rng.IntN(k)] = 1
+	}
+	return engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: k}
+}
+
+// TestSparseInputsPick checks which inputs AutoInputs takes as sparse.
+func TestSparseInputsPick(t *testing.T) {
+	sparse, dense := sparseData(50, 30, 3, 0.2), sparseData(50, 30, 3, 0.9)
+	assert.Equal(t, haveAVX512, Backend{}.sparseInputs(sparse, 1), "MNIST-like inputs, per example")
+	assert.False(t, Backend{}.sparseInputs(dense, 1), "dense inputs")
+	assert.False(t, Backend{}.sparseInputs(sparse, 8), "mini-batches")
+	assert.True(t, Backend{Inputs: SparseInputs}.sparseInputs(dense, 1))
+	assert.False(t, Backend{Inputs: DenseInputs}.sparseInputs(sparse, 1))
+}
+
+// TestSparseInputsTrainAsDense trains per example on sparse inputs both
+// ways, with each optimizer, and compares the parameters, the optimizer's
+// state and the losses.
+func TestSparseInputsTrainAsDense(t *testing.T) {
+	data := sparseData(300, 50, 4, 0.2)
+	spec := engine.Spec{Inputs: 50, Layers: []engine.LayerSpec{{Units: 37, Activation: engine.ReLU}, {Units: 4, Activation: engine.Softmax}},
+		Loss: engine.CE, DType: engine.Float64}
+	order := make([]int, data.N)
+	for i := range order {
+		order[i] = (i * 7) % data.N
+	}
+	momentum := engine.DefaultOptimizer(engine.SGD)
+	momentum.Momentum, momentum.WeightDecay = 0.9, 1e-3
+	for _, opt := range []engine.Optimizer{{}, momentum, engine.DefaultOptimizer(engine.Adam), engine.DefaultOptimizer(engine.AdamW)} {
+		train := func(be Backend) (*engine.Network, engine.OptimizerState, engine.Totals) {
+			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+			require.NoError(t, err)
+			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: 1, Optimizer: opt})
+			require.NoError(t, err)
+			for range 2 {
+				require.NoError(t, tr.BeginEpoch(order))
+				require.NoError(t, tr.Steps(context.Background(), 0, data.N))
+			}
+			totals, err := tr.Totals()
+			require.NoError(t, err)
+			require.NoError(t, tr.CopyTo(net))
+			state := engine.NewOptimizerState(opt, spec)
+			require.NoError(t, tr.(engine.ResumableTrainer).CopyStateTo(state))
+			return net, state, totals
+		}
+		wantNet, wantState, wantTotals := train(Backend{Inputs: DenseInputs})
+		gotNet, gotState, gotTotals := train(Backend{Inputs: SparseInputs})
+		assert.InDelta(t, wantTotals.Loss, gotTotals.Loss, 1e-10*wantTotals.Loss, "%s: loss", opt)
+		assert.Equal(t, wantTotals.Correct, gotTotals.Correct, "%s: correct", opt)
+		for i, want := range append([]*engine.Network{wantNet}, wantState...) {
+			got := append([]*engine.Network{gotNet}, gotState...)[i]
+			for l := range want.Layers {
+				for j, v := range want.Layers[l].W {
+					require.InDelta(t, v, got.Layers[l].W[j], 1e-12*(1+math.Abs(v)), "%s: network %d, layer %d, W[%d]", opt, i, l, j)
+				}
+				for j, v := range want.Layers[l].B {
+					require.InDelta(t, v, got.Layers[l].B[j], 1e-12*(1+math.Abs(v)), "%s: network %d, layer %d, b[%d]", opt, i, l, j)
+				}
+			}
+		}
+	}
+}
