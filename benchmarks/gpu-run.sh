@@ -16,8 +16,10 @@ status=0
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
   "$here/perceptron" info 2>&1
 } > "$out/machine.txt"
+# Each test binary runs in its package's folder, as go test runs it: the
+# tests read files beside them (kernels/resources.h, gpu/testdata).
 for pkg in kernels gpu; do
-  "$here/$pkg.test" -test.v -test.count=1 -test.timeout=20m > "$out/$pkg-test.log" 2>&1 || status=1
+  (cd "$here/../$pkg" && "$here/$pkg.test" -test.v -test.count=1 -test.timeout=20m) > "$out/$pkg-test.log" 2>&1 || status=1
 done
 compare=""
 if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
