@@ -258,8 +258,14 @@ func copyOut[T engine.Float](dst []float64, src []T) {
 // rate returns the learning rate of the next optimizer step.
 func (t *trainer[T]) rate() float64 { return t.h.RateAt(t.steps) }
 
-// update applies the optimizer to layer ly's parameters from its gradients.
+// update applies the optimizer to layer ly's parameters from its gradients:
+// plain SGD (which comes here in a data-parallel fit) on the vector kernels.
 func (t *trainer[T]) update(ly *layer[T], lr float64) {
+	if t.h.Optimizer.Plain() {
+		axpy(T(-lr), ly.gw, ly.w)
+		axpy(T(-lr), ly.gb, ly.b)
+		return
+	}
 	engine.Update(t.h.Optimizer, ly.w, ly.gw, ly.sw, t.steps+1, lr)
 	engine.Update(t.h.Optimizer, ly.b, ly.gb, ly.sb, t.steps+1, lr)
 }
@@ -373,14 +379,14 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 	lr := t.rate()
 	var sums engine.Totals
 	if len(idx) > 0 {
-		sums = t.backward(idx, lr)
+		sums = t.backward(idx, batch, lr)
 	} else {
 		clear(t.grad)
 	}
 	check := sums.Loss
 	if t.comm != nil {
 		var err error
-		if check, err = t.allReduce(sums.Loss, len(idx), batch); err != nil {
+		if check, err = t.allReduce(sums.Loss); err != nil {
 			return sums, 0, err
 		}
 	}
@@ -393,17 +399,12 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 	return sums, check, nil
 }
 
-// allReduce sums the gradients over the processes, each process's weighted
-// by its share of the batch (rows of batch examples, so that the sum is the
-// mean over the whole batch), together with its loss when that is not
-// finite (0 when it is). It returns that sum: 0, or NaN or ±Inf when a
-// process's loss was.
-func (t *trainer[T]) allReduce(loss float64, rows, batch int) (float64, error) {
+// allReduce sums the gradients over the processes (each process's share of
+// the batch's mean), together with their losses that are not finite (0 for
+// one that is). It returns that sum: 0, or NaN or ±Inf when a process's
+// loss was.
+func (t *trainer[T]) allReduce(loss float64) (float64, error) {
 	last := len(t.grad) - 1
-	share := T(float64(rows) / float64(batch))
-	for i := range t.grad[:last] {
-		t.grad[i] *= share
-	}
 	t.grad[last] = 0
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		t.grad[last] = T(loss)
@@ -414,10 +415,11 @@ func (t *trainer[T]) allReduce(loss float64, rows, batch int) (float64, error) {
 	return float64(t.grad[last]), nil
 }
 
-// backward runs the forward and backward passes of the examples idx and
-// returns their totals: the gradients go to the layers' gw and gb or,
-// when fused, the update of learning rate lr to their parameters.
-func (t *trainer[T]) backward(idx []int, lr float64) engine.Totals {
+// backward runs the forward and backward passes of the examples idx, of a
+// batch of batch examples, and returns their totals: the gradients (their
+// share of the batch's mean) go to the layers' gw and gb or, when fused,
+// the update of learning rate lr to their parameters.
+func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 	rows := len(idx)
 	for r, i := range idx {
 		copy(t.xb[r*t.in:(r+1)*t.in], t.x[i*t.in:(i+1)*t.in])
@@ -449,7 +451,7 @@ func (t *trainer[T]) backward(idx []int, lr float64) engine.Totals {
 		if fused {
 			denseUpdateBatch(ly.w, ly.b, b.d[l], in, rows, T(lr))
 		} else {
-			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows)
+			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows, batch)
 		}
 	}
 	return engine.Totals{Loss: loss, Correct: correct, Examples: rows}

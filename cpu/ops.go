@@ -177,14 +177,17 @@ func DenseGradient[T engine.Float](gw, gb []T, dz, x []T) {
 	copy(gb, dz)
 }
 
-// DenseGradientBatch sets a layer's gradients averaged over rows examples,
-// given dZ (rows×out) and X (rows×in):
+// DenseGradientBatch sets a layer's gradients over rows examples, given dZ
+// (rows×out) and X (rows×in), as their share of the mean over a batch of
+// batch examples: the rows are the whole batch (batch = rows), or one
+// process's shard of it in a data-parallel fit, whose sum over the
+// processes is the batch's mean.
 //
-//	gW = (1/rows)·dZᵀ·X
-//	gb = (1/rows)·Σ_r dZ_r
-func DenseGradientBatch[T engine.Float](gw, gb []T, dz, x []T, rows int) {
+//	gW = (1/batch)·dZᵀ·X
+//	gb = (1/batch)·Σ_r dZ_r
+func DenseGradientBatch[T engine.Float](gw, gb []T, dz, x []T, rows, batch int) {
 	out, in := len(gb), len(gw)/len(gb)
-	scale := 1 / T(rows)
+	scale := 1 / T(batch)
 	if haveFMA {
 		gemm(gemmArgs[T]{m: out, n: in, k: rows, alpha: scale, a: dz, ars: 1, acs: out, b: x, ldb: in, c: gw, ldc: in})
 	} else {
