@@ -49,8 +49,9 @@
 
 #define WARP 32
 
-// UNROLL is how many of a lane's weights a distributed forward pass loads at once.
-#define UNROLL 4
+// UNROLL is how many of a lane's weights a distributed forward pass loads at
+// once: all of them, for MNIST's 784 inputs over a team of 4 warps.
+#define UNROLL 8
 
 // PREFETCH is how many values of the next input row a thread holds: rows of
 // up to PREFETCH·blockDim values are staged.
@@ -124,8 +125,9 @@ __device__ __forceinline__ void own_units(long long out, int& u0, int& u1) {
 // is the layer's input at the previous step. A team of T warps takes each
 // unit, T as large as the block's warps allow, each lane UNROLL strides of
 // the row at once, all loads before the arithmetic, in a main loop without
-// bounds checks and a tail with them; a team's partial sums meet in red and
-// are added in the order of its warps. Every thread of the block calls it.
+// bounds checks and one last batch with them, so that a lane's loads cost
+// one round trip a batch; a team's partial sums meet in red and are added in
+// the order of its warps. Every thread of the block calls it.
 __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_prev, int cur, real lr, bool pending,
                              real* red) {
     int u0, u1;
@@ -162,10 +164,22 @@ __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_p
                         acc += v * xi[q];
                     }
                 }
-                for (; j0 < n; j0 += stride) {
-                    real v = row[j0] + alpha * in_prev[j0];
-                    row[j0] = v;
-                    acc += v * in[j0];
+                real w[UNROLL], xp[UNROLL], xi[UNROLL];
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    if (j0 + q * stride < n) {
+                        w[q] = row[j0 + q * stride];
+                        xp[q] = in_prev[j0 + q * stride];
+                        xi[q] = in[j0 + q * stride];
+                    }
+                }
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    if (j0 + q * stride < n) {
+                        real v = w[q] + alpha * xp[q];
+                        row[j0 + q * stride] = v;
+                        acc += v * xi[q];
+                    }
                 }
             } else {
                 for (; j0 + (UNROLL - 1) * stride < n; j0 += UNROLL * stride) {
@@ -180,8 +194,16 @@ __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_p
                         acc += w[q] * xi[q];
                     }
                 }
-                for (; j0 < n; j0 += stride) {
-                    acc += row[j0] * in[j0];
+                real w[UNROLL], xi[UNROLL];
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    bool in_row = j0 + q * stride < n;
+                    w[q] = in_row ? row[j0 + q * stride] : (real)0;
+                    xi[q] = in_row ? in[j0 + q * stride] : (real)0;
+                }
+#pragma unroll
+                for (int q = 0; q < UNROLL; q++) {
+                    acc += w[q] * xi[q];
                 }
             }
             for (int offset = WARP / 2; offset > 0; offset /= 2) {
