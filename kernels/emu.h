@@ -6,10 +6,15 @@
 // order in some blocks, in reverse in others, so that a missing barrier
 // shows) and meet at __syncthreads and at every warp shuffle, and up to
 // EMU_RESIDENT blocks run at once on OS threads of their own, as blocks
-// resident on different multiprocessors do. It checks what a GPU leaves
-// undefined and reports it as the launch's error: a barrier that not every
-// live thread reaches, a shuffle with lanes that have left, a pointer
-// argument outside device memory.
+// resident on different multiprocessors do. It refuses the launches a GPU
+// from Volta to Hopper refuses (grid and block sizes, registers and shared
+// memory per block, cooperative grids larger than the device holds), and
+// checks what a GPU leaves undefined and reports it as the launch's error: a
+// barrier that not every live thread reaches, a shuffle with lanes that have
+// left, a pointer argument outside device memory (which, as a fault on a GPU
+// does, loses the context until emu_reset). It records launches into graphs
+// between emu_begin_capture and emu_end_capture, and counts launches, kernels
+// run and grid barriers (EMU_GRID_BARRIER in the kernels' barrier).
 //
 // It emulates the language, not the hardware's timing or its memory model's
 // weakest orderings: a kernel that passes here can still race on a GPU, which
