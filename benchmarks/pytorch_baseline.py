@@ -4,14 +4,17 @@ Same networks, losses and optimisers as perceptron: nn.Sequential + optim.SGD (o
 per example (batch 1, in a shuffled order every epoch) or in mini-batches with the gradient averaged
 over the batch. It prints
 (or writes with --out) a JSON list with the fields of perceptron's bench.json, the backend named
-pytorch-cpu or pytorch-cuda, so that `perceptron bench --compare-json torch.json` shows both with the ratios.
+pytorch-cpu or pytorch-cuda, so that `perceptron bench --compare-json torch.json` shows both with the ratios,
+and what ran the products: the BLAS library and the kernel it chose (OpenBLAS's core name, which
+OPENBLAS_CORETYPE forces), and ATen's CPU capability (which ATEN_CPU_CAPABILITY sets).
 Training only is timed: data loading and the test evaluation are outside.
 
-usage: python3 pytorch_baseline.py [--workload W1,W2,W2s,W3,W2a] [--device cpu|cuda] [--threads N]
+usage: python3 pytorch_baseline.py [--workload W1,W2,W2s,W3,W2a,W2d] [--device cpu|cuda] [--threads N]
                                    [--dtype float32|float64] [--mnist-dir DIR] [--out torch.json]
 With Debian 12: apt-get install python3-torch python3-numpy libopenblas0-pthread
 """
 import argparse
+import ctypes
 import gzip
 import json
 import os
@@ -29,6 +32,7 @@ WORKLOADS = {
     'W2s': ('mnist', [(128, 'relu'), (10, 'softmax')], 'ce', 'sgd', 0.01, 1, [1]),
     'W3': ('mnist', [(512, 'relu'), (512, 'relu'), (10, 'softmax')], 'ce', 'sgd', 0.05, 1, [64, 256]),
     'W2a': ('mnist', [(128, 'relu'), (10, 'softmax')], 'ce', 'adam', 0.001, 1, [1, 64]),
+    'W2d': ('mnist-noise', [(128, 'relu'), (10, 'sigmoid')], 'bce', 'sgd', 0.01, 1, [1]),
 }
 
 
@@ -45,6 +49,46 @@ def mnist(folder):
         return x, read_idx(os.path.join(folder, labels)).astype(np.int64)
     return (load('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
             load('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'))
+
+
+def with_noise(data, seed=3, scale=1e-3):
+    """MNIST whose zero pixels are U(0, scale) noise, as perceptron's mnist-noise (other random draws)."""
+    rng = np.random.RandomState(seed)
+    return tuple((np.where(x == 0, scale * rng.uniform(size=x.shape), x), y) for x, y in data)
+
+
+def flops(inputs, layers):
+    """The floating-point operations of one example's step, as perceptron's benchmarks.FLOPs counts them."""
+    total = 0
+    for i, (units, _) in enumerate(layers):
+        total += (2 if i == 0 else 3) * 2 * inputs * units
+        inputs = units
+    return total
+
+
+def blas():
+    """The BLAS library this process loaded and, for OpenBLAS, its configuration and the kernel it chose."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = sorted({line.split()[-1] for line in f if 'blas' in line.split()[-1].lower() and '.so' in line})
+    except OSError:
+        libs = []
+    for lib in libs:
+        try:
+            so = ctypes.CDLL(lib)
+            so.openblas_get_corename.restype = so.openblas_get_config.restype = ctypes.c_char_p
+            return f"{so.openblas_get_config().decode()}; kernel {so.openblas_get_corename().decode()} ({lib})"
+        except (OSError, AttributeError):
+            continue
+    return ', '.join(libs) or 'unknown'
+
+
+def cpu_capability():
+    """ATen's CPU capability, as torch.__config__.show() reports it."""
+    for line in torch.__config__.show().splitlines():
+        if 'CPU capability usage' in line:
+            return line.split(':', 1)[1].strip()
+    return 'unknown'
 
 
 def moons(n, seed, noise=0.1):
@@ -110,10 +154,12 @@ def run(workload, batch, data, device, dtype):
         out = model(torch.from_numpy(tx).to(device=device, dtype=dtype)).cpu()
     pred = out.argmax(dim=1) if outputs > 1 else (out[:, 0] > 0.5).long()
     accuracy = (pred.numpy() == tlabels).mean()
+    per_s, step_flops = epochs * n / seconds, flops(x.shape[1], layers)
     return {'workload': workload, 'backend': 'pytorch-' + device, 'device': device_name(device), 'dtype': str(dtype).replace('torch.', ''),
             'batch': batch, 'threads': torch.get_num_threads(), 'epochs': epochs,
-            'examples_per_s': epochs * n / seconds, 'seconds_per_epoch': seconds / epochs,
-            'loss': last, 'test_accuracy': float(accuracy)}
+            'examples_per_s': per_s, 'flops_per_example': step_flops, 'gflops': per_s * step_flops / 1e9,
+            'seconds_per_epoch': seconds / epochs, 'loss': last, 'test_accuracy': float(accuracy),
+            'blas': blas(), 'cpu_capability': cpu_capability()}
 
 
 def device_name(device):
@@ -133,7 +179,7 @@ def device_name(device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--workload', default='W1,W2,W2s,W3,W2a')
+    p.add_argument('--workload', default='W1,W2,W2s,W3,W2a,W2d')
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--threads', type=int, default=os.cpu_count())
     p.add_argument('--dtype', default='float32', choices=['float32', 'float64'])
@@ -147,7 +193,10 @@ def main():
     for workload in a.workload.split(','):
         kind, _, _, _, _, _, batches = WORKLOADS[workload]
         if kind not in cache:
-            cache[kind] = mnist(a.mnist_dir) if kind == 'mnist' else (moons(1000, 1), moons(1000, 2))
+            if kind == 'moons':
+                cache[kind] = (moons(1000, 1), moons(1000, 2))
+            else:
+                cache[kind] = mnist(a.mnist_dir) if kind == 'mnist' else with_noise(mnist(a.mnist_dir))
         for batch in batches:
             r = run(workload, batch, cache[kind], a.device, dtype)
             print(f"{r['workload']} {r['backend']} {r['dtype']} batch {r['batch']}: "

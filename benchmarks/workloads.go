@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // Workload is a network, its data and its training, as WORKLOADS.md defines them.
 type Workload struct {
 	ID        string
-	Data      string // "moons" or "mnist"
+	Data      string // "moons", "mnist" or "mnist-noise"
 	Layers    string
 	Loss      engine.Loss
 	Optimizer engine.Optimizer // plain SGD but for W2a
@@ -33,6 +34,9 @@ var Workloads = []Workload{
 	// W2a is W2s trained by Adam (torch.optim's defaults, lr 0.001): the cost of an optimizer with state.
 	{ID: "W2a", Data: "mnist", Layers: "128:relu,10:softmax", Loss: engine.CE, Optimizer: engine.DefaultOptimizer(engine.Adam),
 		LR: 0.001, Epochs: 1, Batches: []int{1, 64}},
+	// W2d is W2 on MNIST whose zero pixels are small noise: dense inputs, which
+	// per-example SGD multiplies whole (the CPU's sparse inputs do not apply).
+	{ID: "W2d", Data: "mnist-noise", Layers: "128:relu,10:sigmoid", Loss: engine.BCE, LR: 0.01, Epochs: 1, Batches: []int{1}},
 }
 
 // Find returns the workloads named in a comma-separated list ("" for all).
@@ -49,7 +53,7 @@ func Find(ids string) ([]Workload, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown workload %q: expected W1, W2, W2s, W3 or W2a", id)
+			return nil, fmt.Errorf("unknown workload %q: expected W1, W2, W2s, W3, W2a or W2d", id)
 		}
 	}
 	return out, nil
@@ -61,8 +65,17 @@ type Data struct{ Train, Test *dataset.Set }
 // moonsSeed and moonsTestSeed draw W1's 1,000 training and 1,000 test points.
 const moonsSeed, moonsTestSeed = 1, 2
 
-// LoadData loads the data a workload names: seeded moons, or MNIST from
-// mnistDir ("" for the default).
+// noiseSeed draws the noise of mnist-noise, noiseScale bounds it: the
+// pixels that are 0 become U(0, noiseScale), below the smallest nonzero
+// pixel (1/255).
+const (
+	noiseSeed  = 3
+	noiseScale = 1e-3
+)
+
+// LoadData loads the data a workload names: seeded moons, MNIST from
+// mnistDir ("" for the default), or that MNIST with its zero pixels made
+// small noise (mnist-noise).
 func LoadData(name, mnistDir string) (Data, error) {
 	switch name {
 	case "moons":
@@ -72,8 +85,18 @@ func LoadData(name, mnistDir string) (Data, error) {
 		}
 		test, err := dataset.Synthetic("moons", 1000, -1, moonsTestSeed)
 		return Data{train, test}, err
-	case "mnist":
+	case "mnist", "mnist-noise":
 		train, test, err := dataset.LoadMNIST(mnistDir)
+		if err == nil && name == "mnist-noise" {
+			rng := rand.New(rand.NewPCG(noiseSeed, 0))
+			for _, set := range []*dataset.Set{train, test} {
+				for i, v := range set.X {
+					if v == 0 {
+						set.X[i] = noiseScale * rng.Float64()
+					}
+				}
+			}
+		}
 		return Data{train, test}, err
 	}
 	return Data{}, fmt.Errorf("unknown workload data %q", name)
@@ -93,10 +116,17 @@ type Result struct {
 	// all-reduces (the gradients' every step, the totals' and stop flag's
 	// every 200th of an epoch) and waiting, before each, for the slowest
 	// process to come to it.
-	AllReduceShare  float64 `json:"allreduce_share,omitempty"`
-	WaitShare       float64 `json:"wait_share,omitempty"`
-	Epochs          int     `json:"epochs"`
-	ExamplesPerSec  float64 `json:"examples_per_s"`
+	AllReduceShare float64 `json:"allreduce_share,omitempty"`
+	WaitShare      float64 `json:"wait_share,omitempty"`
+	Epochs         int     `json:"epochs"`
+	ExamplesPerSec float64 `json:"examples_per_s"`
+	// FLOPsPerExample is FLOPs of the workload's network; GFLOPS is that
+	// times ExamplesPerSec, in 10⁹ a second.
+	FLOPsPerExample float64 `json:"flops_per_example"`
+	GFLOPS          float64 `json:"gflops"`
+	// PeakGFLOPS is, for the CPU backend, the peak of the cores it ran on
+	// (cpu.Peak of one core, times Threads), for its dtype, when measured.
+	PeakGFLOPS      float64 `json:"peak_gflops,omitempty"`
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
 	Loss            float64 `json:"loss"`
 	TestAccuracy    float64 `json:"test_accuracy"`
@@ -140,11 +170,35 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 	for _, h := range hist {
 		secs += h.Seconds
 	}
+	perSec, flops := float64(w.Epochs*data.Train.N)/secs, FLOPs(spec)
 	return Result{
 		Workload: w.ID, Backend: be.Name(), Device: be.Device(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0),
-		Processes: processes, Epochs: w.Epochs, ExamplesPerSec: float64(w.Epochs*data.Train.N) / secs, SecondsPerEpoch: secs / float64(w.Epochs),
-		Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy, AllReduceShare: reducing / fitTime, WaitShare: waiting / fitTime,
+		Processes: processes, Epochs: w.Epochs, ExamplesPerSec: perSec, FLOPsPerExample: flops, GFLOPS: perSec * flops / 1e9,
+		SecondsPerEpoch: secs / float64(w.Epochs), Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy,
+		AllReduceShare: reducing / fitTime, WaitShare: waiting / fitTime,
 	}, nil
+}
+
+// FLOPs returns the floating-point operations of one example's step of
+// SGD on networks of spec, counting the products only (a multiply-add is 2):
+// the forward pass, the weights' gradient, and the gradient of every layer's
+// input but the first's:
+//
+//	2·Σ_l in_l·out_l + 2·Σ_l in_l·out_l + 2·Σ_{l>1} in_l·out_l
+//
+// It is the work of dense inputs: on sparse ones the CPU does less.
+func FLOPs(spec engine.Spec) float64 {
+	var flops float64
+	in := spec.Inputs
+	for l, ly := range spec.Layers {
+		products := 2.0
+		if l > 0 {
+			products = 3
+		}
+		flops += products * 2 * float64(in*ly.Units)
+		in = ly.Units
+	}
+	return flops
 }
 
 // timedComm is a Comm that adds up the time its all-reduces take, and

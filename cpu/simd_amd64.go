@@ -143,3 +143,19 @@ func reluGradF32(dst, z []float32)
 //
 //go:noescape
 func reluGradF64(dst, z []float64)
+
+// fmaLoopZ32 and the other loops of Peak run n iterations of twelve
+// independent fused multiply-adds on Z (AVX-512) or Y (AVX2) registers of
+// float32 or float64 (see peak_amd64.s).
+//
+//go:noescape
+func fmaLoopZ32(n int)
+
+//go:noescape
+func fmaLoopZ64(n int)
+
+//go:noescape
+func fmaLoopY32(n int)
+
+//go:noescape
+func fmaLoopY64(n int)

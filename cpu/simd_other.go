@@ -70,3 +70,8 @@ func reluF32(dst, z []float32)     { panic("cpu: no assembly kernels on this arc
 func reluF64(dst, z []float64)     { panic("cpu: no assembly kernels on this architecture") }
 func reluGradF32(dst, z []float32) { panic("cpu: no assembly kernels on this architecture") }
 func reluGradF64(dst, z []float64) { panic("cpu: no assembly kernels on this architecture") }
+
+func fmaLoopZ32(n int) { panic("cpu: no assembly kernels on this architecture") }
+func fmaLoopZ64(n int) { panic("cpu: no assembly kernels on this architecture") }
+func fmaLoopY32(n int) { panic("cpu: no assembly kernels on this architecture") }
+func fmaLoopY64(n int) { panic("cpu: no assembly kernels on this architecture") }

@@ -18,8 +18,8 @@ import (
 func bench(args []string, stdout, stderr io.Writer) (err error) {
 	var workloads, backends, dtypes, out, compare, mnistDir, dist string
 	var asJSON bool
-	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3,W2a] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
-	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a)")
+	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3,W2a,W2d] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
+	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a,W2d)")
 	fs.StringVar(&backends, "backend", "auto", "backends, comma-separated: cpu, cuda, or auto (cpu, and cuda when built with it and a GPU is present)")
 	fs.StringVar(&dtypes, "dtype", "float32", "dtypes, comma-separated: float32, float64")
 	fs.StringVar(&out, "out", "bench.json", "JSON file to write the results to (empty: none)")
@@ -51,6 +51,12 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	bes, err := benchBackends(backends)
 	if err != nil {
 		return err
+	}
+	var peak cpu.PeakFLOPS // the yardstick of the CPU's GFLOP/s
+	for _, be := range bes {
+		if be.Name() == "cpu" {
+			peak = cpu.Peak(500)
+		}
 	}
 	var dts []engine.DType
 	for _, name := range strings.Split(dtypes, ",") {
@@ -92,6 +98,9 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 					if err != nil {
 						return err
 					}
+					if be.Name() == "cpu" {
+						r.PeakGFLOPS = map[engine.DType]float64{engine.Float32: peak.Float32, engine.Float64: peak.Float64}[dt] * float64(r.Threads) / 1e9
+					}
 					results = append(results, r)
 				}
 			}
@@ -106,6 +115,10 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 		return writeResults(stdout, results)
 	}
 	printResults(stdout, append(results, peers...))
+	if peak.ISA != "" {
+		fmt.Fprintf(stdout, "\n%-8s  cpu peak: one core, %s fused multiply-adds, %.1f GFLOP/s float32, %.1f float64 (peak: GFLOP/s as a share of it, times the threads)\n",
+			"", peak.ISA, peak.Float32/1e9, peak.Float64/1e9)
+	}
 	printDevices(stdout, append(results, peers...))
 	printRatios(stdout, results, peers)
 	for _, r := range results {
@@ -175,11 +188,15 @@ func printDevices(w io.Writer, results []benchmarks.Result) {
 }
 
 func printResults(w io.Writer, results []benchmarks.Result) {
-	fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5s  %7s  %5s  %12s  %9s  %8s  %8s\n", "workload", "backend", "dtype", "batch", "threads", "procs",
-		"examples/s", "s/epoch", "loss", "test_acc")
+	fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5s  %7s  %5s  %12s  %9s  %8s  %8s  %8s  %5s\n", "workload", "backend", "dtype", "batch", "threads", "procs",
+		"examples/s", "s/epoch", "loss", "test_acc", "GFLOP/s", "peak")
 	for _, r := range results {
-		fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5d  %7d  %5d  %12.0f  %9.4g  %8.4f  %7.2f%%\n", r.Workload, r.Backend, r.DType, r.Batch, r.Threads,
-			max(r.Processes, 1), r.ExamplesPerSec, r.SecondsPerEpoch, r.Loss, 100*r.TestAccuracy)
+		share := ""
+		if r.PeakGFLOPS > 0 {
+			share = fmt.Sprintf("%.0f%%", 100*r.GFLOPS/r.PeakGFLOPS)
+		}
+		fmt.Fprintf(w, "%-8s  %-13s  %-7s  %5d  %7d  %5d  %12.0f  %9.4g  %8.4f  %7.2f%%  %8.1f  %5s\n", r.Workload, r.Backend, r.DType, r.Batch, r.Threads,
+			max(r.Processes, 1), r.ExamplesPerSec, r.SecondsPerEpoch, r.Loss, 100*r.TestAccuracy, r.GFLOPS, share)
 	}
 }
 

@@ -431,6 +431,9 @@ func TestBench(t *testing.T) {
 		Batch                            int
 		ExamplesPerS                     float64 `json:"examples_per_s"`
 		TestAccuracy                     float64 `json:"test_accuracy"`
+		FLOPs                            float64 `json:"flops_per_example"`
+		GFLOPS                           float64 `json:"gflops"`
+		PeakGFLOPS                       float64 `json:"peak_gflops"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &results), r.stdout)
 	require.Len(t, results, 2)
@@ -440,6 +443,11 @@ func TestBench(t *testing.T) {
 		assert.Equal(t, cpu.New().Device(), res.Device)
 		assert.Greater(t, res.ExamplesPerS, 0.0)
 		assert.GreaterOrEqual(t, res.TestAccuracy, 0.95, "W1 learns the moons")
+		assert.Equal(t, 2.0*2*(2*6)+3*2*(6*6)+3*2*(6*1), res.FLOPs, "W1's products")
+		assert.InDelta(t, res.FLOPs*res.ExamplesPerS/1e9, res.GFLOPS, 1e-9*res.GFLOPS)
+		if cpu.Peak(1).ISA != "none" {
+			assert.Greater(t, res.PeakGFLOPS, 0.0, "the peak beside the CPU's GFLOP/s")
+		}
 	}
 	assert.FileExists(t, filepath.Join(dir, "b.json"))
 

@@ -1,0 +1,84 @@
+"""Summarises a folder of benchmarks/compare.sh runs as Markdown: per workload, batch and thread count,
+the median and min–max of perceptron's and PyTorch's examples/s over the rounds, the ratio of the medians,
+perceptron's GFLOP/s and its share of the FMA peak (benchmarks.FLOPs; cpu.Peak of one core times the
+threads), and for W2 batch 1 the plain C loop's. PyTorch's figure is the faster of its runs with ATen's
+default and AVX-512 kernels, where both ran.
+
+usage: python3 benchmarks/compare.py OUT    (OUT holds ours-tT-rR.json, torch-tT-rR.json,
+                                             torch512-tT-rR.json, c-rR.txt and machine.txt)
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+
+def load(folder, prefix):
+    """{(workload, dtype, batch, threads): [result, …]} over the rounds of the files OUT/prefix-t*-r*.json."""
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(folder, prefix + '-t*-r*.json'))):
+        with open(path) as f:
+            for r in json.load(f):
+                runs.setdefault((r['workload'], r['dtype'], r['batch'], r['threads']), []).append(r)
+    return runs
+
+
+def spread(values):
+    """The median and the min–max of values, as text."""
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+
+
+def main():
+    folder = sys.argv[1]
+    ours, torch, torch512 = load(folder, 'ours'), load(folder, 'torch'), load(folder, 'torch512')
+    c_loop = []
+    for path in sorted(glob.glob(os.path.join(folder, 'c-r*.txt'))):
+        with open(path) as f:
+            m = re.search(r'examples_per_s=([0-9.]+)', f.read())
+            if m:
+                c_loop.append(float(m.group(1)))
+    machine = open(os.path.join(folder, 'machine.txt')).read().strip() if os.path.exists(os.path.join(folder, 'machine.txt')) else ''
+    print('```\n' + machine + '\n```\n')
+    peaks = {(k[1], k[3]): r['peak_gflops'] for k, rs in ours.items() for r in rs if r.get('peak_gflops')}
+    for (dtype, t), p in sorted(peaks.items()):
+        if t == 1:
+            print(f"FMA peak, one core, {dtype}: {p:.1f} GFLOP/s (cpu.Peak, best of 500 runs)")
+    print()
+    print('| workload | dtype | batch | threads | perceptron ex/s, median (min–max) | PyTorch ex/s, median (min–max) | ratio | '
+          'perceptron GFLOP/s | % of peak | FLOP/example |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
+    ratios = {}
+    for key in sorted(ours, key=lambda k: (k[0], k[1], k[2], k[3])):
+        workload, dtype, batch, threads = key
+        mine = [r['examples_per_s'] for r in ours[key]]
+        peer_text, ratio = '', ''
+        candidates = [(torch.get(key), 'ATen default'), (torch512.get(key), 'ATen AVX-512')]
+        candidates = [(rs, how) for rs, how in candidates if rs]
+        if candidates:
+            rs, how = max(candidates, key=lambda c: statistics.median(r['examples_per_s'] for r in c[0]))
+            theirs = [r['examples_per_s'] for r in rs]
+            peer_text = f"{spread(theirs)}, {how}, {rs[0]['cpu_capability']}"
+            ratios[key] = statistics.median(mine) / statistics.median(theirs)
+            ratio = f"{ratios[key]:.2f}×"
+        gflops = statistics.median(r['gflops'] for r in ours[key])
+        peak = ours[key][0].get('peak_gflops')
+        share = f"{100 * gflops / peak:.0f}%" if peak else ''
+        print(f"| {workload} | {dtype} | {batch} | {threads} | {spread(mine)} | {peer_text} | {ratio} | {gflops:.1f} | {share} | "
+              f"{ours[key][0]['flops_per_example']:,.0f} |")
+    blas = sorted({r['blas'] for rs in list(torch.values()) + list(torch512.values()) for r in rs})
+    print('\nPyTorch\'s BLAS: ' + '; '.join(blas))
+    if c_loop:
+        print(f"\nPlain C loop (w2_loop.c, -O3 -march=native -ffast-math, 1 thread), W2 batch 1: {spread(c_loop)} examples/s")
+        for key, rs in sorted(ours.items()):
+            if key[0] in ('W2', 'W2d') and key[2] == 1 and key[3] == 1:
+                mine = statistics.median(r['examples_per_s'] for r in rs)
+                print(f"- {key[0]} {key[1]} batch 1, 1 thread: {mine / statistics.median(c_loop):.2f}× the C loop")
+    if ratios:
+        print('\nRatios of medians (perceptron / PyTorch):')
+        for (workload, dtype, batch, threads), ratio in sorted(ratios.items()):
+            print(f"- {workload} {dtype} batch {batch}, {threads} thread(s): {ratio:.2f}×")
+
+
+main()
