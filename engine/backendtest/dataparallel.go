@@ -121,7 +121,7 @@ func background(int) context.Context { return context.Background() }
 // processes. A backend whose trainers are not engine.DataParallelTrainers
 // must refuse the fit, saying so.
 func DataParallel(t *testing.T, be engine.Backend) {
-	if !dataParallel(t, be) {
+	if !trainerIs[engine.DataParallelTrainer](t, be) {
 		p := newParallelFit(t, be, engine.Float64, engine.Optimizer{})
 		for rank, o := range p.runParallel(t, 2, p.cfg, background) {
 			require.ErrorContains(t, o.err, "backend cannot train data parallel yet", "rank %d", rank)
@@ -149,17 +149,6 @@ func DataParallel(t *testing.T, be engine.Backend) {
 	t.Run("resume on another number of processes", func(t *testing.T) { dataParallelResume(t, be) })
 	t.Run("non-finite loss", func(t *testing.T) { dataParallelNonFinite(t, be) })
 	t.Run("fails together", func(t *testing.T) { dataParallelFailsTogether(t, be) })
-}
-
-// dataParallel reports whether be's trainers are engine.DataParallelTrainers.
-func dataParallel(t *testing.T, be engine.Backend) bool {
-	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE})
-	tr, err := be.NewTrainer(net, engine.Examples{X: []float64{0}, Y: []float64{1}, N: 1, Features: 1, Outputs: 1},
-		engine.Hyper{LearningRate: 0.1, BatchSize: 2})
-	require.NoError(t, err)
-	defer tr.Close()
-	_, ok := tr.(engine.DataParallelTrainer)
-	return ok
 }
 
 // dataParallelResume stops a fit on 2 processes within its second epoch,

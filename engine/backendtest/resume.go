@@ -48,14 +48,15 @@ func sameHistories(t *testing.T, want, got engine.History, what string) {
 	}
 }
 
-// resumable reports whether be's trainers are engine.ResumableTrainers.
-func resumable(t *testing.T, be engine.Backend) bool {
+// trainerIs reports whether be's trainers are an I, such as an
+// engine.ResumableTrainer.
+func trainerIs[I any](t *testing.T, be engine.Backend) bool {
 	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE})
 	tr, err := be.NewTrainer(net, engine.Examples{X: []float64{0}, Y: []float64{1}, N: 1, Features: 1, Outputs: 1},
 		engine.Hyper{LearningRate: 0.1, BatchSize: 1})
 	require.NoError(t, err)
 	defer tr.Close()
-	_, ok := tr.(engine.ResumableTrainer)
+	_, ok := tr.(I)
 	return ok
 }
 
@@ -66,7 +67,7 @@ func resumable(t *testing.T, be engine.Backend) bool {
 // fit never stopped. (A trainer that is not an engine.ResumableTrainer runs
 // only plain SGD, and resumes only at an epoch's end: Fit must say so.)
 func Resume(t *testing.T, be engine.Backend) {
-	withinEpoch := resumable(t, be)
+	withinEpoch := trainerIs[engine.ResumableTrainer](t, be)
 	train, test := synthetic(t, "moons", 240)
 	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
 		Loss: engine.BCE, DType: engine.Float32}
