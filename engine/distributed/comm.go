@@ -78,6 +78,7 @@ type RankError struct {
 	Message    string
 }
 
+// Error returns "process RANK of SIZE: MESSAGE".
 func (e *RankError) Error() string {
 	return fmt.Sprintf("process %d of %d: %s", e.Rank, e.Size, e.Message)
 }

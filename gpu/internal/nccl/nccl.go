@@ -59,6 +59,7 @@ type Error struct {
 var resultNames = []string{"ncclSuccess", "ncclUnhandledCudaError", "ncclSystemError", "ncclInternalError", "ncclInvalidArgument",
 	"ncclInvalidUsage", "ncclRemoteError", "ncclInProgress", "ncclTimeout"}
 
+// Error returns "nccl: CALL: RESULT (DESCRIPTION)".
 func (e *Error) Error() string {
 	name := fmt.Sprintf("ncclResult_t %d", e.Result)
 	if e.Result >= 0 && e.Result < len(resultNames) {
