@@ -56,23 +56,17 @@ func convertCopy[T engine.Float](src []float64) []T {
 }
 
 // buffers holds one rows×units matrix per layer for z, a and d (∂L/∂a, then
-// ∂L/∂z), and the scratch space of the batch forward pass.
+// ∂L/∂z).
 type buffers[T engine.Float] struct {
 	z, a, d [][]T
-	scratch []T
 }
 
 func newBuffers[T engine.Float](net *engine.Network, rows int) buffers[T] {
 	var bufs buffers[T]
-	widest := 0
 	for _, l := range net.Layers {
 		bufs.z = append(bufs.z, make([]T, rows*l.Units))
 		bufs.a = append(bufs.a, make([]T, rows*l.Units))
 		bufs.d = append(bufs.d, make([]T, rows*l.Units))
-		widest = max(widest, l.Inputs+l.Units)
-	}
-	if rows > 1 {
-		bufs.scratch = make([]T, rows*widest)
 	}
 	return bufs
 }
@@ -81,7 +75,7 @@ func newBuffers[T engine.Float](net *engine.Network, rows int) buffers[T] {
 func forwardBatch[T engine.Float](layers []layer[T], bufs buffers[T], x []T, rows int) {
 	in := x
 	for l, ly := range layers {
-		DenseForwardBatch(bufs.z[l], bufs.a[l], ly.w, ly.b, in, rows, ly.act, bufs.scratch)
+		DenseForwardBatch(bufs.z[l], bufs.a[l], ly.w, ly.b, in, rows, ly.act, nil)
 		in = bufs.a[l]
 	}
 }
@@ -137,6 +131,7 @@ type trainer[T engine.Float] struct {
 	x, y   []T            // the whole training set; x is nil when sparse holds it
 	sparse *sparseRows[T] // the inputs of per-example SGD on sparse inputs, whose first layer's W is [in, out]
 	xb, yb []T            // the current mini-batch's rows
+	rows   batchRows[T]   // the per-row work of a mini-batch step
 	in, k  int
 	h      engine.Hyper
 	steps  int // optimizer steps taken, those before this trainer included
@@ -159,6 +154,7 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
+		t.rows.loss, t.rows.ok = make([]float64, h.BatchSize), make([]bool, h.BatchSize)
 	}
 	if h.Optimizer.Plain() {
 		return t, nil
@@ -421,21 +417,18 @@ func (t *trainer[T]) allReduce(loss float64) (float64, error) {
 // the update of learning rate lr to their parameters.
 func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 	rows := len(idx)
-	for r, i := range idx {
-		copy(t.xb[r*t.in:(r+1)*t.in], t.x[i*t.in:(i+1)*t.in])
-		copy(t.yb[r*t.k:(r+1)*t.k], t.y[i*t.k:(i+1)*t.k])
-	}
+	t.gatherBatch(idx)
 	b, last := t.bufs, len(t.layers)-1
-	forwardBatch(t.layers, b, t.xb, rows)
-	var loss float64
-	var correct int
-	for r := 0; r < rows; r++ {
-		span := r * t.k
-		l, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last][span:span+t.k],
-			b.z[last][span:span+t.k], b.a[last][span:span+t.k], t.yb[span:span+t.k])
-		loss += l
-		correct += boolInt(ok)
+	in := t.xb
+	for l, ly := range t.layers {
+		act := ly.act
+		if l == last {
+			act = engine.Linear // outputBatch applies the output layer's, row by row
+		}
+		DenseForwardBatch(b.z[l], b.a[l], ly.w, ly.b, in, rows, act, nil)
+		in = b.a[l]
 	}
+	loss, correct := t.outputBatch(rows)
 	fused := t.fused()
 	for l := last; l >= 0; l-- {
 		ly := &t.layers[l]

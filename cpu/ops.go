@@ -55,8 +55,8 @@ func DenseBackward[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
 //
 // On CPUs with FMA the product runs on the micro-kernels (gemm.go), which
 // add the bias and apply a relu in their epilogue. scratch is not used (the
-// product packs W in buffers of its own); it stays for the callers that pass
-// it, which pass rows·(in+out) values.
+// product packs W in buffers of its own) and may be nil; it stays for the
+// callers that pass it.
 func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engine.Activation, scratch []T) {
 	out, in := len(b), len(w)/len(b)
 	if haveFMA {
