@@ -19,7 +19,10 @@
 //	b      -= lr·dz
 //
 // With a batch size B > 1 the gradients of B examples are averaged before one
-// update (mini-batch SGD).
+// update (mini-batch SGD). With Config.Comm, several processes share each
+// batch (data parallelism, over package distributed): each computes the
+// gradients of its shard, they are summed over the processes, and every
+// process applies the same update.
 //
 // The engine owns the algorithm; a Backend owns memory and arithmetic. The
 // engine imports no backend: the pure-Go reference lives in package cpu and
