@@ -14,7 +14,7 @@ const distributedHelp = "data-parallel training over MPI: auto (when mpirun star
 // openComm joins the processes of a data-parallel run as --distributed
 // says: auto joins those an MPI launcher started, when it started more than
 // one (distributed.Launched); mpi joins them in any case; none trains in
-// this process alone, which nil stands for.
+// this process alone, which nil stands for, as it does for a group of one.
 func openComm(mode string) (distributed.Comm, error) {
 	size, by := distributed.Launched()
 	switch mode {
@@ -37,6 +37,8 @@ func openComm(mode string) (distributed.Comm, error) {
 		return nil, fmt.Errorf("--distributed mpi: this perceptron was %w", err)
 	case err != nil:
 		return nil, fmt.Errorf("--distributed %s: %w", mode, err)
+	case c.Size() < 2: // started alone: nothing to share
+		return nil, c.Close()
 	}
 	return c, nil
 }
