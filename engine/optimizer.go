@@ -141,6 +141,26 @@ func (o Optimizer) SlotNames() []string {
 	return nil
 }
 
+// Coefficients are the numbers of an optimizer step that every parameter
+// shares, computed in float64: the learning rate LR, Adam's step size
+// lr/(1−β₁ᵗ) and bias correction √(1−β₂ᵗ), and AdamW's decay 1 − lr·wd.
+// Update rounds them to the parameters' precision; a backend computes them
+// on its host and hands them to its kernels, which round them alike.
+type Coefficients struct {
+	LR, StepSize, BiasCorrection2, Decay float64
+}
+
+// Coefficients returns the coefficients of step t (counted from 1) at
+// learning rate lr.
+func (o Optimizer) Coefficients(t int, lr float64) Coefficients {
+	c := Coefficients{LR: lr, Decay: 1 - lr*o.WeightDecay}
+	if o.Kind != SGD {
+		c.StepSize = lr / (1 - math.Pow(o.Beta1, float64(t)))
+		c.BiasCorrection2 = math.Sqrt(1 - math.Pow(o.Beta2, float64(t)))
+	}
+	return c
+}
+
 // Update applies one step of o to the parameters p given their gradients
 // g, with state slots s (Slots of them, each as long as p), at step t
 // (counted from 1) with learning rate lr. It is the CPU twin of the
@@ -174,10 +194,9 @@ func Update[T Float](o Optimizer, p, g []T, s [][]T, t int, lr float64) {
 		}
 	case Adam, AdamW:
 		b1, b2, c1, c2 := T(o.Beta1), T(o.Beta2), T(1-o.Beta1), T(1-o.Beta2)
-		stepSize := T(lr / (1 - math.Pow(o.Beta1, float64(t))))
-		bc2Sqrt := T(math.Sqrt(1 - math.Pow(o.Beta2, float64(t))))
+		c := o.Coefficients(t, lr)
+		stepSize, bc2Sqrt, decay := T(c.StepSize), T(c.BiasCorrection2), T(c.Decay)
 		eps := T(o.Eps)
-		decay := T(1 - lr*o.WeightDecay)
 		m, v := s[0], s[1]
 		for i, gi := range g {
 			switch {
