@@ -64,9 +64,22 @@ type shared struct {
 	fields     []field
 }
 
+// field is a field of a shared struct: a pointer, a long long (integer) or
+// a double.
 type field struct {
 	name, comment string
-	pointer       bool
+	kind          kind
+}
+
+// goType is the Go type of the field.
+func (f field) goType() string {
+	switch f.kind {
+	case pointer:
+		return "devicePtr"
+	case integer:
+		return "int64"
+	}
+	return "float64"
 }
 
 var (
@@ -88,22 +101,29 @@ func generate(dir string) (map[string][]byte, error) {
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("no kernel sources (*.cu) in %s", dir)
 	}
+	headers, err := filepath.Glob(filepath.Join(dir, "*.cuh"))
+	if err != nil {
+		return nil, err
+	}
 	slices.Sort(sources)
+	slices.Sort(headers)
 	var kernels []kernel
 	var structs []shared
 	var files []string
-	for _, path := range sources {
+	for _, path := range append(sources, headers...) {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
 		file := filepath.Base(path)
-		files = append(files, file)
-		ks, err := parseKernels(file, string(src))
-		if err != nil {
-			return nil, err
+		if filepath.Ext(file) == ".cu" {
+			files = append(files, file)
+			ks, err := parseKernels(file, string(src))
+			if err != nil {
+				return nil, err
+			}
+			kernels = append(kernels, ks...)
 		}
-		kernels = append(kernels, ks...)
 		ss, err := parseStructs(file, string(src))
 		if err != nil {
 			return nil, err
@@ -254,10 +274,13 @@ func parseFields(decl, comment string) ([]field, error) {
 		if i == 0 {
 			words = first[typeEnd:]
 		}
-		f := field{comment: comment}
+		f := field{comment: comment, kind: integer}
+		if base == "double" {
+			f.kind = double
+		}
 		for _, w := range words {
 			if w == "*" {
-				f.pointer = true
+				f.kind = pointer
 			} else {
 				f.name = w
 			}
@@ -265,8 +288,8 @@ func parseFields(decl, comment string) ([]field, error) {
 		switch {
 		case !identifier.MatchString(f.name) || slices.Contains(goKeywords, f.name):
 			return nil, fmt.Errorf("%q: field %q is not a name Go can use", decl, f.name)
-		case !f.pointer && base != "long long":
-			return nil, fmt.Errorf("%q: field %s is a %s: fields shared with Go are pointers or long long", decl, f.name, base)
+		case f.kind != pointer && base != "long long" && base != "double":
+			return nil, fmt.Errorf("%q: field %s is a %s: fields shared with Go are pointers, long long or double", decl, f.name, base)
 		}
 		out = append(out, f)
 	}
@@ -341,11 +364,7 @@ func writeGo(kernels []kernel, structs []shared) []byte {
 	for _, s := range structs {
 		fmt.Fprintf(&b, "\n// %s is struct %s of %s, as the device reads it.\ntype %[1]s struct {\n", camel(s.name), s.name, s.file)
 		for _, f := range s.fields {
-			typ := "int64"
-			if f.pointer {
-				typ = "devicePtr"
-			}
-			fmt.Fprintf(&b, "\t%s %s", camel(f.name), typ)
+			fmt.Fprintf(&b, "\t%s %s", camel(f.name), f.goType())
 			if f.comment != "" {
 				fmt.Fprintf(&b, " // %s", f.comment)
 			}

@@ -51,18 +51,22 @@ struct layer {
     real *w, *b; // parameters
     real* a;
     long long in, out;
+    double rate;
+    double* rates;
 };
-static_assert(sizeof(layer) == 40, "five words");
+static_assert(sizeof(layer) == 56, "seven words");
 struct local {
     int n;
 };
 `
 	ss, err := parseStructs("s.cu", src)
 	require.NoError(t, err)
-	assert.Equal(t, []shared{{name: "layer", file: "s.cu", bytes: 40, fields: []field{
-		{"w", "parameters", true}, {"b", "parameters", true}, {"a", "", true}, {"in", "", false}, {"out", "", false}}}}, ss)
+	assert.Equal(t, []shared{{name: "layer", file: "s.cu", bytes: 56, fields: []field{
+		{"w", "parameters", pointer}, {"b", "parameters", pointer}, {"a", "", pointer}, {"in", "", integer}, {"out", "", integer},
+		{"rate", "", double}, {"rates", "", pointer}}}}, ss)
+	assert.Equal(t, []string{"devicePtr", "int64", "float64"}, []string{ss[0].fields[0].goType(), ss[0].fields[3].goType(), ss[0].fields[5].goType()})
 	for i, c := range []struct{ src, err string }{
-		{"\nstruct s {\n    int n;\n};\nstatic_assert(sizeof(s) == 8, \"\");", "field n is a int: fields shared with Go are pointers or long long"},
+		{"\nstruct s {\n    int n;\n};\nstatic_assert(sizeof(s) == 8, \"\");", "field n is a int: fields shared with Go are pointers, long long or double"},
 		{"\nstruct s {\n    real* a;\n};\nstatic_assert(sizeof(s) == 16, \"\");", "1 fields of 8 bytes, and its size is asserted as 16"},
 		{"static_assert(sizeof(s) == 8, \"\");", "the size of s is asserted, but it has no struct s"},
 		{"\nstruct s {\n    real* type;\n};\nstatic_assert(sizeof(s) == 8, \"\");", `field "type" is not a name Go can use`},

@@ -1,7 +1,7 @@
 // Command genkernels writes the host side of the kernels' interface from
 // their CUDA sources, so that it is kept in one place: the KERNEL(name)(...)
-// signatures and the structs shared with Go of kernels/*.cu. go generate
-// ./kernels runs it in kernels/:
+// signatures of kernels/*.cu and the structs shared with Go of kernels/*.cu
+// and *.cuh. go generate ./kernels runs it in kernels/:
 //
 //	go run ./internal/genkernels
 //
@@ -19,9 +19,9 @@
 //     the fatbins and the emulator against.
 //
 // A struct is shared with Go when its source asserts its size,
-// static_assert(sizeof(name) == bytes, ...); its fields must be pointers or
-// long long. A kernel's arguments may be pointers, int, long long, double
-// and real.
+// static_assert(sizeof(name) == bytes, ...); its fields must be pointers,
+// long long or double. A kernel's arguments may be pointers, int, long long,
+// double and real.
 package main
 
 import (
