@@ -5,6 +5,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"unsafe"
 
@@ -60,12 +61,22 @@ func (s *stack) denseBackwardData(daPrev devicePtr, l layerBufs, rows int) error
 }
 
 // denseUpdate queues dense_update_batch, or its small-tile form: layer l's
-// W -= (lr/rows)·dZᵀ·X.
-func (s *stack) denseUpdate(l layerBufs, x devicePtr, lr float64, rows int) error {
+// W -= (lr/rows)·dZᵀ·X, lr being the learning rate of the batch step of
+// batch examples at *cursor, rates[*cursor / batch].lr.
+func (s *stack) denseUpdate(l layerBufs, x, rates, cursor devicePtr, batch, rows int) error {
 	if s.d.small(l.out, l.in) {
-		return s.ks.denseUpdateBatchSmall(product(l.out, l.in, smallTile), l.w, l.grad, x, lr, rows, l.in, l.out)
+		return s.ks.denseUpdateBatchSmall(product(l.out, l.in, smallTile), l.w, l.grad, x, rates, cursor, batch, rows, l.in, l.out)
 	}
-	return s.ks.denseUpdateBatch(product(l.out, l.in, largeTile), l.w, l.grad, x, lr, rows, l.in, l.out)
+	return s.ks.denseUpdateBatch(product(l.out, l.in, largeTile), l.w, l.grad, x, rates, cursor, batch, rows, l.in, l.out)
+}
+
+// denseGradient queues dense_gradient_batch, or its small-tile form: layer
+// l's gW = (1/rows)·dZᵀ·X into gw.
+func (s *stack) denseGradient(gw devicePtr, l layerBufs, x devicePtr, rows int) error {
+	if s.d.small(l.out, l.in) {
+		return s.ks.denseGradientBatchSmall(product(l.out, l.in, smallTile), gw, l.grad, x, rows, l.in, l.out)
+	}
+	return s.ks.denseGradientBatch(product(l.out, l.in, largeTile), gw, l.grad, x, rows, l.in, l.out)
 }
 
 // perRow is the configuration of the kernels of one thread per row.
@@ -109,22 +120,27 @@ func (b *Backend) device() (*device, error) {
 	return b.d, nil
 }
 
-// layerBufs are a dense layer's parameters and its rows×units pre-activations,
-// activations and gradients on the device.
+// layerBufs are a dense layer's parameters, W then b at value off of the
+// network's parameters, and its rows×units pre-activations, activations and
+// gradients on the device.
 type layerBufs struct {
 	in, out          int
+	off              int
 	act              engine.Activation
 	w, b, z, a, grad devicePtr
 }
 
-// stack is a network on the device, with room for rows examples at a time.
-// Its methods run on the device's thread.
+// stack is a network on the device, with room for rows examples at a time:
+// its parameters in one buffer, each layer's W then b, so that one launch
+// may update them all. Its methods run on the device's thread.
 type stack struct {
-	d      *device
-	ks     *kernelSet
-	dtype  engine.DType
-	layers []layerBufs
-	mem    memory
+	d       *device
+	ks      *kernelSet
+	dtype   engine.DType
+	layers  []layerBufs
+	params  devicePtr
+	nparams int
+	mem     memory
 }
 
 // newStack uploads net's parameters and allocates the activations of rows
@@ -136,39 +152,62 @@ func newStack(d *device, net *engine.Network, rows int) (s *stack, err error) {
 			s.mem.free()
 		}
 	}()
-	size := int64(net.Spec.DType.Size())
+	if s.nparams, err = net.Spec.Params(); err != nil {
+		return nil, err
+	}
+	if s.params, err = s.mem.alloc(int64(s.nparams*s.dtype.Size()), "the parameters"); err != nil {
+		return nil, err
+	}
+	off := 0
 	for i, l := range net.Layers {
-		lb := layerBufs{in: l.Inputs, out: l.Units, act: l.Activation}
+		lb := layerBufs{in: l.Inputs, out: l.Units, off: off, act: l.Activation}
+		lb.w, lb.b = s.at(s.params, off), s.at(s.params, off+len(l.W))
+		off += len(l.W) + len(l.B)
 		what := fmt.Sprintf("layer %d", i+1)
-		for _, buf := range []struct {
-			dst *devicePtr
-			n   int
-		}{{&lb.w, len(l.W)}, {&lb.b, len(l.B)}, {&lb.z, rows * l.Units}, {&lb.a, rows * l.Units}, {&lb.grad, rows * l.Units}} {
-			if *buf.dst, err = s.mem.alloc(int64(buf.n)*size, what); err != nil {
+		for _, dst := range []*devicePtr{&lb.z, &lb.a, &lb.grad} {
+			if *dst, err = s.mem.alloc(int64(rows*l.Units*s.dtype.Size()), what); err != nil {
 				return nil, err
 			}
 		}
-		if err = upload(lb.w, l.W, s.dtype); err != nil {
-			return nil, err
-		}
-		if err = upload(lb.b, l.B, s.dtype); err != nil {
-			return nil, err
-		}
 		s.layers = append(s.layers, lb)
 	}
-	return s, nil
+	return s, upload(s.params, flatten(net), s.dtype)
+}
+
+// at returns the address of value off of buf, an array of the stack's dtype.
+func (s *stack) at(buf devicePtr, off int) devicePtr { return buf + devicePtr(off*s.dtype.Size()) }
+
+// flatten returns net's parameters as the stack lays them out: each layer's
+// W, then its b.
+func flatten(net *engine.Network) []float64 {
+	var flat []float64
+	for _, l := range net.Layers {
+		flat = append(append(flat, l.W...), l.B...)
+	}
+	return flat
+}
+
+// unflatten copies flat, laid out as flatten lays out a network's
+// parameters, into net.
+func unflatten(net *engine.Network, flat []float64) {
+	for _, l := range net.Layers {
+		flat = flat[copy(l.W, flat):]
+		flat = flat[copy(l.B, flat):]
+	}
 }
 
 // copyTo downloads the parameters into net.
 func (s *stack) copyTo(net *engine.Network) error {
-	for i, l := range s.layers {
-		if err := download(net.Layers[i].W, l.w, s.dtype); err != nil {
-			return err
-		}
-		if err := download(net.Layers[i].B, l.b, s.dtype); err != nil {
-			return err
-		}
+	return s.download(net, s.params)
+}
+
+// download copies buf, laid out as the parameters, into net.
+func (s *stack) download(net *engine.Network, buf devicePtr) error {
+	flat := make([]float64, s.nparams)
+	if err := download(flat, buf, s.dtype); err != nil {
+		return err
 	}
+	unflatten(net, flat)
 	return nil
 }
 
@@ -230,22 +269,25 @@ func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64
 	})
 }
 
-// trainer runs SGD steps on the device.
+// trainer runs the steps of a fit on the device. It is an
+// engine.ResumableTrainer.
 type trainer struct {
 	*stack
 	loss        engine.Loss
-	lr          float64
 	batch       int
 	in, outputs int
-	x, y        devicePtr // the whole training set
-	xb, yb      devicePtr // the current mini-batch's rows
-	order       devicePtr // the epoch's order, as int32
-	losses      devicePtr // each example's loss this epoch (double)
-	correct     devicePtr // whether each example was classified correctly (int32)
-	totals      devicePtr // epoch_totals' output: 3 doubles
-	sgd         sgdRun    // per-example SGD: the plan and its buffers
-	batches     batchRun  // mini-batch SGD: the cursor and the steps' graphs
-	first, done int       // this epoch's steps run over order[first:done] (first < 0: none yet)
+	x, y        devicePtr     // the whole training set
+	xb, yb      devicePtr     // the current mini-batch's rows
+	order       devicePtr     // the epoch's order, as int32
+	losses      devicePtr     // each example's loss this epoch (double)
+	correct     devicePtr     // whether each example was classified correctly (int32)
+	totals      devicePtr     // the epoch's running totals (epoch_totals): 3 doubles
+	optim       optimRun      // the optimizer: its settings, each step's coefficients, its state
+	sgd         sgdRun        // per-example SGD: the plan and its buffers
+	batches     batchRun      // mini-batch SGD: the cursor and the steps' graphs
+	first, done int           // this epoch's steps run over order[first:done] (first < 0: none yet)
+	summed      int           // the device's totals hold the examples of order[:summed]
+	partial     engine.Totals // the totals of the epoch's steps before a checkpoint (ResumeEpoch)
 	closed      bool
 }
 
@@ -266,7 +308,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		if err != nil {
 			return err
 		}
-		t = &trainer{stack: s, loss: net.Spec.Loss, lr: h.LearningRate, batch: h.BatchSize, in: data.Features, outputs: data.Outputs}
+		t = &trainer{stack: s, loss: net.Spec.Loss, batch: h.BatchSize, in: data.Features, outputs: data.Outputs}
 		defer func() {
 			if err != nil {
 				s.mem.free()
@@ -295,6 +337,9 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		if err := upload(t.y, data.Y, s.dtype); err != nil {
 			return err
 		}
+		if err := t.prepareOptimizer(h, data.N); err != nil {
+			return err
+		}
 		if h.BatchSize == 1 {
 			plan, err := t.planSGD(sgdBudget)
 			if err != nil {
@@ -312,7 +357,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 
 // BeginEpoch uploads the epoch's order.
 func (t *trainer) BeginEpoch(order []int) error {
-	t.first, t.done = -1, 0
+	t.first, t.done, t.summed, t.partial = -1, 0, 0, engine.Totals{}
 	t.batches.at = -1
 	idx := make([]int32, len(order))
 	for i, v := range order {
@@ -329,13 +374,27 @@ func (t *trainer) BeginEpoch(order []int) error {
 	})
 }
 
-// Steps queues the steps over order[from:to] on the device without waiting for them.
+// ResumeEpoch sets the totals of the epoch just begun to partial, those of
+// its steps before a checkpoint: the device adds the steps' losses onto
+// them in order, so that the epoch's loss is the sum, bit for bit, of an
+// epoch that never stopped.
+func (t *trainer) ResumeEpoch(partial engine.Totals) { t.partial = partial }
+
+// Steps queues the steps over order[from:to] on the device without waiting
+// for them. The epoch's first (at from > 0 in a resumed fit) uploads the
+// totals it starts from and the coefficients of its steps.
 func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	done := ctx.Done()
-	if t.first < 0 {
-		t.first, t.done = from, from // a resumed fit starts within the epoch
+	start := t.first < 0
+	if start {
+		t.first, t.done, t.summed = from, from, from
 	}
 	return t.d.do(func() error {
+		if start {
+			if err := t.startEpoch(from); err != nil {
+				return err
+			}
+		}
 		step := t.batch
 		if t.batch == 1 {
 			step = t.sgd.maxSteps
@@ -356,6 +415,7 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 				return err
 			}
 			t.done = min(s+step, to)
+			t.optim.steps += blocks(t.done-s, t.batch)
 		}
 		return nil
 	})
@@ -368,24 +428,28 @@ func (t *trainer) delta(l layerBufs, rows int) error {
 	return t.ks.denseDelta(flat(n), l.grad, l.grad, l.z, l.a, n, int(l.act))
 }
 
-// Totals sums the losses and correct counts of the steps run since
-// BeginEpoch on the device (the one synchronisation), and reports a loss
-// that is not finite.
+// Totals adds the losses and correct counts of the steps run since it was
+// last called onto the device's totals of the epoch (the one
+// synchronisation), and reports a loss that is not finite.
 func (t *trainer) Totals() (engine.Totals, error) {
+	if t.first < 0 {
+		return t.partial, nil
+	}
 	var sums [3]float64
 	var bad float64
 	var status int32
-	start := max(t.first, 0)
-	n := t.done - start
 	err := t.d.do(func() error {
-		if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses+devicePtr(8*start), t.correct+devicePtr(4*start), n); err != nil {
-			return err
+		if t.summed < t.done {
+			if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses, t.correct, t.summed, t.done); err != nil {
+				return err
+			}
+			t.summed = t.done
 		}
 		if err := memcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
 			return fmt.Errorf("gpu: cuMemcpyDtoH of the epoch's totals: %w", err)
 		}
-		if first := int(sums[2]); first < n {
-			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*(start+first)), 8); err != nil {
+		if !math.IsInf(sums[2], 1) {
+			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*int(sums[2])), 8); err != nil {
 				return fmt.Errorf("gpu: cuMemcpyDtoH of a loss: %w", err)
 			}
 		}
@@ -403,10 +467,10 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	if err != nil {
 		return engine.Totals{}, err
 	}
-	if first := int(sums[2]); first < n {
-		return engine.Totals{}, &engine.NonFiniteError{Step: (start+first)/t.batch*t.batch + 1, Loss: bad}
+	if !math.IsInf(sums[2], 1) {
+		return engine.Totals{}, &engine.NonFiniteError{Step: int(sums[2])/t.batch*t.batch + 1, Loss: bad}
 	}
-	return engine.Totals{Loss: sums[0], Correct: int(sums[1]), Examples: n}, nil
+	return engine.Totals{Loss: sums[0], Correct: int(sums[1]), Examples: t.partial.Examples + t.done - t.first}, nil
 }
 
 // CopyTo downloads the parameters into net.

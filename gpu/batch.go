@@ -83,7 +83,8 @@ func (t *trainer) captureBatchStep(rows int) (graph, error) {
 
 // queueBatchStep queues the kernels of a batch step of rows rows at the
 // cursor's position: the gather, the forward pass, the output gradient, the
-// backward pass with the updates, and the cursor's advance.
+// backward pass with plain SGD's updates or the gradients, the optimizer's
+// step on them, and the cursor's advance.
 func (t *trainer) queueBatchStep(rows int) error {
 	if err := t.ks.gatherBatch(flat(rows*(t.in+t.outputs)), t.xb, t.yb, t.x, t.y, t.order, t.batches.cursor, rows, t.in, t.outputs); err != nil {
 		return err
@@ -96,6 +97,7 @@ func (t *trainer) queueBatchStep(rows int) error {
 		rows, t.outputs, int(t.loss), int(out.act)); err != nil {
 		return err
 	}
+	plain := t.optim.opt.Plain()
 	for l := len(t.layers) - 1; l >= 0; l-- {
 		ly, input := t.layers[l], t.xb
 		if l > 0 {
@@ -105,10 +107,7 @@ func (t *trainer) queueBatchStep(rows int) error {
 				return err
 			}
 		}
-		if err := t.denseUpdate(ly, input, t.lr, rows); err != nil {
-			return err
-		}
-		if err := t.ks.biasUpdateBatch(flat(ly.out), ly.b, ly.grad, t.lr, rows, ly.out); err != nil {
+		if err := t.layerStep(ly, input, rows, plain); err != nil {
 			return err
 		}
 		if l > 0 {
@@ -117,5 +116,25 @@ func (t *trainer) queueBatchStep(rows int) error {
 			}
 		}
 	}
+	if !plain {
+		if err := t.optimizerStep(); err != nil {
+			return err
+		}
+	}
 	return t.ks.advanceCursor(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, t.batches.cursor, rows)
+}
+
+// layerStep queues plain SGD's update of layer l from its dZ and input x,
+// or else the layer's gradients, which optimizer_step applies.
+func (t *trainer) layerStep(l layerBufs, x devicePtr, rows int, plain bool) error {
+	if plain {
+		if err := t.denseUpdate(l, x, t.optim.rates, t.batches.cursor, t.batch, rows); err != nil {
+			return err
+		}
+		return t.ks.biasUpdateBatch(flat(l.out), l.b, l.grad, t.optim.rates, t.batches.cursor, t.batch, rows, l.out)
+	}
+	if err := t.denseGradient(t.at(t.optim.grads, l.off), l, x, rows); err != nil {
+		return err
+	}
+	return t.ks.biasGradientBatch(flat(l.out), t.at(t.optim.grads, l.off+l.out*l.in), l.grad, rows, l.out)
 }

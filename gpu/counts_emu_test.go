@@ -16,7 +16,8 @@ import (
 
 // TestSGDStepStructure counts, on the emulator, the launches and grid
 // barriers of per-example SGD: one launch for a run of steps, one grid
-// barrier a step for MNIST's 784-128-10 (W2, W2s), none for the course's
+// barrier a step for MNIST's 784-128-10 (W2, W2s), with plain SGD and with
+// Adam (W2a), whose state the same launch updates, none for the course's
 // 2-6-6-1 (W1), which runs in one warp, and three a step for two
 // distributed layers (784-512-512-10), with one more at the launch's end.
 func TestSGDStepStructure(t *testing.T) {
@@ -25,14 +26,18 @@ func TestSGDStepStructure(t *testing.T) {
 		inputs            int
 		layers            string
 		loss              engine.Loss
+		opt               engine.Optimizer
 		distributed       int
 		barriers, atEnd   int
 		oneWarp, oneBlock bool
 	}{
-		{784, "128:relu,10:sigmoid", engine.BCE, 1, 1, 0, false, false},
-		{784, "128:relu,10:softmax", engine.CE, 1, 1, 0, false, false},
-		{2, "6:relu,6:relu,1:sigmoid", engine.BCE, 0, 0, 0, true, true},
-		{784, "512:relu,512:relu,10:softmax", engine.CE, 2, 3, 1, false, false},
+		{784, "128:relu,10:sigmoid", engine.BCE, engine.Optimizer{}, 1, 1, 0, false, false},
+		{784, "128:relu,10:softmax", engine.CE, engine.Optimizer{}, 1, 1, 0, false, false},
+		{784, "128:relu,10:sigmoid", engine.BCE, engine.DefaultOptimizer(engine.Adam), 1, 1, 0, false, false},
+		{784, "128:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), 1, 1, 0, false, false},
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE, engine.Optimizer{}, 0, 0, 0, true, true},
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE, engine.DefaultOptimizer(engine.AdamW), 0, 0, 0, true, true},
+		{784, "512:relu,512:relu,10:softmax", engine.CE, engine.Optimizer{}, 2, 3, 1, false, false},
 	} {
 		layers, err := engine.ParseLayers(c.layers)
 		require.NoError(t, err)
@@ -41,13 +46,13 @@ func TestSGDStepStructure(t *testing.T) {
 		require.NoError(t, err)
 		const n = 12
 		data := examples(rand.New(rand.NewPCG(2, 3)), spec, n)
-		tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: 1})
+		tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: 1, Optimizer: c.opt})
 		require.NoError(t, err)
-		sh := tr.(*trainer).sgd
-		assert.Equal(t, c.distributed, int(sh.plan.nd), "%s: distributed layers", c.layers)
-		assert.Equal(t, c.barriers, sh.barriersPerStep, "%s: the plan's barriers a step", c.layers)
-		assert.Equal(t, c.oneWarp, sh.threads == warp, "%s: one warp a block", c.layers)
-		assert.Equal(t, c.oneBlock, sh.grid == 1, "%s: one block", c.layers)
+		sh, what := tr.(*trainer).sgd, c.layers+" "+c.opt.String()
+		assert.Equal(t, c.distributed, int(sh.plan.nd), "%s: distributed layers", what)
+		assert.Equal(t, c.barriers, sh.barriersPerStep, "%s: the plan's barriers a step", what)
+		assert.Equal(t, c.oneWarp, sh.threads == warp, "%s: one warp a block", what)
+		assert.Equal(t, c.oneBlock, sh.grid == 1, "%s: one block", what)
 		order := make([]int, n)
 		for i := range order {
 			order[i] = i
@@ -57,7 +62,7 @@ func TestSGDStepStructure(t *testing.T) {
 		require.NoError(t, tr.Steps(context.Background(), 0, n))
 		got := kernels.EmuCounts().Sub(before)
 		assert.Equal(t, kernels.EmuCount{Launches: 1, Kernels: 1, GridBarriers: int64(c.barriers*n + c.atEnd)}, got,
-			"%s: %d steps", c.layers, n)
+			"%s: %d steps", what, n)
 		_, err = tr.Totals()
 		require.NoError(t, err)
 		require.NoError(t, tr.Close())
@@ -66,17 +71,22 @@ func TestSGDStepStructure(t *testing.T) {
 
 // TestBatchStepStructure counts, on the emulator, the launches of
 // mini-batch SGD: one (a graph's) a batch step, for W3's 784-512-512-10 and
-// for W2, the last batch of an epoch, which is smaller, included; and the
-// graphs' kernels, which PERCEPTRON_CUDA_SYNC=1 launches one by one.
+// for W2, with plain SGD and with Adam (one kernel more: the optimizer's
+// step after the gradients), the last batch of an epoch, which is smaller,
+// included; and the graphs' kernels, which PERCEPTRON_CUDA_SYNC=1 launches
+// one by one.
 func TestBatchStepStructure(t *testing.T) {
 	be := newBackend(t)
 	for _, c := range []struct {
 		layers  string
 		loss    engine.Loss
+		opt     engine.Optimizer
 		kernels int // a step's
 	}{
-		{"512:relu,512:relu,10:softmax", engine.CE, 17}, // W3
-		{"128:relu,10:sigmoid", engine.BCE, 11},         // W2
+		{"512:relu,512:relu,10:softmax", engine.CE, engine.Optimizer{}, 17}, // W3
+		{"128:relu,10:sigmoid", engine.BCE, engine.Optimizer{}, 11},         // W2
+		{"512:relu,512:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), 18},
+		{"128:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), 13}, // W2a: softmax_rows and the optimizer
 	} {
 		layers, err := engine.ParseLayers(c.layers)
 		require.NoError(t, err)
@@ -91,7 +101,7 @@ func TestBatchStepStructure(t *testing.T) {
 		}
 		var params [][]float64
 		for _, syncEach := range []bool{false, true} {
-			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: batch})
+			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: batch, Optimizer: c.opt})
 			require.NoError(t, err)
 			tr.(*trainer).d.syncEach = syncEach
 			require.NoError(t, tr.BeginEpoch(order))
@@ -104,7 +114,7 @@ func TestBatchStepStructure(t *testing.T) {
 				launches = 3 * c.kernels
 			}
 			assert.Equal(t, kernels.EmuCount{Launches: int64(launches), Kernels: int64(3 * c.kernels)}, got,
-				"%s: 3 batch steps, PERCEPTRON_CUDA_SYNC=1 %v", c.layers, syncEach)
+				"%s %s: 3 batch steps, PERCEPTRON_CUDA_SYNC=1 %v", c.layers, c.opt, syncEach)
 			totals, err := tr.Totals()
 			require.NoError(t, err)
 			assert.Equal(t, n, totals.Examples)
@@ -114,6 +124,6 @@ func TestBatchStepStructure(t *testing.T) {
 			require.NoError(t, tr.Close())
 			tr.(*trainer).d.syncEach = false
 		}
-		assert.Equal(t, params[0], params[1], "%s: a graph's step is its kernels' step", c.layers)
+		assert.Equal(t, params[0], params[1], "%s %s: a graph's step is its kernels' step", c.layers, c.opt)
 	}
 }

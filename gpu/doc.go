@@ -11,8 +11,11 @@
 // synchronisation per example. Per-example SGD runs each range of steps the
 // engine asks for in one cooperative launch of sgd_steps, as sgd.go plans
 // it (one grid barrier a step for MNIST's 784-128-10); a mini-batch step is
-// one launch of a CUDA graph (batch.go). The typed launchers of the kernels
-// are generated from their sources (kernels_gen.go).
+// one launch of a CUDA graph (batch.go). Every engine.Optimizer and
+// schedule runs on the device (optim.go): the optimizer's state stays there,
+// and the host computes each step's learning rate and bias corrections once
+// an epoch; the trainer is an engine.ResumableTrainer. The typed launchers
+// of the kernels are generated from their sources (kernels_gen.go).
 //
 // After an error that leaves the CUDA context unusable (a kernel's fault),
 // every later call on it fails saying so, and the backend's next trainer

@@ -55,12 +55,16 @@ func TestGatherBatch(t *testing.T) {
 	}
 }
 
+// TestEpochTotals adds examples' losses onto an epoch's running totals:
+// one by one in order, as the CPU does, so that the sum is the same, bit
+// for bit, whether one call adds them or several, and starts from the
+// totals a resumed epoch starts from; and finds the first loss that is not
+// finite.
 func TestEpochTotals(t *testing.T) {
 	h := newHarness(t, engine.Float64)
 	for _, n := range []int{0, 1, 255, 256, 1000, 60000} {
 		losses, correct := make([]float64, n+1), make([]int32, n+1)
-		var sum float64
-		hits := 0
+		sum, hits := 0.25, 3 // a resumed epoch's partial totals
 		for i := 0; i < n; i++ {
 			losses[i] = 1 / float64(i+1)
 			correct[i] = int32(i % 3 / 2)
@@ -68,17 +72,27 @@ func TestEpochTotals(t *testing.T) {
 			hits += int(correct[i])
 		}
 		losses[n], correct[n] = math.NaN(), 1 // past the n examples summed
-		totals, dl, dc := h.raw(24), h.put(losses), h.putInts(correct)
-		h.run(func() error { return h.ks.epochTotals(totalsConfig, totals, dl, dc, n) })
-		got := h.doubles(totals, 3)
-		assert.InEpsilon(t, sum+1, got[0]+1, 1e-13, "n=%d: sum of losses", n)
-		assert.Equal(t, float64(hits), got[1], "n=%d: correct", n)
-		assert.Equal(t, float64(n), got[2], "n=%d: no non-finite loss", n)
+		dl, dc := h.put(losses), h.putInts(correct)
+		for _, bounds := range [][]int{{0, n}, {0, n / 3, n / 2, n}} {
+			totals := h.put([]float64{0.25, 3, math.Inf(1)})
+			for i := 1; i < len(bounds); i++ {
+				h.run(func() error { return h.ks.epochTotals(totalsConfig, totals, dl, dc, bounds[i-1], bounds[i]) })
+			}
+			got := h.doubles(totals, 3)
+			assert.Equal(t, math.Float64bits(sum), math.Float64bits(got[0]), "n=%d, calls %v: the sum in order, bit for bit: %v, %v", n, bounds, sum, got[0])
+			assert.Equal(t, float64(hits), got[1], "n=%d, calls %v: correct", n, bounds)
+			assert.True(t, math.IsInf(got[2], 1), "n=%d, calls %v: no non-finite loss", n, bounds)
+		}
 	}
 	losses := []float64{1, 2, math.Inf(1), 4, math.NaN()}
-	totals, dl, dc := h.raw(24), h.put(losses), h.putInts(make([]int32, 5))
-	h.run(func() error { return h.ks.epochTotals(totalsConfig, totals, dl, dc, 5) })
-	assert.Equal(t, 2.0, h.doubles(totals, 3)[2], "the first non-finite loss is at index 2")
+	dl, dc := h.put(losses), h.putInts(make([]int32, 5))
+	for _, bounds := range [][]int{{0, 5}, {0, 3, 5}, {0, 2, 3, 4, 5}} {
+		totals := h.put([]float64{0, 0, math.Inf(1)})
+		for i := 1; i < len(bounds); i++ {
+			h.run(func() error { return h.ks.epochTotals(totalsConfig, totals, dl, dc, bounds[i-1], bounds[i]) })
+		}
+		assert.Equal(t, 2.0, h.doubles(totals, 3)[2], "calls %v: the first non-finite loss is at position 2", bounds)
+	}
 }
 
 func newBackend(t *testing.T) engine.Backend {
@@ -90,38 +104,62 @@ func newBackend(t *testing.T) engine.Backend {
 // float64 included.
 func TestBackend(t *testing.T) { backendtest.Run(t, newBackend(t)) }
 
-// TestEpochMatchesCPU trains one epoch per example and one mini-batch epoch
-// on both backends from the same parameters in the same order, and compares
-// the parameters and the epoch's loss.
+// TestEpochMatchesCPU trains two epochs per example and in mini-batches on
+// both backends from the same parameters in the same order, with plain SGD,
+// Adam on a cosine schedule and SGD with Nesterov's momentum and weight
+// decay on a step schedule after a warm-up, and compares the parameters,
+// each epoch's loss and the optimizer's state.
 func TestEpochMatchesCPU(t *testing.T) {
 	gpu := newBackend(t)
 	all, err := dataset.Synthetic("blobs", 400, -1, 7)
 	require.NoError(t, err)
 	layers, err := engine.ParseLayers("16:tanh,8:relu,3:softmax")
 	require.NoError(t, err)
+	fits := []struct {
+		lr       float64
+		opt      engine.Optimizer
+		schedule engine.Schedule
+	}{
+		{0.05, engine.Optimizer{}, engine.Schedule{}},
+		{0.005, engine.DefaultOptimizer(engine.Adam), engine.Schedule{Kind: engine.Cosine}},
+		{0.01, engine.Optimizer{Momentum: 0.9, Nesterov: true, WeightDecay: 1e-3}, engine.Schedule{Kind: engine.StepDecay, StepEpochs: 1, Gamma: 0.5, WarmupEpochs: 1}},
+	}
 	for _, dtype := range dtypes {
 		tol := 1e-9
 		if dtype == engine.Float32 {
 			tol = 1e-4
 		}
-		for _, batch := range []int{1, 16} {
-			spec := engine.Spec{Inputs: 2, Layers: layers, Loss: engine.CE, DType: dtype}
-			start, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(5))
-			require.NoError(t, err)
-			fit := func(be engine.Backend) (*engine.Network, engine.History) {
-				net := start.Clone()
-				hist, err := engine.Fit(context.Background(), net, all, engine.Config{Epochs: 1, LearningRate: 0.05, BatchSize: batch, Seed: 9, Backend: be})
+		for _, f := range fits {
+			for _, batch := range []int{1, 16} {
+				spec := engine.Spec{Inputs: 2, Layers: layers, Loss: engine.CE, DType: dtype}
+				start, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(5))
 				require.NoError(t, err)
-				return net, hist
-			}
-			want, wantHist := fit(cpu.New())
-			got, gotHist := fit(gpu)
-			what := fmt.Sprintf("%s batch %d", dtype, batch)
-			assert.InEpsilon(t, wantHist[0].Loss, gotHist[0].Loss, tol, what+": epoch loss")
-			assert.InDelta(t, wantHist[0].TrainAccuracy, gotHist[0].TrainAccuracy, 2.0/400, what+": train accuracy (an example on the boundary may flip)")
-			for l := range want.Layers {
-				assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, what+": W")
-				assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, what+": b")
+				fit := func(be engine.Backend) (*engine.Network, engine.History, *engine.Checkpoint) {
+					net := start.Clone()
+					var last *engine.Checkpoint
+					hist, err := engine.Fit(context.Background(), net, all, engine.Config{Epochs: 2, LearningRate: f.lr, BatchSize: batch,
+						Optimizer: f.opt, Schedule: f.schedule, Seed: 9, Backend: be, Checkpoint: func(ck *engine.Checkpoint) error { last = ck; return nil }})
+					require.NoError(t, err)
+					return net, hist, last
+				}
+				want, wantHist, wantCk := fit(cpu.New())
+				got, gotHist, gotCk := fit(gpu)
+				what := fmt.Sprintf("%s %s, %s schedule, batch %d", dtype, f.opt, f.schedule, batch)
+				for e := range wantHist {
+					assert.InEpsilon(t, wantHist[e].Loss, gotHist[e].Loss, tol, "%s: epoch %d's loss", what, e+1)
+					assert.InDelta(t, wantHist[e].TrainAccuracy, gotHist[e].TrainAccuracy, 2.0/400, what+": train accuracy (an example on the boundary may flip)")
+					assert.Equal(t, wantHist[e].LearningRate, gotHist[e].LearningRate, what+": learning rate")
+				}
+				for l := range want.Layers {
+					assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, what+": W")
+					assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, what+": b")
+				}
+				for k, name := range f.opt.SlotNames() {
+					for l := range want.Layers {
+						assertClose(t, wantCk.State[k].Layers[l].W, gotCk.State[k].Layers[l].W, tol, what+": "+name+" of W")
+						assertClose(t, wantCk.State[k].Layers[l].B, gotCk.State[k].Layers[l].B, tol, what+": "+name+" of b")
+					}
+				}
 			}
 		}
 	}

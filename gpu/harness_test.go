@@ -103,6 +103,28 @@ func (h *harness) putInts(vals []int32) devicePtr {
 	return p
 }
 
+// settings uploads an optimizer's settings, as the kernels read them.
+func (h *harness) settings(o engine.Optimizer) devicePtr {
+	h.t.Helper()
+	s := settingsOf(o)
+	p := h.raw(optimizerBytes)
+	require.NoError(h.t, h.d.do(func() error { return memcpyHtoD(p, unsafe.Pointer(&s), optimizerBytes) }))
+	return p
+}
+
+// rates uploads the coefficients of o's steps first, first+1, ... (from 1),
+// the i-th at learning rate lrs[i].
+func (h *harness) rates(o engine.Optimizer, first int, lrs []float64) devicePtr {
+	h.t.Helper()
+	r := make([]optRates, len(lrs))
+	for i, lr := range lrs {
+		r[i] = ratesOf(o, first+i, lr)
+	}
+	p := h.raw(len(r) * optRatesBytes)
+	require.NoError(h.t, h.d.do(func() error { return memcpyHtoD(p, unsafe.Pointer(&r[0]), int64(len(r)*optRatesBytes)) }))
+	return p
+}
+
 // run runs launch, which launches a kernel, on the device's thread and waits
 // for the kernel.
 func (h *harness) run(launch func() error) {

@@ -24,14 +24,22 @@ const (
 	kernelDenseUpdateBatch
 	// kernelDenseUpdateBatchSmall is dense_update_batch_small of dense.cu.
 	kernelDenseUpdateBatchSmall
+	// kernelDenseGradientBatch is dense_gradient_batch of dense.cu.
+	kernelDenseGradientBatch
+	// kernelDenseGradientBatchSmall is dense_gradient_batch_small of dense.cu.
+	kernelDenseGradientBatchSmall
 	// kernelBiasUpdateBatch is bias_update_batch of dense.cu.
 	kernelBiasUpdateBatch
+	// kernelBiasGradientBatch is bias_gradient_batch of dense.cu.
+	kernelBiasGradientBatch
 	// kernelGatherBatch is gather_batch of epoch.cu.
 	kernelGatherBatch
 	// kernelAdvanceCursor is advance_cursor of epoch.cu.
 	kernelAdvanceCursor
 	// kernelEpochTotals is epoch_totals of epoch.cu.
 	kernelEpochTotals
+	// kernelOptimizerStep is optimizer_step of optim.cu.
+	kernelOptimizerStep
 	// kernelOutputGrad is output_grad of output.cu.
 	kernelOutputGrad
 	// kernelSgdSteps is sgd_steps of sgd.cu.
@@ -50,10 +58,14 @@ var kernelNames = [kernelCount]string{
 	kernelDenseBackwardDataBatchSmall: "dense_backward_data_batch_small",
 	kernelDenseUpdateBatch:            "dense_update_batch",
 	kernelDenseUpdateBatchSmall:       "dense_update_batch_small",
+	kernelDenseGradientBatch:          "dense_gradient_batch",
+	kernelDenseGradientBatchSmall:     "dense_gradient_batch_small",
 	kernelBiasUpdateBatch:             "bias_update_batch",
+	kernelBiasGradientBatch:           "bias_gradient_batch",
 	kernelGatherBatch:                 "gather_batch",
 	kernelAdvanceCursor:               "advance_cursor",
 	kernelEpochTotals:                 "epoch_totals",
+	kernelOptimizerStep:               "optimizer_step",
 	kernelOutputGrad:                  "output_grad",
 	kernelSgdSteps:                    "sgd_steps",
 }
@@ -88,19 +100,34 @@ func (ks *kernelSet) denseBackwardDataBatchSmall(cfg launchConfig, daPrev, dz, w
 	return ks.launch(kernelDenseBackwardDataBatchSmall, cfg, uint64(daPrev), uint64(dz), uint64(w), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
 }
 
-// denseUpdateBatch launches dense_update_batch (dense.cu): update_tiles with 64×64 tiles.
-func (ks *kernelSet) denseUpdateBatch(cfg launchConfig, w, dz, x devicePtr, lr float64, rows, in, out int) error {
-	return ks.launch(kernelDenseUpdateBatch, cfg, uint64(w), uint64(dz), uint64(x), ks.real(lr), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
+// denseUpdateBatch launches dense_update_batch (dense.cu): W -= (lr/rows)·dZᵀ·X with 64×64 tiles, lr being the step's (plain SGD).
+func (ks *kernelSet) denseUpdateBatch(cfg launchConfig, w, dz, x, rates, cursor devicePtr, batch, rows, in, out int) error {
+	return ks.launch(kernelDenseUpdateBatch, cfg, uint64(w), uint64(dz), uint64(x), uint64(rates), uint64(cursor), uint64(int64(batch)), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
 }
 
-// denseUpdateBatchSmall launches dense_update_batch_small (dense.cu): update_tiles with 16×16 tiles.
-func (ks *kernelSet) denseUpdateBatchSmall(cfg launchConfig, w, dz, x devicePtr, lr float64, rows, in, out int) error {
-	return ks.launch(kernelDenseUpdateBatchSmall, cfg, uint64(w), uint64(dz), uint64(x), ks.real(lr), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
+// denseUpdateBatchSmall launches dense_update_batch_small (dense.cu): dense_update_batch with 16×16 tiles.
+func (ks *kernelSet) denseUpdateBatchSmall(cfg launchConfig, w, dz, x, rates, cursor devicePtr, batch, rows, in, out int) error {
+	return ks.launch(kernelDenseUpdateBatchSmall, cfg, uint64(w), uint64(dz), uint64(x), uint64(rates), uint64(cursor), uint64(int64(batch)), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
 }
 
-// biasUpdateBatch launches bias_update_batch (dense.cu): b -= (lr/rows)·Σ_r dZ_r, one thread per unit summing the rows in order.
-func (ks *kernelSet) biasUpdateBatch(cfg launchConfig, b, dz devicePtr, lr float64, rows, out int) error {
-	return ks.launch(kernelBiasUpdateBatch, cfg, uint64(b), uint64(dz), ks.real(lr), uint64(int64(rows)), uint64(int64(out)))
+// denseGradientBatch launches dense_gradient_batch (dense.cu): gW = (1/rows)·dZᵀ·X with 64×64 tiles.
+func (ks *kernelSet) denseGradientBatch(cfg launchConfig, gw, dz, x devicePtr, rows, in, out int) error {
+	return ks.launch(kernelDenseGradientBatch, cfg, uint64(gw), uint64(dz), uint64(x), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
+}
+
+// denseGradientBatchSmall launches dense_gradient_batch_small (dense.cu): dense_gradient_batch with 16×16 tiles.
+func (ks *kernelSet) denseGradientBatchSmall(cfg launchConfig, gw, dz, x devicePtr, rows, in, out int) error {
+	return ks.launch(kernelDenseGradientBatchSmall, cfg, uint64(gw), uint64(dz), uint64(x), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)))
+}
+
+// biasUpdateBatch launches bias_update_batch (dense.cu): b -= (lr/rows)·Σ_r dZ_r, lr being the step's (plain SGD), one thread per unit summing the rows in order.
+func (ks *kernelSet) biasUpdateBatch(cfg launchConfig, b, dz, rates, cursor devicePtr, batch, rows, out int) error {
+	return ks.launch(kernelBiasUpdateBatch, cfg, uint64(b), uint64(dz), uint64(rates), uint64(cursor), uint64(int64(batch)), uint64(int64(rows)), uint64(int64(out)))
+}
+
+// biasGradientBatch launches bias_gradient_batch (dense.cu): gb = (1/rows)·Σ_r dZ_r, one thread per unit summing the rows in order.
+func (ks *kernelSet) biasGradientBatch(cfg launchConfig, gb, dz devicePtr, rows, out int) error {
+	return ks.launch(kernelBiasGradientBatch, cfg, uint64(gb), uint64(dz), uint64(int64(rows)), uint64(int64(out)))
 }
 
 // gatherBatch launches gather_batch (epoch.cu): the rows examples of a mini-batch from position *cursor of the epoch's order: xb row r is x row order[*cursor + r] (in values), yb row r is y row order[*cursor + r] (k values).
@@ -113,9 +140,14 @@ func (ks *kernelSet) advanceCursor(cfg launchConfig, cursor devicePtr, rows int)
 	return ks.launch(kernelAdvanceCursor, cfg, uint64(cursor), uint64(int64(rows)))
 }
 
-// epochTotals launches epoch_totals (epoch.cu): over the first n examples of the epoch, totals[0] = Σ loss, totals[1] = Σ correct and totals[2] = the first index whose loss is not finite (n if none).
-func (ks *kernelSet) epochTotals(cfg launchConfig, totals, loss, correct devicePtr, n int) error {
-	return ks.launch(kernelEpochTotals, cfg, uint64(totals), uint64(loss), uint64(correct), uint64(int64(n)))
+// epochTotals launches epoch_totals (epoch.cu): adds the examples at positions from..to-1 of the epoch to its running totals: totals[0] += their losses, added one by one in order onto it, totals[1] += how many were correct, and totals[2] becomes the first position whose loss is not finite if it was +Inf (none yet).
+func (ks *kernelSet) epochTotals(cfg launchConfig, totals, loss, correct devicePtr, from, to int) error {
+	return ks.launch(kernelEpochTotals, cfg, uint64(totals), uint64(loss), uint64(correct), uint64(int64(from)), uint64(int64(to)))
+}
+
+// optimizerStep launches optimizer_step (optim.cu): one step of *opt on the n parameters p, given their gradients g, with state slots s0 and s1 (n values each where the optimizer keeps them), at the coefficients rates[*cursor / batch], the step of the batch at position *cursor of the epoch.
+func (ks *kernelSet) optimizerStep(cfg launchConfig, p, s0, s1, g, opt, rates, cursor devicePtr, batch, n int) error {
+	return ks.launch(kernelOptimizerStep, cfg, uint64(p), uint64(s0), uint64(s1), uint64(g), uint64(opt), uint64(rates), uint64(cursor), uint64(int64(batch)), uint64(int64(n)))
 }
 
 // outputGrad launches output_grad (output.cu): for rows examples, dz (rows×k), and the loss and correctness of example r stored at loss[*cursor + r] and correct[*cursor + r], *cursor being the batch's position in the epoch.
@@ -123,18 +155,20 @@ func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y, cu
 	return ks.launch(kernelOutputGrad, cfg, uint64(dz), uint64(loss), uint64(correct), uint64(z), uint64(a), uint64(y), uint64(cursor), uint64(int64(rows)), uint64(int64(k)), uint64(int64(lossKind)), uint64(int64(act)))
 }
 
-// sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order; the loss and correctness of the example at position s go to loss[s] and correct[s].
-func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, lr float64, scratch, barrier, status devicePtr) error {
-	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), ks.real(lr), uint64(scratch), uint64(barrier), uint64(status))
+// sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order, by the optimizer *opt at the coefficients rates[s] for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
+func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates, scratch, barrier, status devicePtr) error {
+	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
 }
 
 // sgdLayer is struct sgd_layer of sgd.cu, as the device reads it.
 type sgdLayer struct {
-	w    devicePtr // W (out×in) and b
-	b    devicePtr // W (out×in) and b
+	w    devicePtr // W (out×in) and b, which follows it: out·in + out parameters
+	b    devicePtr // W (out×in) and b, which follows it: out·in + out parameters
 	z    devicePtr // two rows of out values each, by the parity of the step (distributed layers)
 	a    devicePtr // two rows of out values each, by the parity of the step (distributed layers)
 	grad devicePtr // dz of the last step, whose update is pending (distributed layers)
+	s0   devicePtr // the optimizer's state slots of the parameters, laid out as they are, where it keeps them
+	s1   devicePtr // the optimizer's state slots of the parameters, laid out as they are, where it keeps them
 	in   int64
 	out  int64
 	act  int64
@@ -142,7 +176,7 @@ type sgdLayer struct {
 }
 
 // sgdLayerBytes is sizeof(sgd_layer), as sgd.cu asserts it.
-const sgdLayerBytes = 72
+const sgdLayerBytes = 88
 
 // sgdPlan is struct sgd_plan of sgd.cu, as the device reads it.
 type sgdPlan struct {
@@ -162,3 +196,31 @@ type sgdPlan struct {
 
 // sgdPlanBytes is sizeof(sgd_plan), as sgd.cu asserts it.
 const sgdPlanBytes = 96
+
+// optimizer is struct optimizer of optim.cuh, as the device reads it.
+type optimizer struct {
+	kind          int64   // OPT_SGD, OPT_ADAM or OPT_ADAMW
+	nesterov      int64   // SGD's momentum is Nesterov's (1) or not (0)
+	slots         int64   // the state slots it keeps per parameter (engine.Optimizer.Slots)
+	momentum      float64 // SGD's μ
+	weightDecay   float64 // wd
+	beta1         float64 // Adam's β₁ and β₂
+	beta2         float64 // Adam's β₁ and β₂
+	oneMinusBeta1 float64 // 1 − β₁, computed in double
+	oneMinusBeta2 float64 // 1 − β₂, computed in double
+	eps           float64 // Adam's ε
+}
+
+// optimizerBytes is sizeof(optimizer), as optim.cuh asserts it.
+const optimizerBytes = 80
+
+// optRates is struct opt_rates of optim.cuh, as the device reads it.
+type optRates struct {
+	lr       float64 // the learning rate
+	stepSize float64 // lr/(1−β₁ᵗ)
+	bc2Sqrt  float64 // √(1−β₂ᵗ)
+	decay    float64 // 1 − lr·wd
+}
+
+// optRatesBytes is sizeof(opt_rates), as optim.cuh asserts it.
+const optRatesBytes = 32

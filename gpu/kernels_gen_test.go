@@ -12,4 +12,6 @@ var sharedStructs = map[string]struct {
 }{
 	"sgd_layer": {sgdLayer{}, sgdLayerBytes},
 	"sgd_plan":  {sgdPlan{}, sgdPlanBytes},
+	"optimizer": {optimizer{}, optimizerBytes},
+	"opt_rates": {optRates{}, optRatesBytes},
 }

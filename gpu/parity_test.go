@@ -77,41 +77,55 @@ func testForwardBatch(t *testing.T, h *harness, rng *rand.Rand, forward func(lau
 	assertCloseAt(t, a, h.get(da, rows*out), rel(dtype), max(largest(a), largest(z)), what+" a")
 }
 
-func cpuBackwardBatch[T engine.Float](w, b, dz, x []float64, rows int, lr float64) (daPrev, w2, b2 []float64) {
-	wt, bt, dp := typed[T](w), typed[T](b), make([]T, len(x))
-	cpu.DenseBackwardBatch(dp, wt, bt, typed[T](dz), typed[T](x), rows, T(lr))
-	return floats(dp), floats(wt), floats(bt)
+func cpuBackwardBatch[T engine.Float](w, b, dz, x []float64, rows int, lr float64) (daPrev, w2, b2, gw, gb []float64) {
+	wt, bt, dp, dzt, xt := typed[T](w), typed[T](b), make([]T, len(x)), typed[T](dz), typed[T](x)
+	gwt, gbt := make([]T, len(w)), make([]T, len(b))
+	cpu.DenseGradientBatch(gwt, gbt, dzt, xt, rows, rows)
+	cpu.DenseBackwardBatch(dp, wt, bt, dzt, xt, rows, T(lr))
+	return floats(dp), floats(wt), floats(bt), floats(gwt), floats(gbt)
 }
 
+// TestDenseBackwardBatchParity runs the kernels of a mini-batch's backward
+// pass against their CPU twins: dense_backward_data_batch, plain SGD's
+// dense_update_batch and bias_update_batch at the step's learning rate,
+// which they read at the cursor, and dense_gradient_batch and
+// bias_gradient_batch (cpu.DenseGradientBatch), in both tile sizes.
 func TestDenseBackwardBatchParity(t *testing.T) {
-	const lr = 0.05
+	const lr, batch, position = 0.05, 40, 80 // the learning rate of the epoch's third step of 40 examples
 	for _, dtype := range dtypes {
 		h := newHarness(t, dtype)
 		rng := rand.New(rand.NewPCG(7, 8))
+		rates, cursor := h.rates(engine.Optimizer{}, 1, []float64{1, 2, lr, 4}), h.putInts([]int32{position})
 		for _, tl := range tiles {
-			data, update := h.ks.denseBackwardDataBatch, h.ks.denseUpdateBatch
+			data, update, gradient := h.ks.denseBackwardDataBatch, h.ks.denseUpdateBatch, h.ks.denseGradientBatch
 			if tl.tile == smallTile {
-				data, update = h.ks.denseBackwardDataBatchSmall, h.ks.denseUpdateBatchSmall
+				data, update, gradient = h.ks.denseBackwardDataBatchSmall, h.ks.denseUpdateBatchSmall, h.ks.denseGradientBatchSmall
 			}
 			for _, rows := range []int{1, 7, 33} {
 				for _, in := range tl.sizes {
 					for _, out := range tl.sizes {
 						w, b, dz, x := randoms(rng, out*in, dtype, 0), randoms(rng, out, dtype, 0), randoms(rng, rows*out, dtype, 3), randoms(rng, rows*in, dtype, 5)
 						dw, db, ddz, dx := h.put(w), h.put(b), h.put(dz), h.put(x)
-						dprev := h.put(make([]float64, rows*in))
+						dprev, dgw, dgb := h.put(make([]float64, rows*in)), h.put(make([]float64, out*in)), h.put(make([]float64, out))
 						h.run(func() error { return data(product(rows, in, tl.tile), dprev, ddz, dw, rows, in, out) })
-						h.run(func() error { return update(product(out, in, tl.tile), dw, ddz, dx, lr, rows, in, out) })
-						h.run(func() error { return h.ks.biasUpdateBatch(flat(out), db, ddz, lr, rows, out) })
-						var daPrev, w2, b2 []float64
+						h.run(func() error { return gradient(product(out, in, tl.tile), dgw, ddz, dx, rows, in, out) })
+						h.run(func() error { return h.ks.biasGradientBatch(flat(out), dgb, ddz, rows, out) })
+						h.run(func() error {
+							return update(product(out, in, tl.tile), dw, ddz, dx, rates, cursor, batch, rows, in, out)
+						})
+						h.run(func() error { return h.ks.biasUpdateBatch(flat(out), db, ddz, rates, cursor, batch, rows, out) })
+						var daPrev, w2, b2, gw, gb []float64
 						if dtype == engine.Float32 {
-							daPrev, w2, b2 = cpuBackwardBatch[float32](w, b, dz, x, rows, lr)
+							daPrev, w2, b2, gw, gb = cpuBackwardBatch[float32](w, b, dz, x, rows, lr)
 						} else {
-							daPrev, w2, b2 = cpuBackwardBatch[float64](w, b, dz, x, rows, lr)
+							daPrev, w2, b2, gw, gb = cpuBackwardBatch[float64](w, b, dz, x, rows, lr)
 						}
 						what := fmt.Sprintf("%s %d rows %d→%d, tiles %d", dtype, rows, in, out, tl.tile)
 						assertClose(t, daPrev, h.get(dprev, rows*in), rel(dtype), what+" da_prev")
 						assertClose(t, w2, h.get(dw, out*in), rel(dtype), what+" W")
 						assertClose(t, b2, h.get(db, out), rel(dtype), what+" b")
+						assertClose(t, gw, h.get(dgw, out*in), rel(dtype), what+" gW")
+						assertClose(t, gb, h.get(dgb, out), rel(dtype), what+" gb")
 					}
 				}
 			}

@@ -66,10 +66,11 @@ func (t *trainer) layout(nd, threads int, stageX bool) (sgdPlan, []int64) {
 	}
 	p := sgdPlan{nlayers: int64(L), nd: int64(nd), xStage: -1}
 	priv := make([]int64, L)
+	slots := t.optim.opt.Slots()
 	for l, ly := range t.layers {
 		priv[l] = -1
-		if l >= nd {
-			priv[l] = alloc(ly.out*ly.in + 4*ly.out)
+		if l >= nd { // W and b, z, a and dz, then the state slots of W and b
+			priv[l] = alloc((1+slots)*(ly.out*ly.in+ly.out) + 3*ly.out)
 		}
 	}
 	if nd > 0 && nd < L {
@@ -146,8 +147,15 @@ func (t *trainer) planSGD(budget int) (sgdShape, error) {
 // prepareSGD allocates and uploads what sgd_steps needs to run as sh says.
 func (t *trainer) prepareSGD(sh sgdShape) error {
 	descs := make([]sgdLayer, len(t.layers))
+	slots := t.optim.opt.Slots()
 	for i, l := range t.layers {
 		descs[i] = sgdLayer{w: l.w, b: l.b, z: l.z, a: l.a, grad: l.grad, in: int64(l.in), out: int64(l.out), act: int64(l.act), priv: sh.priv[i]}
+		if slots > 0 {
+			descs[i].s0 = t.at(t.optim.state[0], l.off)
+		}
+		if slots > 1 {
+			descs[i].s1 = t.at(t.optim.state[1], l.off)
+		}
 	}
 	t.sgd = sgdRun{sgdShape: sh, cooperative: t.d.cooperative}
 	t.sgd.maxSteps = max(1, (1<<31)/(sh.grid*max(sh.barriersPerStep, 1)))
@@ -191,6 +199,6 @@ func (t *trainer) sgdSteps(from, to int) error {
 		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
 	}
 	cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative}
-	return t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.lr,
-		t.sgd.scratch, t.sgd.barrier, t.sgd.status)
+	return t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
+		t.optim.rates, t.sgd.scratch, t.sgd.barrier, t.sgd.status)
 }

@@ -44,12 +44,14 @@ func examples(rng *rand.Rand, spec engine.Spec, n int) engine.Examples {
 	return data
 }
 
-// steps trains a copy of net on be over order, launching at the bounds of
-// runs, and returns the parameters and the totals. A GPU trainer runs
-// sgd_steps as planned for budget bytes of shared memory a block.
-func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Examples, order, runs []int, budget int) (*engine.Network, engine.Totals) {
+// steps trains a copy of net on be over order as h says, launching at the
+// bounds of runs, and returns the parameters, the totals and the
+// optimizer's state. A GPU trainer runs sgd_steps as planned for budget
+// bytes of shared memory a block.
+func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Examples, h engine.Hyper, order, runs []int,
+	budget int) (*engine.Network, engine.Totals, engine.OptimizerState) {
 	t.Helper()
-	tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 1})
+	tr, err := be.NewTrainer(net, data, h)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, tr.Close()) }()
 	if tt, ok := tr.(*trainer); ok {
@@ -69,7 +71,61 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	require.NoError(t, err)
 	out := net.Clone()
 	require.NoError(t, tr.CopyTo(out))
-	return out, totals
+	state := engine.NewOptimizerState(h.Optimizer, net.Spec)
+	require.NoError(t, tr.(engine.ResumableTrainer).CopyStateTo(state))
+	return out, totals, state
+}
+
+// launchSplit is how a parity test runs its steps: sgd_steps planned for
+// budget bytes of shared memory a block, launched at the bounds.
+type launchSplit struct {
+	budget int
+	bounds []int
+}
+
+// sgdParity trains each case, in both precisions, from the same parameters
+// on the CPU and with sgd_steps, over the same 9 examples in the same
+// order, launched as each split says, with each of the settings hypers
+// gives for the case's network, and compares the parameters, the totals and
+// the optimizer's state.
+func sgdParity(t *testing.T, cases []sgdCase, splits []launchSplit, hypers func(engine.Spec) []engine.Hyper) {
+	t.Helper()
+	gpu := newBackend(t)
+	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
+	for _, dtype := range dtypes {
+		tol := 1e-9
+		if dtype == engine.Float32 {
+			tol = 1e-4
+		}
+		for _, c := range cases {
+			layers, err := engine.ParseLayers(c.layers)
+			require.NoError(t, err)
+			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
+			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+			require.NoError(t, err)
+			data := examples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
+			for _, h := range hypers(spec) {
+				for _, r := range splits {
+					what := fmt.Sprintf("%s %d-%s %s, %s, launches %v, %d bytes of shared memory", dtype, c.inputs, c.layers, c.loss, h.Optimizer,
+						r.bounds, r.budget)
+					want, wantTotals, wantState := steps(t, cpu.New(), net, data, h, order, r.bounds, r.budget)
+					got, gotTotals, gotState := steps(t, gpu, net, data, h, order, r.bounds, r.budget)
+					assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
+					assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
+					assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
+					// The parameters, then the optimizer's state slots.
+					wantAll, gotAll := append(engine.OptimizerState{want}, wantState...), append(engine.OptimizerState{got}, gotState...)
+					names := append([]string{"parameters"}, h.Optimizer.SlotNames()...)
+					for k, w := range wantAll {
+						for l := range w.Layers {
+							assertClose(t, w.Layers[l].W, gotAll[k].Layers[l].W, tol, fmt.Sprintf("%s: %s of W%d", what, names[k], l+1))
+							assertClose(t, w.Layers[l].B, gotAll[k].Layers[l].B, tol, fmt.Sprintf("%s: %s of b%d", what, names[k], l+1))
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 // TestSGDStepsParity runs sgd_steps against its CPU twin, the CPU backend's
@@ -80,7 +136,6 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 // network runs in one warp); with none, every layer is distributed and the
 // blocks' regions are in global memory.
 func TestSGDStepsParity(t *testing.T) {
-	gpu := newBackend(t)
 	cases := []sgdCase{
 		{7, "1:sigmoid", engine.BCE}, // one layer: no backward pass
 		{33, "10:softmax", engine.CE},
@@ -94,37 +149,46 @@ func TestSGDStepsParity(t *testing.T) {
 		{3, "16:relu,130:sigmoid", engine.BCE},
 		{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, // W1: one warp
 	}
-	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
-	runs := []struct {
-		budget int
-		bounds []int
-	}{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
-	for _, dtype := range dtypes {
-		tol := 1e-9
-		if dtype == engine.Float32 {
-			tol = 1e-4
-		}
-		for _, c := range cases {
-			layers, err := engine.ParseLayers(c.layers)
-			require.NoError(t, err)
-			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
-			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
-			require.NoError(t, err)
-			data := examples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
-			for _, r := range runs {
-				what := fmt.Sprintf("%s %d-%s %s, launches %v, %d bytes of shared memory", dtype, c.inputs, c.layers, c.loss, r.bounds, r.budget)
-				want, wantTotals := steps(t, cpu.New(), net, data, order, r.bounds, r.budget)
-				got, gotTotals := steps(t, gpu, net, data, order, r.bounds, r.budget)
-				assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
-				assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
-				assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
-				for l := range want.Layers {
-					assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, fmt.Sprintf("%s: W%d", what, l+1))
-					assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, fmt.Sprintf("%s: b%d", what, l+1))
+	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
+	sgdParity(t, cases, splits, func(engine.Spec) []engine.Hyper { return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}} })
+}
+
+// TestSGDStepsOptimizersParity runs sgd_steps with every optimizer against
+// the CPU's per-example steps, at a learning rate that changes every step,
+// from the state of a fit 7 steps in (which the optimizer's state copied
+// out must match too): on networks whose layers are all private (one warp,
+// or one layer), distributed then private (W2s, and two distributed
+// layers), and all distributed, with the steps in one launch or split over
+// several.
+func TestSGDStepsOptimizersParity(t *testing.T) {
+	cases := []sgdCase{
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE},
+		{33, "10:softmax", engine.CE},
+		{784, "128:relu,10:softmax", engine.CE},
+		{7, "128:tanh,33:relu,10:softmax", engine.CE},
+		{3, "16:relu,130:sigmoid", engine.BCE},
+	}
+	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 4, 9}}}
+	sgdParity(t, cases, splits, func(spec engine.Spec) []engine.Hyper {
+		var hs []engine.Hyper
+		for _, o := range optimizers {
+			state := engine.NewOptimizerState(o, spec)
+			rng := rand.New(rand.NewPCG(5, 6))
+			for _, slot := range state {
+				for _, l := range slot.Layers {
+					for _, p := range [][]float64{l.W, l.B} {
+						copy(p, randoms(rng, len(p), spec.DType, 0))
+						for i := range p {
+							p[i] *= p[i] * 0.01 // small values, and Adam's v is a mean of squares
+						}
+					}
 				}
 			}
+			hs = append(hs, engine.Hyper{LearningRate: 0.01, BatchSize: 1, Optimizer: o, StepsDone: 7, State: state,
+				Rate: func(t int) float64 { return 0.01 * float64(1+t%4) }})
 		}
-	}
+		return hs
+	})
 }
 
 // oversizedSGD returns a trainer whose sgd_steps grid has one block more

@@ -1,13 +1,18 @@
 // Dense layer, per mini-batch of m rows (X m×in, Z, A, dZ m×out): forward
-// pass, backward pass and SGD update (per-example SGD runs in sgd.cu):
+// pass, backward pass, and the gradients or the SGD update (per-example SGD
+// runs in sgd.cu):
 //
 //     Z = X·Wᵀ + 1·bᵀ,  A = f(Z)
 //     dZ = dA ⊙ f'(Z)
 //     dA_prev = dZ·W            (launched before the update: it reads W as it was)
-//     W -= (lr/m)·dZᵀ·X,  b -= (lr/m)·Σ_r dZ_r
+//     plain SGD:  W -= (lr/m)·dZᵀ·X,  b -= (lr/m)·Σ_r dZ_r
+//     otherwise:  gW = (1/m)·dZᵀ·X,  gb = (1/m)·Σ_r dZ_r, which optimizer_step (optim.cu) applies
 //
+// The learning rate of plain SGD is the step's, rates[*cursor / batch].lr,
+// read on the device so that one graph serves every step of a schedule.
 // Every weight is written by exactly one thread and every sum runs in a fixed
 // order, so runs are deterministic.
+#include "optim.cuh"
 #include "rows.cuh"
 
 #define TILE 16
@@ -120,10 +125,11 @@ __device__ void backward_data_tiles(real* __restrict__ da_prev, const real* __re
     }
 }
 
-// update_tiles: W -= (lr/rows)·dZᵀ·X, the out×in product over the rows, by
-// tiles of 16·TT.
-template <int TT>
-__device__ void update_tiles(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
+// weight_tiles: the out×in product P = dZᵀ·X over the rows, by tiles of
+// 16·TT, applied as the update W -= (lr/rows)·P (UPDATE) or written as the
+// gradient W = (lr/rows)·P, lr being 1.
+template <int TT, bool UPDATE>
+__device__ void weight_tiles(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
                              int rows, int in, int out) {
     real acc[TT][TT];
     tile_product<TT>(acc, dz, 1, out, x, in, 1, out, in, rows);
@@ -133,10 +139,19 @@ __device__ void update_tiles(real* __restrict__ w, const real* __restrict__ dz, 
         for (int c = 0; c < TT; c++) {
             int j = blockIdx.x * TILE * TT + threadIdx.x + c * TILE;
             if (i < out && j < in) {
-                w[(size_t)i * in + j] += -step * acc[r][c];
+                if (UPDATE) {
+                    w[(size_t)i * in + j] += -step * acc[r][c];
+                } else {
+                    w[(size_t)i * in + j] = step * acc[r][c];
+                }
             }
         }
     }
+}
+
+// step_lr returns the learning rate of the batch step at position *cursor.
+__device__ __forceinline__ real step_lr(const opt_rates* rates, const int* cursor, int batch) {
+    return (real)rates[*cursor / batch].lr;
 }
 
 // dense_forward_batch: forward_tiles with 64×64 tiles. CPU twin:
@@ -169,31 +184,62 @@ KERNEL(dense_backward_data_batch_small)(real* __restrict__ da_prev, const real* 
     backward_data_tiles<1>(da_prev, dz, w, rows, in, out);
 }
 
-// dense_update_batch: update_tiles with 64×64 tiles. CPU twin: the weight
-// update of cpu.DenseBackwardBatch.
-KERNEL(dense_update_batch)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
-                           int rows, int in, int out) {
-    update_tiles<4>(w, dz, x, lr, rows, in, out);
+// dense_update_batch: W -= (lr/rows)·dZᵀ·X with 64×64 tiles, lr being the
+// step's (plain SGD). CPU twin: the weight update of cpu.DenseBackwardBatch.
+KERNEL(dense_update_batch)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x,
+                           const opt_rates* __restrict__ rates, const int* __restrict__ cursor, int batch, int rows,
+                           int in, int out) {
+    weight_tiles<4, true>(w, dz, x, step_lr(rates, cursor, batch), rows, in, out);
 }
 
-// dense_update_batch_small: update_tiles with 16×16 tiles. CPU twin: the
-// weight update of cpu.DenseBackwardBatch.
-KERNEL(dense_update_batch_small)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x, real lr,
+// dense_update_batch_small: dense_update_batch with 16×16 tiles. CPU twin:
+// the weight update of cpu.DenseBackwardBatch.
+KERNEL(dense_update_batch_small)(real* __restrict__ w, const real* __restrict__ dz, const real* __restrict__ x,
+                                 const opt_rates* __restrict__ rates, const int* __restrict__ cursor, int batch,
                                  int rows, int in, int out) {
-    update_tiles<1>(w, dz, x, lr, rows, in, out);
+    weight_tiles<1, true>(w, dz, x, step_lr(rates, cursor, batch), rows, in, out);
 }
 
-// bias_update_batch: b -= (lr/rows)·Σ_r dZ_r, one thread per unit summing
-// the rows in order. CPU twin: the bias update of cpu.DenseBackwardBatch.
-KERNEL(bias_update_batch)(real* __restrict__ b, const real* __restrict__ dz, real lr, int rows, int out) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= out) {
-        return;
-    }
+// dense_gradient_batch: gW = (1/rows)·dZᵀ·X with 64×64 tiles. CPU twin:
+// the gW of cpu.DenseGradientBatch.
+KERNEL(dense_gradient_batch)(real* __restrict__ gw, const real* __restrict__ dz, const real* __restrict__ x, int rows,
+                             int in, int out) {
+    weight_tiles<4, false>(gw, dz, x, 1, rows, in, out);
+}
+
+// dense_gradient_batch_small: dense_gradient_batch with 16×16 tiles. CPU
+// twin: the gW of cpu.DenseGradientBatch.
+KERNEL(dense_gradient_batch_small)(real* __restrict__ gw, const real* __restrict__ dz, const real* __restrict__ x,
+                                   int rows, int in, int out) {
+    weight_tiles<1, false>(gw, dz, x, 1, rows, in, out);
+}
+
+// column_sum returns Σ_r dZ[r·out + i], the rows added in order.
+__device__ __forceinline__ real column_sum(const real* __restrict__ dz, int rows, int out, int i) {
     real sum = 0;
     for (int r = 0; r < rows; r++) {
         sum += dz[(size_t)r * out + i];
     }
-    real step = lr / (real)rows;
-    b[i] -= step * sum;
+    return sum;
+}
+
+// bias_update_batch: b -= (lr/rows)·Σ_r dZ_r, lr being the step's (plain
+// SGD), one thread per unit summing the rows in order. CPU twin: the bias
+// update of cpu.DenseBackwardBatch.
+KERNEL(bias_update_batch)(real* __restrict__ b, const real* __restrict__ dz, const opt_rates* __restrict__ rates,
+                          const int* __restrict__ cursor, int batch, int rows, int out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < out) {
+        real step = step_lr(rates, cursor, batch) / (real)rows;
+        b[i] -= step * column_sum(dz, rows, out, i);
+    }
+}
+
+// bias_gradient_batch: gb = (1/rows)·Σ_r dZ_r, one thread per unit summing
+// the rows in order. CPU twin: the gb of cpu.DenseGradientBatch.
+KERNEL(bias_gradient_batch)(real* __restrict__ gb, const real* __restrict__ dz, int rows, int out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < out) {
+        gb[i] = (1 / (real)rows) * column_sum(dz, rows, out, i);
+    }
 }

@@ -12,6 +12,7 @@
 
 #include "dense.cu"
 #include "epoch.cu"
+#include "optim.cu"
 #include "output.cu"
 #include "sgd.cu"
 
@@ -28,11 +29,17 @@ REGISTER(dense_backward_data_batch)
 REGISTER(dense_backward_data_batch_small)
 REGISTER(dense_update_batch)
 REGISTER(dense_update_batch_small)
+REGISTER(dense_gradient_batch)
+REGISTER(dense_gradient_batch_small)
 REGISTER(bias_update_batch)
+REGISTER(bias_gradient_batch)
 REGISTER(gather_batch)
 REGISTER(advance_cursor)
 REGISTER(epoch_totals)
+REGISTER(optimizer_step)
 REGISTER(output_grad)
 REGISTER(sgd_steps)
-LAYOUT(sgd_layer, offsetof(sgd_layer, w), offsetof(sgd_layer, b), offsetof(sgd_layer, z), offsetof(sgd_layer, a), offsetof(sgd_layer, grad), offsetof(sgd_layer, in), offsetof(sgd_layer, out), offsetof(sgd_layer, act), offsetof(sgd_layer, priv))
+LAYOUT(sgd_layer, offsetof(sgd_layer, w), offsetof(sgd_layer, b), offsetof(sgd_layer, z), offsetof(sgd_layer, a), offsetof(sgd_layer, grad), offsetof(sgd_layer, s0), offsetof(sgd_layer, s1), offsetof(sgd_layer, in), offsetof(sgd_layer, out), offsetof(sgd_layer, act), offsetof(sgd_layer, priv))
 LAYOUT(sgd_plan, offsetof(sgd_plan, layers), offsetof(sgd_plan, nlayers), offsetof(sgd_plan, nd), offsetof(sgd_plan, region_bytes), offsetof(sgd_plan, in_shared), offsetof(sgd_plan, x_stage), offsetof(sgd_plan, input_stage), offsetof(sgd_plan, out_stage), offsetof(sgd_plan, y_stage), offsetof(sgd_plan, red), offsetof(sgd_plan, red_reals), offsetof(sgd_plan, timeout_ns))
+LAYOUT(optimizer, offsetof(optimizer, kind), offsetof(optimizer, nesterov), offsetof(optimizer, slots), offsetof(optimizer, momentum), offsetof(optimizer, weight_decay), offsetof(optimizer, beta1), offsetof(optimizer, beta2), offsetof(optimizer, one_minus_beta1), offsetof(optimizer, one_minus_beta2), offsetof(optimizer, eps))
+LAYOUT(opt_rates, offsetof(opt_rates, lr), offsetof(opt_rates, step_size), offsetof(opt_rates, bc2_sqrt), offsetof(opt_rates, decay))

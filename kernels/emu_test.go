@@ -70,12 +70,13 @@ func TestEmulatorRefusesWhatAGPURefuses(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, EmuFree(p)) }()
 	one := [3]int{1, 1, 1}
-	totals := []uint64{uint64(p), uint64(p), uint64(p), 0}
+	totals := []uint64{uint64(p), uint64(p), uint64(p), 0, 0}
 
-	// epoch_totals declares 6 KiB of shared memory and uses 29 registers.
-	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: 43 << 10}, totals)
-	assert.EqualError(t, err, "CUDA_ERROR_INVALID_VALUE: 6144 bytes of static and 44032 of dynamic shared memory per block, more than 49152")
-	assert.NoError(t, EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: 42 << 10}, totals))
+	// epoch_totals takes 4 KiB of static shared memory (resources.h).
+	require.Equal(t, 4096, resourceTable(t)["epoch_totals_f64"].shared, "resources.h: epoch_totals_f64's shared memory")
+	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: 45 << 10}, totals)
+	assert.EqualError(t, err, "CUDA_ERROR_INVALID_VALUE: 4096 bytes of static and 46080 of dynamic shared memory per block, more than 49152")
+	assert.NoError(t, EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: 44 << 10}, totals))
 
 	// A block gets registers in units of 256 per warp: a kernel of more than
 	// 64 registers a thread cannot run 1,024 threads a block.

@@ -34,43 +34,43 @@ KERNEL(advance_cursor)(int* cursor, int rows) {
     }
 }
 
-// epoch_totals: over the first n examples of the epoch, totals[0] = Σ loss,
-// totals[1] = Σ correct and totals[2] = the first index whose loss is not
-// finite (n if none). One block of TOTALS_THREADS threads; every thread sums
-// a fixed stride and the block adds the partial sums in a fixed tree, so the
-// result does not vary between runs. CPU twin: the totals of the CPU trainer.
+// epoch_totals: adds the examples at positions from..to-1 of the epoch to
+// its running totals: totals[0] += their losses, added one by one in order
+// onto it, totals[1] += how many were correct, and totals[2] becomes the
+// first position whose loss is not finite if it was +Inf (none yet). The
+// host sets the totals at the epoch's start (to a checkpoint's partial
+// totals where a fit resumes within the epoch), so that the loss is the same
+// sum, bit for bit, however the epoch's steps were split. One block of
+// TOTALS_THREADS threads: each chunk of them loads its examples, and thread 0
+// adds them. CPU twin: the totals of the CPU trainer, which adds each
+// step's loss in order.
 KERNEL(epoch_totals)(double* __restrict__ totals, const double* __restrict__ loss, const int* __restrict__ correct,
-                     int n) {
-    __shared__ double sum[TOTALS_THREADS];
-    __shared__ long long hits[TOTALS_THREADS];
-    __shared__ int bad[TOTALS_THREADS];
-    int t = threadIdx.x;
-    double s = 0;
-    long long c = 0;
-    int first = n;
-    for (int i = t; i < n; i += TOTALS_THREADS) {
-        double l = loss[i];
-        s += l;
-        c += correct[i];
-        if (!isfinite(l) && i < first) {
-            first = i;
+                     int from, int to) {
+    __shared__ double losses[TOTALS_THREADS];
+    __shared__ int hits[TOTALS_THREADS];
+    const int t = threadIdx.x;
+    double sum = totals[0], count = totals[1], bad = totals[2];
+    for (int c = from; c < to; c += TOTALS_THREADS) {
+        const int n = min(to - c, TOTALS_THREADS);
+        if (t < n) {
+            losses[t] = loss[c + t];
+            hits[t] = correct[c + t];
         }
-    }
-    sum[t] = s;
-    hits[t] = c;
-    bad[t] = first;
-    __syncthreads();
-    for (int half = TOTALS_THREADS / 2; half > 0; half /= 2) {
-        if (t < half) {
-            sum[t] += sum[t + half];
-            hits[t] += hits[t + half];
-            bad[t] = min(bad[t], bad[t + half]);
+        __syncthreads();
+        if (t == 0) {
+            for (int i = 0; i < n; i++) {
+                sum += losses[i];
+                count += hits[i];
+                if (!isfinite(losses[i]) && bad > c + i) {
+                    bad = c + i;
+                }
+            }
         }
         __syncthreads();
     }
     if (t == 0) {
-        totals[0] = sum[0];
-        totals[1] = (double)hits[0];
-        totals[2] = (double)bad[0];
+        totals[0] = sum;
+        totals[1] = count;
+        totals[2] = bad;
     }
 }

@@ -39,3 +39,17 @@ func TestKernelConstantsMatchTheEngine(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"ACT": 5, "LOSS": 3}, found)
 }
+
+// TestOptimizerConstantsMatchTheEngine checks optim.cuh's OPT_ numbers
+// against engine.OptimizerKind's, by name.
+func TestOptimizerConstantsMatchTheEngine(t *testing.T) {
+	src, err := os.ReadFile("optim.cuh")
+	require.NoError(t, err)
+	defines := regexp.MustCompile(`(?m)^#define OPT_(\w+) (\d+)$`).FindAllStringSubmatch(string(src), -1)
+	for _, m := range defines {
+		n, err := strconv.Atoi(m[2])
+		require.NoError(t, err)
+		assert.Equal(t, strings.ToLower(m[1]), engine.OptimizerKind(n).String(), "OPT_%s is %d", m[1], n)
+	}
+	assert.Len(t, defines, int(engine.AdamW)+1, "every optimizer has its OPT_")
+}

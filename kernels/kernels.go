@@ -1,5 +1,6 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
-// one file per op family (dense.cu, output.cu, epoch.cu, sgd.cu), and the
+// one file per op family (dense.cu, output.cu, optim.cu, epoch.cu, sgd.cu,
+// with the headers they share: common.cuh, rows.cuh, optim.cuh), and the
 // fatbins that nvcc makes of them, committed and embedded so that a cuda
 // build needs no nvcc.
 //

@@ -7,6 +7,13 @@
 //     backward:  dz_{l-1} = (W_lᵀ·dz_l) ⊙ f'_{l-1}(z_{l-1})          (with W_l as it was)
 //     update:    W_l -= lr·dz_l·a_{l-1}ᵀ,  b_l -= lr·dz_l
 //
+// or, with an optimizer that keeps state or decays the weights, its step
+// (optim.cuh) on every parameter given the gradients gW_l = dz_l·a_{l-1}ᵀ
+// and gb_l = dz_l, each step at its own learning rate and bias corrections
+// (rates[s] for the example at position s). Plain SGD changes only the rows
+// whose dz is not 0, and skips the others; another optimizer changes every
+// parameter every step.
+//
 // sgd_steps runs it for the examples at positions from..to-1 of the epoch's
 // order, so that a whole run costs one launch and no host round trip. The
 // layers are of two kinds, which the host chooses (sgd_plan):
@@ -20,12 +27,15 @@
 //     each layer keeps two rows of activations, by the parity of the step),
 //     then takes the dot product with the new input. The backward pass
 //     therefore reads W as it was, as the course's da_prev does, and each
-//     step makes one pass over the large weights instead of two.
+//     step makes one pass over the large weights instead of two. With an
+//     optimizer's state, the same pass reads and writes the state of the
+//     row too (buf, or m and v).
 //   - The other, small, layers are private: every block keeps its own copy
-//     of their parameters in its region (shared memory when it fits) and
-//     runs their forward pass, the output gradient (one warp), their
-//     backward pass and their update itself, identically in every block, so
-//     that no barrier is needed between them. The backward pass into the
+//     of their parameters (and of the optimizer's state of them) in its
+//     region (shared memory when it fits) and runs their forward pass, the
+//     output gradient (one warp), their backward pass and their update
+//     itself, identically in every block, so that no barrier is needed
+//     between them. The backward pass into the
 //     last distributed layer gives each block the gradient of the units it
 //     owns, which is all that its next forward pass needs.
 //
@@ -44,14 +54,19 @@
 // nanoseconds) sets *status and the kernel ends rather than hang.
 //
 // CPU twin: the CPU backend's per-example step, cpu.DenseForward and
-// cpu.DenseBackward with engine.OutputGrad and engine.Delta.
+// cpu.DenseBackward with engine.OutputGrad and engine.Delta (or, with an
+// optimizer, cpu.DenseBackwardData, cpu.DenseGradient and engine.Update).
+#include "optim.cuh"
 #include "rows.cuh"
 
 #define WARP 32
 
 // UNROLL is how many of a lane's weights a distributed forward pass loads at
-// once: all of them, for MNIST's 784 inputs over a team of 4 warps.
+// once: all of them, for MNIST's 784 inputs over a team of 4 warps;
+// OPT_UNROLL, the same with an optimizer's state, which loads up to five
+// values a weight.
 #define UNROLL 8
+#define OPT_UNROLL 4
 
 // PREFETCH is how many values of the next input row a thread holds: rows of
 // up to PREFETCH·blockDim values are staged.
@@ -59,13 +74,14 @@
 
 // sgd_layer describes a layer, as the host writes it.
 struct sgd_layer {
-    real *w, *b;  // W (out×in) and b
-    real *z, *a;  // two rows of out values each, by the parity of the step (distributed layers)
-    real* grad;   // dz of the last step, whose update is pending (distributed layers)
+    real *w, *b;   // W (out×in) and b, which follows it: out·in + out parameters
+    real *z, *a;   // two rows of out values each, by the parity of the step (distributed layers)
+    real* grad;    // dz of the last step, whose update is pending (distributed layers)
+    real *s0, *s1; // the optimizer's state slots of the parameters, laid out as they are, where it keeps them
     long long in, out, act;
     long long priv; // a private layer: the offset in bytes of its copy in the block's region; -1: distributed
 };
-static_assert(sizeof(sgd_layer) == 72, "sgd_layer: nine 8-byte words, as gpu/kernels_gen.go writes it");
+static_assert(sizeof(sgd_layer) == 88, "sgd_layer: eleven 8-byte words, as gpu/kernels_gen.go writes it");
 
 // sgd_plan is how sgd_steps runs a network, as the host chooses it. Offsets
 // are in bytes within the block's region, which is its dynamic shared
@@ -119,17 +135,87 @@ __device__ __forceinline__ void own_units(long long out, int& u0, int& u1) {
     u1 = (int)(out * (blockIdx.x + 1) / gridDim.x);
 }
 
+// How dist_batch updates a row before its dot product: not at all, by
+// plain SGD (w += α·in_prev, α = −lr·g), or by the optimizer's step on the
+// gradient g·in_prev.
+#define DOT 0
+#define DOT_SGD 1
+#define DOT_OPT 2
+
+// dist_batch adds to acc a lane's products w_j·in_j of U strides of a row
+// from j0 (those within its n values when TAIL), after the pending update
+// of each weight that MODE says: all loads before the arithmetic, so that
+// they cost one round trip. s0 and s1 are the row's state slots; a is α for
+// DOT_SGD and g for DOT_OPT.
+template <int MODE, int U, bool TAIL>
+__device__ __forceinline__ void dist_batch(real& acc, real* row, real* s0, real* s1, const real* in,
+                                           const real* in_prev, int n, int j0, int stride, real a, const opt_step& o) {
+    real w[U] = {}, xi[U] = {}, xp[U] = {}, m[U] = {}, v[U] = {};
+#pragma unroll
+    for (int q = 0; q < U; q++) {
+        const int j = j0 + q * stride;
+        if (!TAIL || j < n) {
+            w[q] = row[j];
+            xi[q] = in[j];
+            if (MODE != DOT) {
+                xp[q] = in_prev[j];
+            }
+            if (MODE == DOT_OPT && o.slots > 0) {
+                m[q] = s0[j];
+            }
+            if (MODE == DOT_OPT && o.slots > 1) {
+                v[q] = s1[j];
+            }
+        }
+    }
+#pragma unroll
+    for (int q = 0; q < U; q++) {
+        const int j = j0 + q * stride;
+        if (!TAIL || j < n) {
+            if (MODE == DOT_SGD) {
+                w[q] = w[q] + a * xp[q];
+                row[j] = w[q];
+            } else if (MODE == DOT_OPT) {
+                w[q] = opt_apply(o, w[q], a * xp[q], m[q], v[q]);
+                row[j] = w[q];
+                if (o.slots > 0) {
+                    s0[j] = m[q];
+                }
+                if (o.slots > 1) {
+                    s1[j] = v[q];
+                }
+            }
+            acc += w[q] * xi[q];
+        }
+    }
+}
+
+// dist_dot returns a lane's part of the dot product of a row of n values
+// with in, over the strides from first, after the row's pending update
+// (MODE): U strides at once in a main loop without bounds checks, then one
+// last batch with them.
+template <int MODE, int U>
+__device__ __forceinline__ real dist_dot(real* row, real* s0, real* s1, const real* in, const real* in_prev, int n,
+                                         int first, int stride, real a, const opt_step& o) {
+    real acc = 0;
+    int j0 = first;
+    for (; j0 + (U - 1) * stride < n; j0 += U * stride) {
+        dist_batch<MODE, U, false>(acc, row, s0, s1, in, in_prev, n, j0, stride, a, o);
+    }
+    dist_batch<MODE, U, true>(acc, row, s0, s1, in, in_prev, n, j0, stride, a, o);
+    return acc;
+}
+
 // forward_dist: for each unit u of distributed layer L that this block owns,
-// the pending update of row u (when pending), then z_u = W_u·in + b_u and
-// a_u = f(z_u) (a_u = z_u for softmax) into the rows of parity cur; in_prev
-// is the layer's input at the previous step. A team of T warps takes each
-// unit, T as large as the block's warps allow, each lane UNROLL strides of
-// the row at once, all loads before the arithmetic, in a main loop without
-// bounds checks and one last batch with them, so that a lane's loads cost
-// one round trip a batch; a team's partial sums meet in red and are added in
-// the order of its warps. Every thread of the block calls it.
-__device__ void forward_dist(const sgd_layer L, const real* in, const real* in_prev, int cur, real lr, bool pending,
-                             real* red) {
+// the pending update of row u (when pending: the last step's, whose
+// coefficients are o), then z_u = W_u·in + b_u and a_u = f(z_u) (a_u = z_u
+// for softmax) into the rows of parity cur; in_prev is the layer's input at
+// the previous step. A team of T warps takes each unit, T as large as the
+// block's warps allow, each lane UNROLL strides of the row at once
+// (dist_dot); a team's partial sums meet in red and are added in the order
+// of its warps. Every thread of the block calls it.
+__device__ void forward_dist(const sgd_layer L, const real* in, const real* in_prev, int cur, const opt_step& o,
+                             bool plain, bool pending, real* red) {
     int u0, u1;
     own_units(L.out, u0, u1);
     const int units = u1 - u0, warps = blockDim.x / WARP, warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
@@ -139,72 +225,21 @@ __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_p
     }
     const int teams = warps / T, team = warp / T, wt = warp % T;
     const int n = (int)L.in, stride = WARP * T, first = wt * WARP + lane;
+    const size_t params = (size_t)L.out * n;
     for (int r = 0; r * teams < units; r++) {
         const int k = r * teams + team, u = u0 + k;
         const bool active = k < units;
         real acc = 0, g = 0;
         if (active) {
-            real* row = L.w + (size_t)u * n;
+            const size_t at = (size_t)u * n;
+            real* row = L.w + at;
             g = pending ? L.grad[u] : (real)0;
-            int j0 = first;
-            if (g != 0) {
-                const real alpha = -lr * g;
-                for (; j0 + (UNROLL - 1) * stride < n; j0 += UNROLL * stride) {
-                    real w[UNROLL], xp[UNROLL], xi[UNROLL];
-#pragma unroll
-                    for (int q = 0; q < UNROLL; q++) {
-                        w[q] = row[j0 + q * stride];
-                        xp[q] = in_prev[j0 + q * stride];
-                        xi[q] = in[j0 + q * stride];
-                    }
-#pragma unroll
-                    for (int q = 0; q < UNROLL; q++) {
-                        real v = w[q] + alpha * xp[q];
-                        row[j0 + q * stride] = v;
-                        acc += v * xi[q];
-                    }
-                }
-                real w[UNROLL], xp[UNROLL], xi[UNROLL];
-#pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    if (j0 + q * stride < n) {
-                        w[q] = row[j0 + q * stride];
-                        xp[q] = in_prev[j0 + q * stride];
-                        xi[q] = in[j0 + q * stride];
-                    }
-                }
-#pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    if (j0 + q * stride < n) {
-                        real v = w[q] + alpha * xp[q];
-                        row[j0 + q * stride] = v;
-                        acc += v * xi[q];
-                    }
-                }
+            if (pending && !plain) {
+                acc = dist_dot<DOT_OPT, OPT_UNROLL>(row, L.s0 + at, L.s1 + at, in, in_prev, n, first, stride, g, o);
+            } else if (g != 0) {
+                acc = dist_dot<DOT_SGD, UNROLL>(row, nullptr, nullptr, in, in_prev, n, first, stride, -o.lr * g, o);
             } else {
-                for (; j0 + (UNROLL - 1) * stride < n; j0 += UNROLL * stride) {
-                    real w[UNROLL], xi[UNROLL];
-#pragma unroll
-                    for (int q = 0; q < UNROLL; q++) {
-                        w[q] = row[j0 + q * stride];
-                        xi[q] = in[j0 + q * stride];
-                    }
-#pragma unroll
-                    for (int q = 0; q < UNROLL; q++) {
-                        acc += w[q] * xi[q];
-                    }
-                }
-                real w[UNROLL], xi[UNROLL];
-#pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    bool in_row = j0 + q * stride < n;
-                    w[q] = in_row ? row[j0 + q * stride] : (real)0;
-                    xi[q] = in_row ? in[j0 + q * stride] : (real)0;
-                }
-#pragma unroll
-                for (int q = 0; q < UNROLL; q++) {
-                    acc += w[q] * xi[q];
-                }
+                acc = dist_dot<DOT, UNROLL>(row, nullptr, nullptr, in, in_prev, n, first, stride, 0, o);
             }
             for (int offset = WARP / 2; offset > 0; offset /= 2) {
                 acc += __shfl_down_sync(FULL_MASK, acc, offset);
@@ -221,12 +256,12 @@ __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_p
             }
         }
         if (active && wt == 0 && lane == 0) {
-            real bias = L.b[u];
-            if (g != 0) {
-                bias -= lr * g;
-                L.b[u] = bias;
+            if (pending && !plain) {
+                opt_param(o, L.w, L.s0, L.s1, params + u, g);
+            } else if (g != 0) {
+                L.b[u] -= o.lr * g;
             }
-            real v = acc + bias;
+            real v = acc + L.b[u];
             L.z[cur * L.out + u] = v;
             L.a[cur * L.out + u] = L.act == ACT_SOFTMAX ? v : activate((int)L.act, v);
         }
@@ -267,9 +302,10 @@ __device__ void col_dot(real* out, const real* w, long long ld, const real* d, i
 }
 
 // priv_layer is a private layer's copy in the block's region: W (out×in),
-// then b, z, a and dz (out values each).
+// then b, z, a and dz (out values each), then the optimizer's state slots
+// s0 and s1 (out·in + out values each) where it keeps them.
 struct priv_layer {
-    real *w, *b, *z, *a, *dz;
+    real *w, *b, *z, *a, *dz, *s0, *s1;
     int in, out, act;
 };
 
@@ -283,6 +319,8 @@ __device__ __forceinline__ priv_layer private_of(const sgd_layer& L, char* regio
     p.z = p.b + p.out;
     p.a = p.z + p.out;
     p.dz = p.a + p.out;
+    p.s0 = p.dz + p.out;
+    p.s1 = p.s0 + (size_t)p.out * p.in + p.out;
     return p;
 }
 
@@ -320,39 +358,53 @@ __device__ void forward_private(const priv_layer p, const real* in) {
     __syncthreads();
 }
 
-// update_private: W -= lr·dz·inᵀ and b -= lr·dz on the block's copy.
-__device__ void update_private(const priv_layer p, const real* in, real lr) {
-    for (int i = threadIdx.x; i < p.out * p.in; i += blockDim.x) {
+// update_private: the step's update of the block's copy of a private layer
+// (plain SGD: W -= lr·dz·inᵀ and b -= lr·dz; otherwise the optimizer's
+// step o on gW = dz·inᵀ and gb = dz).
+__device__ void update_private(const priv_layer p, const real* in, const opt_step& o, bool plain) {
+    const int params = p.out * p.in;
+    for (int i = threadIdx.x; i < params; i += blockDim.x) {
         real g = p.dz[i / p.in];
-        if (g != 0) {
-            p.w[i] += -lr * g * in[i % p.in];
+        if (!plain) {
+            opt_param(o, p.w, p.s0, p.s1, i, g * in[i % p.in]);
+        } else if (g != 0) {
+            p.w[i] += -o.lr * g * in[i % p.in];
         }
     }
     for (int u = threadIdx.x; u < p.out; u += blockDim.x) {
         real g = p.dz[u];
-        if (g != 0) {
-            p.b[u] -= lr * g;
+        if (!plain) {
+            opt_param(o, p.w, p.s0, p.s1, params + u, g);
+        } else if (g != 0) {
+            p.b[u] -= o.lr * g;
         }
     }
 }
 
 // apply_pending: the last step's update of the rows of distributed layer L
-// that this block owns, W_u -= lr·grad_u·inᵀ and b_u -= lr·grad_u.
-__device__ void apply_pending(const sgd_layer L, const real* in, real lr) {
+// that this block owns, as forward_dist applies it: plain SGD's
+// W_u -= lr·grad_u·inᵀ and b_u -= lr·grad_u, or the optimizer's step o.
+__device__ void apply_pending(const sgd_layer L, const real* in, const opt_step& o, bool plain) {
     int u0, u1;
     own_units(L.out, u0, u1);
     const int n = (int)L.in;
+    const size_t params = (size_t)L.out * n;
     for (size_t i = threadIdx.x; i < (size_t)(u1 - u0) * n; i += blockDim.x) {
         const int u = u0 + (int)(i / n);
+        const size_t at = (size_t)u * n + i % n;
         real g = L.grad[u];
-        if (g != 0) {
-            L.w[(size_t)u * n + i % n] += -lr * g * in[i % n];
+        if (!plain) {
+            opt_param(o, L.w, L.s0, L.s1, at, g * in[i % n]);
+        } else if (g != 0) {
+            L.w[at] = L.w[at] + -o.lr * g * in[i % n];
         }
     }
     for (int u = u0 + threadIdx.x; u < u1; u += blockDim.x) {
         real g = L.grad[u];
-        if (g != 0) {
-            L.b[u] -= lr * g;
+        if (!plain) {
+            opt_param(o, L.w, L.s0, L.s1, params + u, g);
+        } else if (g != 0) {
+            L.b[u] -= o.lr * g;
         }
     }
 }
@@ -364,16 +416,31 @@ __device__ __forceinline__ void copy(real* dst, const real* src, size_t n) {
     }
 }
 
+// copy_state copies the first slots of the state slots s0 and s1 of n
+// parameters into d0 and d1.
+__device__ __forceinline__ void copy_state(real* d0, real* d1, const real* s0, const real* s1, size_t n, int slots) {
+    if (slots > 0) {
+        copy(d0, s0, n);
+    }
+    if (slots > 1) {
+        copy(d1, s1, n);
+    }
+}
+
 // sgd_steps: per-example SGD, as plan says, on the examples at positions
-// from..to-1 of order; the loss and correctness of the example at position
-// s go to loss[s] and correct[s]. barrier is zero at the launch; *status
-// becomes 1 if a barrier times out.
+// from..to-1 of order, by the optimizer *opt at the coefficients rates[s]
+// for the example at position s; the loss and correctness of the example at
+// position s go to loss[s] and correct[s]. barrier is zero at the launch;
+// *status becomes 1 if a barrier times out.
 KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x, const real* __restrict__ y,
                   const int* __restrict__ order, int from, int to, double* __restrict__ loss,
-                  int* __restrict__ correct, int loss_kind, real lr, char* __restrict__ scratch, unsigned* barrier,
+                  int* __restrict__ correct, int loss_kind, const optimizer* __restrict__ opt,
+                  const opt_rates* __restrict__ rates, char* __restrict__ scratch, unsigned* barrier,
                   int* status) {
     DYNAMIC_SHARED(char, smem);
     const sgd_plan P = *plan;
+    const optimizer O = *opt;
+    const bool plain = opt_plain(O);
     char* region = P.in_shared ? smem : scratch + (size_t)blockIdx.x * P.region_bytes;
     const int L = (int)P.nlayers, nd = (int)P.nd;
     const sgd_layer* layers = P.layers;
@@ -395,6 +462,7 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         priv_layer p = private_of(layers[l], region);
         copy(p.w, layers[l].w, (size_t)p.out * p.in);
         copy(p.b, layers[l].b, p.out);
+        copy_state(p.s0, p.s1, layers[l].s0, layers[l].s1, (size_t)p.out * p.in + p.out, (int)O.slots);
     }
     __syncthreads();
     real next[PREFETCH];
@@ -435,7 +503,7 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         // The distributed layers, a grid barrier after each.
         for (int l = 0; l < nd; l++) {
             const sgd_layer D = layers[l];
-            forward_dist(D, in, in_prev, cur, lr, pending, red);
+            forward_dist(D, in, in_prev, cur, opt_at(O, rates[pending ? s - 1 : s]), plain, pending, red);
             if (!grid_sync(barrier, &target, status, P.timeout_ns)) {
                 return;
             }
@@ -490,7 +558,7 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
                 const real *z = D.z + cur * D.out + u0, *a = D.a + cur * D.out + u0;
                 col_dot(D.grad + u0, p.w, p.in, p.dz, p.out, u0, u1 - u0, red, z, a, (int)D.act);
             }
-            update_private(p, p_in, lr);
+            update_private(p, p_in, opt_at(O, rates[s]), plain);
             __syncthreads();
         }
         int known = nd - 1; // the highest distributed layer whose own units' dz the block has
@@ -534,7 +602,7 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         const int last = (to - 1 - from) & 1;
         const real* in = xs != nullptr ? xs + last * in0 : x_prev;
         for (int l = 0; l < nd; l++) {
-            apply_pending(layers[l], in, lr);
+            apply_pending(layers[l], in, opt_at(O, rates[to - 1]), plain);
             in = layers[l].a + last * layers[l].out;
         }
         if (blockIdx.x == 0) {
@@ -542,6 +610,7 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
                 priv_layer p = private_of(layers[l], region);
                 copy(layers[l].w, p.w, (size_t)p.out * p.in);
                 copy(layers[l].b, p.b, p.out);
+                copy_state(layers[l].s0, layers[l].s1, p.s0, p.s1, (size_t)p.out * p.in + p.out, (int)O.slots);
             }
         }
     }
