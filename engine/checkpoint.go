@@ -10,7 +10,7 @@ import (
 // of the examples, how far the fit came, its history and its early
 // stopping. Fit hands one to Config.Checkpoint and resumes from
 // Config.Resume; a fit resumed from one goes on exactly as it would have
-// without the stop (bit for bit on the CPU).
+// without the stop (bit for bit on the CPU and on the GPU).
 type Checkpoint struct {
 	// Network holds the parameters reached.
 	Network *Network

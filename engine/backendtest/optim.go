@@ -87,7 +87,9 @@ func assertParams(t *testing.T, want tensors, net *engine.Network, what string) 
 // loss and learning rate (driving the trainer step by step) and, through
 // Fit, each epoch's mean loss and the final parameters and optimizer state.
 // A backend whose trainer is not an engine.ResumableTrainer runs the plain
-// SGD case and must refuse the others with Fit's error.
+// SGD case and must refuse the others with Fit's error (Run checks that on
+// every backend too, through notResumable: the CPU's and the GPU's trainers
+// are resumable).
 func Optimizers(t *testing.T, be engine.Backend) {
 	var g optimGolden
 	require.NoError(t, json.Unmarshal(optimJSON, &g))

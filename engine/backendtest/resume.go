@@ -64,8 +64,10 @@ func trainerIs[I any](t *testing.T, be engine.Backend) bool {
 // at an epoch boundary and within an epoch (as Ctrl-C does), resumes each
 // from its checkpoint in a fresh network with a fresh generator, and checks
 // that it ends with the parameters and history, bit for bit, of the same
-// fit never stopped. (A trainer that is not an engine.ResumableTrainer runs
-// only plain SGD, and resumes only at an epoch's end: Fit must say so.)
+// fit never stopped: on the GPU too, whose device adds an epoch's losses
+// onto the checkpoint's partial sum in order. (A trainer that is not an
+// engine.ResumableTrainer runs only plain SGD, and resumes only at an
+// epoch's end: Fit must say so, which Run checks through notResumable.)
 func Resume(t *testing.T, be engine.Backend) {
 	withinEpoch := trainerIs[engine.ResumableTrainer](t, be)
 	train, test := synthetic(t, "moons", 240)
