@@ -110,6 +110,10 @@ func gonumGemm[T engine.Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []
 	}
 }
 
+// f64p and f32p return p as a pointer to float64 or float32.
+func f64p[T engine.Float](p *T) *float64 { return (*float64)(unsafe.Pointer(p)) }
+func f32p[T engine.Float](p *T) *float32 { return (*float32)(unsafe.Pointer(p)) }
+
 // convert returns src as []T: src itself for float64, a rounded copy for float32.
 func convert[T engine.Float](src []float64) []T {
 	if is64[T]() {

@@ -16,8 +16,18 @@ import (
 //	a = f(z)
 func DenseForward[T engine.Float](z, a []T, w, b, x []T, act engine.Activation) {
 	in := len(x)
-	for i := range z {
-		z[i] = b[i] + dot(w[i*in:(i+1)*in], x)
+	if haveAVX512 && len(z) > 0 && in > 0 {
+		_, _ = w[len(z)*in-1], b[len(z)-1]
+		v := lanes[T]()
+		if is64[T]() {
+			gemvF64(&f64(z)[0], elem(f64(w), 0), in, len(z), elem(f64(x), 0), in/v, 1<<(in%v)-1, &f64(b)[0])
+		} else {
+			gemvF32(&f32(z)[0], elem(f32(w), 0), in, len(z), elem(f32(x), 0), in/v, 1<<(in%v)-1, &f32(b)[0])
+		}
+	} else {
+		for i := range z {
+			z[i] = b[i] + dot(w[i*in:(i+1)*in], x)
+		}
 	}
 	activate(act, a, z)
 }
@@ -33,6 +43,10 @@ func DenseForward[T engine.Float](z, a []T, w, b, x []T, act engine.Activation) 
 // is zero (inactive relu units) are skipped, as they change nothing.
 func DenseBackward[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
 	in := len(x)
+	if haveAVX512 && len(dz) > 0 && in > 0 {
+		denseBackwardAVX512(daPrev, w, b, dz, x, lr)
+		return
+	}
 	clear(daPrev)
 	for i, g := range dz {
 		if g == 0 {
@@ -44,6 +58,39 @@ func DenseBackward[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
 		}
 		axpy(-lr*g, x, row)
 		b[i] -= lr * g
+	}
+}
+
+// denseBackwardAVX512 is DenseBackward on the AVX-512 kernels, a block of
+// columns at a time, with the same roundings.
+func denseBackwardAVX512[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
+	in, rows := len(x), len(dz)
+	_, _ = w[rows*in-1], b[rows-1]
+	if daPrev != nil {
+		_ = daPrev[in-1]
+	}
+	v := lanes[T]()
+	for j := 0; j < in; {
+		dp := elem(daPrev, j)
+		switch {
+		case j+8*v <= in && is64[T]():
+			rank1Rows8F64(f64p(dp), &f64(x)[j], &f64(w)[j], in, rows, &f64(dz)[0], float64(-lr))
+			j += 8 * v
+		case j+8*v <= in:
+			rank1Rows8F32(f32p(dp), &f32(x)[j], &f32(w)[j], in, rows, &f32(dz)[0], float32(-lr))
+			j += 8 * v
+		case is64[T]():
+			rank1Rows1F64(f64p(dp), &f64(x)[j], &f64(w)[j], in, rows, &f64(dz)[0], float64(-lr), 1<<min(v, in-j)-1)
+			j += v
+		default:
+			rank1Rows1F32(f32p(dp), &f32(x)[j], &f32(w)[j], in, rows, &f32(dz)[0], float32(-lr), 1<<min(v, in-j)-1)
+			j += v
+		}
+	}
+	for i, g := range dz {
+		if g != 0 {
+			b[i] -= lr * g
+		}
 	}
 }
 

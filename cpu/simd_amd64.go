@@ -10,9 +10,10 @@ import (
 // without them the backend uses gonum's.
 var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// haveAVX512 reports whether the AVX-512 kernels run here (AVX-512F, which
-// Go's cpu package reports only where the OS saves the registers).
-var haveAVX512 = haveFMA && cpu.X86.HasAVX512F
+// haveAVX512 reports whether the AVX-512 kernels run here: they need
+// AVX-512F and DQ, which Go's cpu package reports only where the OS saves
+// the registers.
+var haveAVX512 = haveFMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 
 // The micro-kernel sets of the mini-batch products; active is this CPU's.
 var (
@@ -159,3 +160,26 @@ func fmaLoopY32(n int)
 
 //go:noescape
 func fmaLoopY64(n int)
+
+// gemvF32 and gemvF64 are DenseForward's product on AVX-512, and
+// rank1Rows8F32 to rank1Rows1F64 DenseBackward's on eight registers of
+// columns or one under a mask (see dense_amd64.s). They need AVX-512F; the
+// caller checks the bounds.
+//
+//go:noescape
+func gemvF32(z, w *float32, ldw, rows int, x *float32, full, mask int, b *float32)
+
+//go:noescape
+func gemvF64(z, w *float64, ldw, rows int, x *float64, full, mask int, b *float64)
+
+//go:noescape
+func rank1Rows8F32(dprev, x, w *float32, ldw, rows int, dz *float32, nlr float32)
+
+//go:noescape
+func rank1Rows8F64(dprev, x, w *float64, ldw, rows int, dz *float64, nlr float64)
+
+//go:noescape
+func rank1Rows1F32(dprev, x, w *float32, ldw, rows int, dz *float32, nlr float32, mask int)
+
+//go:noescape
+func rank1Rows1F64(dprev, x, w *float64, ldw, rows int, dz *float64, nlr float64, mask int)

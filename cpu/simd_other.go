@@ -75,3 +75,27 @@ func fmaLoopZ32(n int) { panic("cpu: no assembly kernels on this architecture") 
 func fmaLoopZ64(n int) { panic("cpu: no assembly kernels on this architecture") }
 func fmaLoopY32(n int) { panic("cpu: no assembly kernels on this architecture") }
 func fmaLoopY64(n int) { panic("cpu: no assembly kernels on this architecture") }
+
+func gemvF32(z, w *float32, ldw, rows int, x *float32, full, mask int, b *float32) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func gemvF64(z, w *float64, ldw, rows int, x *float64, full, mask int, b *float64) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func rank1Rows8F32(dprev, x, w *float32, ldw, rows int, dz *float32, nlr float32) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func rank1Rows8F64(dprev, x, w *float64, ldw, rows int, dz *float64, nlr float64) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func rank1Rows1F32(dprev, x, w *float32, ldw, rows int, dz *float32, nlr float32, mask int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func rank1Rows1F64(dprev, x, w *float64, ldw, rows int, dz *float64, nlr float64, mask int) {
+	panic("cpu: no assembly kernels on this architecture")
+}
