@@ -23,6 +23,7 @@ type Hyper struct {
 	Optimizer Optimizer
 	// Rate, if not nil, returns the learning rate of optimizer step t,
 	// counted from 0 over the whole fit; nil means LearningRate throughout.
+	// A trainer may call it from goroutines of its own.
 	Rate func(t int) float64
 	// StepsDone is how many optimizer steps came before this trainer's
 	// first (a resumed fit), and State, if not nil, their optimizer state.

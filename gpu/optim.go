@@ -14,10 +14,12 @@ import (
 // folded into sgd_steps per example, and in optimizer_step after a
 // mini-batch's gradients. Its state stays on the device for the whole fit.
 // The host computes each step's coefficients (the schedule's learning rate,
-// Adam's bias corrections) in float64, as engine.Update does, once an epoch,
-// when the epoch's first steps are queued: the device then reads them at
+// Adam's bias corrections) in float64, as engine.Update does, and uploads an
+// epoch's when its first steps are queued: the device then reads them at
 // the step's position, so that one launch of sgd_steps runs steps of
-// different rates and one graph of a batch step serves every step.
+// different rates and one graph of a batch step serves every step. Adam's
+// powers cost the host ~0.2 µs a step, as much as a GPU's step: a goroutine
+// computes the next epoch's while the device trains this one.
 
 // optimRun is the optimizer of a fit on the device: its settings, the
 // coefficients of each step of the epoch, its state, and the gradients of a
@@ -32,6 +34,24 @@ type optimRun struct {
 	rates    devicePtr           // struct opt_rates of each step of the epoch
 	state    [2]devicePtr        // the state slots, laid out as the parameters (8 bytes where it keeps fewer)
 	grads    devicePtr           // a mini-batch step's gradients, laid out as the parameters (8 bytes where unused)
+	next     chan epochRates     // the next epoch's coefficients, on their way from a goroutine (nil: none)
+}
+
+// epochRates are the coefficients of an epoch's steps, the first of which
+// is the fit's step base (from 0).
+type epochRates struct {
+	base  int
+	rates []optRates
+}
+
+// coefficients returns the coefficients of the epoch whose first step is
+// the fit's step base, from its step first on.
+func (r optimRun) coefficients(base, first int) epochRates {
+	e := epochRates{base: base, rates: make([]optRates, r.perEpoch)}
+	for i := first; i < r.perEpoch; i++ {
+		e.rates[i] = ratesOf(r.opt, base+i+1, r.rate(base+i))
+	}
+	return e
 }
 
 // prepareOptimizer allocates and uploads the optimizer of h for a fit on
@@ -122,19 +142,26 @@ func (t *trainer) startEpoch(from int) error {
 	if err := memcpyHtoD(t.totals, unsafe.Pointer(&totals[0]), 24); err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD of the epoch's totals: %w", err)
 	}
+	r := &t.optim
 	first := from / t.batch
-	if first >= t.optim.perEpoch {
+	if first >= r.perEpoch {
 		return nil
 	}
-	base := t.optim.steps - first // the fit's step at the epoch's start
-	rates := make([]optRates, t.optim.perEpoch-first)
-	for i := range rates {
-		step := base + first + i
-		rates[i] = ratesOf(t.optim.opt, step+1, t.optim.rate(step))
+	base := r.steps - first // the fit's step at the epoch's start
+	var e epochRates
+	if r.next != nil {
+		e, r.next = <-r.next, nil
 	}
-	if err := memcpyHtoD(t.optim.rates+devicePtr(first*optRatesBytes), unsafe.Pointer(&rates[0]), int64(len(rates)*optRatesBytes)); err != nil {
+	if e.base != base || e.rates == nil {
+		e = r.coefficients(base, first)
+	}
+	rates := e.rates[first:]
+	if err := memcpyHtoD(r.rates+devicePtr(first*optRatesBytes), unsafe.Pointer(&rates[0]), int64(len(rates)*optRatesBytes)); err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD of the coefficients of the epoch's steps: %w", err)
 	}
+	next := make(chan epochRates, 1)
+	r.next = next
+	go func(r optimRun) { next <- r.coefficients(base+r.perEpoch, 0) }(*r)
 	return nil
 }
 
