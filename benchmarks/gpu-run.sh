@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs the CUDA checks that benchmarks/gpu-check.sh built (it is copied to
 # .gpu/run.sh): the kernels' and the GPU backend's tests, perceptron info, and
-# `perceptron bench` (W1, W2, W2s, W3) on the CPU and the GPU beside PyTorch
-# on CUDA (when python3 has torch), and an Nsight Systems profile of W2 and W3
-# on the GPU (when nsys is installed).
+# `perceptron bench` (every workload: W1, W2, W2s, W3, W2a with Adam, W2d) on
+# the CPU and the GPU beside PyTorch on CUDA (when python3 has torch), and an
+# Nsight Systems profile of W2 and W3 on the GPU (when nsys is installed).
 # Usage, from the repository root: sh .gpu/run.sh OUT
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
