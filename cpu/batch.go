@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"sync"
-
 	"github.com/perceptron-go/perceptron/engine"
 )
 
@@ -17,7 +15,7 @@ type batchRows[T engine.Float] struct {
 	output bool      // the second pass
 	loss   []float64 // each row's, batch of them
 	ok     []bool
-	wg     sync.WaitGroup
+	parts  split
 }
 
 // Weights of a row's values in the work that parallelRows weighs against
@@ -25,7 +23,7 @@ type batchRows[T engine.Float] struct {
 // example (a cache miss a cache line), and an output's exp, log and gradient.
 const gatherWork, outputWork = 8, 256
 
-func (p *batchRows[T]) group() *sync.WaitGroup { return &p.wg }
+func (p *batchRows[T]) split() *split { return &p.parts }
 
 func (p *batchRows[T]) run(lo, hi int) {
 	t := p.t

@@ -114,8 +114,8 @@ func gemm[T engine.Float](g gemmArgs[T]) {
 // product is one call of gemm, shared with the workers that run its panels.
 type product[T engine.Float] struct {
 	gemmArgs[T]
-	kern *kernel
-	wg   sync.WaitGroup
+	kern  *kernel
+	parts split
 }
 
 var productPools = [2]sync.Pool{{New: func() any { return new(product[float32]) }}, {New: func() any { return new(product[float64]) }}}
@@ -127,7 +127,7 @@ func productPool[T engine.Float]() *sync.Pool {
 	return &productPools[0]
 }
 
-func (p *product[T]) group() *sync.WaitGroup { return &p.wg }
+func (p *product[T]) split() *split { return &p.parts }
 
 // packing is a worker's buffers: B's panel, A's last rows when fewer than a
 // block, and a block of C for the blocks at the edges.

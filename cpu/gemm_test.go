@@ -222,3 +222,34 @@ func TestBlocks(t *testing.T) {
 		require.Zero(t, blocks[float64](k)%8, "k=%d", k)
 	}
 }
+
+// TestGemmConcurrent runs large products from several goroutines at once,
+// as the processes of a data-parallel fit in one program do: one of them has
+// the workers, the others run on their own, and each gets what it gets alone.
+func TestGemmConcurrent(t *testing.T) {
+	if !haveFMA {
+		t.Skip("this CPU has no AVX2 and FMA")
+	}
+	const m, n, k = 64, 256, 200
+	rng := rand.New(rand.NewPCG(9, 9))
+	a, b := randomValues[float32](rng, m*k), randomValues[float32](rng, k*n)
+	product := func() []float32 {
+		c := make([]float32, m*n)
+		gemm(gemmArgs[float32]{m: m, n: n, k: k, alpha: 1, a: a, ars: k, acs: 1, b: b, ldb: n, c: c, ldc: n})
+		return c
+	}
+	want := product()
+	done := make(chan []float32)
+	for range 4 {
+		go func() {
+			var c []float32
+			for range 50 {
+				c = product()
+			}
+			done <- c
+		}()
+	}
+	for range 4 {
+		require.Equal(t, want, <-done)
+	}
+}
