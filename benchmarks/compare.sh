@@ -4,33 +4,39 @@
 # (ours, the peer, ours, the peer, …), ROUNDS rounds, with 1 and 2 threads each
 # (GOMAXPROCS; torch.set_num_threads with OPENBLAS_NUM_THREADS and
 # OMP_NUM_THREADS), PyTorch at its best: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-# unset in its own command only, and on a CPU with AVX-512 also run with ATen's
-# AVX-512 kernels (ATEN_CPU_CAPABILITY=avx512) for the mini-batch workload, the
-# faster of the two counting. Then benchmarks/compare.py prints the medians,
-# min–max, ratios, GFLOP/s and shares of the FMA peak into OUT/summary.md.
+# unset in its own command only; OMP_WAIT_POLICY=PASSIVE with more than one
+# thread (else libgomp's threads spin on the cores OpenBLAS's threads need: W3
+# on 2 threads ran at a third of its 1-thread speed); and on a CPU with
+# AVX-512, the mini-batch workload run again with ATen's AVX-512 kernels
+# (ATEN_CPU_CAPABILITY=avx512), the faster of the two counting. Then
+# benchmarks/compare.py prints the medians, min–max, ratios, GFLOP/s and
+# shares of the FMA peak into OUT/summary.md.
 #
 # usage, from the repository root:
-#   sh benchmarks/compare.sh [-r ROUNDS] [-t "1 2"] [-o OUT] [-w OURS] [-p PEER] [-c W2_LOOP_C]
-# ROUNDS: 3; OUT: compare-DATE; OURS: W1,W2,W2d,W3 (perceptron's workloads);
-# PEER: W1,W2,W3 (PyTorch's); W2_LOOP_C: ../shared/reference/w2_loop.c (skipped
-# if missing). Needs Go, python3 with torch (Debian: python3-torch,
-# libopenblas0-pthread), and gcc with zlib for the C loop.
+#   sh benchmarks/compare.sh [-r ROUNDS] [-t "1 2"] [-o OUT] [-w OURS] [-d DTYPES] [-p PEER] [-c W2_LOOP_C]
+# ROUNDS: 3; OUT: compare-DATE; OURS: W1,W2,W2d,W3 (perceptron's workloads) in
+# DTYPES float32,float64; PEER: W1,W2,W3 (PyTorch's, float32); W2_LOOP_C:
+# ../shared/reference/w2_loop.c (skipped if missing). Needs Go, python3 with
+# torch (Debian: python3-torch, libopenblas0-pthread), and gcc with zlib for
+# the C loop.
 set -eu
 rounds=3
 threads="1 2"
 out="compare-$(date -u +%Y%m%d-%H%M%S)"
 ours=W1,W2,W2d,W3
+dtypes=float32,float64
 peer=W1,W2,W3
 cloop=../shared/reference/w2_loop.c
-while getopts r:t:o:w:p:c: opt; do
+while getopts r:t:o:w:d:p:c: opt; do
   case $opt in
   r) rounds=$OPTARG ;;
   t) threads=$OPTARG ;;
   o) out=$OPTARG ;;
   w) ours=$OPTARG ;;
+  d) dtypes=$OPTARG ;;
   p) peer=$OPTARG ;;
   c) cloop=$OPTARG ;;
-  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$out"
@@ -48,20 +54,22 @@ avx512=$(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores, avx512: $avx512"
   echo "perceptron: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- cpu engine benchmarks || echo ' with local changes'), $(go version | cut -d' ' -f3)"
   echo "pytorch: $($python -c 'import torch; print(torch.__version__)')"
-  echo "OPENBLAS_CORETYPE in this shell: ${OPENBLAS_CORETYPE:-unset}; OPENBLAS_L2_SIZE: ${OPENBLAS_L2_SIZE:-unset} (unset for PyTorch's runs)"
-  echo "rounds: $rounds; threads: $threads; ours: $ours; peer: $peer"
+  echo "OPENBLAS_CORETYPE in this shell: ${OPENBLAS_CORETYPE:-unset}; OPENBLAS_L2_SIZE: ${OPENBLAS_L2_SIZE:-unset} (unset for PyTorch's runs; OMP_WAIT_POLICY=PASSIVE for its runs on more than 1 thread)"
+  echo "rounds: $rounds; threads: $threads; ours: $ours ($dtypes); peer: $peer (float32)"
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 peer() { # threads, file, workloads, then environment assignments
   t=$1 file=$2 workloads=$3
   shift 3
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" "$@" \
+  wait_policy=ACTIVE
+  [ "$t" -gt 1 ] && wait_policy=PASSIVE
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" OMP_WAIT_POLICY=$wait_policy "$@" \
     $python benchmarks/pytorch_baseline.py --threads "$t" --workload "$workloads" --mnist-dir "$mnist" --out "$file" 2>>"$out/log.txt"
 }
 for r in $(seq 1 "$rounds"); do
   for t in $threads; do
     echo "round $r, $t thread(s): perceptron" >&2
-    GOMAXPROCS=$t "$out/perceptron" bench --workload "$ours" --mnist-dir "$mnist" --out "$out/ours-t$t-r$r.json" >>"$out/log.txt" 2>&1
+    GOMAXPROCS=$t "$out/perceptron" bench --workload "$ours" --dtype "$dtypes" --mnist-dir "$mnist" --out "$out/ours-t$t-r$r.json" >>"$out/log.txt" 2>&1
     echo "round $r, $t thread(s): pytorch" >&2
     peer "$t" "$out/torch-t$t-r$r.json" "$peer"
     if [ "$avx512" = yes ] && echo ",$peer," | grep -q ',W3,'; then
