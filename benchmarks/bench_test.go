@@ -146,7 +146,7 @@ func BenchmarkStep(b *testing.B) {
 	const n, in, k = 4096, 784, 10
 	spec := engine.Spec{Inputs: in, Layers: []engine.LayerSpec{{Units: 128, Activation: engine.ReLU}, {Units: k, Activation: engine.Sigmoid}},
 		Loss: engine.BCE, DType: engine.Float32}
-	for _, density := range []float64{0.2, 0.5, 1} {
+	for _, density := range []float64{0.2, 0.35, 0.5, 0.65, 0.8, 1} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		x, y := make([]float64, n*in), make([]float64, n*k)
 		for i := range x {

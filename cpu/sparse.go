@@ -18,7 +18,7 @@ import (
 type Inputs int
 
 const (
-	// AutoInputs takes them as SparseInputs where at most 80% of the
+	// AutoInputs takes them as SparseInputs where at most 60% of the
 	// training set's inputs are nonzero and the CPU has AVX-512, else as
 	// DenseInputs. The density is measured when the fit starts.
 	AutoInputs Inputs = iota
@@ -31,10 +31,12 @@ const (
 )
 
 // maxSparseDensity is the largest fraction of nonzero inputs that
-// AutoInputs takes as sparse. On W2's shape (784-128-10, float32, Zen 5) a
-// step cost 1.9 µs sparse and 8.9 µs dense at 20% nonzero, 6.9 and 7.9 µs
-// at 80%, 7.6 and 7.2 µs at 100%.
-const maxSparseDensity = 0.8
+// AutoInputs takes as sparse. On W2's shape (784-128-10, float32, Zen 5,
+// benchmarks' BenchmarkStep, two runs each on a busy machine) a step cost
+// 2.2–2.7 µs sparse and 9.2–9.6 µs dense at 20% nonzero, 5.0 and 7.4–7.7 at
+// 50%, 6.7–7.7 and 7.8–7.9 at 65%, 8.2–8.5 and 8.6–9.4 at 80%, 9.0–12.5 and
+// 6.1–6.3 at 100%.
+const maxSparseDensity = 0.6
 
 // sparseInputs reports whether a trainer of batch size batch takes data's
 // inputs as sparse.
