@@ -44,6 +44,10 @@ const (
 	kernelOutputGrad
 	// kernelSgdSteps is sgd_steps of sgd.cu.
 	kernelSgdSteps
+	// kernelShareGradients is share_gradients of share.cu.
+	kernelShareGradients
+	// kernelFlagStep is flag_step of share.cu.
+	kernelFlagStep
 	// kernelCount is how many kernels there are.
 	kernelCount
 )
@@ -68,6 +72,8 @@ var kernelNames = [kernelCount]string{
 	kernelOptimizerStep:               "optimizer_step",
 	kernelOutputGrad:                  "output_grad",
 	kernelSgdSteps:                    "sgd_steps",
+	kernelShareGradients:              "share_gradients",
+	kernelFlagStep:                    "flag_step",
 }
 
 // softmaxRows launches softmax_rows (dense.cu): a = softmax(z) for each of rows rows of cols values, one thread per row.
@@ -158,6 +164,16 @@ func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y, cu
 // sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order, by the optimizer *opt at the coefficients rates[s] for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
 func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates, scratch, barrier, status devicePtr) error {
 	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
+}
+
+// shareGradients launches share_gradients (share.cu): g[i] *= rows/batch for the n gradients (0 when the shard is empty: rows == 0, whose gradients were not computed), and g[n] = the first of the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.
+func (ks *kernelSet) shareGradients(cfg launchConfig, g, loss, cursor devicePtr, rows, batch, n int) error {
+	return ks.launch(kernelShareGradients, cfg, uint64(g), uint64(loss), uint64(cursor), uint64(int64(rows)), uint64(int64(batch)), uint64(int64(n)))
+}
+
+// flagStep launches flag_step (share.cu): flags[*cursor / batch] = g[n], the flag of the batch step at position *cursor of the epoch: the sum over the processes of their first losses that were not finite, 0 when all were.
+func (ks *kernelSet) flagStep(cfg launchConfig, flags, g, cursor devicePtr, batch, n int) error {
+	return ks.launch(kernelFlagStep, cfg, uint64(flags), uint64(g), uint64(cursor), uint64(int64(batch)), uint64(int64(n)))
 }
 
 // sgdLayer is struct sgd_layer of sgd.cu, as the device reads it.

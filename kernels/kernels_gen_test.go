@@ -9,4 +9,5 @@ var entries = map[string][]string{
 	"optim":  {"optimizer_step"},
 	"output": {"output_grad"},
 	"sgd":    {"sgd_steps"},
+	"share":  {"share_gradients", "flag_step"},
 }
