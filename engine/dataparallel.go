@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"slices"
@@ -26,7 +27,7 @@ type DataParallelTrainer interface {
 	// gradients, so that every process applies the update of the whole
 	// batch. Its Totals are then its own shards': Fit sums them over the
 	// processes. A loss that becomes NaN or Inf on any process is reported
-	// by Steps on every process, naming the batch.
+	// on every process, by Steps or by Totals, naming the batch.
 	ShareBatches(c distributed.Comm) error
 }
 
@@ -130,17 +131,26 @@ func why(ctx context.Context) error {
 }
 
 // totals returns the epoch's totals so far: in a data-parallel fit, summed
-// over the processes, which fail together if one fails to read them.
+// over the processes, which fail together if one fails to read them. Where
+// each reports a *NonFiniteError (a trainer that finds a loss that is not
+// finite as it reads the totals: the same step on every process), each
+// returns its own.
 func (f *fit) totals() (Totals, error) {
 	t, err := f.tr.Totals()
 	if f.comm == nil {
 		return t, err
 	}
-	sums := []float64{t.Loss, float64(t.Correct), float64(t.Examples), 0}
+	sums := []float64{t.Loss, float64(t.Correct), float64(t.Examples), 0, 0}
 	if err != nil {
 		sums[3] = 1
 	}
+	if nf := (*NonFiniteError)(nil); errors.As(err, &nf) {
+		sums[4] = 1
+	}
 	if err := distributed.AllReduce(f.comm, sums); err != nil {
+		return Totals{}, err
+	}
+	if sums[4] == float64(f.comm.Size()) {
 		return Totals{}, err
 	}
 	if sums[3] > 0 {

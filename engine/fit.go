@@ -401,7 +401,14 @@ func (f *fit) begin(train *dataset.Set) (y []float64, epoch, done int, partial T
 // data-parallel fit, share the batches.
 func (f *fit) newTrainer(data Examples, first, done int) (tr Trainer, err error) {
 	c := f.cfg
-	if tr, err = c.Backend.NewTrainer(f.net, data, f.hyper); err != nil {
+	tr, err = c.Backend.NewTrainer(f.net, data, f.hyper)
+	if f.comm != nil { // every process has its trainer before ShareBatches, a collective
+		err = distributed.Agree(f.comm, err)
+	}
+	if err != nil {
+		if tr != nil {
+			tr.Close()
+		}
 		return nil, err
 	}
 	defer func() {
