@@ -89,7 +89,8 @@ const predictRows = 1024
 
 func blocks(n, size int) int { return (n + size - 1) / size }
 
-// Backend trains and runs networks on GPU 0.
+// Backend trains and runs networks on one GPU: GPU 0, or in a process
+// that an MPI launcher started, the GPU of its rank on its node (see New).
 type Backend struct {
 	mu sync.Mutex
 	d  *device
@@ -270,11 +271,12 @@ func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64
 }
 
 // trainer runs the steps of a fit on the device. It is an
-// engine.ResumableTrainer.
+// engine.ResumableTrainer and an engine.DataParallelTrainer.
 type trainer struct {
 	*stack
 	loss        engine.Loss
 	batch       int
+	examples    int
 	in, outputs int
 	x, y        devicePtr     // the whole training set
 	xb, yb      devicePtr     // the current mini-batch's rows
@@ -288,6 +290,7 @@ type trainer struct {
 	first, done int           // this epoch's steps run over order[first:done] (first < 0: none yet)
 	summed      int           // the device's totals hold the examples of order[:summed]
 	partial     engine.Totals // the totals of the epoch's steps before a checkpoint (ResumeEpoch)
+	share       *sharing      // a data-parallel fit's (ShareBatches), else nil
 	closed      bool
 }
 
@@ -308,7 +311,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		if err != nil {
 			return err
 		}
-		t = &trainer{stack: s, loss: net.Spec.Loss, batch: h.BatchSize, in: data.Features, outputs: data.Outputs}
+		t = &trainer{stack: s, loss: net.Spec.Loss, batch: h.BatchSize, examples: data.N, in: data.Features, outputs: data.Outputs}
 		defer func() {
 			if err != nil {
 				s.mem.free()
@@ -389,6 +392,9 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	if start {
 		t.first, t.done, t.summed = from, from, from
 	}
+	if t.share != nil {
+		return t.sharedSteps(ctx, start, from, to)
+	}
 	return t.d.do(func() error {
 		if start {
 			if err := t.startEpoch(from); err != nil {
@@ -430,7 +436,9 @@ func (t *trainer) delta(l layerBufs, rows int) error {
 
 // Totals adds the losses and correct counts of the steps run since it was
 // last called onto the device's totals of the epoch (the one
-// synchronisation), and reports a loss that is not finite.
+// synchronisation), and reports a loss that is not finite. In a
+// data-parallel fit they are this process's shards', and a loss that is not
+// finite any process's.
 func (t *trainer) Totals() (engine.Totals, error) {
 	if t.first < 0 {
 		return t.partial, nil
@@ -438,7 +446,8 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	var sums [3]float64
 	var bad float64
 	var status int32
-	err := t.d.do(func() error {
+	var nonFinite *engine.NonFiniteError
+	err := t.d.do(func() (err error) {
 		if t.summed < t.done {
 			if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses, t.correct, t.summed, t.done); err != nil {
 				return err
@@ -447,6 +456,10 @@ func (t *trainer) Totals() (engine.Totals, error) {
 		}
 		if err := memcpyDtoH(unsafe.Pointer(&sums[0]), t.totals, 24); err != nil {
 			return fmt.Errorf("gpu: cuMemcpyDtoH of the epoch's totals: %w", err)
+		}
+		if t.share != nil {
+			nonFinite, err = t.nonFinite()
+			return err
 		}
 		if !math.IsInf(sums[2], 1) {
 			if err := memcpyDtoH(unsafe.Pointer(&bad), t.losses+devicePtr(8*int(sums[2])), 8); err != nil {
@@ -464,6 +477,15 @@ func (t *trainer) Totals() (engine.Totals, error) {
 		}
 		return nil
 	})
+	if t.share != nil {
+		t.share.failed = t.share.failed || err != nil || nonFinite != nil
+		if err != nil {
+			return engine.Totals{}, err
+		} else if nonFinite != nil {
+			return engine.Totals{}, nonFinite
+		}
+		return engine.Totals{Loss: sums[0], Correct: int(sums[1]), Examples: t.share.rows}, nil
+	}
 	if err != nil {
 		return engine.Totals{}, err
 	}
@@ -478,15 +500,21 @@ func (t *trainer) CopyTo(net *engine.Network) error {
 	return t.d.do(func() error { return t.copyTo(net) })
 }
 
-// Close frees the trainer's graphs and device memory (none is left where an
-// error lost the context).
+// Close frees the trainer's reducer, graphs and device memory (none is
+// left where an error lost the context).
 func (t *trainer) Close() error {
 	if t.closed || t.d.lostError() != nil {
 		return nil
 	}
 	t.closed = true
 	return t.d.do(func() error {
-		err := t.batches.destroy()
+		var err error
+		if t.share != nil {
+			err = t.share.reducer.close(t.share.failed)
+		}
+		if berr := t.batches.destroy(); err == nil {
+			err = berr
+		}
 		if ferr := t.mem.free(); err == nil {
 			err = ferr
 		}

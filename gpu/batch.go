@@ -10,24 +10,44 @@ import (
 // Mini-batch SGD runs a step as one launch of a CUDA graph: the step's
 // kernels, captured once for each batch size, read the batch's position in
 // the epoch from a cursor on the device, which the step's last kernel
-// (advance_cursor) moves on to the next batch. With PERCEPTRON_CUDA_SYNC=1
-// the kernels are launched one by one instead, so that each is checked.
+// (advance_cursor) moves on to the next batch. A data-parallel step runs
+// as two graphs, the all-reduce of its gradients between them (share.go).
+// With PERCEPTRON_CUDA_SYNC=1 the kernels are launched one by one instead,
+// so that each is checked.
 
 // batchRun is what the mini-batch steps keep between them.
 type batchRun struct {
-	cursor devicePtr     // the next batch's position in the epoch, an int32
-	at     int           // where the cursor stands, -1 when unknown (a new epoch)
-	graphs map[int]graph // a batch step of each batch size
+	cursor devicePtr          // the next batch's position in the epoch, an int32
+	at     int                // where the cursor stands, -1 when unknown (a new epoch)
+	graphs map[graphKey]graph // the graphs of the steps' parts
+}
+
+// stepPart is a part of a batch step that runs as one graph: the whole
+// step of a fit on one process, or a data-parallel step's two halves, the
+// all-reduce of the gradients running between them (share.go).
+type stepPart int
+
+const (
+	wholeStep    stepPart = iota // a step of a fit on one process
+	gradientPart                 // a data-parallel step up to its share of the gradients
+	updatePart                   // a data-parallel step from its reduced gradients on
+)
+
+// graphKey names the graph of a part of a step on rows rows of a batch of
+// batch rows.
+type graphKey struct {
+	part        stepPart
+	rows, batch int
 }
 
 // destroy frees the graphs.
 func (b *batchRun) destroy() error {
 	var first error
-	for rows, g := range b.graphs {
+	for key, g := range b.graphs {
 		if err := g.destroy(); err != nil && first == nil {
 			first = fmt.Errorf("gpu: cuGraphExecDestroy: %w", err)
 		}
-		delete(b.graphs, rows)
+		delete(b.graphs, key)
 	}
 	return first
 }
@@ -35,39 +55,55 @@ func (b *batchRun) destroy() error {
 // batchStep queues one mini-batch step on the rows examples from position s
 // of the epoch.
 func (t *trainer) batchStep(s, rows int) error {
-	if t.batches.at != s {
-		pos := int32(s)
-		if err := memcpyHtoD(t.batches.cursor, unsafe.Pointer(&pos), 4); err != nil {
+	if err := t.seek(s); err != nil {
+		return err
+	}
+	t.batches.at = s + rows
+	return t.runPart(graphKey{wholeStep, rows, rows}, func() error { return t.queueBatchStep(rows) })
+}
+
+// seek moves the cursor to position pos of the epoch, where it stands
+// elsewhere.
+func (t *trainer) seek(pos int) error {
+	if t.batches.at != pos {
+		cursor := int32(pos)
+		if err := memcpyHtoD(t.batches.cursor, unsafe.Pointer(&cursor), 4); err != nil {
 			return fmt.Errorf("gpu: cuMemcpyHtoD of the batch cursor: %w", err)
 		}
 	}
-	t.batches.at = s + rows
+	t.batches.at = pos
+	return nil
+}
+
+// runPart queues a part of a step, which queue queues: by launching its
+// graph, captured on first use.
+func (t *trainer) runPart(key graphKey, queue func() error) error {
 	if t.d.syncEach {
-		return t.queueBatchStep(rows)
+		return queue()
 	}
-	g, ok := t.batches.graphs[rows]
+	g, ok := t.batches.graphs[key]
 	if !ok {
 		var err error
-		if g, err = t.captureBatchStep(rows); err != nil {
+		if g, err = t.capture(queue); err != nil {
 			return err
 		}
 		if t.batches.graphs == nil {
-			t.batches.graphs = map[int]graph{}
+			t.batches.graphs = map[graphKey]graph{}
 		}
-		t.batches.graphs[rows] = g
+		t.batches.graphs[key] = g
 	}
 	if err := g.launch(); err != nil {
-		return fmt.Errorf("gpu: cuGraphLaunch of a batch step of %d rows: %w", rows, err)
+		return fmt.Errorf("gpu: cuGraphLaunch of a batch step of %d rows: %w", key.rows, err)
 	}
 	return nil
 }
 
-// captureBatchStep returns the graph of a batch step of rows rows.
-func (t *trainer) captureBatchStep(rows int) (graph, error) {
+// capture returns the graph of the kernels that queue queues.
+func (t *trainer) capture(queue func() error) (graph, error) {
 	if err := t.d.ctx.beginCapture(); err != nil {
 		return graph{}, fmt.Errorf("gpu: cuStreamBeginCapture: %w", err)
 	}
-	err := t.queueBatchStep(rows)
+	err := queue()
 	g, endErr := t.d.ctx.endCapture()
 	if err == nil && endErr != nil {
 		err = fmt.Errorf("gpu: cuStreamEndCapture of a batch step: %w", endErr)
@@ -82,10 +118,30 @@ func (t *trainer) captureBatchStep(rows int) (graph, error) {
 }
 
 // queueBatchStep queues the kernels of a batch step of rows rows at the
-// cursor's position: the gather, the forward pass, the output gradient, the
-// backward pass with plain SGD's updates or the gradients, the optimizer's
-// step on them, and the cursor's advance.
+// cursor's position: the backward pass with plain SGD's updates or the
+// gradients, the optimizer's step on them, and the cursor's advance.
 func (t *trainer) queueBatchStep(rows int) error {
+	plain := t.optim.opt.Plain()
+	if err := t.queueBackward(rows, plain); err != nil {
+		return err
+	}
+	if !plain {
+		if err := t.optimizerStep(); err != nil {
+			return err
+		}
+	}
+	return t.advance(rows)
+}
+
+// advance queues advance_cursor: the cursor moves on by rows.
+func (t *trainer) advance(rows int) error {
+	return t.ks.advanceCursor(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, t.batches.cursor, rows)
+}
+
+// queueBackward queues the gather of rows rows at the cursor's position,
+// the forward pass, the output gradient and the backward pass, with plain
+// SGD's updates (plain) or else the gradients.
+func (t *trainer) queueBackward(rows int, plain bool) error {
 	if err := t.ks.gatherBatch(flat(rows*(t.in+t.outputs)), t.xb, t.yb, t.x, t.y, t.order, t.batches.cursor, rows, t.in, t.outputs); err != nil {
 		return err
 	}
@@ -97,7 +153,6 @@ func (t *trainer) queueBatchStep(rows int) error {
 		rows, t.outputs, int(t.loss), int(out.act)); err != nil {
 		return err
 	}
-	plain := t.optim.opt.Plain()
 	for l := len(t.layers) - 1; l >= 0; l-- {
 		ly, input := t.layers[l], t.xb
 		if l > 0 {
@@ -116,12 +171,7 @@ func (t *trainer) queueBatchStep(rows int) error {
 			}
 		}
 	}
-	if !plain {
-		if err := t.optimizerStep(); err != nil {
-			return err
-		}
-	}
-	return t.ks.advanceCursor(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, t.batches.cursor, rows)
+	return nil
 }
 
 // layerStep queues plain SGD's update of layer l from its dZ and input x,

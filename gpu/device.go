@@ -52,8 +52,8 @@ func precision(d engine.DType) string {
 	return "f64"
 }
 
-// device owns a CUDA context on GPU 0. Its goroutine, locked to one OS
-// thread, runs every function handed to it through calls. After an error
+// device owns a CUDA context on the process's GPU. Its goroutine, locked
+// to one OS thread, runs every function handed to it through calls. After an error
 // that leaves the context unusable (a kernel's fault: sticky reports it),
 // the device is lost: every call fails, and open starts a new device, with
 // a new context, in its place.
@@ -295,6 +295,10 @@ func download(dst []float64, src devicePtr, dtype engine.DType) error {
 }
 
 // New returns the CUDA backend on GPU 0, starting its context on first use.
+// In a process that an MPI launcher started (mpirun sets
+// OMPI_COMM_WORLD_LOCAL_RANK; MPICH, MVAPICH2 and srun their own), it
+// opens the GPU of the process's rank on its node instead, modulo the
+// GPUs it sees, so that each process of a data-parallel fit has its own.
 // It returns ErrNoDevice, with the reason, when there is no NVIDIA
 // driver or no GPU.
 func New() (engine.Backend, error) {

@@ -17,6 +17,15 @@
 // an epoch; the trainer is an engine.ResumableTrainer. The typed launchers
 // of the kernels are generated from their sources (kernels_gen.go).
 //
+// The trainer is also an engine.DataParallelTrainer (share.go): under
+// mpirun, each process trains on its GPU (New opens the GPU of the
+// process's rank on its node) on its shard of every batch, and NCCL,
+// loaded at run time (package internal/nccl), sums the gradients on the
+// devices, on the backend's stream, between a step's two graphs. Where
+// NCCL is missing, a data-parallel fit fails on every process, saying so.
+// On the emulator, a host all-reduce over the engine's Comm stands in for
+// NCCL, so that the data-parallel path runs in the tests.
+//
 // After an error that leaves the CUDA context unusable (a kernel's fault),
 // every later call on it fails saying so, and the backend's next trainer
 // opens a new context.

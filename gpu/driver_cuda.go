@@ -4,6 +4,8 @@ package gpu
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"unsafe"
 
 	"gorgonia.org/cu"
@@ -37,9 +39,9 @@ type gpuContext struct {
 	stream          stream
 }
 
-// createContext makes a context on GPU 0 current on this thread, with
-// blocking synchronisation (the thread sleeps while it waits for the GPU
-// rather than spin), and a stream in it.
+// createContext makes a context on the process's GPU (ordinal) current on
+// this thread, with blocking synchronisation (the thread sleeps while it
+// waits for the GPU rather than spin), and a stream in it.
 func createContext() (gpuContext, error) {
 	var c gpuContext
 	if err := usable(); err != nil {
@@ -52,9 +54,9 @@ func createContext() (gpuContext, error) {
 	if n == 0 {
 		return c, ErrNoDevice
 	}
-	dev, err := cu.GetDevice(0)
+	dev, err := cu.GetDevice(ordinal(n))
 	if err != nil {
-		return c, fmt.Errorf("gpu: cuDeviceGet: %w", err)
+		return c, fmt.Errorf("gpu: cuDeviceGet(%d): %w", ordinal(n), err)
 	}
 	if c.name, err = dev.Name(); err != nil {
 		return c, fmt.Errorf("gpu: cuDeviceGetName: %w", err)
@@ -73,6 +75,24 @@ func createContext() (gpuContext, error) {
 		return c, fmt.Errorf("gpu: cuStreamCreate: %w", err)
 	}
 	return c, nil
+}
+
+// localRankVariables are the environment variables in which MPI launchers
+// give a process its rank among the processes they started on its node:
+// Open MPI's mpirun, MPICH's Hydra, MVAPICH2's and Slurm's srun.
+var localRankVariables = []string{"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"}
+
+// ordinal returns the GPU that this process opens of the n it sees: that of
+// its local rank, modulo n, where an MPI launcher started it, so that the
+// processes of a node take a GPU each (NCCL refuses two ranks on one GPU),
+// and otherwise GPU 0. CUDA_VISIBLE_DEVICES chooses the GPUs it sees.
+func ordinal(n int) int {
+	for _, v := range localRankVariables {
+		if r, err := strconv.Atoi(os.Getenv(v)); err == nil && r >= 0 {
+			return r % n
+		}
+	}
+	return 0
 }
 
 // destroy destroys the context and everything in it.

@@ -101,8 +101,8 @@ func newBackend(t *testing.T) engine.Backend {
 }
 
 // TestBackend runs the suite every backend passes, the course's goldens in
-// float64 included.
-func TestBackend(t *testing.T) { backendtest.Run(t, newBackend(t)) }
+// float64 included, and its data-parallel fits on the emulator.
+func TestBackend(t *testing.T) { backendtest.Run(t, suiteBackend(newBackend(t))) }
 
 // TestEpochMatchesCPU trains two epochs per example and in mini-batches on
 // both backends from the same parameters in the same order, with plain SGD,

@@ -87,6 +87,14 @@ func (h *harness) doubles(p devicePtr, n int) []float64 {
 	return out
 }
 
+// putDoubles uploads float64 values whatever the harness's dtype.
+func (h *harness) putDoubles(vals []float64) devicePtr {
+	h.t.Helper()
+	p := h.raw(8 * len(vals))
+	require.NoError(h.t, h.d.do(func() error { return upload(p, vals, engine.Float64) }))
+	return p
+}
+
 // ints downloads n int32 values.
 func (h *harness) ints(p devicePtr, n int) []int32 {
 	h.t.Helper()

@@ -158,6 +158,9 @@ func (f function) residentPerSM(threads, shared int) (int, error) {
 // wait for its kernels and its kernels for them.
 type stream struct{ s C.CUstream }
 
+// address returns the stream's CUstream as an address, as NCCL takes it.
+func (s stream) address() uintptr { return uintptr(unsafe.Pointer(s.s)) }
+
 func newStream() (stream, error) {
 	var s C.CUstream
 	err := check(C.cuStreamCreate(&s, C.CU_STREAM_DEFAULT))

@@ -23,8 +23,8 @@ import (
 
 // optimRun is the optimizer of a fit on the device: its settings, the
 // coefficients of each step of the epoch, its state, and the gradients of a
-// mini-batch step, which it applies (but for plain SGD, which the backward
-// pass applies itself).
+// mini-batch step, which it applies (but for plain SGD on one process,
+// which the backward pass applies itself).
 type optimRun struct {
 	opt      engine.Optimizer
 	rate     func(t int) float64 // the learning rate of step t, from 0 over the fit
@@ -33,7 +33,7 @@ type optimRun struct {
 	settings devicePtr           // struct optimizer
 	rates    devicePtr           // struct opt_rates of each step of the epoch
 	state    [2]devicePtr        // the state slots, laid out as the parameters (8 bytes where it keeps fewer)
-	grads    devicePtr           // a mini-batch step's gradients, laid out as the parameters (8 bytes where unused)
+	grads    devicePtr           // a mini-batch step's gradients, laid out as the parameters, and one more value (8 bytes where unused)
 	next     chan epochRates     // the next epoch's coefficients, on their way from a goroutine (nil: none)
 }
 
@@ -65,7 +65,7 @@ func (t *trainer) prepareOptimizer(h engine.Hyper, examples int) error {
 	}
 	grads := 0
 	if t.batch > 1 && !o.Plain() {
-		grads = t.nparams
+		grads = t.nparams + 1 // and a data-parallel step's verdict on its losses (share.go)
 	}
 	size := t.dtype.Size()
 	var err error

@@ -110,6 +110,22 @@ func (p parallelFit) runParallel(t *testing.T, size int, cfg engine.Config, ctx 
 
 func background(int) context.Context { return context.Background() }
 
+// SharedDevice is a backend whose processes of a data-parallel fit need a
+// device each, which the goroutines that DataParallel runs as processes,
+// sharing the backend, do not have: the CUDA backend on a GPU, whose NCCL
+// refuses two ranks on one GPU. DataParallel skips its fits on several
+// processes, giving SharedDevice's reason, and runs the rest.
+type SharedDevice interface {
+	SharedDevice() string
+}
+
+// skipShared skips t where be is a SharedDevice.
+func skipShared(t *testing.T, be engine.Backend) {
+	if s, ok := be.(SharedDevice); ok {
+		t.Skip(s.SharedDevice())
+	}
+}
+
 // DataParallel runs fits data parallel on 2 and 3 processes (goroutines
 // joined by distributed.RunLocal), with every optimizer, a schedule,
 // validation and early stopping, in float64 and float32, with batches that
@@ -135,6 +151,7 @@ func DataParallel(t *testing.T, be engine.Backend) {
 			require.NoError(t, err)
 			for _, size := range []int{2, 3} {
 				t.Run(fmt.Sprintf("%s/%s/momentum%g/%dprocesses", dtype, opt.Kind, opt.Momentum, size), func(t *testing.T) {
+					skipShared(t, be)
 					outs := p.runParallel(t, size, p.cfg, background)
 					for rank, o := range outs {
 						require.NoError(t, o.err, "rank %d", rank)
@@ -155,6 +172,7 @@ func DataParallel(t *testing.T, be engine.Backend) {
 // as a signal to one process does, and resumes it from process 0's
 // checkpoint on 3 processes and on one: each ends as the fit never stopped.
 func dataParallelResume(t *testing.T, be engine.Backend) {
+	skipShared(t, be)
 	p := newParallelFit(t, be, engine.Float64, engine.DefaultOptimizer(engine.Adam))
 	want, wantHist, err := p.run(t, context.Background(), nil, p.cfg)
 	require.NoError(t, err)
@@ -210,6 +228,7 @@ func dataParallelResume(t *testing.T, be engine.Backend) {
 // stops with the NonFiniteError of one process's fit, at the same step,
 // whichever process's shard held the example.
 func dataParallelNonFinite(t *testing.T, be engine.Backend) {
+	skipShared(t, be)
 	set := dataset.New([]float64{100, -200, 300, -400, 1, 2}, []float64{1, 2, 3, 4, 5, 6}, 1)
 	spec := engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE, DType: engine.Float64}
 	cfg := engine.Config{Epochs: 100, LearningRate: 10, BatchSize: 4, Backend: be}

@@ -1,0 +1,195 @@
+//go:build cuda || cudaemu
+
+package gpu
+
+import (
+	"context"
+	"fmt"
+	"unsafe"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/distributed"
+)
+
+// A data-parallel step (ShareBatches) on the batch order[s:s+B] runs on
+// this process's shard of it, distributed.Shard(rank, size, B), in two
+// graphs with the all-reduce of the gradients between them:
+//
+//   - the gradient part, with the cursor at the shard's first row: the
+//     gather of the shard's rows, the forward and backward passes into the
+//     gradients (for every optimizer, plain SGD too), and share_gradients,
+//     which weights them by the shard's share of the batch's rows, and
+//     appends the shard's first loss that is not finite, or 0 (an empty
+//     shard's gradients are zeroes);
+//   - the all-reduce of those nparams+1 values over the processes, which a
+//     gradientReducer runs: NCCL on the device, on the backend's stream,
+//     with no host synchronisation (share_cuda.go), or, on the emulator,
+//     the Comm on the host (share_emu.go);
+//   - the update part: flag_step keeps the step's summed verdict, then
+//     optimizer_step and the cursor's advance past the batch.
+//
+// Two graphs rather than one with the all-reduce captured in it: NCCL
+// supports stream capture only from 2.9 on, and the emulator's stand-in is
+// a host call; two graph launches cost microseconds a step and serve every
+// NCCL and the emulator alike.
+//
+// The losses and correct counts of the other processes' shards stay 0 on
+// this one, so that epoch_totals sums its own shards' (Fit sums them over
+// the processes), and Totals reports the first step whose flag is not 0 as
+// an *engine.NonFiniteError on every process.
+
+// gradientReducer sums over the processes of a data-parallel fit the
+// trainer's gradients with the verdict on their losses after them
+// (t.optim.grads: nparams+1 values of the trainer's dtype).
+type gradientReducer interface {
+	// step runs one step: gradients, on the device's goroutine, queues the
+	// step's first part, which leaves this process's values in the buffer;
+	// step sums them over the processes; update, on the device's goroutine,
+	// queues the rest of the step.
+	step(gradients, update func() error) error
+	// check returns the error of the sums queued so far, nil while all is
+	// well. It runs on the device's goroutine.
+	check() error
+	// close frees what the reducer holds on the device's goroutine: after
+	// the sums queued so far or, when the fit failed, at once.
+	close(failed bool) error
+}
+
+// sharing is a data-parallel trainer's part of the fit.
+type sharing struct {
+	comm    distributed.Comm
+	reducer gradientReducer
+	flags   devicePtr // each step's flag this epoch (flag_step): perEpoch doubles
+	rows    int       // the examples of this process's shards of the epoch's steps so far
+	failed  bool      // a step or the totals failed: close drops the reducer's work
+}
+
+// ShareBatches makes the trainer's steps data parallel over c, as
+// engine.DataParallelTrainer says. The processes sum their gradients with
+// NCCL on their GPUs (on the emulator, over c on the host). Where NCCL is
+// missing, its error wraps nccl.ErrNoNCCL.
+func (t *trainer) ShareBatches(c distributed.Comm) error {
+	sh := &sharing{comm: c}
+	err := t.d.do(func() (err error) {
+		if t.optim.opt.Plain() { // prepareOptimizer allocated no gradients for plain SGD
+			if t.optim.grads, err = t.mem.alloc(int64((t.nparams+1)*t.dtype.Size()), "the gradients"); err != nil {
+				return err
+			}
+		}
+		sh.flags, err = t.mem.alloc(int64(8*t.optim.perEpoch), "the steps' flags")
+		return err
+	})
+	if err = distributed.Agree(c, err); err != nil {
+		return err
+	}
+	if sh.reducer, err = newReducer(t, c); err != nil {
+		return err
+	}
+	t.share = sh
+	return nil
+}
+
+// startSharedEpoch zeroes the epoch's losses, correct counts and flags, on
+// the device's goroutine: a process writes its own shards' only.
+func (t *trainer) startSharedEpoch(examples int) error {
+	for _, buf := range []struct {
+		p     devicePtr
+		bytes int64
+	}{{t.losses, int64(8 * examples)}, {t.correct, int64(4 * examples)}, {t.share.flags, int64(8 * t.optim.perEpoch)}} {
+		if err := memsetD8(buf.p, 0, buf.bytes); err != nil {
+			return fmt.Errorf("gpu: cuMemsetD8 of the epoch's losses and flags: %w", err)
+		}
+	}
+	return nil
+}
+
+// sharedSteps runs the data-parallel steps over order[from:to]; start
+// says whether they are the epoch's first.
+func (t *trainer) sharedSteps(ctx context.Context, start bool, from, to int) (err error) {
+	defer func() { t.share.failed = t.share.failed || err != nil }()
+	if start {
+		t.share.rows = 0
+		if err := t.d.do(func() error {
+			if err := t.startSharedEpoch(t.examples); err != nil {
+				return err
+			}
+			return t.startEpoch(from)
+		}); err != nil {
+			return err
+		}
+	}
+	rank, size := t.share.comm.Rank(), t.share.comm.Size()
+	for s := from; s < to; s += t.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows := min(t.batch, to-s)
+		lo, hi := distributed.Shard(rank, size, rows)
+		gradients := func() error {
+			if err := t.seek(s + lo); err != nil {
+				return err
+			}
+			return t.runPart(graphKey{gradientPart, hi - lo, rows}, func() error { return t.queueShardGradients(hi-lo, rows) })
+		}
+		update := func() error {
+			t.batches.at = s + lo + rows
+			return t.runPart(graphKey{updatePart, rows, rows}, func() error { return t.queueSharedUpdate(rows) })
+		}
+		if err := t.share.reducer.step(gradients, update); err != nil {
+			return err
+		}
+		t.share.rows += hi - lo
+		t.done = s + rows
+		t.optim.steps++
+	}
+	return nil
+}
+
+// queueShardGradients queues the gradient part of a data-parallel step on
+// the shard of rows rows at the cursor's position (none: zero gradients) of
+// a batch of batch rows.
+func (t *trainer) queueShardGradients(rows, batch int) error {
+	if rows > 0 {
+		if err := t.queueBackward(rows, false); err != nil {
+			return err
+		}
+	}
+	return t.ks.shareGradients(flat(t.nparams+1), t.optim.grads, t.losses, t.batches.cursor, rows, batch, t.nparams)
+}
+
+// queueSharedUpdate queues the update part of a data-parallel step on a
+// batch of rows rows: the step's flag, the optimizer's step and the
+// cursor's advance past the batch.
+func (t *trainer) queueSharedUpdate(rows int) error {
+	if err := t.ks.flagStep(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, t.share.flags, t.optim.grads, t.batches.cursor,
+		t.batch, t.nparams); err != nil {
+		return err
+	}
+	if err := t.optimizerStep(); err != nil {
+		return err
+	}
+	return t.advance(rows)
+}
+
+// nonFinite returns, on the device's goroutine, the first step of the
+// epoch's steps so far whose flag says a process's loss was not finite,
+// or nil; and the error of the reducer's sums.
+func (t *trainer) nonFinite() (*engine.NonFiniteError, error) {
+	if err := t.share.reducer.check(); err != nil {
+		return nil, err
+	}
+	first, end := t.first/t.batch, blocks(t.done, t.batch)
+	if first >= end {
+		return nil, nil
+	}
+	flags := make([]float64, end-first)
+	if err := memcpyDtoH(unsafe.Pointer(&flags[0]), t.share.flags+devicePtr(8*first), int64(8*len(flags))); err != nil {
+		return nil, fmt.Errorf("gpu: cuMemcpyDtoH of the steps' flags: %w", err)
+	}
+	for i, f := range flags {
+		if f != 0 {
+			return &engine.NonFiniteError{Step: (first+i)*t.batch + 1, Loss: f}, nil
+		}
+	}
+	return nil, nil
+}
