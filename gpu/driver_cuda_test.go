@@ -4,9 +4,14 @@ package gpu
 
 import (
 	"errors"
+	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/distributed"
 	"github.com/perceptron-go/perceptron/gpu/internal/nccl"
 )
 
@@ -37,4 +42,36 @@ type oneGPU struct{ engine.Backend }
 func (oneGPU) SharedDevice() string {
 	return "the suite's processes are goroutines of this one, which share its one GPU, and NCCL refuses two ranks on one GPU: " +
 		"mpirun -np 2 on a machine of 2 GPUs trains data parallel with NCCL (TestShareBatchesAlone runs NCCL's every call on one rank)"
+}
+
+// TestOrdinal opens the GPU of the process's rank on its node, modulo the
+// GPUs it sees, under each MPI launcher, and GPU 0 without one.
+func TestOrdinal(t *testing.T) {
+	for _, v := range localRankVariables {
+		t.Setenv(v, "")
+	}
+	assert.Equal(t, 0, ordinal(4), "no launcher")
+	for _, v := range localRankVariables {
+		t.Run(v, func(t *testing.T) {
+			t.Setenv(v, "5")
+			assert.Equal(t, 1, ordinal(4), "local rank 5 of 4 GPUs")
+			assert.Equal(t, 0, ordinal(1), "local rank 5 of 1 GPU")
+		})
+	}
+}
+
+// TestShareBatchesWithoutNCCL: where NCCL is missing, a data-parallel
+// trainer says so, and how to install it.
+func TestShareBatchesWithoutNCCL(t *testing.T) {
+	be := newBackend(t)
+	t.Setenv("PERCEPTRON_LIBNCCL", filepath.Join(t.TempDir(), "libnccl.so.2"))
+	spec := engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE, DType: engine.Float32}
+	net, err := engine.NewNetwork(spec, engine.InitXavier, engine.NewRNG(1))
+	require.NoError(t, err)
+	tr, err := be.NewTrainer(net, engine.Examples{X: []float64{1, 2}, Y: []float64{1, 2}, N: 2, Features: 1, Outputs: 1}, engine.Hyper{LearningRate: 0.1, BatchSize: 2})
+	require.NoError(t, err)
+	defer tr.Close()
+	err = distributed.RunLocal(1, func(c distributed.Comm) error { return tr.(engine.DataParallelTrainer).ShareBatches(c) })[0]
+	require.ErrorIs(t, err, nccl.ErrNoNCCL)
+	assert.ErrorContains(t, err, "gpu: the cuda backend sums a data-parallel fit's gradients with NCCL: NCCL is not installed")
 }
