@@ -1,7 +1,7 @@
 """Summarises a folder of benchmarks/compare.sh runs as Markdown: per workload, batch and thread count,
 the median and min–max of perceptron's and PyTorch's examples/s over the rounds, the ratio of the medians,
-perceptron's GFLOP/s and its share of the FMA peak (benchmarks.FLOPs; cpu.Peak of one core times the
-threads), and for W2 batch 1 the plain C loop's. PyTorch's figure is the faster of its runs with ATen's
+perceptron's and PyTorch's GFLOP/s and their shares of the FMA peak (benchmarks.FLOPs; cpu.Peak of the
+threads together, the best of the rounds), and for W2 batch 1 the plain C loop's. PyTorch's figure is the faster of its runs with ATen's
 default and AVX-512 kernels, where both ran.
 
 usage: python3 benchmarks/compare.py OUT    (OUT holds ours-tT-rR.json, torch-tT-rR.json,
@@ -30,6 +30,11 @@ def spread(values):
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
 
 
+def rate(gflops, peak):
+    """GFLOP/s as text, with its share of peak where there is one."""
+    return f"{gflops:.1f} ({100 * gflops / peak:.0f}%)" if peak else f"{gflops:.1f}"
+
+
 def main():
     folder = sys.argv[1]
     ours, torch, torch512 = load(folder, 'ours'), load(folder, 'torch'), load(folder, 'torch512')
@@ -41,19 +46,24 @@ def main():
                 c_loop.append(float(m.group(1)))
     machine = open(os.path.join(folder, 'machine.txt')).read().strip() if os.path.exists(os.path.join(folder, 'machine.txt')) else ''
     print('```\n' + machine + '\n```\n')
-    peaks = {(k[1], k[3]): r['peak_gflops'] for k, rs in ours.items() for r in rs if r.get('peak_gflops')}
-    for (dtype, t), p in sorted(peaks.items()):
-        if t == 1:
-            print(f"FMA peak, one core, {dtype}: {p:.1f} GFLOP/s (cpu.Peak, best of 500 runs)")
+    peaks = {}
+    for k, rs in ours.items():
+        for r in rs:
+            if r.get('peak_gflops'):
+                peaks[(k[1], k[3])] = max(peaks.get((k[1], k[3]), 0), r['peak_gflops'])
+    for (dtype, t), p in sorted(peaks.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"FMA peak, {t} thread(s) together, {dtype}: {p:.1f} GFLOP/s (cpu.Peak, best of 500 rounds, best of the runs)")
     print()
     print('| workload | dtype | batch | threads | perceptron ex/s, median (min–max) | PyTorch ex/s, median (min–max) | ratio | '
-          'perceptron GFLOP/s | % of peak | FLOP/example |')
+          'perceptron GFLOP/s (% of peak) | PyTorch GFLOP/s (% of peak) | FLOP/example |')
     print('|---|---|---|---|---|---|---|---|---|---|')
     ratios = {}
     for key in sorted(ours, key=lambda k: (k[0], k[1], k[2], k[3])):
         workload, dtype, batch, threads = key
         mine = [r['examples_per_s'] for r in ours[key]]
-        peer_text, ratio = '', ''
+        flops = ours[key][0]['flops_per_example']
+        peak = peaks.get((dtype, threads))
+        peer_text, ratio, peer_gflops = '', '', ''
         candidates = [(torch.get(key), 'ATen default'), (torch512.get(key), 'ATen AVX-512')]
         candidates = [(rs, how) for rs, how in candidates if rs]
         if candidates:
@@ -62,11 +72,10 @@ def main():
             peer_text = f"{spread(theirs)}, {how}, {rs[0]['cpu_capability']}"
             ratios[key] = statistics.median(mine) / statistics.median(theirs)
             ratio = f"{ratios[key]:.2f}×"
+            peer_gflops = rate(flops * statistics.median(theirs) / 1e9, peak)
         gflops = statistics.median(r['gflops'] for r in ours[key])
-        peak = ours[key][0].get('peak_gflops')
-        share = f"{100 * gflops / peak:.0f}%" if peak else ''
-        print(f"| {workload} | {dtype} | {batch} | {threads} | {spread(mine)} | {peer_text} | {ratio} | {gflops:.1f} | {share} | "
-              f"{ours[key][0]['flops_per_example']:,.0f} |")
+        print(f"| {workload} | {dtype} | {batch} | {threads} | {spread(mine)} | {peer_text} | {ratio} | {rate(gflops, peak)} | "
+              f"{peer_gflops} | {flops:,.0f} |")
     blas = sorted({r['blas'] for rs in list(torch.values()) + list(torch512.values()) for r in rs})
     print('\nPyTorch\'s BLAS: ' + '; '.join(blas))
     if c_loop:

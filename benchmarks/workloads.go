@@ -124,8 +124,8 @@ type Result struct {
 	// times ExamplesPerSec, in 10⁹ a second.
 	FLOPsPerExample float64 `json:"flops_per_example"`
 	GFLOPS          float64 `json:"gflops"`
-	// PeakGFLOPS is, for the CPU backend, the peak of the cores it ran on
-	// (cpu.Peak of one core, times Threads), for its dtype, when measured.
+	// PeakGFLOPS is, for the CPU backend, the peak of the threads it ran on
+	// (cpu.Peak of Threads threads together), for its dtype, when measured.
 	PeakGFLOPS      float64 `json:"peak_gflops,omitempty"`
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
 	Loss            float64 `json:"loss"`

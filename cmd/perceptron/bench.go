@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/perceptron-go/perceptron/benchmarks"
@@ -52,10 +53,10 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	var peak cpu.PeakFLOPS // the yardstick of the CPU's GFLOP/s
+	var peak cpu.PeakFLOPS // the yardstick of the CPU's GFLOP/s, on the threads the CPU backend uses
 	for _, be := range bes {
 		if be.Name() == "cpu" {
-			peak = cpu.Peak(500)
+			peak = cpu.Peak(500, runtime.GOMAXPROCS(0))
 		}
 	}
 	var dts []engine.DType
@@ -99,7 +100,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 						return err
 					}
 					if be.Name() == "cpu" {
-						r.PeakGFLOPS = map[engine.DType]float64{engine.Float32: peak.Float32, engine.Float64: peak.Float64}[dt] * float64(r.Threads) / 1e9
+						r.PeakGFLOPS = map[engine.DType]float64{engine.Float32: peak.Float32, engine.Float64: peak.Float64}[dt] / 1e9
 					}
 					results = append(results, r)
 				}
@@ -116,8 +117,8 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	printResults(stdout, append(results, peers...))
 	if peak.ISA != "" {
-		fmt.Fprintf(stdout, "\n%-8s  cpu peak: one core, %s fused multiply-adds, %.1f GFLOP/s float32, %.1f float64 (peak: GFLOP/s as a share of it, times the threads)\n",
-			"", peak.ISA, peak.Float32/1e9, peak.Float64/1e9)
+		fmt.Fprintf(stdout, "\n%-8s  cpu peak: %d threads together, %s fused multiply-adds, %.1f GFLOP/s float32, %.1f float64 (peak: GFLOP/s as a share of it)\n",
+			"", peak.Threads, peak.ISA, peak.Float32/1e9, peak.Float64/1e9)
 	}
 	printDevices(stdout, append(results, peers...))
 	printRatios(stdout, results, peers)
