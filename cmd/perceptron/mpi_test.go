@@ -20,10 +20,10 @@ import (
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
-// mpiBinary builds the perceptron with -tags mpi.
-func mpiBinary(t *testing.T) string {
+// mpiBinary builds the perceptron with -tags mpi and the other tags.
+func mpiBinary(t *testing.T, tags ...string) string {
 	bin := filepath.Join(t.TempDir(), "perceptron")
-	out, err := exec.Command("go", "build", "-tags", "mpi", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", strings.Join(append(tags, "mpi"), ","), "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return bin
 }
@@ -105,6 +105,22 @@ func TestMPITrainMatchesOneProcess(t *testing.T) {
 			assert.Equal(t, len(historyLosses(t, filepath.Join(dir, "one.csv"))), len(historyLosses(t, filepath.Join(dir, "par.csv"))))
 		})
 	}
+}
+
+// TestMPITrainCUDAEmulator trains with the cuda backend of an emulator
+// build under mpirun on 3 processes, each with its emulated device, which
+// sum their gradients over MPI on the host where NCCL would on GPUs: the
+// model is the one a single process trains, to 1e-12 in float64.
+func TestMPITrainCUDAEmulator(t *testing.T) {
+	bin := mpiBinary(t, "cudaemu")
+	dir := t.TempDir()
+	args := slices.Concat(mpiMoons, []string{"--backend", "cuda", "--optimizer", "adam", "--dtype", "float64"})
+	one := runCommand(t, exec.Command(bin, slices.Concat(args, []string{"--out", filepath.Join(dir, "one.safetensors")})...))
+	require.Equal(t, 0, one.code, "%s", one.stderr)
+	r := mpirun(t, dir, slices.Concat([]string{"-np", "3", bin}, args, []string{"--out", "par.safetensors"})...)
+	require.Equal(t, 0, r.code, "%s", r.stderr)
+	assert.Contains(t, r.stderr, "cuda backend, 3 processes (MPI)")
+	requireSameModels(t, filepath.Join(dir, "one.safetensors"), filepath.Join(dir, "par.safetensors"), 1e-12)
 }
 
 // TestMPIFailsTogether gives process 1 of 2 input that process 0 does not
