@@ -1,8 +1,8 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
 // one file per op family (dense.cu, output.cu, optim.cu, epoch.cu, sgd.cu,
-// with the headers they share: common.cuh, rows.cuh, optim.cuh), and the
-// fatbins that nvcc makes of them, committed and embedded so that a cuda
-// build needs no nvcc.
+// share.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
+// and the fatbins that nvcc makes of them, committed and embedded so that a
+// cuda build needs no nvcc.
 //
 // Each precision has one fatbin, kernels_f32.fatbin or kernels_f64.fatbin,
 // whose kernels carry the suffix _f32 or _f64. It holds SASS for sm_70, sm_80

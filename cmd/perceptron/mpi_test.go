@@ -114,7 +114,7 @@ func TestMPITrainMatchesOneProcess(t *testing.T) {
 func TestMPITrainCUDAEmulator(t *testing.T) {
 	bin := mpiBinary(t, "cudaemu")
 	dir := t.TempDir()
-	args := slices.Concat(mpiMoons, []string{"--backend", "cuda", "--optimizer", "adam", "--dtype", "float64"})
+	args := slices.Concat(mpiMoons, []string{"--backend", "cuda", "--optimizer", "adam", "--dtype", "float64", "--history", ""})
 	one := runCommand(t, exec.Command(bin, slices.Concat(args, []string{"--out", filepath.Join(dir, "one.safetensors")})...))
 	require.Equal(t, 0, one.code, "%s", one.stderr)
 	r := mpirun(t, dir, slices.Concat([]string{"-np", "3", bin}, args, []string{"--out", "par.safetensors"})...)

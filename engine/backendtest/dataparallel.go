@@ -135,7 +135,9 @@ func skipShared(t *testing.T, be engine.Backend) {
 // in float64, 1e-5 in float32. It stops one such fit within an epoch by
 // cancelling one process's context, and resumes it on another number of
 // processes. A backend whose trainers are not engine.DataParallelTrainers
-// must refuse the fit, saying so.
+// must refuse the fit, saying so. On a SharedDevice (the CUDA backend on a
+// GPU) the fits of several processes skip; the CUDA backend's run here on
+// its emulator, which sums the gradients on the host.
 func DataParallel(t *testing.T, be engine.Backend) {
 	if !trainerIs[engine.DataParallelTrainer](t, be) {
 		p := newParallelFit(t, be, engine.Float64, engine.Optimizer{})
