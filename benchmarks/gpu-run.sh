@@ -10,10 +10,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/logs}
 mkdir -p "$out"
 export PERCEPTRON_MNIST_DIR="$here/data"
+# NCCL for the data-parallel tests (TestShareBatches*): libnccl.so.2 where the
+# dynamic linker finds it, else the one PyTorch's CUDA wheels bring.
+if [ -z "${PERCEPTRON_LIBNCCL:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2'; then
+  nccl=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null) &&
+    [ -f "$nccl" ] && export PERCEPTRON_LIBNCCL="$nccl"
+fi
 status=0
 {
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
+  echo "nccl: ${PERCEPTRON_LIBNCCL:-libnccl.so.2 on the linker's path, if any}"
   "$here/perceptron" info 2>&1
 } > "$out/machine.txt"
 # Each test binary runs in its package's folder, as go test runs it: the
@@ -45,6 +52,7 @@ fi
       "$(grep -c -- '--- SKIP' "$out/$pkg-test.log") skipped"
     grep -- '--- FAIL' "$out/$pkg-test.log" | head -20
   done
+  grep -E -- '--- (PASS|FAIL|SKIP): TestShareBatches' -A1 "$out/gpu-test.log"
   cat "$out/bench.txt"
 } > "$out/summary.txt"
 cat "$out/summary.txt"
