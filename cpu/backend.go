@@ -262,8 +262,8 @@ func (t *trainer[T]) update(ly *layer[T], lr float64) {
 		axpy(T(-lr), ly.gb, ly.b)
 		return
 	}
-	engine.Update(t.h.Optimizer, ly.w, ly.gw, ly.sw, t.steps+1, lr)
-	engine.Update(t.h.Optimizer, ly.b, ly.gb, ly.sb, t.steps+1, lr)
+	optimize(t.h.Optimizer, ly.w, ly.gw, ly.sw, t.steps+1, lr)
+	optimize(t.h.Optimizer, ly.b, ly.gb, ly.sb, t.steps+1, lr)
 }
 
 func (t *trainer[T]) BeginEpoch(order []int) error {

@@ -183,3 +183,15 @@ func rank1Rows1F32(dprev, x, w *float32, ldw, rows int, dz *float32, nlr float32
 
 //go:noescape
 func rank1Rows1F64(dprev, x, w *float64, ldw, rows int, dz *float64, nlr float64, mask int)
+
+// adamF32 runs Adam's step (engine.Update) on n registers of 8 floats of
+// p, grad, m and v (see optim_amd64.s). It needs AVX2; the caller checks the
+// bounds.
+//
+//go:noescape
+func adamF32(p, grad, m, v *float32, n int, c *adamCoefficients[float32])
+
+// adamF64 runs Adam's step on n registers of 4 doubles, as adamF32.
+//
+//go:noescape
+func adamF64(p, grad, m, v *float64, n int, c *adamCoefficients[float64])

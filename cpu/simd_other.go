@@ -99,3 +99,11 @@ func rank1Rows1F32(dprev, x, w *float32, ldw, rows int, dz *float32, nlr float32
 func rank1Rows1F64(dprev, x, w *float64, ldw, rows int, dz *float64, nlr float64, mask int) {
 	panic("cpu: no assembly kernels on this architecture")
 }
+
+func adamF32(p, grad, m, v *float32, n int, c *adamCoefficients[float32]) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func adamF64(p, grad, m, v *float64, n int, c *adamCoefficients[float64]) {
+	panic("cpu: no assembly kernels on this architecture")
+}

@@ -1,0 +1,80 @@
+#include "textflag.h"
+
+// Adam's and AdamW's step (engine.Update) on AVX2, 8 floats or 4 doubles a
+// register: the same operations as engine.Update's loop, in the same order
+// and unfused, so the same bits:
+//
+//	p = p·decay                 (AdamW; decay is 1 for Adam, and p·1 = p)
+//	m = b1·m + c1·g
+//	v = b2·v + (c2·g)·g
+//	p = p − stepSize·(m / (√v / bc2Sqrt + eps))
+//
+// n counts whole registers; the caller runs the values past them through
+// engine.Update. The coefficients are the struct adamCoefficients of the
+// element type: decay, b1, c1, b2, c2, stepSize, bc2Sqrt, eps.
+
+// ADAM_STEP runs the loop. SH is log2 of the element's size, W the values
+// in a register; BCAST, MOVU and the arithmetic are the element type's.
+#define ADAM_STEP(SH, W, BCAST, MOVU, VMUL, VADD, VSUB, VDIV, VSQRT) \
+	MOVQ p+0(FP), DI; \
+	MOVQ grad+8(FP), SI; \
+	MOVQ m+16(FP), R8; \
+	MOVQ v+24(FP), R9; \
+	MOVQ n+32(FP), CX; \
+	MOVQ c+40(FP), AX; \
+	BCAST (AX), Y8; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y9; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y10; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y11; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y12; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y13; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y14; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y15; \
+	TESTQ CX, CX; \
+	JEQ done; \
+loop: \
+	MOVU (DI), Y0; \
+	VMUL Y8, Y0, Y0; \
+	MOVU (SI), Y1; \
+	MOVU (R8), Y2; \
+	VMUL Y9, Y2, Y2; \
+	VMUL Y10, Y1, Y3; \
+	VADD Y3, Y2, Y2; \
+	MOVU Y2, (R8); \
+	MOVU (R9), Y4; \
+	VMUL Y11, Y4, Y4; \
+	VMUL Y12, Y1, Y5; \
+	VMUL Y1, Y5, Y5; \
+	VADD Y5, Y4, Y4; \
+	MOVU Y4, (R9); \
+	VSQRT Y4, Y6; \
+	VDIV Y14, Y6, Y6; \
+	VADD Y15, Y6, Y6; \
+	VDIV Y6, Y2, Y6; \
+	VMUL Y13, Y6, Y6; \
+	VSUB Y6, Y0, Y0; \
+	MOVU Y0, (DI); \
+	ADDQ $(W<<SH), DI; \
+	ADDQ $(W<<SH), SI; \
+	ADDQ $(W<<SH), R8; \
+	ADDQ $(W<<SH), R9; \
+	DECQ CX; \
+	JNE loop; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// func adamF32(p, grad, m, v *float32, n int, c *adamCoefficients[float32])
+TEXT ·adamF32(SB), NOSPLIT, $0-48
+	ADAM_STEP(2, 8, VBROADCASTSS, VMOVUPS, VMULPS, VADDPS, VSUBPS, VDIVPS, VSQRTPS)
+
+// func adamF64(p, grad, m, v *float64, n int, c *adamCoefficients[float64])
+TEXT ·adamF64(SB), NOSPLIT, $0-48
+	ADAM_STEP(3, 4, VBROADCASTSD, VMOVUPD, VMULPD, VADDPD, VSUBPD, VDIVPD, VSQRTPD)

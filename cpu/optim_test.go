@@ -1,0 +1,80 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+)
+
+// TestOptimize checks optimize against engine.Update, its reference, bit for
+// bit: Adam and AdamW (the vector kernel, with or without weight decay), Adam
+// with weight decay and SGD with momentum (engine.Update itself), on lengths
+// around the registers' widths, over steps whose state carries on, with
+// gradients that overflow the state to +Inf and give NaN among them.
+func TestOptimize(t *testing.T) {
+	optimizers := []engine.Optimizer{
+		engine.DefaultOptimizer(engine.Adam),
+		{Kind: engine.AdamW, Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, WeightDecay: 0.1},
+		{Kind: engine.Adam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01},
+		{Kind: engine.SGD, Momentum: 0.9, Nesterov: true},
+	}
+	for _, o := range optimizers {
+		for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 16, 31, 100, 1027} {
+			t.Run(fmt.Sprintf("%s/wd%g/n=%d", o.Kind, o.WeightDecay, n), func(t *testing.T) {
+				checkOptimize[float32](t, o, n)
+				checkOptimize[float64](t, o, n)
+			})
+		}
+	}
+}
+
+func checkOptimize[T engine.Float](t *testing.T, o engine.Optimizer, n int) {
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	random := func() []T {
+		s := make([]T, n)
+		for i := range s {
+			s[i] = T(rng.NormFloat64())
+		}
+		return s
+	}
+	p := random()
+	want, got := slices.Clone(p), slices.Clone(p)
+	wantState, gotState := make([][]T, o.Slots()), make([][]T, o.Slots())
+	for k := range wantState {
+		wantState[k], gotState[k] = make([]T, n), make([]T, n)
+	}
+	for step := 1; step <= 5; step++ {
+		g := random()
+		if n > 2 && step == 3 {
+			g[1] = T(math.Inf(1))
+			g[2] = T(math.MaxFloat32) * 2 // +Inf in float32, huge in float64: v overflows
+		}
+		lr := 0.01 / float64(step)
+		engine.Update(o, want, slices.Clone(g), wantState, step, lr)
+		optimize(o, got, slices.Clone(g), gotState, step, lr)
+		sameBits(t, want, got, "parameters after step %d", step)
+		for k := range wantState {
+			sameBits(t, wantState[k], gotState[k], "state slot %d after step %d", k, step)
+		}
+	}
+}
+
+func clone2[T engine.Float](s []T) []T { return append([]T(nil), s...) }
+
+// sameBits requires got to hold want's values bit for bit (NaNs included).
+func sameBits[T engine.Float](t *testing.T, want, got []T, format string, args ...any) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		w, g := float64(want[i]), float64(got[i])
+		if math.Float64bits(w) != math.Float64bits(g) {
+			require.Failf(t, "values differ", "%s: [%d] = %v, want %v", fmt.Sprintf(format, args...), i, g, w)
+		}
+	}
+}
