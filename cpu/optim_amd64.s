@@ -71,6 +71,61 @@ done: \
 	VZEROUPPER; \
 	RET
 
+// SGD's step with momentum (engine.Update) on AVX2, the same operations in
+// the same order, unfused:
+//
+//	g = g + wd·p                (flags&1: weight decay)
+//	buf = mu·buf + g
+//	g = g + mu·buf              (flags&2: Nesterov), else g = buf
+//	p = p − lr·g
+//
+// n counts whole registers; c points at wd, mu and lr in the element type.
+#define MOMENTUM_STEP(SH, W, BCAST, MOVU, MOVA, VMUL, VADD, VSUB) \
+	MOVQ p+0(FP), DI; \
+	MOVQ grad+8(FP), SI; \
+	MOVQ buf+16(FP), R8; \
+	MOVQ n+24(FP), CX; \
+	MOVQ flags+32(FP), DX; \
+	MOVQ c+40(FP), AX; \
+	BCAST (AX), Y8; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y9; \
+	ADDQ $(1<<SH), AX; \
+	BCAST (AX), Y10; \
+	TESTQ CX, CX; \
+	JEQ done; \
+loop: \
+	MOVU (DI), Y0; \
+	MOVU (SI), Y1; \
+	TESTQ $1, DX; \
+	JEQ decayed; \
+	VMUL Y8, Y0, Y3; \
+	VADD Y3, Y1, Y1; \
+decayed: \
+	MOVU (R8), Y2; \
+	VMUL Y9, Y2, Y2; \
+	VADD Y1, Y2, Y2; \
+	MOVU Y2, (R8); \
+	TESTQ $2, DX; \
+	JEQ heavyBall; \
+	VMUL Y9, Y2, Y3; \
+	VADD Y3, Y1, Y1; \
+	JMP stepped; \
+heavyBall: \
+	MOVA Y2, Y1; \
+stepped: \
+	VMUL Y10, Y1, Y3; \
+	VSUB Y3, Y0, Y0; \
+	MOVU Y0, (DI); \
+	ADDQ $(W<<SH), DI; \
+	ADDQ $(W<<SH), SI; \
+	ADDQ $(W<<SH), R8; \
+	DECQ CX; \
+	JNE loop; \
+done: \
+	VZEROUPPER; \
+	RET
+
 // func adamF32(p, grad, m, v *float32, n int, c *adamCoefficients[float32])
 TEXT ·adamF32(SB), NOSPLIT, $0-48
 	ADAM_STEP(2, 8, VBROADCASTSS, VMOVUPS, VMULPS, VADDPS, VSUBPS, VDIVPS, VSQRTPS)
@@ -78,3 +133,11 @@ TEXT ·adamF32(SB), NOSPLIT, $0-48
 // func adamF64(p, grad, m, v *float64, n int, c *adamCoefficients[float64])
 TEXT ·adamF64(SB), NOSPLIT, $0-48
 	ADAM_STEP(3, 4, VBROADCASTSD, VMOVUPD, VMULPD, VADDPD, VSUBPD, VDIVPD, VSQRTPD)
+
+// func momentumF32(p, grad, buf *float32, n, flags int, c *momentumCoefficients[float32])
+TEXT ·momentumF32(SB), NOSPLIT, $0-48
+	MOMENTUM_STEP(2, 8, VBROADCASTSS, VMOVUPS, VMOVAPS, VMULPS, VADDPS, VSUBPS)
+
+// func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[float64])
+TEXT ·momentumF64(SB), NOSPLIT, $0-48
+	MOMENTUM_STEP(3, 4, VBROADCASTSD, VMOVUPD, VMOVAPD, VMULPD, VADDPD, VSUBPD)

@@ -13,8 +13,10 @@ import (
 )
 
 // TestOptimize checks optimize against engine.Update, its reference, bit for
-// bit: Adam and AdamW (the vector kernel, with or without weight decay), Adam
-// with weight decay and SGD with momentum (engine.Update itself), on lengths
+// bit: Adam and AdamW (with or without weight decay), SGD with momentum
+// (heavy ball or Nesterov, with or without weight decay), which run on the
+// vector kernels, and Adam with weight decay and SGD with weight decay alone,
+// which run on engine.Update; on lengths
 // around the registers' widths, over steps whose state carries on, with
 // gradients that overflow the state to +Inf and give NaN among them.
 func TestOptimize(t *testing.T) {
@@ -22,11 +24,16 @@ func TestOptimize(t *testing.T) {
 		engine.DefaultOptimizer(engine.Adam),
 		{Kind: engine.AdamW, Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, WeightDecay: 0.1},
 		{Kind: engine.Adam, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01},
+		{Kind: engine.SGD, Momentum: 0.9},
 		{Kind: engine.SGD, Momentum: 0.9, Nesterov: true},
+		{Kind: engine.SGD, Momentum: 0.5, WeightDecay: 0.01},
+		{Kind: engine.SGD, Momentum: 0.5, Nesterov: true, WeightDecay: 0.01},
+		{Kind: engine.SGD, WeightDecay: 0.01},
 	}
 	for _, o := range optimizers {
+		name := fmt.Sprintf("%s/momentum%g/nesterov%t/wd%g", o.Kind, o.Momentum, o.Nesterov, o.WeightDecay)
 		for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 16, 31, 100, 1027} {
-			t.Run(fmt.Sprintf("%s/wd%g/n=%d", o.Kind, o.WeightDecay, n), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/n=%d", name, n), func(t *testing.T) {
 				checkOptimize[float32](t, o, n)
 				checkOptimize[float64](t, o, n)
 			})

@@ -195,3 +195,16 @@ func adamF32(p, grad, m, v *float32, n int, c *adamCoefficients[float32])
 //
 //go:noescape
 func adamF64(p, grad, m, v *float64, n int, c *adamCoefficients[float64])
+
+// momentumF32 runs SGD's step with momentum (engine.Update) on n registers
+// of 8 floats of p, grad and buf (see optim_amd64.s). It needs AVX2; the
+// caller checks the bounds.
+//
+//go:noescape
+func momentumF32(p, grad, buf *float32, n, flags int, c *momentumCoefficients[float32])
+
+// momentumF64 runs SGD's step with momentum on n registers of 4 doubles, as
+// momentumF32.
+//
+//go:noescape
+func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[float64])

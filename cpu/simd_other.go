@@ -107,3 +107,11 @@ func adamF32(p, grad, m, v *float32, n int, c *adamCoefficients[float32]) {
 func adamF64(p, grad, m, v *float64, n int, c *adamCoefficients[float64]) {
 	panic("cpu: no assembly kernels on this architecture")
 }
+
+func momentumF32(p, grad, buf *float32, n, flags int, c *momentumCoefficients[float32]) {
+	panic("cpu: no assembly kernels on this architecture")
+}
+
+func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[float64]) {
+	panic("cpu: no assembly kernels on this architecture")
+}
