@@ -39,11 +39,11 @@ func optimize[T engine.Float](o engine.Optimizer, p, g []T, s [][]T, t int, lr f
 			done = momentum(o, p, g, s[0][:len(p)], lr)
 		}
 	}
-	rest := make([][]T, len(s))
+	var rest [2][]T // the state past done, on the stack: an optimizer keeps at most 2 slots
 	for k := range s {
 		rest[k] = s[k][done:]
 	}
-	engine.Update(o, p[done:], g[done:], rest, t, lr)
+	engine.Update(o, p[done:], g[done:], rest[:len(s)], t, lr)
 }
 
 // registers returns how many values of T an AVX2 register holds, and how
