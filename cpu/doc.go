@@ -17,9 +17,10 @@
 // cores. Elsewhere gonum's BLAS does the arithmetic. Results differ between
 // the two only by rounding.
 //
-// Adam's and AdamW's steps run on an AVX2 kernel (optim_amd64.s) that
-// repeats engine.Update's operations in its order, unfused, so that the
-// parameters and the state are engine.Update's to the bit.
+// Adam's and AdamW's steps, and SGD's with momentum, run on AVX2 kernels
+// (optim.go, optim_amd64.s) that repeat engine.Update's operations in its
+// order, unfused, so that the parameters and the state are engine.Update's
+// to the bit.
 //
 // Per-example SGD on inputs that are mostly 0, such as MNIST's, visits only
 // the nonzero inputs of the first layer (sparse.go): the trainer holds that
