@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/distributed"
@@ -294,6 +295,9 @@ func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
 		var sums engine.Totals
 		check := 0.0
 		if t.batch == 1 {
+			if s+1 < to {
+				t.prefetch(t.order[s+1])
+			}
 			sums = t.step(t.order[s])
 			check = sums.Loss
 		} else {
@@ -310,6 +314,26 @@ func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
 		t.totals.Examples += sums.Examples
 	}
 	return nil
+}
+
+// prefetch asks the CPU to fetch example i's inputs and targets while the
+// step before it runs: an example's row, somewhere in a data set far larger
+// than the caches, would otherwise cost a trip to memory at its step's start.
+func (t *trainer[T]) prefetch(i int) {
+	if !haveFMA {
+		return
+	}
+	size := int(unsafe.Sizeof(T(0)))
+	if t.sparse != nil {
+		idx, val := t.sparse.row(i)
+		if len(idx) > 0 {
+			prefetch(unsafe.Pointer(&idx[0]), 4*len(idx))
+			prefetch(unsafe.Pointer(&val[0]), size*len(val))
+		}
+	} else {
+		prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
+	}
+	prefetch(unsafe.Pointer(&t.y[i*t.k]), size*t.k)
 }
 
 // step runs per-example SGD on example i and returns its loss, whether it

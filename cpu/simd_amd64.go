@@ -208,3 +208,8 @@ func momentumF32(p, grad, buf *float32, n, flags int, c *momentumCoefficients[fl
 //
 //go:noescape
 func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[float64])
+
+// prefetch asks the CPU to bring the lines of [p, p+bytes) into its caches.
+//
+//go:noescape
+func prefetch(p unsafe.Pointer, bytes int)

@@ -287,3 +287,20 @@ TEXT ·reluGradF32(SB), NOSPLIT, $0-48
 // func reluGradF64(dst, z []float64)
 TEXT ·reluGradF64(SB), NOSPLIT, $0-48
 	ELEMENTWISE(3, 4, VMOVUPD, VMOVSD, RELUGRAD(VCMPPD, VANDPD), RELUGRADS(VMOVSD, VCMPSD, VANDPD))
+
+// func prefetch(p unsafe.Pointer, bytes int)
+// Asks the CPU to bring the lines of [p, p+bytes) into its caches
+// (PREFETCHT0); it reads nothing and cannot fault.
+TEXT ·prefetch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ bytes+8(FP), CX
+	ADDQ AX, CX
+	ANDQ $~63, AX
+lines:
+	CMPQ AX, CX
+	JGE  fetched
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	JMP  lines
+fetched:
+	RET

@@ -115,3 +115,5 @@ func momentumF32(p, grad, buf *float32, n, flags int, c *momentumCoefficients[fl
 func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[float64]) {
 	panic("cpu: no assembly kernels on this architecture")
 }
+
+func prefetch(p unsafe.Pointer, bytes int) { panic("cpu: no assembly kernels on this architecture") }
