@@ -295,6 +295,9 @@ func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
 		var sums engine.Totals
 		check := 0.0
 		if t.batch == 1 {
+			if s+2 < to && t.sparse != nil {
+				t.sparse.prefetchStart(t.order[s+2])
+			}
 			if s+1 < to {
 				t.prefetch(t.order[s+1])
 			}
@@ -319,6 +322,8 @@ func (t *trainer[T]) Steps(ctx context.Context, from, to int) error {
 // prefetch asks the CPU to fetch example i's inputs and targets while the
 // step before it runs: an example's row, somewhere in a data set far larger
 // than the caches, would otherwise cost a trip to memory at its step's start.
+// (Where its sparse row starts was asked for a step earlier still:
+// sparseRows.prefetchStart.)
 func (t *trainer[T]) prefetch(i int) {
 	if !haveFMA {
 		return

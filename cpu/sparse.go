@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"unsafe"
+
 	"github.com/perceptron-go/perceptron/engine"
 )
 
@@ -83,6 +85,15 @@ func newSparseRows[T engine.Float](x []float64, n, in int) *sparseRows[T] {
 		s.start[i+1] = len(s.idx)
 	}
 	return s
+}
+
+// prefetchStart asks the CPU to fetch where example i's row starts and
+// ends, which row reads: Steps asks two examples ahead, so that the row
+// itself can be asked for one example ahead without waiting.
+func (s *sparseRows[T]) prefetchStart(i int) {
+	if haveFMA {
+		prefetch(unsafe.Pointer(&s.start[i]), 2*int(unsafe.Sizeof(s.start[0])))
+	}
 }
 
 // row returns example i's nonzero inputs and their columns.
