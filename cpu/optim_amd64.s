@@ -13,6 +13,10 @@
 // engine.Update. The coefficients are the struct adamCoefficients of the
 // element type: decay, b1, c1, b2, c2, stepSize, bc2Sqrt, eps.
 
+// COEFF broadcasts the coefficient at AX into Y and moves AX to the next
+// (SH is log2 of the element's size).
+#define COEFF(BCAST, SH, Y) BCAST (AX), Y; ADDQ $(1<<SH), AX
+
 // ADAM_STEP runs the loop. SH is log2 of the element's size, W the values
 // in a register; BCAST, MOVU and the arithmetic are the element type's.
 #define ADAM_STEP(SH, W, BCAST, MOVU, VMUL, VADD, VSUB, VDIV, VSQRT) \
@@ -22,21 +26,14 @@
 	MOVQ v+24(FP), R9; \
 	MOVQ n+32(FP), CX; \
 	MOVQ c+40(FP), AX; \
-	BCAST (AX), Y8; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y9; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y10; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y11; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y12; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y13; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y14; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y15; \
+	COEFF(BCAST, SH, Y8); \
+	COEFF(BCAST, SH, Y9); \
+	COEFF(BCAST, SH, Y10); \
+	COEFF(BCAST, SH, Y11); \
+	COEFF(BCAST, SH, Y12); \
+	COEFF(BCAST, SH, Y13); \
+	COEFF(BCAST, SH, Y14); \
+	COEFF(BCAST, SH, Y15); \
 	TESTQ CX, CX; \
 	JEQ done; \
 loop: \
@@ -87,11 +84,9 @@ done: \
 	MOVQ n+24(FP), CX; \
 	MOVQ flags+32(FP), DX; \
 	MOVQ c+40(FP), AX; \
-	BCAST (AX), Y8; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y9; \
-	ADDQ $(1<<SH), AX; \
-	BCAST (AX), Y10; \
+	COEFF(BCAST, SH, Y8); \
+	COEFF(BCAST, SH, Y9); \
+	COEFF(BCAST, SH, Y10); \
 	TESTQ CX, CX; \
 	JEQ done; \
 loop: \
