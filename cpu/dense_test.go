@@ -50,18 +50,6 @@ func denseCase[T engine.Float](t *testing.T, in, out int, tol float64) {
 	same(t, wantB, gotB, what+": b")
 }
 
-// same requires got to be want to the bit, NaN for NaN.
-func same[T engine.Float](t *testing.T, want, got []T, what string) {
-	require.Len(t, got, len(want), what)
-	for i, v := range want {
-		if math.IsNaN(float64(v)) {
-			require.True(t, math.IsNaN(float64(got[i])), "%s[%d] = %v, want NaN", what, i, got[i])
-		} else {
-			require.Equal(t, v, got[i], "%s[%d]", what, i)
-		}
-	}
-}
-
 // TestDenseKernels checks the per-example AVX-512 kernels on every width
 // around their registers and blocks, and on rows around their groups of four.
 func TestDenseKernels(t *testing.T) {

@@ -30,6 +30,17 @@ func withKernel(t *testing.T, k *kernel) {
 	t.Cleanup(func() { active = saved })
 }
 
+// same requires got to be want to the bit: NaN for the same NaN, -0 for -0.
+func same[T engine.Float](t *testing.T, want, got []T, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
+	for i, v := range want {
+		if math.Float64bits(float64(v)) != math.Float64bits(float64(got[i])) {
+			require.Failf(t, "values differ", "%s[%d] = %v, want %v", what, i, got[i], v)
+		}
+	}
+}
+
 func randomValues[T engine.Float](rng *rand.Rand, n int) []T {
 	v := make([]T, n)
 	for i := range v {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/perceptron-go/perceptron/engine"
 )
 
@@ -43,21 +41,14 @@ func TestOptimize(t *testing.T) {
 
 func checkOptimize[T engine.Float](t *testing.T, o engine.Optimizer, n int) {
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
-	random := func() []T {
-		s := make([]T, n)
-		for i := range s {
-			s[i] = T(rng.NormFloat64())
-		}
-		return s
-	}
-	p := random()
+	p := randomValues[T](rng, n)
 	want, got := slices.Clone(p), slices.Clone(p)
 	wantState, gotState := make([][]T, o.Slots()), make([][]T, o.Slots())
 	for k := range wantState {
 		wantState[k], gotState[k] = make([]T, n), make([]T, n)
 	}
 	for step := 1; step <= 5; step++ {
-		g := random()
+		g := randomValues[T](rng, n)
 		if n > 2 && step == 3 {
 			g[1] = T(math.Inf(1))
 			g[2] = T(math.MaxFloat32) * 2 // +Inf in float32, huge in float64: v overflows
@@ -65,23 +56,11 @@ func checkOptimize[T engine.Float](t *testing.T, o engine.Optimizer, n int) {
 		lr := 0.01 / float64(step)
 		engine.Update(o, want, slices.Clone(g), wantState, step, lr)
 		optimize(o, got, slices.Clone(g), gotState, step, lr)
-		sameBits(t, want, got, "parameters after step %d", step)
+		same(t, want, got, fmt.Sprintf("parameters after step %d", step))
 		for k := range wantState {
-			sameBits(t, wantState[k], gotState[k], "state slot %d after step %d", k, step)
+			same(t, wantState[k], gotState[k], fmt.Sprintf("state slot %d after step %d", k, step))
 		}
 	}
 }
 
 func clone2[T engine.Float](s []T) []T { return append([]T(nil), s...) }
-
-// sameBits requires got to hold want's values bit for bit (NaNs included).
-func sameBits[T engine.Float](t *testing.T, want, got []T, format string, args ...any) {
-	t.Helper()
-	require.Len(t, got, len(want))
-	for i := range want {
-		w, g := float64(want[i]), float64(got[i])
-		if math.Float64bits(w) != math.Float64bits(g) {
-			require.Failf(t, "values differ", "%s: [%d] = %v, want %v", fmt.Sprintf(format, args...), i, g, w)
-		}
-	}
-}
