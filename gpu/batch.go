@@ -135,7 +135,7 @@ func (t *trainer) queueBatchStep(rows int) error {
 
 // advance queues advance_cursor: the cursor moves on by rows.
 func (t *trainer) advance(rows int) error {
-	return t.ks.advanceCursor(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, t.batches.cursor, rows)
+	return t.ks.advanceCursor(oneThread, t.batches.cursor, rows)
 }
 
 // queueBackward queues the gather of rows rows at the cursor's position,

@@ -218,6 +218,10 @@ func flat(n int) launchConfig {
 	return launchConfig{grid: dim{blocks(n, threads), 1}, block: dim{threads, 1}}
 }
 
+// oneThread is the configuration of a kernel that runs on one thread, such
+// as the cursor's advance.
+var oneThread = launchConfig{grid: dim{1, 1}, block: dim{1, 1}}
+
 // realArg passes v as the kernel's real: a float32 in the low 4 bytes, or a float64.
 func realArg(dtype engine.DType, v float64) uint64 {
 	if dtype == engine.Float32 {

@@ -48,7 +48,7 @@ func TestGatherBatch(t *testing.T) {
 				require.Equal(t, y[i*c.k:(i+1)*c.k], gotY[r*c.k:(r+1)*c.k], "%s %d rows: y row %d", dtype, c.rows, r)
 			}
 			h.run(func() error {
-				return h.ks.advanceCursor(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, cursor, c.rows)
+				return h.ks.advanceCursor(oneThread, cursor, c.rows)
 			})
 			assert.Equal(t, []int32{int32(start + c.rows)}, h.ints(cursor, 1), "advance_cursor")
 		}

@@ -161,8 +161,7 @@ func (t *trainer) queueShardGradients(rows, batch int) error {
 // batch of rows rows: the step's flag, the optimizer's step and the
 // cursor's advance past the batch.
 func (t *trainer) queueSharedUpdate(rows int) error {
-	if err := t.ks.flagStep(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, t.share.flags, t.optim.grads, t.batches.cursor,
-		t.batch, t.nparams); err != nil {
+	if err := t.ks.flagStep(oneThread, t.share.flags, t.optim.grads, t.batches.cursor, t.batch, t.nparams); err != nil {
 		return err
 	}
 	if err := t.optimizerStep(); err != nil {

@@ -68,7 +68,7 @@ func TestFlagStep(t *testing.T) {
 		h := newHarness(t, dtype)
 		flags, g, cursor := h.putDoubles(make([]float64, 4)), h.put([]float64{1, 2, math.Inf(1)}), h.putInts([]int32{2*16 + 5})
 		h.run(func() error {
-			return h.ks.flagStep(launchConfig{grid: dim{1, 1}, block: dim{1, 1}}, flags, g, cursor, 16, 2)
+			return h.ks.flagStep(oneThread, flags, g, cursor, 16, 2)
 		})
 		assert.Equal(t, []float64{0, 0, math.Inf(1), 0}, h.doubles(flags, 4), "%s: step 2's flag", dtype)
 	}
