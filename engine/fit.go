@@ -402,10 +402,7 @@ func (f *fit) begin(train *dataset.Set) (y []float64, epoch, done int, partial T
 func (f *fit) newTrainer(data Examples, first, done int) (tr Trainer, err error) {
 	c := f.cfg
 	tr, err = c.Backend.NewTrainer(f.net, data, f.hyper)
-	if f.comm != nil { // every process has its trainer before ShareBatches, a collective
-		err = distributed.Agree(f.comm, err)
-	}
-	if err != nil {
+	if err = f.agree(err); err != nil { // every process has its trainer before ShareBatches, a collective
 		if tr != nil {
 			tr.Close()
 		}
