@@ -9,6 +9,12 @@
 //	forward:  z[j] += Σ_k val[k] · W[idx[k], j]
 //	update:   W[idx[k], j] += (alpha · val[k]) · dz[j]
 //
+// The forward kernels take the rows in idx's order, which fixes the order of
+// z's sums; the update kernels take them in reverse, last row first, since
+// each W[i, j] changes once whatever the order: a step's update follows its
+// forward pass over the same rows, and those that pass read last are those
+// still in L1.
+//
 // W[i, j] is at w + i·ldw + j. The caller checks the bounds, that idx holds
 // rows of W, and that the CPU has AVX-512F. SH is log2 of the element's size.
 
@@ -39,8 +45,10 @@
 
 // SPARSE is the kernels' skeleton: with BX = w, R8 = ldw in bytes, SI
 // walking idx, DX walking val and CX counting, LOAD takes the block into
-// registers, STEP applies the row at AX, STORE writes the block back.
-#define SPARSE(SH, LOAD, STEP, STORE) \
+// registers, FIRST points SI and DX at the first row to take, STEP applies
+// the row at AX, and STORE writes the block back. DIR is 1 to walk forward,
+// -1 to walk back.
+#define SPARSE(SH, LOAD, FIRST, DIR, STEP, STORE) \
 	MOVQ w+8(FP), BX; \
 	MOVQ ldw+16(FP), R8; \
 	SHLQ $SH, R8; \
@@ -50,17 +58,21 @@
 	LOAD; \
 	TESTQ CX, CX; \
 	JEQ   done; \
+	FIRST; \
 loop: \
 	ROWADDR; \
 	STEP; \
-	ADDQ $4, SI; \
-	ADDQ $(1<<SH), DX; \
+	ADDQ $(DIR*4), SI; \
+	ADDQ $(DIR*(1<<SH)), DX; \
 	DECQ CX; \
 	JNE  loop; \
 done: \
 	STORE; \
 	VZEROUPPER; \
 	RET
+
+// LAST points SI and DX at the last row (CX rows, SCALE bytes a value).
+#define LAST(SCALE) LEAQ -4(SI)(CX*4), SI; LEAQ -SCALE(DX)(CX*SCALE), DX
 
 // The forward kernel on eight registers of z, and on one under the mask K1.
 #define FORWARD8_LOAD(MOVU) MOVQ z+0(FP), DI; LOAD8(MOVU, DI)
@@ -92,32 +104,32 @@ done: \
 
 // func sparseForward8F32(z, w *float32, ldw int, idx []int32, val []float32)
 TEXT ·sparseForward8F32(SB), NOSPLIT, $0-72
-	SPARSE(2, FORWARD8_LOAD(VMOVUPS), FORWARD8_STEP(VBROADCASTSS, VFMADD231PS), STORE8(VMOVUPS, DI))
+	SPARSE(2, FORWARD8_LOAD(VMOVUPS), NOP, 1, FORWARD8_STEP(VBROADCASTSS, VFMADD231PS), STORE8(VMOVUPS, DI))
 
 // func sparseForward8F64(z, w *float64, ldw int, idx []int32, val []float64)
 TEXT ·sparseForward8F64(SB), NOSPLIT, $0-72
-	SPARSE(3, FORWARD8_LOAD(VMOVUPD), FORWARD8_STEP(VBROADCASTSD, VFMADD231PD), STORE8(VMOVUPD, DI))
+	SPARSE(3, FORWARD8_LOAD(VMOVUPD), NOP, 1, FORWARD8_STEP(VBROADCASTSD, VFMADD231PD), STORE8(VMOVUPD, DI))
 
 // func sparseForward1F32(z, w *float32, ldw int, idx []int32, val []float32, mask int)
 TEXT ·sparseForward1F32(SB), NOSPLIT, $0-80
-	SPARSE(2, FORWARD1_LOAD(VMOVUPS), FORWARD1_STEP(VBROADCASTSS, VFMADD231PS), FORWARD1_STORE(VMOVUPS))
+	SPARSE(2, FORWARD1_LOAD(VMOVUPS), NOP, 1, FORWARD1_STEP(VBROADCASTSS, VFMADD231PS), FORWARD1_STORE(VMOVUPS))
 
 // func sparseForward1F64(z, w *float64, ldw int, idx []int32, val []float64, mask int)
 TEXT ·sparseForward1F64(SB), NOSPLIT, $0-80
-	SPARSE(3, FORWARD1_LOAD(VMOVUPD), FORWARD1_STEP(VBROADCASTSD, VFMADD231PD), FORWARD1_STORE(VMOVUPD))
+	SPARSE(3, FORWARD1_LOAD(VMOVUPD), NOP, 1, FORWARD1_STEP(VBROADCASTSD, VFMADD231PD), FORWARD1_STORE(VMOVUPD))
 
 // func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32)
 TEXT ·sparseUpdate8F32(SB), NOSPLIT, $0-76
-	SPARSE(2, UPDATE8_LOAD(VMOVUPS), UPDATE8_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), NOP)
+	SPARSE(2, UPDATE8_LOAD(VMOVUPS), LAST(4), -1, UPDATE8_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), NOP)
 
 // func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64)
 TEXT ·sparseUpdate8F64(SB), NOSPLIT, $0-80
-	SPARSE(3, UPDATE8_LOAD(VMOVUPD), UPDATE8_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), NOP)
+	SPARSE(3, UPDATE8_LOAD(VMOVUPD), LAST(8), -1, UPDATE8_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), NOP)
 
 // func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, mask int)
 TEXT ·sparseUpdate1F32(SB), NOSPLIT, $0-88
-	SPARSE(2, UPDATE1_LOAD(VMOVUPS), UPDATE1_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), NOP)
+	SPARSE(2, UPDATE1_LOAD(VMOVUPS), LAST(4), -1, UPDATE1_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), NOP)
 
 // func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, mask int)
 TEXT ·sparseUpdate1F64(SB), NOSPLIT, $0-88
-	SPARSE(3, UPDATE1_LOAD(VMOVUPD), UPDATE1_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), NOP)
+	SPARSE(3, UPDATE1_LOAD(VMOVUPD), LAST(8), -1, UPDATE1_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), NOP)
