@@ -162,6 +162,24 @@ func TestExampleLoss(t *testing.T) {
 	assert.InDelta(t, (0.04+0.01+0.01)/3, engine.ExampleLoss(engine.MSE, a, y), 1e-15)
 }
 
+// TestBCELossTargets checks that bce's loss takes one logarithm where a
+// target is 0 or 1 without changing a bit of the sum of both terms, outputs
+// that saturate included, and both where a target lies between.
+func TestBCELossTargets(t *testing.T) {
+	a := []float64{0.8, 0.1, 1, 0, 1e-17, 1 - 1e-16, 0.5, 0.3}
+	y := []float64{1, 0, 0, 1, 1, 0, 0.25, 0.7}
+	var want float64
+	for k, p := range a {
+		logP, logQ := math.Log(max(p, engine.LogFloor)), math.Log(max(1-p, engine.LogFloor))
+		one := 0.0
+		one -= y[k]*logP + (1-y[k])*logQ
+		want -= y[k]*logP + (1-y[k])*logQ
+		assert.Equal(t, math.Float64bits(one),
+			math.Float64bits(engine.ExampleLoss(engine.BCE, a[k:k+1], y[k:k+1])), "output %g, target %g", p, y[k])
+	}
+	assert.Equal(t, math.Float64bits(want), math.Float64bits(engine.ExampleLoss(engine.BCE, a, y)))
+}
+
 // fixed is a backend whose predictions are given; it cannot train.
 type fixed struct{ out []float64 }
 

@@ -68,8 +68,14 @@ func ExampleLoss[T Float](l Loss, a, y []T) float64 {
 	switch l {
 	case BCE:
 		for k, p := range a {
-			t := float64(y[k])
-			loss -= t*clampedLog(float64(p)) + (1-t)*clampedLog(1-float64(p))
+			switch t := float64(y[k]); t {
+			case 0: // the other term, 0·log p, is 0: the sum is the same
+				loss -= clampedLog(1 - float64(p))
+			case 1:
+				loss -= clampedLog(float64(p))
+			default:
+				loss -= t*clampedLog(float64(p)) + (1-t)*clampedLog(1-float64(p))
+			}
 		}
 	case CE:
 		for k, p := range a {
