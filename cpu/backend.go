@@ -330,10 +330,8 @@ func (t *trainer[T]) prefetch(i int) {
 	}
 	size := int(unsafe.Sizeof(T(0)))
 	if t.sparse != nil {
-		idx, val := t.sparse.row(i)
-		if len(idx) > 0 {
-			prefetch(unsafe.Pointer(&idx[0]), 4*len(idx))
-			prefetch(unsafe.Pointer(&val[0]), size*len(val))
+		if piece := t.sparse.piece(i); len(piece) > 0 {
+			prefetch(unsafe.Pointer(&piece[0]), size*len(piece))
 		}
 	} else {
 		prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)

@@ -63,28 +63,44 @@ func density(x []float64) float64 {
 	return float64(nonzero) / float64(max(len(x), 1))
 }
 
-// sparseRows are n examples' inputs as compressed rows: example i's nonzero
-// values are val[start[i]:start[i+1]], in the columns idx[start[i]:start[i+1]],
-// in order.
+// sparseRows are n examples' inputs as compressed rows, each in one piece:
+// example i's are data[start[i]:start[i+1]], its nonzero values in order and
+// then their columns, as int32s filling whole Ts. One example's inputs lie
+// in one range of memory, which a step fetches in one go.
 type sparseRows[T engine.Float] struct {
 	start []int
-	idx   []int32
-	val   []T
+	data  []T
 }
 
 func newSparseRows[T engine.Float](x []float64, n, in int) *sparseRows[T] {
 	nonzero := int(density(x[:n*in])*float64(n*in) + 0.5)
-	s := &sparseRows[T]{start: make([]int, n+1), idx: make([]int32, 0, nonzero), val: make([]T, 0, nonzero)}
+	s := &sparseRows[T]{start: make([]int, n+1), data: make([]T, 0, nonzero+nonzero/int32sPer[T]()+n)}
+	var cols []int32
 	for i := 0; i < n; i++ {
+		cols = cols[:0]
 		for j, v := range x[i*in : (i+1)*in] {
 			if v != 0 {
-				s.idx = append(s.idx, int32(j))
-				s.val = append(s.val, T(v))
+				s.data = append(s.data, T(v))
+				cols = append(cols, int32(j))
 			}
 		}
-		s.start[i+1] = len(s.idx)
+		at := len(s.data)
+		s.data = append(s.data, make([]T, (len(cols)+int32sPer[T]()-1)/int32sPer[T]())...)
+		copy(int32s(s.data[at:]), cols)
+		s.start[i+1] = len(s.data)
 	}
 	return s
+}
+
+// int32sPer returns how many int32s a T holds.
+func int32sPer[T engine.Float]() int { return int(unsafe.Sizeof(T(0))) / 4 }
+
+// int32s returns the int32s that v's memory holds.
+func int32s[T engine.Float](v []T) []int32 {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&v[0])), len(v)*int32sPer[T]())
 }
 
 // prefetchStart asks the CPU to fetch where example i's row starts and
@@ -96,10 +112,15 @@ func (s *sparseRows[T]) prefetchStart(i int) {
 	}
 }
 
+// piece returns example i's inputs in one piece.
+func (s *sparseRows[T]) piece(i int) []T { return s.data[s.start[i]:s.start[i+1]] }
+
 // row returns example i's nonzero inputs and their columns.
 func (s *sparseRows[T]) row(i int) ([]int32, []T) {
-	lo, hi := s.start[i], s.start[i+1]
-	return s.idx[lo:hi], s.val[lo:hi]
+	piece := s.piece(i)
+	per := int32sPer[T]()
+	n := per * len(piece) / (per + 1) // len(piece) = n + ⌈n/per⌉
+	return int32s(piece[n:])[:n], piece[:n]
 }
 
 // transposeCopy sets dst (cols×rows) to the transpose of src (rows×cols),

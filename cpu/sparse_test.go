@@ -71,6 +71,39 @@ func sparseData(n, in, k int, density float64) engine.Examples {
 	return engine.Examples{X: x, Y: y, N: n, Features: in, Outputs: k}
 }
 
+// sparseRowsCase checks that newSparseRows keeps each example's nonzero
+// inputs, and only those, with their columns: rows of 0 to 5 nonzeros,
+// odd and even, so that the columns' int32s fill a last T or half of it.
+func sparseRowsCase[T engine.Float](t *testing.T) {
+	const in = 9
+	var x []float64
+	for n := range 6 {
+		row := make([]float64, in)
+		for k := range n {
+			row[(k*4+n)%in] = float64(n*10 + k + 1)
+		}
+		x = append(x, row...)
+	}
+	s := newSparseRows[T](x, len(x)/in, in)
+	for i := range len(x) / in {
+		wantIdx, wantVal := []int32{}, []T{}
+		for j, v := range x[i*in : (i+1)*in] {
+			if v != 0 {
+				wantIdx, wantVal = append(wantIdx, int32(j)), append(wantVal, T(v))
+			}
+		}
+		idx, val := s.row(i)
+		assert.Equal(t, wantIdx, append([]int32{}, idx...), "%T example %d: columns", T(0), i)
+		assert.Equal(t, wantVal, append([]T{}, val...), "%T example %d: values", T(0), i)
+		assert.Len(t, s.piece(i), len(wantVal)+(len(wantIdx)+int32sPer[T]()-1)/int32sPer[T](), "%T example %d: its piece", T(0), i)
+	}
+}
+
+func TestSparseRows(t *testing.T) {
+	sparseRowsCase[float32](t)
+	sparseRowsCase[float64](t)
+}
+
 // TestSparseInputsPick checks which inputs AutoInputs takes as sparse.
 func TestSparseInputsPick(t *testing.T) {
 	sparse, dense := sparseData(50, 30, 3, 0.2), sparseData(50, 30, 3, 0.9)
