@@ -129,8 +129,8 @@ type trainer[T engine.Float] struct {
 	comm   distributed.Comm // of a data-parallel fit (ShareBatches), else nil
 	loss   engine.Loss
 	bufs   buffers[T]
-	x, y   []T            // the whole training set; x is nil when sparse holds it
-	sparse *sparseRows[T] // the inputs of per-example SGD on sparse inputs, whose first layer's W is [in, out]
+	x, y   []T            // the whole training set, or nil where sparse holds it
+	sparse *sparseRows[T] // the examples of per-example SGD on sparse inputs, whose first layer's W is [in, out]
 	xb, yb []T            // the current mini-batch's rows
 	rows   batchRows[T]   // the per-row work of a mini-batch step
 	in, k  int
@@ -144,14 +144,14 @@ type trainer[T engine.Float] struct {
 func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper, sparse bool) (*trainer[T], error) {
 	t := &trainer[T]{
 		layers: layersOf[T](net), loss: net.Spec.Loss, bufs: newBuffers[T](net, h.BatchSize),
-		y: convert[T](data.Y), in: data.Features, k: data.Outputs,
+		in: data.Features, k: data.Outputs,
 		h: h, steps: h.StepsDone, batch: h.BatchSize,
 	}
 	if sparse {
-		t.sparse = newSparseRows[T](data.X, data.N, data.Features)
+		t.sparse = newSparseRows[T](data)
 		t.layers[0].w = t.weights(0, net.Layers[0].W)
 	} else {
-		t.x = convert[T](data.X)
+		t.x, t.y = convert[T](data.X), convert[T](data.Y)
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
@@ -333,20 +333,21 @@ func (t *trainer[T]) prefetch(i int) {
 		if piece := t.sparse.piece(i); len(piece) > 0 {
 			prefetch(unsafe.Pointer(&piece[0]), size*len(piece))
 		}
-	} else {
-		prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
+		return
 	}
+	prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
 	prefetch(unsafe.Pointer(&t.y[i*t.k]), size*t.k)
 }
 
 // step runs per-example SGD on example i and returns its loss, whether it
 // was classified correctly and the example.
 func (t *trainer[T]) step(i int) engine.Totals {
-	var x []T // nil when the inputs are sparse
+	var x, y []T // x is nil when the inputs are sparse
 	if t.sparse == nil {
-		x = t.x[i*t.in : (i+1)*t.in]
+		x, y = t.x[i*t.in:(i+1)*t.in], t.y[i*t.k:(i+1)*t.k]
+	} else {
+		y = t.sparse.targets(i)
 	}
-	y := t.y[i*t.k : (i+1)*t.k]
 	b, last := t.bufs, len(t.layers)-1
 	in := x
 	for l, ly := range t.layers {

@@ -63,30 +63,35 @@ func density(x []float64) float64 {
 	return float64(nonzero) / float64(max(len(x), 1))
 }
 
-// sparseRows are n examples' inputs as compressed rows, each in one piece:
-// example i's are data[start[i]:start[i+1]], its nonzero values in order and
-// then their columns, as int32s filling whole Ts. One example's inputs lie
-// in one range of memory, which a step fetches in one go.
+// sparseRows are n examples as compressed rows, each in one piece: example
+// i's is data[start[i]:start[i+1]], its nonzero inputs in order, then their
+// columns as int32s filling whole Ts, then its k targets. A step fetches an
+// example's inputs and targets from one range of memory.
 type sparseRows[T engine.Float] struct {
 	start []int
 	data  []T
+	k     int
 }
 
-func newSparseRows[T engine.Float](x []float64, n, in int) *sparseRows[T] {
-	nonzero := int(density(x[:n*in])*float64(n*in) + 0.5)
-	s := &sparseRows[T]{start: make([]int, n+1), data: make([]T, 0, nonzero+nonzero/int32sPer[T]()+n)}
+func newSparseRows[T engine.Float](data engine.Examples) *sparseRows[T] {
+	n, in, k, per := data.N, data.Features, data.Outputs, int32sPer[T]()
+	nonzero := int(density(data.X[:n*in])*float64(n*in) + 0.5)
+	s := &sparseRows[T]{start: make([]int, n+1), data: make([]T, 0, nonzero+nonzero/per+n*(k+1)), k: k}
 	var cols []int32
 	for i := 0; i < n; i++ {
 		cols = cols[:0]
-		for j, v := range x[i*in : (i+1)*in] {
+		for j, v := range data.X[i*in : (i+1)*in] {
 			if v != 0 {
 				s.data = append(s.data, T(v))
 				cols = append(cols, int32(j))
 			}
 		}
 		at := len(s.data)
-		s.data = append(s.data, make([]T, (len(cols)+int32sPer[T]()-1)/int32sPer[T]())...)
+		s.data = append(s.data, make([]T, (len(cols)+per-1)/per)...)
 		copy(int32s(s.data[at:]), cols)
+		for _, v := range data.Y[i*k : (i+1)*k] {
+			s.data = append(s.data, T(v))
+		}
 		s.start[i+1] = len(s.data)
 	}
 	return s
@@ -117,10 +122,17 @@ func (s *sparseRows[T]) piece(i int) []T { return s.data[s.start[i]:s.start[i+1]
 
 // row returns example i's nonzero inputs and their columns.
 func (s *sparseRows[T]) row(i int) ([]int32, []T) {
-	piece := s.piece(i)
+	inputs := s.piece(i)
+	inputs = inputs[:len(inputs)-s.k]
 	per := int32sPer[T]()
-	n := per * len(piece) / (per + 1) // len(piece) = n + ⌈n/per⌉
-	return int32s(piece[n:])[:n], piece[:n]
+	n := per * len(inputs) / (per + 1) // len(inputs) = n + ⌈n/per⌉
+	return int32s(inputs[n:])[:n], inputs[:n]
+}
+
+// targets returns example i's targets.
+func (s *sparseRows[T]) targets(i int) []T {
+	piece := s.piece(i)
+	return piece[len(piece)-s.k:]
 }
 
 // transposeCopy sets dst (cols×rows) to the transpose of src (rows×cols),

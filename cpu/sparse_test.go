@@ -72,20 +72,22 @@ func sparseData(n, in, k int, density float64) engine.Examples {
 }
 
 // sparseRowsCase checks that newSparseRows keeps each example's nonzero
-// inputs, and only those, with their columns: rows of 0 to 5 nonzeros,
-// odd and even, so that the columns' int32s fill a last T or half of it.
+// inputs, and only those, with their columns, and its targets: rows of 0 to
+// 5 nonzeros, odd and even, so that the columns' int32s fill a last T or
+// half of it.
 func sparseRowsCase[T engine.Float](t *testing.T) {
-	const in = 9
-	var x []float64
+	const in, k = 9, 3
+	var x, y []float64
 	for n := range 6 {
 		row := make([]float64, in)
 		for k := range n {
 			row[(k*4+n)%in] = float64(n*10 + k + 1)
 		}
-		x = append(x, row...)
+		x, y = append(x, row...), append(y, float64(n), 0.5, -1)
 	}
-	s := newSparseRows[T](x, len(x)/in, in)
+	s := newSparseRows[T](engine.Examples{X: x, Y: y, N: len(x) / in, Features: in, Outputs: k})
 	for i := range len(x) / in {
+		assert.Equal(t, []T{T(i), 0.5, -1}, s.targets(i), "%T example %d: targets", T(0), i)
 		wantIdx, wantVal := []int32{}, []T{}
 		for j, v := range x[i*in : (i+1)*in] {
 			if v != 0 {
@@ -95,7 +97,7 @@ func sparseRowsCase[T engine.Float](t *testing.T) {
 		idx, val := s.row(i)
 		assert.Equal(t, wantIdx, append([]int32{}, idx...), "%T example %d: columns", T(0), i)
 		assert.Equal(t, wantVal, append([]T{}, val...), "%T example %d: values", T(0), i)
-		assert.Len(t, s.piece(i), len(wantVal)+(len(wantIdx)+int32sPer[T]()-1)/int32sPer[T](), "%T example %d: its piece", T(0), i)
+		assert.Len(t, s.piece(i), len(wantVal)+(len(wantIdx)+int32sPer[T]()-1)/int32sPer[T]()+k, "%T example %d: its piece", T(0), i)
 	}
 }
 
