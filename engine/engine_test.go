@@ -162,22 +162,32 @@ func TestExampleLoss(t *testing.T) {
 	assert.InDelta(t, (0.04+0.01+0.01)/3, engine.ExampleLoss(engine.MSE, a, y), 1e-15)
 }
 
-// TestBCELossTargets checks that bce's loss takes one logarithm where a
-// target is 0 or 1 without changing a bit of the sum of both terms, outputs
-// that saturate included, and both where a target lies between.
+// TestBCELossTargets checks bce's loss, which multiplies the factors of
+// 0 and 1 targets before it takes their log, against the sum of each
+// term's log: outputs that saturate, soft targets, and 45 outputs all at the
+// floor, whose product would fall to 0 in one piece.
 func TestBCELossTargets(t *testing.T) {
-	a := []float64{0.8, 0.1, 1, 0, 1e-17, 1 - 1e-16, 0.5, 0.3}
-	y := []float64{1, 0, 0, 1, 1, 0, 0.25, 0.7}
-	var want float64
-	for k, p := range a {
-		logP, logQ := math.Log(max(p, engine.LogFloor)), math.Log(max(1-p, engine.LogFloor))
-		one := 0.0
-		one -= y[k]*logP + (1-y[k])*logQ
-		want -= y[k]*logP + (1-y[k])*logQ
-		assert.Equal(t, math.Float64bits(one),
-			math.Float64bits(engine.ExampleLoss(engine.BCE, a[k:k+1], y[k:k+1])), "output %g, target %g", p, y[k])
+	perTerm := func(a, y []float64) float64 {
+		var loss float64
+		for k, p := range a {
+			loss -= y[k]*math.Log(max(p, engine.LogFloor)) + (1-y[k])*math.Log(max(1-p, engine.LogFloor))
+		}
+		return loss
 	}
-	assert.Equal(t, math.Float64bits(want), math.Float64bits(engine.ExampleLoss(engine.BCE, a, y)))
+	a := []float64{0.8, 0.1, 1, 0, 1e-17, 1 - 1e-16, 0.5, 0.3, 0.999, 0.25}
+	y := []float64{1, 0, 0, 1, 1, 0, 0.25, 0.7, 1, 0}
+	for n := 1; n <= len(a); n++ {
+		want := perTerm(a[:n], y[:n])
+		assert.InDelta(t, want, engine.ExampleLoss(engine.BCE, a[:n], y[:n]), 1e-14*want, "the first %d outputs", n)
+	}
+	saturated, wrong := make([]float64, 45), make([]float64, 45)
+	for k := range wrong {
+		wrong[k] = float64(k % 2)
+		saturated[k] = 1 - wrong[k]
+	}
+	want := -45 * math.Log(engine.LogFloor)
+	assert.InDelta(t, want, engine.ExampleLoss(engine.BCE, saturated, wrong), 1e-14*want)
+	assert.InDelta(t, want, perTerm(saturated, wrong), 1e-14*want)
 }
 
 // fixed is a backend whose predictions are given; it cannot train.

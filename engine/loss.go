@@ -60,6 +60,11 @@ const LogFloor = 1e-15
 
 func clampedLog(v float64) float64 { return math.Log(max(v, LogFloor)) }
 
+// bceFactors is how many factors of at least LogFloor (1e-15) bce's loss
+// multiplies before it takes their log: 20 of them multiply to at least
+// 1e-300, where float64 keeps its whole precision.
+const bceFactors = 20
+
 // ExampleLoss returns one example's loss for outputs a and targets y,
 // computed in float64 whatever T is. Logarithms are taken of values no
 // smaller than LogFloor, so a saturated output never gives NaN or Inf.
@@ -67,16 +72,28 @@ func ExampleLoss[T Float](l Loss, a, y []T) float64 {
 	var loss float64
 	switch l {
 	case BCE:
+		// Where a target is 0 or 1, one of its two terms is 0·log, and the
+		// other is the log of a factor q ≥ LogFloor: the loss takes the log
+		// of the product of up to bceFactors of them, not a log of each.
+		prod, factors := 1.0, 0
 		for k, p := range a {
+			var q float64
 			switch t := float64(y[k]); t {
-			case 0: // the other term, 0·log p, is 0: the sum is the same
-				loss -= clampedLog(1 - float64(p))
+			case 0:
+				q = 1 - float64(p)
 			case 1:
-				loss -= clampedLog(float64(p))
+				q = float64(p)
 			default:
 				loss -= t*clampedLog(float64(p)) + (1-t)*clampedLog(1-float64(p))
+				continue
+			}
+			prod *= max(q, LogFloor)
+			if factors++; factors == bceFactors {
+				loss -= math.Log(prod)
+				prod, factors = 1, 0
 			}
 		}
+		loss -= math.Log(prod)
 	case CE:
 		for k, p := range a {
 			if y[k] != 0 {
