@@ -110,16 +110,16 @@ func sparseForward1F32(z, w *float32, ldw int, idx []int32, val []float32, mask 
 func sparseForward1F64(z, w *float64, ldw int, idx []int32, val []float64, mask int)
 
 //go:noescape
-func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32)
+func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, b *float32)
 
 //go:noescape
-func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64)
+func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64)
 
 //go:noescape
-func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, mask int)
+func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, b *float32, mask int)
 
 //go:noescape
-func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, mask int)
+func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64, mask int)
 
 // reluF32 sets dst[i] = max(z[i], 0) over len(z), branch free, NaN kept. It
 // needs AVX, and len(dst) ≥ len(z).

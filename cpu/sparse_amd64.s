@@ -7,7 +7,10 @@
 // the rows of the nonzero inputs stream past:
 //
 //	forward:  z[j] += Σ_k val[k] · W[idx[k], j]
-//	update:   W[idx[k], j] += (alpha · val[k]) · dz[j]
+//	update:   W[idx[k], j] += (alpha · val[k]) · dz[j],  then  b[j] += alpha · dz[j]
+//
+// The bias's product and sum are rounded apart, as b[j] += T(alpha·dz[j])
+// is in Go.
 //
 // The forward kernels take the rows in idx's order, which fixes the order of
 // z's sums; the update kernels take them in reverse, last row first, since
@@ -95,12 +98,23 @@ done: \
 	UPDATE1(MOVU, FMA, AX, 128, Z2); UPDATE1(MOVU, FMA, AX, 192, Z3); \
 	UPDATE1(MOVU, FMA, AX, 256, Z4); UPDATE1(MOVU, FMA, AX, 320, Z5); \
 	UPDATE1(MOVU, FMA, AX, 384, Z6); UPDATE1(MOVU, FMA, AX, 448, Z7)
-#define UPDATE1_LOAD(MOVU) MOVQ mask+80(FP), AX; KMOVW AX, K1; MOVQ dz+0(FP), DI; MOVU.Z (DI), K1, Z0
+#define UPDATE1_LOAD(MOVU) MOVQ mask+88(FP), AX; KMOVW AX, K1; MOVQ dz+0(FP), DI; MOVU.Z (DI), K1, Z0
 #define UPDATE1_STEP(MOVU, MOVS, MULS, BCAST, FMA) \
 	COEFF(MOVS, MULS, BCAST); \
 	MOVU.Z (AX), K1, Z9; \
 	FMA Z0, Z8, Z9; \
 	MOVU Z9, K1, (AX)
+
+// BIAS1 sets the register Z of dz to b's at OFF(DI) plus alpha (Z8) · Z and stores it there.
+#define BIAS1(MOVU, MUL, ADD, OFF, Z) MUL Z8, Z, Z; ADD OFF(DI), Z, Z; MOVU Z, OFF(DI)
+// The update kernels' last act: b += alpha·dz, on eight registers, and on one under the mask K1.
+#define UPDATE8_BIAS(MOVU, BCAST, MUL, ADD) \
+	MOVQ b+80(FP), DI; BCAST alpha+72(FP), Z8; \
+	BIAS1(MOVU, MUL, ADD, 0, Z0); BIAS1(MOVU, MUL, ADD, 64, Z1); BIAS1(MOVU, MUL, ADD, 128, Z2); BIAS1(MOVU, MUL, ADD, 192, Z3); \
+	BIAS1(MOVU, MUL, ADD, 256, Z4); BIAS1(MOVU, MUL, ADD, 320, Z5); BIAS1(MOVU, MUL, ADD, 384, Z6); BIAS1(MOVU, MUL, ADD, 448, Z7)
+#define UPDATE1_BIAS(MOVU, BCAST, MUL, ADD) \
+	MOVQ b+80(FP), DI; BCAST alpha+72(FP), Z8; \
+	MUL Z8, Z0, Z0; MOVU.Z (DI), K1, Z9; ADD Z9, Z0, Z0; MOVU Z0, K1, (DI)
 
 // func sparseForward8F32(z, w *float32, ldw int, idx []int32, val []float32)
 TEXT ·sparseForward8F32(SB), NOSPLIT, $0-72
@@ -118,18 +132,18 @@ TEXT ·sparseForward1F32(SB), NOSPLIT, $0-80
 TEXT ·sparseForward1F64(SB), NOSPLIT, $0-80
 	SPARSE(3, FORWARD1_LOAD(VMOVUPD), NOP, 1, FORWARD1_STEP(VBROADCASTSD, VFMADD231PD), FORWARD1_STORE(VMOVUPD))
 
-// func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32)
-TEXT ·sparseUpdate8F32(SB), NOSPLIT, $0-76
-	SPARSE(2, UPDATE8_LOAD(VMOVUPS), LAST(4), -1, UPDATE8_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), NOP)
+// func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, b *float32)
+TEXT ·sparseUpdate8F32(SB), NOSPLIT, $0-88
+	SPARSE(2, UPDATE8_LOAD(VMOVUPS), LAST(4), -1, UPDATE8_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), UPDATE8_BIAS(VMOVUPS, VBROADCASTSS, VMULPS, VADDPS))
 
-// func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64)
-TEXT ·sparseUpdate8F64(SB), NOSPLIT, $0-80
-	SPARSE(3, UPDATE8_LOAD(VMOVUPD), LAST(8), -1, UPDATE8_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), NOP)
+// func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64)
+TEXT ·sparseUpdate8F64(SB), NOSPLIT, $0-88
+	SPARSE(3, UPDATE8_LOAD(VMOVUPD), LAST(8), -1, UPDATE8_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), UPDATE8_BIAS(VMOVUPD, VBROADCASTSD, VMULPD, VADDPD))
 
-// func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, mask int)
-TEXT ·sparseUpdate1F32(SB), NOSPLIT, $0-88
-	SPARSE(2, UPDATE1_LOAD(VMOVUPS), LAST(4), -1, UPDATE1_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), NOP)
+// func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, b *float32, mask int)
+TEXT ·sparseUpdate1F32(SB), NOSPLIT, $0-96
+	SPARSE(2, UPDATE1_LOAD(VMOVUPS), LAST(4), -1, UPDATE1_STEP(VMOVUPS, VMOVSS, VMULSS, VBROADCASTSS, VFMADD231PS), UPDATE1_BIAS(VMOVUPS, VBROADCASTSS, VMULPS, VADDPS))
 
-// func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, mask int)
-TEXT ·sparseUpdate1F64(SB), NOSPLIT, $0-88
-	SPARSE(3, UPDATE1_LOAD(VMOVUPD), LAST(8), -1, UPDATE1_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), NOP)
+// func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64, mask int)
+TEXT ·sparseUpdate1F64(SB), NOSPLIT, $0-96
+	SPARSE(3, UPDATE1_LOAD(VMOVUPD), LAST(8), -1, UPDATE1_STEP(VMOVUPD, VMOVSD, VMULSD, VBROADCASTSD, VFMADD231PD), UPDATE1_BIAS(VMOVUPD, VBROADCASTSD, VMULPD, VADDPD))

@@ -29,8 +29,10 @@ func sparseCase[T engine.Float](t *testing.T, out, nonzero int, tol float64) {
 	sparseForwardGo(wantZ[:out], w, ldw, idx, val)
 	sparseForward(gotZ[:out], w, ldw, idx, val)
 	wantW, gotW := append([]T(nil), w...), append([]T(nil), w...)
-	sparseUpdateGo(wantW, ldw, idx, val, -0.375, dz[:out])
-	sparseUpdate(gotW, ldw, idx, val, -0.375, dz[:out])
+	b := randomValues[T](rng, out+3)
+	wantB, gotB := append([]T(nil), b...), append([]T(nil), b...)
+	sparseUpdateGo(wantW, ldw, idx, val, -0.375, dz[:out], wantB)
+	sparseUpdate(gotW, ldw, idx, val, -0.375, dz[:out], gotB)
 	what := fmt.Sprintf("%T out=%d nonzero=%d", z[0], out, nonzero)
 	for i := range z {
 		require.InDelta(t, float64(wantZ[i]), float64(gotZ[i]), tol*float64(nonzero+1), "%s: z[%d]", what, i)
@@ -38,6 +40,7 @@ func sparseCase[T engine.Float](t *testing.T, out, nonzero int, tol float64) {
 	for i := range w {
 		require.InDelta(t, float64(wantW[i]), float64(gotW[i]), tol*float64(nonzero+1), "%s: w[%d]", what, i)
 	}
+	same(t, wantB, gotB, what+": b")
 }
 
 // TestSparseKernels checks the kernels of sparse inputs on every width
