@@ -42,19 +42,19 @@ func sparseForward1F64(z, w *float64, ldw int, idx []int32, val []float64, mask 
 	panic("cpu: no assembly kernels on this architecture")
 }
 
-func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32) {
+func sparseUpdate8F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, b *float32) {
 	panic("cpu: no assembly kernels on this architecture")
 }
 
-func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64) {
+func sparseUpdate8F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64) {
 	panic("cpu: no assembly kernels on this architecture")
 }
 
-func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, mask int) {
+func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha float32, b *float32, mask int) {
 	panic("cpu: no assembly kernels on this architecture")
 }
 
-func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, mask int) {
+func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64, mask int) {
 	panic("cpu: no assembly kernels on this architecture")
 }
 
