@@ -59,9 +59,11 @@ func add[T engine.Float](dst, src []T) {
 }
 
 // activate sets a = f(z) for one example's values, as engine.Activate does:
-// a relu on the AVX2 kernels where they run.
+// a relu on the AVX2 kernels where they run, a sigmoid on sigmoid's.
 func activate[T engine.Float](act engine.Activation, a, z []T) {
 	switch {
+	case act == engine.Sigmoid:
+		sigmoid(a, z)
 	case act != engine.ReLU || !haveFMA:
 		engine.Activate(act, a, z, len(z))
 	case is64[T]():

@@ -213,3 +213,9 @@ func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[fl
 //
 //go:noescape
 func prefetch(p unsafe.Pointer, bytes int)
+
+// sigmoidF32 is sigmoid's AVX-512 kernel (see sigmoid.go): a[i] = the
+// sigmoid of z[i], for i < len(z). It needs AVX-512F; len(a) ≥ len(z).
+//
+//go:noescape
+func sigmoidF32(a, z []float32, c *[expTerms + 14]float64)

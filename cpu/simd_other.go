@@ -117,3 +117,7 @@ func momentumF64(p, grad, buf *float64, n, flags int, c *momentumCoefficients[fl
 }
 
 func prefetch(p unsafe.Pointer, bytes int) { panic("cpu: no assembly kernels on this architecture") }
+
+func sigmoidF32(a, z []float32, c *[expTerms + 14]float64) {
+	panic("cpu: no assembly kernels on this architecture")
+}
