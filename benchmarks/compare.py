@@ -4,7 +4,9 @@ perceptron's and PyTorch's GFLOP/s and their shares of the FMA peak (benchmarks.
 threads together, the best of the rounds), and for W2 batch 1 the plain C loop's. PyTorch's figure is the faster of its runs with ATen's
 default and AVX-512 kernels, where both ran.
 
-usage: python3 benchmarks/compare.py OUT    (OUT holds ours-tT-rR.json, torch-tT-rR.json,
+A round's figure of ours is the mean of its runs (ours-tT-rR-K.json, K = 1, 2, …).
+
+usage: python3 benchmarks/compare.py OUT    (OUT holds ours-tT-rR-K.json, torch-tT-rR.json,
                                              torch512-tT-rR.json, c-rR.txt and machine.txt)
 """
 import glob
@@ -16,12 +18,24 @@ import sys
 
 
 def load(folder, prefix):
-    """{(workload, dtype, batch, threads): [result, …]} over the rounds of the files OUT/prefix-t*-r*.json."""
-    runs = {}
+    """{(workload, dtype, batch, threads): [result, …]}, one result a round, from the files
+    OUT/prefix-tT-rR.json or, where a round ran several times, OUT/prefix-tT-rR-K.json: their mean."""
+    rounds = {}
     for path in sorted(glob.glob(os.path.join(folder, prefix + '-t*-r*.json'))):
+        m = re.match(re.escape(prefix) + r'-t(\d+)-r(\d+)(?:-\d+)?\.json$', os.path.basename(path))
+        if not m:
+            continue
         with open(path) as f:
             for r in json.load(f):
-                runs.setdefault((r['workload'], r['dtype'], r['batch'], r['threads']), []).append(r)
+                key = (r['workload'], r['dtype'], r['batch'], r['threads'])
+                rounds.setdefault((key, m.group(2)), []).append(r)
+    runs = {}
+    for (key, _), rs in sorted(rounds.items()):
+        mean = dict(rs[0])
+        for field in ('examples_per_s', 'gflops'):
+            if field in mean:
+                mean[field] = statistics.mean(r[field] for r in rs)
+        runs.setdefault(key, []).append(mean)
     return runs
 
 

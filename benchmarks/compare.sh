@@ -12,31 +12,38 @@
 # benchmarks/compare.py prints the medians, min–max, ratios, GFLOP/s and
 # shares of the FMA peak into OUT/summary.md.
 #
+# A round runs perceptron RUNS times back to back and counts their mean: the
+# host's speed drifts by a quarter over tens of seconds, and one run of ours
+# (a tenth of a second of W2) catches one moment of it where PyTorch's
+# (ten seconds and more) spans many. With RUNS runs ours spans about as long.
+#
 # usage, from the repository root:
-#   sh benchmarks/compare.sh [-r ROUNDS] [-t "1 2"] [-o OUT] [-w OURS] [-d DTYPES] [-p PEER] [-c W2_LOOP_C]
-# ROUNDS: 3; OUT: compare-DATE; OURS: W1,W2,W2d,W3 (perceptron's workloads) in
+#   sh benchmarks/compare.sh [-r ROUNDS] [-n RUNS] [-t "1 2"] [-o OUT] [-w OURS] [-d DTYPES] [-p PEER] [-c W2_LOOP_C]
+# ROUNDS: 3; RUNS: 1; OUT: compare-DATE; OURS: W1,W2,W2d,W3 (perceptron's workloads) in
 # DTYPES float32,float64; PEER: W1,W2,W3 (PyTorch's, float32); W2_LOOP_C:
 # ../shared/reference/w2_loop.c (skipped if missing). Needs Go, python3 with
 # torch (Debian: python3-torch, libopenblas0-pthread), and gcc with zlib for
 # the C loop.
 set -eu
 rounds=3
+runs=1
 threads="1 2"
 out="compare-$(date -u +%Y%m%d-%H%M%S)"
 ours=W1,W2,W2d,W3
 dtypes=float32,float64
 peer=W1,W2,W3
 cloop=../shared/reference/w2_loop.c
-while getopts r:t:o:w:d:p:c: opt; do
+while getopts r:n:t:o:w:d:p:c: opt; do
   case $opt in
   r) rounds=$OPTARG ;;
+  n) runs=$OPTARG ;;
   t) threads=$OPTARG ;;
   o) out=$OPTARG ;;
   w) ours=$OPTARG ;;
   d) dtypes=$OPTARG ;;
   p) peer=$OPTARG ;;
   c) cloop=$OPTARG ;;
-  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,26p' "$0" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$out"
@@ -55,7 +62,7 @@ avx512=$(grep -qw avx512f /proc/cpuinfo && echo yes || echo no)
   echo "perceptron: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- cpu engine benchmarks || echo ' with local changes'), $(go version | cut -d' ' -f3)"
   echo "pytorch: $($python -c 'import torch; print(torch.__version__)')"
   echo "OPENBLAS_CORETYPE in this shell: ${OPENBLAS_CORETYPE:-unset}; OPENBLAS_L2_SIZE: ${OPENBLAS_L2_SIZE:-unset} (unset for PyTorch's runs; OMP_WAIT_POLICY=PASSIVE for its runs on more than 1 thread)"
-  echo "rounds: $rounds; threads: $threads; ours: $ours ($dtypes); peer: $peer (float32)"
+  echo "rounds: $rounds; runs of ours a round: $runs; threads: $threads; ours: $ours ($dtypes); peer: $peer (float32)"
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 peer() { # threads, file, workloads, then environment assignments
@@ -69,7 +76,9 @@ peer() { # threads, file, workloads, then environment assignments
 for r in $(seq 1 "$rounds"); do
   for t in $threads; do
     echo "round $r, $t thread(s): perceptron" >&2
-    GOMAXPROCS=$t "$out/perceptron" bench --workload "$ours" --dtype "$dtypes" --mnist-dir "$mnist" --out "$out/ours-t$t-r$r.json" >>"$out/log.txt" 2>&1
+    for k in $(seq 1 "$runs"); do
+      GOMAXPROCS=$t "$out/perceptron" bench --workload "$ours" --dtype "$dtypes" --mnist-dir "$mnist" --out "$out/ours-t$t-r$r-$k.json" >>"$out/log.txt" 2>&1
+    done
     echo "round $r, $t thread(s): pytorch" >&2
     peer "$t" "$out/torch-t$t-r$r.json" "$peer"
     if [ "$avx512" = yes ] && echo ",$peer," | grep -q ',W3,'; then
