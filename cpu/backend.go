@@ -218,7 +218,7 @@ func (t *trainer[T]) weights(i int, w []float64) []T {
 		return convertCopy[T](w)
 	}
 	wt := make([]T, len(w))
-	transposeCopy(wt, w, len(t.layers[0].b), t.in)
+	toRows(wt, w, len(t.layers[0].b), t.in, t.sparse.rowOf)
 	return wt
 }
 
@@ -227,7 +227,7 @@ func (t *trainer[T]) copyWeights(dst []float64, i int, w []T) {
 	if i > 0 || t.sparse == nil {
 		copyOut(dst, w)
 	} else {
-		transposeCopy(dst, w, t.in, len(t.layers[0].b))
+		fromRows(dst, w, len(t.layers[0].b), t.in, t.sparse.rowOf)
 	}
 }
 

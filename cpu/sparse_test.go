@@ -75,7 +75,8 @@ func sparseData(n, in, k int, density float64) engine.Examples {
 }
 
 // sparseRowsCase checks that newSparseRows keeps each example's nonzero
-// inputs, and only those, with their columns, and its targets: rows of 0 to
+// inputs, and only those, in their order, with their rows of W, and its
+// targets: rows of 0 to
 // 5 nonzeros, odd and even, so that the columns' int32s fill a last T or
 // half of it.
 func sparseRowsCase[T engine.Float](t *testing.T) {
@@ -94,7 +95,7 @@ func sparseRowsCase[T engine.Float](t *testing.T) {
 		wantIdx, wantVal := []int32{}, []T{}
 		for j, v := range x[i*in : (i+1)*in] {
 			if v != 0 {
-				wantIdx, wantVal = append(wantIdx, int32(j)), append(wantVal, T(v))
+				wantIdx, wantVal = append(wantIdx, s.rowOf[j]), append(wantVal, T(v))
 			}
 		}
 		idx, val := s.row(i)
@@ -107,6 +108,55 @@ func sparseRowsCase[T engine.Float](t *testing.T) {
 func TestSparseRows(t *testing.T) {
 	sparseRowsCase[float32](t)
 	sparseRowsCase[float64](t)
+}
+
+// TestInputOrder checks that inputOrder gives each input its own row and
+// puts inputs that are nonzero together next to each other: 12 inputs in
+// pairs (j, j+6), nonzero together and with nothing else, pair j in j+1
+// examples of 21 (so the chain starts at the pair seen most, 5 and 11, and
+// goes on from pair to pair as the counts fall, ties broken for the input
+// seen more). Past orderLimit inputs the order is their own.
+func TestInputOrder(t *testing.T) {
+	const in, pairs = 12, 6
+	var x []float64
+	for j := range pairs {
+		for range j + 1 {
+			row := make([]float64, in)
+			row[j], row[j+pairs] = 1, 0.5
+			x = append(x, row...)
+		}
+	}
+	rowOf := inputOrder(engine.Examples{X: x, N: len(x) / in, Features: in, Outputs: 1})
+	seen := map[int32]bool{}
+	for _, r := range rowOf {
+		require.True(t, r >= 0 && r < in && !seen[r], "rows %v: each input its own", rowOf)
+		seen[r] = true
+	}
+	for j := range pairs {
+		assert.Equal(t, 1, abs(int(rowOf[j])-int(rowOf[j+pairs])), "rows %v: inputs %d and %d, always nonzero together, are neighbours", rowOf, j, j+pairs)
+	}
+	assert.Equal(t, []int32{0, 1}, []int32{min(rowOf[5], rowOf[11]), max(rowOf[5], rowOf[11])}, "rows %v: the pair seen most comes first", rowOf)
+
+	wide := engine.Examples{X: make([]float64, orderLimit+1), N: 1, Features: orderLimit + 1}
+	for j, r := range inputOrder(wide) {
+		require.Equal(t, int32(j), r)
+	}
+}
+
+func abs(v int) int { return max(v, -v) }
+
+// TestToRows checks that fromRows undoes toRows, and that toRows puts input
+// j's weights in row rowOf[j].
+func TestToRows(t *testing.T) {
+	const out, in = 3, 4
+	w := []float64{0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23} // [out, in]: w[r·in + j] = 10r + j
+	rowOf := []int32{2, 0, 3, 1}
+	rows := make([]float32, out*in)
+	toRows(rows, w, out, in, rowOf)
+	assert.Equal(t, []float32{1, 11, 21, 3, 13, 23, 0, 10, 20, 2, 12, 22}, rows)
+	back := make([]float64, out*in)
+	fromRows(back, rows, out, in, rowOf)
+	assert.Equal(t, w, back)
 }
 
 // TestSparseInputsPick checks which inputs AutoInputs takes as sparse.
