@@ -24,11 +24,12 @@
 //
 // Per-example SGD on inputs that are mostly 0, such as MNIST's, visits only
 // the nonzero inputs of the first layer (sparse.go): the trainer holds that
-// layer's W input-major and the examples as compressed rows, and AVX-512
-// kernels (sparse_amd64.s) run its forward pass and update in passes over the
-// rows of the nonzero inputs, the update in the reverse order, starting on
-// the rows the forward pass left in L1. Backend.Inputs chooses; by default
-// the density of the training set does.
+// layer's W input-major, inputs often nonzero together in neighbouring rows,
+// and the examples as compressed rows, and AVX-512 kernels (sparse_amd64.s)
+// run its forward pass and update in passes over the rows of the nonzero
+// inputs, the update in the reverse order, starting on the rows the forward
+// pass left in L1. Backend.Inputs chooses; by default the density of the
+// training set does.
 //
 // A float32 sigmoid (sigmoid.go) runs on AVX-512 with an exp of its own in
 // float64, rounding to engine.Activate's values.
