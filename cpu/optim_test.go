@@ -14,9 +14,9 @@ import (
 // bit: Adam and AdamW (with or without weight decay), SGD with momentum
 // (heavy ball or Nesterov, with or without weight decay), which run on the
 // vector kernels, and Adam with weight decay and SGD with weight decay alone,
-// which run on engine.Update; on lengths
-// around the registers' widths, over steps whose state carries on, with
-// gradients that overflow the state to +Inf and give NaN among them.
+// which run on engine.Update; on lengths around the registers' widths, over
+// steps whose state carries on, with gradients that overflow the state to
+// +Inf and give NaN among them.
 func TestOptimize(t *testing.T) {
 	optimizers := []engine.Optimizer{
 		engine.DefaultOptimizer(engine.Adam),
@@ -62,5 +62,3 @@ func checkOptimize[T engine.Float](t *testing.T, o engine.Optimizer, n int) {
 		}
 	}
 }
-
-func clone2[T engine.Float](s []T) []T { return append([]T(nil), s...) }
