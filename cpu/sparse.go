@@ -174,8 +174,9 @@ func inputOrder(data engine.Examples) []int32 {
 	}
 	together, count := make([]uint16, in*in), make([]int, in) // together[a·in + b]: both a and b nonzero
 	var nonzero []int
-	for s := range min(orderSample, data.N) {
-		i := s * data.N / min(orderSample, data.N)
+	samples := min(orderSample, data.N)
+	for s := range samples {
+		i := s * data.N / samples
 		nonzero = nonzero[:0]
 		for j, v := range data.X[i*in : (i+1)*in] {
 			if v != 0 {

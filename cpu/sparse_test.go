@@ -76,9 +76,8 @@ func sparseData(n, in, k int, density float64) engine.Examples {
 
 // sparseRowsCase checks that newSparseRows keeps each example's nonzero
 // inputs, and only those, in their order, with their rows of W, and its
-// targets: rows of 0 to
-// 5 nonzeros, odd and even, so that the columns' int32s fill a last T or
-// half of it.
+// targets: rows of 0 to 5 nonzeros, odd and even, so that the columns'
+// int32s fill a last T or half of it.
 func sparseRowsCase[T engine.Float](t *testing.T) {
 	const in, k = 9, 3
 	var x, y []float64
