@@ -61,16 +61,25 @@ func TestShareGradientsParity(t *testing.T) {
 	}
 }
 
+// flagStep is flag_step's CPU twin: flags[cursor/batch] = g[n].
+func flagStep(flags, g []float64, cursor, batch, n int) { flags[cursor/batch] = g[n] }
+
 // TestFlagStep keeps a step's verdict as the flag of the step at the
-// cursor.
+// cursor, as the CPU twin does.
 func TestFlagStep(t *testing.T) {
+	const cursor, batch, n = 2*16 + 5, 16, 2
+	g := []float64{1, 2, math.Inf(1)}
+	want := make([]float64, 4)
+	flagStep(want, g, cursor, batch, n)
 	for _, dtype := range dtypes {
 		h := newHarness(t, dtype)
-		flags, g, cursor := h.putDoubles(make([]float64, 4)), h.put([]float64{1, 2, math.Inf(1)}), h.putInts([]int32{2*16 + 5})
+		flags, dg, dc := h.putDoubles(make([]float64, 4)), h.put(g), h.putInts([]int32{cursor})
 		h.run(func() error {
-			return h.ks.flagStep(oneThread, flags, g, cursor, 16, 2)
+			return h.ks.flagStep(oneThread, flags, dg, dc, batch, n)
 		})
-		assert.Equal(t, []float64{0, 0, math.Inf(1), 0}, h.doubles(flags, 4), "%s: step 2's flag", dtype)
+		got := h.doubles(flags, 4)
+		assert.Equal(t, want, got, "%s: as the CPU twin", dtype)
+		assert.Equal(t, []float64{0, 0, math.Inf(1), 0}, got, "%s: step 2's flag", dtype)
 	}
 }
 
