@@ -44,11 +44,12 @@ func openComm(mode string) (distributed.Comm, error) {
 }
 
 // group is this process's part in a command that may run on several
-// processes: their Comm (nil for a process alone), and whether this process
-// has joined the others' work (see join).
+// processes: their Comm (nil for a process alone), whether this process has
+// joined the others' work (see join), and where it reports an error.
 type group struct {
 	comm   distributed.Comm
 	joined bool
+	stderr io.Writer
 }
 
 // openGroup joins the processes as --distributed says (openComm). On a
@@ -62,7 +63,7 @@ func openGroup(mode string, stdout, stderr *io.Writer) (*group, error) {
 	if c != nil && c.Rank() != 0 {
 		*stdout, *stderr = io.Discard, io.Discard
 	}
-	return &group{comm: c}, nil
+	return &group{comm: c, stderr: *stderr}, nil
 }
 
 // leads reports whether this process writes and reports: the only one, or
@@ -80,29 +81,43 @@ func (g *group) join() error {
 	return distributed.Agree(g.comm, nil)
 }
 
-// silent is an error of a process other than 0 of a data-parallel run,
-// which process 0 reports: the exit status is 1, the message is not printed
-// again.
-type silent struct{ error }
+// reported is an error of a data-parallel run that is printed already, by
+// process 0 for every process: the exit status is 1, the message is not
+// printed again.
+type reported struct{ error }
 
-func (s silent) Unwrap() error { return s.error }
+func (r reported) Unwrap() error { return r.error }
 
 // close ends this process's part, err being how its command ended, and
 // returns the error the command ends with. A process that failed before
-// joining the others joins them now with its error, so that all fail
-// together and process 0 names the cause; an error of a process other than
-// 0 is silent; the Comm is closed.
+// joining the others meets them now with its error, so that all fail
+// together. Then every process learns whether any failed, keeping its own
+// error, and process 0 prints the first failure, naming the process that met
+// it, before any process leaves: under mpirun, the first process to exit with
+// status 1 ends the others, and it must not end process 0 before it has said
+// why. The Comm is closed.
 func (g *group) close(err error) error {
 	c := g.comm
 	if c == nil {
 		return err
 	}
 	if !g.joined {
-		err = distributed.Agree(c, err)
+		err = distributed.Agree(c, err) // the others are in join
 	}
-	var stopped interrupted
-	if err != nil && c.Rank() != 0 && !errors.As(err, &stopped) {
-		err = silent{err}
+	if first := distributed.Agree(c, err); err == nil {
+		err = first
+	}
+	if err != nil { // on every process
+		var stopped interrupted // process 0 has printed how far the fit came
+		if !errors.As(err, &stopped) {
+			if c.Rank() == 0 {
+				fail(g.stderr, err)
+			}
+			err = reported{err}
+		}
+		if e := distributed.Agree(c, nil); e != nil { // a barrier
+			err = e // the transport failed; process 0 has printed err
+		}
 	}
 	if closeErr := c.Close(); err == nil {
 		err = closeErr

@@ -51,21 +51,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, info and bench: run perceptron -h"))
 	}
-	err := cmd(args[1:], stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	return exitStatus(cmd(args[1:], stdout, stderr), stderr)
+}
+
+// exitStatus returns the exit status of a command that ended with err,
+// printing err unless it has been printed.
+func exitStatus(err error, stderr io.Writer) int {
 	var stopped interrupted
-	if errors.As(err, &stopped) {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &stopped):
 		return stopped.status()
+	case errors.As(err, new(reported)):
+		return 1
 	}
-	if errors.As(err, new(silent)) {
-		return 1 // process 0 of the data-parallel run prints it
-	}
-	if err != nil {
-		return fail(stderr, err)
-	}
-	return 0
+	return fail(stderr, err)
 }
 
 // hinted is an error with advice on what to do about it.
