@@ -125,7 +125,8 @@ func TestMPITrainCUDAEmulator(t *testing.T) {
 
 // TestMPIFailsTogether gives process 1 of 2 input that process 0 does not
 // have (mpirun's MPMD form): both stop, and process 0 alone prints one error
-// naming process 1 and the cause. A batch of 1 is one error too.
+// naming process 1 and the cause, and no table of epochs when they fail
+// before they meet. A batch of 1 is one error too.
 func TestMPIFailsTogether(t *testing.T) {
 	bin := mpiBinary(t)
 	dir := t.TempDir()
@@ -137,10 +138,13 @@ func TestMPIFailsTogether(t *testing.T) {
 	write(t, dir, "b.csv", strings.Replace(rows.String(), "3,37,1", "3,38,1", 1))
 	write(t, dir, "nan.csv", strings.Replace(rows.String(), "3,37,1", "3,NaN,1", 1))
 	common := []string{"train", "--batch", "8", "--epochs", "1", "--out", "", "--history", "", "--plot", ""}
-	for _, c := range []struct{ name, rank1, want string }{
-		{"missing file", "missing.csv", `perceptron: error: process 1 of 2: open missing.csv: no such file or directory`},
-		{"bad value", "nan.csv", `perceptron: error: process 1 of 2: nan.csv:4: column 2: found NaN`},
-		{"other data", "b.csv", `perceptron: error: process 1 of 2: the data-parallel fit differs from process 0's: process 0 has 32 training examples (crc32c `},
+	for _, c := range []struct {
+		name, rank1, want string
+		met               bool // the processes met before one failed
+	}{
+		{"missing file", "missing.csv", `perceptron: error: process 1 of 2: open missing.csv: no such file or directory`, false},
+		{"bad value", "nan.csv", `perceptron: error: process 1 of 2: nan.csv:4: column 2: found NaN`, false},
+		{"other data", "b.csv", `perceptron: error: process 1 of 2: the data-parallel fit differs from process 0's: process 0 has 32 training examples (crc32c `, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := slices.Concat(common, []string{"--data", "csv:a.csv"})
@@ -150,6 +154,7 @@ func TestMPIFailsTogether(t *testing.T) {
 			assert.NotEqual(t, 0, r.code)
 			assert.Equal(t, 1, strings.Count(r.stderr, "perceptron: error:"), "%s", r.stderr)
 			assert.Contains(t, r.stderr, c.want)
+			assert.Equal(t, c.met, strings.Contains(r.stdout, "epoch "), "%s", r.stdout)
 		})
 	}
 	t.Run("batch of one", func(t *testing.T) {

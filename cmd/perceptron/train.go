@@ -273,6 +273,9 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 		}
 		say("\n")
 	}
+	if err := f.join(); err != nil { // before the table's header: a failure prints no empty table
+		return err
+	}
 	switch {
 	case f.json:
 	case f.preset == "course":
@@ -285,9 +288,6 @@ func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 		bar := newBar(stderr, trainSet.N)
 		cfg.Progress = bar.update
 		cfg.EpochDone = bar.wrap(cfg.EpochDone)
-	}
-	if err := f.join(); err != nil {
-		return err
 	}
 	hist, fitErr := engine.Fit(sig.ctx, net, trainSet, cfg)
 	cutShort := errors.Is(fitErr, context.Canceled)
