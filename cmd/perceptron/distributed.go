@@ -102,7 +102,7 @@ func (g *group) close(err error) error {
 		return err
 	}
 	if !g.joined {
-		err = distributed.Agree(c, err) // the others are in join
+		err = distributed.Agree(c, err) // what join does, on the processes that got there
 	}
 	if first := distributed.Agree(c, err); err == nil {
 		err = first
