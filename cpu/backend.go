@@ -198,7 +198,7 @@ func (t *trainer[T]) newGrads() {
 }
 
 // ShareBatches makes the steps data parallel over c, as
-// engine.DataParallelTrainer says; plain SGD then computes its gradients
+// engine.Trainer says; plain SGD then computes its gradients
 // too, to sum them over the processes.
 func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
 	t.comm = c

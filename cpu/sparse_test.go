@@ -195,7 +195,7 @@ func TestSparseInputsTrainAsDense(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, tr.CopyTo(net))
 			state := engine.NewOptimizerState(opt, spec)
-			require.NoError(t, tr.(engine.ResumableTrainer).CopyStateTo(state))
+			require.NoError(t, tr.CopyStateTo(state))
 			return net, state, totals
 		}
 		wantNet, wantState, wantTotals := train(Backend{Inputs: DenseInputs})

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+
+	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
 // Examples is a training set laid out for a backend: N rows of Features
@@ -52,21 +54,6 @@ func NewOptimizerState(o Optimizer, spec Spec) OptimizerState {
 	return s
 }
 
-// ResumableTrainer is a Trainer that runs every Optimizer and learning-rate
-// schedule, and whose fits resume from a checkpoint exactly: it hands out
-// the optimizer's state and takes up an epoch's totals where a checkpoint
-// left them. A trainer that is not one runs plain SGD at a constant rate
-// only, and resumes only at an epoch's end: Fit refuses to ask it for more.
-type ResumableTrainer interface {
-	Trainer
-	// CopyStateTo copies the optimizer's state into s, which holds
-	// Optimizer.Slots networks shaped as the trainer's.
-	CopyStateTo(s OptimizerState) error
-	// ResumeEpoch sets the totals of the epoch just begun to partial, the
-	// totals of its steps run before a checkpoint.
-	ResumeEpoch(partial Totals)
-}
-
 // Backend owns memory and arithmetic: it trains a network's parameters on
 // its device and runs the forward pass for predictions.
 type Backend interface {
@@ -83,7 +70,10 @@ type Backend interface {
 }
 
 // Trainer runs the steps of a fit on a backend. One epoch is BeginEpoch,
-// Steps over consecutive ranges covering the order, and Totals.
+// Steps over consecutive ranges covering the order, and Totals. Every
+// backend's trainer runs every Optimizer and learning-rate schedule,
+// resumes a fit exactly from a checkpoint, within an epoch too, and trains
+// data parallel.
 type Trainer interface {
 	// BeginEpoch sets the order in which this epoch visits the examples and
 	// zeroes the epoch's totals.
@@ -98,6 +88,24 @@ type Trainer interface {
 	Totals() (Totals, error)
 	// CopyTo copies the current parameters into net.
 	CopyTo(net *Network) error
+	// CopyStateTo copies the optimizer's state into s, which holds
+	// Optimizer.Slots networks shaped as the trainer's.
+	CopyStateTo(s OptimizerState) error
+	// ResumeEpoch sets the totals of the epoch just begun to partial, the
+	// totals of its steps run before a checkpoint, so that the epoch's sums
+	// go on in the order of a fit never stopped.
+	ResumeEpoch(partial Totals)
+	// ShareBatches makes the trainer's steps data parallel over c, a group
+	// of more than one process that each run the same trainer (batches of
+	// at least c.Size() examples). Of each batch order[s:s+B] it trains on
+	// its shard, distributed.Shard(c.Rank(), c.Size(), B), weights its mean
+	// gradient by its share of the rows, rows/B, and all-reduces the
+	// gradients, so that every process applies the update of the whole
+	// batch. Its
+	// Totals are then its own shards': Fit sums them over the processes. A
+	// loss that becomes NaN or Inf on any process is reported on every
+	// process, by Steps or by Totals, naming the batch.
+	ShareBatches(c distributed.Comm) error
 	// Close frees what the trainer holds on the device.
 	Close() error
 }

@@ -12,25 +12,6 @@ import (
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
-// DataParallelTrainer is a Trainer that trains data parallel: each process
-// of a group trains on its shard of every batch, and the processes sum
-// their gradients before each update. Fit asks for one when Config.Comm
-// joins more than one process, and refuses a backend whose trainers are not
-// one.
-type DataParallelTrainer interface {
-	Trainer
-	// ShareBatches makes the trainer's steps data parallel over c, a group
-	// of more than one process that each run the same trainer (batches of
-	// at least c.Size() examples). Of each batch order[s:s+B] it trains on
-	// its shard, distributed.Shard(c.Rank(), c.Size(), B), weights its mean
-	// gradient by its share of the rows, rows/B, and all-reduces the
-	// gradients, so that every process applies the update of the whole
-	// batch. Its Totals are then its own shards': Fit sums them over the
-	// processes. A loss that becomes NaN or Inf on any process is reported
-	// on every process, by Steps or by Totals, naming the batch.
-	ShareBatches(c distributed.Comm) error
-}
-
 // dataParallel returns c when it joins more than one process and nil
 // otherwise: a fit of one process runs as a fit without a Comm.
 func dataParallel(c distributed.Comm) distributed.Comm {
@@ -65,7 +46,7 @@ func (f *fit) agree(err error) error {
 // this process's outcome of the checks and the resume: the processes fail
 // together if one failed, then check that each has process 0's fit
 // (settings, data, generator, checkpoint) and take process 0's parameters.
-func (f *fit) join(setup error, train *dataset.Set, epoch, done int, state OptimizerState) error {
+func (f *fit) join(setup error, train *dataset.Set, at start) error {
 	if err := distributed.Agree(f.comm, setup); err != nil {
 		return err
 	}
@@ -73,7 +54,7 @@ func (f *fit) join(setup error, train *dataset.Set, epoch, done int, state Optim
 	if err := distributed.Agree(f.comm, err); err != nil {
 		return err
 	}
-	nets := slices.Clone(state) // and early stopping's best parameters
+	nets := slices.Clone(at.state) // and early stopping's best parameters
 	if f.best != nil {
 		nets = append(nets, f.best)
 	}
@@ -85,7 +66,7 @@ func (f *fit) join(setup error, train *dataset.Set, epoch, done int, state Optim
 	}
 	c := f.cfg
 	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
-		train.N, checksum(train.X, train.Labels), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), epoch, done,
+		train.N, checksum(train.X, train.Labels), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
 		checksum(f.order), checksum(resumed...), f.early)
 	if v := c.Validation; v != nil {
 		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, checksum(v.X, v.Labels))

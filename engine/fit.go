@@ -184,9 +184,9 @@ func (t Totals) plus(u Totals) Totals {
 func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (History, error) {
 	f := &fit{cfg: cfg, net: net, comm: dataParallel(cfg.Comm), n: train.N, batch: max(cfg.BatchSize, 1), rng: cfg.RNG, early: cfg.EarlyStop,
 		hist: thinned{limit: MaxHistory, stride: 1}, classifies: train.Classes > 0 && net.Spec.Classifier()}
-	y, first, done, partial, state, err := f.begin(train)
+	y, at, err := f.begin(train)
 	if f.comm != nil {
-		err = f.join(err, train, first, done, state)
+		err = f.join(err, train, at)
 	}
 	if err != nil {
 		return nil, err
@@ -194,8 +194,8 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	lr, total := cfg.LearningRate, cfg.Epochs*f.perEpoch
 	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
 		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
-		StepsDone: (first-1)*f.perEpoch + (done+f.batch-1)/f.batch, State: state}
-	tr, err := f.newTrainer(Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()}, first, done)
+		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state}
+	tr, err := f.newTrainer(Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()})
 	if err = f.agree(err); err != nil {
 		if tr != nil {
 			tr.Close()
@@ -205,7 +205,8 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	defer tr.Close()
 	f.tr = tr
 	chunk := max(f.batch, (f.n/progressSteps+f.batch-1)/f.batch*f.batch)
-	for epoch := first; epoch <= cfg.Epochs && (f.early == nil || !f.early.Stopped); epoch++ {
+	done, partial := at.done, at.partial
+	for epoch := at.epoch; epoch <= cfg.Epochs && (f.early == nil || !f.early.Stopped); epoch++ {
 		if done == 0 {
 			if stop, err := f.cancelled(ctx); err != nil {
 				return f.hist.hist, err
@@ -220,8 +221,8 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		if err := tr.BeginEpoch(f.order); err != nil {
 			return f.hist.hist, err
 		}
-		if rt, ok := tr.(ResumableTrainer); ok && done > 0 && f.comm == nil {
-			rt.ResumeEpoch(partial) // its totals go on in the order of a fit never stopped
+		if done > 0 && f.comm == nil {
+			tr.ResumeEpoch(partial) // its totals go on in the order of a fit never stopped
 			partial = Totals{}
 		}
 		var t Totals
@@ -358,22 +359,31 @@ func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
 		LearningRate: c.LearningRate, BatchSize: f.batch, Epochs: c.Epochs, Examples: f.n}
 	if slots := c.Optimizer.Slots(); slots > 0 {
 		ck.State = NewOptimizerState(c.Optimizer, f.net.Spec)
-		if err := f.tr.(ResumableTrainer).CopyStateTo(ck.State); err != nil {
+		if err := f.tr.CopyStateTo(ck.State); err != nil {
 			return nil, err
 		}
 	}
 	return ck.clone(), nil
 }
 
+// start is where a fit starts: the epoch to go on with (1 for a new fit),
+// the examples of it trained on already and their totals, and the
+// optimizer's state (nil: zeros).
+type start struct {
+	epoch, done int
+	partial     Totals
+	state       OptimizerState
+}
+
 // begin checks the fit and sets up its order, its early stopping and,
-// from Config.Resume, what it resumes. It returns the targets and, as
-// resume does, where the fit goes on.
-func (f *fit) begin(train *dataset.Set) (y []float64, epoch, done int, partial Totals, state OptimizerState, err error) {
+// from Config.Resume, what it resumes. It returns the targets and where the
+// fit starts.
+func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 	if err := f.cfg.check(train.N); err != nil {
-		return nil, 0, 0, Totals{}, nil, err
+		return nil, start{}, err
 	}
 	if y, err = f.net.Spec.Targets(train); err != nil {
-		return nil, 0, 0, Totals{}, nil, err
+		return nil, start{}, err
 	}
 	if f.rng == nil {
 		f.rng = NewRNG(f.cfg.Seed)
@@ -387,63 +397,43 @@ func (f *fit) begin(train *dataset.Set) (y []float64, epoch, done int, partial T
 		*f.early = EarlyStopping{Patience: f.early.Patience, MinDelta: f.early.MinDelta, BestLoss: math.Inf(1)}
 	}
 	if ck := f.cfg.Resume; ck != nil {
-		if epoch, done, partial, state, err = f.resume(ck); err != nil {
-			return nil, 0, 0, Totals{}, nil, fmt.Errorf("resume: %w", err)
+		if at, err = f.resume(ck); err != nil {
+			return nil, start{}, fmt.Errorf("resume: %w", err)
 		}
-		return y, epoch, done, partial, state, nil
+		return y, at, nil
 	}
-	return y, 1, 0, Totals{}, nil, nil
+	return y, start{epoch: 1}, nil
 }
 
-// newTrainer returns the backend's trainer of data for the fit, which
-// starts done examples into epoch first: it refuses a trainer that cannot
-// run the fit's optimizer or schedule, resume within an epoch or, in a
-// data-parallel fit, share the batches.
-func (f *fit) newTrainer(data Examples, first, done int) (tr Trainer, err error) {
-	c := f.cfg
-	tr, err = c.Backend.NewTrainer(f.net, data, f.hyper)
+// newTrainer returns the backend's trainer of data for the fit: in a
+// data-parallel fit, one that shares the batches.
+func (f *fit) newTrainer(data Examples) (Trainer, error) {
+	tr, err := f.cfg.Backend.NewTrainer(f.net, data, f.hyper)
 	if err = f.agree(err); err != nil { // every process has its trainer before ShareBatches, a collective
 		if tr != nil {
 			tr.Close()
 		}
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			tr.Close()
-			tr = nil
-		}
-	}()
-	if _, ok := tr.(ResumableTrainer); !ok {
-		switch {
-		case !c.Optimizer.Plain() || c.Schedule != (Schedule{}):
-			return tr, fmt.Errorf("the %s backend runs plain sgd at a constant learning rate only: it cannot run %s with a %s schedule",
-				c.Backend.Name(), c.Optimizer, c.Schedule)
-		case done > 0:
-			return tr, fmt.Errorf("resume: the %s backend resumes from checkpoints at an epoch's end only; this one stopped within epoch %d",
-				c.Backend.Name(), first)
-		}
-	}
 	if f.comm == nil {
 		return tr, nil
 	}
-	dp, ok := tr.(DataParallelTrainer)
-	if !ok {
-		return tr, fmt.Errorf("the %s backend cannot train data parallel yet: train the %d processes with the cpu backend", c.Backend.Name(), f.comm.Size())
+	if err := tr.ShareBatches(f.comm); err != nil {
+		tr.Close()
+		return nil, err
 	}
-	return tr, dp.ShareBatches(f.comm)
+	return tr, nil
 }
 
 // resume takes up the fit a checkpoint was taken of: the network's
 // parameters, the generator, the order, the history and the early
-// stopping. It returns the epoch to go on with, the examples of it done
-// and their totals, and the optimizer's state.
-func (f *fit) resume(ck *Checkpoint) (epoch, done int, partial Totals, state OptimizerState, err error) {
+// stopping. It returns where the fit goes on.
+func (f *fit) resume(ck *Checkpoint) (start, error) {
 	if err := ck.check(f.net, &f.cfg, f.n); err != nil {
-		return 0, 0, Totals{}, nil, err
+		return start{}, err
 	}
 	if err := f.rng.UnmarshalBinary(ck.RNG); err != nil {
-		return 0, 0, Totals{}, nil, err
+		return start{}, err
 	}
 	copyParams(f.net, ck.Network)
 	copy(f.order, ck.Order)
@@ -457,7 +447,7 @@ func (f *fit) resume(ck *Checkpoint) (epoch, done int, partial Totals, state Opt
 			f.best = ck.Best.Clone()
 		}
 	}
-	return ck.Epoch + 1, ck.Done, ck.Partial, ck.State, nil
+	return start{epoch: ck.Epoch + 1, done: ck.Done, partial: ck.Partial, state: ck.State}, nil
 }
 
 // copyParams copies the parameters of src into dst, a network of the same shape.

@@ -270,8 +270,7 @@ func (b *Backend) Predict(net *engine.Network, x []float64, n int, out []float64
 	})
 }
 
-// trainer runs the steps of a fit on the device. It is an
-// engine.ResumableTrainer and an engine.DataParallelTrainer.
+// trainer runs the steps of a fit on the device (engine.Trainer).
 type trainer struct {
 	*stack
 	loss        engine.Loss

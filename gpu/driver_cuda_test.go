@@ -71,7 +71,7 @@ func TestShareBatchesWithoutNCCL(t *testing.T) {
 	tr, err := be.NewTrainer(net, engine.Examples{X: []float64{1, 2}, Y: []float64{1, 2}, N: 2, Features: 1, Outputs: 1}, engine.Hyper{LearningRate: 0.1, BatchSize: 2})
 	require.NoError(t, err)
 	defer tr.Close()
-	err = distributed.RunLocal(1, func(c distributed.Comm) error { return tr.(engine.DataParallelTrainer).ShareBatches(c) })[0]
+	err = distributed.RunLocal(1, func(c distributed.Comm) error { return tr.ShareBatches(c) })[0]
 	require.ErrorIs(t, err, nccl.ErrNoNCCL)
 	assert.ErrorContains(t, err, "gpu: the cuda backend sums a data-parallel fit's gradients with NCCL: NCCL is not installed")
 }

@@ -72,7 +72,7 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	out := net.Clone()
 	require.NoError(t, tr.CopyTo(out))
 	state := engine.NewOptimizerState(h.Optimizer, net.Spec)
-	require.NoError(t, tr.(engine.ResumableTrainer).CopyStateTo(state))
+	require.NoError(t, tr.CopyStateTo(state))
 	return out, totals, state
 }
 

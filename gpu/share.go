@@ -65,7 +65,7 @@ type sharing struct {
 }
 
 // ShareBatches makes the trainer's steps data parallel over c, as
-// engine.DataParallelTrainer says. The processes sum their gradients with
+// engine.Trainer says. The processes sum their gradients with
 // NCCL on their GPUs (on the emulator, over c on the host). Where NCCL is
 // missing, its error wraps nccl.ErrNoNCCL.
 func (t *trainer) ShareBatches(c distributed.Comm) error {

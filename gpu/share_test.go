@@ -87,7 +87,7 @@ func TestFlagStep(t *testing.T) {
 // or skips the test where NCCL is missing.
 func shareAlone(t *testing.T, tr engine.Trainer) {
 	t.Helper()
-	err := distributed.RunLocal(1, func(c distributed.Comm) error { return tr.(engine.DataParallelTrainer).ShareBatches(c) })[0]
+	err := distributed.RunLocal(1, func(c distributed.Comm) error { return tr.ShareBatches(c) })[0]
 	skipWithoutNCCL(t, err)
 	require.NoError(t, err)
 }

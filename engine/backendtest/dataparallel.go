@@ -134,18 +134,10 @@ func skipShared(t *testing.T, be engine.Backend) {
 // the same fit on one process, to rounding: 1e-12 of the largest parameter
 // in float64, 1e-5 in float32. It stops one such fit within an epoch by
 // cancelling one process's context, and resumes it on another number of
-// processes. A backend whose trainers are not engine.DataParallelTrainers
-// must refuse the fit, saying so. On a SharedDevice (the CUDA backend on a
-// GPU) the fits of several processes skip; the CUDA backend's run here on
-// its emulator, which sums the gradients on the host.
+// processes. On a SharedDevice (the CUDA backend on a GPU) the fits of
+// several processes skip; the CUDA backend's run here on its emulator, which
+// sums the gradients on the host.
 func DataParallel(t *testing.T, be engine.Backend) {
-	if !trainerIs[engine.DataParallelTrainer](t, be) {
-		p := newParallelFit(t, be, engine.Float64, engine.Optimizer{})
-		for rank, o := range p.runParallel(t, 2, p.cfg, background) {
-			require.ErrorContains(t, o.err, "backend cannot train data parallel yet", "rank %d", rank)
-		}
-		t.Skip("the backend refuses data-parallel fits, as it must without an engine.DataParallelTrainer")
-	}
 	for _, dtype := range []engine.DType{engine.Float64, engine.Float32} {
 		for _, opt := range resumeOptimizers {
 			p := newParallelFit(t, be, dtype, opt)

@@ -86,10 +86,6 @@ func assertParams(t *testing.T, want tensors, net *engine.Network, what string) 
 // optimizer and schedule and compares, with torch.optim's runs, each step's
 // loss and learning rate (driving the trainer step by step) and, through
 // Fit, each epoch's mean loss and the final parameters and optimizer state.
-// A backend whose trainer is not an engine.ResumableTrainer runs the plain
-// SGD case and must refuse the others with Fit's error (Run checks that on
-// every backend too, through notResumable: the CPU's and the GPU's trainers
-// are resumable).
 func Optimizers(t *testing.T, be engine.Backend) {
 	var g optimGolden
 	require.NoError(t, json.Unmarshal(optimJSON, &g))
@@ -119,12 +115,6 @@ func Optimizers(t *testing.T, be engine.Backend) {
 				engine.Hyper{LearningRate: c.LR, BatchSize: c.Batch, Optimizer: opt, Rate: rate})
 			require.NoError(t, err)
 			defer tr.Close()
-			if _, ok := tr.(engine.ResumableTrainer); !ok && (!opt.Plain() || sched != (engine.Schedule{})) {
-				_, err := engine.Fit(context.Background(), net, set, engine.Config{Epochs: 1, LearningRate: c.LR, BatchSize: c.Batch,
-					Optimizer: opt, Schedule: sched, Backend: be, RNG: &replay{perms: g.Perms}})
-				require.ErrorContains(t, err, "runs plain sgd at a constant learning rate only")
-				return
-			}
 			order := make([]int, set.N)
 			for i := range order {
 				order[i] = i

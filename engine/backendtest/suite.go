@@ -27,29 +27,9 @@ func Run(t *testing.T, be engine.Backend) {
 	t.Run("NonFinite", func(t *testing.T) { NonFinite(t, be) })
 	t.Run("Optimizers", func(t *testing.T) { Optimizers(t, be) })
 	t.Run("Resume", func(t *testing.T) { Resume(t, be) })
-	t.Run("NotResumable", func(t *testing.T) {
-		t.Run("Optimizers", func(t *testing.T) { Optimizers(t, notResumable{be}) })
-		t.Run("Resume", func(t *testing.T) { Resume(t, notResumable{be}) })
-	})
 	t.Run("ResumeRefusesAnotherFit", func(t *testing.T) { ResumeRefusesAnotherFit(t, be) })
 	t.Run("EarlyStop", func(t *testing.T) { EarlyStop(t, be) })
 	t.Run("DataParallel", func(t *testing.T) { DataParallel(t, be) })
-}
-
-// notResumable is a backend whose trainers hide that they are
-// engine.ResumableTrainers, as a backend's that are not: Optimizers and
-// Resume check, through it, that Fit refuses such a trainer what only a
-// resumable one can do (every optimizer but plain SGD, a schedule, a resume
-// within an epoch) and runs the rest.
-type notResumable struct{ engine.Backend }
-
-// NewTrainer returns the backend's trainer, as an engine.Trainer only.
-func (b notResumable) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
-	tr, err := b.Backend.NewTrainer(net, data, h)
-	if err != nil {
-		return nil, err
-	}
-	return struct{ engine.Trainer }{tr}, nil
 }
 
 // head is an output activation with a loss that trains it and its width.

@@ -15,7 +15,7 @@
 //
 // # How the GPU trainer uses it
 //
-// Package gpu's trainer is an engine.DataParallelTrainer (gpu/share.go,
+// Package gpu's trainer trains data parallel (gpu/share.go,
 // gpu/share_cuda.go); the engine (Fit, the sharded evaluation, the checks
 // that all processes have the same fit) and the command line need no
 // change for it.
