@@ -125,8 +125,8 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 // and the optimizer applies them.
 type trainer[T engine.Float] struct {
 	layers []layer[T]
-	grad   []T              // every layer's gradients, then the slot of a data-parallel step's loss (see allReduce)
-	comm   distributed.Comm // of a data-parallel fit (ShareBatches), else nil
+	grad   *distributed.Sums[T] // every layer's gradients, then a data-parallel step's verdict on its losses
+	comm   distributed.Comm     // of a data-parallel fit (ShareBatches), else nil
 	loss   engine.Loss
 	bufs   buffers[T]
 	x, y   []T            // the whole training set, or nil where sparse holds it
@@ -181,25 +181,25 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	return t, nil
 }
 
-// newGrads gives the layers their gradients, consecutive in t.grad, which
-// ends with one more slot.
+// newGrads gives the layers their gradients, consecutive in the values of
+// t.grad, the Sums of a data-parallel step.
 func (t *trainer[T]) newGrads() {
-	n := 1
+	n := 0
 	for _, l := range t.layers {
 		n += len(l.w) + len(l.b)
 	}
-	t.grad = make([]T, n)
-	at := 0
+	t.grad = distributed.NewSums[T](n, distributed.StepFlags)
+	g := t.grad.Values()
 	for i := range t.layers {
 		l := &t.layers[i]
-		l.gw, at = t.grad[at:at+len(l.w)], at+len(l.w)
-		l.gb, at = t.grad[at:at+len(l.b)], at+len(l.b)
+		l.gw, g = g[:len(l.w)], g[len(l.w):]
+		l.gb, g = g[:len(l.b)], g[len(l.b):]
 	}
 }
 
-// ShareBatches makes the steps data parallel over c, as
-// engine.Trainer says; plain SGD then computes its gradients
-// too, to sum them over the processes.
+// ShareBatches makes the steps data parallel over c, as engine.Trainer
+// says; plain SGD then computes its gradients too, to sum them over the
+// processes.
 func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
 	t.comm = c
 	if t.grad == nil {
@@ -405,7 +405,7 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 	if len(idx) > 0 {
 		sums = t.backward(idx, batch, lr)
 	} else {
-		clear(t.grad)
+		clear(t.grad.Values())
 	}
 	check := sums.Loss
 	if t.comm != nil {
@@ -424,19 +424,15 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 }
 
 // allReduce sums the gradients over the processes (each process's share of
-// the batch's mean), together with their losses that are not finite (0 for
-// one that is). It returns that sum: 0, or NaN or ±Inf when a process's
-// loss was.
+// the batch's mean) with the verdicts on their shards' losses, loss being
+// this process's (distributed.Sums). It returns the verdicts' sum: 0, or
+// NaN or ±Inf when a process's loss was.
 func (t *trainer[T]) allReduce(loss float64) (float64, error) {
-	last := len(t.grad) - 1
-	t.grad[last] = 0
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		t.grad[last] = T(loss)
-	}
-	if err := distributed.AllReduce(t.comm, t.grad); err != nil {
+	t.grad.SetFlag(0, distributed.Verdict(loss))
+	if err := t.grad.AllReduce(t.comm); err != nil {
 		return 0, err
 	}
-	return float64(t.grad[last]), nil
+	return t.grad.Flag(0), nil
 }
 
 // backward runs the forward and backward passes of the examples idx, of a

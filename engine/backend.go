@@ -100,8 +100,8 @@ type Trainer interface {
 	// at least c.Size() examples). Of each batch order[s:s+B] it trains on
 	// its shard, distributed.Shard(c.Rank(), c.Size(), B), weights its mean
 	// gradient by its share of the rows, rows/B, and all-reduces the
-	// gradients, so that every process applies the update of the whole
-	// batch. Its
+	// gradients with the shard's verdict on its losses (distributed.Sums),
+	// so that every process applies the update of the whole batch. Its
 	// Totals are then its own shards': Fit sums them over the processes. A
 	// loss that becomes NaN or Inf on any process is reported on every
 	// process, by Steps or by Totals, naming the batch.

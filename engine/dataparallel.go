@@ -111,31 +111,40 @@ func why(ctx context.Context) error {
 	return context.Canceled
 }
 
+// The flags of the totals' Sums: set to 1 by a process that failed to read
+// its totals, and by one whose failure was a loss that was not finite.
+const (
+	failedFlag = iota
+	nonFiniteFlag
+)
+
 // totals returns the epoch's totals so far: in a data-parallel fit, summed
-// over the processes, which fail together if one fails to read them. Where
-// each reports a *NonFiniteError (a trainer that finds a loss that is not
-// finite as it reads the totals: the same step on every process), each
-// returns its own.
+// over the processes (distributed.Sums), which fail together if one fails
+// to read them. Where each reports a *NonFiniteError (a trainer that finds
+// a loss that is not finite as it reads the totals: the same step on every
+// process), each returns its own.
 func (f *fit) totals() (Totals, error) {
 	t, err := f.tr.Totals()
 	if f.comm == nil {
 		return t, err
 	}
-	sums := []float64{t.Loss, float64(t.Correct), float64(t.Examples), 0, 0}
+	s := distributed.NewSums[float64](3, 2)
+	copy(s.Values(), []float64{t.Loss, float64(t.Correct), float64(t.Examples)})
 	if err != nil {
-		sums[3] = 1
+		s.SetFlag(failedFlag, 1)
 	}
 	if nf := (*NonFiniteError)(nil); errors.As(err, &nf) {
-		sums[4] = 1
+		s.SetFlag(nonFiniteFlag, 1)
 	}
-	if err := distributed.AllReduce(f.comm, sums); err != nil {
+	if err := s.AllReduce(f.comm); err != nil {
 		return Totals{}, err
 	}
-	if sums[4] == float64(f.comm.Size()) {
+	if s.Flag(nonFiniteFlag) == float64(f.comm.Size()) {
 		return Totals{}, err
 	}
-	if sums[3] > 0 {
+	if s.Flag(failedFlag) > 0 {
 		return Totals{}, distributed.Agree(f.comm, err)
 	}
-	return Totals{Loss: sums[0], Correct: int(sums[1]), Examples: int(sums[2])}, nil
+	sum := s.Values()
+	return Totals{Loss: sum[0], Correct: int(sum[1]), Examples: int(sum[2])}, nil
 }

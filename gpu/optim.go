@@ -65,7 +65,7 @@ func (t *trainer) prepareOptimizer(h engine.Hyper, examples int) error {
 	}
 	grads := 0
 	if t.batch > 1 && !o.Plain() {
-		grads = t.nparams + 1 // and a data-parallel step's verdict on its losses (share.go)
+		grads = t.stepSums() // laid out as a data-parallel step's Sums (share.go)
 	}
 	size := t.dtype.Size()
 	var err error

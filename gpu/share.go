@@ -19,9 +19,10 @@ import (
 //     gather of the shard's rows, the forward and backward passes into the
 //     gradients (for every optimizer, plain SGD too), and share_gradients,
 //     which weights them by the shard's share of the batch's rows, and
-//     appends the shard's first loss that is not finite, or 0 (an empty
-//     shard's gradients are zeroes);
-//   - the all-reduce of those nparams+1 values over the processes, which a
+//     appends the shard's verdict on its losses, its first loss that is not
+//     finite, or 0 (an empty shard's gradients are zeroes): the step's
+//     distributed.Sums, laid out on the device;
+//   - the all-reduce of those Sums over the processes, which a
 //     gradientReducer runs: NCCL on the device, on the backend's stream,
 //     with no host synchronisation (share_cuda.go), or, on the emulator,
 //     the Comm on the host (share_emu.go);
@@ -38,9 +39,14 @@ import (
 // the processes), and Totals reports the first step whose flag is not 0 as
 // an *engine.NonFiniteError on every process.
 
+// stepSums is the length of a data-parallel step's distributed.Sums: the
+// gradients of the nparams parameters, then the verdict on the shard's
+// losses. t.optim.grads holds them on the device, in the trainer's dtype.
+func (t *trainer) stepSums() int { return t.nparams + distributed.StepFlags }
+
 // gradientReducer sums over the processes of a data-parallel fit the
-// trainer's gradients with the verdict on their losses after them
-// (t.optim.grads: nparams+1 values of the trainer's dtype).
+// trainer's gradients with the verdict on their losses after them, the
+// step's distributed.Sums at t.optim.grads.
 type gradientReducer interface {
 	// step runs one step: gradients, on the device's goroutine, queues the
 	// step's first part, which leaves this process's values in the buffer;
@@ -72,7 +78,7 @@ func (t *trainer) ShareBatches(c distributed.Comm) error {
 	sh := &sharing{comm: c}
 	err := t.d.do(func() (err error) {
 		if t.optim.opt.Plain() { // prepareOptimizer allocated no gradients for plain SGD
-			if t.optim.grads, err = t.mem.alloc(int64((t.nparams+1)*t.dtype.Size()), "the gradients"); err != nil {
+			if t.optim.grads, err = t.mem.alloc(int64(t.stepSums()*t.dtype.Size()), "the gradients"); err != nil {
 				return err
 			}
 		}
@@ -154,7 +160,7 @@ func (t *trainer) queueShardGradients(rows, batch int) error {
 			return err
 		}
 	}
-	return t.ks.shareGradients(flat(t.nparams+1), t.optim.grads, t.losses, t.batches.cursor, rows, batch, t.nparams)
+	return t.ks.shareGradients(flat(t.stepSums()), t.optim.grads, t.losses, t.batches.cursor, rows, batch, t.nparams)
 }
 
 // queueSharedUpdate queues the update part of a data-parallel step on a

@@ -44,7 +44,7 @@ func newReducer(t *trainer, c distributed.Comm) (gradientReducer, error) {
 	if err := c.Broadcast(id[:], 0); err != nil {
 		return nil, err
 	}
-	r := &ncclReducer{d: t.d, buf: t.optim.grads, n: t.nparams + 1, dt: nccl.Float64, stream: t.d.ctx.stream.address()}
+	r := &ncclReducer{d: t.d, buf: t.optim.grads, n: t.stepSums(), dt: nccl.Float64, stream: t.d.ctx.stream.address()}
 	if t.dtype == engine.Float32 {
 		r.dt = nccl.Float32
 	}

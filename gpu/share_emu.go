@@ -10,17 +10,16 @@ import (
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
-// hostReducer is the emulator's stand-in for NCCL: it copies the buffer to
-// the host, sums it over the Comm there and copies it back. The sum runs
-// off the device's goroutine: the processes of a test are goroutines of
-// one process that share the one emulated device, and a process waiting
-// for the others on it would keep them from their steps.
+// hostReducer is the emulator's stand-in for NCCL: it copies the step's
+// Sums to the host, sums them over the Comm there and copies them back.
+// The sum runs off the device's goroutine: the processes of a test are
+// goroutines of one process that share the one emulated device, and a
+// process waiting for the others on it would keep them from their steps.
 type hostReducer struct {
 	d     *device
 	comm  distributed.Comm
 	buf   devicePtr
-	f32   []float32 // the buffer on the host, in float32 or float64
-	f64   []float64
+	sum   func() error // sums the Sums on the host over comm
 	host  unsafe.Pointer
 	bytes int64
 }
@@ -28,15 +27,19 @@ type hostReducer struct {
 // newReducer returns the host reducer of the trainer's gradients over c.
 func newReducer(t *trainer, c distributed.Comm) (gradientReducer, error) {
 	r := &hostReducer{d: t.d, comm: c, buf: t.optim.grads}
-	n := t.nparams + 1
 	if t.dtype == engine.Float32 {
-		r.f32 = make([]float32, n)
-		r.host, r.bytes = unsafe.Pointer(&r.f32[0]), int64(4*n)
+		onHost(r, distributed.NewSums[float32](t.nparams, distributed.StepFlags))
 	} else {
-		r.f64 = make([]float64, n)
-		r.host, r.bytes = unsafe.Pointer(&r.f64[0]), int64(8*n)
+		onHost(r, distributed.NewSums[float64](t.nparams, distributed.StepFlags))
 	}
 	return r, nil
+}
+
+// onHost gives r s as the Sums on the host.
+func onHost[T distributed.Float](r *hostReducer, s *distributed.Sums[T]) {
+	buf := s.Buffer()
+	r.host, r.bytes = unsafe.Pointer(&buf[0]), int64(len(buf))*int64(unsafe.Sizeof(buf[0]))
+	r.sum = func() error { return s.AllReduce(r.comm) }
 }
 
 func (r *hostReducer) step(gradients, update func() error) error {
@@ -52,12 +55,7 @@ func (r *hostReducer) step(gradients, update func() error) error {
 	if err != nil {
 		return err
 	}
-	if r.f32 != nil {
-		err = r.comm.AllReduceFloat32(r.f32)
-	} else {
-		err = r.comm.AllReduceFloat64(r.f64)
-	}
-	if err != nil {
+	if err := r.sum(); err != nil {
 		return err
 	}
 	return r.d.do(func() error {

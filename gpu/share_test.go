@@ -17,21 +17,25 @@ import (
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
-// shareGradients is share_gradients' CPU twin: g's n gradients weighted by
-// rows/batch (zeroes for an empty shard) and g[n] the first of the shard's
-// losses that is not finite, or 0.
+// shareGradients is share_gradients' CPU twin: the step's Sums, g's n
+// gradients weighted by rows/batch (zeroes for an empty shard), then the
+// verdict on the first of the shard's losses that is not finite, or 0.
 func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, n int) []float64 {
-	out := make([]float64, n+1)
-	for i := range n {
+	s := distributed.NewSums[T](n, distributed.StepFlags)
+	for i := range s.Values() {
 		if rows > 0 {
-			out[i] = float64(T(g[i]) * (T(rows) / T(batch)))
+			s.Values()[i] = T(g[i]) * (T(rows) / T(batch))
 		}
 	}
 	for _, l := range losses[cursor : cursor+rows] {
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			out[n] = float64(T(l))
+		if v := distributed.Verdict(l); v != 0 {
+			s.SetFlag(0, v)
 			break
 		}
+	}
+	out := make([]float64, n+distributed.StepFlags)
+	for i, v := range s.Buffer() {
+		out[i] = float64(v)
 	}
 	return out
 }

@@ -9,7 +9,9 @@
 //     g = Σ_p (rows_p/B)·g_p,  the gradient of the batch's mean loss
 //     g[n] = Σ_p (the first loss of shard p that is NaN or ±Inf, or 0)
 //
-// and g[n] is 0 only when every loss of the batch was finite. After the
+// and g[n] is 0 only when every loss of the batch was finite: the layout of
+// a step's distributed.Sums (engine/distributed/sums.go), n values and
+// StepFlags = 1 flag, whose verdict is distributed.Verdict's. After the
 // all-reduce, flag_step keeps g[n] as the step's flag, which the host reads
 // with the epoch's totals.
 #include "common.cuh"

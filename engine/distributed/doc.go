@@ -26,8 +26,13 @@
 // every process fail together when one fails, with the first failing
 // process's message; SameAsRoot checks that every process has the same
 // settings as process 0; Any tells every process whether one of them saw a
-// condition (a signal); Shard splits a batch among the processes.
+// condition (a signal); Shard splits a batch among the processes. Sums is
+// the protocol of the all-reduces that carry flags beside their sums: a
+// data-parallel step's gradients with the verdict on its losses, which
+// both backends use (the CUDA backend in the same layout on its device),
+// and the epoch's totals with each process's failure.
 //
-// Every function here is a collective: every process of the Comm must call
-// it, in the same order, or the processes wait for each other forever.
+// Every function here that takes a Comm, and Sums.AllReduce, is a
+// collective: every process of the Comm must call it, in the same order, or
+// the processes wait for each other forever.
 package distributed
