@@ -26,12 +26,21 @@ type kernelSet struct {
 // name is a kernel's name with its precision suffix.
 func (ks *kernelSet) name(id kernelID) string { return kernelNames[id] + "_" + precision(ks.dtype) }
 
-// real passes v as the kernels' real: a float32 in the low 4 bytes, or a float64.
-func (ks *kernelSet) real(v float64) uint64 { return realArg(ks.dtype, v) }
+// real passes v as the kernels' real: a float32 in the low 4 bytes, or a
+// float64. genkernels writes a call of it into the launcher of a kernel
+// with a real parameter; no kernel has one today.
+//
+//lint:ignore U1000 the generated launchers call it for a kernel's real parameter
+func (ks *kernelSet) real(v float64) uint64 {
+	if ks.dtype == engine.Float32 {
+		return uint64(math.Float32bits(float32(v)))
+	}
+	return math.Float64bits(v)
+}
 
 // launch queues kernel id with cfg. Every argument is passed as 8 bytes:
 // device pointers, ints (the kernel reads the low 4 bytes of a C int) and
-// reals (see realArg).
+// reals (see real).
 func (ks *kernelSet) launch(id kernelID, cfg launchConfig, args ...uint64) error {
 	if err := ks.fns[id].launch(cfg, args); err != nil {
 		return fmt.Errorf("gpu: %s: %w", ks.name(id), err)
@@ -221,14 +230,6 @@ func flat(n int) launchConfig {
 // oneThread is the configuration of a kernel that runs on one thread, such
 // as the cursor's advance.
 var oneThread = launchConfig{grid: dim{1, 1}, block: dim{1, 1}}
-
-// realArg passes v as the kernel's real: a float32 in the low 4 bytes, or a float64.
-func realArg(dtype engine.DType, v float64) uint64 {
-	if dtype == engine.Float32 {
-		return uint64(math.Float32bits(float32(v)))
-	}
-	return math.Float64bits(v)
-}
 
 // memory tracks device allocations so that they are freed together.
 type memory struct{ ptrs []devicePtr }
