@@ -17,7 +17,7 @@ import (
 )
 
 func bench(args []string, stdout, stderr io.Writer) (err error) {
-	var workloads, backends, dtypes, out, compare, mnistDir, dist string
+	var workloads, backends, dtypes, out, compare, mnist, dist string
 	var asJSON bool
 	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3,W2a,W2d] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
 	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a,W2d)")
@@ -25,7 +25,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	fs.StringVar(&dtypes, "dtype", "float32", "dtypes, comma-separated: float32, float64")
 	fs.StringVar(&out, "out", "bench.json", "JSON file to write the results to (empty: none)")
 	fs.StringVar(&compare, "compare-json", "", "results of benchmarks/pytorch_baseline.py to show beside ours, with the ratios")
-	fs.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
+	fs.StringVar(&mnist, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
 	fs.BoolVar(&asJSON, "json", false, "print the results as JSON instead of the table")
 	fs.StringVar(&dist, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
 	if err := parse(args); err != nil {
@@ -82,8 +82,9 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	for _, w := range ws {
 		data, ok := loaded[w.Data]
 		if !ok {
-			if data, err = benchmarks.LoadData(w.Data, mnistDir); err != nil {
-				return err
+			dir := mnistFolder(mnist)
+			if data, err = benchmarks.LoadData(w.Data, dir); err != nil {
+				return mnistMissing(err, dir)
 			}
 			loaded[w.Data] = data
 		}
