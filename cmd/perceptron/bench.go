@@ -109,12 +109,12 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 		}
 	}
 	if out != "" && g.leads() {
-		if err := modelfile.WriteAtomic(out, func(w io.Writer) error { return writeResults(w, results) }); err != nil {
+		if err := modelfile.WriteAtomic(out, func(w io.Writer) error { return writeJSON(w, results) }); err != nil {
 			return err
 		}
 	}
 	if asJSON {
-		return writeResults(stdout, results)
+		return writeJSON(stdout, results)
 	}
 	printResults(stdout, append(results, peers...))
 	if peak.ISA != "" {
@@ -155,12 +155,6 @@ func benchBackends(list string) ([]engine.Backend, error) {
 		bes = append(bes, be)
 	}
 	return bes, nil
-}
-
-func writeResults(w io.Writer, results []benchmarks.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(results)
 }
 
 func readResults(path string) ([]benchmarks.Result, error) {
