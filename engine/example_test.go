@@ -124,11 +124,11 @@ func ExampleFit_resume() {
 		Checkpoint: func(ck *engine.Checkpoint) error {
 			return modelfile.SaveCheckpoint(path, modelfile.Checkpoint{Fit: ck})
 		},
-		EpochDone: func(s engine.EpochStats) {
-			if s.Epoch == 3 {
-				stop() // as Ctrl-C would
-			}
-		},
+	}
+	cfg.EpochDone = func(s engine.EpochStats) {
+		if s.Epoch == 3 {
+			stop() // as Ctrl-C would
+		}
 	}
 	_, hist, err := fit(ctx, cfg)
 	fmt.Printf("stopped after %d epochs: %v\n", len(hist), err)
@@ -137,7 +137,8 @@ func ExampleFit_resume() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg.Resume, cfg.EpochDone = ck.Fit, nil
+	cfg.Resume = ck.Fit
+	cfg.EpochDone = nil
 	resumed, hist, err := fit(context.Background(), cfg)
 	if err != nil {
 		log.Fatal(err)
