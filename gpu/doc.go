@@ -152,15 +152,16 @@
 //
 // W1 stays latency-bound: each step depends on the last, and a block barrier,
 // a shared-memory round trip and a shuffle each cost tens of cycles where the
-// CPU's whole step takes 340 ns (2.95 M examples/s); 5 M a second would need
-// a step of ~350 cycles in one warp's registers, without shared memory.
-// PyTorch CUDA at batch 64 is bound by its ~30 launches a step from Python
-// (~250 µs, ~250 k examples/s), which is where W3 at batch 64 should be 2× or
-// more faster; at batch 256 cuBLAS's products catch up and our SIMT tiles (no
-// tensor cores) may be only level with it. MNIST's inputs are ~80% zeros, but
-// layer 1's step is bound by one L2 round trip per lane, not by its bandwidth
-// (0.8 MB a step, ~0.15 µs of an H100's L2), so visiting only the nonzeros
-// would save little here and is not done.
+// CPU's whole step takes about 280 ns (3.55 M examples/s, measured: the
+// README's table); 5 M a second would need a step of ~350 cycles in one
+// warp's registers, without shared memory. PyTorch CUDA at batch 64 is bound
+// by its ~30 launches a step from Python (~250 µs, ~250 k examples/s), which
+// is where W3 at batch 64 should be 2× or more faster; at batch 256 cuBLAS's
+// products catch up and our SIMT tiles (no tensor cores) may be only level
+// with it. MNIST's inputs are ~80% zeros, but layer 1's step is bound by one
+// L2 round trip per lane, not by its bandwidth (0.8 MB a step, ~0.15 µs of an
+// H100's L2), so visiting only the nonzeros would save little here and is not
+// done.
 //
 // # What an optimizer costs a step (a model, not measured)
 //
