@@ -25,6 +25,40 @@
 // process applies the same update.
 //
 // The engine owns the algorithm; a Backend owns memory and arithmetic. The
-// engine imports no backend: the pure-Go reference lives in package cpu and
-// the CUDA one in package gpu.
+// engine imports no backend: the CPU backend, the reference, lives in
+// package cpu and the CUDA one in package gpu.
+//
+// # Testing
+//
+// Fit itself is tested where a backend is: package engine/backendtest holds
+// the suite every backend passes (the gradient checks, the course's goldens,
+// torch.optim's, resuming, data parallelism), and the cpu and gpu packages
+// run it. go test ./engine checks what needs no backend:
+//
+//   - parsing and formatting layers, activations, losses and the other names;
+//     a Spec's validation, its parameter count and its targets; the
+//     initialisers; Fit refusing a bad Config
+//   - the activations and losses: softmax stable on large inputs, gradients
+//     finite at saturated outputs, each example's loss, and bce's loss, which
+//     multiplies the factors of 0 and 1 targets before it takes their log,
+//     against the sum of each term's log
+//   - Evaluate's metrics: per-class precision, recall, F1 and confusion, one
+//     sigmoid's threshold, and regressions (a linear output is one whatever
+//     its labels)
+//   - NumPy's generator (NewNumPyRNG) against committed draws of np.random
+//     for six seeds (testdata/numpy_rng.py), and the generators' state round
+//     trip
+//   - each optimizer's step against values worked out from torch.optim's
+//     formulas (TestUpdateByHand), and the learning-rate schedules
+//   - the history thinned to every 2nd, 4th, … epoch past MaxHistory
+//   - FuzzParseLayers: what ParseLayers accepts formats back to text that
+//     parses to the same layers, of at most 2³¹−1 parameters. CI runs it for
+//     a fixed count in a 4 GiB address space; run on the development machine
+//     (2026-11-27) for 10,000,000 executions under the same limit: no crash,
+//     no failed property.
+//
+// The examples run as tests: ExampleFit (the README's tour),
+// ExampleFit_resume (Adam, a schedule, early stopping and a checkpoint that
+// resumes as the fit never stopped), and NumPy's generator replaying the
+// course.
 package engine

@@ -3,38 +3,69 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"reflect"
 
 	"github.com/perceptron-go/perceptron/cpu"
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
-// The README's tour: the course's network on seeded moons, per-example SGD on the CPU.
+// The README's tour, "From Go": the course's network on seeded moons,
+// per-example SGD on the CPU, evaluated and run on the held-out examples.
+// The README shows this function's body as a program's main.
 func ExampleFit() {
-	all, _ := dataset.Synthetic("moons", 1000, -1, 42)
-	train, test, _ := all.Split(0.2, 42)
+	all, err := dataset.Synthetic("moons", 1000, -1, 42) // or dataset.LoadCSV, dataset.ReadCSV, dataset.LoadMNIST
+	if err != nil {
+		log.Fatal(err)
+	}
+	train, test, err := all.Split(0.2, 42)
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	layers, _ := engine.ParseLayers("6:relu,6:relu,1:sigmoid")
+	layers, err := engine.ParseLayers("6:relu,6:relu,1:sigmoid")
+	if err != nil {
+		log.Fatal(err)
+	}
 	spec := engine.Spec{Inputs: 2, Layers: layers, Loss: engine.BCE, DType: engine.Float64}
 	rng := engine.NewRNG(10)
-	net, _ := engine.NewNetwork(spec, engine.InitUniform, rng)
+	net, err := engine.NewNetwork(spec, engine.InitUniform, rng) // W then b per layer, U(-1, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	be := cpu.New()
 	hist, err := engine.Fit(context.Background(), net, train, engine.Config{
-		Epochs: 30, LearningRate: 0.01, BatchSize: 1, RNG: rng, Backend: be, Validation: test,
+		Epochs: 10, LearningRate: 0.01, BatchSize: 1, RNG: rng, Backend: be, Validation: test,
 	})
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
-	metrics, _ := engine.Evaluate(be, net, test)
-	fmt.Println("epochs:", len(hist))
-	fmt.Println("loss fell:", hist[len(hist)-1].Loss < hist[0].Loss/2)
-	fmt.Println("test accuracy above 95%:", metrics.Accuracy > 0.95)
+	metrics, err := engine.Evaluate(be, net, test) // loss, accuracy, per-class P/R/F1, confusion
+	if err != nil {
+		log.Fatal(err)
+	}
+	outputs, err := engine.Predict(be, net, test.X, test.N) // test.N rows of spec.Outputs() values
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	fmt.Printf("epoch 1 loss %.2f, epoch %d loss %.2f\n", hist[0].Loss, len(hist), hist[len(hist)-1].Loss)
+	fmt.Printf("test accuracy %.1f%%\n", 100*metrics.Accuracy)
+	for i := range 3 {
+		fmt.Printf("example %d: output %.2f, class %d, label %g\n",
+			i, outputs[i], engine.PredictedClass(outputs[i:i+1]), test.Labels[i])
+	}
 	// Output:
-	// epochs: 30
-	// loss fell: true
-	// test accuracy above 95%: true
+	// epoch 1 loss 0.46, epoch 10 loss 0.04
+	// test accuracy 99.5%
+	// example 0: output 0.00, class 0, label 0
+	// example 1: output 1.00, class 1, label 1
+	// example 2: output 1.00, class 1, label 1
 }
 
 // NumPy's generator replays the course's np.random draws.
@@ -45,4 +76,123 @@ func ExampleNewNumPyRNG() {
 	// Output:
 	// 0.54881350
 	// [4 2 1 3 0]
+}
+
+// Adam on a cosine schedule after a warm-up, early stopping, and a
+// checkpoint after every epoch: a fit stopped after its third epoch (as by
+// Ctrl-C) goes on from its checkpoint and ends as the fit never stopped.
+func ExampleFit_resume() {
+	all, err := dataset.Synthetic("moons", 1000, -1, 42)
+	if err != nil {
+		log.Fatal(err)
+	}
+	train, val, err := all.Split(0.2, 42)
+	if err != nil {
+		log.Fatal(err)
+	}
+	layers, err := engine.ParseLayers("16:relu,16:relu,1:sigmoid")
+	if err != nil {
+		log.Fatal(err)
+	}
+	spec := engine.Spec{Inputs: 2, Layers: layers, Loss: engine.BCE, DType: engine.Float64}
+	dir, err := os.MkdirTemp("", "perceptron-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "run.ckpt")
+
+	// fit trains a network from seed 1, as cfg says but for its RNG.
+	fit := func(ctx context.Context, cfg engine.Config) (*engine.Network, engine.History, error) {
+		rng := engine.NewRNG(1)
+		net, err := engine.NewNetwork(spec, engine.InitAuto, rng)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.RNG = rng
+		hist, err := engine.Fit(ctx, net, train, cfg)
+		return net, hist, err
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	cfg := engine.Config{
+		Epochs: 30, LearningRate: 0.001, BatchSize: 32, Backend: cpu.New(), Validation: val,
+		Optimizer: engine.DefaultOptimizer(engine.Adam),                  // or AdamW, or SGD{Momentum, Nesterov}
+		Schedule:  engine.Schedule{Kind: engine.Cosine, WarmupEpochs: 1}, // or StepDecay; per step
+		EarlyStop: &engine.EarlyStopping{Patience: 3},                    // keeps the best epoch's parameters
+		Checkpoint: func(ck *engine.Checkpoint) error {
+			return modelfile.SaveCheckpoint(path, modelfile.Checkpoint{Fit: ck})
+		},
+	}
+	cfg.EpochDone = func(s engine.EpochStats) {
+		if s.Epoch == 3 {
+			stop() // as Ctrl-C would
+		}
+	}
+	_, hist, err := fit(ctx, cfg)
+	fmt.Printf("stopped after %d epochs: %v\n", len(hist), err)
+
+	ck, err := modelfile.LoadCheckpoint(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Resume = ck.Fit
+	cfg.EpochDone = nil
+	resumed, hist, err := fit(context.Background(), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("resumed from epoch %d, ended after epoch %d\n", ck.Fit.Epoch, len(hist))
+
+	cfg.Resume, cfg.Checkpoint = nil, nil
+	whole, _, err := fit(context.Background(), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("the same parameters as a fit never stopped:", reflect.DeepEqual(resumed.Layers, whole.Layers))
+	// Output:
+	// stopped after 3 epochs: context canceled
+	// resumed from epoch 3, ended after epoch 30
+	// the same parameters as a fit never stopped: true
+}
+
+// The course's NumPy code, replayed: NumPy's generator seeded as
+// np.random.seed(10) draws the same weights and the same order of the
+// examples, and the fit prints the course's lines.
+func ExampleNewNumPyRNG_course() {
+	data, err := dataset.Synthetic("moons", 1000, -1, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	rng := engine.NewNumPyRNG(10) // np.random.seed(10)
+	layers, err := engine.ParseLayers("6:relu,6:relu,1:sigmoid")
+	if err != nil {
+		log.Fatal(err)
+	}
+	net, err := engine.NewNetwork(engine.Spec{Inputs: 2, Layers: layers, Loss: engine.BCE, DType: engine.Float64},
+		engine.InitUniform, rng) // W, b = uniform(-1, 1) per layer
+	if err != nil {
+		log.Fatal(err)
+	}
+	hist, err := engine.Fit(context.Background(), net, data, engine.Config{Epochs: 10, LearningRate: 0.01, BatchSize: 1,
+		RNG: rng, Backend: cpu.New()}) // permutation(N) every epoch
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, h := range hist {
+		fmt.Printf("Loss at epoch %d: %.3f\n", h.Epoch, h.Loss)
+	}
+	// Output:
+	// Loss at epoch 1: 0.298
+	// Loss at epoch 2: 0.199
+	// Loss at epoch 3: 0.148
+	// Loss at epoch 4: 0.109
+	// Loss at epoch 5: 0.076
+	// Loss at epoch 6: 0.052
+	// Loss at epoch 7: 0.038
+	// Loss at epoch 8: 0.030
+	// Loss at epoch 9: 0.021
+	// Loss at epoch 10: 0.018
 }

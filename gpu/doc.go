@@ -1,50 +1,263 @@
 // Package gpu is the CUDA backend, built with -tags cuda.
 //
-// It runs the engine's algorithm on an NVIDIA GPU with the kernels of
-// package kernels, through the CUDA driver API: gorgonia.org/cu for the
-// context, memory and copies, and cgo of our own (launch_cuda.go) for
-// modules, launches, cooperative launches and graphs, on one stream. One
-// goroutine, locked to its OS thread, owns the CUDA context and makes every
-// CUDA call. A fit uploads the parameters and the whole data set once, each
-// epoch's order once, and keeps each example's loss and correctness on the
-// device until the engine asks for the totals: there is no host
-// synchronisation per example. Per-example SGD runs each range of steps the
-// engine asks for in one cooperative launch of sgd_steps, as sgd.go plans
-// it (one grid barrier a step for MNIST's 784-128-10); a mini-batch step is
-// one launch of a CUDA graph (batch.go). Every engine.Optimizer and
+// It runs the engine's algorithm on an NVIDIA GPU with the kernels of package
+// kernels, through the CUDA driver API. A fit uploads the parameters and the
+// whole data set once, each epoch's order once, and keeps each example's loss
+// and correctness on the device until the engine asks for the totals: there
+// is no host synchronisation per example. Per-example SGD runs each range of
+// steps the engine asks for in one cooperative launch of sgd_steps, as sgd.go
+// plans it (one grid barrier a step for MNIST's 784-128-10); a mini-batch
+// step is one launch of a CUDA graph (batch.go). Every engine.Optimizer and
 // schedule runs on the device (optim.go): the optimizer's state stays there,
 // and the host computes each step's learning rate and bias corrections once
-// an epoch; the trainer is an engine.ResumableTrainer. The typed launchers
-// of the kernels are generated from their sources (kernels_gen.go).
-//
-// The trainer is also an engine.DataParallelTrainer (share.go): under
-// mpirun, each process trains on its GPU (New opens the GPU of the
-// process's rank on its node) on its shard of every batch, and NCCL,
-// loaded at run time (package internal/nccl), sums the gradients on the
-// devices, on the backend's stream, between a step's two graphs. Where
-// NCCL is missing, a data-parallel fit fails on every process, saying so.
-// On the emulator, a host all-reduce over the engine's Comm stands in for
-// NCCL, so that the data-parallel path runs in the tests.
-//
-// After an error that leaves the CUDA context unusable (a kernel's fault),
-// every later call on it fails saying so, and the backend's next trainer
-// opens a new context.
+// an epoch. The trainer copies its state out for a checkpoint and resumes
+// within an epoch (CopyStateTo, ResumeEpoch), and shares its batches with
+// other processes (ShareBatches). The typed launchers of the kernels are
+// generated from their sources (kernels_gen.go).
 //
 // CUDA errors come back as Go errors that name the kernel or driver call.
 // Setting PERCEPTRON_CUDA_SYNC=1 synchronises after every launch, so that an
 // error names the kernel that caused it.
 //
-// The driver calls are in driver_cuda.go. With -tags cudaemu instead, they
-// go to the CUDA emulator of package kernels (driver_emu.go), which runs the
+// The driver calls are in driver_cuda.go. With -tags cudaemu instead, they go
+// to the CUDA emulator of package kernels (driver_emu.go), which runs the
 // same kernels on the CPU, so that the backend and its tests run without a
 // GPU. Without either tag this package is a stub whose New returns
 // ErrNotBuilt.
 //
+// # One binary, with or without a GPU
+//
 // A cuda binary runs everywhere: package internal/cushim loads the driver
-// library (libcuda.so.1, or the file PERCEPTRON_LIBCUDA names) at run time,
-// so the binary does not link it, and keeps gorgonia.org/cu's package init
-// from ending the process when cuInit fails. Where the driver is missing or
-// finds no GPU, New and Devices return ErrNoDevice with the reason
-// ("the NVIDIA driver is not installed (…)", "cuInit: CUDA_ERROR_NO_DEVICE
-// (…)"), and the tests that need a GPU skip, giving it.
+// library (libcuda.so.1, or the file PERCEPTRON_LIBCUDA names) on first use,
+// so the binary does not link it, through trampolines for the driver
+// functions gorgonia.org/cu and this package call (generated from cuda.h by
+// internal/gencushim; one indirect jump per call, like a PLT stub), and its
+// cuInit keeps gorgonia.org/cu's package init from ending the process when
+// the driver fails. Where the driver is missing or finds no GPU, New and
+// Devices return ErrNoDevice with the reason ("the NVIDIA driver is not
+// installed (…)", "cuInit: CUDA_ERROR_NO_DEVICE (…)"), and the tests that
+// need a GPU skip, giving it.
+//
+// # The context, launches and errors
+//
+// gorgonia.org/cu is the binding for the context, memory and copies; a little
+// cgo of our own (launch_cuda.go, through the same trampolines) loads the
+// modules, launches on one stream of ours, and adds what cu v0.9.6 lacks:
+// cooperative launches, where CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH allows
+// (so a grid that cannot be resident at once fails at the launch,
+// CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE), the occupancy with dynamic shared
+// memory, and graphs. One goroutine, locked to its OS thread, owns the CUDA
+// context and makes every CUDA call. The context is made with
+// CU_CTX_SCHED_BLOCKING_SYNC, so the host thread sleeps while it waits for
+// the GPU. After an error that leaves a context unusable (a kernel's fault:
+// ILLEGAL_ADDRESS, LAUNCH_FAILED, …) every later call on it fails saying so,
+// and the backend's next trainer opens a new context.
+//
+// # Per-example SGD
+//
+// Per-example SGD runs a whole range of steps in one launch (kernels/sgd.cu).
+// The host plans each network (sgd.go): the last layers whose parameters fit
+// a block's shared memory (47 KiB) are private — every block keeps its own
+// copy and runs their forward pass, the output gradient (one warp), their
+// backward pass (row sums split across the block's warps, added in a fixed
+// order) and their update, identically; the first layers are distributed over
+// the grid, a team of warps per unit, with a grid barrier after each forward
+// pass. A distributed layer's update is folded into the next step's forward
+// pass: the team that owns a row of W applies the last update, then takes the
+// new dot product, so the backward pass still reads W as it was, and each
+// step makes one pass over the large weights. The backward pass into the last
+// distributed layer gives each block the gradients of the units it owns, all
+// that its next forward pass needs. The first layer's input row is staged in
+// shared memory by one block-wide load, and the next example's row fetched
+// into registers while a step runs. The grid barrier's timeout counts
+// %globaltimer nanoseconds.
+//
+// # Mini-batch SGD
+//
+// A mini-batch step is one launch of a CUDA graph, captured once per batch
+// size, whose kernels read the batch's position from a cursor on the device.
+// The products are tiles of 64×64 per block of 16×16 threads; products that
+// would give fewer such tiles than the GPU has multiprocessors take 16×16
+// tiles.
+//
+// Either way the data set and the parameters stay on the GPU for the whole
+// fit, and the losses are summed on the device, one by one in the epoch's
+// order onto the epoch's running totals, when the engine asks for them (once
+// an epoch, or with each progress report): the same sum however the epoch's
+// steps were split, and, for a fit resumed within an epoch, however it was
+// stopped.
+//
+// # Optimizers and schedules
+//
+// Every optimizer and schedule runs on the GPU, per example and in
+// mini-batches, in float32 and float64 (kernels/optim.cuh, torch.optim's
+// formulas, whose CPU twin is engine.Update). Its state (SGD's momentum
+// buffer, Adam's m and v) lives on the device for the whole fit, laid out as
+// the parameters, which the host keeps in one buffer; it comes from the
+// checkpoint a fit resumes (or zeros) and goes back into checkpoints.
+//
+// Each step's coefficients — the schedule's learning rate and Adam's bias
+// corrections for step t — are computed on the host in float64 as
+// engine.Update computes them, an epoch's at a time (a goroutine computes the
+// next epoch's while the GPU trains; optim.go), and the kernels read them at
+// the step's position: one launch of sgd_steps runs steps of different rates,
+// and one graph serves every batch step of a schedule (plain SGD's fused
+// update reads its rate there too).
+//
+// Per example, the optimizer runs where the plain update runs: in the step's
+// forward pass for a distributed layer's row (the team that owns the row
+// reads its state with its weights, applies the last step's update, then
+// takes the dot product) and after the backward pass for a private layer,
+// whose state is private too; so a range of steps is still one launch, and W2
+// still one grid barrier a step. In mini-batches, the backward pass writes
+// the gradients, averaged over the batch (dense_gradient_batch,
+// bias_gradient_batch), and one optimizer_step over all the parameters
+// follows, inside the step's graph.
+//
+// # Data parallelism
+//
+// Under mpirun, each process trains on its GPU (New opens the GPU of the
+// process's rank on its node, modulo the GPUs it sees) on its shard of every
+// batch, and NCCL, loaded at run time (package internal/nccl, which describes
+// the step), sums the gradients on the devices, on the backend's stream,
+// between a step's two graphs (share.go). Where NCCL is missing, a
+// data-parallel fit fails on every process, saying so. On the emulator, a
+// host all-reduce over the engine's Comm stands in for NCCL, so that the
+// data-parallel path runs in the tests.
+//
+// # What the GPU should reach (a model, not measured)
+//
+// No GPU has run this backend yet; the figures below are what the structure
+// predicts on an H100 (132 multiprocessors; a grid barrier about 1 µs, an L2
+// round trip about 0.2 µs, a graph's kernel about 1.5 µs), float32. The
+// launch and barrier counts are not predictions: the emulator counts them,
+// and TestSGDStepStructure and TestBatchStepStructure assert them.
+//
+//   - W1, 2-6-6-1, batch 1: one launch per 4 steps (Fit's chunks of N/200),
+//     no grid barrier (one block of one warp). A step: ~14 block syncs and
+//     the output's shuffles ~1 µs + a quarter launch ~1 µs: ~2 µs, ~500 k
+//     examples/s, against a target of ≥ 5 M, not reached by design.
+//   - W2, 784-128-10, batch 1: one launch per 300 steps, one grid barrier a
+//     step (was 3). A step: x staged 0.05 µs + layer 1 on 64 blocks, 4 warps
+//     a unit, 0.35 + the barrier 1 + the private layer 2, the output and the
+//     backward pass 0.6: ~2 µs, ~500 k examples/s (350–700 k), against a
+//     target of ≥ 500 k.
+//   - W2, batch 64: one graph of 11 kernels a step (was 11 launches): 11 ×
+//     ~1.5 µs + 39 MFLOP at ~4 TFLOPS ≈ 10 µs: ~27 µs, ~2.4 M examples/s.
+//   - W3, 784-512-512-10, batch 64: one graph of 17 kernels (was 17
+//     launches): 205 MFLOP at ~4 TFLOPS ≈ 50 µs + 17 × 1.5 µs: ~75 µs, ~850 k
+//     examples/s, against a target of ≥ 2× PyTorch CUDA.
+//   - W3, batch 256: one graph of 17 kernels: 820 MFLOP at ~3–8 TFLOPS:
+//     100–270 µs, ~1–2.5 M examples/s, against a target of ≥ 2× PyTorch CUDA.
+//
+// W1 stays latency-bound: each step depends on the last, and a block barrier,
+// a shared-memory round trip and a shuffle each cost tens of cycles where the
+// CPU's whole step takes about 280 ns (3.55 M examples/s, measured: the
+// README's table); 5 M a second would need a step of ~350 cycles in one
+// warp's registers, without shared memory. PyTorch CUDA at batch 64 is bound
+// by its ~30 launches a step from Python (~250 µs, ~250 k examples/s), which
+// is where W3 at batch 64 should be 2× or more faster; at batch 256 cuBLAS's
+// products catch up and our SIMT tiles (no tensor cores) may be only level
+// with it. MNIST's inputs are ~80% zeros, but layer 1's step is bound by one
+// L2 round trip per lane, not by its bandwidth (0.8 MB a step, ~0.15 µs of an
+// H100's L2), so visiting only the nonzeros would save little here and is not
+// done.
+//
+// # What an optimizer costs a step (a model, not measured)
+//
+// Plain SGD changes only the rows whose dz is not 0 (relu's inactive units
+// cost a read of W); momentum, Adam, AdamW and weight decay change every
+// parameter every step, and read and write their state with it: per
+// parameter, plain SGD reads W (and writes the active rows), weight decay
+// alone reads and writes W, momentum W and buf, Adam W, m and v, with about
+// 10 flops, a square root and a division. On W2's distributed layer 1
+// (100,352 parameters, float32) Adam moves 1.2 MB in and 1.2 MB out of L2 a
+// step where plain SGD moves 0.4 MB in: at ~5 TB/s of L2 that is ~0.5 µs, and
+// each lane loads its ~6 strides of W, m and v in two round trips (OPT_UNROLL
+// = 4 strides at once, to hold the registers) instead of one, so layer 1
+// takes ~0.8 µs instead of ~0.35. The private layer 2 keeps its m and v in
+// shared memory beside its weights (10 KiB more) and updates all 1,290
+// parameters: ~0.1 µs. The step's coefficients are one more broadcast read.
+// Launches and grid barriers do not change (TestSGDStepStructure counts W2
+// with Adam: one launch, one barrier a step).
+//
+// Adam's two powers (math.Pow) take the host ~0.2 µs a step (12 ms an MNIST
+// epoch per example, 8% of the GPU's 156 ms), so a goroutine computes the
+// next epoch's coefficients while the GPU trains this one, and the epoch's
+// start uploads them (1.9 MB), where the GPU waits for the epoch's order
+// anyway. In mini-batches, the gradients replace the updates (the same
+// products, writing G instead of updating W), and optimizer_step reads p, g,
+// m and v and writes p, m and v: 7 × 4 bytes a parameter, plus one kernel of
+// the graph (TestBatchStepStructure: W3 with Adam runs 18 kernels, W2a 13, in
+// one launch a step).
+//
+//   - W2a (W2s with Adam), batch 1: plain SGD ~2 µs a step; with Adam ~2.6 µs
+//     (layer 1 ~0.8 µs, layer 2 +0.1 µs): ~380 k examples/s.
+//   - W2a, batch 64: plain SGD ~28 µs a step (12 kernels: W2's and
+//     softmax_rows); with Adam + 2.9 MB at ~3 TB/s ≈ 1 µs + a kernel ≈ 1.5
+//     µs: ~31 µs, ~2.1 M examples/s.
+//   - W3 with Adam, batch 64: plain SGD ~75 µs a step; with Adam + 18.8 MB
+//     (of p, g, m and v, 10.7 MB, which stay in L2) ≈ 4–6 µs + 1.5 µs: ~82
+//     µs, ~780 k examples/s.
+//   - W3 with Adam, batch 256: plain SGD 100–270 µs a step; with Adam + the
+//     same ~7 µs, under 7%: ~0.9–2.4 M examples/s.
+//
+// benchmarks/gpu-check.sh prepares the measurements for the next machine with
+// a GPU.
+//
+// # Testing
+//
+// Without a GPU, go test -tags cudaemu ./gpu runs every test below on the
+// emulator of package kernels, as CI does, but for the MNIST epoch, which
+// takes minutes there and is skipped. go test -tags cuda ./gpu runs them on a
+// GPU, with the tests of the cuda build's own (the last item below); on a
+// machine without a GPU, the tests that need one skip, saying why.
+//
+//   - The backend suite of package engine/backendtest (TestBackend): the
+//     gradient checks, the course's goldens in float64, torch.optim's goldens
+//     within 1e-10 in float64, resuming bit for bit within an epoch too,
+//     early stopping, and the data-parallel fits of 2 and 3 processes, a host
+//     all-reduce standing in for NCCL on the emulator (on a GPU they skip:
+//     NCCL refuses two processes on one GPU).
+//   - Every kernel against its CPU twin: the mini-batch kernels on layers
+//     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
+//     TestDenseBackwardBatchParity, TestDenseDeltaParity,
+//     TestOutputGradParity); optimizer_step against engine.Update for every
+//     optimizer from step 1 and step 1000 (TestOptimizerStepParity);
+//     sgd_steps against the CPU's per-example steps on networks of one to
+//     three layers, with every output head, launched whole and split, with
+//     plain SGD and with every optimizer at a rate that changes every step
+//     from a resumed fit's state (TestSGDStepsParity,
+//     TestSGDStepsOptimizersParity); share_gradients and flag_step bit for
+//     bit (TestShareGradientsParity, TestFlagStep).
+//   - Two epochs of plain SGD, Adam on a cosine schedule and Nesterov with
+//     weight decay on a step schedule after a warm-up, per example and in
+//     mini-batches, against the CPU's: parameters, each epoch's loss and the
+//     optimizer's state (TestEpochMatchesCPU); one epoch of W2s and W2a on
+//     MNIST against the CPU's test accuracy (TestMNISTMatchesCPU); the
+//     epoch's loss summed in order, bit for bit, however the calls split it
+//     (TestEpochTotals).
+//   - The structure of a step, on the emulator: launches and grid barriers of
+//     per-example SGD, launches and kernels of a mini-batch step
+//     (TestSGDStepStructure, TestBatchStepStructure).
+//   - Failures: a cooperative grid too large refused at the launch, a grid
+//     barrier that times out, a kernel's fault that loses the context and a
+//     next trainer on a new one, an absurd allocation named in its error.
+//   - The Go structs shared with the kernels against their C++ layout
+//     (TestSharedStructsHaveTheKernelsLayout).
+//   - In the cuda build: the driver loaded at run time
+//     (TestDriverLoadedAtRunTime): with the library missing, with a fake
+//     driver whose cuInit finds no device, and with a fake driver
+//     (testdata/fakecuda.c) that shows arguments and results passing through
+//     the trampolines, versioned names such as cuMemAlloc_v2 included, and a
+//     function it lacks returning an error; the GPU of each MPI launcher's
+//     rank (TestOrdinal); a data-parallel trainer without NCCL saying how to
+//     install it; on a GPU with libnccl, every NCCL call on a communicator of
+//     one (TestShareBatchesAlone).
+//
+// go test ./gpu/internal/gencushim checks that the committed trampolines are
+// what cuda.h and the calls give, and go test -tags cuda ./gpu/internal/nccl
+// runs every NCCL call on a fake library, whose arguments, results and errors
+// must pass through. Several GPUs are checked with mpirun, one process per
+// GPU, when a machine with several is at hand.
 package gpu

@@ -1,5 +1,3 @@
-// Command perceptron trains, evaluates and runs multilayer perceptrons on the
-// CPU, or on an NVIDIA GPU in a build with -tags cuda.
 package main
 
 import (

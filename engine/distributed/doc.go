@@ -35,4 +35,59 @@
 // Every function here that takes a Comm, and Sums.AllReduce, is a
 // collective: every process of the Comm must call it, in the same order, or
 // the processes wait for each other forever.
+//
+// # What the all-reduce costs, and when scaling pays (a model)
+//
+// W3 (784-512-512-10) has 669,706 parameters: its gradients are 2.68 MB in
+// float32. A ring all-reduce sends and receives 2(N−1)/N of that per process
+// and step, so its time is at least that over the link's bandwidth (the
+// latency of its 2(N−1) messages comes on top):
+//
+//	processes N  per process  10 Gb/s Ethernet  100 Gb/s  NVLink 4, ≈ 450 GB/s a direction
+//	2            2.68 MB      2.14 ms           0.21 ms   6 µs
+//	8            4.69 MB      3.75 ms           0.38 ms   10 µs
+//	64           5.27 MB      4.22 ms           0.42 ms   (NVLink joins the GPUs of one machine)
+//
+// A step computes B/N examples on each process, t_c = B/(N·r) for a process
+// that trains r examples a second. The all-reduce t_ar does not overlap the
+// computation here, so N processes run at N·t_c/(t_c + t_ar) times one
+// process's speed: more than one process's speed once B > N·r·t_ar/(N−1),
+// and 80% of N times it once B ≥ 4·N·r·t_ar. For processes of one core of
+// the development machine (W3 float32: r ≈ 47,000 examples/s at one thread;
+// benchmarks/results/2026-11-27-data-parallel.md):
+//
+//	link                                     N = 2      N = 8      N = 64
+//	10 Gb/s: faster than one process from    B ≈ 200    B ≈ 200    B ≈ 200
+//	10 Gb/s: 80% efficient from              B ≈ 800    B ≈ 5,600  B ≈ 51,000
+//	100 Gb/s: faster than one process from   B ≈ 20     B ≈ 20     B ≈ 20
+//	100 Gb/s: 80% efficient from             B ≈ 80     B ≈ 560    B ≈ 5,100
+//
+// A process of k cores trains about k times faster and needs about k times
+// those batches; a faster link, or fewer parameters, less. On NVLink the
+// transfer takes microseconds and NCCL's per-call latency (tens of
+// microseconds) is the term to put in t_ar, against a GPU's r (not measured
+// here). On the development machine itself (2 shared vCPUs), two processes
+// ran W3 at 0.78× one process's speed at batch 256: the all-reduce through
+// shared memory took 9.4% of the step and waiting for the slower process
+// 19%, and the second vCPU gave only 1.2× even to two processes that share
+// nothing (same file).
+//
+// # Testing
+//
+// go test ./engine/distributed checks Shard's split of a batch, and the
+// helpers and the in-process Comm on goroutines (RunLocal): an all-reduce
+// sums in rank order, a broadcast, collectives of other sizes on two
+// processes refused, Sums' layout and the verdicts' sums in float32 and
+// float64, Agree failing every process with the first cause,
+// SameAsRoot naming the process that differs and what, Any, and Launched
+// reading the launcher's environment. Without the mpi tag, OpenMPI's error
+// says how to build with it.
+//
+// go test -tags mpi -run MPI ./engine/distributed (Open MPI installed, as
+// CI does) runs the package's own test binary in three processes under
+// mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI, and
+// the helpers over it; every process must pass. Data-parallel fits
+// themselves are tested by engine/backendtest's DataParallel, on every
+// backend, and by the command's tests under mpirun (go doc
+// ./cmd/perceptron).
 package distributed

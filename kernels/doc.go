@@ -1,0 +1,82 @@
+// Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
+// one file per op family (dense.cu, output.cu, optim.cu, epoch.cu, sgd.cu,
+// share.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
+// each written once over real and compiled for float and double, and the
+// fatbins that nvcc makes of them, committed and embedded so that a cuda
+// build needs no nvcc. Package gpu launches them; how it plans and runs
+// them, and what they should cost, is in its documentation.
+//
+// # The fatbins
+//
+// Each precision has one fatbin, kernels_f32.fatbin (467 KiB) or
+// kernels_f64.fatbin (458 KiB), compressed, whose kernels carry the suffix
+// _f32 or _f64. It holds SASS for sm_70, sm_80 and sm_90 (Volta, Ampere,
+// Hopper), which those GPUs load without compiling, and PTX for compute_70,
+// which the driver JIT-compiles for any other GPU from Volta on. gen.sh
+// makes them, and resources.h, each kernel's registers and static shared
+// memory as ptxas counts them, for the emulator's launch checks. Each
+// regeneration adds about 0.9 MB to the repository's history.
+//
+// The host side of the kernels' interface is generated from the sources by
+// internal/genkernels, as mumax/3's cuda2go does: one typed Go launcher per
+// KERNEL(...) and a Go struct for each struct shared with Go
+// (gpu/kernels_gen.go), the emulator's registrations (emu_kernels.h) and the
+// tests' list of kernels. So a mistake in an argument's order or type is a
+// compile error, not a wrong result. Regenerate after editing a source
+// (nvcc 11.8, from Debian's nvidia-cuda-toolkit):
+//
+//	go generate ./kernels
+//
+// nvcc 11.8 makes the same bytes from the same sources; check.sh, which CI
+// runs, regenerates into a temporary folder and fails where the committed
+// fatbins or resources.h are not what the sources make (fatbins of other
+// bytes pass when cuobjdump lists the same SASS and PTX).
+//
+// # The CUDA emulator
+//
+// With the build tag cudaemu the package also holds a CUDA emulator (emu.go,
+// emu.h, emu_runtime.cc), on which package gpu runs instead of the driver,
+// so that the GPU backend and its tests run where there is no GPU (g++
+// needed). It compiles the kernels' own CUDA C sources as C++: each CUDA
+// thread is a fiber, and a block's threads meet at __syncthreads and at every
+// warp shuffle, taking turns in index order in some blocks and in reverse in
+// others, so that a missing barrier shows. Up to four blocks run at once, on
+// OS threads of their own, so that grid barriers work and a grid too large
+// to be resident times out as it would on a GPU.
+//
+// It refuses what a GPU from Volta to Hopper refuses: grid and block sizes
+// past their limits, more registers (from ptxas's counts, resources.h) or
+// shared memory than a block may have, a cooperative grid larger than the
+// device holds. It reports what a GPU would leave undefined: a barrier that
+// some threads never reach, a shuffle over lanes that have left, a wrong
+// argument count; and fresh device and shared memory read as NaN. A pointer
+// outside device memory is a CUDA_ERROR_ILLEGAL_ADDRESS that loses the
+// emulated context, as a fault does on a GPU. It captures and runs graphs,
+// and counts launches, kernels run and grid barriers, which package gpu's
+// tests of the steps' structure assert.
+//
+// It emulates the language, not the hardware: timing, and the memory
+// model's weakest orderings, are checked only by the same tests on a GPU.
+//
+// # Testing
+//
+// go test ./kernels checks that the fatbins hold SASS for sm_70, sm_80 and
+// sm_90 and PTX for compute_70, that every kernel the sources declare is in
+// them (against resources.h), and that the ACT_, LOSS_ and OPT_ numbers of
+// common.cuh and optim.cuh are engine.Activation's, engine.Loss's and
+// engine.OptimizerKind's, by name. The generator's own test
+// (go test ./kernels/internal/genkernels) regenerates its files and fails
+// where the committed ones are stale.
+//
+// go test -tags cudaemu ./kernels checks the emulator itself: it has every
+// kernel; it reports misuse (a wrong argument count, a pointer outside
+// device memory, which loses the context until a reset, sizes past a GPU's
+// limits, freeing what was not allocated, asking for more memory than there
+// is); it refuses more shared memory or registers
+// per block than a GPU has, and a cooperative grid larger than the device
+// holds, and accepts each once the excess is taken away; and its graphs run
+// their launches in order each time they are launched. The kernels
+// themselves are tested through package gpu, against their CPU twins: go
+// test -tags cudaemu ./gpu on the emulator, go test -tags cuda ./gpu on a
+// GPU.
+package kernels
