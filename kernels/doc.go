@@ -27,10 +27,10 @@
 //
 //	go generate ./kernels
 //
-// nvcc 11.8 makes the same bytes from the same sources; check.sh, which CI
-// runs, regenerates into a temporary folder and fails where the committed
-// fatbins or resources.h are not what the sources make (fatbins of other
-// bytes pass when cuobjdump lists the same SASS and PTX).
+// nvcc 11.8 makes the same bytes from the same sources; CI's
+// .ci/generated runs every go:generate of the repository again and fails
+// where a committed generated file is not what the sources make (fatbins of
+// other bytes pass when cuobjdump lists the same SASS and PTX).
 //
 // # The CUDA emulator
 //
