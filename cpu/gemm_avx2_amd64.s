@@ -69,33 +69,3 @@ TEXT ·gemm4x16F32(SB), NOSPLIT, $0-88
 // func gemm4x8F64(k int, alpha float64, a *float64, ars, acs int, b *float64, c *float64, ldc int, flags int, bias, aux *float64)
 TEXT ·gemm4x8F64(SB), NOSPLIT, $0-88
 	GEMM_KERNEL(3, 64, VBROADCASTSD, Y14, ZERO8, STEP4(VMOVUPD, VBROADCASTSD, VFMADD231PD), ALL8(VMULPD, Y14, Y14), EACH4(ADD1, VADDPD, VADDPD, DI), BIAS8(VMOVUPD, VADDPD), WITHZERO(MASK1, VCMPPD, VANDPD), EACH4(STORE1, VMOVUPD, VMOVUPD, DI), WITHZERO(RELU1, VMAXPD, VMOVUPD))
-
-// func copyRows(dst, src unsafe.Pointer, lds, rows, width int)
-// copies rows rows of width bytes (a multiple of 32) from src, lds bytes
-// apart, to dst, one after the other.
-TEXT ·copyRows(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ lds+16(FP), R8
-	MOVQ rows+24(FP), CX
-	MOVQ width+32(FP), R9
-	TESTQ CX, CX
-	JEQ packDone
-
-packRow:
-	XORQ AX, AX
-
-packChunk:
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ    $32, AX
-	CMPQ    AX, R9
-	JLT     packChunk
-	ADDQ    R8, SI
-	ADDQ    R9, DI
-	DECQ    CX
-	JNE     packRow
-
-packDone:
-	VZEROUPPER
-	RET
