@@ -8,8 +8,9 @@ import (
 )
 
 // The products of mini-batch SGD, on CPUs with FMA (haveFMA): a blocked
-// matrix product whose micro-kernels (gemm_amd64.s) are AVX-512 where the CPU
-// has it and AVX2 elsewhere, with the epilogue of the layer fused in.
+// matrix product whose micro-kernels (gemm_amd64.s, which the avo program in
+// _generate writes) are AVX-512 where the CPU has it and AVX2 elsewhere, with
+// the epilogue of the layer fused in.
 //
 //	C = alpha·op(A)·op(B) + [C] + [1·biasᵀ]      C m×n, op(A) m×k, op(B) k×n
 //	then, at most one of:  aux = max(C, 0)       (relu: aux holds the activations)
@@ -26,7 +27,10 @@ import (
 // cores; each element of C is computed by one core in the same order
 // whatever their number, so results do not depend on GOMAXPROCS.
 
-// Flags of a micro-kernel call: what its epilogue does.
+//go:generate go run -C _generate . -out ../gemm_amd64.s -stubs ../gemm_stubs_amd64.go -pkg cpu
+
+// Flags of a micro-kernel call: what its epilogue does (_generate/gemm.go
+// has their values too).
 const (
 	loadC    = 1 << iota // add C's values (else C is overwritten)
 	addBias              // add bias[j] to column j

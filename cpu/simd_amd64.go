@@ -50,42 +50,6 @@ func axpyF32(alpha float32, x, y []float32)
 //go:noescape
 func axpyF64(alpha float64, x, y []float64)
 
-// gemm8x32F32 is the AVX-512 micro-kernel of float32 products: an 8×32 block
-// of C (see gemm_avx512_amd64.s). The caller checks the bounds.
-//
-//go:noescape
-func gemm8x32F32(k int, alpha float32, a *float32, ars, acs int, b *float32, c *float32, ldc int, flags int, bias, aux *float32)
-
-// gemm8x16F64 is the AVX-512 micro-kernel of float64 products: an 8×16 block
-// of C (see gemm_avx512_amd64.s). The caller checks the bounds.
-//
-//go:noescape
-func gemm8x16F64(k int, alpha float64, a *float64, ars, acs int, b *float64, c *float64, ldc int, flags int, bias, aux *float64)
-
-// transpose16F32 sets dst[l·ldd + j] = src[j·lds + l] for j, l < 16, with
-// AVX-512. The caller checks the bounds.
-//
-//go:noescape
-func transpose16F32(dst *float32, ldd int, src *float32, lds int)
-
-// transpose8F64 sets dst[l·ldd + j] = src[j·lds + l] for j, l < 8, with
-// AVX-512. The caller checks the bounds.
-//
-//go:noescape
-func transpose8F64(dst *float64, ldd int, src *float64, lds int)
-
-// gemm4x16F32 is the AVX2 micro-kernel of float32 products: a 4×16 block of
-// C (see gemm_avx2_amd64.s). The caller checks the bounds.
-//
-//go:noescape
-func gemm4x16F32(k int, alpha float32, a *float32, ars, acs int, b *float32, c *float32, ldc int, flags int, bias, aux *float32)
-
-// gemm4x8F64 is the AVX2 micro-kernel of float64 products: a 4×8 block of C
-// (see gemm_avx2_amd64.s). The caller checks the bounds.
-//
-//go:noescape
-func gemm4x8F64(k int, alpha float64, a *float64, ars, acs int, b *float64, c *float64, ldc int, flags int, bias, aux *float64)
-
 // copyRows copies rows rows of width bytes (a multiple of 32) from src, lds
 // bytes apart, to dst, one after the other. It needs AVX; the caller checks
 // the bounds.

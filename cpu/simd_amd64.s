@@ -288,6 +288,36 @@ TEXT ·reluGradF32(SB), NOSPLIT, $0-48
 TEXT ·reluGradF64(SB), NOSPLIT, $0-48
 	ELEMENTWISE(3, 4, VMOVUPD, VMOVSD, RELUGRAD(VCMPPD, VANDPD), RELUGRADS(VMOVSD, VCMPSD, VANDPD))
 
+// func copyRows(dst, src unsafe.Pointer, lds, rows, width int)
+// copies rows rows of width bytes (a multiple of 32) from src, lds bytes
+// apart, to dst, one after the other: the packing of B's rows in gemm.go.
+TEXT ·copyRows(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	MOVQ rows+24(FP), CX
+	MOVQ width+32(FP), R9
+	TESTQ CX, CX
+	JEQ packDone
+
+packRow:
+	XORQ AX, AX
+
+packChunk:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ    $32, AX
+	CMPQ    AX, R9
+	JLT     packChunk
+	ADDQ    R8, SI
+	ADDQ    R9, DI
+	DECQ    CX
+	JNE     packRow
+
+packDone:
+	VZEROUPPER
+	RET
+
 // func prefetch(p unsafe.Pointer, bytes int)
 // Asks the CPU to bring the lines of [p, p+bytes) into its caches
 // (PREFETCHT0); it reads nothing and cannot fault.
