@@ -120,7 +120,10 @@
 // process's rank on its node, modulo the GPUs it sees) on its shard of every
 // batch, and NCCL, loaded at run time (package internal/nccl, which describes
 // the step), sums the gradients on the devices, on the backend's stream,
-// between a step's two graphs (share.go). Where NCCL is missing, a
+// between a step's two graphs (share.go). The buffer it sums is the step's
+// distributed.Sums, laid out on the device as the CPU lays it out in
+// memory: the gradients, then the verdict on the shard's losses, which
+// share_gradients writes. Where NCCL is missing, a
 // data-parallel fit fails on every process, saying so. On the emulator, a
 // host all-reduce over the engine's Comm stands in for NCCL, so that the
 // data-parallel path runs in the tests.
