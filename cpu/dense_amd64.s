@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // AVX-512 kernels of one example's dense layer (ops.go's DenseForward and

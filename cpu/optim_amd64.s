@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // Adam's and AdamW's step (engine.Update) on AVX2, 8 floats or 4 doubles a

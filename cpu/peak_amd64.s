@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // The multiply-add loops of Peak: n iterations of twelve independent fused

@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // The AVX-512 float32 sigmoid of sigmoid.go, eight values at a time in

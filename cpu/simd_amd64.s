@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // AVX2 and FMA kernels of the per-example hot loops: dot products and axpy,

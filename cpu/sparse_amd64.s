@@ -1,3 +1,5 @@
+//go:build !noasm
+
 #include "textflag.h"
 
 // AVX-512 kernels of per-example SGD on sparse inputs (see sparse.go): the

@@ -69,8 +69,10 @@ func (r *NumPyRNG) Float64() float64 {
 	return (float64(a)*67108864 + float64(b)) / 9007199254740992
 }
 
-// Uniform returns np.random.uniform(lo, hi).
-func (r *NumPyRNG) Uniform(lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
+// Uniform returns np.random.uniform(lo, hi). The conversion rounds the
+// product before the sum, as NumPy's C does on x86-64: without it Go may
+// fuse the multiply-add (it does on arm64), and the last bit differs.
+func (r *NumPyRNG) Uniform(lo, hi float64) float64 { return lo + float64((hi-lo)*r.Float64()) }
 
 // Normal returns np.random.normal(0, 1).
 func (r *NumPyRNG) Normal() float64 {
@@ -82,7 +84,7 @@ func (r *NumPyRNG) Normal() float64 {
 	for r2 >= 1 || r2 == 0 {
 		x1 = 2*r.Float64() - 1
 		x2 = 2*r.Float64() - 1
-		r2 = x1*x1 + x2*x2
+		r2 = float64(x1*x1) + float64(x2*x2) // rounded as NumPy does, unfused (see Uniform)
 	}
 	f := math.Sqrt(-2 * math.Log(r2) / r2)
 	r.gauss, r.hasGauss = f*x1, true

@@ -153,7 +153,7 @@ type Coefficients struct {
 // Coefficients returns the coefficients of step t (counted from 1) at
 // learning rate lr.
 func (o Optimizer) Coefficients(t int, lr float64) Coefficients {
-	c := Coefficients{LR: lr, Decay: 1 - lr*o.WeightDecay}
+	c := Coefficients{LR: lr, Decay: 1 - float64(lr*o.WeightDecay)} // rounded, unfused, as in Update
 	if o.Kind != SGD {
 		c.StepSize = lr / (1 - math.Pow(o.Beta1, float64(t)))
 		c.BiasCorrection2 = math.Sqrt(1 - math.Pow(o.Beta2, float64(t)))
@@ -164,7 +164,10 @@ func (o Optimizer) Coefficients(t int, lr float64) Coefficients {
 // Update applies one step of o to the parameters p given their gradients
 // g, with state slots s (Slots of them, each as long as p), at step t
 // (counted from 1) with learning rate lr. It is the CPU twin of the
-// optimizer kernels, and the reference of every backend.
+// optimizer kernels, and the reference of every backend. Each product is
+// rounded before it is added (the conversions to T), so that Go fuses no
+// multiply-add where it may (arm64, GOAMD64=v3) and the values are the same
+// on every architecture, and those of the kernels, to the bit.
 func Update[T Float](o Optimizer, p, g []T, s [][]T, t int, lr float64) {
 	wd := T(o.WeightDecay)
 	switch o.Kind {
@@ -173,24 +176,24 @@ func Update[T Float](o Optimizer, p, g []T, s [][]T, t int, lr float64) {
 		if mu == 0 {
 			for i, gi := range g {
 				if wd != 0 {
-					gi += wd * p[i]
+					gi += T(wd * p[i])
 				}
-				p[i] -= step * gi
+				p[i] -= T(step * gi)
 			}
 			return
 		}
 		buf := s[0]
 		for i, gi := range g {
 			if wd != 0 {
-				gi += wd * p[i]
+				gi += T(wd * p[i])
 			}
-			buf[i] = mu*buf[i] + gi
+			buf[i] = T(mu*buf[i]) + gi
 			if o.Nesterov {
-				gi += mu * buf[i]
+				gi += T(mu * buf[i])
 			} else {
 				gi = buf[i]
 			}
-			p[i] -= step * gi
+			p[i] -= T(step * gi)
 		}
 	case Adam, AdamW:
 		b1, b2, c1, c2 := T(o.Beta1), T(o.Beta2), T(1-o.Beta1), T(1-o.Beta2)
@@ -203,11 +206,11 @@ func Update[T Float](o Optimizer, p, g []T, s [][]T, t int, lr float64) {
 			case o.Kind == AdamW:
 				p[i] *= decay
 			case wd != 0:
-				gi += wd * p[i]
+				gi += T(wd * p[i])
 			}
-			m[i] = b1*m[i] + c1*gi
-			v[i] = b2*v[i] + c2*gi*gi
-			p[i] -= stepSize * (m[i] / (sqrt(v[i])/bc2Sqrt + eps))
+			m[i] = T(b1*m[i]) + T(c1*gi)
+			v[i] = T(b2*v[i]) + T(c2*gi*gi)
+			p[i] -= T(stepSize * (m[i] / (sqrt(v[i])/bc2Sqrt + eps)))
 		}
 	}
 }
