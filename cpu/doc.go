@@ -54,7 +54,12 @@
 //	go test -tags noasm ./cpu/... ./engine/...
 //
 // runs the pure-Go path, and CI also runs the cpu and engine tests for
-// GOARCH=arm64 under qemu-user (.ci/pure-go).
+// GOARCH=arm64 under qemu-user (.ci/pure-go). Nothing calls the stubs: the
+// kernels run only where haveFMA or haveAVX512 is true. The Go code that a
+// kernel must equal to the bit (engine.Update, for the optimizers' kernels)
+// rounds each product before it is added, so that a compiler that fuses
+// multiply-adds (arm64, GOAMD64=v3) gives the same values; CI runs those
+// tests built for GOAMD64=v3 too.
 //
 // # Which kernels are generated and which are hand-written
 //
