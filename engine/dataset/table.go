@@ -59,7 +59,7 @@ type Column struct {
 	// Values are a text column's distinct cells, in first-seen order.
 	Values []string
 
-	index    map[string]int32  // Values' codes, while reading
+	index    map[string]int32   // Values' codes, while reading
 	spelling map[float64]string // a numeric column's spelling of each value, while one and few
 	respelt  bool               // the column had too many values (or spellings) for spelling
 }
