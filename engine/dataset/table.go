@@ -215,7 +215,7 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s:%d: column %d: %w", name, pe.Line, pe.Column, pe.Err)
+				return nil, fmt.Errorf("%s:%d: byte %d: %w", name, pe.Line, pe.Column, pe.Err)
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
