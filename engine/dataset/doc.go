@@ -2,6 +2,17 @@
 // MNIST from IDX files, numeric CSV files, and seeded synthetic sets, with
 // train/test splits and feature scaling fitted on the training part.
 //
+// CSV files as people have them (a separator to detect, quotes, missing
+// cells, text) are read by ReadTable into a Table of columns: numbers
+// (NaN where missing) or codes into each column's distinct values, never the
+// file's cells as strings. A Preprocessor, fitted on a table's training rows
+// by FitPreprocessor, does what scikit-learn's ColumnTransformer of
+// SimpleImputer(median) and a scaler for numbers, and SimpleImputer(constant
+// "") and OneHotEncoder(handle_unknown="ignore") for text, does, and reads
+// the labels as sorted class names or numbers. Its Transform matches columns
+// by name, TransformRow serves one request without allocating, and its JSON
+// is what a model file stores (engine/modelfile).
+//
 // Labels are class indices 0..Classes-1 for a classification set, any number
 // for a regression set; Targets turns them into what a network of so many
 // outputs learns (the label for one output, one-hot rows for more). LoadMNIST
@@ -34,6 +45,27 @@
 // features once converted), which is why IDX files now hold at most 128 MiB
 // (MaxIDXBytes).
 //
-// The examples (ExampleReadCSV, ExampleSynthetic, ExampleFitScaler) run as
-// tests.
+// go test ./engine/dataset also checks tables and their preprocessing:
+// Transform's features and labels against scikit-learn 1.2's (to 1e-12;
+// testdata/tabular/make_goldens.py wrote the goldens once, from the ,-, ;-
+// and tab-separated samples there: numbers and text with missing cells,
+// numeric codes forced categorical, text and integer labels, quoted
+// separators, and a test file of reordered and extra columns with
+// categories not seen in training); the separator and header detection;
+// numbers turned text keeping their spelling; each error's text (ragged
+// rows, infinite numbers, bad quotes, repeated names, unknown columns,
+// missing labels and weights, too many categories, one class, a text label
+// to regress, an unseen class); the notes (ignored columns, unseen
+// categories, labels read as classes, the scale hint); several outputs
+// through Subset and Targets; TransformRow and TransformFields against
+// Transform, with no allocation; and the JSON round trip.
+//
+// FuzzReadTable checks that what ReadTable accepts has uniquely named
+// columns of one length, finite numbers or NaN in numeric columns, codes
+// within their values, and rows on lines of the file. Run on the
+// development machine (2026-12) for 30 seconds (270,000 executions): no
+// crash, no failed property.
+//
+// The examples (ExampleReadCSV, ExampleSynthetic, ExampleFitScaler,
+// ExampleFitPreprocessor) run as tests.
 package dataset

@@ -77,3 +77,44 @@ func FuzzReadIDX(f *testing.F) {
 		assert.Len(t, pix, size, "the data is what the header %v says", dims)
 	})
 }
+
+// FuzzReadTable feeds ReadTable arbitrary text. What it accepts has rows,
+// columns of one length, uniquely named; a numeric column holds finite
+// numbers or NaN only, a text column codes within its values (or -1), and
+// every row a line within the file.
+func FuzzReadTable(f *testing.F) {
+	for _, seed := range []string{
+		"age,color,label\n31,red,yes\n,blue,no\n", "a;b\n1,5;x\n", "a\tb\n\"q\tq\"\t2\n", "1|2\n3|4\n",
+		"\ufeffx,y\n1,NA\n?,2\n", "a,b\n1,inf\n", "a,a\n1,2\n", "a\n1.0\n1\nx\n", "\"a\nb\",c\n1,2\n", "1,red\n2,blue\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tab, err := dataset.ReadTable(bytes.NewReader(data), "f.csv", dataset.ReadOptions{})
+		if err != nil {
+			assert.Contains(t, err.Error(), "f.csv", "errors name the file")
+			return
+		}
+		require.Positive(t, tab.Rows)
+		lines := bytes.Count(data, []byte("\n")) + 1
+		names := map[string]bool{}
+		for _, c := range tab.Columns {
+			require.False(t, names[c.Name], "column %q twice", c.Name)
+			names[c.Name] = true
+			if c.IsText() {
+				require.Len(t, c.Codes, tab.Rows)
+				for _, code := range c.Codes {
+					require.True(t, code >= -1 && int(code) < len(c.Values), "code %d of %d values", code, len(c.Values))
+				}
+				continue
+			}
+			require.Len(t, c.Numbers, tab.Rows)
+			for _, v := range c.Numbers {
+				require.False(t, math.IsInf(v, 0), "a numeric column holds %g", v)
+			}
+		}
+		for i := 0; i < tab.Rows; i++ {
+			require.True(t, tab.Line(i) >= 1 && tab.Line(i) <= lines, "row %d on line %d of %d", i, tab.Line(i), lines)
+		}
+	})
+}

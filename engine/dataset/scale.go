@@ -44,29 +44,38 @@ func FitScaler(kind Scaling, s *Set) *Scaler {
 		return sc
 	}
 	for j := 0; j < s.Features; j++ {
-		lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
-		for i := 0; i < s.N; i++ {
-			v := s.X[i*s.Features+j]
-			lo, hi, sum = min(lo, v), max(hi, v), sum+v
-		}
-		var spread float64
-		switch kind {
-		case MinMax:
-			sc.Offset[j], spread = lo, hi-lo
-		case Standardise:
-			mean := sum / float64(s.N)
-			var ss float64
-			for i := 0; i < s.N; i++ {
-				d := s.X[i*s.Features+j] - mean
-				ss += d * d
-			}
-			sc.Offset[j], spread = mean, math.Sqrt(ss/float64(s.N))
-		}
-		if spread > 0 {
-			sc.Scale[j] = 1 / spread
-		}
+		sc.Offset[j], sc.Scale[j] = fitSpread(kind, s.N, func(i int) float64 { return s.X[i*s.Features+j] })
 	}
 	return sc
+}
+
+// fitSpread fits one feature of n values, value(i) for i in 0..n-1 (n > 0):
+// its offset and scale under kind, scale 1 when the spread is 0.
+func fitSpread(kind Scaling, n int, value func(i int) float64) (offset, scale float64) {
+	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+	for i := 0; i < n; i++ {
+		v := value(i)
+		lo, hi, sum = min(lo, v), max(hi, v), sum+v
+	}
+	var spread float64
+	switch kind {
+	case NoScaling:
+		return 0, 1
+	case MinMax:
+		offset, spread = lo, hi-lo
+	case Standardise:
+		mean := sum / float64(n)
+		var ss float64
+		for i := 0; i < n; i++ {
+			d := value(i) - mean
+			ss += d * d
+		}
+		offset, spread = mean, math.Sqrt(ss/float64(n))
+	}
+	if spread > 0 {
+		return offset, 1 / spread
+	}
+	return offset, 1
 }
 
 // Apply transforms rows of len(sc.Offset) features in place.

@@ -6,18 +6,28 @@ import (
 	"math/rand/v2"
 )
 
-// Set is a data set of N examples: Features values and one label each.
+// Set is a data set of N examples: Features values and one label each (or
+// Outputs labels each).
 type Set struct {
 	// X holds the features, N rows of Features values, row-major.
 	X []float64
 	// Labels holds one label per example: a class index 0..Classes-1 for a
-	// classification set, any number for a regression set.
+	// classification set, any number for a regression set; with Outputs
+	// above 1, N rows of Outputs values, row-major. It is nil for a set read
+	// without labels (see Preprocessor.Transform).
 	Labels   []float64
 	N        int
 	Features int
 	// Classes is the number of classes when every label is an integer in
 	// 0..Classes-1 (at most MaxClasses of them), and 0 for a regression set.
 	Classes int
+	// Outputs is the number of label values per example; 0 or 1 means one.
+	Outputs int
+	// ClassNames is the name of each class, in class-index order; nil when
+	// the names are the indices.
+	ClassNames []string
+	// Weights holds one weight per example; nil means all 1.
+	Weights []float64
 }
 
 // MaxClasses bounds the number of classes a label column is read as.
@@ -48,9 +58,22 @@ func inferClasses(labels []float64) int {
 // Row returns the features of example i.
 func (s *Set) Row(i int) []float64 { return s.X[i*s.Features : (i+1)*s.Features] }
 
+// labelWidth returns the number of label values per example.
+func (s *Set) labelWidth() int { return max(s.Outputs, 1) }
+
 // Targets returns the N×outputs target matrix for a network with that many
-// outputs: the label itself for one output, one-hot rows for more.
+// outputs: the label itself for one output, one-hot rows for more, and the
+// labels as they are for a set of Outputs labels per example.
 func (s *Set) Targets(outputs int) ([]float64, error) {
+	if s.Labels == nil {
+		return nil, fmt.Errorf("the data has no labels")
+	}
+	if k := s.labelWidth(); k > 1 {
+		if outputs != k {
+			return nil, fmt.Errorf("the data has %d label values per example but the network has %d outputs", k, outputs)
+		}
+		return append([]float64(nil), s.Labels...), nil
+	}
 	if outputs == 1 {
 		return append([]float64(nil), s.Labels...), nil
 	}
@@ -70,13 +93,26 @@ func (s *Set) Targets(outputs int) ([]float64, error) {
 	return y, nil
 }
 
-// Subset returns the examples at the given indices, in that order.
+// Subset returns the examples at the given indices, in that order, with
+// their labels and weights.
 func (s *Set) Subset(idx []int) *Set {
-	out := &Set{X: make([]float64, 0, len(idx)*s.Features), Labels: make([]float64, len(idx)),
-		N: len(idx), Features: s.Features, Classes: s.Classes}
-	for k, i := range idx {
+	k := s.labelWidth()
+	out := &Set{X: make([]float64, 0, len(idx)*s.Features), N: len(idx), Features: s.Features,
+		Classes: s.Classes, Outputs: s.Outputs, ClassNames: s.ClassNames}
+	if s.Labels != nil {
+		out.Labels = make([]float64, 0, len(idx)*k)
+	}
+	if s.Weights != nil {
+		out.Weights = make([]float64, len(idx))
+	}
+	for j, i := range idx {
 		out.X = append(out.X, s.Row(i)...)
-		out.Labels[k] = s.Labels[i]
+		if s.Labels != nil {
+			out.Labels = append(out.Labels, s.Labels[i*k:(i+1)*k]...)
+		}
+		if s.Weights != nil {
+			out.Weights[j] = s.Weights[i]
+		}
 	}
 	return out
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // Checkpoint is what a checkpoint file holds: the state of a fit (see
-// engine.Checkpoint), the feature scaling of its data, and the settings of
-// the command that made it, for the command to resume with.
+// engine.Checkpoint), the feature scaling or preprocessing of its data (as
+// Model has them), and the settings of the command that made it, for the
+// command to resume with.
 //
 // The file is a model file (Load reads its model) with more tensors and
 // metadata: the optimizer's state as "optimizer.SLOT.0.weight", … (SLOT as
@@ -25,6 +26,7 @@ import (
 type Checkpoint struct {
 	Fit      *engine.Checkpoint
 	Scaler   *dataset.Scaler
+	Prep     *dataset.Preprocessor
 	Settings map[string]string
 }
 
@@ -99,7 +101,7 @@ func SaveCheckpoint(path string, ck Checkpoint) error {
 // EncodeCheckpoint writes ck in the safetensors format.
 func EncodeCheckpoint(w io.Writer, ck Checkpoint) error {
 	f := ck.Fit
-	meta, err := modelMeta(Model{Network: f.Network, Scaler: ck.Scaler})
+	meta, err := modelMeta(Model{Network: f.Network, Scaler: ck.Scaler, Prep: ck.Prep})
 	if err != nil {
 		return err
 	}
@@ -303,5 +305,5 @@ func (p *checkpointPlan) checkpoint(model Model, ts []tensor) (*Checkpoint, erro
 		f.History = append(f.History, engine.EpochStats{Epoch: epoch, Loss: row[1], TrainAccuracy: row[2], ValLoss: row[3],
 			ValAccuracy: row[4], Seconds: row[5], ExamplesPerSec: row[6], LearningRate: row[7]})
 	}
-	return &Checkpoint{Fit: f, Scaler: model.Scaler, Settings: p.settings}, nil
+	return &Checkpoint{Fit: f, Scaler: model.Scaler, Prep: model.Prep, Settings: p.settings}, nil
 }

@@ -63,6 +63,7 @@ func sameCheckpoints(t *testing.T, want, got modelfile.Checkpoint) {
 	w.History, g.History = nil, nil
 	assert.Equal(t, w, g)
 	assert.Equal(t, want.Scaler, got.Scaler)
+	assert.Equal(t, want.Prep, got.Prep)
 	assert.Equal(t, want.Settings, got.Settings)
 }
 

@@ -16,7 +16,10 @@
 // Loading refuses anything but a regular file and checks the header before it
 // allocates the tensors: its length; JSON whose keys are exactly the
 // format's, each once; the metadata, its "torch" against its layers, its
-// scaler's kind and nonzero scales; the data the metadata implies against the
+// scaler's kind and nonzero scales, or its preprocessing (key
+// "preprocessing": a dataset.Preprocessor's JSON, its fields exactly, valid,
+// making as many features as the network has inputs and as many classes as
+// it has outputs); the data the metadata implies against the
 // file's size; each tensor's dtype, shape and offsets; that the tensors tile
 // the data; and that every parameter is finite. A checkpoint (Checkpoint) is
 // a model file with more tensors and metadata, so Load reads its model.
@@ -25,7 +28,10 @@
 //
 // go test ./engine/modelfile checks save → load round trips bit for bit, of
 // models and of checkpoints (NaN in their history, +Inf as a best loss
-// included); the tensor names against nn.Sequential's; every header error;
+// included, with a scaler or a preprocessing); each error of a stored
+// preprocessing (keys, kinds, unsorted or repeated categories, a zero scale,
+// repeated names, classes or features that do not fit the network, a scaler
+// beside it); the tensor names against nn.Sequential's; every header error;
 // that decoding allocates only what the file holds; that Load refuses special
 // files and names the file in its errors; and that WriteAtomic keeps the old
 // file when a write fails, refuses to replace what is not a regular file, and
@@ -34,7 +40,8 @@
 // FuzzDecode feeds Decode arbitrary files: whatever it accepts must be a
 // whole, finite network whose tensors are exactly the file's data (or a
 // checkpoint that survives EncodeCheckpoint → DecodeCheckpoint), and must
-// survive an Encode → Decode round trip unchanged; testdata/fuzz/FuzzDecode
+// survive an Encode → Decode round trip unchanged (its seeds include a model
+// with a preprocessing, which must make the network's inputs); testdata/fuzz/FuzzDecode
 // keeps the files that crashed earlier versions. CI runs it for a fixed count
 // in a 4 GiB address space. Run on the development machine (2026-11-27) under
 // the same limit for 13,000,000 executions (3,000,000 of them with

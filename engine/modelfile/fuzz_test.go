@@ -30,6 +30,9 @@ func FuzzDecode(f *testing.F) {
 			Scaler: &dataset.Scaler{Kind: dataset.MinMax, Offset: []float64{0, 1}, Scale: []float64{2, 0.5}}}))
 		f.Add(buf.Bytes())
 	}
+	var withPrep bytes.Buffer
+	require.NoError(f, modelfile.Encode(&withPrep, modelfile.Model{Network: network(f, engine.Float32), Prep: preprocessor(f)}))
+	f.Add(withPrep.Bytes())
 	var ck bytes.Buffer
 	require.NoError(f, modelfile.EncodeCheckpoint(&ck, checkpoint(f, false)))
 	f.Add(ck.Bytes())
@@ -62,6 +65,11 @@ func FuzzDecode(f *testing.F) {
 		if m.Scaler != nil {
 			require.Len(t, m.Scaler.Scale, net.Spec.Inputs)
 			require.NotContains(t, m.Scaler.Scale, 0.0)
+		}
+		if m.Prep != nil {
+			require.Nil(t, m.Scaler, "a model has a scaler or preprocessing, not both")
+			require.Equal(t, net.Spec.Inputs, m.Prep.Features(), "the preprocessing makes the network's inputs")
+			require.Len(t, m.Prep.FeatureNames(), m.Prep.Features())
 		}
 		var buf bytes.Buffer
 		require.NoError(t, modelfile.Encode(&buf, m))

@@ -16,10 +16,13 @@ import (
 const Version = "1"
 
 // Model is what a model file holds: the network and the feature scaling
-// fitted on its training data (nil when the features are used as read).
+// fitted on its training data (nil when the features are used as read), or
+// the preprocessing of a table's columns into its inputs (nil for data
+// that is numbers already); a model has at most one of the two.
 type Model struct {
 	Network *engine.Network
 	Scaler  *dataset.Scaler
+	Prep    *dataset.Preprocessor
 }
 
 // paramTensors lists the tensors of a network of spec, each layer's W
@@ -126,6 +129,16 @@ func modelMeta(m Model) (map[string]string, error) {
 		}
 		meta["scaler"] = string(s)
 	}
+	if m.Prep != nil {
+		if m.Scaler != nil {
+			return nil, fmt.Errorf("a model has a scaler or preprocessing, not both")
+		}
+		p, err := json.Marshal(m.Prep)
+		if err != nil {
+			return nil, err
+		}
+		meta["preprocessing"] = string(p)
+	}
 	return meta, nil
 }
 
@@ -172,7 +185,7 @@ func read(src *source) (Model, *Checkpoint, error) {
 	if err != nil {
 		return Model{}, nil, err
 	}
-	spec, scaler, err := parseMeta(meta)
+	spec, scaler, prep, err := parseMeta(meta)
 	if err != nil {
 		return Model{}, nil, err
 	}
@@ -200,7 +213,7 @@ func read(src *source) (Model, *Checkpoint, error) {
 	if err := decodeTensors(ts, entries, body, fmt.Sprintf("the %s %s network the metadata describes", spec.DType, engine.FormatLayers(spec.Layers))); err != nil {
 		return Model{}, nil, err
 	}
-	m := Model{Network: network(spec, ts), Scaler: scaler}
+	m := Model{Network: network(spec, ts), Scaler: scaler, Prep: prep}
 	if plan == nil {
 		return m, nil, nil
 	}
@@ -208,12 +221,33 @@ func read(src *source) (Model, *Checkpoint, error) {
 	return m, ck, err
 }
 
-// metaKeys are the keys of __metadata__; scaler is optional, and so are
-// checkpoint and settings, which only a checkpoint has.
-var metaKeys, metaOptional = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch"}, []string{"scaler", "checkpoint", "settings"}
+// metaKeys are the keys of __metadata__; scaler and preprocessing are
+// optional, and so are checkpoint and settings, which only a checkpoint has.
+var metaKeys, metaOptional = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch"}, []string{"scaler", "preprocessing", "checkpoint", "settings"}
 
-// parseMeta reads the architecture (and scaler) from the metadata.
-func parseMeta(meta map[string]string) (engine.Spec, *dataset.Scaler, error) {
+// parseMeta reads the architecture (and scaler or preprocessing) from the
+// metadata.
+func parseMeta(meta map[string]string) (engine.Spec, *dataset.Scaler, *dataset.Preprocessor, error) {
+	spec, scaler, err := parseSpec(meta)
+	if err != nil {
+		return spec, nil, nil, err
+	}
+	js, ok := meta["preprocessing"]
+	if !ok {
+		return spec, scaler, nil, nil
+	}
+	if scaler != nil {
+		return spec, nil, nil, fmt.Errorf("__metadata__ has a scaler and preprocessing: a model has one or the other")
+	}
+	prep, err := parsePrep(js, spec)
+	if err != nil {
+		return spec, nil, nil, fmt.Errorf("__metadata__ preprocessing: %w", err)
+	}
+	return spec, nil, prep, nil
+}
+
+// parseSpec reads the architecture (and scaler) from the metadata.
+func parseSpec(meta map[string]string) (engine.Spec, *dataset.Scaler, error) {
 	keys := map[string]json.RawMessage{}
 	for k := range meta {
 		keys[k] = nil
@@ -274,4 +308,54 @@ func parseScaler(js string, inputs int) (*dataset.Scaler, error) {
 		return nil, fmt.Errorf("input %d: scale 0 would map every value to 0", j+1)
 	}
 	return sc, nil
+}
+
+// prepKeys and inputKeys are the fields of a preprocessing's JSON and of
+// each of its inputs.
+var (
+	prepKeys  = []string{"inputs", "labels", "task", "class_names", "weight", "impute", "scale"}
+	inputKeys = []string{"name", "kind", "fill", "offset", "scale", "categories"}
+)
+
+// parsePrep parses a preprocessing's JSON for a network of spec: its fields
+// exactly, valid (see dataset.Preprocessor.Validate), as many features as
+// the network has inputs, and as many classes as it has outputs (2 for one
+// sigmoid output) or as many labels for a regression.
+func parsePrep(js string, spec engine.Spec) (*dataset.Preprocessor, error) {
+	fields, err := objectFields([]byte(js), "the preprocessing")
+	if err != nil {
+		return nil, err
+	}
+	if err := exactKeys(fields, "the preprocessing", prepKeys, nil); err != nil {
+		return nil, err
+	}
+	var inputs []json.RawMessage
+	if err := json.Unmarshal(fields["inputs"], &inputs); err != nil {
+		return nil, fmt.Errorf("inputs: expected a list: %w", err)
+	}
+	for k, raw := range inputs {
+		what := fmt.Sprintf("input %d", k+1)
+		in, err := objectFields(raw, what)
+		if err != nil {
+			return nil, err
+		}
+		if err := exactKeys(in, what, inputKeys, nil); err != nil {
+			return nil, err
+		}
+	}
+	p := new(dataset.Preprocessor)
+	if err := json.Unmarshal([]byte(js), p); err != nil { // validates
+		return nil, err
+	}
+	if p.Features() != spec.Inputs {
+		return nil, fmt.Errorf("%d features for a network of %d inputs", p.Features(), spec.Inputs)
+	}
+	outputs, out := spec.Outputs(), spec.Layers[len(spec.Layers)-1].Activation
+	switch {
+	case p.Task == dataset.Regress && outputs != len(p.Labels):
+		return nil, fmt.Errorf("%d label columns for a network of %d outputs", len(p.Labels), outputs)
+	case p.Task == dataset.Classify && outputs != len(p.ClassNames) && !(outputs == 1 && len(p.ClassNames) == 2 && out != engine.Softmax):
+		return nil, fmt.Errorf("%d classes for a network of %d outputs (expected as many, or 2 for one sigmoid output)", len(p.ClassNames), outputs)
+	}
+	return p, nil
 }

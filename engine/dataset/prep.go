@@ -1,0 +1,883 @@
+package dataset
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Notes are things to tell the user about data that was accepted: columns
+// ignored, categories not seen in training, a hint to scale.
+type Notes []string
+
+// Task says what a preprocessor makes of the label columns.
+type Task string
+
+const (
+	// TaskAuto classifies text labels and integer labels (at most
+	// MaxClasses of them), and regresses on any other numbers.
+	TaskAuto Task = "auto"
+	// Classify reads the labels as class names.
+	Classify Task = "classify"
+	// Regress reads the labels as numbers to predict.
+	Regress Task = "regress"
+)
+
+// ParseTask parses "auto", "classify" or "regress".
+func ParseTask(s string) (Task, error) {
+	switch Task(s) {
+	case TaskAuto, Classify, Regress:
+		return Task(s), nil
+	}
+	return "", fmt.Errorf("unknown task %q: expected auto, classify or regress", s)
+}
+
+// Impute is how a missing cell of a numeric feature is filled.
+type Impute string
+
+const (
+	// ImputeMedian fills with the median of the training rows (the mean of
+	// the two middle values for an even count, as NumPy's).
+	ImputeMedian Impute = "median"
+	// ImputeMean fills with the mean of the training rows.
+	ImputeMean Impute = "mean"
+	// ImputeZero fills with 0.
+	ImputeZero Impute = "zero"
+)
+
+// ParseImpute parses "median", "mean" or "zero".
+func ParseImpute(s string) (Impute, error) {
+	switch Impute(s) {
+	case ImputeMedian, ImputeMean, ImputeZero:
+		return Impute(s), nil
+	}
+	return "", fmt.Errorf("unknown imputation %q: expected median, mean or zero", s)
+}
+
+// DefaultMaxCategories is PrepOptions.MaxCategories when it is 0.
+const DefaultMaxCategories = 1000
+
+// PrepOptions says how FitPreprocessor turns a table into features and
+// labels. The zero value is usable: the last column is the label.
+type PrepOptions struct {
+	// Labels are the label columns, by name or 1-based number; none means
+	// the last column. Several make a regression of several outputs.
+	Labels []string
+	// Categorical are numeric columns to one-hot encode as categories
+	// (text columns always are).
+	Categorical []string
+	// Impute fills the missing cells of numeric features; "" is median.
+	Impute Impute
+	// MaxCategories bounds the distinct values of a categorical feature in
+	// the training rows; 0 is DefaultMaxCategories.
+	MaxCategories int
+	// Scale scales the numeric features (one-hot features stay 0 or 1);
+	// "" is none.
+	Scale Scaling
+	// Task says what the labels are; "" is TaskAuto.
+	Task Task
+	// WeightCol is an optional numeric column of per-example weights of 0
+	// or more, which is not a feature.
+	WeightCol string
+}
+
+// InputKind is how a preprocessor encodes a feature column.
+type InputKind string
+
+const (
+	// NumericInput is a number: missing cells filled, then scaled.
+	NumericInput InputKind = "numeric"
+	// CategoricalInput is text, one-hot encoded over its categories.
+	CategoricalInput InputKind = "categorical"
+	// CodeInput is numbers one-hot encoded as categories, each named by
+	// its shortest form ("3", "2.5").
+	CodeInput InputKind = "codes"
+)
+
+// Input is a feature column as a preprocessor encodes it.
+type Input struct {
+	// Name is the column's name.
+	Name string `json:"name"`
+	// Kind is how the column is encoded.
+	Kind InputKind `json:"kind"`
+	// Fill replaces a missing number, before scaling (numeric only).
+	Fill float64 `json:"fill"`
+	// Offset and Scale give the feature (x - Offset)·Scale (numeric only;
+	// 0 and 1 otherwise).
+	Offset float64 `json:"offset"`
+	Scale  float64 `json:"scale"`
+	// Categories are the sorted values seen in the training rows, "" for
+	// a missing cell, one feature each (categorical and codes only).
+	Categories []string `json:"categories"`
+}
+
+// Preprocessor turns the rows of a table into a Set, as fitted on
+// training rows by FitPreprocessor; it is stored as JSON in a model file.
+//
+// Feature columns come in the order of the training file, less the label
+// and weight columns: a numeric column is one feature, its missing cells
+// filled and then scaled; a categorical one is one 0/1 feature per category
+// seen in training, a missing cell being the category "" and a category
+// not seen in training all zeros.
+type Preprocessor struct {
+	// Inputs are the feature columns, in order.
+	Inputs []Input `json:"inputs"`
+	// Labels name the label columns.
+	Labels []string `json:"labels"`
+	// Task is Classify or Regress.
+	Task Task `json:"task"`
+	// ClassNames are the classes in class-index order (Classify only):
+	// sorted, numerically when the labels were numbers.
+	ClassNames []string `json:"class_names"`
+	// Weight names the weight column, "" when there is none.
+	Weight string `json:"weight"`
+	// Impute and Scale are the options the numeric inputs were fitted with.
+	Impute Impute  `json:"impute"`
+	Scale  Scaling `json:"scale"`
+
+	features   int
+	names      []string           // FeatureNames
+	at         []int              // each input's first feature
+	byName     map[string]int     // inputs by column name
+	categories []map[string]int32 // each categorical input's category index
+	codes      []map[float64]int32
+	classes    map[string]int
+	fitNotes   Notes
+}
+
+// FitPreprocessor fits a preprocessor on rows of t (nil: all of them):
+// the vocabularies, fills, scales and class names come from those rows
+// only. Errors name the column, and the line where a cell is the cause.
+func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, error) {
+	if opt.Impute == "" {
+		opt.Impute = ImputeMedian
+	}
+	if opt.Scale == "" {
+		opt.Scale = NoScaling
+	}
+	if opt.Task == "" {
+		opt.Task = TaskAuto
+	}
+	if opt.MaxCategories == 0 {
+		opt.MaxCategories = DefaultMaxCategories
+	}
+	if _, err := ParseImpute(string(opt.Impute)); err != nil {
+		return nil, err
+	}
+	if _, err := ParseScaling(string(opt.Scale)); err != nil {
+		return nil, err
+	}
+	if _, err := ParseTask(string(opt.Task)); err != nil {
+		return nil, err
+	}
+	if opt.MaxCategories < 1 {
+		return nil, fmt.Errorf("max categories %d: expected 1 or more", opt.MaxCategories)
+	}
+	rows, err := t.rowSet(rows)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preprocessor{Impute: opt.Impute, Scale: opt.Scale}
+	role := make([]string, len(t.Columns)) // "label", "weight", "categorical" or "" (numeric unless text)
+	refs := opt.Labels
+	if len(refs) == 0 {
+		refs = []string{strconv.Itoa(len(t.Columns))}
+	}
+	var labels []int
+	for _, ref := range refs {
+		j, err := t.Column(ref)
+		if err != nil {
+			return nil, fmt.Errorf("label column: %w", err)
+		}
+		if role[j] != "" {
+			return nil, fmt.Errorf("%s: column %s is given twice as a label", t.Name, t.Columns[j].Name)
+		}
+		role[j] = "label"
+		labels = append(labels, j)
+		p.Labels = append(p.Labels, t.Columns[j].Name)
+	}
+	weight := -1
+	if opt.WeightCol != "" {
+		if weight, err = t.Column(opt.WeightCol); err != nil {
+			return nil, fmt.Errorf("weight column: %w", err)
+		}
+		if role[weight] != "" {
+			return nil, fmt.Errorf("%s: column %s cannot be both the weights and a label", t.Name, t.Columns[weight].Name)
+		}
+		role[weight] = "weight"
+		p.Weight = t.Columns[weight].Name
+	}
+	for _, ref := range opt.Categorical {
+		j, err := t.Column(ref)
+		if err != nil {
+			return nil, fmt.Errorf("categorical column: %w", err)
+		}
+		if role[j] == "label" || role[j] == "weight" {
+			return nil, fmt.Errorf("%s: column %s is the %s, not a feature: it cannot be categorical", t.Name, t.Columns[j].Name, role[j])
+		}
+		role[j] = "categorical"
+	}
+	for j, c := range t.Columns {
+		var in Input
+		var err error
+		switch {
+		case role[j] == "label" || role[j] == "weight":
+			continue
+		case c.IsText() || role[j] == "categorical":
+			in, err = fitCategories(c, rows, opt.MaxCategories)
+		default:
+			in, err = fitNumber(c, rows, opt.Impute, opt.Scale)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: column %s: %w", t.Name, c.Name, err)
+		}
+		p.Inputs = append(p.Inputs, in)
+	}
+	if len(p.Inputs) == 0 {
+		return nil, fmt.Errorf("%s: no feature columns: every column is a label or the weights", t.Name)
+	}
+	if weight >= 0 {
+		if _, err := t.weights(weight, rows); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.fitLabels(t, labels, rows, opt.Task); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Name, err) // not expected: the fit makes valid inputs
+	}
+	return p, nil
+}
+
+// rowSet checks rows against the table (nil: all rows).
+func (t *Table) rowSet(rows []int) ([]int, error) {
+	if rows == nil {
+		rows = make([]int, t.Rows)
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows to fit on", t.Name)
+	}
+	for _, i := range rows {
+		if i < 0 || i >= t.Rows {
+			return nil, fmt.Errorf("%s: row %d does not exist: the table has %d rows", t.Name, i, t.Rows)
+		}
+	}
+	return rows, nil
+}
+
+// fitCategories fits a categorical input on column c's rows.
+func fitCategories(c *Column, rows []int, limit int) (Input, error) {
+	in := Input{Name: c.Name, Kind: CategoricalInput, Scale: 1}
+	if !c.IsText() {
+		in.Kind = CodeInput
+	}
+	seen := map[string]bool{}
+	for _, i := range rows {
+		s, _ := c.Text(i)
+		if !seen[s] {
+			if len(seen) == limit {
+				return in, fmt.Errorf("more than %d distinct values in the training rows: drop the column (an identifier or free text is no category), or raise the maximum number of categories", limit)
+			}
+			seen[s] = true
+		}
+	}
+	for s := range seen {
+		in.Categories = append(in.Categories, s)
+	}
+	slices.Sort(in.Categories)
+	return in, nil
+}
+
+// fitNumber fits a numeric input on column c's rows.
+func fitNumber(c *Column, rows []int, impute Impute, scale Scaling) (Input, error) {
+	in := Input{Name: c.Name, Kind: NumericInput, Scale: 1}
+	present := make([]float64, 0, len(rows))
+	for _, i := range rows {
+		if v := c.Numbers[i]; !math.IsNaN(v) {
+			present = append(present, v)
+		}
+	}
+	switch {
+	case impute == ImputeZero:
+	case len(present) == 0:
+		return in, fmt.Errorf("every cell is missing in the training rows: drop the column, or fill with zero")
+	case impute == ImputeMean:
+		in.Fill = mean(present)
+	default:
+		slices.Sort(present)
+		n := len(present)
+		in.Fill = present[n/2]
+		if n%2 == 0 {
+			in.Fill = (present[n/2-1] + present[n/2]) / 2
+		}
+	}
+	in.Offset, in.Scale = fitSpread(scale, len(rows), func(k int) float64 {
+		if v := c.Numbers[rows[k]]; !math.IsNaN(v) {
+			return v
+		}
+		return in.Fill
+	})
+	return in, nil
+}
+
+func mean(v []float64) float64 {
+	var sum float64
+	for _, x := range v {
+		sum += x
+	}
+	return sum / float64(len(v))
+}
+
+// fitLabels finds the task and the class names of the label columns.
+func (p *Preprocessor) fitLabels(t *Table, labels []int, rows []int, task Task) error {
+	for _, j := range labels {
+		c := t.Columns[j]
+		for _, i := range rows {
+			if _, ok := c.Text(i); !ok {
+				return fmt.Errorf("%s:%d: column %d (%s): the label is missing: drop the rows without one", t.Name, t.Line(i), j+1, c.Name)
+			}
+		}
+	}
+	if len(labels) > 1 || task == Regress {
+		if task == Classify {
+			return fmt.Errorf("%s: %d label columns: several labels make a regression, not a classification", t.Name, len(labels))
+		}
+		for _, j := range labels {
+			c := t.Columns[j]
+			if !c.IsText() {
+				continue
+			}
+			for _, i := range rows {
+				if text, _ := c.Text(i); kindOf(text, nil) != numberCell {
+					return fmt.Errorf("%s:%d: column %d (%s): label %q is not a number, which a regression needs (a text label makes a classification)",
+						t.Name, t.Line(i), j+1, c.Name, text)
+				}
+			}
+		}
+		p.Task = Regress
+		return nil
+	}
+	j := labels[0]
+	c := t.Columns[j]
+	if !c.IsText() {
+		distinct := map[float64]bool{}
+		for _, i := range rows {
+			v := c.Numbers[i]
+			if v != math.Trunc(v) {
+				if task == Classify {
+					return fmt.Errorf("%s:%d: column %d (%s): label %s is not an integer, which a class needs (or regress on it)", t.Name, t.Line(i), j+1, c.Name, numberName(v))
+				}
+				p.Task = Regress
+				return nil
+			}
+			distinct[v] = true
+		}
+		if len(distinct) > MaxClasses && task == TaskAuto {
+			p.Task = Regress
+			return nil
+		}
+		values := slices.Sorted(func(yield func(float64) bool) {
+			for v := range distinct {
+				if !yield(v) {
+					return
+				}
+			}
+		})
+		for _, v := range values {
+			p.ClassNames = append(p.ClassNames, numberName(v))
+		}
+		if task == TaskAuto {
+			p.fitNotes = append(p.fitNotes, fmt.Sprintf("label column %s: %d integer values read as %d classes (a regression needs the task regress)", c.Name, len(values), len(values)))
+		}
+	} else {
+		seen := map[int32]bool{}
+		for _, i := range rows {
+			if !seen[c.Codes[i]] {
+				seen[c.Codes[i]] = true
+				p.ClassNames = append(p.ClassNames, c.Values[c.Codes[i]])
+			}
+		}
+		slices.Sort(p.ClassNames)
+	}
+	p.Task = Classify
+	if len(p.ClassNames) < 2 {
+		return fmt.Errorf("%s: label column %s has one class, %q, in the training rows: nothing to tell apart", t.Name, c.Name, p.ClassNames[0])
+	}
+	if len(p.ClassNames) > MaxClasses {
+		return fmt.Errorf("%s: label column %s has %d classes, more than %d", t.Name, c.Name, len(p.ClassNames), MaxClasses)
+	}
+	return nil
+}
+
+// weights reads column j of rows as weights: numbers of 0 or more.
+func (t *Table) weights(j int, rows []int) ([]float64, error) {
+	c := t.Columns[j]
+	w := make([]float64, len(rows))
+	for k, i := range rows {
+		s, ok := c.Text(i)
+		v, err := strconv.ParseFloat(s, 64)
+		if !c.IsText() {
+			v, err = c.Numbers[i], nil
+		}
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%s:%d: column %d (%s): the weight is missing: give every row a weight of 0 or more", t.Name, t.Line(i), j+1, c.Name)
+		case err != nil || !(v >= 0) || math.IsInf(v, 0):
+			return nil, fmt.Errorf("%s:%d: column %d (%s): weight %q, expected a finite number of 0 or more", t.Name, t.Line(i), j+1, c.Name, s)
+		}
+		w[k] = v
+	}
+	return w, nil
+}
+
+// FitNotes returns what the fit noticed that the user should know (labels
+// read as classes); nil for a preprocessor read from a file.
+func (p *Preprocessor) FitNotes() Notes { return p.fitNotes }
+
+// Features returns the number of features a row becomes.
+func (p *Preprocessor) Features() int { return p.features }
+
+// FeatureNames returns the name of each feature: the column's name for a
+// number, "column=category" for a category ("column=<missing>" for "").
+func (p *Preprocessor) FeatureNames() []string { return slices.Clone(p.names) }
+
+// InputNames returns the names of the feature columns, in order: the
+// fields TransformFields takes.
+func (p *Preprocessor) InputNames() []string {
+	names := make([]string, len(p.Inputs))
+	for k, in := range p.Inputs {
+		names[k] = in.Name
+	}
+	return names
+}
+
+// Validate checks a preprocessor (one read from JSON, say) and readies it
+// for use: known kinds and options, unique column names, finite fills and
+// offsets, nonzero finite scales, categories sorted and unique, class names
+// unique and at least two for a classification, none for a regression.
+func (p *Preprocessor) Validate() error {
+	if _, err := ParseImpute(string(p.Impute)); err != nil {
+		return err
+	}
+	if _, err := ParseScaling(string(p.Scale)); err != nil {
+		return err
+	}
+	if len(p.Inputs) == 0 || len(p.Labels) == 0 {
+		return fmt.Errorf("%d inputs and %d labels: expected at least one of each", len(p.Inputs), len(p.Labels))
+	}
+	seen := map[string]bool{}
+	for _, name := range append(p.InputNames(), p.Labels...) {
+		if name == "" || seen[name] {
+			return fmt.Errorf("column %q: inputs and labels need names, each once", name)
+		}
+		seen[name] = true
+	}
+	if seen[p.Weight] {
+		return fmt.Errorf("weight column %q is also an input or a label", p.Weight)
+	}
+	p.features, p.names, p.at = 0, nil, make([]int, len(p.Inputs))
+	p.byName = map[string]int{}
+	p.categories, p.codes = make([]map[string]int32, len(p.Inputs)), make([]map[float64]int32, len(p.Inputs))
+	for k, in := range p.Inputs {
+		if err := in.check(); err != nil {
+			return fmt.Errorf("input %s: %w", in.Name, err)
+		}
+		p.byName[in.Name], p.at[k] = k, p.features
+		if in.Kind == NumericInput {
+			p.names = append(p.names, in.Name)
+			p.features++
+			continue
+		}
+		p.categories[k] = map[string]int32{}
+		if in.Kind == CodeInput {
+			p.codes[k] = map[float64]int32{}
+		}
+		for c, s := range in.Categories {
+			p.categories[k][s] = int32(c)
+			if v, err := strconv.ParseFloat(s, 64); err == nil && in.Kind == CodeInput {
+				p.codes[k][v] = int32(c)
+			}
+			if s == "" {
+				s = "<missing>"
+			}
+			p.names = append(p.names, in.Name+"="+s)
+		}
+		p.features += len(in.Categories)
+	}
+	switch p.Task {
+	case Classify:
+		p.classes = map[string]int{}
+		for c, name := range p.ClassNames {
+			if _, dup := p.classes[name]; dup {
+				return fmt.Errorf("class %q is named twice", name)
+			}
+			p.classes[name] = c
+		}
+		if len(p.ClassNames) < 2 || len(p.ClassNames) > MaxClasses || len(p.Labels) != 1 {
+			return fmt.Errorf("%d classes of %d label columns: a classification has 2 to %d classes of one label column", len(p.ClassNames), len(p.Labels), MaxClasses)
+		}
+	case Regress:
+		if p.ClassNames != nil {
+			return fmt.Errorf("a regression has no class names, found %d", len(p.ClassNames))
+		}
+	default:
+		return fmt.Errorf("task %q, expected %q or %q", p.Task, Classify, Regress)
+	}
+	return nil
+}
+
+// check checks one input as Validate says.
+func (in *Input) check() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch in.Kind {
+	case NumericInput:
+		if !finite(in.Fill) || !finite(in.Offset) || !finite(in.Scale) || in.Scale == 0 || in.Categories != nil {
+			return fmt.Errorf("fill %g, offset %g, scale %g and %d categories: a numeric input has finite ones, a scale other than 0, and no categories",
+				in.Fill, in.Offset, in.Scale, len(in.Categories))
+		}
+	case CategoricalInput, CodeInput:
+		if in.Fill != 0 || in.Offset != 0 || in.Scale != 1 || len(in.Categories) == 0 {
+			return fmt.Errorf("fill %g, offset %g, scale %g and %d categories: a categorical input has 0, 0, 1 and some categories", in.Fill, in.Offset, in.Scale, len(in.Categories))
+		}
+		for c, s := range in.Categories {
+			if c > 0 && s <= in.Categories[c-1] {
+				return fmt.Errorf("categories %q then %q: expected them sorted, each once", in.Categories[c-1], s)
+			}
+			if v, err := strconv.ParseFloat(s, 64); in.Kind == CodeInput && s != "" && (err != nil || numberName(v) != s) {
+				return fmt.Errorf("category %q is not a number in its shortest form, as codes are", s)
+			}
+		}
+	default:
+		return fmt.Errorf("kind %q, expected %q, %q or %q", in.Kind, NumericInput, CategoricalInput, CodeInput)
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a preprocessor and validates it (see Validate).
+func (p *Preprocessor) UnmarshalJSON(data []byte) error {
+	type plain Preprocessor // without this method
+	var q plain
+	if err := json.Unmarshal(data, &q); err != nil {
+		return err
+	}
+	*p = Preprocessor(q)
+	return p.Validate()
+}
+
+// Transform turns rows of t (nil: all) into a Set as the preprocessor was
+// fitted. Columns are matched by name, in any order; a feature column that
+// t lacks is an error, and columns the preprocessor does not use are
+// ignored (the notes name them). A table without the label columns (data
+// to predict) gives a set without labels: Labels is nil. The weight column,
+// where t has it, gives Set.Weights. Errors name the line and column.
+func (p *Preprocessor) Transform(t *Table, rows []int) (*Set, Notes, error) {
+	rows, err := t.rowSet(rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	var notes Notes
+	cols := make([]int, len(p.Inputs))
+	used := make([]bool, len(t.Columns))
+	find := func(name string) int {
+		j := slices.IndexFunc(t.Columns, func(c *Column) bool { return c.Name == name })
+		if j >= 0 {
+			used[j] = true
+		}
+		return j
+	}
+	for k, in := range p.Inputs {
+		if cols[k] = find(in.Name); cols[k] < 0 {
+			return nil, nil, fmt.Errorf("%s: no column %q, which the model's features need: the columns are %s", t.Name, in.Name, quoteAll(t.Names()))
+		}
+	}
+	var labels []int
+	for _, name := range p.Labels {
+		if j := find(name); j >= 0 {
+			labels = append(labels, j)
+		}
+	}
+	if len(labels) > 0 && len(labels) < len(p.Labels) {
+		return nil, nil, fmt.Errorf("%s: has %d of the label columns %s: expected all of them, or none to predict", t.Name, len(labels), quoteAll(p.Labels))
+	}
+	weight := -1
+	if p.Weight != "" {
+		weight = find(p.Weight)
+	}
+	var ignored []string
+	for j, c := range t.Columns {
+		if !used[j] {
+			ignored = append(ignored, c.Name)
+		}
+	}
+	if ignored != nil {
+		notes = append(notes, "ignored columns: "+strings.Join(ignored, ", "))
+	}
+	s := &Set{N: len(rows), Features: p.features, X: make([]float64, len(rows)*p.features), Outputs: len(p.Labels)}
+	for k, in := range p.Inputs {
+		c := t.Columns[cols[k]]
+		unseen := 0
+		for r, i := range rows {
+			dst := s.X[r*p.features+p.at[k]:]
+			if in.Kind == NumericInput {
+				v := math.NaN()
+				if c.IsText() {
+					text, ok := c.Text(i)
+					if v, err = p.number(text, ok); err != nil {
+						return nil, nil, fmt.Errorf("%s:%d: column %d (%s): %w", t.Name, t.Line(i), cols[k]+1, c.Name, err)
+					}
+				} else if !math.IsNaN(c.Numbers[i]) {
+					v = c.Numbers[i]
+				}
+				dst[0] = in.scaled(v)
+				continue
+			}
+			cat := int32(-1)
+			if c.IsText() {
+				text, ok := c.Text(i)
+				cat = p.category(k, text, !ok)
+			} else if v := c.Numbers[i]; math.IsNaN(v) {
+				cat = p.category(k, "", true)
+			} else if in.Kind == CodeInput {
+				cat = lookup(p.codes[k], v)
+			} else {
+				cat = p.category(k, numberName(v), false)
+			}
+			if cat < 0 {
+				unseen++
+				continue
+			}
+			dst[cat] = 1
+		}
+		if unseen > 0 {
+			notes = append(notes, fmt.Sprintf("column %s: %d rows with categories not seen in training (all zeros)", in.Name, unseen))
+		}
+	}
+	if len(labels) > 0 {
+		if err := p.transformLabels(t, labels, rows, s); err != nil {
+			return nil, nil, err
+		}
+	}
+	if p.Task == Classify {
+		s.Classes = len(p.ClassNames)
+		for c, name := range p.ClassNames {
+			if name != strconv.Itoa(c) {
+				s.ClassNames = p.ClassNames
+				break
+			}
+		}
+	}
+	if weight >= 0 {
+		if s.Weights, err = t.weights(weight, rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	if p.Scale == NoScaling {
+		if hint := p.scaleHint(s); hint != "" {
+			notes = append(notes, hint)
+		}
+	}
+	return s, notes, nil
+}
+
+func lookup[K comparable](m map[K]int32, key K) int32 {
+	if c, ok := m[key]; ok {
+		return c
+	}
+	return -1
+}
+
+// number parses the text of a cell for a numeric input: NaN when missing.
+func (p *Preprocessor) number(text string, present bool) (float64, error) {
+	if !present {
+		return math.NaN(), nil
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("expected a finite number, found %q (the column held numbers in training)", text)
+	}
+	return v, nil
+}
+
+// scaled returns the feature of a numeric input for v, NaN when missing.
+func (in *Input) scaled(v float64) float64 {
+	if math.IsNaN(v) {
+		v = in.Fill
+	}
+	return (v - in.Offset) * in.Scale
+}
+
+// category returns the index of a categorical input k's category for
+// text, -1 when unseen in training.
+func (p *Preprocessor) category(k int, text string, missing bool) int32 {
+	if missing {
+		return lookup(p.categories[k], "")
+	}
+	if p.Inputs[k].Kind == CodeInput {
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return -1
+		}
+		return lookup(p.codes[k], v)
+	}
+	return lookup(p.categories[k], text)
+}
+
+// transformLabels fills the labels of s from the label columns of t.
+func (p *Preprocessor) transformLabels(t *Table, labels []int, rows []int, s *Set) error {
+	k := len(labels)
+	s.Labels = make([]float64, len(rows)*k)
+	for o, j := range labels {
+		c := t.Columns[j]
+		for r, i := range rows {
+			text, ok := c.Text(i)
+			if !ok {
+				return fmt.Errorf("%s:%d: column %d (%s): the label is missing: drop the rows without one", t.Name, t.Line(i), j+1, c.Name)
+			}
+			if p.Task == Regress {
+				v := c.Numbers
+				if c.IsText() {
+					x, err := p.number(text, true)
+					if err != nil {
+						return fmt.Errorf("%s:%d: column %d (%s): label %q is not a number, which a regression needs", t.Name, t.Line(i), j+1, c.Name, text)
+					}
+					s.Labels[r*k+o] = x
+					continue
+				}
+				s.Labels[r*k+o] = v[i]
+				continue
+			}
+			class, known := p.classes[text]
+			if !known {
+				return fmt.Errorf("%s:%d: column %d (%s): class %q was not in the training rows, whose classes are %s", t.Name, t.Line(i), j+1, c.Name, text, quoteAll(p.ClassNames))
+			}
+			s.Labels[r] = float64(class)
+		}
+	}
+	return nil
+}
+
+// TransformRow writes the features of one row, given as raw cells by
+// column name, to dst (Features values); other keys are ignored. Cells are
+// read as ReadTable reads them: trimmed; empty, "?", NA and NaN are
+// missing. A category not seen in training gives zeros. It allocates
+// nothing unless it fails.
+func (p *Preprocessor) TransformRow(row map[string]string, dst []float64) error {
+	if len(dst) != p.features {
+		return fmt.Errorf("dst holds %d values, expected %d features", len(dst), p.features)
+	}
+	for k := range p.Inputs {
+		cell, ok := row[p.Inputs[k].Name]
+		if !ok {
+			return fmt.Errorf("no cell for column %q, which the model's features need", p.Inputs[k].Name)
+		}
+		if err := p.encode(k, cell, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TransformFields is TransformRow with the cells given in the order of
+// InputNames.
+func (p *Preprocessor) TransformFields(fields []string, dst []float64) error {
+	if len(dst) != p.features || len(fields) != len(p.Inputs) {
+		return fmt.Errorf("%d fields and %d values in dst, expected %d fields (the columns %s) and %d features",
+			len(fields), len(dst), len(p.Inputs), quoteAll(p.InputNames()), p.features)
+	}
+	for k := range p.Inputs {
+		if err := p.encode(k, fields[k], dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encode writes input k's features for a raw cell into the row dst.
+func (p *Preprocessor) encode(k int, cell string, dst []float64) error {
+	in := &p.Inputs[k]
+	cell = strings.TrimSpace(cell)
+	missing := cell == "" || cell == "?" || strings.EqualFold(cell, "NA") || strings.EqualFold(cell, "NaN")
+	if in.Kind == NumericInput {
+		v, err := p.number(cell, !missing)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", in.Name, err)
+		}
+		dst[p.at[k]] = in.scaled(v)
+		return nil
+	}
+	out := dst[p.at[k] : p.at[k]+len(in.Categories)]
+	clear(out)
+	if c := p.category(k, cell, missing); c >= 0 {
+		out[c] = 1
+	}
+	return nil
+}
+
+// scaleHint is ScaleHint over the numeric features of s.
+func (p *Preprocessor) scaleHint(s *Set) string {
+	var spans []float64
+	var names []string
+	for k, in := range p.Inputs {
+		if in.Kind == NumericInput {
+			spans = append(spans, span(s, p.at[k]))
+			names = append(names, in.Name)
+		}
+	}
+	return spanHint(spans, names)
+}
+
+// ScaleHint returns a note when a feature of s spans 100 times the median
+// span of the others or more, which slows or stalls training unless the
+// features are scaled, and "" otherwise. names name the features (nil:
+// by 1-based number).
+func ScaleHint(s *Set, names []string) string {
+	spans := make([]float64, s.Features)
+	for j := range spans {
+		spans[j] = span(s, j)
+	}
+	if names == nil {
+		for j := range spans {
+			names = append(names, strconv.Itoa(j+1))
+		}
+	}
+	return spanHint(spans, names)
+}
+
+// span returns the range of feature j of s.
+func span(s *Set, j int) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := 0; i < s.N; i++ {
+		v := s.X[i*s.Features+j]
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return max(hi-lo, 0)
+}
+
+// spanHint names the feature of widest span if it is 100 times the median
+// span of the others or more.
+func spanHint(spans []float64, names []string) string {
+	if len(spans) < 2 {
+		return ""
+	}
+	wide := 0
+	for j, s := range spans {
+		if s > spans[wide] {
+			wide = j
+		}
+	}
+	others := slices.Delete(slices.Clone(spans), wide, wide+1)
+	slices.Sort(others)
+	n := len(others)
+	median := (others[(n-1)/2] + others[n/2]) / 2
+	if !(median > 0) || spans[wide] < 100*median {
+		return ""
+	}
+	return fmt.Sprintf("feature %s spans %.4g, %.0f times the median span of the others (%.4g): use --scale standard", names[wide], spans[wide], spans[wide]/median, median)
+}
