@@ -12,7 +12,9 @@
 # Both: 64 relu units, one sigmoid output (binary cross-entropy), Adam, lr 0.001, batch 32, EPOCHS epochs, no
 # L2, no early stop, no validation split; numeric columns median-imputed and standardised, text columns
 # one-hot with a missing cell as a category of its own. summarize.py then writes OUT/summary.md: the median
-# and min–max wall seconds and test accuracy of each side, the ratio of the medians, and the BLAS the peer ran.
+# and min–max wall seconds and test accuracy of each side, the ratio of the medians, and the BLAS the peer ran;
+# beside them the CPU seconds of each side's processes (user and system), steadier than wall seconds on a
+# shared host, where another job's load stretches the wall time but not the CPU time.
 #
 # Until perceptron reads such CSVs (text columns, missing cells, --label-col by name, test columns matched
 # by name), a first short run of it fails; the script then says so and stops: -s sklearn measures the peer alone.
@@ -35,7 +37,7 @@ while getopts r:t:e:s:o: opt; do
   e) epochs=$OPTARG ;;
   s) sides=$OPTARG ;;
   o) out=$OPTARG ;;
-  *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,26p' "$0" >&2; exit 2 ;;
   esac
 done
 me=compare-tabular.sh
@@ -91,18 +93,24 @@ peer() {
     --label income --hidden 64 --lr 0.001 --batch 32 --epochs "$epochs" --seed "$2" >"$3" 2>"$tmp/stderr"
 }
 now() { date +%s.%N; }
-# timed side threads round command...: runs the command, appends "side threads round seconds" to times.tsv
+tick=$(getconf CLK_TCK)
+# cpu: the CPU seconds (user and system) of this shell's finished children so far
+cpu() { awk -v tick="$tick" '{printf "%.2f", ($16 + $17) / tick}' "/proc/$$/stat"; }
+# timed side threads round command...: runs the command, appends "side threads round seconds cpu_seconds"
+# to times.tsv: its wall seconds and the CPU seconds of the processes it ran (a second view on a shared host)
 timed() {
   side=$1 t=$2 r=$3
   shift 3
+  cpu0=$(cpu)
   start=$(now)
   if ! "$@"; then
     cat "$tmp/stderr" >>"$log"
     failed "$side failed in round $r on $t thread(s)" "the whole log is $log"
   fi
   end=$(now)
+  cpu1=$(cpu)
   cat "$tmp/stderr" >>"$log"
-  echo "$side	$t	$r	$(echo "$start $end" | awk '{printf "%.3f", $2 - $1}')" >>"$out/times.tsv"
+  echo "$side	$t	$r	$(echo "$start $end" | awk '{printf "%.3f", $2 - $1}')	$(echo "$cpu0 $cpu1" | awk '{printf "%.2f", $2 - $1}')" >>"$out/times.tsv"
 }
 
 if has perceptron; then
