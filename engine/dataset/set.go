@@ -18,6 +18,8 @@ type Set struct {
 	// Classes is the number of classes when every label is an integer in
 	// 0..Classes-1 (at most MaxClasses of them), and 0 for a regression set.
 	Classes int
+	// Weights holds one weight per example (≥ 0, finite); nil means every example weighs 1.
+	Weights []float64
 }
 
 // MaxClasses bounds the number of classes a label column is read as.
@@ -70,13 +72,20 @@ func (s *Set) Targets(outputs int) ([]float64, error) {
 	return y, nil
 }
 
-// Subset returns the examples at the given indices, in that order.
+// Subset returns the examples at the given indices, in that order, with
+// their weights.
 func (s *Set) Subset(idx []int) *Set {
 	out := &Set{X: make([]float64, 0, len(idx)*s.Features), Labels: make([]float64, len(idx)),
 		N: len(idx), Features: s.Features, Classes: s.Classes}
+	if s.Weights != nil {
+		out.Weights = make([]float64, len(idx))
+	}
 	for k, i := range idx {
 		out.X = append(out.X, s.Row(i)...)
 		out.Labels[k] = s.Labels[i]
+		if s.Weights != nil {
+			out.Weights[k] = s.Weights[i]
+		}
 	}
 	return out
 }
