@@ -112,6 +112,9 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		return nil, fmt.Errorf("cpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
 			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
 	}
+	if err := data.CheckWeights(); err != nil {
+		return nil, fmt.Errorf("cpu: %w", err)
+	}
 	sparse := be.sparseInputs(data, h.BatchSize)
 	if net.Spec.DType == engine.Float32 {
 		return newTrainer[float32](net, data, h, sparse)
@@ -131,6 +134,7 @@ type trainer[T engine.Float] struct {
 	bufs   buffers[T]
 	x, y   []T            // the whole training set, or nil where sparse holds it
 	sparse *sparseRows[T] // the examples of per-example SGD on sparse inputs, whose first layer's W is [in, out]
+	weight []float64      // each example's weight, or nil: every example weighs 1
 	xb, yb []T            // the current mini-batch's rows
 	rows   batchRows[T]   // the per-row work of a mini-batch step
 	in, k  int
@@ -144,7 +148,7 @@ type trainer[T engine.Float] struct {
 func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h engine.Hyper, sparse bool) (*trainer[T], error) {
 	t := &trainer[T]{
 		layers: layersOf[T](net), loss: net.Spec.Loss, bufs: newBuffers[T](net, h.BatchSize),
-		in: data.Features, k: data.Outputs,
+		in: data.Features, k: data.Outputs, weight: data.Weights,
 		h: h, steps: h.StepsDone, batch: h.BatchSize,
 	}
 	if sparse {
@@ -359,6 +363,9 @@ func (t *trainer[T]) step(i int) engine.Totals {
 		in = b.a[l]
 	}
 	loss, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last], b.z[last], b.a[last], y)
+	if t.weight != nil {
+		loss = engine.Weigh(b.d[last], loss, t.weight[i])
+	}
 	lr, plain := t.rate(), t.h.Optimizer.Plain()
 	for l := last; l >= 0; l-- {
 		ly := &t.layers[l]

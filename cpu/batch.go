@@ -6,7 +6,8 @@ import (
 
 // batchRows is the per-row work of a mini-batch step, which parallelRows
 // splits across cores like the products': gathering the batch's examples,
-// then the output layer's activation, gradient and loss. Each row's loss is
+// then the output layer's activation, gradient and loss (times the
+// example's weight, where the examples have weights). Each row's loss is
 // kept, and summed in the order of the rows, so that the step's does not
 // depend on the number of cores.
 type batchRows[T engine.Float] struct {
@@ -40,7 +41,11 @@ func (p *batchRows[T]) run(lo, hi int) {
 	for r := lo; r < hi; r++ {
 		z, a := b.z[last][r*k:(r+1)*k], b.a[last][r*k:(r+1)*k]
 		engine.Activate(act, a, z, k)
-		p.loss[r], p.ok[r] = engine.OutputGrad(t.loss, act, b.d[last][r*k:(r+1)*k], z, a, t.yb[r*k:(r+1)*k])
+		dz := b.d[last][r*k : (r+1)*k]
+		p.loss[r], p.ok[r] = engine.OutputGrad(t.loss, act, dz, z, a, t.yb[r*k:(r+1)*k])
+		if t.weight != nil {
+			p.loss[r] = engine.Weigh(dz, p.loss[r], t.weight[p.idx[r]])
+		}
 	}
 }
 

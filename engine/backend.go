@@ -8,10 +8,24 @@ import (
 )
 
 // Examples is a training set laid out for a backend: N rows of Features
-// inputs in X and N rows of Outputs targets in Y, both row-major.
+// inputs in X and N rows of Outputs targets in Y, both row-major, and
+// optionally a weight per example.
 type Examples struct {
 	X, Y                 []float64
 	N, Features, Outputs int
+	// Weights, if not nil, holds one weight per example (finite, ≥ 0): the
+	// example's loss and gradient are scaled by it (Weigh), and a batch's
+	// mean still divides by its number of examples. Nil means every example
+	// weighs 1, and the trainer runs as it did before weights.
+	Weights []float64
+}
+
+// CheckWeights reports weights that are not one per example.
+func (e Examples) CheckWeights() error {
+	if e.Weights != nil && len(e.Weights) != e.N {
+		return fmt.Errorf("%d example weights for %d examples", len(e.Weights), e.N)
+	}
+	return nil
 }
 
 // Hyper holds the hyper-parameters a backend's trainer needs.
@@ -112,7 +126,7 @@ type Trainer interface {
 
 // Totals are the sums over an epoch's steps so far.
 type Totals struct {
-	// Loss is the sum of the examples' losses.
+	// Loss is the sum of the examples' losses, each times its weight.
 	Loss float64
 	// Correct counts the examples classified correctly.
 	Correct int

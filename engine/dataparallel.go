@@ -66,10 +66,10 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 	}
 	c := f.cfg
 	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
-		train.N, checksum(train.X, train.Labels), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
+		train.N, checksum(train.X, train.Labels, train.Weights), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
 		checksum(f.order), checksum(resumed...), f.early)
 	if v := c.Validation; v != nil {
-		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, checksum(v.X, v.Labels))
+		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, checksum(v.X, v.Labels, v.Weights))
 	}
 	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", desc); err != nil {
 		return err

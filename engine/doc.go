@@ -19,7 +19,13 @@
 //	b      -= lr·dz
 //
 // With a batch size B > 1 the gradients of B examples are averaged before one
-// update (mini-batch SGD). With Config.Comm, several processes share each
+// update (mini-batch SGD). A training set with weights (dataset.Set.Weights,
+// from class weights or a column) scales each example's loss and gradient by
+// its weight; a batch's mean still divides by B, so that the loss of a batch
+// is Σ w_i·l_i / B (Keras' sample_weight convention: torch's weighted mean,
+// Σ w_i·l_i / Σ w_i, would cancel the weight of per-example SGD). Evaluate
+// reports the weighted mean loss Σ w_i·l_i / N of a set with weights, and
+// its other figures unweighted. With Config.Comm, several processes share each
 // batch (data parallelism, over package distributed): each computes the
 // gradients of its shard, they are summed over the processes, and every
 // process applies the same update.
@@ -38,7 +44,8 @@
 //   - parsing and formatting layers, activations, losses and the other names;
 //     a Spec's validation, its parameter count and its targets; the
 //     initialisers; Fit refusing a bad Config
-//   - the activations and losses: softmax stable on large inputs, gradients
+//   - the activations and losses (Weigh, the weighting of an example's loss
+//     and gradient): softmax stable on large inputs, gradients
 //     finite at saturated outputs, each example's loss, and bce's loss, which
 //     multiplies the factors of 0 and 1 targets before it takes their log,
 //     against the sum of each term's log

@@ -162,6 +162,17 @@ func TestExampleLoss(t *testing.T) {
 	assert.InDelta(t, (0.04+0.01+0.01)/3, engine.ExampleLoss(engine.MSE, a, y), 1e-15)
 }
 
+// TestWeigh checks that an example's weight scales its gradient and loss,
+// in both dtypes, and that a weight of 0 leaves no gradient.
+func TestWeigh(t *testing.T) {
+	dz := []float64{0.5, -0.25, 3}
+	assert.Equal(t, 1.5, engine.Weigh(dz, 0.75, 2))
+	assert.Equal(t, []float64{1, -0.5, 6}, dz)
+	dz32 := []float32{0.5, -0.25}
+	assert.Equal(t, 0.0, engine.Weigh(dz32, 0.75, 0))
+	assert.Equal(t, []float32{0, 0}, dz32)
+}
+
 // TestBCELossTargets checks bce's loss, which multiplies the factors of
 // 0 and 1 targets before it takes their log, against the sum of each
 // term's log: outputs that saturate, soft targets, and 45 outputs all at the

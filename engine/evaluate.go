@@ -27,7 +27,7 @@ func Predict(be Backend, net *Network, x []float64, n int) ([]float64, error) {
 // Accuracy is NaN and its per-class slices nil.
 type Metrics struct {
 	N        int
-	Loss     float64 // mean loss
+	Loss     float64 // mean loss: Σ w_i·l_i / N where the set has Weights
 	Accuracy float64
 	// Per class c: Precision[c], Recall[c], F1[c] (0 where undefined), and
 	// Confusion[true][predicted] counts.
@@ -42,7 +42,9 @@ type Metrics struct {
 // Evaluate returns net's loss and, for a classifier on a classification
 // set, its accuracy, per-class precision, recall and F1, and confusion
 // matrix; otherwise its regression figures. One sigmoid output predicts
-// class 1 when it exceeds 0.5.
+// class 1 when it exceeds 0.5. The loss of a set with Weights is their
+// weighted mean, Σ w_i·l_i / N, as a fit's; the other figures are
+// unweighted.
 func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 	return EvaluateDataParallel(be, nil, net, set)
 }
@@ -55,6 +57,9 @@ func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *dataset.Set) (Metrics, error) {
 	comm = dataParallel(comm)
 	y, err := net.Spec.Targets(set)
+	if err == nil {
+		err = set.CheckWeights()
+	}
 	if comm != nil {
 		err = distributed.Agree(comm, err)
 	}
@@ -73,7 +78,11 @@ func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *
 	k := net.Spec.Outputs()
 	m := Metrics{N: set.N, Accuracy: math.NaN(), MAE: math.NaN(), RMSE: math.NaN(), R2: math.NaN()}
 	for i := 0; i < set.N; i++ {
-		m.Loss += ExampleLoss(net.Spec.Loss, out[i*k:(i+1)*k], y[i*k:(i+1)*k])
+		l := ExampleLoss(net.Spec.Loss, out[i*k:(i+1)*k], y[i*k:(i+1)*k])
+		if set.Weights != nil {
+			l *= set.Weights[i]
+		}
+		m.Loss += l
 	}
 	m.Loss /= float64(max(set.N, 1))
 	if set.N == 0 {

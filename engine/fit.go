@@ -195,7 +195,7 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
 		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
 		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state}
-	tr, err := f.newTrainer(Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs()})
+	tr, err := f.newTrainer(Examples{X: train.X, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs(), Weights: train.Weights})
 	if err = f.agree(err); err != nil {
 		if tr != nil {
 			tr.Close()
@@ -384,6 +384,9 @@ func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 	}
 	if y, err = f.net.Spec.Targets(train); err != nil {
 		return nil, start{}, err
+	}
+	if err := train.CheckWeights(); err != nil {
+		return nil, start{}, fmt.Errorf("the training set: %w", err)
 	}
 	if f.rng == nil {
 		f.rng = NewRNG(f.cfg.Seed)

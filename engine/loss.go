@@ -134,6 +134,19 @@ func OutputGrad[T Float](l Loss, act Activation, dz, z, a, y []T) (loss float64,
 	return ExampleLoss(l, a, y), Correct(a, y)
 }
 
+// Weigh scales one example's output gradient dz by its weight w and returns
+// its loss times w: the weighted loss of a batch of B examples is
+// Σ w_i·l_i / B, as Keras' sample_weight has it (torch's mean with weights
+// divides by Σ w_i instead, which at batch 1 cancels the weight). The
+// kernels' weighting is its GPU twin.
+func Weigh[T Float](dz []T, loss, w float64) float64 {
+	tw := T(w)
+	for k := range dz {
+		dz[k] *= tw
+	}
+	return loss * w
+}
+
 // Correct reports whether output a classifies target y correctly: for one
 // output, both on the same side of 0.5; otherwise argmax a = argmax y.
 func Correct[T Float](a, y []T) bool {

@@ -278,6 +278,7 @@ type trainer struct {
 	examples    int
 	in, outputs int
 	x, y        devicePtr     // the whole training set
+	weights     devicePtr     // each example's weight (double), or 0: every example weighs 1
 	xb, yb      devicePtr     // the current mini-batch's rows
 	order       devicePtr     // the epoch's order, as int32
 	losses      devicePtr     // each example's loss this epoch (double)
@@ -298,6 +299,9 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
 		return nil, fmt.Errorf("gpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
 			data.Features, data.Outputs, net.Spec.Inputs, net.Spec.Outputs())
+	}
+	if err := data.CheckWeights(); err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
 	}
 	var t *trainer
 	d, err := b.device()
@@ -338,6 +342,14 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		}
 		if err := upload(t.y, data.Y, s.dtype); err != nil {
 			return err
+		}
+		if data.Weights != nil {
+			if t.weights, err = s.mem.alloc(n*8, "the example weights"); err != nil {
+				return err
+			}
+			if err := upload(t.weights, data.Weights, engine.Float64); err != nil {
+				return err
+			}
 		}
 		if err := t.prepareOptimizer(h, data.N); err != nil {
 			return err

@@ -149,7 +149,7 @@ func (t *trainer) queueBackward(rows int, plain bool) error {
 		return err
 	}
 	out := t.layers[len(t.layers)-1]
-	if err := t.ks.outputGrad(perRow(rows), out.grad, t.losses, t.correct, out.z, out.a, t.yb, t.batches.cursor,
+	if err := t.ks.outputGrad(perRow(rows), out.grad, t.losses, t.correct, out.z, out.a, t.yb, t.batches.cursor, t.weights, t.order,
 		rows, t.outputs, int(t.loss), int(out.act)); err != nil {
 		return err
 	}

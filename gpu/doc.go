@@ -12,7 +12,10 @@
 // and the host computes each step's learning rate and bias corrections once
 // an epoch. The trainer copies its state out for a checkpoint and resumes
 // within an epoch (CopyStateTo, ResumeEpoch), and shares its batches with
-// other processes (ShareBatches). The typed launchers of the kernels are
+// other processes (ShareBatches). Examples with weights upload one double
+// each, which output_grad and sgd_steps read through the epoch's order to
+// scale each example's output gradient and loss; without weights they get a
+// null pointer and run as before. The typed launchers of the kernels are
 // generated from their sources (kernels_gen.go).
 //
 // CUDA errors come back as Go errors that name the kernel or driver call.
@@ -225,13 +228,15 @@
 //   - Every kernel against its CPU twin: the mini-batch kernels on layers
 //     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
 //     TestDenseBackwardBatchParity, TestDenseDeltaParity,
-//     TestOutputGradParity); optimizer_step against engine.Update for every
+//     TestOutputGradParity, with and without example weights);
+//     optimizer_step against engine.Update for every
 //     optimizer from step 1 and step 1000 (TestOptimizerStepParity);
 //     sgd_steps against the CPU's per-example steps on networks of one to
 //     three layers, with every output head, launched whole and split, with
 //     plain SGD and with every optimizer at a rate that changes every step
 //     from a resumed fit's state (TestSGDStepsParity,
-//     TestSGDStepsOptimizersParity); share_gradients and flag_step bit for
+//     TestSGDStepsOptimizersParity), and on weighted examples, one of weight
+//     0, with SGD and Adam (TestSGDStepsWeightedParity); share_gradients and flag_step bit for
 //     bit (TestShareGradientsParity, TestFlagStep).
 //   - Two epochs of plain SGD, Adam on a cosine schedule and Nesterov with
 //     weight decay on a step schedule after a warm-up, per example and in

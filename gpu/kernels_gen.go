@@ -157,13 +157,13 @@ func (ks *kernelSet) optimizerStep(cfg launchConfig, p, s0, s1, g, opt, rates, c
 }
 
 // outputGrad launches output_grad (output.cu): for rows examples, dz (rows×k), and the loss and correctness of example r stored at loss[*cursor + r] and correct[*cursor + r], *cursor being the batch's position in the epoch.
-func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y, cursor devicePtr, rows, k, lossKind, act int) error {
-	return ks.launch(kernelOutputGrad, cfg, uint64(dz), uint64(loss), uint64(correct), uint64(z), uint64(a), uint64(y), uint64(cursor), uint64(int64(rows)), uint64(int64(k)), uint64(int64(lossKind)), uint64(int64(act)))
+func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y, cursor, weight, order devicePtr, rows, k, lossKind, act int) error {
+	return ks.launch(kernelOutputGrad, cfg, uint64(dz), uint64(loss), uint64(correct), uint64(z), uint64(a), uint64(y), uint64(cursor), uint64(weight), uint64(order), uint64(int64(rows)), uint64(int64(k)), uint64(int64(lossKind)), uint64(int64(act)))
 }
 
 // sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order, by the optimizer *opt at the coefficients rates[s] for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
-func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates, scratch, barrier, status devicePtr) error {
-	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
+func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates, scratch, barrier, status devicePtr) error {
+	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
 }
 
 // shareGradients launches share_gradients (share.cu): g[i] *= rows/batch for the n gradients (0 when the shard is empty: rows == 0, whose gradients were not computed), and g[n] = the first of the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.

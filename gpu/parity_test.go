@@ -165,11 +165,16 @@ func TestDenseDeltaParity(t *testing.T) {
 	}
 }
 
-func cpuOutputGrad[T engine.Float](l engine.Loss, act engine.Activation, z, a, y []float64, rows, k int) (dz, losses []float64, correct []bool) {
+// cpuOutputGrad is output_grad's CPU twin: each row's engine.OutputGrad
+// and, with w not nil, engine.Weigh by the row's weight w[r].
+func cpuOutputGrad[T engine.Float](l engine.Loss, act engine.Activation, z, a, y, w []float64, rows, k int) (dz, losses []float64, correct []bool) {
 	dzt, zt, at, yt := make([]T, len(z)), typed[T](z), typed[T](a), typed[T](y)
 	for r := 0; r < rows; r++ {
 		span := r * k
 		loss, ok := engine.OutputGrad(l, act, dzt[span:span+k], zt[span:span+k], at[span:span+k], yt[span:span+k])
+		if w != nil {
+			loss = engine.Weigh(dzt[span:span+k], loss, w[r])
+		}
 		losses, correct = append(losses, loss), append(correct, ok)
 	}
 	return floats(dzt), losses, correct
@@ -210,26 +215,44 @@ func TestOutputGradParity(t *testing.T) {
 					for i := range a {
 						a[i] = dtype.Round(a[i])
 					}
-					const step = 3 // the rows' position in the epoch
-					ddz, dz, da, dy := h.put(make([]float64, rows*k)), h.put(z), h.put(a), h.put(y)
-					dloss, dcorrect := h.raw(8*(step+rows)), h.raw(4*(step+rows))
-					cursor := h.putInts([]int32{step})
-					h.run(func() error {
-						return h.ks.outputGrad(perRow(rows), ddz, dloss, dcorrect, dz, da, dy, cursor, rows, k, int(hd.loss), int(hd.act))
-					})
-					var wantDz, wantLoss []float64
-					var wantCorrect []bool
-					if dtype == engine.Float32 {
-						wantDz, wantLoss, wantCorrect = cpuOutputGrad[float32](hd.loss, hd.act, z, a, y, rows, k)
-					} else {
-						wantDz, wantLoss, wantCorrect = cpuOutputGrad[float64](hd.loss, hd.act, z, a, y, rows, k)
-					}
-					what := fmt.Sprintf("%s %s+%s k=%d rows=%d", dtype, hd.act, hd.loss, k, rows)
-					assertClose(t, wantDz, h.get(ddz, rows*k), rel(dtype), what+" dz")
-					losses, correct := h.doubles(dloss, step+rows), h.ints(dcorrect, step+rows)
-					assertClose(t, wantLoss, losses[step:], 1e-12, what+" loss")
-					for r, ok := range wantCorrect {
-						assert.Equal(t, ok, correct[step+r] == 1, "%s: correct of row %d", what, r)
+					for _, weighted := range []bool{false, true} {
+						const step = 3 // the rows' position in the epoch
+						ddz, dz, da, dy := h.put(make([]float64, rows*k)), h.put(z), h.put(a), h.put(y)
+						dloss, dcorrect := h.raw(8*(step+rows)), h.raw(4*(step+rows))
+						cursor := h.putInts([]int32{step})
+						// With weights, position p of the epoch is example order[p],
+						// of weight weights[order[p]]; 0 is one of them.
+						var dweights, dorder devicePtr
+						var rowWeights []float64
+						if weighted {
+							order, weights := make([]int32, step+rows), make([]float64, step+rows)
+							for p, i := range rng.Perm(step + rows) {
+								order[p], weights[p] = int32(i), 2*rng.Float64()
+							}
+							weights[order[step]] = 0
+							for r := 0; r < rows; r++ {
+								rowWeights = append(rowWeights, weights[order[step+r]])
+							}
+							dweights, dorder = h.putDoubles(weights), h.putInts(order)
+						}
+						h.run(func() error {
+							return h.ks.outputGrad(perRow(rows), ddz, dloss, dcorrect, dz, da, dy, cursor, dweights, dorder,
+								rows, k, int(hd.loss), int(hd.act))
+						})
+						var wantDz, wantLoss []float64
+						var wantCorrect []bool
+						if dtype == engine.Float32 {
+							wantDz, wantLoss, wantCorrect = cpuOutputGrad[float32](hd.loss, hd.act, z, a, y, rowWeights, rows, k)
+						} else {
+							wantDz, wantLoss, wantCorrect = cpuOutputGrad[float64](hd.loss, hd.act, z, a, y, rowWeights, rows, k)
+						}
+						what := fmt.Sprintf("%s %s+%s k=%d rows=%d weighted=%t", dtype, hd.act, hd.loss, k, rows, weighted)
+						assertClose(t, wantDz, h.get(ddz, rows*k), rel(dtype), what+" dz")
+						losses, correct := h.doubles(dloss, step+rows), h.ints(dcorrect, step+rows)
+						assertClose(t, wantLoss, losses[step:], 1e-12, what+" loss")
+						for r, ok := range wantCorrect {
+							assert.Equal(t, ok, correct[step+r] == 1, "%s: correct of row %d", what, r)
+						}
 					}
 				}
 			}

@@ -199,6 +199,6 @@ func (t *trainer) sgdSteps(from, to int) error {
 		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
 	}
 	cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative}
-	return t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
+	return t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
 		t.optim.rates, t.sgd.scratch, t.sgd.barrier, t.sgd.status)
 }

@@ -87,8 +87,8 @@ type launchSplit struct {
 // on the CPU and with sgd_steps, over the same 9 examples in the same
 // order, launched as each split says, with each of the settings hypers
 // gives for the case's network, and compares the parameters, the totals and
-// the optimizer's state.
-func sgdParity(t *testing.T, cases []sgdCase, splits []launchSplit, hypers func(engine.Spec) []engine.Hyper) {
+// the optimizer's state. The examples weigh weights (nil: 1 each).
+func sgdParity(t *testing.T, cases []sgdCase, splits []launchSplit, weights []float64, hypers func(engine.Spec) []engine.Hyper) {
 	t.Helper()
 	gpu := newBackend(t)
 	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
@@ -104,10 +104,11 @@ func sgdParity(t *testing.T, cases []sgdCase, splits []launchSplit, hypers func(
 			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
 			require.NoError(t, err)
 			data := examples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
+			data.Weights = weights
 			for _, h := range hypers(spec) {
 				for _, r := range splits {
-					what := fmt.Sprintf("%s %d-%s %s, %s, launches %v, %d bytes of shared memory", dtype, c.inputs, c.layers, c.loss, h.Optimizer,
-						r.bounds, r.budget)
+					what := fmt.Sprintf("%s %d-%s %s, %s, launches %v, %d bytes of shared memory, weights %v", dtype, c.inputs, c.layers, c.loss, h.Optimizer,
+						r.bounds, r.budget, weights)
 					want, wantTotals, wantState := steps(t, cpu.New(), net, data, h, order, r.bounds, r.budget)
 					got, gotTotals, gotState := steps(t, gpu, net, data, h, order, r.bounds, r.budget)
 					assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
@@ -150,7 +151,24 @@ func TestSGDStepsParity(t *testing.T) {
 		{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, // W1: one warp
 	}
 	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
-	sgdParity(t, cases, splits, func(engine.Spec) []engine.Hyper { return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}} })
+	sgdParity(t, cases, splits, nil, func(engine.Spec) []engine.Hyper { return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}} })
+}
+
+// TestSGDStepsWeightedParity runs sgd_steps on weighted examples, one of
+// weight 0, against the CPU's per-example steps: on networks whose layers
+// are all private, distributed then private, and all distributed, with
+// plain SGD and with Adam, in one launch or split over several.
+func TestSGDStepsWeightedParity(t *testing.T) {
+	cases := []sgdCase{
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE},
+		{784, "128:relu,10:softmax", engine.CE},
+		{1, "1000:tanh,7:linear", engine.MSE},
+	}
+	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {0, []int{0, 4, 9}}}
+	weights := []float64{0.5, 2, 1, 0, 1.75, 0.25, 3, 1, 0.125}
+	sgdParity(t, cases, splits, weights, func(engine.Spec) []engine.Hyper {
+		return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}, {LearningRate: 0.01, BatchSize: 1, Optimizer: engine.DefaultOptimizer(engine.Adam)}}
+	})
 }
 
 // TestSGDStepsOptimizersParity runs sgd_steps with every optimizer against
@@ -169,7 +187,7 @@ func TestSGDStepsOptimizersParity(t *testing.T) {
 		{3, "16:relu,130:sigmoid", engine.BCE},
 	}
 	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 4, 9}}}
-	sgdParity(t, cases, splits, func(spec engine.Spec) []engine.Hyper {
+	sgdParity(t, cases, splits, nil, func(spec engine.Spec) []engine.Hyper {
 		var hs []engine.Hyper
 		for _, o := range optimizers {
 			state := engine.NewOptimizerState(o, spec)

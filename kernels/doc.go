@@ -50,7 +50,8 @@
 // device holds. It reports what a GPU would leave undefined: a barrier that
 // some threads never reach, a shuffle over lanes that have left, a wrong
 // argument count; and fresh device and shared memory read as NaN. A pointer
-// outside device memory is a CUDA_ERROR_ILLEGAL_ADDRESS that loses the
+// argument outside device memory (other than null, which a kernel takes for
+// an optional argument that is absent) is a CUDA_ERROR_ILLEGAL_ADDRESS that loses the
 // emulated context, as a fault does on a GPU. It captures and runs graphs,
 // and counts launches, kernels run and grid barriers, which package gpu's
 // tests of the steps' structure assert.

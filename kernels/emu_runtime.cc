@@ -506,10 +506,12 @@ std::map<int, std::vector<node>> graphs;
 int next_graph = 1;
 
 // check_pointers returns why a pointer argument of k lies outside device memory, or "".
+// A null pointer passes, as on a GPU: it is how a kernel is told that an
+// optional argument (output_grad's and sgd_steps' weights) is absent.
 std::string check_pointers(const kernel_entry& k, const uint64_t* args) {
     std::lock_guard<std::mutex> lock(memory_mu);
     for (int i = 0; i < k.nargs; i++) {
-        if ((k.pointer_args >> i & 1) && !inside(static_cast<uintptr_t>(args[i]), 1)) {
+        if ((k.pointer_args >> i & 1) && args[i] != 0 && !inside(static_cast<uintptr_t>(args[i]), 1)) {
             return "CUDA_ERROR_ILLEGAL_ADDRESS: argument " + std::to_string(i + 1) + " points outside device memory";
         }
     }

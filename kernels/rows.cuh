@@ -77,6 +77,17 @@ __device__ __forceinline__ double output_row(real* dz, int* correct, const real*
     return l;
 }
 
+// weigh_row scales an example's output gradient dz by its weight w, the
+// values first, first+stride, … of k (a lane of a warp takes every 32nd),
+// and returns its loss l times w. CPU twin: engine.Weigh.
+__device__ __forceinline__ double weigh_row(real* dz, double l, double w, int k, int first, int stride) {
+    const real tw = (real)w;
+    for (int i = first; i < k; i += stride) {
+        dz[i] *= tw;
+    }
+    return l * w;
+}
+
 #define FULL_MASK 0xffffffffu
 
 // warp_sum returns the sum of v over the lanes of a warp, the same in every

@@ -3,7 +3,7 @@
 // The course's step for an example x with target y, through layers 1..L:
 //
 //     forward:   z_l = W_l·a_{l-1} + b_l,  a_l = f_l(z_l)            (a_0 = x)
-//     output:    dz_L from the loss (output_row_warp)
+//     output:    dz_L from the loss (output_row_warp), times the example's weight
 //     backward:  dz_{l-1} = (W_lᵀ·dz_l) ⊙ f'_{l-1}(z_{l-1})          (with W_l as it was)
 //     update:    W_l -= lr·dz_l·a_{l-1}ᵀ,  b_l -= lr·dz_l
 //
@@ -430,10 +430,11 @@ __device__ __forceinline__ void copy_state(real* d0, real* d1, const real* s0, c
 // sgd_steps: per-example SGD, as plan says, on the examples at positions
 // from..to-1 of order, by the optimizer *opt at the coefficients rates[s]
 // for the example at position s; the loss and correctness of the example at
-// position s go to loss[s] and correct[s]. barrier is zero at the launch;
-// *status becomes 1 if a barrier times out.
+// position s go to loss[s] and correct[s]. With weight not null, example i's
+// output gradient and loss are scaled by weight[i] (weigh_row). barrier is
+// zero at the launch; *status becomes 1 if a barrier times out.
 KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x, const real* __restrict__ y,
-                  const int* __restrict__ order, int from, int to, double* __restrict__ loss,
+                  const double* __restrict__ weight, const int* __restrict__ order, int from, int to, double* __restrict__ loss,
                   int* __restrict__ correct, int loss_kind, const optimizer* __restrict__ opt,
                   const opt_rates* __restrict__ rates, char* __restrict__ scratch, unsigned* barrier,
                   int* status) {
@@ -535,6 +536,9 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         if (warp == 0) {
             int ok;
             double l = output_row_warp(odz, &ok, oz, oa, ty, k, loss_kind, (int)out.act, lane);
+            if (weight != nullptr) {
+                l = weigh_row(odz, l, weight[order[s]], k, lane, WARP);
+            }
             if (blockIdx.x == 0 && lane == 0) {
                 loss[s] = l;
                 correct[s] = ok;

@@ -29,6 +29,12 @@
 //     giving the same model file, byte for byte, and the same history as
 //     the fit never stopped; a checkpoint of another fit refused; every
 //     optimizer flag's error
+//   - --class-weight (TestClassWeight): weights of 1 train bit for bit as
+//     none; weights of 0 make the training and validation losses 0 while
+//     the test loss, on the same examples, stays unweighted; balanced
+//     weights in the JSON summary, replayed by --resume, which refuses
+//     other ones; and its errors: a regression, an unknown class, a
+//     negative weight, a class absent from the training part
 //   - SIGINT and SIGTERM during the epochs and after the last one: the model
 //     saved beside, over, or not at all, and no temporary file left
 //   - every error path, each one error line naming the cause and at most one

@@ -28,6 +28,7 @@ type summary struct {
 	TrainExamples      int          `json:"train_examples"`
 	ValidationExamples int          `json:"validation_examples"`
 	TestExamples       int          `json:"test_examples"`
+	ClassWeights       []float64    `json:"class_weights,omitempty"` // --class-weight's, one per class
 	History            []epochRow   `json:"history"`
 	BestEpoch          int          `json:"best_epoch,omitempty"`
 	StoppedEarly       bool         `json:"stopped_early,omitempty"`

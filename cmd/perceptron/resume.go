@@ -16,8 +16,12 @@ var settingFlags = []string{
 	"data", "mnist-dir", "label-col", "samples", "noise", "test-split", "val-split", "scale",
 	"layers", "loss", "init", "dtype", "rng", "seed", "epochs", "lr", "batch",
 	"optimizer", "momentum", "nesterov", "beta1", "beta2", "eps", "weight-decay",
-	"lr-schedule", "warmup-epochs", "early-stop", "min-delta",
+	"lr-schedule", "warmup-epochs", "early-stop", "min-delta", "class-weight",
 }
+
+// laterSettings are the setting flags added after checkpoints were first
+// written, with the value a checkpoint that does not record one had.
+var laterSettings = map[string]string{"class-weight": ""}
 
 // settings returns the values of the setting flags of fs.
 func settings(fs *flag.FlagSet) map[string]string {
@@ -39,6 +43,9 @@ func applyResume(fs *flag.FlagSet, given map[string]bool, path string, ck modelf
 	var differ []string
 	for _, name := range settingFlags {
 		stored, ok := ck.Settings[name]
+		if !ok {
+			stored, ok = laterSettings[name]
+		}
 		if !ok {
 			return fmt.Errorf("--resume %s: the checkpoint records no --%s", path, name)
 		}

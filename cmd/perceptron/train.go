@@ -35,6 +35,7 @@ type trainFlags struct {
 	onInterrupt               string
 	json, quiet               bool
 	distributed               string
+	classWeight               string
 	*group                    // the processes of a data-parallel run
 
 	given    map[string]bool       // the flags set on the command line, by the preset or by --resume
@@ -101,6 +102,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
 	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
+	fs.StringVar(&f.classWeight, "class-weight", "", classWeightHelp)
 }
 
 // presets are named sets of flag values; flags given on the command line win.
@@ -162,7 +164,7 @@ const (
 // saved (see --on-interrupt) and an interrupted error returned.
 func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	t := &training{trainFlags: f, sig: sig, stdout: stdout, stderr: stderr}
-	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.fit, t.evaluate, t.report} {
+	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.weighClasses, t.fit, t.evaluate, t.report} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -189,6 +191,8 @@ type training struct {
 	be     engine.Backend
 	scaler *dataset.Scaler
 	net    *engine.Network
+	// From weighClasses: --class-weight's weights, one per class (nil: none).
+	classWeights []float64
 	// From fit and evaluate: what the fit did, and the run's summary.
 	hist     engine.History
 	cutShort bool // a signal stopped the fit
@@ -400,7 +404,7 @@ func (t *training) evaluate() error {
 	t.sum = summary{Backend: t.be.Name(), DType: t.spec.DType.String(), Data: t.data.spec, Inputs: t.spec.Inputs, Layers: t.layers,
 		Loss: t.spec.Loss.String(), Optimizer: t.cfg.Optimizer.String(), Schedule: t.cfg.Schedule.String(), Warmup: t.cfg.Schedule.WarmupEpochs,
 		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
-		TestExamples: t.testSet.N, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume}
+		TestExamples: t.testSet.N, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
 	if early := t.cfg.EarlyStop; early != nil && early.BestEpoch > 0 {
 		t.sum.BestEpoch, t.sum.StoppedEarly = early.BestEpoch, early.Stopped
 	}

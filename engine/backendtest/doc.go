@@ -29,6 +29,18 @@
 //     and records every step's loss and learning rate, the final parameters
 //     and the optimizer's state; the backend must match them within 1e-10 in
 //     float64.
+//   - Weights: the weighted loss, Σ w_i·l_i / B over a batch of B,
+//     against torch. testdata/weights.py, run once with Debian's
+//     python3-torch 1.13, trains small networks from fixed weights in a
+//     recorded order with class weights (ce, through
+//     nn.CrossEntropyLoss(weight=…, reduction='none')) and per-example
+//     weights, some 0 (bce through nn.BCELoss(weight=…, reduction='none'),
+//     and mse), per example and in mini-batches, with SGD, momentum and
+//     Adam; the backend must match each epoch's weighted loss, the final
+//     parameters and Evaluate's weighted loss within 1e-10 in float64, and
+//     the loss within 1e-4 in float32. Weights of 1 train bit for bit as no
+//     weights; the mini-batch fits on 2 processes end as one process's; a
+//     NaN weight, or weights not one per example, are refused.
 //   - Resume: fits of each optimizer, stopped at an epoch boundary and within
 //     an epoch, resume from their checkpoints to the same parameters and
 //     history, bit for bit; ResumeRefusesAnotherFit: a checkpoint of another

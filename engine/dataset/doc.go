@@ -20,6 +20,11 @@
 // (their contents gzipped or not), from a folder; finding that folder is the
 // caller's business.
 //
+// A Set may weigh its examples (Set.Weights, carried by Subset and Split):
+// ClassWeights parses a class-weight spec, "balanced" (n / (k·count(c)) on
+// the training part, as scikit-learn's compute_class_weight) or
+// NAME:W,..., and WeighClasses gives each example its class's weight.
+//
 // # Testing
 //
 // go test ./engine/dataset checks CSV files (headers, a byte order mark, the
@@ -30,7 +35,13 @@
 // MaxIDXBytes), that reading an IDX file allocates only what arrives, MNIST's
 // labels above 9 and test images of another size than the training ones, the
 // real MNIST files (skipped with -short), targets, splits, scalers and the
-// synthetic sets.
+// synthetic sets. Class weights: "balanced" against scikit-learn's
+// compute_class_weight (testdata/class_weights.py, run once with Debian's
+// python3-sklearn, its output committed), the balanced classes' equal total
+// weight, NAME:W lists by name and by index, each error (an unknown class
+// listing the known ones, a class absent from the training part, a weight
+// negative, NaN or infinite, a class weighed twice), and weights following
+// their examples through Subset and Split.
 //
 // Two fuzz targets check properties, not only the absence of a panic:
 // FuzzReadCSV (what is accepted has rows of one width, a header as wide or

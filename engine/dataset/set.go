@@ -26,7 +26,7 @@ type Set struct {
 	// ClassNames is the name of each class, in class-index order; nil when
 	// the names are the indices.
 	ClassNames []string
-	// Weights holds one weight per example; nil means all 1.
+	// Weights holds one weight per example (≥ 0, finite); nil means every example weighs 1.
 	Weights []float64
 }
 
