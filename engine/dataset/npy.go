@@ -244,9 +244,9 @@ func (h npyHeader) decode(raw []byte, count int) ([]float64, error) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("the value at %s is %g: every value must be a finite number", indexString(index), v)
 		}
-		if h.dtype.kind != 'f' && math.Abs(v) >= 1<<53 {
+		if h.dtype.size == 8 && h.dtype.kind != 'f' && math.Abs(v) >= 1<<53 {
 			return nil, fmt.Errorf("the value at %s is %s: integers must be below 2^53 in magnitude, to be exact as float64",
-				indexString(index), strconv.FormatFloat(v, 'f', -1, 64))
+				indexString(index), h.dtype.integer(raw[stored*size:]))
 		}
 		values[k] = v
 		for j := nd - 1; j >= 0; j-- {
@@ -280,7 +280,7 @@ var dtypeKinds = map[byte]string{
 // parseDType parses a dtype's descr, like "<f8", "|u1" or ">i4".
 func parseDType(descr string) (npyDType, error) {
 	d := npyDType{descr: descr}
-	if len(descr) < 3 {
+	if len(descr) < 2 {
 		return d, fmt.Errorf("dtype %q is not numeric: %s", descr, dtypeHint)
 	}
 	size, err := strconv.Atoi(descr[2:])
@@ -332,6 +332,14 @@ func (d npyDType) decoder() func([]byte) float64 {
 		return func(b []byte) float64 { return float64(o.Uint32(b)) }
 	}
 	return func(b []byte) float64 { return float64(o.Uint64(b)) }
+}
+
+// integer writes an 8-byte integer of the dtype exactly.
+func (d npyDType) integer(b []byte) string {
+	if d.kind == 'i' {
+		return strconv.FormatInt(int64(d.order.Uint64(b)), 10)
+	}
+	return strconv.FormatUint(d.order.Uint64(b), 10)
 }
 
 // shapeString writes a shape as NumPy does: (3, 4), (5,) or ().
@@ -433,6 +441,7 @@ func (p *pyParser) shape() ([]int, error) {
 		}
 		d, err := strconv.Atoi(p.s[start:p.pos])
 		if err != nil || d > MaxNPYBytes {
+			p.pos = start
 			return nil, fmt.Errorf("header: expected a size of 0 to %d in the shape at byte %d, found %q", MaxNPYBytes, start, p.rest())
 		}
 		if shape = append(shape, d); len(shape) > maxNPYDims {

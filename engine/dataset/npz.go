@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -76,9 +77,26 @@ func readNPZEntry(f *zip.File) (*Array, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	a, err := ReadNPY(rc, int64(f.UncompressedSize64))
-	if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) {
-		return nil, fmt.Errorf("the zip entry does not expand to the %d bytes it claims, or fails its checksum: %w", f.UncompressedSize64, err)
+	return ReadNPY(entryReader{rc, f.UncompressedSize64}, int64(f.UncompressedSize64))
+}
+
+// entryReader reads a zip entry, saying what archive/zip's errors mean:
+// it checks what the entry expands to against the size it claims, and the
+// checksum.
+type entryReader struct {
+	r    io.Reader
+	size uint64
+}
+
+func (e entryReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = fmt.Errorf("the zip entry expands to fewer than the %d bytes it claims", e.size)
+	case errors.Is(err, zip.ErrFormat):
+		err = fmt.Errorf("the zip entry expands to more than the %d bytes it claims", e.size)
+	case errors.Is(err, zip.ErrChecksum):
+		err = fmt.Errorf("the zip entry fails its checksum: %w", err)
 	}
-	return a, err
+	return n, err
 }
