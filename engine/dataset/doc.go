@@ -13,7 +13,7 @@
 // ReadNPY is a strict reader of NumPy's .npy format, written here rather
 // than taken from codeberg.org/sbinet/npyio: a data set needs only numeric
 // arrays, and a hostile file must cost nothing, which is easier to show of
-// 300 lines than of a general library that also reads objects and records.
+// a few hundred lines than of a general library that also reads objects and records.
 // It checks the header's length, its dictionary (descr, fortran_order and
 // shape, each once, nothing else), that the shape's product neither
 // overflows nor passes MaxNPYBytes, and that the data it promises is the

@@ -222,19 +222,15 @@ func (h npyHeader) count() (int, error) {
 // not exact.
 func (h npyHeader) decode(raw []byte, count int) ([]float64, error) {
 	nd := len(h.shape)
-	stride := make([]int, nd) // where each index steps in the stored values
+	stride := make([]int, nd) // how far a step of each index moves in the stored values
 	step := 1
-	for j := range nd {
+	for n := range nd {
+		j := nd - 1 - n // C order: the last index fastest
 		if h.fortran {
-			stride[j] = step
-		} else {
-			stride[nd-1-j] = step
+			j = n
 		}
-		if h.fortran {
-			step *= h.shape[j]
-		} else {
-			step *= h.shape[nd-1-j]
-		}
+		stride[j] = step
+		step *= h.shape[j]
 	}
 	at, size := h.dtype.decoder(), h.dtype.size
 	values := make([]float64, count)
