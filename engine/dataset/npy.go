@@ -221,41 +221,82 @@ func (h npyHeader) count() (int, error) {
 // float64 values in C order, refusing the first value that is not finite or
 // not exact.
 func (h npyHeader) decode(raw []byte, count int) ([]float64, error) {
+	at, size := h.dtype.decoder(), h.dtype.size
+	wide := h.dtype.size == 8 && h.dtype.kind != 'f' // an integer that a float64 may not hold exactly
+	values := make([]float64, count)
+	if size == 1 { // bool, int8, uint8: each byte's value from a table, and nothing to check
+		var table [256]float64
+		for b := range table {
+			table[b] = at([]byte{byte(b)})
+		}
+		for k, b := range raw[:count] {
+			values[k] = table[b]
+		}
+		return h.inCOrder(values), nil
+	}
+	for k := range values {
+		v := at(raw[k*size:])
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("the value at %s is %g: every value must be a finite number", indexString(h.index(k)), v)
+		}
+		if wide && math.Abs(v) >= 1<<53 {
+			return nil, fmt.Errorf("the value at %s is %s: integers must be below 2^53 in magnitude, to be exact as float64",
+				indexString(h.index(k)), h.dtype.integer(raw[k*size:]))
+		}
+		values[k] = v
+	}
+	return h.inCOrder(values), nil
+}
+
+// inCOrder returns values, stored in the header's order, in C order.
+func (h npyHeader) inCOrder(values []float64) []float64 {
+	if h.fortran && len(h.shape) > 1 {
+		return fortranToC(values, h.shape)
+	}
+	return values
+}
+
+// index returns the index of the k-th stored value: in C order the last
+// index runs fastest, in Fortran order the first.
+func (h npyHeader) index(k int) []int {
 	nd := len(h.shape)
-	stride := make([]int, nd) // how far a step of each index moves in the stored values
-	step := 1
+	index := make([]int, nd)
 	for n := range nd {
-		j := nd - 1 - n // C order: the last index fastest
+		j := nd - 1 - n
 		if h.fortran {
 			j = n
 		}
-		stride[j] = step
-		step *= h.shape[j]
+		index[j] = k % h.shape[j]
+		k /= h.shape[j]
 	}
-	at, size := h.dtype.decoder(), h.dtype.size
-	values := make([]float64, count)
-	index, stored := make([]int, nd), 0 // the C-order index of values[k], and where it is stored
-	for k := range values {
-		v := at(raw[stored*size:])
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("the value at %s is %g: every value must be a finite number", indexString(index), v)
-		}
-		if h.dtype.size == 8 && h.dtype.kind != 'f' && math.Abs(v) >= 1<<53 {
-			return nil, fmt.Errorf("the value at %s is %s: integers must be below 2^53 in magnitude, to be exact as float64",
-				indexString(index), h.dtype.integer(raw[stored*size:]))
-		}
-		values[k] = v
+	return index
+}
+
+// fortranToC returns the values of an array of the given shape stored in
+// Fortran order (the first index fastest) in C order (the last fastest).
+func fortranToC(values []float64, shape []int) []float64 {
+	nd := len(shape)
+	stride := make([]int, nd) // how far a step of each index moves in values
+	step := 1
+	for j, d := range shape {
+		stride[j] = step
+		step *= d
+	}
+	out := make([]float64, len(values))
+	index, at := make([]int, nd), 0 // the index of out[k], and where values holds it
+	for k := range out {
+		out[k] = values[at]
 		for j := nd - 1; j >= 0; j-- {
 			index[j]++
-			stored += stride[j]
-			if index[j] < h.shape[j] {
+			at += stride[j]
+			if index[j] < shape[j] {
 				break
 			}
-			stored -= index[j] * stride[j]
+			at -= index[j] * stride[j]
 			index[j] = 0
 		}
 	}
-	return values, nil
+	return out
 }
 
 // npyDType is a numeric dtype: kind 'b' (bool), 'i', 'u' or 'f', its size
