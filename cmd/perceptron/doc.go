@@ -37,6 +37,14 @@
 //     negative weight, a class absent from the training part
 //   - SIGINT and SIGTERM during the epochs and after the last one: the model
 //     saved beside, over, or not at all, and no temporary file left
+//   - training and evaluating on NumPy arrays (TestTrainOnNumPyArrays): an
+//     .npz file's own test arrays (eval reads them), the split of one
+//     without them, two .npy files, and --scale's default for each kind of
+//     data (standard for csv, npy and npz, none for synthetic); and their
+//     errors (TestNumPyDataErrors): --test-split given for an .npz file
+//     with a test set, a spec missing a path or a file, a bad header, an
+//     object array, a file that is not a zip, one-hot labels, --out onto
+//     an input, and an unknown kind of data
 //   - every error path, each one error line naming the cause and at most one
 //     hint, with exit status 1. TestHostileInputs runs 37 inputs a hostile
 //     user would try: model files that promise 9·10¹² parameters in 139

@@ -21,11 +21,12 @@ Usage:
 Examples:
   perceptron train                                  MNIST, 784-128(relu)-10(softmax), per-example SGD
   perceptron train --data synthetic:moons --layers 16:relu,16:relu,1:sigmoid --epochs 50
-  perceptron train --data csv:iris.csv --scale standard --batch 16 --lr 0.05
+  perceptron train --data csv:iris.csv --batch 16 --lr 0.05
+  perceptron train --data npz:mnist.npz --epochs 5     keras.datasets' x_train, y_train, x_test, y_test
   perceptron eval --model model.safetensors --data mnist
   perceptron predict --model model.safetensors --input rows.csv
 
-Data SPEC: mnist | csv:PATH | synthetic:NAME (xor, moons, circles, spirals, blobs).
+Data SPEC: mnist | csv:PATH | npz:PATH | npy:X.npy,Y.npy | synthetic:NAME (xor, moons, circles, spirals, blobs).
 Run 'perceptron COMMAND -h' for a command's flags.
 `
 

@@ -392,7 +392,7 @@ func TestReplaysTheCourse(t *testing.T) {
 		r := perceptron(t, dir, "train", "--data", "csv:"+courseCSV(t, c), "--layers", c.Layers, "--loss", "bce", "--init", "uniform",
 			"--rng", "numpy", "--seed", strconv.Itoa(int(c.Seed)), "--lr", strconv.FormatFloat(c.LR, 'g', -1, 64),
 			"--epochs", strconv.Itoa(c.Epochs), "--batch", "1", "--dtype", "float64", "--test-split", "0",
-			"--history", "h.csv", "--out", "", "--plot", "", "--quiet")
+			"--scale", "none", "--history", "h.csv", "--out", "", "--plot", "", "--quiet")
 		require.Equal(t, 0, r.code, r.stderr)
 		backendtest.AssertLosses(t, c.Losses, readHistory(t, filepath.Join(dir, "h.csv")))
 	}

@@ -109,11 +109,11 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 var presets = map[string]map[string]string{
 	// course is the network and training of the course's NumPy Perceptron (W1).
 	"course": {"data": "synthetic:moons", "layers": "6:relu,6:relu,1:sigmoid", "loss": "bce", "init": "uniform", "rng": "numpy",
-		"seed": "10", "lr": "0.01", "epochs": "10", "dtype": "float64", "batch": "1", "test-split": "0"},
+		"seed": "10", "lr": "0.01", "epochs": "10", "dtype": "float64", "batch": "1", "test-split": "0", "scale": "none"},
 }
 
 var presetHelp = map[string]string{
-	"course": "moons, 6:relu,6:relu,1:sigmoid, bce, uniform init, numpy rng, seed 10, lr 0.01, 10 epochs, float64, batch 1, no test split, and the course's \"Loss at epoch k\" lines",
+	"course": "moons, 6:relu,6:relu,1:sigmoid, bce, uniform init, numpy rng, seed 10, lr 0.01, 10 epochs, float64, batch 1, no test split, no scaling, and the course's \"Loss at epoch k\" lines",
 }
 
 // applyPreset sets the flags of the named preset that were not given.
@@ -223,7 +223,7 @@ func (t *training) configure() error {
 	if t.cfg.RNG, err = newRNG(t.rng, t.seed); err != nil {
 		return err
 	}
-	if t.scaling, err = dataset.ParseScaling(t.data.scale); err != nil {
+	if t.scaling, err = dataset.ParseScaling(t.data.scaling()); err != nil {
 		return fmt.Errorf("--scale: %w", err)
 	}
 	if t.onInterrupt != interruptBeside && t.onInterrupt != interruptReplace && t.onInterrupt != interruptDiscard {

@@ -3,6 +3,8 @@ package dataset_test
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,6 +117,34 @@ func FuzzReadTable(f *testing.F) {
 		}
 		for i := 0; i < tab.Rows; i++ {
 			require.True(t, tab.Line(i) >= 1 && tab.Line(i) <= lines, "row %d on line %d of %d", i, tab.Line(i), lines)
+		}
+	})
+}
+
+// FuzzReadNPY feeds the .npy reader arbitrary files, seeded with those
+// NumPy wrote in testdata/npy. What it accepts has exactly as many values as
+// its shape multiplies to, all finite.
+func FuzzReadNPY(f *testing.F) {
+	for _, name := range []string{"float64.npy", "int8.npy", "uint64.npy", "bool.npy", "float32-be.npy",
+		"fortran-3d.npy", "version2.npy", "version3.npy", "object.npy", "structured.npy", "nan.npy"} {
+		data, err := os.ReadFile(filepath.Join(npyDir, name))
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add(npy(2, header("|u1", "False", "(268435456,)"), []byte{1, 2, 3}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := dataset.ReadNPY(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		size := 1
+		for _, d := range a.Shape {
+			require.GreaterOrEqual(t, d, 0, "shape %v", a.Shape)
+			size *= d
+		}
+		require.Len(t, a.Values, size, "the values are what the shape %v holds", a.Shape)
+		for i, v := range a.Values {
+			require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "value %d is %g", i, v)
 		}
 	})
 }

@@ -58,16 +58,8 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 			return nil, nil, fmt.Errorf("IDX header gives dimensions %v: more than %d bytes", dims[:i+1], MaxIDXBytes)
 		}
 	}
-	data = make([]byte, 0, min(size, 1<<20))
-	for len(data) < size {
-		if len(data) == cap(data) {
-			data = slices.Grow(data, min(size-len(data), len(data)))
-		}
-		n, err := r.Read(data[len(data):min(cap(data), size)])
-		data = data[:len(data)+n]
-		if err != nil && len(data) < size {
-			return nil, nil, readError(err, fmt.Sprintf("truncated: header %v needs %d bytes of data, found %d", dims, size, len(data)))
-		}
+	if data, err = readGrowing(r, size); err != nil {
+		return nil, nil, readError(err, fmt.Sprintf("truncated: header %v needs %d bytes of data, found %d", dims, size, len(data)))
 	}
 	var past [1]byte
 	if n, err := io.ReadFull(r, past[:]); n > 0 {
@@ -76,6 +68,24 @@ func ReadIDX(r io.Reader) (dims []int, data []byte, err error) {
 		return nil, nil, err // a gzip stream's checksum or length that does not match, or a read error
 	}
 	return dims, data, nil
+}
+
+// readGrowing reads size bytes from r into a slice that grows with what
+// arrives, so that a header promising more than the input holds costs
+// nothing. Ending early, it returns what arrived and the error.
+func readGrowing(r io.Reader, size int) ([]byte, error) {
+	data := make([]byte, 0, min(size, 1<<20))
+	for len(data) < size {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, min(size-len(data), len(data)))
+		}
+		n, err := r.Read(data[len(data):min(cap(data), size)])
+		data = data[:len(data)+n]
+		if err != nil && len(data) < size {
+			return data, err
+		}
+	}
+	return data, nil
 }
 
 // readError returns truncated for an input that ended early, and err itself otherwise.
