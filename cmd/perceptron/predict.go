@@ -5,20 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/perceptron-go/perceptron/engine"
-	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
 func predict(args []string, stdout, stderr io.Writer) error {
 	var model, input, backend string
 	var class bool
+	var table tableFlags
 	fs, parse := newFlags("predict", "--model PATH --input CSV [flags]", stderr)
 	fs.StringVar(&model, "model", "", "model file written by perceptron train")
-	fs.StringVar(&input, "input", "", "CSV of feature rows (no label column; an optional header); - reads standard input")
+	fs.StringVar(&input, "input", "", "CSV of rows to predict, its columns matched by name to the model's (a model without preprocessing: the features only, no label); - reads standard input")
+	table.registerReading(fs)
 	fs.StringVar(&backend, "backend", "auto", "auto, cpu or cuda")
 	fs.BoolVar(&class, "class", false, "print the predicted class instead of the outputs")
 	if err := parse(args); err != nil {
@@ -31,27 +31,21 @@ func predict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, name := io.Reader(os.Stdin), "stdin"
-	if input != "-" {
-		file, err := os.Open(input)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		r, name = file, input
+	if _, err := table.readOptions(); err != nil {
+		return err
 	}
-	_, rows, err := dataset.ReadNumericCSV(r, name)
+	p, err := table.applyTable(input, m.Prep, false)
 	if err != nil {
 		return err
 	}
-	in := m.Network.Spec.Inputs
-	if len(rows[0]) != in {
-		return fmt.Errorf("%s: rows have %d columns, but the model %s takes %d inputs (give the features only, no label)", name, len(rows[0]), model, in)
+	for _, note := range p.notes {
+		fmt.Fprintf(stderr, "perceptron: note: %s\n", note)
 	}
-	x := make([]float64, 0, len(rows)*in)
-	for _, row := range rows {
-		x = append(x, row...)
+	set, in := p.test, m.Network.Spec.Inputs
+	if set.Features != in {
+		return fmt.Errorf("%s: rows have %d columns, but the model %s takes %d inputs (give the features only, no label)", input, set.Features, model, in)
 	}
+	x := set.X
 	if m.Scaler != nil {
 		m.Scaler.Apply(x)
 	}
@@ -59,16 +53,25 @@ func predict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, err := engine.Predict(be, m.Network, x, len(rows))
+	out, err := engine.Predict(be, m.Network, x, set.N)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)
 	k := m.Network.Spec.Outputs()
-	for i := range rows {
+	var names []string
+	if m.Prep != nil {
+		names = m.Prep.ClassNames
+	}
+	for i := 0; i < set.N; i++ {
 		o := out[i*k : (i+1)*k]
 		if class {
-			fmt.Fprintln(w, engine.PredictedClass(o))
+			c := engine.PredictedClass(o)
+			if c < len(names) {
+				fmt.Fprintln(w, names[c])
+			} else {
+				fmt.Fprintln(w, c)
+			}
 			continue
 		}
 		for j, v := range o {

@@ -184,8 +184,10 @@ type training struct {
 	initKind engine.Init
 	scaling  dataset.Scaling
 	// From loadData: the data's parts; validation is the test set unless
-	// --val-split holds a part of the training data out.
+	// --val-split holds a part of the training data out. A CSV's
+	// preprocessing, fitted on its training part, scales it too.
 	trainSet, validation, testSet *dataset.Set
+	prep                          *dataset.Preprocessor
 	// From build: the network and what trains it.
 	spec   engine.Spec
 	be     engine.Backend
@@ -251,9 +253,13 @@ func (t *training) checkFiles() error {
 // the validation part out (--val-split). A signal caught by then ends the
 // run before anything is trained or written.
 func (t *training) loadData() error {
-	var err error
-	if t.trainSet, t.testSet, err = t.data.load(t.seed, true); err != nil {
+	data, err := t.data.loadTraining(t.seed, t.scaling, taskOf(t.layers))
+	if err != nil {
 		return err
+	}
+	t.trainSet, t.testSet, t.prep = data.train, data.test, data.prep
+	for _, note := range data.notes {
+		t.say("perceptron: note: %s\n", note)
 	}
 	t.validation = t.testSet
 	if split := t.optim.validationSplit(); split > 0 {
@@ -305,7 +311,7 @@ func (t *training) build() error {
 	if t.be, err = openBackend(t.backend); err != nil {
 		return err
 	}
-	if t.scaling != dataset.NoScaling {
+	if t.scaling != dataset.NoScaling && t.prep == nil {
 		t.scaler = dataset.FitScaler(t.scaling, t.trainSet)
 		for _, part := range t.parts() {
 			t.scaler.Apply(part.X)
@@ -354,7 +360,7 @@ func (t *training) fit() error {
 	}
 	if t.checkpoint != "" {
 		t.cfg.Checkpoint = func(ck *engine.Checkpoint) error {
-			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Settings: t.settings})
+			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Prep: t.prep, Settings: t.settings})
 		}
 	}
 	if t.resumed != nil {
@@ -515,7 +521,7 @@ func (f *trainFlags) outputs() []output {
 // recording each path written in t.sum. A fit cut short writes as
 // --on-interrupt says: beside the files that exist, over them, or nothing.
 func (t *training) write() error {
-	m, hist, sum := modelfile.Model{Network: t.net, Scaler: t.scaler}, t.hist, &t.sum
+	m, hist, sum := modelfile.Model{Network: t.net, Scaler: t.scaler, Prep: t.prep}, t.hist, &t.sum
 	for _, o := range t.outputs() {
 		if !o.beside {
 			continue // the checkpoint, which Fit writes

@@ -25,7 +25,7 @@ func (t *training) weighClasses() error {
 			"drop --class-weight, or end the layers with a sigmoid or softmax output over class labels 0..K-1")
 	}
 	classes := max(t.trainSet.Classes, t.validation.Classes, t.spec.Outputs())
-	w, err := dataset.ClassWeights(t.classWeight, t.trainSet.Labels, classes, nil)
+	w, err := dataset.ClassWeights(t.classWeight, t.trainSet.Labels, classes, t.trainSet.ClassNames)
 	if err != nil {
 		return fmt.Errorf("--class-weight: %w", err)
 	}

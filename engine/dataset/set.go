@@ -118,19 +118,33 @@ func (s *Set) Subset(idx []int) *Set {
 }
 
 // Split shuffles the examples with seed and returns the first (1-testFrac)
-// of them as train and the rest as test. testFrac must lie in [0, 1); with
-// no test examples, train is s itself, in its order.
+// of them as train and the rest as test (see SplitRows). testFrac must lie
+// in [0, 1); with no test examples, train is s itself, in its order.
 func (s *Set) Split(testFrac float64, seed uint64) (train, test *Set, err error) {
+	trainRows, testRows, err := SplitRows(s.N, testFrac, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(testRows) == 0 {
+		return s, s.Subset(nil), nil
+	}
+	return s.Subset(trainRows), s.Subset(testRows), nil
+}
+
+// SplitRows splits n rows as Split splits n examples: a permutation drawn
+// with seed, its last round(testFrac·n) rows the test part. With no test
+// rows, train is nil: every row, in order.
+func SplitRows(n int, testFrac float64, seed uint64) (train, test []int, err error) {
 	if !(testFrac >= 0 && testFrac < 1) {
 		return nil, nil, fmt.Errorf("test split must be in [0, 1), found %g", testFrac)
 	}
-	nTest := int(math.Round(testFrac * float64(s.N)))
+	nTest := int(math.Round(testFrac * float64(n)))
 	if nTest == 0 {
-		return s, s.Subset(nil), nil
+		return nil, nil, nil
 	}
-	if s.N-nTest < 1 {
-		return nil, nil, fmt.Errorf("test split %g leaves no training examples out of %d", testFrac, s.N)
+	if n-nTest < 1 {
+		return nil, nil, fmt.Errorf("test split %g leaves no training examples out of %d", testFrac, n)
 	}
-	idx := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d)).Perm(s.N)
-	return s.Subset(idx[:s.N-nTest]), s.Subset(idx[s.N-nTest:]), nil
+	idx := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d)).Perm(n)
+	return idx[:n-nTest], idx[n-nTest:], nil
 }
