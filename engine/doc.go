@@ -37,7 +37,11 @@
 //
 //   - parsing and formatting layers, activations, losses and the other names;
 //     a Spec's validation, its parameter count and its targets; the
-//     initialisers; Fit refusing a bad Config
+//     initialisers; Fit refusing a bad Config, and a training set whose
+//     classes a classifier's output does not fit exactly (TrainingTargets:
+//     softmax or sigmoid units for another number of classes, one sigmoid
+//     unit for more than two, a class with no examples), while a set to
+//     evaluate on may lack classes and a regression is not held to them
 //   - the activations and losses: softmax stable on large inputs, gradients
 //     finite at saturated outputs, each example's loss, and bce's loss, which
 //     multiplies the factors of 0 and 1 targets before it takes their log,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/perceptron-go/perceptron/engine/dataset"
@@ -180,7 +182,9 @@ func (t Totals) plus(u Totals) Totals {
 // parameters reached are copied into net, Config.Checkpoint gets what is
 // needed to resume, and ctx.Err() is returned with the history of the
 // finished epochs. A loss that becomes NaN or Inf stops it with a
-// *NonFiniteError naming the epoch and step.
+// *NonFiniteError naming the epoch and step. A training set whose classes a
+// classifier's output does not fit exactly is refused with a *ClassError
+// (see TrainingTargets).
 func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (History, error) {
 	f := &fit{cfg: cfg, net: net, comm: dataParallel(cfg.Comm), n: train.N, batch: max(cfg.BatchSize, 1), rng: cfg.RNG, early: cfg.EarlyStop,
 		hist: thinned{limit: MaxHistory, stride: 1}, classifies: train.Classes > 0 && net.Spec.Classifier()}
@@ -382,7 +386,7 @@ func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 	if err := f.cfg.check(train.N); err != nil {
 		return nil, start{}, err
 	}
-	if y, err = f.net.Spec.Targets(train); err != nil {
+	if y, err = f.net.Spec.TrainingTargets(train); err != nil {
 		return nil, start{}, err
 	}
 	if f.rng == nil {
@@ -469,10 +473,11 @@ func nonFinite(err error, epoch int) error {
 
 // Targets checks that set fits a network of this spec (its features, and
 // labels that the output layer and loss can learn) and returns its targets,
-// N rows of Outputs values.
+// N rows of Outputs values. A set to evaluate on may lack classes; Fit
+// checks the set it trains on further (TrainingTargets).
 func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
-	if set.Features != s.Inputs {
-		return nil, fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, s.Inputs)
+	if err := s.checkInputs(set); err != nil {
+		return nil, err
 	}
 	y, err := set.Targets(s.Outputs())
 	if err != nil {
@@ -487,4 +492,116 @@ func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
 		}
 	}
 	return y, nil
+}
+
+// checkInputs checks that set's examples have as many features as the
+// network has inputs.
+func (s Spec) checkInputs(set *dataset.Set) error {
+	if set.Features != s.Inputs {
+		return fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, s.Inputs)
+	}
+	return nil
+}
+
+// TrainingTargets is Targets for the set a network trains on, which a
+// classifier's output layer must fit exactly: one unit per class (softmax,
+// or sigmoid one-hot), or one sigmoid unit for two classes, and at least one
+// example of every class. A unit for a class that has no examples only
+// learns to stay off: a phantom class, whose accuracy and metrics mislead.
+// Otherwise it returns a *ClassError. A regression (any other output), and
+// labels that are not classes, are Targets' to judge.
+func (s Spec) TrainingTargets(train *dataset.Set) ([]float64, error) {
+	if err := s.checkInputs(train); err != nil {
+		return nil, err
+	}
+	if err := s.checkClasses(train); err != nil {
+		return nil, err
+	}
+	return s.Targets(train)
+}
+
+// checkClasses returns a *ClassError when a classifier's output layer
+// does not fit the classes of train, or one of them has no example.
+func (s Spec) checkClasses(train *dataset.Set) error {
+	k := train.Classes
+	if !s.Classifier() || k == 0 {
+		return nil
+	}
+	out := s.Layers[len(s.Layers)-1]
+	if !(out.Units == k || out.Units == 1 && out.Activation == Sigmoid && k == 2) {
+		return &ClassError{Classes: k, Output: out}
+	}
+	count := make([]int, k)
+	lowest, highest := math.Inf(1), math.Inf(-1)
+	for _, c := range train.Labels {
+		if c >= 0 && c < float64(k) && c == math.Trunc(c) { // other labels are Targets' to refuse
+			count[int(c)]++
+		}
+		lowest, highest = min(lowest, c), max(highest, c)
+	}
+	e := &ClassError{Classes: k, Output: out, LowestLabel: lowest, HighestLabel: highest}
+	for c, n := range count {
+		if n == 0 {
+			e.Empty = append(e.Empty, c)
+		}
+	}
+	if len(e.Empty) > 0 {
+		return e
+	}
+	return nil
+}
+
+// ClassError is TrainingTargets' (and so Fit's) error for a training set
+// whose classes a classifier's output layer does not fit: the layer has
+// another number of units than the data has classes (Empty is nil), or it
+// fits but some classes have no example (Empty lists them, and the labels
+// run from LowestLabel to HighestLabel).
+type ClassError struct {
+	Classes                   int       // the data's classes, 0..Classes-1
+	Output                    LayerSpec // the network's output layer
+	Empty                     []int
+	LowestLabel, HighestLabel float64
+}
+
+func (e *ClassError) Error() string {
+	if len(e.Empty) == 0 {
+		units := "units"
+		if e.Output.Units == 1 {
+			units = "unit"
+		}
+		return fmt.Sprintf("the data has %d classes (%s) but the output layer %s has %d %s",
+			e.Classes, classRange(e.Classes), FormatLayers([]LayerSpec{e.Output}), e.Output.Units, units)
+	}
+	which := fmt.Sprintf("class %d has", e.Empty[0])
+	if n := len(e.Empty); n > 1 {
+		names := make([]string, min(n, maxNamed))
+		for i := range names {
+			names[i] = strconv.Itoa(e.Empty[i])
+		}
+		list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		if n > maxNamed {
+			list = strings.Join(names, ", ") + fmt.Sprintf(" and %d more", n-maxNamed)
+		}
+		which = "classes " + list + " have"
+	}
+	if e.LowestLabel > 0 {
+		return fmt.Sprintf("%s no training examples: the labels run from %g to %g, read as the %d classes %s",
+			which, e.LowestLabel, e.HighestLabel, e.Classes, classRange(e.Classes))
+	}
+	return fmt.Sprintf("%s no training examples, of the data's %d classes (%s)", which, e.Classes, classRange(e.Classes))
+}
+
+// maxNamed bounds the empty classes a ClassError names.
+const maxNamed = 5
+
+// classRange names classes 0..k-1: "0, 1, 2", or "0 to 9" for more than 3.
+func classRange(k int) string {
+	if k > 3 {
+		return fmt.Sprintf("0 to %d", k-1)
+	}
+	names := make([]string, k)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	return strings.Join(names, ", ")
 }
