@@ -278,7 +278,7 @@ func TestFitRejectsBadConfig(t *testing.T) {
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Schedule: engine.Schedule{Kind: engine.StepDecay}}, set, "period must be at least 1 epoch"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, CheckpointEvery: -1}, set, "checkpoints every -1 epochs"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3}, []float64{0}, 3), "3 features per example but the network takes 2 inputs"},
-		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "the data has 3 classes (0, 1, 2) but the output layer 1:sigmoid has 1 unit"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "class 1 has no training examples, of the data's 3 classes (0, 1, 2)"},
 	} {
 		_, err := engine.Fit(context.Background(), net, c.set, c.cfg)
 		assert.ErrorContains(t, err, c.want, "case %d", i)
@@ -314,6 +314,7 @@ func TestTrainingTargets(t *testing.T) {
 		{spec(1, engine.Sigmoid), set(0, 0), "class 1 has no training examples, of the data's 2 classes (0, 1)"},
 		{spec(8, engine.Softmax), set(7, 7, 3), "classes 0, 1, 2, 4, 5 and 1 more have no training examples: the labels run from 3 to 7, read as the 8 classes 0 to 7"},
 		{spec(3, engine.Softmax), set(2, 2, 1), "class 0 has no training examples: the labels run from 1 to 2, read as the 3 classes 0, 1, 2"},
+		{spec(3, engine.Softmax), set(1, 2, 3), "class 0 has no training examples: the labels run from 1 to 3, read as the 4 classes 0 to 3"},
 	} {
 		name := engine.FormatLayers(c.spec.Layers) + " on " + fmt.Sprint(c.set.Labels)
 		_, err := c.spec.TrainingTargets(c.set)

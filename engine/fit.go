@@ -520,42 +520,40 @@ func (s Spec) TrainingTargets(train *dataset.Set) ([]float64, error) {
 	return s.Targets(train)
 }
 
-// checkClasses returns a *ClassError when a classifier's output layer
-// does not fit the classes of train, or one of them has no example.
+// checkClasses returns a *ClassError when one of train's classes has no
+// example (the first thing to mend: labels 1 to 3 read as classes 0 to 3
+// call for 3 units once they run from 0), or a classifier's output layer
+// does not fit the classes.
 func (s Spec) checkClasses(train *dataset.Set) error {
 	k := train.Classes
 	if !s.Classifier() || k == 0 {
 		return nil
 	}
 	out := s.Layers[len(s.Layers)-1]
-	if !(out.Units == k || out.Units == 1 && out.Activation == Sigmoid && k == 2) {
-		return &ClassError{Classes: k, Output: out}
-	}
+	e := &ClassError{Classes: k, Output: out, LowestLabel: math.Inf(1), HighestLabel: math.Inf(-1)}
 	count := make([]int, k)
-	lowest, highest := math.Inf(1), math.Inf(-1)
 	for _, c := range train.Labels {
 		if c >= 0 && c < float64(k) && c == math.Trunc(c) { // other labels are Targets' to refuse
 			count[int(c)]++
 		}
-		lowest, highest = min(lowest, c), max(highest, c)
+		e.LowestLabel, e.HighestLabel = min(e.LowestLabel, c), max(e.HighestLabel, c)
 	}
-	e := &ClassError{Classes: k, Output: out, LowestLabel: lowest, HighestLabel: highest}
 	for c, n := range count {
 		if n == 0 {
 			e.Empty = append(e.Empty, c)
 		}
 	}
-	if len(e.Empty) > 0 {
+	if len(e.Empty) > 0 || !(out.Units == k || out.Units == 1 && out.Activation == Sigmoid && k == 2) {
 		return e
 	}
 	return nil
 }
 
 // ClassError is TrainingTargets' (and so Fit's) error for a training set
-// whose classes a classifier's output layer does not fit: the layer has
-// another number of units than the data has classes (Empty is nil), or it
-// fits but some classes have no example (Empty lists them, and the labels
-// run from LowestLabel to HighestLabel).
+// whose classes a classifier's output layer does not fit: some classes have
+// no example (Empty lists them), or else the layer has another number of
+// units than the data has classes. The labels run from LowestLabel to
+// HighestLabel.
 type ClassError struct {
 	Classes                   int       // the data's classes, 0..Classes-1
 	Output                    LayerSpec // the network's output layer
