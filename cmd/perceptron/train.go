@@ -388,8 +388,7 @@ func (t *training) fit() error {
 // watch sets what the fit prints as it goes: nothing with --json, the
 // course's "Loss at epoch k" lines with --preset course, else the table's
 // header now and a row per epoch (without validation columns when there is
-// no validation); under a progress bar on a terminal,
-// unless --quiet.
+// no validation); under a progress bar on a terminal, unless --quiet.
 func (t *training) watch() {
 	switch {
 	case t.json:
