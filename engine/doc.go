@@ -43,7 +43,11 @@
 //
 //   - parsing and formatting layers, activations, losses and the other names;
 //     a Spec's validation, its parameter count and its targets; the
-//     initialisers; Fit refusing a bad Config
+//     initialisers; Fit refusing a bad Config, and a training set whose
+//     classes a classifier's output does not fit exactly (TrainingTargets:
+//     softmax or sigmoid units for another number of classes, one sigmoid
+//     unit for more than two, a class with no examples), while a set to
+//     evaluate on may lack classes and a regression is not held to them
 //   - the activations and losses (Weigh, the weighting of an example's loss
 //     and gradient): softmax stable on large inputs, gradients
 //     finite at saturated outputs, each example's loss, and bce's loss, which

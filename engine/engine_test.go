@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -288,10 +289,72 @@ func TestFitRejectsBadConfig(t *testing.T) {
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Schedule: engine.Schedule{Kind: engine.StepDecay}}, set, "period must be at least 1 epoch"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, CheckpointEvery: -1}, set, "checkpoints every -1 epochs"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3}, []float64{0}, 3), "3 features per example but the network takes 2 inputs"},
-		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "bce needs targets in [0, 1], found 2 at example 2"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "class 1 has no training examples, of the data's 3 classes (0, 1, 2)"},
 	} {
 		_, err := engine.Fit(context.Background(), net, c.set, c.cfg)
 		assert.ErrorContains(t, err, c.want, "case %d", i)
+	}
+}
+
+// TestTrainingTargets checks that a classifier's output must fit the
+// training set's classes exactly, each with an example, and that a
+// regression, soft targets and a set to evaluate on are not held to it.
+func TestTrainingTargets(t *testing.T) {
+	spec := func(units int, act engine.Activation) engine.Spec {
+		loss := engine.DefaultLoss(act)
+		return engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 4, Activation: engine.ReLU}, {Units: units, Activation: act}}, Loss: loss}
+	}
+	set := func(labels ...float64) *dataset.Set { return dataset.New(make([]float64, len(labels)), labels, 1) }
+	for _, c := range []struct {
+		spec engine.Spec
+		set  *dataset.Set
+		want string // "" when it fits
+	}{
+		{spec(2, engine.Softmax), set(0, 1, 1), ""},
+		{spec(1, engine.Sigmoid), set(0, 1, 1), ""},
+		{spec(2, engine.Sigmoid), set(0, 1, 1), ""},
+		{spec(3, engine.Softmax), set(2, 0, 1), ""},
+		{spec(4, engine.Softmax), set(0, 1, 1), "the data has 2 classes (0, 1) but the output layer 4:softmax has 4 units"},
+		{spec(3, engine.Sigmoid), set(0, 1, 1), "the data has 2 classes (0, 1) but the output layer 3:sigmoid has 3 units"},
+		{spec(2, engine.Softmax), set(0, 1, 2), "the data has 3 classes (0, 1, 2) but the output layer 2:softmax has 2 units"},
+		{spec(1, engine.Sigmoid), set(0, 1, 2), "the data has 3 classes (0, 1, 2) but the output layer 1:sigmoid has 1 unit"},
+		{spec(10, engine.Softmax), set(0, 1, 2, 3, 9, 8, 7, 6, 5, 4, 4), ""},
+		{spec(9, engine.Softmax), set(0, 1, 2, 3, 9, 8, 7, 6, 5, 4, 4), "the data has 10 classes (0 to 9) but the output layer 9:softmax has 9 units"},
+		{spec(4, engine.Softmax), set(1, 2, 3, 3), "class 0 has no training examples: the labels run from 1 to 3, read as the 4 classes 0 to 3"},
+		{spec(3, engine.Softmax), set(2, 0, 2), "class 1 has no training examples, of the data's 3 classes (0, 1, 2)"},
+		{spec(1, engine.Sigmoid), set(0, 0), "class 1 has no training examples, of the data's 2 classes (0, 1)"},
+		{spec(8, engine.Softmax), set(7, 7, 3), "classes 0, 1, 2, 4, 5 and 1 more have no training examples: the labels run from 3 to 7, read as the 8 classes 0 to 7"},
+		{spec(3, engine.Softmax), set(2, 2, 1), "class 0 has no training examples: the labels run from 1 to 2, read as the 3 classes 0, 1, 2"},
+		{spec(3, engine.Softmax), set(1, 2, 3), "class 0 has no training examples: the labels run from 1 to 3, read as the 4 classes 0 to 3"},
+	} {
+		name := engine.FormatLayers(c.spec.Layers) + " on " + fmt.Sprint(c.set.Labels)
+		_, err := c.spec.TrainingTargets(c.set)
+		if c.want == "" {
+			assert.NoError(t, err, name)
+			continue
+		}
+		assert.EqualError(t, err, c.want, name)
+		var ce *engine.ClassError
+		assert.ErrorAs(t, err, &ce, name)
+		_, err = c.spec.Targets(c.set)
+		if c.set.Classes <= c.spec.Outputs() && c.spec.Outputs() > 1 {
+			assert.NoError(t, err, "%s: a set to evaluate on may lack classes", name)
+		}
+		_, err = engine.Fit(context.Background(), engine.Zeros(c.spec), c.set, engine.Config{Epochs: 1, LearningRate: 0.1, Backend: fixed{}})
+		assert.EqualError(t, err, c.want, "%s: Fit refuses it", name)
+	}
+
+	for _, c := range []struct {
+		spec engine.Spec
+		set  *dataset.Set
+	}{
+		{spec(1, engine.Linear), set(1, 2, 3)},                                           // a regression on integer labels
+		{spec(4, engine.Linear), set(0, 1, 1)},                                           // one-hot regression
+		{spec(1, engine.Sigmoid), set(0.25, 0.5, 1)},                                     // soft targets
+		{spec(1, engine.Linear), dataset.New(make([]float64, 2), []float64{1.5, -2}, 1)}, // any numbers
+	} {
+		_, err := c.spec.TrainingTargets(c.set)
+		assert.NoError(t, err, "%s on %v", engine.FormatLayers(c.spec.Layers), c.set.Labels)
 	}
 }
 

@@ -40,7 +40,7 @@ func ExampleFit() {
 
 	be := cpu.New()
 	hist, err := engine.Fit(context.Background(), net, train, engine.Config{
-		Epochs: 10, LearningRate: 0.01, BatchSize: 1, RNG: rng, Backend: be, Validation: test,
+		Epochs: 10, LearningRate: 0.01, BatchSize: 1, RNG: rng, Backend: be,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/perceptron-go/perceptron/engine/dataset"
@@ -180,7 +182,9 @@ func (t Totals) plus(u Totals) Totals {
 // parameters reached are copied into net, Config.Checkpoint gets what is
 // needed to resume, and ctx.Err() is returned with the history of the
 // finished epochs. A loss that becomes NaN or Inf stops it with a
-// *NonFiniteError naming the epoch and step.
+// *NonFiniteError naming the epoch and step. A training set whose classes a
+// classifier's output does not fit exactly is refused with a *ClassError
+// (see TrainingTargets).
 func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (History, error) {
 	f := &fit{cfg: cfg, net: net, comm: dataParallel(cfg.Comm), n: train.N, batch: max(cfg.BatchSize, 1), rng: cfg.RNG, early: cfg.EarlyStop,
 		hist: thinned{limit: MaxHistory, stride: 1}, classifies: train.Classes > 0 && net.Spec.Classifier()}
@@ -382,7 +386,7 @@ func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 	if err := f.cfg.check(train.N); err != nil {
 		return nil, start{}, err
 	}
-	if y, err = f.net.Spec.Targets(train); err != nil {
+	if y, err = f.net.Spec.TrainingTargets(train); err != nil {
 		return nil, start{}, err
 	}
 	if err := train.CheckWeights(); err != nil {
@@ -472,10 +476,11 @@ func nonFinite(err error, epoch int) error {
 
 // Targets checks that set fits a network of this spec (its features, and
 // labels that the output layer and loss can learn) and returns its targets,
-// N rows of Outputs values.
+// N rows of Outputs values. A set to evaluate on may lack classes; Fit
+// checks the set it trains on further (TrainingTargets).
 func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
-	if set.Features != s.Inputs {
-		return nil, fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, s.Inputs)
+	if err := s.checkInputs(set); err != nil {
+		return nil, err
 	}
 	y, err := set.Targets(s.Outputs())
 	if err != nil {
@@ -491,3 +496,123 @@ func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
 	}
 	return y, nil
 }
+
+// checkInputs checks that set's examples have as many features as the
+// network has inputs.
+func (s Spec) checkInputs(set *dataset.Set) error {
+	if set.Features != s.Inputs {
+		return fmt.Errorf("the data has %d features per example but the network takes %d inputs", set.Features, s.Inputs)
+	}
+	return nil
+}
+
+// TrainingTargets is Targets for the set a network trains on, which a
+// classifier's output layer must fit exactly: one unit per class (softmax,
+// or sigmoid one-hot), or one sigmoid unit for two classes, and at least one
+// example of every class. A unit for a class that has no examples only
+// learns to stay off: a phantom class, whose accuracy and metrics mislead.
+// Otherwise it returns a *ClassError. A regression (any other output), and
+// labels that are not classes, are Targets' to judge.
+func (s Spec) TrainingTargets(train *dataset.Set) ([]float64, error) {
+	if err := s.checkInputs(train); err != nil {
+		return nil, err
+	}
+	if err := s.checkClasses(train); err != nil {
+		return nil, err
+	}
+	return s.Targets(train)
+}
+
+// checkClasses returns a *ClassError when one of train's classes has no
+// example (the first thing to mend: labels 1 to 3 read as classes 0 to 3
+// call for 3 units once they run from 0), or a classifier's output layer
+// does not fit the classes.
+func (s Spec) checkClasses(train *dataset.Set) error {
+	k := train.Classes
+	if !s.Classifier() || k == 0 {
+		return nil
+	}
+	out := s.Layers[len(s.Layers)-1]
+	e := &ClassError{Classes: k, Names: train.ClassNames, Output: out, LowestLabel: math.Inf(1), HighestLabel: math.Inf(-1)}
+	count := make([]int, k)
+	for _, c := range train.Labels {
+		if c >= 0 && c < float64(k) && c == math.Trunc(c) { // other labels are Targets' to refuse
+			count[int(c)]++
+		}
+		e.LowestLabel, e.HighestLabel = min(e.LowestLabel, c), max(e.HighestLabel, c)
+	}
+	for c, n := range count {
+		if n == 0 {
+			e.Empty = append(e.Empty, c)
+		}
+	}
+	if len(e.Empty) > 0 || !(out.Units == k || out.Units == 1 && out.Activation == Sigmoid && k == 2) {
+		return e
+	}
+	return nil
+}
+
+// ClassError is TrainingTargets' (and so Fit's) error for a training set
+// whose classes a classifier's output layer does not fit: some classes have
+// no example (Empty lists them), or else the layer has another number of
+// units than the data has classes. The labels run from LowestLabel to
+// HighestLabel.
+type ClassError struct {
+	Classes                   int       // the data's classes, 0..Classes-1
+	Names                     []string  // their names (nil: the indices)
+	Output                    LayerSpec // the network's output layer
+	Empty                     []int
+	LowestLabel, HighestLabel float64
+}
+
+func (e *ClassError) Error() string {
+	if len(e.Empty) == 0 {
+		units := "units"
+		if e.Output.Units == 1 {
+			units = "unit"
+		}
+		return fmt.Sprintf("the data has %d classes (%s) but the output layer %s has %d %s",
+			e.Classes, e.classList(), FormatLayers([]LayerSpec{e.Output}), e.Output.Units, units)
+	}
+	which := fmt.Sprintf("class %s has", e.name(e.Empty[0]))
+	if n := len(e.Empty); n > 1 {
+		names := make([]string, min(n, maxNamed))
+		for i := range names {
+			names[i] = e.name(e.Empty[i])
+		}
+		list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		if n > maxNamed {
+			list = strings.Join(names, ", ") + fmt.Sprintf(" and %d more", n-maxNamed)
+		}
+		which = "classes " + list + " have"
+	}
+	if e.LowestLabel > 0 && e.Names == nil {
+		return fmt.Sprintf("%s no training examples: the labels run from %g to %g, read as the %d classes %s",
+			which, e.LowestLabel, e.HighestLabel, e.Classes, e.classList())
+	}
+	return fmt.Sprintf("%s no training examples, of the data's %d classes (%s)", which, e.Classes, e.classList())
+}
+
+// name returns class c's name.
+func (e *ClassError) name(c int) string {
+	if c < len(e.Names) {
+		return e.Names[c]
+	}
+	return strconv.Itoa(c)
+}
+
+// classList names the data's classes: "0, 1, 2", "no, yes", or "0 to 9"
+// (the first and last name) for more than 3.
+func (e *ClassError) classList() string {
+	if e.Classes > 3 {
+		return e.name(0) + " to " + e.name(e.Classes-1)
+	}
+	names := make([]string, e.Classes)
+	for i := range names {
+		names[i] = e.name(i)
+	}
+	return strings.Join(names, ", ")
+}
+
+// maxNamed bounds the empty classes a ClassError names.
+const maxNamed = 5

@@ -214,8 +214,8 @@ func specFor(layers, loss, dtype string, set *dataset.Set) (engine.Spec, error) 
 		}
 		return spec, err
 	}
-	if _, err := spec.Targets(set); err != nil {
-		return spec, fmt.Errorf("--layers %s: %w", layers, err)
+	if _, err := spec.TrainingTargets(set); err != nil {
+		return spec, classHint(fmt.Errorf("--layers %s: %w", layers, err), spec)
 	}
 	return spec, nil
 }

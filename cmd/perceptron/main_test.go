@@ -104,13 +104,15 @@ func TestBadInputFailsWithOneClearMessage(t *testing.T) {
 		{append(moons, "--layers", "8:swish,1:sigmoid"), []string{`unknown activation "swish"`}},
 		{append(moons, "--layers", "8:relu,1:relu", "--loss", "bce"), []string{"bce needs a sigmoid output layer, found relu"}},
 		{append(moons, "--loss", "hinge"), []string{`--loss: unknown loss "hinge"`}},
-		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,2:softmax"}, []string{"the data has 3 classes but the network has 2 outputs"}},
-		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,1:sigmoid"}, []string{"bce needs targets in [0, 1]", "end the layers with 3:softmax"}},
+		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,2:softmax"},
+			[]string{"--layers 8:relu,2:softmax: the data has 3 classes (0, 1, 2) but the output layer 2:softmax has 2 units", "hint: use --layers 8:relu,3:softmax\n"}},
+		{[]string{"train", "--data", "synthetic:blobs", "--layers", "8:relu,1:sigmoid"},
+			[]string{"the data has 3 classes (0, 1, 2) but the output layer 1:sigmoid has 1 unit", "hint: use --layers 8:relu,3:softmax\n"}},
 		{[]string{"train", "--lr", "0"}, []string{"learning rate must be a number above 0, found 0"}},
 		{[]string{"train", "--lr", "-0.5"}, []string{"learning rate must be a number above 0, found -0.5"}},
 		{[]string{"train", "--epochs", "0"}, []string{"epochs must be at least 1, found 0"}},
 		{[]string{"train", "--batch", "0"}, []string{"batch size must be at least 1, found 0"}},
-		{append(moons, "--batch", "1000"), []string{"--batch 1000 is larger than the 80 training examples"}},
+		{append(moons, "--batch", "1000"), []string{"--batch 1000 is larger than the 72 training examples"}},
 		{append(moons, "--dtype", "float16"), []string{`unknown dtype "float16"`}},
 		{append(moons, "--init", "zeros"), []string{`unknown init "zeros"`}},
 		{append(moons, "--scale", "log"), []string{`unknown scaling "log"`}},
@@ -305,6 +307,8 @@ func TestDefaultTrainReachesMNISTTarget(t *testing.T) {
 	r := perceptron(t, dir, "train")
 	require.Equal(t, 0, r.code, r.stderr)
 	t.Log("\n" + r.stdout)
+	assert.Contains(t, r.stderr, "perceptron: mnist: 54000 training, 6000 validation (from the training data), 10000 test examples;")
+	assert.Regexp(t, `^epoch +loss +train_acc +val_loss +val_acc +`, r.stdout)
 	m := regexp.MustCompile(`test: loss [0-9.]+, accuracy ([0-9.]+)%`).FindStringSubmatch(r.stdout)
 	require.NotNil(t, m, r.stdout)
 	acc, err := strconv.ParseFloat(m[1], 64)
@@ -391,7 +395,7 @@ func TestReplaysTheCourse(t *testing.T) {
 	for _, c := range backendtest.CourseCases(t) {
 		r := perceptron(t, dir, "train", "--data", "csv:"+courseCSV(t, c), "--layers", c.Layers, "--loss", "bce", "--init", "uniform",
 			"--rng", "numpy", "--seed", strconv.Itoa(int(c.Seed)), "--lr", strconv.FormatFloat(c.LR, 'g', -1, 64),
-			"--epochs", strconv.Itoa(c.Epochs), "--batch", "1", "--dtype", "float64", "--test-split", "0",
+			"--epochs", strconv.Itoa(c.Epochs), "--batch", "1", "--dtype", "float64", "--test-split", "0", "--val-split", "0",
 			"--scale", "none", "--history", "h.csv", "--out", "", "--plot", "", "--quiet")
 		require.Equal(t, 0, r.code, r.stderr)
 		backendtest.AssertLosses(t, c.Losses, readHistory(t, filepath.Join(dir, "h.csv")))

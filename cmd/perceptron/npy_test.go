@@ -28,7 +28,7 @@ func numpyFile(t *testing.T, name string) string {
 // default scaling of each kind of data.
 func TestTrainOnNumPyArrays(t *testing.T) {
 	dir := t.TempDir()
-	quiet := []string{"--epochs", "2", "--batch", "1", "--history", "", "--plot", "", "--json"}
+	quiet := []string{"--val-split", "0", "--epochs", "2", "--batch", "1", "--history", "", "--plot", "", "--json"}
 	for _, c := range []struct {
 		data                  string
 		train, test, features int

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 
@@ -32,7 +33,7 @@ func (o *optimFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.warmup, "warmup-epochs", 0, "epochs over which the learning rate rises linearly to --lr before the schedule")
 	fs.IntVar(&o.earlyStop, "early-stop", 0, "stop after this many epochs without a better validation loss, and keep the best epoch's model (0: never)")
 	fs.Float64Var(&o.minDelta, "min-delta", 0, "early stopping: the least fall of the validation loss that counts as better")
-	fs.Float64Var(&o.valSplit, "val-split", -1, "fraction of the training data held out to validate each epoch (default: 0.1 with --early-stop, else none: the test set validates)")
+	fs.Float64Var(&o.valSplit, "val-split", 0.1, "fraction in [0, 1) of the training data held out to validate each epoch (0: no validation; the test set is only for the final test)")
 }
 
 // config returns the optimizer, the schedule and the early stopping the
@@ -77,8 +78,12 @@ func (o *optimFlags) config(given map[string]bool) (engine.Optimizer, engine.Sch
 	case given["min-delta"]:
 		return opt, sched, nil, fmt.Errorf("--min-delta needs --early-stop")
 	}
-	if given["val-split"] && !(o.valSplit >= 0 && o.valSplit < 1) {
+	switch {
+	case !(o.valSplit >= 0 && o.valSplit < 1):
 		return opt, sched, nil, fmt.Errorf("--val-split must be in [0, 1), found %g", o.valSplit)
+	case early != nil && o.valSplit == 0:
+		return opt, sched, nil, withHint(errors.New("--early-stop needs validation data, and --val-split 0 holds none out of the training data"),
+			"drop --val-split 0 to validate on 0.1 of the training data (the test set never chooses the epoch)")
 	}
 	return opt, sched, early, nil
 }
@@ -93,16 +98,4 @@ func learningRate(lr float64, given bool, opt engine.Optimizer) float64 {
 		return 0.01
 	}
 	return 0.001
-}
-
-// validationSplit returns the fraction of the training data held out for
-// validation: --val-split, or 0.1 with early stopping.
-func (o *optimFlags) validationSplit() float64 {
-	switch {
-	case o.valSplit >= 0:
-		return o.valSplit
-	case o.earlyStop > 0:
-		return 0.1
-	}
-	return 0
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
 // trainJSON is what train --json prints, in the parts these tests read.
@@ -152,10 +154,57 @@ func TestOptimizerFlagErrors(t *testing.T) {
 		{[]string{"--early-stop", "-1"}, "--early-stop must be 0 (never) or a number of epochs, found -1"},
 		{[]string{"--min-delta", "0.1"}, "--min-delta needs --early-stop"},
 		{[]string{"--early-stop", "3", "--val-split", "1"}, "--val-split must be in [0, 1), found 1"},
+		{[]string{"--val-split", "-0.1"}, "--val-split must be in [0, 1), found -0.1"},
+		{[]string{"--early-stop", "3", "--val-split", "0"}, "--early-stop needs validation data, and --val-split 0 holds none out of the training data"},
+		{[]string{"--early-stop", "3", "--val-split", "0.001"}, "--val-split 0.001 of the 80 training examples holds out none, and --early-stop needs validation examples"},
 		{[]string{"--checkpoint-every", "-1"}, "checkpoints every -1 epochs"},
 	} {
 		r := perceptron(t, t.TempDir(), append(moons, c.args...)...)
 		assert.Equal(t, 1, r.code, "%v: %s", c.args, r.stderr)
 		assert.Contains(t, r.stderr, c.want, c.args)
+	}
+}
+
+// TestResumeCheckpointOfEarlierVersion resumes checkpoints as perceptron
+// wrote them before validation always came from the training data: they
+// record --val-split -1, which held 0.1 out with --early-stop and nothing
+// without (the test set validated). Each resumes the fit it began, ending
+// with the model and history of today's fit never stopped, and without the
+// test set's figures as validation's.
+func TestResumeCheckpointOfEarlierVersion(t *testing.T) {
+	dir := t.TempDir()
+	fit := []string{"--data", "synthetic:moons", "--samples", "400", "--layers", "8:relu,1:sigmoid", "--optimizer", "adam", "--batch", "8",
+		"--quiet", "--plot", ""}
+	for _, c := range []struct {
+		name  string
+		today []string // the flags of today's same fit
+	}{
+		{"without early stopping", []string{"--val-split", "0"}},
+		{"with early stopping", []string{"--early-stop", "50", "--val-split", "0.1"}},
+	} {
+		r := perceptron(t, dir, append(append([]string{"train", "--epochs", "5", "--out", "whole.safetensors", "--history", "whole.csv"}, fit...), c.today...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		r = perceptron(t, dir, append(append([]string{"train", "--epochs", "3", "--out", "", "--history", "", "--checkpoint", "old.safetensors"}, fit...), c.today...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		path := filepath.Join(dir, "old.safetensors")
+		ck, err := modelfile.LoadCheckpoint(path)
+		require.NoError(t, err)
+		ck.Settings["val-split"] = "-1"
+		if c.today[1] == "0" {
+			for i := range ck.Fit.History { // the test set's figures
+				ck.Fit.History[i].ValLoss, ck.Fit.History[i].ValAccuracy = 0.25, 0.875
+			}
+		}
+		require.NoError(t, modelfile.SaveCheckpoint(path, ck))
+
+		r = perceptron(t, dir, "train", "--resume", "old.safetensors", "--epochs", "5", "--out", "resumed.safetensors", "--history", "resumed.csv",
+			"--plot", "", "--quiet")
+		require.Equal(t, 0, r.code, "%s: %s", c.name, r.stderr)
+		sameFile(t, filepath.Join(dir, "whole.safetensors"), filepath.Join(dir, "resumed.safetensors"))
+		assert.Equal(t, historyLosses(t, filepath.Join(dir, "whole.csv")), historyLosses(t, filepath.Join(dir, "resumed.csv")), c.name)
+
+		r = perceptron(t, dir, "train", "--resume", "old.safetensors", "--epochs", "5", "--val-split", "0.2", "--out", "", "--history", "", "--plot", "")
+		assert.Equal(t, 1, r.code, c.name)
+		assert.Contains(t, r.stderr, "it has --val-split "+c.today[len(c.today)-1]+" (this run: 0.2)", c.name)
 	}
 }

@@ -87,13 +87,23 @@ func num(v float64) *float64 {
 	return &v
 }
 
-func printHeader(w io.Writer) {
-	fmt.Fprintf(w, "%5s  %10s  %9s  %10s  %8s  %8s  %12s  %10s\n", "epoch", "loss", "train_acc", "val_loss", "val_acc", "seconds", "examples/s", "lr")
+// printHeader prints the header of train's table: the validation columns
+// (val_loss, val_acc) only with validation data.
+func printHeader(w io.Writer, validates bool) {
+	fmt.Fprintf(w, "%5s  %10s  %9s", "epoch", "loss", "train_acc")
+	if validates {
+		fmt.Fprintf(w, "  %10s  %8s", "val_loss", "val_acc")
+	}
+	fmt.Fprintf(w, "  %8s  %12s  %10s\n", "seconds", "examples/s", "lr")
 }
 
-func printEpoch(w io.Writer, s engine.EpochStats) {
-	fmt.Fprintf(w, "%5d  %10.6f  %9s  %10s  %8s  %8.2f  %12.0f  %10.4g\n", s.Epoch, s.Loss, percent(s.TrainAccuracy),
-		fixed(s.ValLoss), percent(s.ValAccuracy), s.Seconds, s.ExamplesPerSec, s.LearningRate)
+// printEpoch prints an epoch's row of train's table, as printHeader heads it.
+func printEpoch(w io.Writer, s engine.EpochStats, validates bool) {
+	fmt.Fprintf(w, "%5d  %10.6f  %9s", s.Epoch, s.Loss, percent(s.TrainAccuracy))
+	if validates {
+		fmt.Fprintf(w, "  %10s  %8s", fixed(s.ValLoss), percent(s.ValAccuracy))
+	}
+	fmt.Fprintf(w, "  %8.2f  %12.0f  %10.4g\n", s.Seconds, s.ExamplesPerSec, s.LearningRate)
 }
 
 func percent(v float64) string {

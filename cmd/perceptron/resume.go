@@ -49,6 +49,7 @@ func applyResume(fs *flag.FlagSet, given map[string]bool, path string, ck modelf
 		if !ok {
 			return fmt.Errorf("--resume %s: the checkpoint records no --%s", path, name)
 		}
+		stored = legacySetting(name, stored, ck.Settings)
 		current := fs.Lookup(name).Value.String()
 		switch {
 		case stored == current:
@@ -66,4 +67,19 @@ func applyResume(fs *flag.FlagSet, given map[string]bool, path string, ck modelf
 			"give only the flags that may change (--epochs, the outputs, --backend), or none: the checkpoint's are used")
 	}
 	return nil
+}
+
+// legacySetting returns the value of today's flag that does what a setting
+// recorded by an earlier perceptron did, so that its checkpoints resume the
+// same fit: --val-split -1, the default when the test set validated unless
+// --early-stop held 0.1 of the training data out, is 0.1 with early
+// stopping and 0 (no validation) without, which trains the same parameters.
+func legacySetting(name, stored string, settings map[string]string) string {
+	if name == "val-split" && stored == "-1" {
+		if settings["early-stop"] != "0" {
+			return "0.1"
+		}
+		return "0"
+	}
+	return stored
 }

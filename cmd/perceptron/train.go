@@ -109,11 +109,11 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 var presets = map[string]map[string]string{
 	// course is the network and training of the course's NumPy Perceptron (W1).
 	"course": {"data": "synthetic:moons", "layers": "6:relu,6:relu,1:sigmoid", "loss": "bce", "init": "uniform", "rng": "numpy",
-		"seed": "10", "lr": "0.01", "epochs": "10", "dtype": "float64", "batch": "1", "test-split": "0", "scale": "none"},
+		"seed": "10", "lr": "0.01", "epochs": "10", "dtype": "float64", "batch": "1", "test-split": "0", "val-split": "0", "scale": "none"},
 }
 
 var presetHelp = map[string]string{
-	"course": "moons, 6:relu,6:relu,1:sigmoid, bce, uniform init, numpy rng, seed 10, lr 0.01, 10 epochs, float64, batch 1, no test split, no scaling, and the course's \"Loss at epoch k\" lines",
+	"course": "moons, 6:relu,6:relu,1:sigmoid, bce, uniform init, numpy rng, seed 10, lr 0.01, 10 epochs, float64, batch 1, no test or validation split (all the data trains, as in the course), no scaling, and the course's \"Loss at epoch k\" lines",
 }
 
 // applyPreset sets the flags of the named preset that were not given.
@@ -183,9 +183,12 @@ type training struct {
 	cfg      engine.Config
 	initKind engine.Init
 	scaling  dataset.Scaling
-	// From loadData: the data's parts; validation is the test set unless
-	// --val-split holds a part of the training data out. A CSV's
-	// preprocessing, fitted on its training part, scales it too.
+	// From loadData: the data's parts. The validation part is held out of
+	// the training data (--val-split; empty with 0), never the test set,
+	// which only the final test reads. A CSV's preprocessing, fitted on its
+	// training data (the validation part included, as scikit-learn's
+	// Pipeline fits before MLPClassifier holds its validation out), scales
+	// it too.
 	trainSet, validation, testSet *dataset.Set
 	prep                          *dataset.Preprocessor
 	// From build: the network and what trains it.
@@ -250,8 +253,9 @@ func (t *training) checkFiles() error {
 }
 
 // loadData reads the data set into its training and test parts and holds
-// the validation part out (--val-split). A signal caught by then ends the
-// run before anything is trained or written.
+// the validation part out of the training part (--val-split), drawn with a
+// seed of its own. A signal caught by then ends the run before anything is
+// trained or written.
 func (t *training) loadData() error {
 	data, err := t.data.loadTraining(t.seed, t.scaling, taskOf(t.layers))
 	if err != nil {
@@ -261,11 +265,16 @@ func (t *training) loadData() error {
 	for _, note := range data.notes {
 		t.say("perceptron: note: %s\n", note)
 	}
-	t.validation = t.testSet
-	if split := t.optim.validationSplit(); split > 0 {
-		if t.trainSet, t.validation, err = t.trainSet.Split(split, t.seed+1); err != nil {
-			return fmt.Errorf("--val-split: %w", err)
+	all := t.trainSet.N
+	if t.trainSet, t.validation, err = t.trainSet.Split(t.optim.valSplit, t.seed+1); err != nil {
+		return fmt.Errorf("--val-split: %w", err)
+	}
+	if t.cfg.EarlyStop != nil && t.validation.N == 0 {
+		err := fmt.Errorf("--val-split %g of the %d training examples holds out none, and --early-stop needs validation examples", t.optim.valSplit, all)
+		if all < 2 {
+			return err
 		}
+		return withHint(err, fmt.Sprintf("give a --val-split of at least %.3g (one example)", 1/float64(all)))
 	}
 	if s := t.sig.caught(); s != nil {
 		fmt.Fprintf(t.stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
@@ -274,14 +283,9 @@ func (t *training) loadData() error {
 	return nil
 }
 
-// parts returns the data's parts: the training and test sets, and the
-// validation set when it is not the test set.
+// parts returns the data's parts: the training, validation and test sets.
 func (t *training) parts() []*dataset.Set {
-	parts := []*dataset.Set{t.trainSet, t.testSet}
-	if t.validation != t.testSet {
-		parts = append(parts, t.validation)
-	}
-	return parts
+	return []*dataset.Set{t.trainSet, t.validation, t.testSet}
 }
 
 // build makes the network and what trains it: the spec of --layers (or
@@ -335,8 +339,12 @@ func (t *training) announce() {
 	if t.comm != nil {
 		processes = fmt.Sprintf(", %d processes (MPI)", t.comm.Size())
 	}
-	t.say("perceptron: %s: %d training, %d validation, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
-		t.data.spec, t.trainSet.N, t.validation.N, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
+	validation := fmt.Sprintf("%d validation (from the training data)", t.validation.N)
+	if t.validation.N == 0 {
+		validation = "no validation"
+	}
+	t.say("perceptron: %s: %d training, %s, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
+		t.data.spec, t.trainSet.N, validation, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
 		t.cfg.Optimizer, t.lr, t.cfg.Schedule, t.be.Name(), processes)
 	if ck := t.resumed; ck != nil {
 		t.say("perceptron: resuming %s after epoch %d", t.resume, ck.Fit.Epoch)
@@ -363,8 +371,13 @@ func (t *training) fit() error {
 			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Prep: t.prep, Settings: t.settings})
 		}
 	}
-	if t.resumed != nil {
-		t.cfg.Resume = t.resumed.Fit
+	if ck := t.resumed; ck != nil {
+		if t.validation.N == 0 { // a checkpoint of an earlier perceptron may hold the test set's figures as validation's
+			for i := range ck.Fit.History {
+				ck.Fit.History[i].ValLoss, ck.Fit.History[i].ValAccuracy = math.NaN(), math.NaN()
+			}
+		}
+		t.cfg.Resume = ck.Fit
 	}
 	if err := t.join(); err != nil { // before the table's header: a failure prints no empty table
 		return err
@@ -386,16 +399,17 @@ func (t *training) fit() error {
 
 // watch sets what the fit prints as it goes: nothing with --json, the
 // course's "Loss at epoch k" lines with --preset course, else the table's
-// header now and a row per epoch; under a progress bar on a terminal,
-// unless --quiet.
+// header now and a row per epoch (without validation columns when there is
+// no validation); under a progress bar on a terminal, unless --quiet.
 func (t *training) watch() {
 	switch {
 	case t.json:
 	case t.preset == "course":
 		t.cfg.EpochDone = func(s engine.EpochStats) { fmt.Fprintf(t.stdout, "Loss at epoch %d: %.3f\n", s.Epoch, s.Loss) }
 	default:
-		printHeader(t.stdout)
-		t.cfg.EpochDone = func(s engine.EpochStats) { printEpoch(t.stdout, s) }
+		validates := t.validation.N > 0
+		printHeader(t.stdout, validates)
+		t.cfg.EpochDone = func(s engine.EpochStats) { printEpoch(t.stdout, s, validates) }
 	}
 	if !t.quiet && isTerminal(t.stderr) {
 		bar := newBar(t.stderr, t.trainSet.N)

@@ -14,8 +14,7 @@ const classWeightHelp = "class weights of the training and validation loss: bala
 // weighClasses gives the training and validation parts the weights of
 // --class-weight, computed on the training part, and records them in the
 // summary. The test part keeps none: its figures are unweighted, as
-// scikit-learn's metrics are. Where the validation part is the test part,
-// it becomes a copy of it with weights, sharing its examples.
+// scikit-learn's metrics are.
 func (t *training) weighClasses() error {
 	if t.classWeight == "" {
 		return nil
@@ -31,10 +30,6 @@ func (t *training) weighClasses() error {
 	}
 	if err := t.trainSet.WeighClasses(w); err != nil {
 		return fmt.Errorf("--class-weight: the training part: %w", err)
-	}
-	if t.validation == t.testSet {
-		v := *t.testSet
-		t.validation = &v
 	}
 	if err := t.validation.WeighClasses(w); err != nil {
 		return fmt.Errorf("--class-weight: the validation part: %w", err)
