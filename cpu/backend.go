@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
@@ -95,18 +96,23 @@ func predict[T engine.Float](net *engine.Network, x []float64, n int, out []floa
 	layers := layersOf[T](net)
 	bufs := newBuffers[T](net, predictRows)
 	in, k := net.Spec.Inputs, net.Spec.Outputs()
+	var xb []T // a float32 network's rows, converted into one buffer piece by piece
 	for r := 0; r < n; r += predictRows {
 		rows := min(predictRows, n-r)
-		forwardBatch(layers, bufs, convert[T](x[r*in:(r+rows)*in]), rows)
+		var piece []T
+		piece, xb = convertInto(xb, x[r*in:(r+rows)*in])
+		forwardBatch(layers, bufs, piece, rows)
 		for i, v := range bufs.a[len(layers)-1][:rows*k] {
 			out[r*k+i] = float64(v)
 		}
 	}
 }
 
-// NewTrainer returns a trainer holding a copy of net's parameters and, for a
-// float32 network, a float32 copy of the examples (or, for per-example SGD
-// on sparse inputs, their nonzero inputs as compressed rows).
+// NewTrainer returns a trainer holding a copy of net's parameters and the
+// examples' inputs: a float64 network's on float64 inputs are X itself, not
+// copied; otherwise it holds one copy in the network's dtype (or, for
+// per-example SGD on sparse inputs, their nonzero inputs as compressed
+// rows), converted from X or Codes.
 func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
 	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
 		return nil, fmt.Errorf("cpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
@@ -117,6 +123,17 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		return newTrainer[float32](net, data, h, sparse)
 	}
 	return newTrainer[float64](net, data, h, sparse)
+}
+
+// inputs returns data's inputs as []T: X itself for a float64 network on
+// float64 inputs, else one copy converted from X or Codes.
+func inputs[T engine.Float](data engine.Examples) []T {
+	if data.X != nil {
+		return convert[T](data.X[:data.N*data.Features])
+	}
+	x := make([]T, data.N*data.Features)
+	dataset.Values(x, nil, data.Codes, 0)
+	return x
 }
 
 // trainer runs SGD steps on the CPU. Without a Comm, plain SGD folds the
@@ -151,7 +168,7 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 		t.sparse = newSparseRows[T](data)
 		t.layers[0].w = t.weights(0, net.Layers[0].W)
 	} else {
-		t.x, t.y = convert[T](data.X), convert[T](data.Y)
+		t.x, t.y = inputs[T](data), convert[T](data.Y)
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)

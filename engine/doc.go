@@ -28,6 +28,13 @@
 // engine imports no backend: the CPU backend, the reference, lives in
 // package cpu and the CUDA one in package gpu.
 //
+// A data set is held once: Fit hands the backend the set's own storage
+// (Examples.X, or Examples.Codes for a set held one byte a value, such as
+// MNIST), which a backend converts once to its own layout, and Evaluate
+// converts a coded set's rows for Backend.Predict in pieces of 1,024
+// examples, never the whole set. A data-parallel fit's data checksum is of
+// the float64 values, however each process holds them.
+//
 // # Testing
 //
 // Fit itself is tested where a backend is: package engine/backendtest holds

@@ -13,8 +13,9 @@ const baseBytes = 64 << 20
 // fitBytes estimates the most memory a fit of spec takes, with n examples
 // in all (training and test) and batch examples per step: the parameters on
 // the host (float64) and twice on the backend (training and evaluation
-// copies), a step's activations, and the examples as read, split into
-// training and test sets, as targets, and copied to the backend.
+// copies), a step's activations, and the examples as read (float64 values:
+// MNIST's bytes take less), the permutation of a split (which reorders them
+// in place), as targets, and copied to the backend.
 func fitBytes(spec engine.Spec, params, n, batch int) uint64 {
 	s := uint64(spec.DType.Size())
 	units, widest, in := 0, 0, spec.Inputs
@@ -25,12 +26,16 @@ func fitBytes(spec engine.Spec, params, n, batch int) uint64 {
 	}
 	f, k := uint64(spec.Inputs), uint64(spec.Outputs())
 	return baseBytes + uint64(params)*(8+2*s) + uint64(batch)*s*uint64(3*units+widest) + uint64(batch)*s*(f+k) +
-		uint64(n)*(2*8*(f+1)+8*k+s*(f+k))
+		uint64(n)*(8*(f+1)+splitBytes+8*k+s*(f+k))
 }
 
+// splitBytes is what Set.Split takes per example: its permutation (an int)
+// and a flag per example of the rows moved into place.
+const splitBytes = 8 + 1
+
 // syntheticBytes estimates the memory n synthetic examples (two features and
-// a label) take as drawn and once split.
-func syntheticBytes(n int) uint64 { return baseBytes + uint64(n)*2*8*3 }
+// a label) take as drawn and while they are split.
+func syntheticBytes(n int) uint64 { return baseBytes + uint64(n)*(8*3+splitBytes) }
 
 // checkFits returns an error naming what and the figures when need bytes
 // exceed the memory this process can use, so that a size that cannot fit is

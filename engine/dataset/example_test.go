@@ -22,7 +22,7 @@ func ExampleReadCSV() {
 		log.Fatal(err)
 	}
 	fmt.Println(set.N, "examples of", set.Features, "features,", set.Classes, "classes")
-	fmt.Println("example 1:", set.Row(1), "label", set.Labels[1])
+	fmt.Println("example 1:", set.Row(1, nil), "label", set.Labels[1])
 	targets, err := set.Targets(3)
 	if err != nil {
 		log.Fatal(err)

@@ -43,24 +43,36 @@ func FitScaler(kind Scaling, s *Set) *Scaler {
 	if s.N == 0 || kind == NoScaling {
 		return sc
 	}
-	for j := 0; j < s.Features; j++ {
-		lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
-		for i := 0; i < s.N; i++ {
-			v := s.X[i*s.Features+j]
-			lo, hi, sum = min(lo, v), max(hi, v), sum+v
+	f := s.Features
+	lo, hi, sum := make([]float64, f), make([]float64, f), make([]float64, f)
+	for j := range lo {
+		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+	}
+	buf := make([]float64, f)
+	for i := 0; i < s.N; i++ {
+		for j, v := range s.Row(i, buf) {
+			lo[j], hi[j], sum[j] = min(lo[j], v), max(hi[j], v), sum[j]+v
 		}
+	}
+	mean, ss := make([]float64, f), make([]float64, f)
+	for j := range mean {
+		mean[j] = sum[j] / float64(s.N)
+	}
+	if kind == Standardise {
+		for i := 0; i < s.N; i++ {
+			for j, v := range s.Row(i, buf) {
+				d := v - mean[j]
+				ss[j] += d * d
+			}
+		}
+	}
+	for j := range f {
 		var spread float64
 		switch kind {
 		case MinMax:
-			sc.Offset[j], spread = lo, hi-lo
+			sc.Offset[j], spread = lo[j], hi[j]-lo[j]
 		case Standardise:
-			mean := sum / float64(s.N)
-			var ss float64
-			for i := 0; i < s.N; i++ {
-				d := s.X[i*s.Features+j] - mean
-				ss += d * d
-			}
-			sc.Offset[j], spread = mean, math.Sqrt(ss/float64(s.N))
+			sc.Offset[j], spread = mean[j], math.Sqrt(ss[j]/float64(s.N))
 		}
 		if spread > 0 {
 			sc.Scale[j] = 1 / spread
