@@ -109,10 +109,10 @@ func predict[T engine.Float](net *engine.Network, x []float64, n int, out []floa
 }
 
 // NewTrainer returns a trainer holding a copy of net's parameters and the
-// examples' inputs: a float64 network's on float64 inputs are X itself, not
-// copied; otherwise it holds one copy in the network's dtype (or, for
-// per-example SGD on sparse inputs, their nonzero inputs as compressed
-// rows), converted from X or Codes.
+// examples' inputs: float64 inputs (X) as they are for a float64 network,
+// else one copy in the network's dtype; codes (Codes) as they are, each
+// step converting its rows; or, for per-example SGD on sparse inputs, their
+// nonzero inputs as compressed rows.
 func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
 	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
 		return nil, fmt.Errorf("cpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
@@ -125,17 +125,6 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	return newTrainer[float64](net, data, h, sparse)
 }
 
-// inputs returns data's inputs as []T: X itself for a float64 network on
-// float64 inputs, else one copy converted from X or Codes.
-func inputs[T engine.Float](data engine.Examples) []T {
-	if data.X != nil {
-		return convert[T](data.X[:data.N*data.Features])
-	}
-	x := make([]T, data.N*data.Features)
-	dataset.Values(x, nil, data.Codes, 0)
-	return x
-}
-
 // trainer runs SGD steps on the CPU. Without a Comm, plain SGD folds the
 // update into the backward pass; with an optimizer that keeps state, or in
 // a data-parallel fit, the backward pass computes the gradients, into grad,
@@ -146,7 +135,10 @@ type trainer[T engine.Float] struct {
 	comm   distributed.Comm     // of a data-parallel fit (ShareBatches), else nil
 	loss   engine.Loss
 	bufs   buffers[T]
-	x, y   []T            // the whole training set, or nil where sparse holds it
+	x, y   []T            // the whole training set, or nil where sparse holds it (x: or codes)
+	codes  []byte         // inputs held as codes (engine.Examples.Codes), which steps convert a row at a time
+	levels *[256]T        // the value of each code
+	xr     []T            // the row of codes a per-example step converts
 	sparse *sparseRows[T] // the examples of per-example SGD on sparse inputs, whose first layer's W is [in, out]
 	xb, yb []T            // the current mini-batch's rows
 	rows   batchRows[T]   // the per-row work of a mini-batch step
@@ -168,7 +160,13 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 		t.sparse = newSparseRows[T](data)
 		t.layers[0].w = t.weights(0, net.Layers[0].W)
 	} else {
-		t.x, t.y = inputs[T](data), convert[T](data.Y)
+		t.y = convert[T](data.Y)
+		if data.X != nil {
+			t.x = convert[T](data.X[:data.N*data.Features])
+		} else {
+			t.codes, t.levels, t.xr = data.Codes.Bytes, new([256]T), make([]T, t.in)
+			dataset.Values(t.levels[:], data.Codes.Levels[:], nil, 0)
+		}
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
@@ -352,8 +350,24 @@ func (t *trainer[T]) prefetch(i int) {
 		}
 		return
 	}
-	prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
+	if t.codes != nil {
+		prefetch(unsafe.Pointer(&t.codes[i*t.in]), t.in)
+	} else {
+		prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
+	}
 	prefetch(unsafe.Pointer(&t.y[i*t.k]), size*t.k)
+}
+
+// row returns example i's inputs: a part of t.x or, where the inputs are
+// codes, their values written into dst.
+func (t *trainer[T]) row(i int, dst []T) []T {
+	if t.codes == nil {
+		return t.x[i*t.in : (i+1)*t.in]
+	}
+	for j, c := range t.codes[i*t.in : (i+1)*t.in] {
+		dst[j] = t.levels[c]
+	}
+	return dst
 }
 
 // step runs per-example SGD on example i and returns its loss, whether it
@@ -361,7 +375,7 @@ func (t *trainer[T]) prefetch(i int) {
 func (t *trainer[T]) step(i int) engine.Totals {
 	var x, y []T // x is nil when the inputs are sparse
 	if t.sparse == nil {
-		x, y = t.x[i*t.in:(i+1)*t.in], t.y[i*t.k:(i+1)*t.k]
+		x, y = t.row(i, t.xr), t.y[i*t.k:(i+1)*t.k]
 	} else {
 		y = t.sparse.targets(i)
 	}
