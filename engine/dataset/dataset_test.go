@@ -316,6 +316,23 @@ func TestSplit(t *testing.T) {
 	assert.ErrorContains(t, err, "test split must be in [0, 1), found 1")
 }
 
+// Split holds no second copy of the rows: what it allocates is its
+// permutation and a flag per example, 9 bytes an example (the bound allows
+// twice that, for size classes and a row buffer), not the 800 bytes of
+// each example's 100 features.
+func TestSplitAllocatesNoCopy(t *testing.T) {
+	const n, features = 10000, 100
+	s := dataset.New(make([]float64, n*features), make([]float64, n), features)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := s.Split(0.1, 3)
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	assert.Less(t, allocated, uint64(2*(9*n+8*features)), "bytes allocated to split %d bytes of features (a copy is 8 a value)", 8*n*features)
+	t.Logf("%d bytes allocated to split %d examples", allocated, n)
+}
+
 func TestSubset(t *testing.T) {
 	for _, s := range splitSets() {
 		sub := s.Subset([]int{3, 0, 3})
