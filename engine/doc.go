@@ -51,7 +51,8 @@
 //     against the sum of each term's log
 //   - Evaluate's metrics: per-class precision, recall, F1 and confusion, one
 //     sigmoid's threshold, and regressions (a linear output is one whatever
-//     its labels)
+//     its labels); a set of other features than the network's inputs
+//     refused, held as float64 values or as codes
 //   - NumPy's generator (NewNumPyRNG) against committed draws of np.random
 //     for six seeds (testdata/numpy_rng.py), and the generators' state round
 //     trip

@@ -132,13 +132,11 @@ func predictShard(be Backend, comm distributed.Comm, net *Network, set *dataset.
 // converts to float64 at a time.
 const evalRows = 1024
 
-// predictRows writes net's outputs for examples lo to hi-1 of set into out:
+// predictRows writes net's outputs for examples lo to hi-1 of set, whose
+// features Spec.Targets has checked against net's inputs, into out:
 // in one call to be.Predict where the set holds float64 values, and in
 // pieces of evalRows examples, converted in turn, where it holds codes.
 func predictRows(be Backend, net *Network, set *dataset.Set, lo, hi int, out []float64) error {
-	if set.Features != net.Spec.Inputs {
-		return fmt.Errorf("predict: examples of %d features do not fit a %d-input network", set.Features, net.Spec.Inputs)
-	}
 	step, k := hi-lo, net.Spec.Outputs()
 	if set.X == nil {
 		step = evalRows
