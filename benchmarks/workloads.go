@@ -90,9 +90,10 @@ func LoadData(name, mnistDir string) (Data, error) {
 		if err == nil && name == "mnist-noise" {
 			rng := rand.New(rand.NewPCG(noiseSeed, 0))
 			for _, set := range []*dataset.Set{train, test} {
-				for i, v := range set.X {
+				x := set.Float64s()
+				for i, v := range x {
 					if v == 0 {
-						set.X[i] = noiseScale * rng.Float64()
+						x[i] = noiseScale * rng.Float64()
 					}
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
@@ -95,18 +96,23 @@ func predict[T engine.Float](net *engine.Network, x []float64, n int, out []floa
 	layers := layersOf[T](net)
 	bufs := newBuffers[T](net, predictRows)
 	in, k := net.Spec.Inputs, net.Spec.Outputs()
+	var xb []T // a float32 network's rows, converted into one buffer piece by piece
 	for r := 0; r < n; r += predictRows {
 		rows := min(predictRows, n-r)
-		forwardBatch(layers, bufs, convert[T](x[r*in:(r+rows)*in]), rows)
+		var piece []T
+		piece, xb = convertInto(xb, x[r*in:(r+rows)*in])
+		forwardBatch(layers, bufs, piece, rows)
 		for i, v := range bufs.a[len(layers)-1][:rows*k] {
 			out[r*k+i] = float64(v)
 		}
 	}
 }
 
-// NewTrainer returns a trainer holding a copy of net's parameters and, for a
-// float32 network, a float32 copy of the examples (or, for per-example SGD
-// on sparse inputs, their nonzero inputs as compressed rows).
+// NewTrainer returns a trainer holding a copy of net's parameters and the
+// examples' inputs: float64 inputs (X) as they are for a float64 network,
+// else one copy in the network's dtype; codes (Codes) as they are, each
+// step converting its rows; or, for per-example SGD on sparse inputs, their
+// nonzero inputs as compressed rows.
 func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hyper) (engine.Trainer, error) {
 	if data.Features != net.Spec.Inputs || data.Outputs != net.Spec.Outputs() {
 		return nil, fmt.Errorf("cpu: examples of %d features and %d outputs do not fit a %d-input, %d-output network",
@@ -132,7 +138,10 @@ type trainer[T engine.Float] struct {
 	comm   distributed.Comm     // of a data-parallel fit (ShareBatches), else nil
 	loss   engine.Loss
 	bufs   buffers[T]
-	x, y   []T            // the whole training set, or nil where sparse holds it
+	x, y   []T            // the whole training set, or nil where sparse holds it (x: or codes)
+	codes  []byte         // inputs held as codes (engine.Examples.Codes), which steps convert a row at a time
+	levels *[256]T        // the value of each code
+	xr     []T            // the row of codes a per-example step converts
 	sparse *sparseRows[T] // the examples of per-example SGD on sparse inputs, whose first layer's W is [in, out]
 	weight []float64      // each example's weight, or nil: every example weighs 1
 	xb, yb []T            // the current mini-batch's rows
@@ -155,7 +164,13 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 		t.sparse = newSparseRows[T](data)
 		t.layers[0].w = t.weights(0, net.Layers[0].W)
 	} else {
-		t.x, t.y = convert[T](data.X), convert[T](data.Y)
+		t.y = convert[T](data.Y)
+		if data.X != nil {
+			t.x = convert[T](data.X[:data.N*data.Features])
+		} else {
+			t.codes, t.levels, t.xr = data.Codes.Bytes, new([256]T), make([]T, t.in)
+			dataset.Values(t.levels[:], data.Codes.Levels[:], nil, 0)
+		}
 	}
 	if h.BatchSize > 1 {
 		t.xb, t.yb = make([]T, h.BatchSize*t.in), make([]T, h.BatchSize*t.k)
@@ -339,8 +354,24 @@ func (t *trainer[T]) prefetch(i int) {
 		}
 		return
 	}
-	prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
+	if t.codes != nil {
+		prefetch(unsafe.Pointer(&t.codes[i*t.in]), t.in)
+	} else {
+		prefetch(unsafe.Pointer(&t.x[i*t.in]), size*t.in)
+	}
 	prefetch(unsafe.Pointer(&t.y[i*t.k]), size*t.k)
+}
+
+// row returns example i's inputs: a part of t.x or, where the inputs are
+// codes, their values written into dst.
+func (t *trainer[T]) row(i int, dst []T) []T {
+	if t.codes == nil {
+		return t.x[i*t.in : (i+1)*t.in]
+	}
+	for j, c := range t.codes[i*t.in : (i+1)*t.in] {
+		dst[j] = t.levels[c]
+	}
+	return dst
 }
 
 // step runs per-example SGD on example i and returns its loss, whether it
@@ -348,7 +379,7 @@ func (t *trainer[T]) prefetch(i int) {
 func (t *trainer[T]) step(i int) engine.Totals {
 	var x, y []T // x is nil when the inputs are sparse
 	if t.sparse == nil {
-		x, y = t.x[i*t.in:(i+1)*t.in], t.y[i*t.k:(i+1)*t.k]
+		x, y = t.row(i, t.xr), t.y[i*t.k:(i+1)*t.k]
 	} else {
 		y = t.sparse.targets(i)
 	}

@@ -31,7 +31,11 @@ func (p *batchRows[T]) run(lo, hi int) {
 	if !p.output {
 		for r := lo; r < hi; r++ {
 			i := p.idx[r]
-			copy(t.xb[r*t.in:(r+1)*t.in], t.x[i*t.in:(i+1)*t.in])
+			if xb := t.xb[r*t.in : (r+1)*t.in]; t.codes != nil {
+				t.row(i, xb)
+			} else {
+				copy(xb, t.x[i*t.in:(i+1)*t.in])
+			}
 			copy(t.yb[r*t.k:(r+1)*t.k], t.y[i*t.k:(i+1)*t.k])
 		}
 		return

@@ -116,6 +116,22 @@ func gonumGemm[T engine.Float](tA, tB blas.Transpose, m, n, k int, alpha T, a []
 func f64p[T engine.Float](p *T) *float64 { return (*float64)(unsafe.Pointer(p)) }
 func f32p[T engine.Float](p *T) *float32 { return (*float32)(unsafe.Pointer(p)) }
 
+// convertInto returns src as []T: src itself for float64, for float32 its
+// values rounded into buf (made anew where it is too short), and the
+// buffer, for the next call.
+func convertInto[T engine.Float](buf []T, src []float64) (converted, next []T) {
+	if is64[T]() {
+		return convert[T](src), buf
+	}
+	if len(buf) < len(src) {
+		buf = make([]T, len(src))
+	}
+	for i, v := range src {
+		buf[i] = T(v)
+	}
+	return buf[:len(src)], buf
+}
+
 // convert returns src as []T: src itself for float64, a rounded copy for float32.
 func convert[T engine.Float](src []float64) []T {
 	if is64[T]() {

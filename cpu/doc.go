@@ -102,6 +102,19 @@
 // sparse where the CPU has AVX-512 and at most 60% of the training set's
 // inputs are nonzero.
 //
+// # The examples' memory
+//
+// A trainer holds the training set's inputs once. Inputs held as codes
+// (engine.Examples.Codes, MNIST's pixels, one byte each) it keeps as they
+// are: each step converts its rows through a table of the 256 values in the
+// network's dtype, into the row buffer of a per-example step or the batch's
+// rows, which mini-batch steps fill anyway. Inputs held as float64
+// (engine.Examples.X) a float64 network trains on in place and a float32
+// one converts once into a copy. Per-example SGD on sparse inputs holds
+// compressed rows instead (8 bytes a nonzero input in float32, about 72 MB
+// for MNIST's 60,000 images), built from either. Predict converts its rows
+// for a float32 network into one buffer of predictRows rows.
+//
 // A float32 sigmoid runs on AVX-512 with an exp of its own in float64,
 // rounding to engine.Activate's values.
 //

@@ -50,18 +50,31 @@ func (be Backend) sparseInputs(data engine.Examples, batch int) bool {
 	case be.Inputs == SparseInputs:
 		return true
 	}
-	return haveAVX512 && density(data.X[:data.N*data.Features]) <= maxSparseDensity
+	return haveAVX512 && density(data) <= maxSparseDensity
 }
 
-// density returns the fraction of x's values that are not 0.
-func density(x []float64) float64 {
-	nonzero := 0
-	for _, v := range x {
-		if v != 0 {
-			nonzero++
+// density returns the fraction of data's inputs that are not 0.
+func density(data engine.Examples) float64 {
+	return float64(nonzeros(data)) / float64(max(data.N*data.Features, 1))
+}
+
+// nonzeros counts data's inputs that are not 0.
+func nonzeros(data engine.Examples) int {
+	n, count := data.N*data.Features, 0
+	if data.X != nil {
+		for _, v := range data.X[:n] {
+			if v != 0 {
+				count++
+			}
+		}
+		return count
+	}
+	for _, b := range data.Codes.Bytes[:n] {
+		if data.Codes.Levels[b] != 0 {
+			count++
 		}
 	}
-	return float64(nonzero) / float64(max(len(x), 1))
+	return count
 }
 
 // sparseRows are n examples as compressed rows, each in one piece: example
@@ -81,12 +94,13 @@ type sparseRows[T engine.Float] struct {
 
 func newSparseRows[T engine.Float](data engine.Examples) *sparseRows[T] {
 	n, in, k, per := data.N, data.Features, data.Outputs, int32sPer[T]()
-	nonzero := int(density(data.X[:n*in])*float64(n*in) + 0.5)
+	nonzero := nonzeros(data)
 	s := &sparseRows[T]{start: make([]int, n+1), data: make([]T, 0, nonzero+nonzero/per+n*(k+1)), k: k, rowOf: inputOrder(data)}
 	var cols []int32
+	buf := make([]float64, in)
 	for i := 0; i < n; i++ {
 		cols = cols[:0]
-		for j, v := range data.X[i*in : (i+1)*in] {
+		for j, v := range data.Row(i, buf) {
 			if v != 0 {
 				s.data = append(s.data, T(v))
 				cols = append(cols, s.rowOf[j])
@@ -175,10 +189,11 @@ func inputOrder(data engine.Examples) []int32 {
 	together, count := make([]uint16, in*in), make([]int, in) // together[a·in + b]: both a and b nonzero
 	var nonzero []int
 	samples := min(orderSample, data.N)
+	buf := make([]float64, in)
 	for s := range samples {
 		i := s * data.N / samples
 		nonzero = nonzero[:0]
-		for j, v := range data.X[i*in : (i+1)*in] {
+		for j, v := range data.Row(i, buf) {
 			if v != 0 {
 				nonzero = append(nonzero, j)
 			}

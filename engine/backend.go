@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
 // Examples is a training set laid out for a backend: N rows of Features
-// inputs in X and N rows of Outputs targets in Y, both row-major, and
-// optionally a weight per example.
+// inputs in X or, where X is nil, in Codes (see dataset.Set), N rows of
+// Outputs targets in Y, all row-major, and optionally a weight per example.
+// A backend reads the inputs with Row or dataset.Values, which read either.
 type Examples struct {
 	X, Y                 []float64
 	N, Features, Outputs int
+	Codes                *dataset.Codes
 	// Weights, if not nil, holds one weight per example (finite, ≥ 0): the
 	// example's loss and gradient are scaled by it (Weigh), and a batch's
 	// mean still divides by its number of examples. Nil means every example
@@ -26,6 +29,19 @@ func (e Examples) CheckWeights() error {
 		return fmt.Errorf("%d example weights for %d examples", len(e.Weights), e.N)
 	}
 	return nil
+}
+
+// Row returns the inputs of example i: a part of X itself or, where Codes
+// holds them, their values written into buf (made where it is too short).
+func (e Examples) Row(i int, buf []float64) []float64 {
+	if e.X != nil {
+		return e.X[i*e.Features : (i+1)*e.Features]
+	}
+	if len(buf) < e.Features {
+		buf = make([]float64, e.Features)
+	}
+	dataset.Values(buf[:e.Features], nil, e.Codes, i*e.Features)
+	return buf[:e.Features]
 }
 
 // Hyper holds the hyper-parameters a backend's trainer needs.

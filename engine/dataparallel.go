@@ -66,10 +66,10 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 	}
 	c := f.cfg
 	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
-		train.N, checksum(train.X, train.Labels, train.Weights), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
+		train.N, setChecksum(train), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
 		checksum(f.order), checksum(resumed...), f.early)
 	if v := c.Validation; v != nil {
-		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, checksum(v.X, v.Labels, v.Weights))
+		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, setChecksum(v))
 	}
 	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", desc); err != nil {
 		return err
@@ -88,8 +88,31 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 func checksum[T byte | int | float64](vs ...[]T) uint32 {
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	for _, v := range vs {
-		h.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(v[0]))))
+		h.Write(bytesOf(v))
 	}
+	return h.Sum32()
+}
+
+// bytesOf returns the memory of v.
+func bytesOf[T byte | int | float64](v []T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(*new(T))))
+}
+
+// setChecksum returns the CRC-32C of s's features as float64 values, then
+// its labels and weights: checksum(X, Labels, Weights) of the set held as
+// float64, however it is held (a coded set's rows are converted a piece at a time).
+func setChecksum(s *dataset.Set) uint32 {
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	var buf []float64
+	for lo := 0; lo < s.N; lo += evalRows {
+		rows := s.Rows(lo, min(lo+evalRows, s.N), buf)
+		h.Write(bytesOf(rows))
+		if s.X == nil {
+			buf = rows
+		}
+	}
+	h.Write(bytesOf(s.Labels))
+	h.Write(bytesOf(s.Weights))
 	return h.Sum32()
 }
 

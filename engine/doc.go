@@ -34,6 +34,13 @@
 // engine imports no backend: the CPU backend, the reference, lives in
 // package cpu and the CUDA one in package gpu.
 //
+// A data set is held once: Fit hands the backend the set's own storage
+// (Examples.X, or Examples.Codes for a set held one byte a value, such as
+// MNIST), which a backend converts once to its own layout, and Evaluate
+// converts a coded set's rows for Backend.Predict in pieces of 1,024
+// examples, never the whole set. A data-parallel fit's data checksum is of
+// the float64 values, however each process holds them.
+//
 // # Testing
 //
 // Fit itself is tested where a backend is: package engine/backendtest holds
@@ -55,7 +62,8 @@
 //     against the sum of each term's log
 //   - Evaluate's metrics: per-class precision, recall, F1 and confusion, one
 //     sigmoid's threshold, and regressions (a linear output is one whatever
-//     its labels)
+//     its labels); a set of other features than the network's inputs
+//     refused, held as float64 values or as codes
 //   - NumPy's generator (NewNumPyRNG) against committed draws of np.random
 //     for six seeds (testdata/numpy_rng.py), and the generators' state round
 //     trip

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/perceptron-go/perceptron/cpu"
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
 )
@@ -372,4 +373,23 @@ func TestSpecTargets(t *testing.T) {
 	spec = engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 10, Activation: engine.Softmax}}, Loss: engine.CE}
 	_, err = spec.Targets(mnistLike)
 	assert.ErrorContains(t, err, "example 2: label 12 is not a class 0..9 of the network's 10 outputs")
+}
+
+// kind says how set holds its features.
+func kind(set *dataset.Set) string {
+	if set.X == nil {
+		return "codes"
+	}
+	return "float64"
+}
+
+func TestEvaluateRefusesOtherFeatures(t *testing.T) {
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	var levels [256]float64
+	for _, set := range []*dataset.Set{dataset.New(make([]float64, 6), []float64{0, 1}, 3), dataset.NewCoded(make([]byte, 6), &levels, []float64{0, 1}, 3)} {
+		_, err = engine.Evaluate(cpu.New(), net, set)
+		assert.EqualError(t, err, "the data has 3 features per example but the network takes 2 inputs", "held as %s", kind(set))
+	}
 }

@@ -68,7 +68,8 @@ func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *
 	}
 	var out []float64
 	if comm == nil {
-		out, err = Predict(be, net, set.X, set.N)
+		out = make([]float64, set.N*net.Spec.Outputs())
+		err = predictRows(be, net, set, 0, set.N, out)
 	} else {
 		out, err = predictShard(be, comm, net, set)
 	}
@@ -126,14 +127,41 @@ func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *
 // predictShard predicts this process's shard of set and returns the outputs
 // of the whole set, gathered from every process of comm.
 func predictShard(be Backend, comm distributed.Comm, net *Network, set *dataset.Set) ([]float64, error) {
-	in, k := net.Spec.Inputs, net.Spec.Outputs()
+	k := net.Spec.Outputs()
 	lo, hi := distributed.Shard(comm.Rank(), comm.Size(), set.N)
 	out := make([]float64, set.N*k) // zero but for this shard: the sum over the processes gathers the shards
-	err := be.Predict(net, set.X[lo*in:hi*in], hi-lo, out[lo*k:hi*k])
+	err := predictRows(be, net, set, lo, hi, out[lo*k:hi*k])
 	if err := distributed.Agree(comm, err); err != nil {
 		return nil, err
 	}
 	return out, distributed.AllReduce(comm, out)
+}
+
+// evalRows is how many examples of a set held as codes predictRows
+// converts to float64 at a time.
+const evalRows = 1024
+
+// predictRows writes net's outputs for examples lo to hi-1 of set, whose
+// features Spec.Targets has checked against net's inputs, into out:
+// in one call to be.Predict where the set holds float64 values, and in
+// pieces of evalRows examples, converted in turn, where it holds codes.
+func predictRows(be Backend, net *Network, set *dataset.Set, lo, hi int, out []float64) error {
+	step, k := hi-lo, net.Spec.Outputs()
+	if set.X == nil {
+		step = evalRows
+	}
+	var buf []float64
+	for r := lo; r < hi; r += step {
+		end := min(r+step, hi)
+		x := set.Rows(r, end, buf)
+		if set.X == nil {
+			buf = x
+		}
+		if err := be.Predict(net, x, end-r, out[(r-lo)*k:(end-lo)*k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PredictedClass returns the class an output row predicts: for one output,

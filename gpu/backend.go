@@ -337,7 +337,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 				return err
 			}
 		}
-		if err := upload(t.x, data.X, s.dtype); err != nil {
+		if err := uploadInputs(t.x, data, s.dtype); err != nil {
 			return err
 		}
 		if err := upload(t.y, data.Y, s.dtype); err != nil {

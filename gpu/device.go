@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/kernels"
 )
 
@@ -273,6 +274,37 @@ func upload(dst devicePtr, vals []float64, dtype engine.DType) error {
 	}
 	if err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD(%d values): %w", len(vals), err)
+	}
+	return nil
+}
+
+// uploadChunk is how many values uploadInputs converts at a time.
+const uploadChunk = 1 << 20
+
+// uploadInputs copies data's inputs, held in X or Codes, converted to
+// dtype, to dst: a piece of uploadChunk values at a time, so that the host
+// never holds a converted copy of the whole set (X itself goes up as it is
+// where dtype is float64).
+func uploadInputs(dst devicePtr, data engine.Examples, dtype engine.DType) error {
+	switch {
+	case data.X != nil && dtype == engine.Float64:
+		return upload(dst, data.X[:data.N*data.Features], dtype)
+	case dtype == engine.Float32:
+		return uploadInputsAs[float32](dst, data)
+	}
+	return uploadInputsAs[float64](dst, data)
+}
+
+// uploadInputsAs is uploadInputs for dtype T.
+func uploadInputsAs[T engine.Float](dst devicePtr, data engine.Examples) error {
+	n, size := data.N*data.Features, int64(unsafe.Sizeof(T(0)))
+	buf := make([]T, min(uploadChunk, n))
+	for lo := 0; lo < n; lo += uploadChunk {
+		piece := buf[:min(uploadChunk, n-lo)]
+		dataset.Values(piece, data.X, data.Codes, lo)
+		if err := memcpyHtoD(dst+devicePtr(int64(lo)*size), unsafe.Pointer(&piece[0]), int64(len(piece))*size); err != nil {
+			return fmt.Errorf("gpu: cuMemcpyHtoD(%d values): %w", len(piece), err)
+		}
 	}
 	return nil
 }

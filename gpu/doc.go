@@ -211,6 +211,13 @@
 // benchmarks/gpu-check.sh prepares the measurements for the next machine with
 // a GPU.
 //
+// # The examples' memory
+//
+// A trainer uploads the training inputs, held as float64 values or as codes
+// (engine.Examples), converted to the network's dtype a million values at a
+// time (uploadInputs), so that the host never holds a converted copy of the
+// whole set; float64 inputs of a float64 network go up as they are.
+//
 // # Testing
 //
 // Without a GPU, go test -tags cudaemu ./gpu runs every test below on the

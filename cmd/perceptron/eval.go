@@ -47,7 +47,7 @@ func eval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s has %d features per example but the model %s takes %d inputs", data.spec, set.Features, model, m.Network.Spec.Inputs)
 	}
 	if m.Scaler != nil {
-		m.Scaler.Apply(set.X)
+		m.Scaler.Apply(set.Float64s())
 	}
 	be, err := openBackend(backend)
 	if err != nil {

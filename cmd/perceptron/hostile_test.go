@@ -171,7 +171,7 @@ func TestHostileInputs(t *testing.T) {
 		// Sizes that cannot fit, refused before anything is allocated.
 		{append(slicesOf("train", "--layers", "99999999:relu,10:softmax"), quiet...), "layer 1 (99999999×784 weights) takes the network past 2147483647 parameters"},
 		{append(moons, "--layers", "9223372036854775807:relu,1:sigmoid"), "layer 1 (9223372036854775807×2 weights)"},
-		{append(moons, "--samples", "2000000000"), "--samples 2000000000 needs about 96.07 GB of memory, more than the"},
+		{append(moons, "--samples", "2000000000"), "--samples 2000000000 needs about 66.07 GB of memory, more than the"},
 		// Flags that used to be coerced.
 		{append(moons, "--test-split", "-0.1"), "--test-split must be in [0, 1), found -0.1"},
 		{append(moons, "--noise", "-5"), "--noise must be a finite number of 0 or more, found -5"},
@@ -224,7 +224,7 @@ func TestHostileSizesUnderAMemoryLimit(t *testing.T) {
 		want string
 	}{
 		{"--data synthetic:moons --layers 99999999:relu,1:sigmoid", "a 399999997-parameter network on 1000 examples needs about"},
-		{"--data synthetic:moons --samples 300000000", "--samples 300000000 needs about 14.47 GB of memory"},
+		{"--data synthetic:moons --samples 300000000", "--samples 300000000 needs about 9.97 GB of memory"},
 	} {
 		cmd := exec.Command("sh", "-c", "ulimit -v 4194304 && exec \"$0\" train --quiet "+c.args, binary)
 		cmd.Dir = dir

@@ -31,6 +31,7 @@ Run 'perceptron COMMAND -h' for a command's flags.
 `
 
 func main() {
+	setGCPercent()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

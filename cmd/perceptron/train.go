@@ -318,7 +318,7 @@ func (t *training) build() error {
 	if t.scaling != dataset.NoScaling && t.prep == nil {
 		t.scaler = dataset.FitScaler(t.scaling, t.trainSet)
 		for _, part := range t.parts() {
-			t.scaler.Apply(part.X)
+			t.scaler.Apply(part.Float64s())
 		}
 	}
 	t.net, err = engine.NewNetwork(t.spec, t.initKind, t.cfg.RNG)

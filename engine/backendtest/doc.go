@@ -53,6 +53,12 @@
 //     process's; a fit stopped on one process's signal resumes on 3 processes
 //     and on 1; a NaN on one process's shard stops all at the same step; a
 //     process with other data, or bad input, fails all with its cause.
+//   - Codes: a set held as codes (dataset.Codes, as MNIST's pixels are)
+//     trains, validates and evaluates exactly as its values held as float64,
+//     in both dtypes, per example and in mini-batches, on a set of more than
+//     a million values too (which Evaluate and an upload convert in
+//     pieces); a data-parallel fit whose processes hold the data each way
+//     agrees on its checksum and ends the same on both.
 //
 // # Testing
 //

@@ -31,6 +31,7 @@ func Run(t *testing.T, be engine.Backend) {
 	t.Run("ResumeRefusesAnotherFit", func(t *testing.T) { ResumeRefusesAnotherFit(t, be) })
 	t.Run("EarlyStop", func(t *testing.T) { EarlyStop(t, be) })
 	t.Run("DataParallel", func(t *testing.T) { DataParallel(t, be) })
+	t.Run("Codes", func(t *testing.T) { Codes(t, be) })
 }
 
 // head is an output activation with a loss that trains it and its width.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,9 +113,52 @@ func TestLoadIDX(t *testing.T) {
 		require.NoError(t, err, "gzip %v", zip)
 		assert.Equal(t, 2, s.N)
 		assert.Equal(t, 4, s.Features)
-		assert.Equal(t, []float64{0, 1, 0.2, 0.4, 0, 0, 0, 1}, s.X)
+		assert.Nil(t, s.X, "images are held as their bytes")
+		assert.Equal(t, pix, s.Codes.Bytes)
+		assert.Equal(t, []float64{0, 1, 0.2, 0.4, 0, 0, 0, 1}, s.Rows(0, 2, nil))
+		assert.Equal(t, []float64{0, 0, 0, 1}, s.Row(1, nil))
 		assert.Equal(t, []float64{7, 3}, s.Labels)
 	}
+}
+
+func TestPixelValuesAreThoseOfFloat64Division(t *testing.T) {
+	pix := make([]byte, 256)
+	for p := range pix {
+		pix[p] = byte(p)
+	}
+	s, err := dataset.LoadIDX(writeFile(t, "img", idx([]uint32{1, 16, 16}, pix)), writeFile(t, "lab", idx([]uint32{1}, []byte{0})))
+	require.NoError(t, err)
+	as64, as32 := make([]float64, 256), make([]float32, 256)
+	dataset.Values(as64, s.X, s.Codes, 0)
+	dataset.Values(as32, s.X, s.Codes, 0)
+	for p := range pix {
+		require.Equal(t, float64(p)/255, as64[p], "pixel %d as float64", p)
+		require.Equal(t, float32(float64(p)/255), as32[p], "pixel %d as float32: the float64 value rounded once", p)
+	}
+	assert.Equal(t, as64, s.Float64s(), "Float64s holds the same values")
+	assert.Nil(t, s.Codes, "and the set holds them as float64 from then on")
+	assert.Equal(t, as64[:3], s.Row(0, nil)[:3])
+}
+
+// LoadIDX holds the images as the file's bytes: what it allocates beyond
+// them (read once, through a buffer that doubles) is bounded by a small
+// multiple of the pixels, not the 8 bytes a pixel float64 values take.
+func TestLoadIDXHoldsBytes(t *testing.T) {
+	const n, side = 2000, 28
+	pix := make([]byte, n*side*side)
+	for i := range pix {
+		pix[i] = byte(i * 7)
+	}
+	images, labels := writeFile(t, "img", gz(idx([]uint32{n, side, side}, pix))), writeFile(t, "lab", idx([]uint32{n}, make([]byte, n)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s, err := dataset.LoadIDX(images, labels)
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	assert.Equal(t, pix, s.Codes.Bytes)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	assert.Less(t, allocated, uint64(3*len(pix)+8*n+1<<20), "bytes allocated to load %d pixels", len(pix))
+	t.Logf("%d bytes allocated to load %d pixels", allocated, len(pix))
 }
 
 func TestLoadIDXErrors(t *testing.T) {
@@ -215,35 +259,96 @@ func TestTargets(t *testing.T) {
 	assert.ErrorContains(t, err, "needs class labels 0..1")
 }
 
-func TestSplit(t *testing.T) {
-	x, labels := make([]float64, 100), make([]float64, 50)
+// splitSets returns the same 50 examples of two features, rows (i, -i)
+// labelled i%2, held as float64 values and as codes.
+func splitSets() []*dataset.Set {
+	x, codes, labels := make([]float64, 100), make([]byte, 100), make([]float64, 50)
+	var levels [256]float64
 	for i := range labels {
 		x[2*i], x[2*i+1], labels[i] = float64(i), float64(-i), float64(i%2)
+		codes[2*i], codes[2*i+1] = byte(i), byte(128+i)
+		levels[i], levels[128+i] = float64(i), float64(-i)
 	}
-	s := dataset.New(x, labels, 2)
-	train, test, err := s.Split(0.2, 7)
-	require.NoError(t, err)
-	assert.Equal(t, 40, train.N)
-	assert.Equal(t, 10, test.N)
-	seen := map[float64]bool{}
-	for _, part := range []*dataset.Set{train, test} {
-		for i := 0; i < part.N; i++ {
-			row := part.Row(i)
-			assert.Equal(t, -row[0], row[1], "rows stay whole")
-			assert.Equal(t, float64(int(row[0])%2), part.Labels[i], "labels follow their rows")
-			assert.False(t, seen[row[0]], "row %g in both parts", row[0])
-			seen[row[0]] = true
+	return []*dataset.Set{dataset.New(x, labels, 2), dataset.NewCoded(codes, &levels, slices.Clone(labels), 2)}
+}
+
+func TestSplit(t *testing.T) {
+	var splits [][]float64
+	for _, s := range splitSets() {
+		train, test, err := s.Split(0.2, 7)
+		require.NoError(t, err)
+		assert.Equal(t, 40, train.N)
+		assert.Equal(t, 10, test.N)
+		seen := map[float64]bool{}
+		for _, part := range []*dataset.Set{train, test} {
+			for i := 0; i < part.N; i++ {
+				row := part.Row(i, nil)
+				assert.Equal(t, -row[0], row[1], "rows stay whole")
+				assert.Equal(t, float64(int(row[0])%2), part.Labels[i], "labels follow their rows")
+				assert.False(t, seen[row[0]], "row %g in both parts", row[0])
+				seen[row[0]] = true
+			}
+		}
+		assert.Len(t, seen, 50, "every row in one part")
+		assert.Equal(t, append(train.Rows(0, 40, nil), test.Rows(0, 10, nil)...), s.Rows(0, 50, nil), "s is shuffled in place: train, then test")
+		assert.Equal(t, append(slices.Clone(train.Labels), test.Labels...), s.Labels)
+		splits = append(splits, append(train.Rows(0, 40, nil), test.Rows(0, 10, nil)...))
+		if s.X != nil {
+			train.X[0]++
+			assert.Equal(t, train.X[0], s.X[0], "the parts share s's memory")
+			assert.Len(t, append(train.X, 0), 81, "appending to a part does not write over the next")
+			assert.Equal(t, s.X[80], test.X[0])
 		}
 	}
-	again, _, err := s.Split(0.2, 7)
+	assert.Equal(t, splits[0], splits[1], "a coded set splits as the same values held as float64")
+
+	again := splitSets()[0]
+	_, _, err := again.Split(0.2, 7)
 	require.NoError(t, err)
-	assert.Equal(t, train.X, again.X, "same seed, same split")
+	assert.Equal(t, splits[0], again.X, "same seed, same split")
+	s := splitSets()[1]
 	whole, none, err := s.Split(0, 7)
 	require.NoError(t, err)
-	assert.Equal(t, s.X, whole.X, "no test split keeps the file's order")
+	assert.Same(t, s, whole, "no test split keeps the set and its order")
 	assert.Equal(t, 0, none.N)
+	assert.NotNil(t, none.Codes, "an empty part is held as s is")
 	_, _, err = s.Split(1, 7)
 	assert.ErrorContains(t, err, "test split must be in [0, 1), found 1")
+}
+
+// Split holds no second copy of the rows: what it allocates is its
+// permutation and a flag per example, 9 bytes an example (the bound allows
+// twice that, for size classes and a row buffer), not the 800 bytes of
+// each example's 100 features.
+func TestSplitAllocatesNoCopy(t *testing.T) {
+	const n, features = 10000, 100
+	s := dataset.New(make([]float64, n*features), make([]float64, n), features)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := s.Split(0.1, 3)
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	assert.Less(t, allocated, uint64(2*(9*n+8*features)), "bytes allocated to split %d bytes of features (a copy is 8 a value)", 8*n*features)
+	t.Logf("%d bytes allocated to split %d examples", allocated, n)
+}
+
+func TestSubset(t *testing.T) {
+	for _, s := range splitSets() {
+		sub := s.Subset([]int{3, 0, 3})
+		assert.Equal(t, []float64{3, -3, 0, 0, 3, -3}, sub.Rows(0, 3, nil))
+		assert.Equal(t, []float64{1, 0, 1}, sub.Labels)
+		assert.Equal(t, s.X == nil, sub.X == nil, "held as s is")
+		sub.Labels[0] = 5
+		assert.Equal(t, 1.0, s.Labels[3], "a copy")
+	}
+}
+
+func TestScalerOnCodes(t *testing.T) {
+	sets := splitSets()
+	for _, kind := range []dataset.Scaling{dataset.MinMax, dataset.Standardise} {
+		assert.Equal(t, dataset.FitScaler(kind, sets[0]), dataset.FitScaler(kind, sets[1]), "%s: fitted on codes as on their float64 values", kind)
+	}
 }
 
 func TestScalers(t *testing.T) {

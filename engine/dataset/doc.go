@@ -41,6 +41,18 @@
 // fewer bytes than it claims (archive/zip counts them) or fails its
 // checksum.
 //
+// # Holding a set once, compactly
+//
+// A Set holds its features as float64 values (X: CSV files, synthetic sets)
+// or as codes (Codes: one byte a value, the value being Levels[byte]). IDX
+// images are held as the file's bytes, byte p standing for p/255: MNIST's
+// 70,000 images take 55 MB instead of 439 MB of float64, and every reader
+// (Row, Rows, Values) gives exactly the float64 value p/255, or that value
+// rounded once to float32. Float64s turns a coded set into float64 values
+// for a caller that changes them (a Scaler). Split shuffles the set in place
+// and returns two sets that share its memory, so that splitting holds no
+// second copy; Subset copies.
+//
 // # Testing
 //
 // go test ./engine/dataset checks CSV files (headers, a byte order mark, the
@@ -57,7 +69,13 @@
 // weight, NAME:W lists by name and by index, each error (an unknown class
 // listing the known ones, a class absent from the training part, a weight
 // negative, NaN or infinite, a class weighed twice), and weights following
-// their examples through Subset and Split.
+// their examples through Subset and Split. Codes: pixels read as exactly float64(p)/255 and, as
+// float32, that value rounded once (TestPixelValuesAreThoseOfFloat64Division);
+// a set held as codes splits, subsets and fits scalers as the same values
+// held as float64; Split shuffles in place, its parts share the set's memory
+// and appending to one does not reach the other; loading 1.6 MB of pixels
+// allocates under 3 bytes a pixel, where float64 features took 8
+// (TestLoadIDXHoldsBytes, counting the bytes allocated).
 //
 // For NumPy's formats it reads the files testdata/npy/make_npy.py writes
 // with NumPy (run it with /usr/bin/python3 from that folder): each dtype

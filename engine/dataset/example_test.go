@@ -22,7 +22,7 @@ func ExampleReadCSV() {
 		log.Fatal(err)
 	}
 	fmt.Println(set.N, "examples of", set.Features, "features,", set.Classes, "classes")
-	fmt.Println("example 1:", set.Row(1), "label", set.Labels[1])
+	fmt.Println("example 1:", set.Row(1, nil), "label", set.Labels[1])
 	targets, err := set.Targets(3)
 	if err != nil {
 		log.Fatal(err)
@@ -102,7 +102,7 @@ func ExampleFitPreprocessor() {
 		log.Fatal(err)
 	}
 	fmt.Println(prep.FeatureNames())
-	fmt.Printf("row 1: %.3g, class %s\n", set.Row(1), set.ClassNames[int(set.Labels[1])])
+	fmt.Printf("row 1: %.3g, class %s\n", set.Row(1, nil), set.ClassNames[int(set.Labels[1])])
 	fmt.Println("notes:", notes)
 
 	x := make([]float64, prep.Features())

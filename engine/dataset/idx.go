@@ -13,8 +13,8 @@ import (
 )
 
 // MaxIDXBytes bounds the data an IDX file may hold: 128 MiB, 171,000
-// images of 28×28 (MNIST has 70,000), which become 1 GiB of float64
-// features. A small gzip file can expand to any size, so the bound is on
+// images of 28×28 (MNIST has 70,000), which a float32 network's trainer
+// holds as 512 MiB of features. A small gzip file can expand to any size, so the bound is on
 // what its header promises, checked before anything is read.
 const MaxIDXBytes = 1 << 27
 
@@ -110,7 +110,8 @@ func readIDXFile(path string) (dims []int, data []byte, err error) {
 }
 
 // LoadIDX reads an image file and a label file in the IDX format of MNIST
-// (gzipped or not) and returns the images as rows of pixels scaled to [0, 1].
+// (gzipped or not) and returns the images as rows of pixels scaled to [0, 1]:
+// a set held as the file's bytes (Codes), byte p standing for p/255.
 func LoadIDX(imagesPath, labelsPath string) (*Set, error) {
 	dims, pix, err := readIDXFile(imagesPath)
 	if err != nil {
@@ -126,17 +127,17 @@ func LoadIDX(imagesPath, labelsPath string) (*Set, error) {
 	if len(ldims) != 1 || ldims[0] != dims[0] {
 		return nil, fmt.Errorf("%s: expected %d labels to match %s, found dimensions %v", labelsPath, dims[0], filepath.Base(imagesPath), ldims)
 	}
-	var scaled [256]float64
-	for p := range scaled {
-		scaled[p] = float64(p) / 255
-	}
-	x := make([]float64, len(pix))
-	for i, p := range pix {
-		x[i] = scaled[p]
-	}
 	labels := make([]float64, len(lab))
 	for i, l := range lab {
 		labels[i] = float64(l)
 	}
-	return New(x, labels, len(pix)/dims[0]), nil
+	return NewCoded(pix, &pixelLevels, labels, len(pix)/dims[0]), nil
 }
+
+// pixelLevels are the values of an image's bytes: byte p is p/255.
+var pixelLevels = func() (levels [256]float64) {
+	for p := range levels {
+		levels[p] = float64(p) / 255
+	}
+	return levels
+}()

@@ -854,7 +854,7 @@ func ScaleHint(s *Set, names []string) string {
 func span(s *Set, j int) float64 {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i := 0; i < s.N; i++ {
-		v := s.X[i*s.Features+j]
+		v := s.value(i, j)
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	return max(hi-lo, 0)

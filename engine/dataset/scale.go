@@ -44,7 +44,7 @@ func FitScaler(kind Scaling, s *Set) *Scaler {
 		return sc
 	}
 	for j := 0; j < s.Features; j++ {
-		sc.Offset[j], sc.Scale[j] = fitSpread(kind, s.N, func(i int) float64 { return s.X[i*s.Features+j] })
+		sc.Offset[j], sc.Scale[j] = fitSpread(kind, s.N, func(i int) float64 { return s.value(i, j) })
 	}
 	return sc
 }

@@ -47,9 +47,9 @@ func sameMatrix(t *testing.T, want [][]float64, s *dataset.Set) {
 	t.Helper()
 	require.Equal(t, len(want), s.N)
 	for i, row := range want {
-		require.Len(t, s.Row(i), len(row))
+		require.Len(t, s.Row(i, nil), len(row))
 		for j, v := range row {
-			require.InDelta(t, v, s.Row(i)[j], 1e-12, "row %d feature %d", i, j)
+			require.InDelta(t, v, s.Row(i, nil)[j], 1e-12, "row %d feature %d", i, j)
 		}
 	}
 }
@@ -319,10 +319,10 @@ func TestTransformRow(t *testing.T) {
 			fields[k] = row[name]
 		}
 		require.NoError(t, p.TransformRow(row, dst))
-		assert.Equal(t, s.Row(i), dst, "row %d as Transform", i)
+		assert.Equal(t, s.Row(i, nil), dst, "row %d as Transform", i)
 		clear(dst)
 		require.NoError(t, p.TransformFields(fields, dst))
-		assert.Equal(t, s.Row(i), dst, "row %d as Transform", i)
+		assert.Equal(t, s.Row(i, nil), dst, "row %d as Transform", i)
 	}
 	row := map[string]string{"age": " 40 ", "income": "NA", "color": "red", "city": "Boston", "zone": "2.0"}
 	allocs := testing.AllocsPerRun(100, func() { require.NoError(t, p.TransformRow(row, dst)) })
