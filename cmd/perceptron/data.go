@@ -45,6 +45,9 @@ func (d *dataFlags) register(fs *flag.FlagSet, training bool) {
 func (d *dataFlags) check(given map[string]bool, training bool) error {
 	kind, _, _ := strings.Cut(d.spec, ":")
 	d.testSplitGiven = given["test-split"]
+	if err := d.table.check(given, kind); err != nil {
+		return err
+	}
 	switch {
 	case given["test-split"] && kind == "mnist":
 		return withHint(errors.New("--test-split does not apply to mnist"), "mnist is tested on its own 10,000 test images: drop --test-split")
@@ -57,7 +60,7 @@ func (d *dataFlags) check(given map[string]bool, training bool) error {
 	case kind == "synthetic":
 		return checkFits(fmt.Sprintf("--samples %d", d.samples), syntheticBytes(d.samples))
 	}
-	return d.table.check(given, kind)
+	return nil
 }
 
 // inputs lists the files the data is read from, which no output may replace.

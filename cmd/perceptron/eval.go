@@ -58,7 +58,7 @@ func eval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if asJSON {
-		return writeJSON(stdout, metricsJSON{N: met.N, Kind: kind(m.Network.Spec, set), Loss: num(met.Loss), Accuracy: num(met.Accuracy),
+		return writeJSON(stdout, metricsJSON{N: met.N, Kind: kind(m.Network.Spec, set), Classes: set.ClassNames, Loss: num(met.Loss), Accuracy: num(met.Accuracy),
 			Precision: met.Precision, Recall: met.Recall, F1: met.F1, Confusion: met.Confusion,
 			MAE: num(met.MAE), RMSE: num(met.RMSE), R2: num(met.R2)})
 	}

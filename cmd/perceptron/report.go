@@ -28,6 +28,7 @@ type summary struct {
 	TrainExamples      int          `json:"train_examples"`
 	ValidationExamples int          `json:"validation_examples"`
 	TestExamples       int          `json:"test_examples"`
+	Classes            []string     `json:"classes,omitempty"`       // the class names, in class-index order, where the data names them
 	ClassWeights       []float64    `json:"class_weights,omitempty"` // --class-weight's, one per class
 	History            []epochRow   `json:"history"`
 	BestEpoch          int          `json:"best_epoch,omitempty"`
@@ -60,6 +61,7 @@ func epochJSON(s engine.EpochStats) epochRow {
 type metricsJSON struct {
 	N         int       `json:"n,omitempty"`
 	Kind      string    `json:"kind,omitempty"`
+	Classes   []string  `json:"classes,omitempty"` // the class names, in the order of the per-class figures
 	Loss      *float64  `json:"loss"`
 	Accuracy  *float64  `json:"accuracy"`
 	Precision []float64 `json:"precision,omitempty"`

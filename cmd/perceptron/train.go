@@ -424,7 +424,7 @@ func (t *training) evaluate() error {
 	t.sum = summary{Backend: t.be.Name(), DType: t.spec.DType.String(), Data: t.data.spec, Inputs: t.spec.Inputs, Layers: t.layers,
 		Loss: t.spec.Loss.String(), Optimizer: t.cfg.Optimizer.String(), Schedule: t.cfg.Schedule.String(), Warmup: t.cfg.Schedule.WarmupEpochs,
 		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
-		TestExamples: t.testSet.N, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
+		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
 	if early := t.cfg.EarlyStop; early != nil && early.BestEpoch > 0 {
 		t.sum.BestEpoch, t.sum.StoppedEarly = early.BestEpoch, early.Stopped
 	}

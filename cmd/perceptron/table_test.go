@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
+)
+
+// customers writes a messy CSV of n rows: a semicolon for a separator, a
+// quoted field holding one, missing cells of every spelling, a text column
+// and text labels, a fee in the thousands beside an age in tens, and a
+// weight column w. Whether a customer churns follows plan and age.
+func customers(n int, header string, row func(age int, plan, city, fee, w, churned string) []string) string {
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	plans, cities := []string{"basic", "pro", "NA"}, []string{`"Lyon; FR"`, "Paris", "", "?"}
+	for i := range n {
+		age, plan := 20+(i*37)%50, plans[i%3]
+		churned := "no"
+		if (plan == "basic") != (age > 45) {
+			churned = "yes"
+		}
+		fee := fmt.Sprint(1000 + (i*7919)%3000)
+		if i%11 == 0 {
+			fee = ""
+		}
+		b.WriteString(strings.Join(row(age, plan, cities[(i/3)%4], fee, fmt.Sprint(i%2), churned), ";") + "\n")
+	}
+	return b.String()
+}
+
+// TestMessyCSV trains on a CSV as people have them and evaluates and
+// predicts with files whose columns come in another order, with a column
+// more and a category never seen in training: columns are matched by name,
+// classes printed by name, and what was fitted is in the model file.
+func TestMessyCSV(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "train.csv", customers(300, "age;plan;city;fee;w;churned", func(age int, plan, city, fee, w, churned string) []string {
+		return []string{fmt.Sprint(age), plan, city, fee, w, churned}
+	}))
+	write(t, dir, "test.csv", customers(60, "churned;extra;fee;city;plan;age", func(age int, plan, city, fee, w, churned string) []string {
+		if plan == "pro" {
+			plan = "enterprise" // never seen in training
+		}
+		return []string{churned, "x", fee, city, plan, fmt.Sprint(age)}
+	}))
+	write(t, dir, "requests.csv", "city,age,plan,fee\nParis,60,basic,2000\nParis,30,basic,1500\n")
+
+	r := perceptron(t, dir, "train", "--data", "csv:train.csv", "--label-col", "churned", "--weight-col", "w", "--layers", "16:relu,2:softmax",
+		"--optimizer", "adam", "--lr", "0.01", "--batch", "8", "--epochs", "60", "--json", "--history", "", "--plot", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, []string{"no", "yes"}, sum.Classes)
+	assert.Equal(t, 8, sum.Inputs, "age, plan (<missing>, basic, pro), city (<missing>, Lyon; FR, Paris), fee; not w, not churned")
+	require.NotNil(t, sum.Test)
+
+	m, err := modelfile.Load(filepath.Join(dir, "model.safetensors"))
+	require.NoError(t, err)
+	require.NotNil(t, m.Prep)
+	assert.Nil(t, m.Scaler, "a CSV's scaling is in its preprocessing")
+	assert.Equal(t, []string{"age", "plan=<missing>", "plan=basic", "plan=pro", "city=<missing>", "city=Lyon; FR", "city=Paris", "fee"}, m.Prep.FeatureNames())
+	assert.Equal(t, dataset.Standardise, m.Prep.Scale, "csv data is standardised by default")
+	assert.Equal(t, "w", m.Prep.Weight)
+
+	r = perceptron(t, dir, "eval", "--model", "model.safetensors", "--data", "csv:test.csv")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "perceptron: note: ignored columns: extra")
+	assert.Contains(t, r.stderr, "perceptron: note: column plan: 20 rows with categories not seen in training (all zeros)")
+	assert.Contains(t, r.stdout, "\n   no  ")
+	assert.Contains(t, r.stdout, "\n  yes  ")
+	assert.Contains(t, r.stdout, "         no    yes\n", "the confusion matrix's columns are named")
+
+	r = perceptron(t, dir, "eval", "--model", "model.safetensors", "--data", "csv:test.csv", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var met metricsJSON
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &met))
+	assert.Equal(t, []string{"no", "yes"}, met.Classes)
+	assert.Equal(t, 60, met.N)
+
+	r = perceptron(t, dir, "predict", "--model", "model.safetensors", "--input", "requests.csv", "--class")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "no\nyes\n", r.stdout, "60 on basic stays; 30 on basic churns")
+
+	r = perceptron(t, dir, "eval", "--model", "model.safetensors", "--data", "csv:requests.csv")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `requests.csv: no label column "churned", which the model was trained on`)
+}
+
+// TestCSVFlags checks the flags that say how a CSV is read and encoded.
+func TestCSVFlags(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("size,code,label\n")
+	for i := range 40 {
+		size := fmt.Sprint(i % 7)
+		if i%5 == 0 {
+			size = "-"
+		}
+		fmt.Fprintf(&b, "%s,%d,%d\n", size, 10+i%3, i%2)
+	}
+	write(t, dir, "codes.csv", b.String())
+	quiet := []string{"--epochs", "1", "--json", "--out", "", "--history", "", "--plot", ""}
+	inputs := func(args ...string) int {
+		t.Helper()
+		r := perceptron(t, dir, append(append([]string{"train", "--data", "csv:codes.csv"}, args...), quiet...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var sum summary
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+		return sum.Inputs
+	}
+	assert.Equal(t, 2, inputs("--na-values", "-"), "size read as numbers, its - missing")
+	assert.Greater(t, inputs(), 2, "without --na-values, - makes size a text column")
+	assert.Equal(t, 1+3, inputs("--na-values", "-", "--categorical", "code"), "code one-hot: 10, 11, 12")
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sep", ":"}, `--sep: unknown separator ":"`},
+		{[]string{"--impute", "mode"}, `--impute: unknown imputation "mode"`},
+		{[]string{"--label-col", "colour"}, `no column "colour": the columns are "size", "code", "label"`},
+		{[]string{"--weight-col", "code", "--label-col", "code"}, "code"},
+	} {
+		r := perceptron(t, dir, append(append([]string{"train", "--data", "csv:codes.csv"}, c.args...), quiet...)...)
+		assert.Equal(t, 1, r.code, "%v: %s", c.args, r.stderr)
+		assert.Contains(t, r.stderr, c.want, c.args)
+	}
+	r := perceptron(t, dir, append([]string{"train", "--data", "synthetic:moons", "--label-col", "y"}, quiet...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "--label-col applies to csv data, not synthetic")
+}
+
+// TestWeightColumn trains with a column of weights: weights of 0 make the
+// training and validation losses 0, while the test's stay unweighted.
+func TestWeightColumn(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,w,label\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "%g,0,%d\n", float64(i)/50, i%2)
+	}
+	write(t, dir, "zero.csv", b.String())
+	r := perceptron(t, dir, "train", "--data", "csv:zero.csv", "--weight-col", "w", "--epochs", "2", "--json", "--out", "", "--history", "", "--plot", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, 1, sum.Inputs, "the weight column is no feature")
+	for _, e := range sum.History {
+		assert.Zero(t, *e.Loss, "epoch %d: every example weighs 0", e.Epoch)
+		assert.Zero(t, *e.ValLoss, "epoch %d: the validation part is weighted too", e.Epoch)
+	}
+	assert.Positive(t, *sum.Test.Loss, "the test loss is unweighted")
+}
