@@ -19,7 +19,7 @@ import (
 // per-example SGD on the CPU, evaluated and run on the held-out examples.
 // The README shows this function's body as a program's main.
 func ExampleFit() {
-	all, err := dataset.Synthetic("moons", 1000, -1, 42) // or dataset.LoadCSV, dataset.ReadCSV, dataset.LoadMNIST
+	all, err := dataset.Synthetic("moons", 1000, -1, 42) // or dataset.LoadTable, dataset.LoadNPZ, dataset.LoadMNIST
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -72,7 +72,11 @@ func CourseData(t *testing.T, c CourseCase) *dataset.Set {
 	f, err := courseFiles.Open("testdata/course/" + c.Data)
 	require.NoError(t, err)
 	defer f.Close()
-	set, err := dataset.ReadCSV(f, c.Data, -1)
+	table, err := dataset.ReadTable(f, c.Data, dataset.ReadOptions{})
+	require.NoError(t, err)
+	prep, err := dataset.FitPreprocessor(table, nil, dataset.PrepOptions{}) // the label last; no scaling
+	require.NoError(t, err)
+	set, _, err := prep.Transform(table, nil)
 	require.NoError(t, err)
 	return set
 }

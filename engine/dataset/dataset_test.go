@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,63 +22,6 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	path := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(path, data, 0o644))
 	return path
-}
-
-func TestLoadCSV(t *testing.T) {
-	path := writeFile(t, "d.csv", []byte("a, b,label\n1,2,0\n\n3, 4.5,1\n-1,1e-3,2\n"))
-	s, err := dataset.LoadCSV(path, -1)
-	require.NoError(t, err)
-	assert.Equal(t, 3, s.N)
-	assert.Equal(t, 2, s.Features)
-	assert.Equal(t, []float64{1, 2, 3, 4.5, -1, 1e-3}, s.X)
-	assert.Equal(t, []float64{0, 1, 2}, s.Labels)
-	assert.Equal(t, 3, s.Classes)
-
-	first, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte("1,2,0.5\n3,4,1.5\n")), 0)
-	require.NoError(t, err)
-	assert.Equal(t, []float64{1, 3}, first.Labels, "label in the first column")
-	assert.Equal(t, []float64{2, 0.5, 4, 1.5}, first.X)
-	assert.Equal(t, 4, first.Classes, "integer labels 0..3 read as classes")
-	reg, err := dataset.LoadCSV(writeFile(t, "f.csv", []byte("1,0.5\n2,-1\n")), -1)
-	require.NoError(t, err)
-	assert.Equal(t, 0, reg.Classes, "fractional or negative labels: regression")
-}
-
-func TestLoadCSVErrors(t *testing.T) {
-	for i, c := range []struct{ body, want string }{
-		{"1,2,0\n3,4\n", "e.csv:2: found 2 columns, expected 3"},
-		{"x,y,l\n1,2,0\n1,abc,1\n", `e.csv:3: column 2: expected a number, found "abc"`},
-		{"x,y,l\n", "e.csv: no data rows"},
-		{"", "e.csv: no data rows"},
-		{"1\n2\n", "found 1 column, expected features and a label"},
-		{"1,,0\n2,3,1\n", `e.csv:1: column 2: expected a number, found ""`},
-		{"x,2,label\n1,2,0\n", `e.csv:1: column 1: expected a number, found "x" (a first line is a header only when none of its fields is a number)`},
-		{"x,y,l\n1,2,0\n3,NaN,1\n", "e.csv:3: column 2: found NaN: every value must be a finite number"},
-		{"1,2,0\n3,-inf,1\n", "e.csv:2: column 2: found -inf: every value must be a finite number"},
-		{"1,2,0\n3,1e999,1\n", `e.csv:2: column 2: expected a number, found "1e999"`},
-	} {
-		_, err := dataset.LoadCSV(writeFile(t, "e.csv", []byte(c.body)), -1)
-		require.Error(t, err, "case %d", i)
-		assert.Contains(t, err.Error(), c.want, "case %d", i)
-	}
-	_, _, err := dataset.ReadNumericCSV(io.MultiReader(strings.NewReader("1,2\n"), io.LimitReader(zeros{}, 65<<20)), "zeros")
-	assert.ErrorContains(t, err, "zeros:2: a line longer than 64 MiB: not a CSV of numbers")
-	bom, err := dataset.LoadCSV(writeFile(t, "bom.csv", []byte("\ufeff1,2,0\n3,4,1\n")), -1)
-	require.NoError(t, err, "a byte order mark is not part of the first field")
-	assert.Equal(t, 2, bom.N, "the first row is data, not a header")
-	assert.Equal(t, []float64{1, 2, 3, 4}, bom.X)
-	_, err = dataset.LoadCSV(writeFile(t, "e.csv", []byte("1,2\n")), 5)
-	assert.ErrorContains(t, err, "label column 6 does not exist: the file has 2 columns")
-	_, err = dataset.LoadCSV(filepath.Join(t.TempDir(), "missing.csv"), -1)
-	assert.ErrorIs(t, err, os.ErrNotExist)
-}
-
-// zeros reads as endless zero bytes, like /dev/zero.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 // idx encodes an IDX file of unsigned bytes.

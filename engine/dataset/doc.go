@@ -1,5 +1,5 @@
 // Package dataset loads and prepares the examples a network learns from:
-// MNIST from IDX files, numeric CSV files, NumPy arrays (.npy and .npz
+// MNIST from IDX files, CSV files, NumPy arrays (.npy and .npz
 // files), and seeded synthetic sets, with train/test splits and feature
 // scaling fitted on the training part.
 //
@@ -55,10 +55,7 @@
 //
 // # Testing
 //
-// go test ./engine/dataset checks CSV files (headers, a byte order mark, the
-// label column, and each error with its line and column: NaN, Inf, empty
-// cells, ragged rows, a first line mixing numbers and text, no rows), IDX
-// files (each error: truncated data or header, the wrong type, sizes of 0,
+// go test ./engine/dataset checks IDX files (each error: truncated data or header, the wrong type, sizes of 0,
 // bytes past the data, a bad gzip checksum, a header that promises more than
 // MaxIDXBytes), that reading an IDX file allocates only what arrives, MNIST's
 // labels above 9 and test images of another size than the training ones, the
@@ -69,8 +66,8 @@
 // weight, NAME:W lists by name and by index, each error (an unknown class
 // listing the known ones, a class absent from the training part, a weight
 // negative, NaN or infinite, a class weighed twice), and weights following
-// their examples through Subset and Split. Codes: pixels read as exactly float64(p)/255 and, as
-// float32, that value rounded once (TestPixelValuesAreThoseOfFloat64Division);
+// their examples through Subset and Split. Codes: pixels read as exactly
+// float64(p)/255 and, as float32, that value rounded once (TestPixelValuesAreThoseOfFloat64Division);
 // a set held as codes splits, subsets and fits scalers as the same values
 // held as float64; Split shuffles in place, its parts share the set's memory
 // and appending to one does not reach the other; loading 1.6 MB of pixels
@@ -96,20 +93,18 @@
 // what arrives.
 //
 // Three fuzz targets check properties, not only the absence of a panic:
-// FuzzReadCSV (what is accepted has rows of one width, a header as wide or
-// none, only finite values, and labels from the label column) and FuzzReadIDX
-// (what is accepted has 1 to 4 dimensions and exactly as many bytes as they
-// multiply to; testdata/fuzz/FuzzReadIDX keeps the files that made earlier
-// versions allocate what the header claimed) and FuzzReadNPY (what is
-// accepted has exactly as many values as its shape multiplies to, all
-// finite; seeded with NumPy's files). CI runs each for a fixed count
-// in a 4 GiB address space. Run on the development machine (2026-11-27) under
-// the same limit, FuzzReadCSV for 3,000,000 executions and FuzzReadIDX for
-// 16,300,000: no crash, no failed property; FuzzReadNPY (2026-12-05) for
-// 1,400,000 in 60 s: none either. FuzzReadIDX stalled once, on a
-// few kilobytes of gzip that expand to the 2 GiB a header promised (16 GiB of
-// features once converted), which is why IDX files now hold at most 128 MiB
-// (MaxIDXBytes).
+// FuzzReadTable (below), FuzzReadIDX (what is accepted has 1 to 4
+// dimensions and exactly as many bytes as they multiply to;
+// testdata/fuzz/FuzzReadIDX keeps the files that made earlier versions
+// allocate what the header claimed) and FuzzReadNPY (what is accepted has
+// exactly as many values as its shape multiplies to, all finite; seeded
+// with NumPy's files). CI runs each for a fixed count in a 4 GiB address
+// space. Run on the development machine under the same limit,
+// FuzzReadIDX (2026-11-27) for 16,300,000 executions and FuzzReadNPY
+// (2026-12-05) for 1,400,000: no crash, no failed property. FuzzReadIDX
+// stalled once, on a few kilobytes of gzip that expand to the 2 GiB a
+// header promised (16 GiB of features once converted), which is why IDX
+// files now hold at most 128 MiB (MaxIDXBytes).
 //
 // go test ./engine/dataset also checks tables and their preprocessing:
 // Transform's features and labels against scikit-learn 1.2's (to 1e-12;
@@ -121,7 +116,8 @@
 // numbers turned text keeping their spelling; each error's text (ragged
 // rows, infinite numbers, bad quotes, repeated names, unknown columns,
 // missing labels and weights, too many categories, one class, a text label
-// to regress, an unseen class); the notes (ignored columns, unseen
+// to regress, an unseen class, a line past MaxLine, more fields than
+// MaxColumns); the notes (ignored columns, unseen
 // categories, labels read as classes, the scale hint); several outputs
 // through Subset and Targets; TransformRow and TransformFields against
 // Transform, with no allocation; and the JSON round trip.
@@ -132,6 +128,6 @@
 // development machine (2026-12) for 30 seconds (270,000 executions): no
 // crash, no failed property.
 //
-// The examples (ExampleReadCSV, ExampleSynthetic, ExampleFitScaler,
-// ExampleFitPreprocessor) run as tests.
+// The examples (ExampleSynthetic, ExampleFitScaler, ExampleFitPreprocessor)
+// run as tests.
 package dataset

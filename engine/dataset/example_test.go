@@ -8,36 +8,6 @@ import (
 	"github.com/perceptron-go/perceptron/engine/dataset"
 )
 
-// A CSV file with a header, the label in its last column: three classes, so
-// a network with three outputs gets one-hot targets.
-func ExampleReadCSV() {
-	const csv = `length,width,species
-5.1,3.5,0
-7.0,3.2,1
-6.3,3.3,2
-4.9,3.0,0
-`
-	set, err := dataset.ReadCSV(strings.NewReader(csv), "iris.csv", -1) // -1: the last column
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(set.N, "examples of", set.Features, "features,", set.Classes, "classes")
-	fmt.Println("example 1:", set.Row(1, nil), "label", set.Labels[1])
-	targets, err := set.Targets(3)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("its targets:", targets[3:6])
-
-	_, err = dataset.ReadCSV(strings.NewReader("1,2,0\n3,NaN,1\n"), "bad.csv", -1)
-	fmt.Println(err)
-	// Output:
-	// 4 examples of 2 features, 3 classes
-	// example 1: [7 3.2] label 1
-	// its targets: [0 1 0]
-	// bad.csv:2: column 2: found NaN: every value must be a finite number
-}
-
 // Seeded synthetic sets of two features, split into training and test
 // examples: the same seeds give the same sets everywhere.
 func ExampleSynthetic() {

@@ -13,50 +13,6 @@ import (
 	"github.com/perceptron-go/perceptron/engine/dataset"
 )
 
-// FuzzReadCSV feeds the CSV reader arbitrary text. What it accepts has a
-// header as wide as its rows or none, rows of one width, and only finite
-// numbers; as a labelled set, it has one label per row and the other columns
-// as features.
-func FuzzReadCSV(f *testing.F) {
-	for _, seed := range []string{
-		"x,y,label\n0,0,0\n1,1,1\n", "1,2,0\n3,4,1\n", "\ufeff1,2,0\n", "1,,0\n", "a,1,b\n1,2,3\n",
-		"1,NaN,0\n", "1,2\r\n3,4\r\n", "\n\n1,2\n\n", "0x1p-2,1e3,+5\n", "1,2,3\n4,5\n", ",\n",
-	} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		header, rows, err := dataset.ReadNumericCSV(bytes.NewReader(data), "f.csv")
-		if err != nil {
-			assert.Contains(t, err.Error(), "f.csv", "errors name the file")
-			return
-		}
-		require.NotEmpty(t, rows)
-		width := len(rows[0])
-		if header != nil {
-			assert.Len(t, header, width, "the header is as wide as the rows")
-		}
-		for i, row := range rows {
-			require.Len(t, row, width, "row %d", i)
-			for _, v := range row {
-				require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "row %d holds %g", i, v)
-			}
-		}
-		set, err := dataset.ReadCSV(bytes.NewReader(data), "f.csv", -1)
-		if width < 2 {
-			require.Error(t, err, "a single column has no features")
-			return
-		}
-		require.NoError(t, err)
-		assert.Equal(t, len(rows), set.N)
-		assert.Equal(t, width-1, set.Features)
-		assert.Len(t, set.X, set.N*set.Features)
-		assert.Len(t, set.Labels, set.N)
-		for i, row := range rows {
-			assert.Equal(t, row[width-1], set.Labels[i], "row %d's label is its last column", i)
-		}
-	})
-}
-
 // FuzzReadIDX feeds the IDX reader arbitrary files, plain and gzipped. What
 // it accepts has 1 to 4 dimensions and exactly as many bytes as they
 // multiply to. testdata/fuzz/FuzzReadIDX holds the files that made earlier

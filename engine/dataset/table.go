@@ -116,6 +116,17 @@ func (t *Table) Line(i int) int {
 	return t.lines.lines[k] + i - t.lines.rows[k]
 }
 
+// nextLine returns the line after the last row read (or the header).
+func (t *Table) nextLine() int {
+	switch {
+	case t.Rows > 0:
+		return t.Line(t.Rows-1) + 1
+	case t.Header:
+		return 2
+	}
+	return 1
+}
+
 // Names returns the names of the columns, in order.
 func (t *Table) Names() []string {
 	names := make([]string, len(t.Columns))
@@ -161,6 +172,36 @@ func LoadTable(path string, opt ReadOptions) (*Table, error) {
 // separator and the header.
 const sniffBytes = 64 << 10
 
+// MaxLine bounds the bytes of a CSV line, and MaxColumns its fields: a file
+// past either is refused before its line is held, whatever it holds.
+const (
+	MaxLine    = 64 << 20
+	MaxColumns = 1 << 20
+)
+
+// errLongLine is lineLimit's error.
+var errLongLine = fmt.Errorf("a line longer than %d MiB: not a CSV file", MaxLine>>20)
+
+// lineLimit reads r, failing once more than MaxLine bytes pass without a
+// newline.
+type lineLimit struct {
+	r   io.Reader
+	run int // bytes since the last newline
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
+		l.run = n - 1 - i
+	} else {
+		l.run += n
+	}
+	if l.run > MaxLine {
+		return n, errLongLine
+	}
+	return n, err
+}
+
 // ReadTable reads a CSV file from r, named name in errors, into columns.
 //
 // Fields are quoted as RFC 4180 says; the separator is opt.Sep, or else the
@@ -187,7 +228,7 @@ const sniffBytes = 64 << 10
 // Every row must have as many fields as the first line. Errors name the
 // file, line and column.
 func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
-	br := bufio.NewReaderSize(r, sniffBytes)
+	br := bufio.NewReaderSize(&lineLimit{r: r}, sniffBytes)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		br.Discard(3)
 	}
@@ -217,11 +258,14 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 			if errors.As(err, &pe) {
 				return nil, fmt.Errorf("%s:%d: byte %d: %w", name, pe.Line, pe.Column, pe.Err)
 			}
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s:%d: %w", name, t.nextLine(), err)
 		}
 		line, _ := cr.FieldPos(0)
 		if width == 0 {
 			width = len(rec)
+			if width > MaxColumns {
+				return nil, fmt.Errorf("%s:%d: %d fields, more than the %d columns a table may have", name, line, width, MaxColumns)
+			}
 			if isHeader(rec, first, na) {
 				if err := t.nameColumns(rec); err != nil {
 					return nil, fmt.Errorf("%s:%d: %w", name, line, err)

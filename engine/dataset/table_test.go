@@ -3,6 +3,7 @@ package dataset_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -351,4 +352,21 @@ func TestPreprocessorJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, a, b)
 	assert.ErrorContains(t, json.Unmarshal([]byte(`{"inputs":[],"labels":["y"],"task":"regress","impute":"median","scale":"none"}`), &back),
 		"0 inputs and 1 labels")
+}
+
+// zeros is an endless run of zero bytes: a line that never ends.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestReadTableBounds checks that a line past MaxLine and a line of more
+// fields than MaxColumns are refused, before the line is held.
+func TestReadTableBounds(t *testing.T) {
+	_, err := dataset.ReadTable(io.MultiReader(strings.NewReader("a,b\n1,2\n"), zeros{}), "zeros.csv", dataset.ReadOptions{})
+	require.EqualError(t, err, "zeros.csv:3: a line longer than 64 MiB: not a CSV file")
+	_, err = dataset.ReadTable(strings.NewReader(strings.Repeat(",", dataset.MaxColumns)+"\n"), "wide.csv", dataset.ReadOptions{})
+	require.EqualError(t, err, "wide.csv:1: 1048577 fields, more than the 1048576 columns a table may have")
 }
