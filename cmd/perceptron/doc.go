@@ -31,6 +31,19 @@
 //   - the default perceptron train, the README's first command, reaching
 //     at least 97% test accuracy on MNIST with 54,000 training, 6,000
 //     validation and 10,000 test images (skipped with -short)
+//   - a CSV as people have them (TestMessyCSV): a semicolon, a quoted
+//     separator, missing cells of every spelling, a text column, text
+//     labels and a weight column trained on; the model file's
+//     preprocessing (its features by name, standard scaling by default);
+//     eval on a file of reordered columns, a column more and a category
+//     not seen in training (both noted), its per-class table and confusion
+//     matrix by class name, and the class names in its JSON; predict
+//     --class printing names; eval refusing a file without the label; the
+//     CSV flags (TestCSVFlags: --na-values, --categorical, --sep, --impute,
+//     --label-col by name, and refused for other data); --weight-col
+//     (TestWeightColumn: weights of 0 make the training and validation
+//     losses 0, not the test's); and the note to scale a feature whose
+//     range dwarfs the others' (TestScaleHint), for a CSV and NumPy arrays
 //   - validation held out of the training data by default, mnist included
 //     (a folder of 300 noisy 4×4 digits: 270 training, 30 validation, 100
 //     test); its figures in the table, the history CSV and the JSON, and

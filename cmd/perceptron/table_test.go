@@ -1,8 +1,10 @@
 package main
 
 import (
+	le "encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,4 +161,50 @@ func TestWeightColumn(t *testing.T) {
 		assert.Zero(t, *e.ValLoss, "epoch %d: the validation part is weighted too", e.Epoch)
 	}
 	assert.Positive(t, *sum.Test.Loss, "the test loss is unweighted")
+}
+
+// npyFile writes a little-endian float64 .npy file of rows×cols values.
+func npyFile(t *testing.T, dir, name string, rows, cols int, value func(i, j int) float64) string {
+	t.Helper()
+	shape := fmt.Sprintf("(%d,)", rows)
+	if cols > 0 {
+		shape = fmt.Sprintf("(%d, %d)", rows, cols)
+	}
+	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape)
+	header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
+	data := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
+	data = append(data, header...)
+	for i := range rows {
+		for j := range max(cols, 1) {
+			data = le.LittleEndian.AppendUint64(data, math.Float64bits(value(i, j)))
+		}
+	}
+	return write(t, dir, name, string(data))
+}
+
+// TestScaleHint checks that unscaled data with a feature whose range dwarfs
+// the others' gets a note to scale, whether it is a CSV or not.
+func TestScaleHint(t *testing.T) {
+	dir := t.TempDir()
+	npyFile(t, dir, "x.npy", 40, 3, func(i, j int) float64 { return float64((i*7+j*3)%10) * []float64{0.1, 1000, 0.2}[j] })
+	npyFile(t, dir, "y.npy", 40, 0, func(i, _ int) float64 { return float64(i % 2) })
+	var b strings.Builder
+	b.WriteString("a,fee,b,label\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "%g,%d,%g,%d\n", float64(i%10)/10, 1000*(i%9), float64(i%5)/5, i%2)
+	}
+	write(t, dir, "fees.csv", b.String())
+	quiet := []string{"--epochs", "1", "--out", "", "--history", "", "--plot", ""}
+	for data, note := range map[string]string{
+		"npy:x.npy,y.npy": "perceptron: note: feature 2 spans 9000, ",
+		"csv:fees.csv":    "perceptron: note: feature fee spans 8000, ",
+	} {
+		r := perceptron(t, dir, append([]string{"train", "--data", data, "--scale", "none"}, quiet...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stderr, note, data)
+		assert.Contains(t, r.stderr, "use --scale standard", data)
+		r = perceptron(t, dir, append([]string{"train", "--data", data}, quiet...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.NotContains(t, r.stderr, "note: feature", "%s: scaled by default", data)
+	}
 }

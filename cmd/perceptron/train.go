@@ -262,6 +262,11 @@ func (t *training) loadData() error {
 		return err
 	}
 	t.trainSet, t.testSet, t.prep = data.train, data.test, data.prep
+	if t.prep == nil && t.scaling == dataset.NoScaling { // a CSV's preprocessing notes it itself
+		if hint := dataset.ScaleHint(t.trainSet, nil); hint != "" {
+			data.notes = append(data.notes, hint)
+		}
+	}
 	for _, note := range data.notes {
 		t.say("perceptron: note: %s\n", note)
 	}
