@@ -28,11 +28,7 @@ const (
 
 // ParseTask parses "auto", "classify" or "regress".
 func ParseTask(s string) (Task, error) {
-	switch Task(s) {
-	case TaskAuto, Classify, Regress:
-		return Task(s), nil
-	}
-	return "", fmt.Errorf("unknown task %q: expected auto, classify or regress", s)
+	return parseChoice(s, "task", TaskAuto, Classify, Regress)
 }
 
 // Impute is how a missing cell of a numeric feature is filled.
@@ -50,11 +46,7 @@ const (
 
 // ParseImpute parses "median", "mean" or "zero".
 func ParseImpute(s string) (Impute, error) {
-	switch Impute(s) {
-	case ImputeMedian, ImputeMean, ImputeZero:
-		return Impute(s), nil
-	}
-	return "", fmt.Errorf("unknown imputation %q: expected median, mean or zero", s)
+	return parseChoice(s, "imputation", ImputeMedian, ImputeMean, ImputeZero)
 }
 
 // DefaultMaxCategories is PrepOptions.MaxCategories when it is 0.

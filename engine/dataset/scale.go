@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Scaling is a per-feature transform x' = (x - Offset)·Scale.
@@ -19,11 +20,21 @@ const (
 
 // ParseScaling parses "none", "minmax" or "standard".
 func ParseScaling(s string) (Scaling, error) {
-	switch Scaling(s) {
-	case NoScaling, MinMax, Standardise:
-		return Scaling(s), nil
+	return parseChoice(s, "scaling", NoScaling, MinMax, Standardise)
+}
+
+// parseChoice returns s as the choice of a kind named what that it spells,
+// or an error listing the choices.
+func parseChoice[T ~string](s, what string, choices ...T) (T, error) {
+	names := make([]string, len(choices))
+	for i, c := range choices {
+		if string(c) == s {
+			return c, nil
+		}
+		names[i] = string(c)
 	}
-	return "", fmt.Errorf("unknown scaling %q: expected none, minmax or standard", s)
+	last := len(names) - 1
+	return "", fmt.Errorf("unknown %s %q: expected %s or %s", what, s, strings.Join(names[:last], ", "), names[last])
 }
 
 // Scaler holds a fitted per-feature transform x' = (x - Offset[j])·Scale[j].
