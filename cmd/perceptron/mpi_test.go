@@ -136,14 +136,14 @@ func TestMPIFailsTogether(t *testing.T) {
 	}
 	write(t, dir, "a.csv", rows.String())
 	write(t, dir, "b.csv", strings.Replace(rows.String(), "3,37,1", "3,38,1", 1))
-	write(t, dir, "nan.csv", strings.Replace(rows.String(), "3,37,1", "3,NaN,1", 1))
+	write(t, dir, "inf.csv", strings.Replace(rows.String(), "3,37,1", "3,inf,1", 1))
 	common := []string{"train", "--batch", "8", "--epochs", "1", "--out", "", "--history", "", "--plot", ""}
 	for _, c := range []struct {
 		name, rank1, want string
 		met               bool // the processes met before one failed
 	}{
 		{"missing file", "missing.csv", `perceptron: error: process 1 of 2: open missing.csv: no such file or directory`, false},
-		{"bad value", "nan.csv", `perceptron: error: process 1 of 2: nan.csv:4: column 2: found NaN`, false},
+		{"bad value", "inf.csv", `perceptron: error: process 1 of 2: inf.csv:4: column 2 (2): found inf`, false},
 		{"other data", "b.csv", `perceptron: error: process 1 of 2: the data-parallel fit differs from process 0's: process 0 has 29 training examples (crc32c `, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -385,8 +385,8 @@ func (p *Preprocessor) fitLabels(t *Table, labels []int, rows []int, task Task) 
 		for _, v := range values {
 			p.ClassNames = append(p.ClassNames, numberName(v))
 		}
-		if task == TaskAuto {
-			p.fitNotes = append(p.fitNotes, fmt.Sprintf("label column %s: %d integer values read as %d classes (a regression needs the task regress)", c.Name, len(values), len(values)))
+		if task == TaskAuto && len(values) > 2 {
+			p.fitNotes = append(p.fitNotes, fmt.Sprintf("label column %s: %d integer values read as %d classes (for a regression of these numbers, ask for one: a linear output layer, or Task Regress)", c.Name, len(values), len(values)))
 		}
 	} else {
 		seen := map[int32]bool{}

@@ -279,7 +279,7 @@ func TestLabelsAsClassesOrOutputs(t *testing.T) {
 	p, err := dataset.FitPreprocessor(tab, nil, dataset.PrepOptions{Labels: []string{"y"}, Categorical: []string{"z"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1", "2", "3", "10"}, p.ClassNames, "integer classes sort as numbers")
-	assert.Equal(t, dataset.Notes{"label column y: 4 integer values read as 4 classes (a regression needs the task regress)"}, p.FitNotes())
+	assert.Equal(t, dataset.Notes{"label column y: 4 integer values read as 4 classes (for a regression of these numbers, ask for one: a linear output layer, or Task Regress)"}, p.FitNotes())
 	assert.Equal(t, []string{"a", "z=0.5", "z=1.5", "z=2.5", "z=3"}, p.FeatureNames())
 	s, _, err := p.Transform(tab, nil)
 	require.NoError(t, err)
