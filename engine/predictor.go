@@ -46,6 +46,9 @@ func NewPredictor(be Backend, net *Network, pre Preprocessing) (*Predictor, erro
 	if err := net.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("predictor: %w", err)
 	}
+	if err := checkShapes(net); err != nil {
+		return nil, fmt.Errorf("predictor: %w", err)
+	}
 	in := net.Spec.Inputs
 	switch {
 	case pre.Scaler != nil && pre.Prep != nil:
@@ -64,6 +67,23 @@ func NewPredictor(be Backend, net *Network, pre Preprocessing) (*Predictor, erro
 	p.f64.New = func() any { b := make([]float64, predictChunk*in); return &b }
 	p.f32.New = func() any { b := make([]float32, predictChunk*in); return &b }
 	return p, nil
+}
+
+// checkShapes reports a layer whose parameters are not shaped as net's Spec says.
+func checkShapes(net *Network) error {
+	if len(net.Layers) != len(net.Spec.Layers) {
+		return fmt.Errorf("the network has %d layers of parameters, its spec %d", len(net.Layers), len(net.Spec.Layers))
+	}
+	in := net.Spec.Inputs
+	for i, l := range net.Layers {
+		units := net.Spec.Layers[i].Units
+		if l.Inputs != in || l.Units != units || len(l.W) != units*in || len(l.B) != units || l.Activation != net.Spec.Layers[i].Activation {
+			return fmt.Errorf("layer %d: %d weights and %d biases (%d×%d, %s), expected %d×%d and %d (%s) as the spec says",
+				i+1, len(l.W), len(l.B), l.Units, l.Inputs, l.Activation, units, in, units, net.Spec.Layers[i].Activation)
+		}
+		in = units
+	}
+	return nil
 }
 
 // Inputs returns the number of raw numeric features a row has: the network's inputs.
