@@ -96,7 +96,7 @@ func forward[S engine.Float](inf *inference, out, x []S, n int) error {
 	return inf.d.do(func() error {
 		for r := 0; r < n; r += predictRows {
 			m := min(predictRows, n-r)
-			if err := copyIn(inf, x[r*inf.in : (r+m)*inf.in]); err != nil {
+			if err := copyIn(inf, x[r*inf.in:(r+m)*inf.in]); err != nil {
 				return err
 			}
 			if err := inf.s.forwardBatch(inf.x, m); err != nil {
