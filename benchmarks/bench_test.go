@@ -239,3 +239,40 @@ func BenchmarkEpoch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPredictor runs a Predictor of W2 and W3 (float32) at batch 1,
+// reporting ns/row, and on a batch of PredictBatch rows, reporting rows/s:
+// run it with GOMAXPROCS=1 for the single-thread figures.
+func BenchmarkPredictor(b *testing.B) {
+	for _, id := range []string{"W2", "W3"} {
+		ws, err := Find(id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, x, err := PredictorFor(cpu.New(), ws[0], engine.Float32)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, k := p.Inputs(), p.Outputs()
+		out := make([]float32, PredictBatch*k)
+		b.Run(id+"/batch1", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				row := i % PredictBatch
+				if err := p.PredictInto32(out[:k], x[row*in:(row+1)*in]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
+		})
+		b.Run(fmt.Sprintf("%s/batch%d", id, PredictBatch), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if err := p.PredictInto32(out, x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*PredictBatch)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

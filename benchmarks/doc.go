@@ -6,6 +6,15 @@
 // (interleaved rounds, medians, the peer at its best); results/ holds dated,
 // measured tables.
 //
+// BenchmarkPredictor runs a Predictor of W2 and W3 in float32 at batch 1
+// (ns/row) and on a batch of PredictBatch (10,000) rows (rows/s); run it as
+// GOMAXPROCS=1 go test -run '^$' -bench Predictor ./benchmarks. The same
+// measure, MeasurePredictor, is `perceptron bench --predict`, which prints
+// JSON (batch1_us_per_row, batch10000_rows_per_s) for a script comparing it
+// with another runtime in the same sitting. The networks' weights are drawn
+// (their values do not change the work) and the inputs are uniform in
+// [0, 1), as MNIST's pixels are.
+//
 // tabular/ measures perceptron against scikit-learn on data as people have
 // it (issue 22). tabular/make_tabular.py writes a seeded, adult-census-like
 // set: 40,000 training and 10,000 test rows of numeric and text columns with

@@ -97,6 +97,25 @@ type Backend interface {
 	// Predict writes the outputs of net for n rows of inputs x into out
 	// (n×outputs, row-major).
 	Predict(net *Network, x []float64, n int, out []float64) error
+	// NewInference lays net's parameters out on the device once, in net's
+	// dtype, for forward passes that follow (see Inference). Later changes
+	// to net do not reach it.
+	NewInference(net *Network) (Inference, error)
+}
+
+// Inference is a network's forward pass held ready on a backend: its
+// parameters converted and laid out once, its scratch reused. Its methods
+// may be called from many goroutines at once.
+type Inference interface {
+	// Forward64 writes the outputs of n rows of inputs x (n×inputs,
+	// row-major) into out (n×outputs). The CPU backend's allocates nothing
+	// once warm.
+	Forward64(out, x []float64, n int) error
+	// Forward32 is Forward64 in float32: a float32 network computes on x as
+	// it is, a float64 one on its values widened.
+	Forward32(out, x []float32, n int) error
+	// Close frees what the inference holds on the device.
+	Close() error
 }
 
 // Trainer runs the steps of a fit on a backend. One epoch is BeginEpoch,

@@ -41,6 +41,23 @@
 // examples, never the whole set. A data-parallel fit's data checksum is of
 // the float64 values, however each process holds them.
 //
+// # Predicting
+//
+// A Predictor (NewPredictor, or modelfile.Model.Predictor) is the way to
+// run a trained model: Backend.NewInference lays the parameters out once,
+// and the Predictor applies the model's Preprocessing, a scaler of raw
+// numeric features (PredictInto, PredictInto32) or a tabular preprocessor
+// of raw cells by column name (PredictRow), from any number of goroutines,
+// allocating nothing per call on the CPU. EvaluatePredictor evaluates raw
+// data through one, as the command's eval does. Predict and Evaluate stay
+// for networks without preprocessing: they take the network's inputs as
+// they are (prepared), lay the parameters out anew on every call, and say
+// so in their doc; the decision was to keep them, not to make them take a
+// scaler, so that a caller with prepared rows is not made to build a
+// Predictor, while every path from a model file (predict, eval, the
+// README's Go snippet) goes through the Predictor and cannot skip the
+// scaling.
+//
 // # Testing
 //
 // Fit itself is tested where a backend is: package engine/backendtest holds
@@ -64,6 +81,19 @@
 //     sigmoid's threshold, and regressions (a linear output is one whatever
 //     its labels); a set of other features than the network's inputs
 //     refused, held as float64 values or as codes
+//   - the Predictor on the CPU backend: its scaler against Predict of rows
+//     scaled by Scaler.Apply, in float64 and float32, over batches that span
+//     its chunks, the caller's rows left as they were (TestPredictorScales);
+//     no allocation per call at batch 1 and 300 rows, with and without a
+//     scaler (TestPredictorAllocatesNothing, skipped under -race, where
+//     sync.Pool drops at random); 32 goroutines on one Predictor against
+//     the serial outputs (TestPredictorConcurrent, run with -race); every
+//     error: both preprocessings, a scaler or preprocessor of other
+//     features, misshapen parameters, rows that are not whole, dst of the
+//     wrong size, PredictRow without columns (TestPredictorErrors);
+//     EvaluatePredictor's figures equal Evaluate's (TestEvaluateMetrics).
+//     backendtest.Inference checks each backend's Inference against its
+//     Predict, and modelfile's tests the tabular PredictRow
 //   - NumPy's generator (NewNumPyRNG) against committed draws of np.random
 //     for six seeds (testdata/numpy_rng.py), and the generators' state round
 //     trip

@@ -215,6 +215,15 @@ func (f fixed) Predict(_ *engine.Network, _ []float64, _ int, out []float64) err
 	copy(out, f.out)
 	return nil
 }
+func (f fixed) NewInference(*engine.Network) (engine.Inference, error) { return f, nil }
+func (f fixed) Forward64(out, _ []float64, _ int) error                { copy(out, f.out); return nil }
+func (f fixed) Forward32(out, _ []float32, _ int) error {
+	for i := range out {
+		out[i] = float32(f.out[i])
+	}
+	return nil
+}
+func (fixed) Close() error { return nil }
 
 func TestEvaluateMetrics(t *testing.T) {
 	net := engine.Zeros(engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Softmax}}, Loss: engine.CE})
@@ -227,8 +236,16 @@ func TestEvaluateMetrics(t *testing.T) {
 		0.3, 0.3, 0.4, // 2 → 2
 		0.6, 0.2, 0.2, // 2 → 0
 	}
-	m, err := engine.Evaluate(fixed{out}, net, dataset.New(make([]float64, 6), labels, 1))
+	set := dataset.New(make([]float64, 6), labels, 1)
+	m, err := engine.Evaluate(fixed{out}, net, set)
 	require.NoError(t, err)
+	p, err := engine.NewPredictor(fixed{out}, net, engine.Preprocessing{})
+	require.NoError(t, err)
+	viaPredictor, err := engine.EvaluatePredictor(p, set)
+	require.NoError(t, err)
+	m.MAE, m.RMSE, m.R2 = 0, 0, 0 // NaN in both: a classification
+	viaPredictor.MAE, viaPredictor.RMSE, viaPredictor.R2 = 0, 0, 0
+	assert.Equal(t, m, viaPredictor, "EvaluatePredictor computes the figures as Evaluate")
 	assert.Equal(t, [][]int{{1, 1, 0}, {0, 2, 0}, {1, 0, 1}}, m.Confusion)
 	assert.InDelta(t, 4.0/6, m.Accuracy, 1e-15)
 	assert.InDeltaSlice(t, []float64{0.5, 2.0 / 3, 1}, m.Precision, 1e-15)

@@ -9,6 +9,10 @@ import (
 )
 
 // Predict returns net's outputs for n rows of inputs x, n×outputs row-major.
+// The rows are the network's inputs as they are: a model's preprocessing
+// (its scaler, its tabular preprocessor) is not applied, so give it
+// prepared rows, or use a Predictor, which applies it. Every call lays the
+// parameters out anew: a Predictor, built once, is the way to predict often.
 func Predict(be Backend, net *Network, x []float64, n int) ([]float64, error) {
 	if len(x) != n*net.Spec.Inputs {
 		return nil, fmt.Errorf("predict: %d values are not %d rows of %d inputs", len(x), n, net.Spec.Inputs)
@@ -44,9 +48,30 @@ type Metrics struct {
 // matrix; otherwise its regression figures. One sigmoid output predicts
 // class 1 when it exceeds 0.5. The loss of a set with Weights is their
 // weighted mean, Σ w_i·l_i / N, as a fit's; the other figures are
-// unweighted.
+// unweighted. The set's features are the network's inputs as they are,
+// prepared already: a model's scaler is not applied (EvaluatePredictor
+// applies it).
 func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 	return EvaluateDataParallel(be, nil, net, set)
+}
+
+// EvaluatePredictor is Evaluate through p, so with the model's
+// preprocessing: the set's features are raw, as PredictInto takes them
+// (those of a tabular model as its preprocessor's Transform makes them).
+func EvaluatePredictor(p *Predictor, set *dataset.Set) (Metrics, error) {
+	y, err := p.net.Spec.Targets(set)
+	if err == nil {
+		err = set.CheckWeights()
+	}
+	if err != nil {
+		return Metrics{}, err
+	}
+	out := make([]float64, set.N*p.k)
+	forward := func(x []float64, _ int, out []float64) error { return p.PredictInto(out, x) }
+	if err := predictRows(forward, p.k, set, 0, set.N, out); err != nil {
+		return Metrics{}, err
+	}
+	return metrics(p.net.Spec, set, out, y), nil
 }
 
 // EvaluateDataParallel is Evaluate shared among the processes of comm, each
@@ -69,17 +94,23 @@ func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *
 	var out []float64
 	if comm == nil {
 		out = make([]float64, set.N*net.Spec.Outputs())
-		err = predictRows(be, net, set, 0, set.N, out)
+		err = predictRows(backendForward(be, net), net.Spec.Outputs(), set, 0, set.N, out)
 	} else {
 		out, err = predictShard(be, comm, net, set)
 	}
 	if err != nil {
 		return Metrics{}, err
 	}
-	k := net.Spec.Outputs()
+	return metrics(net.Spec, set, out, y), nil
+}
+
+// metrics returns the figures of Evaluate for outputs out of a network of
+// spec on set, whose targets are y.
+func metrics(spec Spec, set *dataset.Set, out, y []float64) Metrics {
+	k := spec.Outputs()
 	m := Metrics{N: set.N, Accuracy: math.NaN(), MAE: math.NaN(), RMSE: math.NaN(), R2: math.NaN()}
 	for i := 0; i < set.N; i++ {
-		l := ExampleLoss(net.Spec.Loss, out[i*k:(i+1)*k], y[i*k:(i+1)*k])
+		l := ExampleLoss(spec.Loss, out[i*k:(i+1)*k], y[i*k:(i+1)*k])
 		if set.Weights != nil {
 			l *= set.Weights[i]
 		}
@@ -87,11 +118,11 @@ func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *
 	}
 	m.Loss /= float64(max(set.N, 1))
 	if set.N == 0 {
-		return m, nil
+		return m
 	}
-	if set.Classes == 0 || !net.Spec.Classifier() {
+	if set.Classes == 0 || !spec.Classifier() {
 		m.MAE, m.RMSE, m.R2 = regression(out, y)
-		return m, nil
+		return m
 	}
 	classes := max(set.Classes, k)
 	m.Confusion = make([][]int, classes)
@@ -121,7 +152,7 @@ func EvaluateDataParallel(be Backend, comm distributed.Comm, net *Network, set *
 			m.F1[c] = 2 * p * r / (p + r)
 		}
 	}
-	return m, nil
+	return m
 }
 
 // predictShard predicts this process's shard of set and returns the outputs
@@ -130,7 +161,7 @@ func predictShard(be Backend, comm distributed.Comm, net *Network, set *dataset.
 	k := net.Spec.Outputs()
 	lo, hi := distributed.Shard(comm.Rank(), comm.Size(), set.N)
 	out := make([]float64, set.N*k) // zero but for this shard: the sum over the processes gathers the shards
-	err := predictRows(be, net, set, lo, hi, out[lo*k:hi*k])
+	err := predictRows(backendForward(be, net), k, set, lo, hi, out[lo*k:hi*k])
 	if err := distributed.Agree(comm, err); err != nil {
 		return nil, err
 	}
@@ -141,12 +172,20 @@ func predictShard(be Backend, comm distributed.Comm, net *Network, set *dataset.
 // converts to float64 at a time.
 const evalRows = 1024
 
-// predictRows writes net's outputs for examples lo to hi-1 of set, whose
-// features Spec.Targets has checked against net's inputs, into out:
-// in one call to be.Predict where the set holds float64 values, and in
+// forwardFunc writes the k outputs of each of n rows of inputs x into out.
+type forwardFunc func(x []float64, n int, out []float64) error
+
+// backendForward returns be.Predict of net as a forwardFunc.
+func backendForward(be Backend, net *Network) forwardFunc {
+	return func(x []float64, n int, out []float64) error { return be.Predict(net, x, n, out) }
+}
+
+// predictRows writes the k outputs forward gives for examples lo to hi-1 of
+// set, whose features Spec.Targets has checked against the network's
+// inputs, into out: in one call where the set holds float64 values, and in
 // pieces of evalRows examples, converted in turn, where it holds codes.
-func predictRows(be Backend, net *Network, set *dataset.Set, lo, hi int, out []float64) error {
-	step, k := hi-lo, net.Spec.Outputs()
+func predictRows(forward forwardFunc, k int, set *dataset.Set, lo, hi int, out []float64) error {
+	step := hi - lo
 	if set.X == nil {
 		step = evalRows
 	}
@@ -157,7 +196,7 @@ func predictRows(be Backend, net *Network, set *dataset.Set, lo, hi int, out []f
 		if set.X == nil {
 			buf = x
 		}
-		if err := be.Predict(net, x, end-r, out[(r-lo)*k:(end-lo)*k]); err != nil {
+		if err := forward(x, end-r, out[(r-lo)*k:(end-lo)*k]); err != nil {
 			return err
 		}
 	}

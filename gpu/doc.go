@@ -218,6 +218,16 @@
 // time (uploadInputs), so that the host never holds a converted copy of the
 // whole set; float64 inputs of a float64 network go up as they are.
 //
+// # Inference
+//
+// NewInference uploads the parameters once, with the activations of
+// predictRows (1,024) rows and their inputs, and keeps a host buffer of the
+// network's dtype; each call, under a mutex, copies its rows up a chunk at a
+// time, runs the batch kernels (with softmax_rows) and copies the outputs
+// back. Calls take turns on the device's thread: one device, one stream.
+// Unlike the CPU's, a call allocates a little (the device thread's
+// hand-off). Close frees the device memory; a call after it is an error.
+//
 // # Testing
 //
 // Without a GPU, go test -tags cudaemu ./gpu runs every test below on the
@@ -232,6 +242,9 @@
 //     early stopping, and the data-parallel fits of 2 and 3 processes, a host
 //     all-reduce standing in for NCCL on the emulator (on a GPU they skip:
 //     NCCL refuses two processes on one GPU).
+//   - The suite's Inference: NewInference against Predict, both dtypes,
+//     Forward64 and Forward32, batches of 1 to 9 and past a chunk of 1,024,
+//     from 16 goroutines at once, and Close twice.
 //   - Every kernel against its CPU twin: the mini-batch kernels on layers
 //     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
 //     TestDenseBackwardBatchParity, TestDenseDeltaParity,

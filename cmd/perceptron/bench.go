@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/perceptron-go/perceptron/benchmarks"
 	"github.com/perceptron-go/perceptron/cpu"
@@ -24,6 +25,7 @@ type benchFlags struct {
 	out, compare, mnistDir      string
 	json                        bool
 	distributed                 string
+	predict                     bool
 }
 
 // register defines bench's flags on fs.
@@ -36,6 +38,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
 	fs.BoolVar(&f.json, "json", false, "print the results as JSON instead of the table")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
+	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.PredictBatch))
 }
 
 // benchRun is one run of perceptron bench: its flags, its processes, and
@@ -64,6 +67,9 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	r.register(fs)
 	if err := parse(args); err != nil {
 		return err
+	}
+	if r.predict {
+		return benchPredict(r.benchFlags, stdout)
 	}
 	if r.group, err = openGroup(r.distributed, &r.stdout, &r.stderr); err != nil {
 		return err
@@ -286,4 +292,39 @@ func printRatios(w io.Writer, ours, peers []benchmarks.Result) {
 	if len(lines) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(lines, "\n"))
 	}
+}
+
+// predictBudget is how long bench --predict measures each batch size.
+const predictBudget = 2 * time.Second
+
+// benchPredict is perceptron bench --predict: it measures the Predictor of
+// each workload, backend and dtype the flags name and prints the results
+// as JSON (benchmarks.PredictResult), for a script that compares them with
+// another runtime's in the same sitting.
+func benchPredict(f benchFlags, stdout io.Writer) error {
+	ws, err := benchmarks.Find(f.workloads)
+	if err != nil {
+		return fmt.Errorf("--workload: %w", err)
+	}
+	bes, err := benchBackends(f.backends)
+	if err != nil {
+		return err
+	}
+	var results []benchmarks.PredictResult
+	for _, name := range strings.Split(f.dtypes, ",") {
+		dt, err := engine.ParseDType(strings.TrimSpace(name))
+		if err != nil {
+			return fmt.Errorf("--dtype: %w", err)
+		}
+		for _, be := range bes {
+			for _, w := range ws {
+				res, err := benchmarks.MeasurePredictor(be, w, dt, runtime.GOMAXPROCS(0), predictBudget)
+				if err != nil {
+					return err
+				}
+				results = append(results, res)
+			}
+		}
+	}
+	return writeJSON(stdout, results)
 }

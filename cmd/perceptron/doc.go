@@ -24,7 +24,9 @@
 // The tests build the binary and run it, as a user would, in a temporary
 // folder:
 //
-//   - train, eval and predict end to end; info and the help; bench; a
+//   - train, eval and predict end to end (both through the model's
+//     engine.Predictor, so the scaler always applies); info and the help;
+//     bench, and bench --predict's JSON (TestBenchPredict); a
 //     regression evaluated on integer labels; the course replayed from the
 //     command line against the committed runs of its NumPy code, and the
 //     course preset
@@ -58,6 +60,8 @@
 //   - where python3 with torch is installed (Debian: python3-torch), a
 //     trained model loaded into torch.nn.Sequential with
 //     load_state_dict(strict=True), giving perceptron predict's outputs
+//     (both models scaled with --scale minmax, which the script applies
+//     from the metadata as the README's snippet does)
 //   - Adam, a schedule and early stopping; a fit resumed after a Ctrl-C
 //     within an epoch, and at an epoch's end with more epochs asked for,
 //     giving the same model file, byte for byte, and the same history as

@@ -46,14 +46,16 @@ func eval(args []string, stdout, stderr io.Writer) error {
 	if set.Features != m.Network.Spec.Inputs {
 		return fmt.Errorf("%s has %d features per example but the model %s takes %d inputs", data.spec, set.Features, model, m.Network.Spec.Inputs)
 	}
-	if m.Scaler != nil {
-		m.Scaler.Apply(set.Float64s())
-	}
 	be, err := openBackend(backend)
 	if err != nil {
 		return err
 	}
-	met, err := engine.Evaluate(be, m.Network, set)
+	pr, err := m.Predictor(be) // applies the model's scaler to the examples
+	if err != nil {
+		return err
+	}
+	defer pr.Close()
+	met, err := engine.EvaluatePredictor(pr, set)
 	if err != nil {
 		return err
 	}

@@ -45,24 +45,22 @@ func predict(args []string, stdout, stderr io.Writer) error {
 	if set.Features != in {
 		return fmt.Errorf("%s: rows have %d columns, but the model %s takes %d inputs (give the features only, no label)", input, set.Features, model, in)
 	}
-	x := set.X
-	if m.Scaler != nil {
-		m.Scaler.Apply(x)
-	}
 	be, err := openBackend(backend)
 	if err != nil {
 		return err
 	}
-	out, err := engine.Predict(be, m.Network, x, set.N)
+	pr, err := m.Predictor(be) // applies the model's scaler to the rows
 	if err != nil {
+		return err
+	}
+	defer pr.Close()
+	out := make([]float64, set.N*pr.Outputs())
+	if err := pr.PredictInto(out, set.Float64s()); err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)
 	k := m.Network.Spec.Outputs()
-	var names []string
-	if m.Prep != nil {
-		names = m.Prep.ClassNames
-	}
+	names := pr.ClassNames()
 	for i := 0; i < set.N; i++ {
 		o := out[i*k : (i+1)*k]
 		if class {

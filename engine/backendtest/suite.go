@@ -32,6 +32,7 @@ func Run(t *testing.T, be engine.Backend) {
 	t.Run("EarlyStop", func(t *testing.T) { EarlyStop(t, be) })
 	t.Run("DataParallel", func(t *testing.T) { DataParallel(t, be) })
 	t.Run("Codes", func(t *testing.T) { Codes(t, be) })
+	t.Run("Inference", func(t *testing.T) { Inference(t, be) })
 }
 
 // head is an output activation with a loss that trains it and its width.
