@@ -37,4 +37,30 @@
 // model file's format version), inputs, layers, loss, dtype, class_names
 // (JSON, for a classifier: the preprocessing's class names, else the class
 // numbers), scaler (JSON) or feature_names and preprocessing (JSON).
+//
+// # Testing
+//
+// go test ./engine/onnx decodes its own output with protowire and checks the
+// model's IR version, producer and opset; the nodes in order, each taking
+// the one before's output, Gemm's transB = 1 and Softmax's axis -1, no node
+// for a linear activation and the last node giving "output"; the input and
+// output with element type FLOAT or DOUBLE and shape [N, size], N named;
+// the initializers' shapes and values, exactly, in float32 and float64; the
+// scaler's and a preprocessing's fill, offset and scale per feature
+// (one-hot features passing unchanged); the metadata (class names, feature
+// names, the preprocessing reading back); each error (opsets 12 and 18, no
+// network, a scaler or preprocessing that does not fit the network, an
+// invalid spec), with nothing written; and that Save writes what Encode does
+// and keeps the old file when the export fails.
+//
+// The command's TestExportRunsInONNXRuntime (cmd/perceptron) trains small
+// models, float32 and float64, with relu, tanh, sigmoid and linear hidden
+// layers, sigmoid and softmax outputs, each scaling, opsets 13 to 17, and a
+// table with missing numbers and text columns; exports them; checks each
+// with onnx.checker.check_model(full_check=True) and the graph's contract
+// (testdata/check.py, python3-onnx); runs them in ONNX Runtime 1.30
+// (benchmarks/onnx/run.js, onnxruntime-node) and compares the outputs with
+// perceptron predict's within 1e-5. It skips, saying what to install,
+// without /usr/bin/python3's onnx, node or benchmarks/onnx/node_modules.
+// A change that drops the preprocessing's fill made it fail.
 package onnx
