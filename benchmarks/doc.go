@@ -35,6 +35,19 @@
 // (tabular/summarize.py) into tabular-DATE/summary.md; -s sklearn measures
 // scikit-learn alone.
 //
+// onnx/ runs exported models in ONNX Runtime (npm onnxruntime-node 1.30,
+// installed by `npm ci --ignore-scripts` there; it bundles
+// libonnxruntime.so.1): run.js prints a model's outputs for the rows of a
+// CSV (the export's tests compare them with perceptron predict's);
+// bench.js times batch-1 calls and a 10,000-row batch on 1 thread;
+// identity.onnx (identity.py) measures the binding's own cost; and
+//
+//	sh benchmarks/onnx/compare-onnx.sh -r 3
+//
+// exports W2 and W3, runs ORT's side and ours (OURS_CMD, to come with the
+// Predictor's benchmark) interleaved, and writes medians and min–max into
+// compare-onnx-DATE/summary.md.
+//
 // # Testing
 //
 // TestMakeTabular runs make_tabular.py (skipped where /usr/bin/python3 has no

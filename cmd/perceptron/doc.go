@@ -4,6 +4,7 @@
 //	perceptron train   [flags]   train a network and write the model, history and curves
 //	perceptron eval    --model PATH --data SPEC
 //	perceptron predict --model PATH --input CSV
+//	perceptron export  --model PATH --format onnx --out PATH [--opset 13]
 //	perceptron info
 //	perceptron bench   [--workload W1,W2,W2s,W3,W2a,W2d]
 //
@@ -57,6 +58,12 @@
 //     one sigmoid on three, 11 units on MNIST), and a class with no training
 //     examples (CSV labels 1 to 3; MNIST without a 9), each with its hint;
 //     a regression on the same labels trains
+//   - export: its errors (missing flags, an unknown format, an opset out
+//     of range, a model or folder that is not there: no file written); and,
+//     where python3-onnx, node and onnxruntime-node are installed, models
+//     of every activation, dtype and preprocessing exported, passing ONNX's
+//     checker and giving predict's outputs within 1e-5 in ONNX Runtime
+//     (see engine/onnx)
 //   - where python3 with torch is installed (Debian: python3-torch), a
 //     trained model loaded into torch.nn.Sequential with
 //     load_state_dict(strict=True), giving perceptron predict's outputs
