@@ -15,6 +15,7 @@ Usage:
   perceptron train   [flags]   train a network and write the model, history and curves
   perceptron eval    --model PATH --data SPEC      loss, accuracy, per-class metrics, confusion matrix
   perceptron predict --model PATH --input CSV      one line of outputs per input row
+  perceptron serve   --model PATH [--addr HOST:PORT]  serve it over KServe's Open Inference Protocol (v2 REST)
   perceptron info                                   version, build tags, backends, GPUs found
   perceptron bench   [--workload W1,W2,W2s,W3,W2a]      training speed of the benchmark workloads per backend
 
@@ -25,6 +26,7 @@ Examples:
   perceptron train --data npz:mnist.npz --epochs 5     keras.datasets' x_train, y_train, x_test, y_test
   perceptron eval --model model.safetensors --data mnist
   perceptron predict --model model.safetensors --input rows.csv
+  perceptron serve --model model.safetensors --addr 127.0.0.1:8080
 
 Data SPEC: mnist | csv:PATH | npz:PATH | npy:X.npy,Y.npy | synthetic:NAME (xor, moons, circles, spirals, blobs).
 Run 'perceptron COMMAND -h' for a command's flags.
@@ -45,11 +47,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	commands := map[string]func([]string, io.Writer, io.Writer) error{
-		"train": train, "eval": eval, "predict": predict, "info": info, "bench": bench,
+		"train": train, "eval": eval, "predict": predict, "info": info, "bench": bench, "serve": serveCommand,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, info and bench: run perceptron -h"))
+		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, serve, info and bench: run perceptron -h"))
 	}
 	return exitStatus(cmd(args[1:], stdout, stderr), stderr)
 }

@@ -1,0 +1,44 @@
+// Package serve answers KServe's Open Inference Protocol (v2, REST) for one
+// model: the server behind perceptron serve.
+//
+//	GET  /v2                          server metadata
+//	GET  /v2/health/live              {"live": true}
+//	GET  /v2/health/ready             {"ready": true}
+//	GET  /v2/models/{name}            model metadata: inputs, outputs, datatypes, shapes
+//	GET  /v2/models/{name}/ready      {"name": …, "ready": true}
+//	POST /v2/models/{name}/infer      inference
+//	GET  /metrics                     Prometheus metrics
+//
+// A model of numeric rows takes one input, "input", FP32 or FP64, of shape
+// [n, inputs], its data flat in row-major order or nested as n rows; its
+// output "output" has the request's datatype and shape [n, outputs]. A
+// tabular model (one with a preprocessing of named columns) takes one input
+// per column, named as the column, of shape [n] or [n, 1]: BYTES (strings)
+// or numbers (FP32, FP64, INT32, INT64) as a CSV would hold them, null or ""
+// for a missing cell; its output is FP64. A model with class names adds the
+// output "class", BYTES, the predicted class of each row. A request may
+// name the outputs it wants. Every error is {"error": "…"} naming the
+// problem: 400 for a malformed request (its JSON, a datatype, a shape, a
+// cell), 404 for an unknown model or path, 405 for a wrong method, 408 for
+// a body that did not arrive in time, 413 for a body over the limit, 503
+// when the queue is full, 504 when the prediction did not come in time,
+// 500 when the predictor failed or panicked; a panic is recovered, counted
+// and logged, and the server goes on.
+//
+// Inference requests queue (Config.Queue of them at most) for one worker,
+// which takes the first waiting, then more of the same datatype until
+// Config.MaxBatch rows or Config.MaxDelay have passed, predicts them in one
+// call and answers each. A tabular model's rows go through the worker the
+// same way, one row at a time.
+//
+// The Predictor interface is what the server needs of a model; Load
+// implements it over engine.Predict and the model file's scaler or
+// preprocessing. Server.Reload swaps the model atomically: requests already
+// queued finish on the old one.
+//
+// The metrics are perceptron_serve_requests_total{endpoint,code},
+// perceptron_serve_request_duration_seconds{endpoint},
+// perceptron_serve_batch_rows, perceptron_serve_queue_length,
+// perceptron_serve_panics_total and perceptron_serve_reloads_total{result},
+// beside Go's and the process's.
+package serve
