@@ -227,7 +227,9 @@ func (s *Server) serverMetadata(*http.Request) (int, any) {
 
 func (s *Server) live(*http.Request) (int, any) { return http.StatusOK, map[string]bool{"live": true} }
 
-func (s *Server) ready(*http.Request) (int, any) { return http.StatusOK, map[string]bool{"ready": true} }
+func (s *Server) ready(*http.Request) (int, any) {
+	return http.StatusOK, map[string]bool{"ready": true}
+}
 
 // named returns the model when the URL names it, else a 404's body.
 func (s *Server) named(r *http.Request) (*Model, any) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // numericRows reads a model's one numeric input tensor: shape [n, inputs],
@@ -58,6 +59,9 @@ func dataError(t inputTensor, err error) error {
 		return fmt.Errorf("input %q has no \"data\"", t.Name)
 	}
 	if typ, ok := err.(*json.UnmarshalTypeError); ok {
+		if strings.HasPrefix(typ.Value, "number ") {
+			return fmt.Errorf("input %q (%s): the %s is out of the range of %s", t.Name, t.Datatype, typ.Value, t.Datatype)
+		}
 		return fmt.Errorf("input %q (%s): its data holds a JSON %s where a number belongs", t.Name, t.Datatype, typ.Value)
 	}
 	return fmt.Errorf("input %q (%s): %v", t.Name, t.Datatype, err)
