@@ -41,4 +41,35 @@
 // perceptron_serve_batch_rows, perceptron_serve_queue_length,
 // perceptron_serve_panics_total and perceptron_serve_reloads_total{result},
 // beside Go's and the process's.
+//
+// # Testing
+//
+// The tests serve on 127.0.0.1, port 0, a stub predictor (a row's sum and
+// its negation, slow or panicking on demand) or model files:
+//
+//   - every endpoint's answer (metadata, health, readiness, the server's
+//     metadata), 404 for an unknown model or path, 405 for a wrong method,
+//     and the request counts, latency and queue length in /metrics
+//   - inference on flat and nested data, FP32 and FP64, zero rows, an id
+//     echoed, the outputs asked for, class names
+//   - 22 malformed requests, each answered 400 with its message (the JSON's
+//     byte offset, a datatype, a shape, null, a number out of range, an
+//     unknown input or output), and the server alive after
+//   - batching: 16 concurrent requests run in at most 4 batches with
+//     batching and in 16 without (the batch-size metric), each answered
+//     with its own row's outputs
+//   - a full queue answering 503, a body over the limit 413 (with and
+//     without a Content-Length), a client stalling in its headers or its
+//     body cut off after the timeout (408), a slow prediction 504
+//   - a panic in the predictor and one in a handler each answered 500,
+//     counted and logged, the server going on
+//   - Reload swapping the model, a failed one keeping it; Shutdown letting
+//     a request in flight finish; the config's checks
+//   - model files, scaled float32 and float64 networks and a tabular model
+//     with a text column, answering exactly as engine.Predict after the
+//     file's scaler or preprocessing; a tabular request's column errors
+//
+// perceptron's tests run the built command: its outputs equal perceptron
+// predict's, SIGHUP reloads (a bad file keeps the model) and SIGTERM
+// drains a request in flight.
 package serve
