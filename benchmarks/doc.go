@@ -48,6 +48,14 @@
 // Predictor's benchmark) interleaved, and writes medians and min–max into
 // compare-onnx-DATE/summary.md.
 //
+// serve/ is a load test of perceptron serve (issue 29), loopback only and
+// bounded in time and count: go run ./benchmarks/serve -duration 3s builds
+// the command, serves a random-initialised W2 model, and prints rows/s and
+// p50/p99 latency of one-row requests at concurrency 1, 16 and 64, with
+// batching and without, then the answers to hostile requests (malformed
+// JSON, a wrong shape, a body over the limit, a client that stalls) and
+// whether the server is alive after them.
+//
 // # Testing
 //
 // TestMakeTabular runs make_tabular.py (skipped where /usr/bin/python3 has no

@@ -5,6 +5,7 @@
 //	perceptron eval    --model PATH --data SPEC
 //	perceptron predict --model PATH --input CSV
 //	perceptron export  --model PATH --format onnx --out PATH [--opset 13]
+//	perceptron serve   --model PATH [--addr HOST:PORT]
 //	perceptron info
 //	perceptron bench   [--workload W1,W2,W2s,W3,W2a,W2d]
 //
@@ -84,6 +85,11 @@
 //     negative weight, a class absent from the training part
 //   - SIGINT and SIGTERM during the epochs and after the last one: the model
 //     saved beside, over, or not at all, and no temporary file left
+//   - serve (package internal/serve has the server's own tests): its
+//     outputs equal perceptron predict's for scaled rows and for a tabular
+//     model's BYTES columns and class names; its flag errors; SIGHUP
+//     reloading the file, a bad one keeping the model with one line; SIGTERM
+//     letting a request in flight finish, then exit status 0
 //   - training and evaluating on NumPy arrays (TestTrainOnNumPyArrays): an
 //     .npz file's own test arrays (eval reads them), the split of one
 //     without them, two .npy files, and --scale's default for each kind of

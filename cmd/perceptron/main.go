@@ -16,6 +16,7 @@ Usage:
   perceptron eval    --model PATH --data SPEC      loss, accuracy, per-class metrics, confusion matrix
   perceptron predict --model PATH --input CSV      one line of outputs per input row
   perceptron export  --model PATH --format onnx --out PATH   the model as ONNX (scaling as nodes)
+  perceptron serve   --model PATH [--addr HOST:PORT]  serve it over KServe's Open Inference Protocol (v2 REST)
   perceptron info                                   version, build tags, backends, GPUs found
   perceptron bench   [--workload W1,W2,W2s,W3,W2a]      training speed of the benchmark workloads per backend
 
@@ -27,6 +28,7 @@ Examples:
   perceptron eval --model model.safetensors --data mnist
   perceptron predict --model model.safetensors --input rows.csv
   perceptron export --model model.safetensors --format onnx --out model.onnx
+  perceptron serve --model model.safetensors --addr 127.0.0.1:8080
 
 Data SPEC: mnist | csv:PATH | npz:PATH | npy:X.npy,Y.npy | synthetic:NAME (xor, moons, circles, spirals, blobs).
 Run 'perceptron COMMAND -h' for a command's flags.
@@ -47,11 +49,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	commands := map[string]func([]string, io.Writer, io.Writer) error{
-		"train": train, "eval": eval, "predict": predict, "info": info, "bench": bench, "export": export,
+		"train": train, "eval": eval, "predict": predict, "info": info, "bench": bench, "export": export, "serve": serveCommand,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, export, info and bench: run perceptron -h"))
+		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, export, serve, info and bench: run perceptron -h"))
 	}
 	return exitStatus(cmd(args[1:], stdout, stderr), stderr)
 }
