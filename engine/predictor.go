@@ -120,55 +120,53 @@ func (p *Predictor) rows(dst, x int) (int, error) {
 // where the model has a scaler. Rows of a tabular model's features are taken
 // as its preprocessor makes them (see dataset.Preprocessor.Transform).
 func (p *Predictor) PredictInto(dst, x []float64) error {
+	return predictInto(p, dst, x, &p.f64)
+}
+
+// PredictInto32 is PredictInto in float32: a scaler computes in float64 and
+// rounds each scaled value to float32.
+func (p *Predictor) PredictInto32(dst, x []float32) error {
+	return predictInto(p, dst, x, &p.f32)
+}
+
+// predictInto is PredictInto in T: the rows of x go through the network,
+// scaled first, predictChunk at a time, into a scratch from pool, where the
+// model has a scaler.
+func predictInto[T Float](p *Predictor, dst, x []T, pool *sync.Pool) error {
+	forward := func(out, x []T, n int) error { return forwardT(p.inf, out, x, n) }
 	n, err := p.rows(len(dst), len(x))
 	if err != nil || n == 0 {
 		return err
 	}
 	sc := p.pre.Scaler
 	if sc == nil {
-		return p.inf.Forward64(dst, x, n)
+		return forward(dst, x, n)
 	}
-	buf := p.f64.Get().(*[]float64)
-	defer p.f64.Put(buf)
+	buf := pool.Get().(*[]T)
+	defer pool.Put(buf)
 	for r := 0; r < n; r += predictChunk {
 		m := min(predictChunk, n-r)
 		piece := (*buf)[:m*p.in]
 		for i, v := range x[r*p.in : (r+m)*p.in] {
 			j := i % p.in
-			piece[i] = (v - sc.Offset[j]) * sc.Scale[j]
+			piece[i] = T((float64(v) - sc.Offset[j]) * sc.Scale[j])
 		}
-		if err := p.inf.Forward64(dst[r*p.k:(r+m)*p.k], piece, m); err != nil {
+		if err := forward(dst[r*p.k:(r+m)*p.k], piece, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// PredictInto32 is PredictInto in float32: a scaler computes in float64 and
-// rounds each scaled value to float32.
-func (p *Predictor) PredictInto32(dst, x []float32) error {
-	n, err := p.rows(len(dst), len(x))
-	if err != nil || n == 0 {
-		return err
+// forwardT runs n rows of x through inf into out, in T.
+func forwardT[T Float](inf Inference, out, x []T, n int) error {
+	switch out := any(out).(type) {
+	case []float64:
+		return inf.Forward64(out, any(x).([]float64), n)
+	case []float32:
+		return inf.Forward32(out, any(x).([]float32), n)
 	}
-	sc := p.pre.Scaler
-	if sc == nil {
-		return p.inf.Forward32(dst, x, n)
-	}
-	buf := p.f32.Get().(*[]float32)
-	defer p.f32.Put(buf)
-	for r := 0; r < n; r += predictChunk {
-		m := min(predictChunk, n-r)
-		piece := (*buf)[:m*p.in]
-		for i, v := range x[r*p.in : (r+m)*p.in] {
-			j := i % p.in
-			piece[i] = float32((float64(v) - sc.Offset[j]) * sc.Scale[j])
-		}
-		if err := p.inf.Forward32(dst[r*p.k:(r+m)*p.k], piece, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	panic("unreachable: T is float32 or float64")
 }
 
 // PredictRow writes the outputs of one row of raw cells, by column name,

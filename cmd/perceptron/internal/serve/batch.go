@@ -189,31 +189,30 @@ func (b *batcher) guard(f func() error) (err error) {
 // predictRows predicts the numeric rows of jobs, n in all, in one call.
 func (b *batcher) predictRows(jobs []*job, n int) error {
 	p := jobs[0].model.Predictor
-	k := p.Outputs()
 	if jobs[0].kind == rows32 {
-		b.buf32, b.res32 = b.buf32[:0], grow(b.res32, n*k)
-		for _, j := range jobs {
-			b.buf32 = append(b.buf32, j.x32...)
-		}
-		if err := p.PredictInto32(b.res32, b.buf32); err != nil {
-			return err
-		}
-		at := 0
-		for _, j := range jobs {
-			at += copy(j.out32, b.res32[at:])
-		}
-		return nil
+		return predictBatch(jobs, n*p.Outputs(), &b.buf32, &b.res32,
+			func(j *job) ([]float32, []float32) { return j.x32, j.out32 }, p.PredictInto32)
 	}
-	b.buf64, b.res64 = b.buf64[:0], grow(b.res64, n*k)
+	return predictBatch(jobs, n*p.Outputs(), &b.buf64, &b.res64,
+		func(j *job) ([]float64, []float64) { return j.x64, j.out64 }, p.PredictInto)
+}
+
+// predictBatch joins the rows of jobs (their inputs and outputs as rows
+// gives them) in buf, predicts their outputs (size values) into res in one
+// call, and hands each job its own.
+func predictBatch[T float32 | float64](jobs []*job, size int, buf, res *[]T, rows func(*job) (in, out []T), predict func(dst, x []T) error) error {
+	*buf, *res = (*buf)[:0], grow(*res, size)
 	for _, j := range jobs {
-		b.buf64 = append(b.buf64, j.x64...)
+		in, _ := rows(j)
+		*buf = append(*buf, in...)
 	}
-	if err := p.PredictInto(b.res64, b.buf64); err != nil {
+	if err := predict(*res, *buf); err != nil {
 		return err
 	}
 	at := 0
 	for _, j := range jobs {
-		at += copy(j.out64, b.res64[at:])
+		_, out := rows(j)
+		at += copy(out, (*res)[at:])
 	}
 	return nil
 }
