@@ -46,6 +46,10 @@
 // time, tags and float32 values, the tags left out for NaN figures, a
 // second writer in the same folder making a file of its own, a record cut
 // short or with a wrong CRC refused by the reader (so that its checks can
-// fail), and Create's errors. The masked CRC of a known input is checked
-// against the value TensorFlow's crc32c.Mask gives.
+// fail), and Create's errors. The masked CRC of CRC32C's check input is
+// checked against the value worked out by hand. Where /usr/bin/python3 has
+// Google's protobuf runtime, testdata/read_events.py declares Event and
+// Summary with event.proto's field numbers and parses a file with it,
+// checking the CRCs with its own CRC32C (TensorBoard itself is not
+// installed on the development machine, so it has not read them here).
 package tensorboard

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -255,4 +256,25 @@ func TestCreateErrors(t *testing.T) {
 	assert.True(t, errors.Is(err, os.ErrExist) || strings.Contains(err.Error(), "not a directory"), "%v", err)
 	_, err = Create(filepath.Join(file, "sub"))
 	require.ErrorContains(t, err, filepath.Join(file, "sub"))
+}
+
+// TestProtobufReadsEvents reads a file with Google's protobuf runtime
+// (testdata/read_events.py, which checks the CRCs too), where
+// /usr/bin/python3 has it.
+func TestProtobufReadsEvents(t *testing.T) {
+	if exec.Command("/usr/bin/python3", "-c", "import google.protobuf").Run() != nil {
+		t.Skip("/usr/bin/python3 with google.protobuf is not installed")
+	}
+	w, err := create(t.TempDir(), func() time.Time { return time.Unix(1_800_000_000, 500_000_000) })
+	require.NoError(t, err)
+	require.NoError(t, w.Epoch(engine.EpochStats{Epoch: 1, Loss: 0.75, TrainAccuracy: 0.5, ValLoss: math.NaN(), ValAccuracy: math.NaN(), LearningRate: 0.125, ExamplesPerSec: 1000}))
+	require.NoError(t, w.Epoch(engine.EpochStats{Epoch: 2, Loss: 0.25, TrainAccuracy: 0.875, ValLoss: 0.5, ValAccuracy: 0.625, LearningRate: 0.0625, ExamplesPerSec: 2000}))
+	require.NoError(t, w.Close())
+	out, err := exec.Command("/usr/bin/python3", filepath.Join("testdata", "read_events.py"), w.Path()).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	want := `{"wall_time": 1800000000.5, "step": 0, "file_version": "brain.Event:2", "values": {}}
+{"wall_time": 1800000000.5, "step": 1, "file_version": "", "values": {"loss/train": 0.75, "accuracy/train": 0.5, "learning_rate": 0.125, "examples_per_second": 1000.0}}
+{"wall_time": 1800000000.5, "step": 2, "file_version": "", "values": {"loss/train": 0.25, "loss/validation": 0.5, "accuracy/train": 0.875, "accuracy/validation": 0.625, "learning_rate": 0.0625, "examples_per_second": 2000.0}}
+`
+	assert.Equal(t, want, string(out))
 }
