@@ -41,6 +41,15 @@
 // examples, never the whole set. A data-parallel fit's data checksum is of
 // the float64 values, however each process holds them.
 //
+// # Warm starts
+//
+// Fit trains the parameters net holds, whatever drew them: a warm start
+// (scikit-learn's warm_start, the command's --init-from) is Fit on the
+// Network of a loaded model (modelfile.Load), with a fresh optimizer state,
+// on data prepared as the model's was (its Scaler applied to the features,
+// or its tabular Preprocessor transforming the table). Only Config.Resume
+// carries an optimizer's state over.
+//
 // # Predicting
 //
 // A Predictor (NewPredictor, or modelfile.Model.Predictor) is the way to

@@ -84,13 +84,14 @@ func (d *dataFlags) inputs() []string {
 
 // loadTraining reads the data set for train: its training and test parts
 // and, for a CSV, the preprocessing fitted on the training part, with
-// scaling and for a network of the given task.
-func (d *dataFlags) loadTraining(seed uint64, scaling dataset.Scaling, task dataset.Task) (prepared, error) {
+// scaling and for a network of the given task, or prep when it is not nil
+// (a warm start's).
+func (d *dataFlags) loadTraining(seed uint64, scaling dataset.Scaling, task dataset.Task, prep *dataset.Preprocessor) (prepared, error) {
 	if path, ok, err := d.csvPath(); ok || err != nil {
 		if err != nil {
 			return prepared{}, err
 		}
-		return d.table.fitTable(path, d.testSplit, seed, scaling, task)
+		return d.table.fitTable(path, d.testSplit, seed, scaling, task, prep)
 	}
 	train, test, err := d.load(seed, true)
 	return prepared{train: train, test: test}, err

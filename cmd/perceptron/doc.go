@@ -77,6 +77,18 @@
 //     checkpoint of an earlier perceptron (--val-split -1) resuming, with
 //     and without early stopping, as today's same fit; every optimizer
 //     flag's error, --early-stop with --val-split 0 among them
+//   - --init-from (initfrom_test.go): the model file of a warm start equals,
+//     bit for bit, engine.Fit with Adam on the loaded model's Network
+//     (TestInitFromIsFitFromTheModel), and its first loss is under half a
+//     fresh fit's; the model's scaler and a CSV model's preprocessing
+//     (columns in another order) kept, not fitted on the new data; a warm
+//     start resumed from its checkpoint equal, byte for byte, to the fit
+//     never stopped; each error (other layers, inputs, classes, --scale,
+//     a numbers model on a CSV and a CSV model on numbers, --init,
+//     --resume, a missing file), with both shapes and a hint
+//   - --tensorboard (TestTensorBoardFlag): an event file of a record per
+//     epoch after the version record, in the JSON's wrote; a resumed fit's
+//     file of its own with its epochs; a path that is not a folder refused
 //   - --class-weight (TestClassWeight): weights of 1 train bit for bit as
 //     none; weights of 0 make the training and validation losses 0 while
 //     the test loss, on the same examples, stays unweighted; balanced

@@ -25,6 +25,8 @@ Examples:
   perceptron train --data synthetic:moons --layers 16:relu,16:relu,1:sigmoid --epochs 50
   perceptron train --data csv:iris.csv --batch 16 --lr 0.05
   perceptron train --data npz:mnist.npz --epochs 5     keras.datasets' x_train, y_train, x_test, y_test
+  perceptron train --data npz:new.npz --init-from model.safetensors --epochs 3   a warm start from a trained model
+  perceptron train --optimizer adam --batch 32 --tensorboard runs/adam   TensorBoard curves: tensorboard --logdir runs
   perceptron eval --model model.safetensors --data mnist
   perceptron predict --model model.safetensors --input rows.csv
   perceptron export --model model.safetensors --format onnx --out model.onnx

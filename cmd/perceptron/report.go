@@ -37,6 +37,7 @@ type summary struct {
 	Model              string       `json:"model,omitempty"`
 	Checkpoint         string       `json:"checkpoint,omitempty"`
 	Resumed            string       `json:"resumed,omitempty"`
+	InitFrom           string       `json:"init_from,omitempty"`
 	Wrote              []string     `json:"wrote,omitempty"`
 	Interrupted        bool         `json:"interrupted"`
 }

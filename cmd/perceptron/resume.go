@@ -16,12 +16,12 @@ var settingFlags = []string{
 	"data", "mnist-dir", "label-col", "samples", "noise", "test-split", "val-split", "scale",
 	"layers", "loss", "init", "dtype", "rng", "seed", "epochs", "lr", "batch",
 	"optimizer", "momentum", "nesterov", "beta1", "beta2", "eps", "weight-decay",
-	"lr-schedule", "warmup-epochs", "early-stop", "min-delta", "class-weight",
+	"lr-schedule", "warmup-epochs", "early-stop", "min-delta", "class-weight", "init-from",
 }
 
 // laterSettings are the setting flags added after checkpoints were first
 // written, with the value a checkpoint that does not record one had.
-var laterSettings = map[string]string{"class-weight": ""}
+var laterSettings = map[string]string{"class-weight": "", "init-from": ""}
 
 // settings returns the values of the setting flags of fs.
 func settings(fs *flag.FlagSet) map[string]string {

@@ -95,9 +95,10 @@ type prepared struct {
 
 // fitTable reads a CSV for training: its rows split as Set.Split splits
 // examples, the preprocessing (scaling included) fitted on the training
-// rows only, and both parts transformed. The test part has no weights:
+// rows only, and both parts transformed; with a preprocessing prep (a warm
+// start's), prep transforms them instead. The test part has no weights:
 // its figures are unweighted.
-func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scaling dataset.Scaling, task dataset.Task) (prepared, error) {
+func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scaling dataset.Scaling, task dataset.Task, prep *dataset.Preprocessor) (prepared, error) {
 	var p prepared
 	read, _ := f.readOptions() // check refused a bad --sep
 	t, err := dataset.LoadTable(path, read)
@@ -108,13 +109,16 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 	if err != nil {
 		return p, err
 	}
-	impute, _ := dataset.ParseImpute(f.impute) // check refused a bad --impute
-	p.prep, err = dataset.FitPreprocessor(t, trainRows, dataset.PrepOptions{Labels: list(f.labels), Categorical: list(f.categorical),
-		Impute: impute, MaxCategories: f.maxCategories, Scale: scaling, Task: task, WeightCol: f.weightCol})
-	if err != nil {
-		return p, err
+	p.notes = append(p.notes, t.Notes...)
+	if p.prep = prep; prep == nil {
+		impute, _ := dataset.ParseImpute(f.impute) // check refused a bad --impute
+		p.prep, err = dataset.FitPreprocessor(t, trainRows, dataset.PrepOptions{Labels: list(f.labels), Categorical: list(f.categorical),
+			Impute: impute, MaxCategories: f.maxCategories, Scale: scaling, Task: task, WeightCol: f.weightCol})
+		if err != nil {
+			return p, err
+		}
+		p.notes = append(p.notes, p.prep.FitNotes()...)
 	}
-	p.notes = append(append(p.notes, t.Notes...), p.prep.FitNotes()...)
 	var notes dataset.Notes
 	if p.train, notes, err = p.prep.Transform(t, trainRows); err != nil {
 		return p, err

@@ -36,11 +36,15 @@ type trainFlags struct {
 	json, quiet               bool
 	distributed               string
 	classWeight               string
+	initFrom, tensorboard     string
 	*group                    // the processes of a data-parallel run
 
 	given    map[string]bool       // the flags set on the command line, by the preset or by --resume
 	settings map[string]string     // the values of settingFlags, recorded in checkpoints
 	resumed  *modelfile.Checkpoint // what --resume names
+	// initModel is what --init-from names (nil when a warm start resumes:
+	// its checkpoint has the parameters and the preparation).
+	initModel *modelfile.Model
 }
 
 // train is perceptron train: it reads the flags (with --preset's and
@@ -61,6 +65,11 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	f.given = givenFlags(fs)
+	if f.initFrom != "" {
+		if f.initModel, err = applyInitFrom(fs, f.given, f.initFrom); err != nil {
+			return err
+		}
+	}
 	if f.resume != "" {
 		ck, err := modelfile.LoadCheckpoint(f.resume)
 		if err != nil {
@@ -103,6 +112,8 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
 	fs.StringVar(&f.classWeight, "class-weight", "", classWeightHelp)
+	fs.StringVar(&f.initFrom, "init-from", "", initFromHelp)
+	fs.StringVar(&f.tensorboard, "tensorboard", "", tensorboardHelp)
 }
 
 // presets are named sets of flag values; flags given on the command line win.
@@ -201,8 +212,10 @@ type training struct {
 	// From fit and evaluate: what the fit did, and the run's summary.
 	hist     engine.History
 	cutShort bool // a signal stopped the fit
-	caught   bool // a signal reached a process, before the test
-	sum      summary
+	// From fit: the TensorBoard event file written ("" for none).
+	eventFile string
+	caught    bool // a signal reached a process, before the test
+	sum       summary
 }
 
 // configure checks the flags that need no data and turns them into the
@@ -234,6 +247,9 @@ func (t *training) configure() error {
 	if t.onInterrupt != interruptBeside && t.onInterrupt != interruptReplace && t.onInterrupt != interruptDiscard {
 		return fmt.Errorf("--on-interrupt: unknown choice %q: expected beside, replace or discard", t.onInterrupt)
 	}
+	if err := t.checkPreparation(); err != nil {
+		return err
+	}
 	return t.data.check(t.given, true)
 }
 
@@ -249,6 +265,9 @@ func (t *training) checkFiles() error {
 	if t.resume != "" && !samePath(t.resume, t.checkpoint) { // a checkpoint goes on in the file it resumed from
 		inputs = append(inputs, t.resume)
 	}
+	if err := checkLogDir(t.tensorboard); err != nil {
+		return err
+	}
 	return checkOutputs(t.outputs(), inputs, t.onInterrupt == interruptBeside)
 }
 
@@ -257,7 +276,8 @@ func (t *training) checkFiles() error {
 // seed of its own. A signal caught by then ends the run before anything is
 // trained or written.
 func (t *training) loadData() error {
-	data, err := t.data.loadTraining(t.seed, t.scaling, taskOf(t.layers))
+	_, prep := t.preparation()
+	data, err := t.data.loadTraining(t.seed, t.scaling, taskOf(t.layers), prep)
 	if err != nil {
 		return err
 	}
@@ -303,7 +323,7 @@ func (t *training) build() error {
 	}
 	var err error
 	if t.spec, err = specFor(t.layers, t.loss, t.dtype, t.trainSet); err != nil {
-		return err
+		return t.warmSpecError(err)
 	}
 	if t.batch > t.trainSet.N {
 		return fmt.Errorf("--batch %d is larger than the %d training examples", t.batch, t.trainSet.N)
@@ -320,11 +340,19 @@ func (t *training) build() error {
 	if t.be, err = openBackend(t.backend); err != nil {
 		return err
 	}
-	if t.scaling != dataset.NoScaling && t.prep == nil {
+	if scaler, _ := t.preparation(); scaler != nil { // a warm start's
+		t.scaler = scaler
+	} else if t.scaling != dataset.NoScaling && t.prep == nil {
 		t.scaler = dataset.FitScaler(t.scaling, t.trainSet)
+	}
+	if t.scaler != nil {
 		for _, part := range t.parts() {
 			t.scaler.Apply(part.Float64s())
 		}
+	}
+	if t.initModel != nil {
+		t.net, err = t.warmNetwork()
+		return err
 	}
 	t.net, err = engine.NewNetwork(t.spec, t.initKind, t.cfg.RNG)
 	return err
@@ -351,6 +379,9 @@ func (t *training) announce() {
 	t.say("perceptron: %s: %d training, %s, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
 		t.data.spec, t.trainSet.N, validation, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
 		t.cfg.Optimizer, t.lr, t.cfg.Schedule, t.be.Name(), processes)
+	if t.initModel != nil {
+		t.say("%s", t.describeWarmStart())
+	}
 	if ck := t.resumed; ck != nil {
 		t.say("perceptron: resuming %s after epoch %d", t.resume, ck.Fit.Epoch)
 		if ck.Fit.Done > 0 {
@@ -388,7 +419,11 @@ func (t *training) fit() error {
 		return err
 	}
 	t.watch()
-	var err error
+	closeLog, err := t.logEvents()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	t.hist, err = engine.Fit(t.sig.ctx, t.net, t.trainSet, t.cfg)
 	if t.cutShort = errors.Is(err, context.Canceled); err != nil && !t.cutShort {
 		return err
@@ -430,6 +465,7 @@ func (t *training) evaluate() error {
 		Loss: t.spec.Loss.String(), Optimizer: t.cfg.Optimizer.String(), Schedule: t.cfg.Schedule.String(), Warmup: t.cfg.Schedule.WarmupEpochs,
 		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
 		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
+	t.sum.InitFrom = t.initFrom
 	if early := t.cfg.EarlyStop; early != nil && early.BestEpoch > 0 {
 		t.sum.BestEpoch, t.sum.StoppedEarly = early.BestEpoch, early.Stopped
 	}
@@ -456,6 +492,9 @@ func (t *training) report() error {
 	}
 	if err := t.write(); err != nil {
 		return err
+	}
+	if t.eventFile != "" {
+		t.sum.Wrote = append(t.sum.Wrote, t.eventFile)
 	}
 	if t.json {
 		if err := writeJSON(t.stdout, t.sum); err != nil {
