@@ -121,6 +121,9 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	if err := data.CheckWeights(); err != nil {
 		return nil, fmt.Errorf("cpu: %w", err)
 	}
+	if net.Spec.Dropouts() && h.RNG == nil {
+		return nil, fmt.Errorf("cpu: the layers %s have dropout but Hyper.RNG is nil: the masks are drawn from the fit's generator", engine.FormatLayers(net.Spec.Layers))
+	}
 	sparse := be.sparseInputs(data, h.BatchSize)
 	if net.Spec.DType == engine.Float32 {
 		return newTrainer[float32](net, data, h, sparse)
@@ -143,6 +146,7 @@ type trainer[T engine.Float] struct {
 	levels *[256]T        // the value of each code
 	xr     []T            // the row of codes a per-example step converts
 	sparse *sparseRows[T] // the examples of per-example SGD on sparse inputs, whose first layer's W is [in, out]
+	drop   *dropouts[T]   // nil without dropout
 	weight []float64      // each example's weight, or nil: every example weighs 1
 	xb, yb []T            // the current mini-batch's rows
 	rows   batchRows[T]   // the per-row work of a mini-batch step
@@ -158,7 +162,7 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	t := &trainer[T]{
 		layers: layersOf[T](net), loss: net.Spec.Loss, bufs: newBuffers[T](net, h.BatchSize),
 		in: data.Features, k: data.Outputs, weight: data.Weights,
-		h: h, steps: h.StepsDone, batch: h.BatchSize,
+		h: h, steps: h.StepsDone, batch: h.BatchSize, drop: newDropouts[T](net, h.BatchSize, h.RNG),
 	}
 	if sparse {
 		t.sparse = newSparseRows[T](data)
@@ -384,6 +388,7 @@ func (t *trainer[T]) step(i int) engine.Totals {
 		y = t.sparse.targets(i)
 	}
 	b, last := t.bufs, len(t.layers)-1
+	t.drop.draw(1, 0)
 	in := x
 	for l, ly := range t.layers {
 		if l == 0 && t.sparse != nil {
@@ -391,6 +396,7 @@ func (t *trainer[T]) step(i int) engine.Totals {
 		} else {
 			DenseForward(b.z[l], b.a[l], ly.w, ly.b, in, ly.act)
 		}
+		t.drop.apply(l, b.a[l], 1)
 		in = b.a[l]
 	}
 	loss, ok := engine.OutputGrad(t.loss, t.layers[last].act, b.d[last], b.z[last], b.a[last], y)
@@ -419,7 +425,8 @@ func (t *trainer[T]) step(i int) engine.Totals {
 			t.update(ly, lr)
 		}
 		if l > 0 {
-			delta(t.layers[l-1].act, daPrev, b.z[l-1], in)
+			delta(t.layers[l-1].act, daPrev, b.z[l-1], t.drop.activations(l-1, in))
+			t.drop.backward(l-1, daPrev, 1)
 		}
 	}
 	t.steps++
@@ -433,11 +440,13 @@ func (t *trainer[T]) step(i int) engine.Totals {
 // fit, where it trains on its shard of idx, the sum of the processes'
 // losses that were not finite.
 func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
-	batch := len(idx)
+	batch, lo := len(idx), 0
 	if t.comm != nil {
-		lo, hi := distributed.Shard(t.comm.Rank(), t.comm.Size(), batch)
+		var hi int
+		lo, hi = distributed.Shard(t.comm.Rank(), t.comm.Size(), batch)
 		idx = idx[lo:hi]
 	}
+	t.drop.draw(batch, lo) // the whole batch's masks, as one process training on it draws them
 	lr := t.rate()
 	var sums engine.Totals
 	if len(idx) > 0 {
@@ -488,6 +497,7 @@ func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 			act = engine.Linear // outputBatch applies the output layer's, row by row
 		}
 		DenseForwardBatch(b.z[l], b.a[l], ly.w, ly.b, in, rows, act, nil)
+		t.drop.apply(l, b.a[l], rows)
 		in = b.a[l]
 	}
 	loss, correct := t.outputBatch(rows)
@@ -501,7 +511,8 @@ func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 			in = t.xb
 		}
 		if l > 0 { // the layer below's dz, from W as it was before the step
-			backwardDeltaBatch(daPrev, ly.w, b.d[l], rows, len(ly.b), t.layers[l-1].act, b.z[l-1], in)
+			backwardDeltaBatch(daPrev, ly.w, b.d[l], rows, len(ly.b), t.layers[l-1].act, b.z[l-1], t.drop.activations(l-1, in))
+			t.drop.backward(l-1, daPrev, rows)
 		}
 		if fused {
 			denseUpdateBatch(ly.w, ly.b, b.d[l], in, rows, T(lr))

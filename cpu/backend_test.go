@@ -12,3 +12,10 @@ func TestBackend(t *testing.T) { backendtest.Run(t, cpu.New()) }
 // TestBackendSparseInputs runs the suite with per-example SGD taking every
 // data set's inputs as sparse, the path AutoInputs takes for MNIST.
 func TestBackendSparseInputs(t *testing.T) { backendtest.Run(t, cpu.Backend{Inputs: cpu.SparseInputs}) }
+
+// TestBackendDropout runs the dropout checks on both per-example paths
+// (dense and sparse inputs) and on mini-batches (the products').
+func TestBackendDropout(t *testing.T) {
+	t.Run("dense", func(t *testing.T) { backendtest.Dropout(t, cpu.New()) })
+	t.Run("sparse", func(t *testing.T) { backendtest.Dropout(t, cpu.Backend{Inputs: cpu.SparseInputs}) })
+}

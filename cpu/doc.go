@@ -163,7 +163,11 @@
 // per-example SGD taking every data set's inputs as sparse
 // (TestBackendSparseInputs), and, on a CPU with AVX-512, as on one without
 // it: the AVX2 micro-kernels, and sparse inputs on the Go twins of their
-// kernels (TestBackendWithoutAVX512). Then each kernel against its Go twin:
+// kernels (TestBackendWithoutAVX512). TestBackendDropout runs the suite's
+// dropout checks (backendtest.Dropout) on dense and sparse inputs: the
+// masks' gradient against finite differences, resuming bit for bit, the
+// seed's reproducibility, prediction ignoring dropout, and data-parallel
+// fits that end as one process's. Then each kernel against its Go twin:
 //
 //   - the micro-kernels of the products (AVX-512 and AVX2) against microGo
 //     for every epilogue, on inner sizes from 0 up (TestMicroKernels); the

@@ -61,6 +61,9 @@ type Hyper struct {
 	// first (a resumed fit), and State, if not nil, their optimizer state.
 	StepsDone int
 	State     OptimizerState
+	// RNG is the fit's generator, from which a network with dropout draws
+	// each step's masks (DropoutMask); a network without draws nothing.
+	RNG RNG
 }
 
 // RateAt returns the learning rate of optimizer step t (from 0).

@@ -19,7 +19,11 @@
 //	b      -= lr·dz
 //
 // With a batch size B > 1 the gradients of B examples are averaged before one
-// update (mini-batch SGD). A training set with weights (dataset.Set.Weights,
+// update (mini-batch SGD). A hidden layer with dropout (LayerSpec.Dropout)
+// multiplies its activations in training by a mask drawn each step from the
+// fit's generator (DropoutMask: 0, or 1/(1−p) for a kept output) and its
+// da by the same mask; evaluation and prediction leave them as they are.
+// A training set with weights (dataset.Set.Weights,
 // from class weights or a column) scales each example's loss and gradient by
 // its weight; a batch's mean still divides by B, so that the loss of a batch
 // is Σ w_i·l_i / B (Keras' sample_weight convention: torch's weighted mean,
@@ -74,7 +78,10 @@
 // torch.optim's, resuming, data parallelism), and the cpu and gpu packages
 // run it. go test ./engine checks what needs no backend:
 //
-//   - parsing and formatting layers, activations, losses and the other names;
+//   - parsing and formatting layers, activations, losses and the other names
+//     (a layer's :dropout=P round trips; a dropout outside [0, 1) or on the
+//     output layer is refused); DropoutMask's values, its keep rate within
+//     5 standard deviations of 1−p, and the same draws from the same state;
 //     a Spec's validation, its parameter count and its targets; the
 //     initialisers; Fit refusing a bad Config, and a training set whose
 //     classes a classifier's output does not fit exactly (TrainingTargets:

@@ -410,3 +410,73 @@ func TestEvaluateRefusesOtherFeatures(t *testing.T) {
 		assert.EqualError(t, err, "the data has 3 features per example but the network takes 2 inputs", "held as %s", kind(set))
 	}
 }
+
+func TestParseLayersDropout(t *testing.T) {
+	layers, err := engine.ParseLayers("256:relu:dropout=0.2, 64:tanh:dropout=0.5,10:softmax")
+	require.NoError(t, err)
+	assert.Equal(t, []engine.LayerSpec{{Units: 256, Activation: engine.ReLU, Dropout: 0.2}, {Units: 64, Activation: engine.Tanh, Dropout: 0.5},
+		{Units: 10, Activation: engine.Softmax}}, layers)
+	assert.Equal(t, "256:relu:dropout=0.2,64:tanh:dropout=0.5,10:softmax", engine.FormatLayers(layers))
+	again, err := engine.ParseLayers(engine.FormatLayers(layers))
+	require.NoError(t, err)
+	assert.Equal(t, layers, again)
+
+	layers, err = engine.ParseLayers("8:relu:dropout=0,1:sigmoid")
+	require.NoError(t, err)
+	assert.Equal(t, "8:relu,1:sigmoid", engine.FormatLayers(layers), "dropout=0 is no dropout")
+
+	for i, c := range []struct{ in, want string }{
+		{"8:relu:dropout=1,1:sigmoid", `layer 1 "8:relu:dropout=1": dropout must be a probability in [0, 1), found 1`},
+		{"8:relu:dropout=-0.1,1:sigmoid", "found -0.1"},
+		{"8:relu:dropout=NaN,1:sigmoid", "found NaN"},
+		{"8:relu:dropout=half,1:sigmoid", `dropout "half": expected a probability in [0, 1), like 0.2`},
+		{"8:relu:p=0.2,1:sigmoid", `unknown layer option "p=0.2": expected dropout=P, like 256:relu:dropout=0.2`},
+		{"8:relu:dropout=0.2:x,1:sigmoid", `dropout "0.2:x"`},
+		{"8:dropout=0.2,1:sigmoid", `unknown activation "dropout=0.2"`},
+	} {
+		_, err := engine.ParseLayers(c.in)
+		require.Error(t, err, "case %d", i)
+		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+}
+
+func TestSpecValidateDropout(t *testing.T) {
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 4, Activation: engine.ReLU, Dropout: 0.5}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE}
+	require.NoError(t, spec.Validate())
+	assert.True(t, spec.Dropouts())
+	spec.Layers[1].Dropout = 0.1
+	assert.EqualError(t, spec.Validate(), "layer 2: the output layer cannot have dropout (found dropout=0.1): put it on a hidden layer")
+	spec.Layers[1].Dropout, spec.Layers[0].Dropout = 0, 1.5
+	assert.ErrorContains(t, spec.Validate(), "layer 1: dropout must be a probability in [0, 1), found 1.5")
+	spec.Layers[0].Dropout = 0
+	assert.False(t, spec.Dropouts())
+}
+
+// TestDropoutMask checks the masks' values, 0 or 1/(1−p), and that the
+// fraction kept is within 5 standard deviations of 1−p, sqrt(p(1−p)/n);
+// the same generator state draws the same mask.
+func TestDropoutMask(t *testing.T) {
+	for _, p := range []float64{0.05, 0.2, 0.5, 0.9} {
+		const n = 200000
+		mask := make([]float32, n)
+		rng := engine.NewRNG(uint64(p * 100))
+		state, err := rng.MarshalBinary()
+		require.NoError(t, err)
+		engine.DropoutMask(mask, p, rng)
+		kept := 0
+		for _, v := range mask {
+			if v != 0 {
+				kept++
+				require.Equal(t, float32(1/(1-p)), v)
+			}
+		}
+		rate, sigma := float64(kept)/n, math.Sqrt(p*(1-p)/n)
+		assert.InDelta(t, 1-p, rate, 5*sigma, "p = %g: kept %d of %d", p, kept, n)
+
+		again := make([]float32, n)
+		replay := engine.NewRNG(0)
+		require.NoError(t, replay.UnmarshalBinary(state))
+		engine.DropoutMask(again, p, replay)
+		assert.Equal(t, mask, again, "p = %g: the same state draws the same mask", p)
+	}
+}

@@ -198,7 +198,7 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	lr, total := cfg.LearningRate, cfg.Epochs*f.perEpoch
 	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
 		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
-		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state}
+		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state, RNG: f.rng}
 	tr, err := f.newTrainer(Examples{X: train.X, Codes: train.Codes, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs(), Weights: train.Weights})
 	if err = f.agree(err); err != nil {
 		if tr != nil {

@@ -8,10 +8,17 @@ import (
 	"strings"
 )
 
-// LayerSpec describes one dense layer: its number of units (neurons) and activation.
+// LayerSpec describes one dense layer: its number of units (neurons), its
+// activation and the probability of dropout on its outputs.
 type LayerSpec struct {
 	Units      int
 	Activation Activation
+	// Dropout is the probability, in [0, 1), with which training zeroes each
+	// of the layer's outputs (after the activation), scaling the others by
+	// 1/(1−Dropout): inverted dropout, as torch's nn.Dropout. Evaluation and
+	// prediction use every output as it is. 0 means no dropout; the output
+	// layer has none.
+	Dropout float64
 }
 
 // Spec is a network's architecture: the input size, the hidden and output
@@ -57,7 +64,8 @@ func (s Spec) Params() (int, error) {
 
 // Validate reports the first thing wrong with s: sizes below 1, more than
 // MaxParams parameters, softmax anywhere but the output layer or over fewer
-// than 2 units, or a loss that cannot train the output.
+// than 2 units, a dropout outside [0, 1) or on the output layer, or a loss
+// that cannot train the output.
 func (s Spec) Validate() error {
 	if s.Inputs < 1 {
 		return fmt.Errorf("the network needs at least 1 input, found %d", s.Inputs)
@@ -78,6 +86,12 @@ func (s Spec) Validate() error {
 		if l.Activation == Softmax && l.Units < 2 {
 			return fmt.Errorf("layer %d: softmax needs at least 2 units, found %d (its one output would always be 1): for two classes use 1:sigmoid", i+1, l.Units)
 		}
+		if err := checkDropout(l.Dropout); err != nil {
+			return fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		if l.Dropout > 0 && i == len(s.Layers)-1 {
+			return fmt.Errorf("layer %d: the output layer cannot have dropout (found dropout=%g): put it on a hidden layer", i+1, l.Dropout)
+		}
 	}
 	if _, err := s.Params(); err != nil {
 		return err
@@ -88,16 +102,22 @@ func (s Spec) Validate() error {
 	return CheckLoss(s.Loss, s.Layers[len(s.Layers)-1].Activation)
 }
 
-// FormatLayers writes layers as the command line's --layers flag spells them: "128:relu,10:softmax".
+// FormatLayers writes layers as the command line's --layers flag spells
+// them: "128:relu:dropout=0.2,10:softmax" (a layer without dropout has no
+// dropout= part).
 func FormatLayers(layers []LayerSpec) string {
 	parts := make([]string, len(layers))
 	for i, l := range layers {
 		parts[i] = fmt.Sprintf("%d:%s", l.Units, l.Activation)
+		if l.Dropout != 0 {
+			parts[i] += ":dropout=" + strconv.FormatFloat(l.Dropout, 'g', -1, 64)
+		}
 	}
 	return strings.Join(parts, ",")
 }
 
-// ParseLayers parses a list like "128:relu,10:softmax" into layer specs.
+// ParseLayers parses a list like "128:relu:dropout=0.2,10:softmax" into
+// layer specs: UNITS:ACTIVATION, optionally followed by :dropout=P.
 func ParseLayers(s string) ([]LayerSpec, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("no layers given: expected a list like 128:relu,10:softmax")
@@ -108,6 +128,14 @@ func ParseLayers(s string) ([]LayerSpec, error) {
 		if !ok {
 			return nil, fmt.Errorf("layer %d %q: expected UNITS:ACTIVATION, like 128:relu", i+1, part)
 		}
+		act, option, hasOption := strings.Cut(act, ":")
+		dropout := 0.0
+		if hasOption {
+			var err error
+			if dropout, err = parseDropout(option); err != nil {
+				return nil, fmt.Errorf("layer %d %q: %w", i+1, part, err)
+			}
+		}
 		n, err := strconv.Atoi(units)
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("layer %d %q: units must be a positive integer, found %q", i+1, part, units)
@@ -116,7 +144,7 @@ func ParseLayers(s string) ([]LayerSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %d %q: %w", i+1, part, err)
 		}
-		layers = append(layers, LayerSpec{Units: n, Activation: a})
+		layers = append(layers, LayerSpec{Units: n, Activation: a, Dropout: dropout})
 	}
 	return layers, nil
 }

@@ -303,6 +303,10 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	if err := data.CheckWeights(); err != nil {
 		return nil, fmt.Errorf("gpu: %w", err)
 	}
+	if net.Spec.Dropouts() {
+		return nil, fmt.Errorf("gpu: the layers %s have dropout, which the cuda backend does not train yet: train on the cpu backend (--backend cpu); "+
+			"a model trained with dropout predicts on either", engine.FormatLayers(net.Spec.Layers))
+	}
 	var t *trainer
 	d, err := b.device()
 	if err != nil {

@@ -64,7 +64,7 @@ func onnxTools(t *testing.T) (python, runJS string) {
 
 // TestExportRunsInONNXRuntime trains small models (float32 and float64,
 // every activation, sigmoid and softmax outputs, a scaler, a table's
-// preprocessing), exports each, checks it with ONNX's checker
+// preprocessing, dropout), exports each, checks it with ONNX's checker
 // (testdata's check.py) and runs it in ONNX Runtime (run.js): its outputs
 // equal perceptron predict's within 1e-5.
 func TestExportRunsInONNXRuntime(t *testing.T) {
@@ -106,6 +106,7 @@ func TestExportRunsInONNXRuntime(t *testing.T) {
 		{"synthetic:blobs", "6:tanh,5:linear,3:softmax", "float64", "minmax"},
 		{"synthetic:blobs", "6:sigmoid,4:relu,3:softmax", "float32", "minmax"},
 		{"synthetic:xor", "5:tanh,2:sigmoid", "float32", "none"},
+		{"synthetic:blobs", "6:relu:dropout=0.3,5:tanh:dropout=0.2,3:softmax", "float64", "minmax"}, // dropout: no node
 	} {
 		name := fmt.Sprintf("m%d", i)
 		r := perceptron(t, dir, "train", "--data", c.data, "--layers", c.layers, "--dtype", c.dtype, "--epochs", "5",

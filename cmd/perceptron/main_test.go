@@ -337,6 +337,8 @@ func TestModelLoadsInPyTorch(t *testing.T) {
 	for _, c := range []struct{ data, layers, dtype string }{
 		{"synthetic:blobs", "6:tanh,5:linear,3:softmax", "float64"},
 		{"synthetic:moons", "8:relu,1:sigmoid", "float32"},
+		{"synthetic:blobs", "6:tanh:dropout=0.3,5:relu:dropout=0.5,3:softmax", "float64"},
+		{"synthetic:moons", "8:sigmoid:dropout=0.25,1:sigmoid", "float32"},
 	} {
 		r := perceptron(t, dir, "train", "--data", c.data, "--layers", c.layers, "--dtype", c.dtype, "--epochs", "3",
 			"--scale", "minmax", "--quiet", "--out", "m.safetensors", "--history", "", "--plot", "")

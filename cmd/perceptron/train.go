@@ -89,7 +89,7 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 // register defines train's flags on fs.
 func (f *trainFlags) register(fs *flag.FlagSet) {
 	f.data.register(fs, true)
-	fs.StringVar(&f.layers, "layers", "", "hidden and output layers, UNITS:ACTIVATION,... (default: 128:relu,10:softmax for mnist, else 16:relu,16:relu and an output that fits the labels)")
+	fs.StringVar(&f.layers, "layers", "", "hidden and output layers, UNITS:ACTIVATION[:dropout=P],... (dropout=P: inverted dropout on a hidden layer's outputs in training; default: 128:relu,10:softmax for mnist, else 16:relu,16:relu and an output that fits the labels)")
 	fs.StringVar(&f.loss, "loss", "", "loss: bce, mse or ce (default: ce for softmax, bce for sigmoid, mse otherwise)")
 	fs.StringVar(&f.init, "init", "auto", "initialisation: he, xavier, uniform, or auto (he for relu layers, xavier otherwise)")
 	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")

@@ -55,9 +55,13 @@ func sameHistories(t *testing.T, want, got engine.History, what string) {
 // fit never stopped: on the GPU too, whose device adds an epoch's losses
 // onto the checkpoint's partial sum in order.
 func Resume(t *testing.T, be engine.Backend) {
+	resume(t, be, engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
+		Loss: engine.BCE, DType: engine.Float32})
+}
+
+// resume runs Resume's checks on a network of spec.
+func resume(t *testing.T, be engine.Backend, spec engine.Spec) {
 	train, test := synthetic(t, "moons", 240)
-	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
-		Loss: engine.BCE, DType: engine.Float32}
 	for _, opt := range resumeOptimizers {
 		for _, batch := range []int{1, 16} {
 			t.Run(fmt.Sprintf("%s/momentum%g/batch%d", opt.Kind, opt.Momentum, batch), func(t *testing.T) {

@@ -9,7 +9,10 @@
 //	model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10), nn.Softmax(dim=-1))
 //	model.load_state_dict(state)
 //
-// reads it (the metadata key "torch" spells out that nn.Sequential). Files
+// reads it (the metadata key "torch" spells out that nn.Sequential; a layer
+// with dropout adds an nn.Dropout(p=P) module after its activation, which
+// shifts the indices after it, and PyTorch predicts with it in eval mode,
+// where it is the identity). Files
 // are written atomically; loading validates the header and reports the first
 // thing wrong, and a save → load round trip is bit-exact.
 //
@@ -31,7 +34,8 @@
 // included, with a scaler or a preprocessing); each error of a stored
 // preprocessing (keys, kinds, unsorted or repeated categories, a zero scale,
 // repeated names, classes or features that do not fit the network, a scaler
-// beside it); the tensor names against nn.Sequential's; every header error;
+// beside it); the tensor names against nn.Sequential's, with the nn.Dropout
+// modules of layers with dropout shifting them; every header error;
 // that decoding allocates only what the file holds; that Load refuses special
 // files and names the file in its errors; and that WriteAtomic keeps the old
 // file when a write fails, refuses to replace what is not a regular file, and

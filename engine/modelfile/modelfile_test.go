@@ -92,6 +92,31 @@ func TestTensorNamesFollowNNSequential(t *testing.T) {
 	assert.Zero(t, (buf.Len()-len(body))%8, "header padded to 8 bytes")
 }
 
+// TestTensorNamesWithDropout checks that layers with dropout add an
+// nn.Dropout module after their activation, shifting the names of the
+// tensors after it, and that the file reads back as it was written.
+func TestTensorNamesWithDropout(t *testing.T) {
+	layers, err := engine.ParseLayers("5:relu:dropout=0.2,4:linear:dropout=0.5,3:softmax")
+	require.NoError(t, err)
+	net, err := engine.NewNetwork(engine.Spec{Inputs: 6, Layers: layers, Loss: engine.CE, DType: engine.Float64}, engine.InitAuto, engine.NewRNG(9))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, modelfile.Encode(&buf, modelfile.Model{Network: net}))
+	h, _ := header(t, buf.Bytes())
+	meta := h["__metadata__"].(map[string]any)
+	assert.Equal(t, "nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Dropout(p=0.2), nn.Linear(5, 4), nn.Dropout(p=0.5), nn.Linear(4, 3), nn.Softmax(dim=-1))", meta["torch"])
+	assert.Equal(t, "5:relu:dropout=0.2,4:linear:dropout=0.5,3:softmax", meta["layers"])
+	// Linear(0) ReLU(1) Dropout(2) Linear(3) Dropout(4) Linear(5) Softmax(6)
+	for name, shape := range map[string][]any{"0.weight": {5.0, 6.0}, "0.bias": {5.0}, "3.weight": {4.0, 5.0}, "3.bias": {4.0}, "5.weight": {3.0, 4.0}, "5.bias": {3.0}} {
+		info := h[name].(map[string]any)
+		assert.Equal(t, shape, info["shape"], name)
+	}
+	assert.Len(t, h, 7, "metadata and six tensors")
+	m, err := modelfile.Decode(buf.Bytes())
+	require.NoError(t, err)
+	assert.Equal(t, net, m.Network)
+}
+
 func TestDecodeErrors(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, modelfile.Encode(&buf, modelfile.Model{Network: network(t, engine.Float64)}))

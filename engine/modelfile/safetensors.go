@@ -41,6 +41,9 @@ func paramTensors(spec engine.Spec, prefix string) []tensor {
 		if l.Activation != engine.Linear {
 			module++
 		}
+		if l.Dropout > 0 {
+			module++
+		}
 		in = l.Units
 	}
 	return ts
@@ -83,6 +86,9 @@ func torchModules(spec engine.Spec) string {
 			mods = append(mods, "nn.Tanh()")
 		case engine.Softmax:
 			mods = append(mods, "nn.Softmax(dim=-1)")
+		}
+		if l.Dropout > 0 {
+			mods = append(mods, fmt.Sprintf("nn.Dropout(p=%s)", strconv.FormatFloat(l.Dropout, 'g', -1, 64)))
 		}
 	}
 	return "nn.Sequential(" + strings.Join(mods, ", ") + ")"

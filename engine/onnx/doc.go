@@ -43,7 +43,9 @@
 // go test ./engine/onnx decodes its own output with protowire and checks the
 // model's IR version, producer and opset; the nodes in order, each taking
 // the one before's output, Gemm's transB = 1 and Softmax's axis -1, no node
-// for a linear activation and the last node giving "output"; the input and
+// for a linear activation or for dropout (whose nn.Dropout still takes a
+// module index in the initializers' names, as in the model file) and the
+// last node giving "output"; the input and
 // output with element type FLOAT or DOUBLE and shape [N, size], N named;
 // the initializers' shapes and values, exactly, in float32 and float64; the
 // scaler's and a preprocessing's fill, offset and scale per feature

@@ -133,6 +133,9 @@ func build(m modelfile.Model, opt Options) []byte {
 			x = a
 			module++
 		}
+		if ls.Dropout > 0 {
+			module++ // nn.Dropout's place in the model file's names: identity at inference, no node
+		}
 		in = ls.Units
 	}
 	batch := dim{param: "N"}

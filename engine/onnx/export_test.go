@@ -264,6 +264,22 @@ func TestEncodeFloat64AndLinear(t *testing.T) {
 	assert.False(t, isClassifier, "a regression has no class names")
 }
 
+// TestEncodeIgnoresDropout checks that dropout, the identity at inference,
+// adds no node, and that the initialisers keep the model file's names,
+// where each nn.Dropout takes a module's index.
+func TestEncodeIgnoresDropout(t *testing.T) {
+	net := network(t, 3, "4:relu:dropout=0.3,5:linear:dropout=0.1,2:softmax", engine.CE, engine.Float64)
+	e := export(t, modelfile.Model{Network: net}, Options{})
+	assert.Equal(t, []string{"Gemm", "Relu", "Gemm", "Gemm", "Softmax"}, ops(e.nodes))
+	// Linear(0) ReLU(1) Dropout(2) Linear(3) Dropout(4) Linear(5) Softmax(6)
+	for i, module := range []string{"0", "3", "5"} {
+		assert.Equal(t, net.Layers[i].W, values(t, e.inits[module+".weight"]), "layer %d's weights", i+1)
+		assert.Equal(t, net.Layers[i].B, values(t, e.inits[module+".bias"]), "layer %d's biases", i+1)
+	}
+	assert.Equal(t, []string{"3.z"}, e.nodes[3].strs(1)[:1], "the hidden linear layer's output feeds the next Gemm")
+	assert.Equal(t, "4:relu:dropout=0.3,5:linear:dropout=0.1,2:softmax", e.meta["layers"])
+}
+
 func TestEncodePreprocessing(t *testing.T) {
 	var prep dataset.Preprocessor
 	require.NoError(t, json.Unmarshal([]byte(`{"inputs":[

@@ -2,7 +2,7 @@
 
 It reads the safetensors file with its own few lines (Debian has no python3-safetensors; the format is
 an 8-byte little-endian header length, a JSON header, then the raw tensors), builds the nn.Sequential
-named in the metadata, and loads the tensors with load_state_dict(strict=True), which is what
+named in the metadata (with nn.Dropout modules where layers have dropout, in eval mode), and loads the tensors with load_state_dict(strict=True), which is what
 safetensors.torch.load_file + load_state_dict do.
 
 usage: python3 torch_load.py MODEL.safetensors ROWS.csv
@@ -37,6 +37,7 @@ model = eval(meta['torch'])
 if meta['dtype'] == 'float64':
     model = model.double()
 model.load_state_dict(state, strict=True)
+model.eval()  # nn.Dropout is the identity
 x = np.loadtxt(sys.argv[2], delimiter=',', ndmin=2)
 if 'scaler' in meta:
     scaler = json.loads(meta['scaler'])
