@@ -286,6 +286,7 @@ type trainer struct {
 	totals      devicePtr     // the epoch's running totals (epoch_totals): 3 doubles
 	optim       optimRun      // the optimizer: its settings, each step's coefficients, its state
 	sgd         sgdRun        // per-example SGD: the plan and its buffers
+	drop        *dropouts     // the dropout masks, or nil: no layer has dropout
 	batches     batchRun      // mini-batch SGD: the cursor and the steps' graphs
 	first, done int           // this epoch's steps run over order[first:done] (first < 0: none yet)
 	summed      int           // the device's totals hold the examples of order[:summed]
@@ -302,10 +303,6 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	}
 	if err := data.CheckWeights(); err != nil {
 		return nil, fmt.Errorf("gpu: %w", err)
-	}
-	if net.Spec.Dropouts() {
-		return nil, fmt.Errorf("gpu: the layers %s have dropout, which the cuda backend does not train yet: train on the cpu backend (--backend cpu); "+
-			"a model trained with dropout predicts on either", engine.FormatLayers(net.Spec.Layers))
 	}
 	var t *trainer
 	d, err := b.device()
@@ -355,10 +352,13 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 				return err
 			}
 		}
+		if t.drop, err = newDropouts(s, net, h.BatchSize, h.RNG); err != nil {
+			return err
+		}
 		if err := t.prepareOptimizer(h, data.N); err != nil {
 			return err
 		}
-		if h.BatchSize == 1 {
+		if t.perExample() {
 			plan, err := t.planSGD(sgdBudget)
 			if err != nil {
 				return err
@@ -417,7 +417,7 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 			}
 		}
 		step := t.batch
-		if t.batch == 1 {
+		if t.perExample() {
 			step = t.sgd.maxSteps
 		}
 		for s := from; s < to; s += step {
@@ -427,7 +427,7 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 			default:
 			}
 			var err error
-			if t.batch == 1 {
+			if t.perExample() {
 				err = t.sgdSteps(s, min(s+step, to))
 			} else {
 				err = t.batchStep(s, min(t.batch, to-s))
@@ -481,7 +481,7 @@ func (t *trainer) Totals() (engine.Totals, error) {
 				return fmt.Errorf("gpu: cuMemcpyDtoH of a loss: %w", err)
 			}
 		}
-		if t.batch == 1 {
+		if t.perExample() {
 			if err := memcpyDtoH(unsafe.Pointer(&status), t.sgd.status, 4); err != nil {
 				return fmt.Errorf("gpu: cuMemcpyDtoH of the status word: %w", err)
 			}

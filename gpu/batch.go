@@ -55,6 +55,9 @@ func (b *batchRun) destroy() error {
 // batchStep queues one mini-batch step on the rows examples from position s
 // of the epoch.
 func (t *trainer) batchStep(s, rows int) error {
+	if err := t.drop.step(t.stack, rows, 0, rows); err != nil {
+		return err
+	}
 	if err := t.seek(s); err != nil {
 		return err
 	}
@@ -145,7 +148,7 @@ func (t *trainer) queueBackward(rows int, plain bool) error {
 	if err := t.ks.gatherBatch(flat(rows*(t.in+t.outputs)), t.xb, t.yb, t.x, t.y, t.order, t.batches.cursor, rows, t.in, t.outputs); err != nil {
 		return err
 	}
-	if err := t.forwardBatch(t.xb, rows); err != nil {
+	if err := t.forwardTrain(t.xb, rows); err != nil {
 		return err
 	}
 	out := t.layers[len(t.layers)-1]
@@ -166,7 +169,7 @@ func (t *trainer) queueBackward(rows int, plain bool) error {
 			return err
 		}
 		if l > 0 {
-			if err := t.delta(t.layers[l-1], rows); err != nil {
+			if err := t.deltaTrain(l-1, rows); err != nil {
 				return err
 			}
 		}

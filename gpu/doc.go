@@ -117,6 +117,38 @@
 // bias_gradient_batch), and one optimizer_step over all the parameters
 // follows, inside the step's graph.
 //
+// # Dropout
+//
+// A network with dropout (engine.LayerSpec.Dropout) trains with the masks
+// the cpu trainer draws: before each step the host draws them from the
+// fit's generator (Hyper.RNG) with engine.DropoutMask, layer by layer, the
+// step's rows in order (a data-parallel process draws the whole batch's and
+// keeps its shard's rows), and uploads them in one copy, batch × the units
+// of the layers with dropout, to a buffer whose address the step's graph
+// holds (dropout.go). dense_forward_dropout_batch multiplies a layer's
+// activations by its mask as it writes them, and dropout_delta multiplies
+// the gradient that reaches the layer's pre-activations by it, f' reading
+// the activations before the mask, recomputed from Z. So a seed gives the
+// same masks on both backends, and a resumed fit, whose checkpoint holds the
+// generator's state, the same masks as one never stopped. Prediction
+// ignores dropout.
+//
+// Per example, a network with dropout does not run in sgd_steps: each step
+// is a mini-batch step of one row, one graph launch (about 3 kernels a layer)
+// and one copy of the step's masks, where sgd_steps runs a few hundred steps
+// a launch; expect tens of microseconds a step rather than ~2 (a model, not
+// measured on a GPU). In mini-batches the kernels cost what they did plus a
+// read of the mask per activation and per gradient value (and, for
+// sigmoid and tanh, f recomputed in the backward pass); the copy is batch ×
+// units values a step (W3, 784-512-512-10 with dropout on both hidden layers,
+// at batch 64: 256 KiB in float32). What bounds it is the host: drawing a
+// mask value took ~17 ns on the shared 2-core machine (65,536 values, W3's
+// step at batch 64, 1.1 ms, measured with engine.DropoutMask while another
+// test ran), against ~75 µs of the GPU's step; the graph launch does not wait,
+// so the draws of a step overlap the GPU's previous one, but the fit runs at
+// the host's pace: ~900 steps/s, ~58 k examples/s for W3 at batch 64. The
+// CPU backend draws the same values.
+//
 // # Data parallelism
 //
 // Under mpirun, each process trains on its GPU (New opens the GPU of the
@@ -248,7 +280,10 @@
 //   - Every kernel against its CPU twin: the mini-batch kernels on layers
 //     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
 //     TestDenseBackwardBatchParity, TestDenseDeltaParity,
-//     TestOutputGradParity, with and without example weights);
+//     TestOutputGradParity, with and without example weights), the dropout
+//     kernels against cpu.DenseForwardBatch and engine.Delta followed by the
+//     mask's product, dropped outputs exactly 0
+//     (TestDenseForwardDropoutBatchParity, TestDropoutDeltaParity);
 //     optimizer_step against engine.Update for every
 //     optimizer from step 1 and step 1000 (TestOptimizerStepParity);
 //     sgd_steps against the CPU's per-example steps on networks of one to
@@ -264,7 +299,16 @@
 //     optimizer's state (TestEpochMatchesCPU); one epoch of W2s and W2a on
 //     MNIST against the CPU's test accuracy (TestMNISTMatchesCPU); the
 //     epoch's loss summed in order, bit for bit, however the calls split it
-//     (TestEpochTotals).
+//     (TestEpochTotals); two epochs with dropout on two hidden layers,
+//     per example and in batches of 16, plain SGD and Adam, against the
+//     CPU's parameters and losses, which only the same masks give
+//     (TestDropoutMatchesCPU).
+//   - The suite's Dropout (TestBackendDropout): the gradient with the masks
+//     fixed against finite differences, per example and in a mini-batch;
+//     resuming bit for bit; prediction the identity on dropout and the fit
+//     the seed's; data-parallel fits of 2 and 3 processes on the emulator. A
+//     network with dropout and no generator is refused, saying so
+//     (TestDropoutNeedsGenerator).
 //   - The structure of a step, on the emulator: launches and grid barriers of
 //     per-example SGD, launches and kernels of a mini-batch step
 //     (TestSGDStepStructure, TestBatchStepStructure).

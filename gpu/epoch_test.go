@@ -239,22 +239,3 @@ func TestStickyErrorReopensTheDevice(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, be.d, d, "open returns the new device")
 }
-
-// TestDropoutRefused checks that a network with dropout is refused with
-// an error that names its layers and the CPU backend, which trains it,
-// while the network predicts (dropout being the identity there).
-func TestDropoutRefused(t *testing.T) {
-	be := newBackend(t)
-	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 4, Activation: engine.ReLU, Dropout: 0.5}, {Units: 1, Activation: engine.Sigmoid}},
-		Loss: engine.BCE, DType: engine.Float32}
-	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
-	require.NoError(t, err)
-	x, y := []float64{0.5, -1, 2, 0.25}, []float64{1, 0}
-	_, err = be.NewTrainer(net, engine.Examples{X: x, Y: y, N: 2, Features: 2, Outputs: 1}, engine.Hyper{LearningRate: 0.1, BatchSize: 1, RNG: engine.NewRNG(2)})
-	require.ErrorContains(t, err, "gpu: the layers 4:relu:dropout=0.5,1:sigmoid have dropout, which the cuda backend does not train yet: train on the cpu backend (--backend cpu)")
-	got, err := engine.Predict(be, net, x, 2)
-	require.NoError(t, err)
-	want, err := engine.Predict(cpu.New(), net, x, 2)
-	require.NoError(t, err)
-	assert.InDeltaSlice(t, want, got, 1e-6)
-}

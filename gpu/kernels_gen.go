@@ -12,10 +12,16 @@ const (
 	kernelSoftmaxRows kernelID = iota
 	// kernelDenseDelta is dense_delta of dense.cu.
 	kernelDenseDelta
+	// kernelDropoutDelta is dropout_delta of dense.cu.
+	kernelDropoutDelta
 	// kernelDenseForwardBatch is dense_forward_batch of dense.cu.
 	kernelDenseForwardBatch
 	// kernelDenseForwardBatchSmall is dense_forward_batch_small of dense.cu.
 	kernelDenseForwardBatchSmall
+	// kernelDenseForwardDropoutBatch is dense_forward_dropout_batch of dense.cu.
+	kernelDenseForwardDropoutBatch
+	// kernelDenseForwardDropoutBatchSmall is dense_forward_dropout_batch_small of dense.cu.
+	kernelDenseForwardDropoutBatchSmall
 	// kernelDenseBackwardDataBatch is dense_backward_data_batch of dense.cu.
 	kernelDenseBackwardDataBatch
 	// kernelDenseBackwardDataBatchSmall is dense_backward_data_batch_small of dense.cu.
@@ -54,26 +60,29 @@ const (
 
 // kernelNames are the kernels' names, without their precision suffix.
 var kernelNames = [kernelCount]string{
-	kernelSoftmaxRows:                 "softmax_rows",
-	kernelDenseDelta:                  "dense_delta",
-	kernelDenseForwardBatch:           "dense_forward_batch",
-	kernelDenseForwardBatchSmall:      "dense_forward_batch_small",
-	kernelDenseBackwardDataBatch:      "dense_backward_data_batch",
-	kernelDenseBackwardDataBatchSmall: "dense_backward_data_batch_small",
-	kernelDenseUpdateBatch:            "dense_update_batch",
-	kernelDenseUpdateBatchSmall:       "dense_update_batch_small",
-	kernelDenseGradientBatch:          "dense_gradient_batch",
-	kernelDenseGradientBatchSmall:     "dense_gradient_batch_small",
-	kernelBiasUpdateBatch:             "bias_update_batch",
-	kernelBiasGradientBatch:           "bias_gradient_batch",
-	kernelGatherBatch:                 "gather_batch",
-	kernelAdvanceCursor:               "advance_cursor",
-	kernelEpochTotals:                 "epoch_totals",
-	kernelOptimizerStep:               "optimizer_step",
-	kernelOutputGrad:                  "output_grad",
-	kernelSgdSteps:                    "sgd_steps",
-	kernelShareGradients:              "share_gradients",
-	kernelFlagStep:                    "flag_step",
+	kernelSoftmaxRows:                   "softmax_rows",
+	kernelDenseDelta:                    "dense_delta",
+	kernelDropoutDelta:                  "dropout_delta",
+	kernelDenseForwardBatch:             "dense_forward_batch",
+	kernelDenseForwardBatchSmall:        "dense_forward_batch_small",
+	kernelDenseForwardDropoutBatch:      "dense_forward_dropout_batch",
+	kernelDenseForwardDropoutBatchSmall: "dense_forward_dropout_batch_small",
+	kernelDenseBackwardDataBatch:        "dense_backward_data_batch",
+	kernelDenseBackwardDataBatchSmall:   "dense_backward_data_batch_small",
+	kernelDenseUpdateBatch:              "dense_update_batch",
+	kernelDenseUpdateBatchSmall:         "dense_update_batch_small",
+	kernelDenseGradientBatch:            "dense_gradient_batch",
+	kernelDenseGradientBatchSmall:       "dense_gradient_batch_small",
+	kernelBiasUpdateBatch:               "bias_update_batch",
+	kernelBiasGradientBatch:             "bias_gradient_batch",
+	kernelGatherBatch:                   "gather_batch",
+	kernelAdvanceCursor:                 "advance_cursor",
+	kernelEpochTotals:                   "epoch_totals",
+	kernelOptimizerStep:                 "optimizer_step",
+	kernelOutputGrad:                    "output_grad",
+	kernelSgdSteps:                      "sgd_steps",
+	kernelShareGradients:                "share_gradients",
+	kernelFlagStep:                      "flag_step",
 }
 
 // softmaxRows launches softmax_rows (dense.cu): a = softmax(z) for each of rows rows of cols values, one thread per row.
@@ -86,6 +95,11 @@ func (ks *kernelSet) denseDelta(cfg launchConfig, dz, da, z, a devicePtr, n, act
 	return ks.launch(kernelDenseDelta, cfg, uint64(dz), uint64(da), uint64(z), uint64(a), uint64(int64(n)), uint64(int64(act)))
 }
 
+// dropoutDelta launches dropout_delta (dense.cu): dz = da ⊙ f'(z) ⊙ m over n values (dz may be da), for a layer with dropout, whose activations a the mask m has multiplied: f' reads f(z), the activations before the mask, recomputed from z as the forward pass computed them.
+func (ks *kernelSet) dropoutDelta(cfg launchConfig, dz, da, z, mask devicePtr, n, act int) error {
+	return ks.launch(kernelDropoutDelta, cfg, uint64(dz), uint64(da), uint64(z), uint64(mask), uint64(int64(n)), uint64(int64(act)))
+}
+
 // denseForwardBatch launches dense_forward_batch (dense.cu): forward_tiles with 64×64 tiles.
 func (ks *kernelSet) denseForwardBatch(cfg launchConfig, z, a, w, b, x devicePtr, rows, in, out, act int) error {
 	return ks.launch(kernelDenseForwardBatch, cfg, uint64(z), uint64(a), uint64(w), uint64(b), uint64(x), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)), uint64(int64(act)))
@@ -94,6 +108,16 @@ func (ks *kernelSet) denseForwardBatch(cfg launchConfig, z, a, w, b, x devicePtr
 // denseForwardBatchSmall launches dense_forward_batch_small (dense.cu): forward_tiles with 16×16 tiles.
 func (ks *kernelSet) denseForwardBatchSmall(cfg launchConfig, z, a, w, b, x devicePtr, rows, in, out, act int) error {
 	return ks.launch(kernelDenseForwardBatchSmall, cfg, uint64(z), uint64(a), uint64(w), uint64(b), uint64(x), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)), uint64(int64(act)))
+}
+
+// denseForwardDropoutBatch launches dense_forward_dropout_batch (dense.cu): forward_tiles with 64×64 tiles and the rows' dropout mask (0 or 1/(1−p) per output): A = f(Z) ⊙ M.
+func (ks *kernelSet) denseForwardDropoutBatch(cfg launchConfig, z, a, w, b, x, mask devicePtr, rows, in, out, act int) error {
+	return ks.launch(kernelDenseForwardDropoutBatch, cfg, uint64(z), uint64(a), uint64(w), uint64(b), uint64(x), uint64(mask), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)), uint64(int64(act)))
+}
+
+// denseForwardDropoutBatchSmall launches dense_forward_dropout_batch_small (dense.cu): dense_forward_dropout_batch with 16×16 tiles.
+func (ks *kernelSet) denseForwardDropoutBatchSmall(cfg launchConfig, z, a, w, b, x, mask devicePtr, rows, in, out, act int) error {
+	return ks.launch(kernelDenseForwardDropoutBatchSmall, cfg, uint64(z), uint64(a), uint64(w), uint64(b), uint64(x), uint64(mask), uint64(int64(rows)), uint64(int64(in)), uint64(int64(out)), uint64(int64(act)))
 }
 
 // denseBackwardDataBatch launches dense_backward_data_batch (dense.cu): backward_data_tiles with 64×64 tiles.

@@ -132,6 +132,9 @@ func (t *trainer) sharedSteps(ctx context.Context, start bool, from, to int) (er
 		rows := min(t.batch, to-s)
 		lo, hi := distributed.Shard(rank, size, rows)
 		gradients := func() error {
+			if err := t.drop.step(t.stack, rows, lo, hi); err != nil {
+				return err
+			}
 			if err := t.seek(s + lo); err != nil {
 				return err
 			}

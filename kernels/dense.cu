@@ -34,6 +34,20 @@ KERNEL(dense_delta)(real* dz, const real* da, const real* __restrict__ z, const 
     }
 }
 
+// dropout_delta: dz = da ⊙ f'(z) ⊙ m over n values (dz may be da), for a
+// layer with dropout, whose activations a the mask m has multiplied: f'
+// reads f(z), the activations before the mask, recomputed from z as the
+// forward pass computed them. CPU twin: engine.Delta on the activations
+// before the mask, then the mask's product (the cpu trainer's
+// dropouts.backward).
+KERNEL(dropout_delta)(real* dz, const real* da, const real* __restrict__ z, const real* __restrict__ mask, int n, int act) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        real v = z[i];
+        dz[i] = da[i] * act_grad(act, v, activate(act, v)) * mask[i];
+    }
+}
+
 // The matrix products run by tiles: a block of 16×16 threads computes a
 // BT×BT tile of the product, BT = 16·TT, each thread a TT×TT grid of it
 // (rows ty, ty+16, ..., columns tx, tx+16, ...), from KT-deep slices of its
@@ -89,10 +103,12 @@ __device__ void tile_product(real (*acc)[TT], const real* __restrict__ a, int ai
 }
 
 // forward_tiles: Z = X·Wᵀ + 1·bᵀ and A = f(Z) (A = Z for softmax) for rows
-// examples: the rows×out product, by tiles of 16·TT.
+// examples: the rows×out product, by tiles of 16·TT; with a dropout mask M
+// (rows×out, not null), A = f(Z) ⊙ M.
 template <int TT>
 __device__ void forward_tiles(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
-                              const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out, int act) {
+                              const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out, int act,
+                              const real* __restrict__ mask) {
     real acc[TT][TT];
     tile_product<TT>(acc, x, in, 1, w, 1, in, rows, out, in);
     for (int r = 0; r < TT; r++) {
@@ -101,8 +117,10 @@ __device__ void forward_tiles(real* __restrict__ z, real* __restrict__ a, const 
             int i = blockIdx.x * TILE * TT + threadIdx.x + c * TILE;
             if (row < rows && i < out) {
                 real v = acc[r][c] + b[i];
-                z[(size_t)row * out + i] = v;
-                a[(size_t)row * out + i] = act == ACT_SOFTMAX ? v : activate(act, v);
+                size_t at = (size_t)row * out + i;
+                z[at] = v;
+                real f = act == ACT_SOFTMAX ? v : activate(act, v);
+                a[at] = mask ? f * mask[at] : f;
             }
         }
     }
@@ -159,7 +177,7 @@ __device__ __forceinline__ real step_lr(const opt_rates* rates, const int* curso
 KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
                             const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
                             int act) {
-    forward_tiles<4>(z, a, w, b, x, rows, in, out, act);
+    forward_tiles<4>(z, a, w, b, x, rows, in, out, act, nullptr);
 }
 
 // dense_forward_batch_small: forward_tiles with 16×16 tiles. CPU twin:
@@ -167,7 +185,25 @@ KERNEL(dense_forward_batch)(real* __restrict__ z, real* __restrict__ a, const re
 KERNEL(dense_forward_batch_small)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
                                   const real* __restrict__ b, const real* __restrict__ x, int rows, int in, int out,
                                   int act) {
-    forward_tiles<1>(z, a, w, b, x, rows, in, out, act);
+    forward_tiles<1>(z, a, w, b, x, rows, in, out, act, nullptr);
+}
+
+// dense_forward_dropout_batch: forward_tiles with 64×64 tiles and the
+// rows' dropout mask (0 or 1/(1−p) per output): A = f(Z) ⊙ M. CPU twin:
+// cpu.DenseForwardBatch, then the mask's product (the cpu trainer's
+// dropouts.apply).
+KERNEL(dense_forward_dropout_batch)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                                    const real* __restrict__ b, const real* __restrict__ x,
+                                    const real* __restrict__ mask, int rows, int in, int out, int act) {
+    forward_tiles<4>(z, a, w, b, x, rows, in, out, act, mask);
+}
+
+// dense_forward_dropout_batch_small: dense_forward_dropout_batch with 16×16
+// tiles. CPU twin: cpu.DenseForwardBatch, then the mask's product.
+KERNEL(dense_forward_dropout_batch_small)(real* __restrict__ z, real* __restrict__ a, const real* __restrict__ w,
+                                          const real* __restrict__ b, const real* __restrict__ x,
+                                          const real* __restrict__ mask, int rows, int in, int out, int act) {
+    forward_tiles<1>(z, a, w, b, x, rows, in, out, act, mask);
 }
 
 // dense_backward_data_batch: backward_data_tiles with 64×64 tiles. CPU

@@ -24,8 +24,11 @@
 
 REGISTER(softmax_rows)
 REGISTER(dense_delta)
+REGISTER(dropout_delta)
 REGISTER(dense_forward_batch)
 REGISTER(dense_forward_batch_small)
+REGISTER(dense_forward_dropout_batch)
+REGISTER(dense_forward_dropout_batch_small)
 REGISTER(dense_backward_data_batch)
 REGISTER(dense_backward_data_batch_small)
 REGISTER(dense_update_batch)
