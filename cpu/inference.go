@@ -8,15 +8,25 @@ import (
 )
 
 // gemvRows is the batch size below which an inference runs its rows one at
-// a time through the matrix-vector kernel (DenseForward) rather than the
-// matrix-matrix one, which packs W on every call.
+// a time, each layer as a sum of the rows of W of its nonzero inputs, rather
+// than through the matrix-matrix product.
 const gemvRows = 4
 
-// NewInference converts net's parameters to its dtype once and returns its
-// forward pass (engine.Inference): a batch of one row, or fewer than
-// gemvRows, on DenseForward's matrix-vector product; larger batches on
-// DenseForwardBatch's, predictRows at a time. Each call takes its scratch
-// from a pool, so calls run concurrently and a warm one allocates nothing.
+// maxPredictDensity is the largest fraction of nonzero first-layer inputs
+// in a chunk of rows of a batch that the chunk's first layer takes one row
+// at a time over the nonzero inputs rather than as a product. See the
+// package's cost model (doc.go) for the measurements behind it.
+const maxPredictDensity = 0.5
+
+// NewInference converts net's parameters to its dtype once, lays each
+// layer's W out input-major ([in, out]) and returns its forward pass
+// (engine.Inference). A batch of fewer than gemvRows rows runs a row at a
+// time: each layer adds to its bias the rows of W of its nonzero inputs
+// (sparseForward). Larger batches run predictRows rows at a time through
+// the matrix-matrix product, except for a first layer whose inputs in the
+// chunk are at most maxPredictDensity nonzero, which runs a row at a time
+// as at batch 1. Each call takes its scratch from a pool, so calls run
+// concurrently and a warm one allocates nothing.
 func (Backend) NewInference(net *engine.Network) (engine.Inference, error) {
 	if net.Spec.DType == engine.Float32 {
 		return newInference[float32](net), nil
@@ -26,32 +36,58 @@ func (Backend) NewInference(net *engine.Network) (engine.Inference, error) {
 
 // inference is the CPU's engine.Inference for a network of dtype T.
 type inference[T engine.Float] struct {
-	layers  []layer[T]
+	layers  []inferLayer[T]
 	in, k   int
 	widest  int
 	scratch sync.Pool // *inferScratch[T]
 }
 
+// inferLayer is a layer as inference holds it: W input-major, [in, out], so
+// that input i's weights W[i, :] are contiguous.
+type inferLayer[T engine.Float] struct {
+	act   engine.Activation
+	wt, b []T
+}
+
 // inferScratch is one call's working memory: the rows of inputs converted
 // to T, the pre-activations of a layer, the activations of two layers (a
-// layer reads the one its predecessor wrote) and the outputs in T.
+// layer reads the one its predecessor wrote), and the nonzero values of a
+// chunk's rows with their columns, ends[r] the end of row r's.
 type inferScratch[T engine.Float] struct {
-	x, z, out []T
-	a         [2][]T
+	x, z []T
+	a    [2][]T
+	idx  []int32
+	val  []T
+	ends []int
 }
 
 func newInference[T engine.Float](net *engine.Network) *inference[T] {
-	inf := &inference[T]{layers: layersOf[T](net), in: net.Spec.Inputs, k: net.Spec.Outputs()}
+	inf := &inference[T]{in: net.Spec.Inputs, k: net.Spec.Outputs()}
 	for _, l := range net.Layers {
+		wt := make([]T, len(l.W))
+		toRows(wt, l.W, l.Units, l.Inputs, identityOrder(l.Inputs))
+		inf.layers = append(inf.layers, inferLayer[T]{act: l.Activation, wt: wt, b: convertCopy[T](l.B)})
 		inf.widest = max(inf.widest, l.Units)
 	}
+	gathered := max(inf.in, inf.widest) + gatherSlack
 	inf.scratch.New = func() any {
 		return &inferScratch[T]{
-			x: make([]T, predictRows*inf.in), z: make([]T, predictRows*inf.widest), out: make([]T, predictRows*inf.k),
-			a: [2][]T{make([]T, predictRows*inf.widest), make([]T, predictRows*inf.widest)},
+			x: make([]T, predictRows*inf.in), z: make([]T, predictRows*inf.widest),
+			a:   [2][]T{make([]T, predictRows*inf.widest), make([]T, predictRows*inf.widest)},
+			idx: make([]int32, gathered), val: make([]T, gathered),
 		}
 	}
 	return inf
+}
+
+// identityOrder returns the rows 0, 1, …, n-1: each input's weights in the
+// row of its own index.
+func identityOrder(n int) []int32 {
+	rowOf := make([]int32, n)
+	for j := range rowOf {
+		rowOf[j] = int32(j)
+	}
+	return rowOf
 }
 
 // Forward64 writes the outputs of n rows of x into out.
@@ -107,18 +143,98 @@ func sameSize[T, S engine.Float](s []S) []T {
 // returns the outputs, a part of s.
 func (inf *inference[T]) forward(s *inferScratch[T], x []T, rows int) []T {
 	in := x
-	for l, ly := range inf.layers {
+	for l := range inf.layers {
+		ly := &inf.layers[l]
 		units := len(ly.b)
+		width := len(ly.wt) / units
 		z, a := s.z[:rows*units], s.a[l%2][:rows*units]
-		if rows < gemvRows {
-			width := len(ly.w) / units
+		switch {
+		case rows < gemvRows:
 			for r := 0; r < rows; r++ {
-				DenseForward(z[r*units:(r+1)*units], a[r*units:(r+1)*units], ly.w, ly.b, in[r*width:(r+1)*width], ly.act)
+				n := gather(s.idx, s.val, in[r*width:(r+1)*width])
+				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
 			}
-		} else {
-			DenseForwardBatch(z, a, ly.w, ly.b, in, rows, ly.act, nil)
+		case l == 0 && mostlyZero(s, in, rows, width):
+			for r := 0; r < rows; r++ {
+				if haveFMA && r+1 < rows {
+					prefetch(unsafe.Pointer(&in[(r+1)*width]), width*int(unsafe.Sizeof(T(0))))
+				}
+				n := gather(s.idx, s.val, in[r*width:(r+1)*width])
+				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
+			}
+		default:
+			denseForwardBatch(z, a, ly.wt, false, ly.b, in, rows, ly.act)
 		}
 		in = a
 	}
 	return in
+}
+
+// gatherSlack is the room past a row's values that gather needs in idx and
+// val: the kernels store whole registers of 16 values.
+const gatherSlack = 16
+
+// gather sets idx and val to the columns and values of x's nonzero elements
+// (NaN included), in order, and returns how many there are: on the AVX-512
+// kernels where they run, gatherGo elsewhere. idx and val need room for
+// len(x)+gatherSlack values.
+func gather[T engine.Float](idx []int32, val, x []T) int {
+	if len(idx) < len(x)+gatherSlack || len(val) < len(x)+gatherSlack {
+		panic("cpu: gather: no room for the values")
+	}
+	switch {
+	case !haveAVX512 || len(x) == 0:
+		return gatherGo(idx, val, x)
+	case is64[T]():
+		return gatherF64(&idx[0], &f64(val)[0], f64(x))
+	default:
+		return gatherF32(&idx[0], &f32(val)[0], f32(x))
+	}
+}
+
+// gatherGo is gather in Go, the kernels' twin.
+func gatherGo[T engine.Float](idx []int32, val, x []T) int {
+	n := 0
+	for i, v := range x {
+		if v != 0 {
+			idx[n], val[n] = int32(i), v
+			n++
+		}
+	}
+	return n
+}
+
+// probeRows is how many of a chunk's rows mostlyZero looks at.
+const probeRows = 8
+
+// mostlyZero reports whether the first probeRows of rows rows of x, width
+// values each, are at most maxPredictDensity nonzero. It looks at a few rows
+// only: gathering all of them first would cost a pass over the chunk's
+// inputs where the product takes them, and would push the layer's W out of
+// the L2 cache before the rows of nonzero inputs run. A chunk whose later
+// rows are dense still comes out right, more slowly.
+func mostlyZero[T engine.Float](s *inferScratch[T], x []T, rows, width int) bool {
+	probe := min(probeRows, rows)
+	n := 0
+	for r := 0; r < probe; r++ {
+		n += gather(s.idx, s.val, x[r*width:(r+1)*width])
+	}
+	return float64(n) <= maxPredictDensity*float64(probe*width)
+}
+
+// forwardRow sets z, one row's pre-activations, to b plus the rows of W of
+// the row's nonzero inputs, idx, times their values, val, and a to their
+// activations: on the AVX-512 kernels of sparseForward where they run, else
+// an axpy per input (AVX2, or gonum's).
+func (ly *inferLayer[T]) forwardRow(z, a []T, idx []int32, val []T) {
+	copy(z, ly.b)
+	out := len(z)
+	if haveAVX512 {
+		sparseForward(z, ly.wt, out, idx, val)
+	} else {
+		for k, c := range idx {
+			axpy(val[k], ly.wt[int(c)*out:(int(c)+1)*out], z)
+		}
+	}
+	activate(ly.act, a, z)
 }

@@ -87,6 +87,17 @@ func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha
 //go:noescape
 func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64, mask int)
 
+// gatherF32 and gatherF64 write the columns and values of x's nonzero
+// elements (NaN included), in order, to idx and val, and return how many
+// there are (see sparse_amd64.s). They need AVX-512F, and room in idx and
+// val for len(x) plus 16 values: they store whole registers.
+//
+//go:noescape
+func gatherF32(idx *int32, val *float32, x []float32) int
+
+//go:noescape
+func gatherF64(idx *int32, val *float64, x []float64) int
+
 // reluF32 sets dst[i] = max(z[i], 0) over len(z), branch free, NaN kept. It
 // needs AVX, and len(dst) ≥ len(z).
 //

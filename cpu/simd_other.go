@@ -66,6 +66,9 @@ func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha
 	panic(noKernels)
 }
 
+func gatherF32(idx *int32, val *float32, x []float32) int { panic(noKernels) }
+func gatherF64(idx *int32, val *float64, x []float64) int { panic(noKernels) }
+
 func transpose16F32(dst *float32, ldd int, src *float32, lds int) {
 	panic(noKernels)
 }
