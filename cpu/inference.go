@@ -18,14 +18,21 @@ const gemvRows = 4
 // package's cost model (doc.go) for the measurements behind it.
 const maxPredictDensity = 0.5
 
+// maxRowWeights is the largest first-layer W, in bytes, whose chunks of
+// mostly-zero rows run a row at a time: each row reads the rows of W of its
+// nonzero inputs again, which pays while W stays in the L2 cache (W2's 401
+// KB in float32) and not once it spills to L3 (W3's 1.6 MB, where the
+// product is faster). Half of Zen 4's and 5's 1 MB L2.
+const maxRowWeights = 512 << 10
+
 // NewInference converts net's parameters to its dtype once, lays each
 // layer's W out input-major ([in, out]) and returns its forward pass
 // (engine.Inference). A batch of fewer than gemvRows rows runs a row at a
 // time: each layer adds to its bias the rows of W of its nonzero inputs
 // (sparseForward). Larger batches run predictRows rows at a time through
-// the matrix-matrix product, except for a first layer whose inputs in the
-// chunk are at most maxPredictDensity nonzero, which runs a row at a time
-// as at batch 1. Each call takes its scratch from a pool, so calls run
+// the matrix-matrix product, except for a first layer of at most
+// maxRowWeights bytes whose inputs in the chunk are at most
+// maxPredictDensity nonzero, which runs a row at a time as at batch 1. Each call takes its scratch from a pool, so calls run
 // concurrently and a warm one allocates nothing.
 func (Backend) NewInference(net *engine.Network) (engine.Inference, error) {
 	if net.Spec.DType == engine.Float32 {
@@ -154,7 +161,7 @@ func (inf *inference[T]) forward(s *inferScratch[T], x []T, rows int) []T {
 				n := gather(s.idx, s.val, in[r*width:(r+1)*width])
 				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
 			}
-		case l == 0 && mostlyZero(s, in, rows, width):
+		case l == 0 && len(ly.wt)*int(unsafe.Sizeof(T(0))) <= maxRowWeights && mostlyZero(s, in, rows, width):
 			for r := 0; r < rows; r++ {
 				if haveFMA && r+1 < rows {
 					prefetch(unsafe.Pointer(&in[(r+1)*width]), width*int(unsafe.Sizeof(T(0))))
