@@ -32,7 +32,8 @@ const maxRowWeights = 512 << 10
 // (sparseForward). Larger batches run predictRows rows at a time through
 // the matrix-matrix product, except for a first layer of at most
 // maxRowWeights bytes whose inputs in the chunk are at most
-// maxPredictDensity nonzero, which runs a row at a time as at batch 1. Each call takes its scratch from a pool, so calls run
+// maxPredictDensity nonzero, which runs as at batch 1, in float32 on
+// AVX-512 groupRows rows at a time (forwardGroup). Each call takes its scratch from a pool, so calls run
 // concurrently and a warm one allocates nothing.
 func (Backend) NewInference(net *engine.Network) (engine.Inference, error) {
 	if net.Spec.DType == engine.Float32 {
@@ -59,13 +60,15 @@ type inferLayer[T engine.Float] struct {
 // inferScratch is one call's working memory: the rows of inputs converted
 // to T, the pre-activations of a layer, the activations of two layers (a
 // layer reads the one its predecessor wrote), and the nonzero values of a
-// chunk's rows with their columns, ends[r] the end of row r's.
+// row with their columns.
 type inferScratch[T engine.Float] struct {
 	x, z []T
 	a    [2][]T
 	idx  []int32
 	val  []T
-	ends []int
+	// For forwardGroup: the group's values at the columns of its nonzeros,
+	// its rows a row of inputs and gatherSlack apart.
+	groupVal []T
 }
 
 func newInference[T engine.Float](net *engine.Network) *inference[T] {
@@ -82,6 +85,7 @@ func newInference[T engine.Float](net *engine.Network) *inference[T] {
 			x: make([]T, predictRows*inf.in), z: make([]T, predictRows*inf.widest),
 			a:   [2][]T{make([]T, predictRows*inf.widest), make([]T, predictRows*inf.widest)},
 			idx: make([]int32, gathered), val: make([]T, gathered),
+			groupVal: make([]T, groupRows*(inf.in+gatherSlack)),
 		}
 	}
 	return inf
@@ -162,7 +166,14 @@ func (inf *inference[T]) forward(s *inferScratch[T], x []T, rows int) []T {
 				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
 			}
 		case l == 0 && len(ly.wt)*int(unsafe.Sizeof(T(0))) <= maxRowWeights && mostlyZero(s, in, rows, width):
-			for r := 0; r < rows; r++ {
+			r := 0
+			for ; groupable[T]() && r+groupRows <= rows; r += groupRows {
+				if r+2*groupRows <= rows {
+					prefetch(unsafe.Pointer(&in[(r+groupRows)*width]), groupRows*width*int(unsafe.Sizeof(T(0))))
+				}
+				ly.forwardGroup(s, z[r*units:(r+groupRows)*units], a[r*units:(r+groupRows)*units], in[r*width:(r+groupRows)*width])
+			}
+			for ; r < rows; r++ {
 				if haveFMA && r+1 < rows {
 					prefetch(unsafe.Pointer(&in[(r+1)*width]), width*int(unsafe.Sizeof(T(0))))
 				}
@@ -244,4 +255,41 @@ func (ly *inferLayer[T]) forwardRow(z, a []T, idx []int32, val []T) {
 		}
 	}
 	activate(ly.act, a, z)
+}
+
+// groupRows is how many rows forwardGroup runs together, and groupCols the
+// columns of z its kernel takes at a time.
+const (
+	groupRows = 4
+	groupCols = 64
+)
+
+// groupable reports whether forwardGroup's kernel runs for T: float32 on
+// AVX-512.
+func groupable[T engine.Float]() bool { return haveAVX512 && !is64[T]() }
+
+// forwardGroup is forwardRow on groupRows rows of x at once (z and a likewise
+// rows after rows), which must be groupable: the rows of W of the inputs
+// nonzero in any of the rows are read once for all of them
+// (sparseForward4RowsF32), their values 0 for the rows where they are 0.
+// The columns past the last whole groupCols run a row at a time.
+func (ly *inferLayer[T]) forwardGroup(s *inferScratch[T], z, a, x []T) {
+	out, width := len(ly.b), len(ly.wt)/len(ly.b)
+	ldv := width + gatherSlack
+	_, _ = x[groupRows*width-1], s.groupVal[groupRows*ldv-1]
+	n := gather4F32(&s.idx[0], &f32(s.groupVal)[0], ldv, &f32(x)[0], width, width)
+	idx, val := s.idx[:n], f32(s.groupVal)
+	for r := range groupRows {
+		copy(z[r*out:(r+1)*out], ly.b)
+	}
+	j := 0
+	for ; j+groupCols <= out; j += groupCols {
+		sparseForward4RowsF32(&f32(z)[j], out, &f32(ly.wt)[j], out, idx, &val[0], ldv)
+	}
+	for r := range groupRows {
+		if j < out {
+			sparseForward(z[r*out+j:(r+1)*out], ly.wt[j:], out, idx, s.groupVal[r*ldv:r*ldv+n])
+		}
+		activate(ly.act, a[r*out:(r+1)*out], z[r*out:(r+1)*out])
+	}
 }

@@ -58,6 +58,44 @@ func TestGatherKernels(t *testing.T) {
 	assert.Panics(t, func() { gather(make([]int32, 20), make([]float32, 20), make([]float32, 5)) })
 }
 
+// TestForwardGroup checks forwardGroup (four rows on sparseForward4RowsF32)
+// against forwardRow on each row, on widths with and without columns past
+// the kernel's blocks, rows of every density, a row of zeros, -0 and NaN.
+func TestForwardGroup(t *testing.T) {
+	if !groupable[float32]() {
+		t.Skip("this CPU has no AVX-512: rows run one at a time")
+	}
+	rng := rand.New(rand.NewPCG(4, 5))
+	for _, out := range []int{1, 63, 64, 65, 128, 150, 200} {
+		const in = 77
+		ly := inferLayer[float32]{act: engine.ReLU, wt: randomValues[float32](rng, in*out), b: randomValues[float32](rng, out)}
+		x := make([]float32, groupRows*in)
+		for i := range x {
+			if rng.Float64() < []float64{0.8, 0.3, 1, 0.95}[i/in] {
+				continue
+			}
+			x[i] = float32(rng.Float64()*2 - 1)
+		}
+		x[2*in+5], x[3*in+7] = float32(math.Copysign(0, -1)), float32(math.NaN())
+		s := &inferScratch[float32]{idx: make([]int32, in+gatherSlack), val: make([]float32, in+gatherSlack), groupVal: make([]float32, groupRows*(in+gatherSlack))}
+		gotZ, gotA := make([]float32, groupRows*out), make([]float32, groupRows*out)
+		ly.forwardGroup(s, gotZ, gotA, x)
+		for r := range groupRows {
+			wantZ, wantA := make([]float32, out), make([]float32, out)
+			n := gatherGo(s.idx, s.val, x[r*in:(r+1)*in])
+			ly.forwardRow(wantZ, wantA, s.idx[:n], s.val[:n])
+			for j := range wantZ {
+				if math.IsNaN(float64(wantZ[j])) {
+					require.True(t, math.IsNaN(float64(gotZ[r*out+j])), "out=%d row %d z[%d]", out, r, j)
+					continue
+				}
+				require.InDelta(t, wantZ[j], gotZ[r*out+j], 1e-5, "out=%d row %d z[%d]", out, r, j)
+				require.InDelta(t, wantA[j], gotA[r*out+j], 1e-5, "out=%d row %d a[%d]", out, r, j)
+			}
+		}
+	}
+}
+
 // TestInferenceSparseRows checks NewInference against Predict on a network
 // of W2's widths (784-128-10) and a wider one (300-150-70-10), in both dtypes,
 // at batch 1 to 5 and on chunks of rows whose first-layer inputs are mostly
@@ -139,8 +177,9 @@ func denseRows(n int) []float32 {
 	return x
 }
 
-// batch1Rows is how many rows the batch-1 benchmarks take in turn.
-var batch1Rows = 100
+// batch1Rows is how many rows the batch-1 benchmarks take in turn: a
+// server's row is in the cache, having just been read.
+const batch1Rows = 100
 
 // BenchmarkInference runs the float32 inference of W2 (784-128-10) and W3
 // (784-512-512-10) at batch 1 (ns/row) and on 10,000 rows (rows/s), on
