@@ -145,15 +145,16 @@
 // DenseForwardBatch's product on the input-major W (its packing copies rows
 // instead of transposing blocks; either way the packing of W is a few
 // percent of a chunk's product, copyRows 1–3% of the profile, so W is not
-// kept packed between calls). The first layer takes another path where its
-// W is at most maxRowWeights (512 KB, so that it stays in a 1 MB L2 while
-// the rows stream past) and the chunk's first probeRows (8) rows are at
-// most maxPredictDensity (50%) nonzero: the rows run as at batch 1, and in
-// float32 on AVX-512 four at a time, gather4F32 taking the columns where
-// any of the four is nonzero and sparseForward4RowsF32 adding each of
-// those rows of W to the four rows' sums in one pass of 64 columns (16
-// registers), so that a row of W read from L2 serves four rows of inputs.
-// W3's first W (1.6 MB) spills to L3, where the product is faster.
+// kept packed between calls). The first layer takes another path where the
+// chunk's first probeRows (8) rows are at most maxPredictDensity (50%)
+// nonzero: the rows run as at batch 1, and in float32 on AVX-512 four at a
+// time, gather4F32 taking the columns where any of the four is nonzero and
+// sparseForward4RowsF32 adding each of those rows of W to the four rows'
+// sums in one pass of 64 columns (16 registers), so that a row of W read
+// from the cache serves four rows of inputs. A row at a time pays where W
+// stays in L2 (maxRowWeights, 512 KB: W2's 401 KB), four at a time from L3
+// too (maxGroupWeights, 4 MB: W3's 1.6 MB, 131–175k rows/s against
+// 118–129k on the product).
 //
 // Measured on the 2-core development VM (AMD EPYC, Zen 5-like, AVX-512),
 // GOMAXPROCS=1, float32, while other helpers' jobs loaded it (load average

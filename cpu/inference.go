@@ -21,17 +21,23 @@ const maxPredictDensity = 0.5
 // maxRowWeights is the largest first-layer W, in bytes, whose chunks of
 // mostly-zero rows run a row at a time: each row reads the rows of W of its
 // nonzero inputs again, which pays while W stays in the L2 cache (W2's 401
-// KB in float32) and not once it spills to L3 (W3's 1.6 MB, where the
-// product is faster). Half of Zen 4's and 5's 1 MB L2.
-const maxRowWeights = 512 << 10
+// KB in float32), half of Zen 4's and 5's 1 MB. maxGroupWeights is the
+// largest where they run four rows at a time (forwardGroup), a row of W
+// read for four rows of inputs, which pays from L3 too: on W3's 1.6 MB
+// (float32, MNIST rows, BenchmarkInference, three interleaved pairs)
+// 131–175k rows/s against 118–129k on the product.
+const (
+	maxRowWeights   = 512 << 10
+	maxGroupWeights = 4 << 20
+)
 
 // NewInference converts net's parameters to its dtype once, lays each
 // layer's W out input-major ([in, out]) and returns its forward pass
 // (engine.Inference). A batch of fewer than gemvRows rows runs a row at a
 // time: each layer adds to its bias the rows of W of its nonzero inputs
 // (sparseForward). Larger batches run predictRows rows at a time through
-// the matrix-matrix product, except for a first layer of at most
-// maxRowWeights bytes whose inputs in the chunk are at most
+// the matrix-matrix product, except for a first layer whose W is small
+// enough (rowsPay) and whose inputs in the chunk are at most
 // maxPredictDensity nonzero, which runs as at batch 1, in float32 on
 // AVX-512 groupRows rows at a time (forwardGroup). Each call takes its scratch from a pool, so calls run
 // concurrently and a warm one allocates nothing.
@@ -165,7 +171,7 @@ func (inf *inference[T]) forward(s *inferScratch[T], x []T, rows int) []T {
 				n := gather(s.idx, s.val, in[r*width:(r+1)*width])
 				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
 			}
-		case l == 0 && len(ly.wt)*int(unsafe.Sizeof(T(0))) <= maxRowWeights && mostlyZero(s, in, rows, width):
+		case l == 0 && ly.rowsPay() && mostlyZero(s, in, rows, width):
 			r := 0
 			for ; groupable[T]() && r+groupRows <= rows; r += groupRows {
 				if r+2*groupRows <= rows {
@@ -220,6 +226,14 @@ func gatherGo[T engine.Float](idx []int32, val, x []T) int {
 		}
 	}
 	return n
+}
+
+// rowsPay reports whether the layer's W is small enough for a chunk's
+// mostly-zero rows to run as rows rather than as a product: maxRowWeights,
+// or maxGroupWeights where forwardGroup runs.
+func (ly *inferLayer[T]) rowsPay() bool {
+	bytes := len(ly.wt) * int(unsafe.Sizeof(T(0)))
+	return bytes <= maxRowWeights || groupable[T]() && bytes <= maxGroupWeights
 }
 
 // probeRows is how many of a chunk's rows mostlyZero looks at.
