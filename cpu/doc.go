@@ -164,14 +164,16 @@
 //   - W2 at batch 1: 0.93–1.1 µs per MNIST row in cache (1.4–1.5 µs when each
 //     row comes from DRAM), against 4.4–4.9 µs before on the matrix-vector
 //     product; a dense row 3.4–4.5 µs (4.3–4.6 before), bound by reading
-//     W's 401 KB from L2 at about 32 bytes a cycle, so the 2 µs target holds
-//     for MNIST rows, not for dense ones.
+//     W's 401 KB from L2 (about 115 GB/s, some 32 bytes a cycle), so the
+//     2 µs target holds for MNIST rows, not for dense ones.
 //   - W2 on 10,000 rows: MNIST rows four at a time 1.26–1.42M rows/s of
 //     thread time on rows in L3, against 0.87–0.95M a row at a time and
 //     0.6–0.8M on the product; dense rows 0.6–0.8M on the product, as
-//     before (the product runs near what this machine's FMAs give). From
+//     before (167 GFLOP/s at 0.82M, near what this core's FMAs give). From
 //     DRAM, reading the rows (3 KB each) costs about a fifth more.
-//   - A dense row of W3 at batch 1 38–52 µs; an MNIST row 18 µs.
+//   - W3 at batch 1: a dense row 31–47 µs, an MNIST row 11–17 µs; on 10,000
+//     MNIST rows 180k rows/s (the first layer four rows at a time), dense
+//     128k on the product.
 //
 // # Mini-batch SGD
 //
