@@ -130,7 +130,7 @@
 // the gathered nonzero inputs) from a sync.Pool, so concurrent calls share
 // nothing writable and a warm call allocates nothing.
 //
-// Fewer than gemvRows (4) rows run one at a time, each layer as
+// Fewer than rowsAlone (4) rows run one at a time, each layer as
 // z = b + Σ x_i·W[i, :] over its nonzero inputs only: an AVX-512 kernel
 // (gather_amd64.s) compresses the row into its nonzero values and their
 // columns (VCOMPRESSPS into a register, about 50 iterations for 784

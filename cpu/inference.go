@@ -7,10 +7,10 @@ import (
 	"github.com/perceptron-go/perceptron/engine"
 )
 
-// gemvRows is the batch size below which an inference runs its rows one at
-// a time, each layer as a sum of the rows of W of its nonzero inputs, rather
-// than through the matrix-matrix product.
-const gemvRows = 4
+// rowsAlone is the batch size below which an inference runs its rows one
+// at a time, each layer as a sum of the rows of W of its nonzero inputs,
+// rather than through the matrix-matrix product.
+const rowsAlone = 4
 
 // maxPredictDensity is the largest fraction of nonzero first-layer inputs
 // in a chunk of rows of a batch that the chunk's first layer takes one row
@@ -33,7 +33,7 @@ const (
 
 // NewInference converts net's parameters to its dtype once, lays each
 // layer's W out input-major ([in, out]) and returns its forward pass
-// (engine.Inference). A batch of fewer than gemvRows rows runs a row at a
+// (engine.Inference). A batch of fewer than rowsAlone rows runs a row at a
 // time: each layer adds to its bias the rows of W of its nonzero inputs
 // (sparseForward). Larger batches run predictRows rows at a time through
 // the matrix-matrix product, except for a first layer whose W is small
@@ -166,11 +166,8 @@ func (inf *inference[T]) forward(s *inferScratch[T], x []T, rows int) []T {
 		width := len(ly.wt) / units
 		z, a := s.z[:rows*units], s.a[l%2][:rows*units]
 		switch {
-		case rows < gemvRows:
-			for r := 0; r < rows; r++ {
-				n := gather(s.idx, s.val, in[r*width:(r+1)*width])
-				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
-			}
+		case rows < rowsAlone:
+			ly.forwardRows(s, z, a, in, 0, rows)
 		case l == 0 && ly.rowsPay() && mostlyZero(s, in, rows, width):
 			r := 0
 			for ; groupable[T]() && r+groupRows <= rows; r += groupRows {
@@ -179,13 +176,7 @@ func (inf *inference[T]) forward(s *inferScratch[T], x []T, rows int) []T {
 				}
 				ly.forwardGroup(s, z[r*units:(r+groupRows)*units], a[r*units:(r+groupRows)*units], in[r*width:(r+groupRows)*width])
 			}
-			for ; r < rows; r++ {
-				if haveFMA && r+1 < rows {
-					prefetch(unsafe.Pointer(&in[(r+1)*width]), width*int(unsafe.Sizeof(T(0))))
-				}
-				n := gather(s.idx, s.val, in[r*width:(r+1)*width])
-				ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
-			}
+			ly.forwardRows(s, z, a, in, r, rows)
 		default:
 			denseForwardBatch(z, a, ly.wt, false, ly.b, in, rows, ly.act)
 		}
@@ -252,6 +243,21 @@ func mostlyZero[T engine.Float](s *inferScratch[T], x []T, rows, width int) bool
 		n += gather(s.idx, s.val, x[r*width:(r+1)*width])
 	}
 	return float64(n) <= maxPredictDensity*float64(probe*width)
+}
+
+// forwardRows runs rows lo to hi of x through the layer one at a time
+// (gather, then forwardRow) into those of z and a, asking the CPU for each
+// next row of x while one runs.
+func (ly *inferLayer[T]) forwardRows(s *inferScratch[T], z, a, x []T, lo, hi int) {
+	units := len(ly.b)
+	width := len(ly.wt) / units
+	for r := lo; r < hi; r++ {
+		if haveFMA && r+1 < hi {
+			prefetch(unsafe.Pointer(&x[(r+1)*width]), width*int(unsafe.Sizeof(T(0))))
+		}
+		n := gather(s.idx, s.val, x[r*width:(r+1)*width])
+		ly.forwardRow(z[r*units:(r+1)*units], a[r*units:(r+1)*units], s.idx[:n], s.val[:n])
+	}
 }
 
 // forwardRow sets z, one row's pre-activations, to b plus the rows of W of
