@@ -10,10 +10,13 @@
 // (ns/row) and on a batch of PredictBatch (10,000) rows (rows/s); run it as
 // GOMAXPROCS=1 go test -run '^$' -bench Predictor ./benchmarks. The same
 // measure, MeasurePredictor, is `perceptron bench --predict`, which prints
-// JSON (batch1_us_per_row, batch10000_rows_per_s) for a script comparing it
-// with another runtime in the same sitting. The networks' weights are drawn
-// (their values do not change the work) and the inputs are uniform in
-// [0, 1), as MNIST's pixels are.
+// JSON (batch1_us_per_row, rows_per_s) for a script comparing it with
+// another runtime in the same sitting: batch 1 over the first Batch1Rows
+// (1,000) rows in turn, and the median of at least 5 runs of the whole
+// batch. The networks' weights are drawn (their values do not change the
+// work) and the rows dense (uniform in (0, 1), no zeros); with --model and
+// --inputs (MeasureRows, ReadRows) it measures a model file's Predictor on
+// rows of raw float32s, as compare-onnx.sh does.
 //
 // tabular/ measures perceptron against scikit-learn on data as people have
 // it (issue 22). tabular/make_tabular.py writes a seeded, adult-census-like
@@ -39,13 +42,16 @@
 // installed by `npm ci --ignore-scripts` there; it bundles
 // libonnxruntime.so.1): run.js prints a model's outputs for the rows of a
 // CSV (the export's tests compare them with perceptron predict's);
-// bench.js times batch-1 calls and a 10,000-row batch on 1 thread;
-// identity.onnx (identity.py) measures the binding's own cost; and
+// bench.js times batch-1 calls and a 10,000-row batch on 1 thread, as
+// bench --predict does; rows.js writes the rows both sides predict (MNIST's
+// test images and dense rows, raw float32s); identity.onnx (identity.py)
+// measures the binding's own cost; and
 //
 //	sh benchmarks/onnx/compare-onnx.sh -r 3
 //
-// exports W2 and W3, runs ORT's side and ours (OURS_CMD, to come with the
-// Predictor's benchmark) interleaved, and writes medians and min–max into
+// trains and exports W2 and W3, runs ours (bench --predict --model
+// --inputs, or OURS_CMD) and ORT on the same weights and rows, interleaved,
+// and writes medians, min–max and the ratios of the medians into
 // compare-onnx-DATE/summary.md.
 //
 // serve/ is a load test of perceptron serve (issue 29), loopback only and

@@ -16,7 +16,7 @@
 // micro-kernels (gemm.go), the hand-off of work to the cores (parallel.go),
 // the layout of sparse inputs (sparse.go), the choice of optimizer kernel
 // (optim.go) and of sigmoid (sigmoid.go), and the measurement of the peak
-// (peak.go). Below them are some 1,000 lines of hand-written Go assembly
+// (peak.go). Below them are some 1,200 lines of hand-written Go assembly
 // for amd64 and 900 generated ones, each file a family of kernels:
 //
 //   - simd_amd64.s: the dot products and axpys of per-example SGD, a relu
@@ -28,6 +28,9 @@
 //     (AVX-512)
 //   - sparse_amd64.s: the forward pass and the update of a first layer on
 //     sparse inputs (AVX-512)
+//   - gather_amd64.s: inference's compression of rows into their nonzero
+//     inputs, one row or four, and the forward pass of four rows at once
+//     (AVX-512)
 //   - optim_amd64.s: the steps of Adam, AdamW and SGD with momentum (AVX2)
 //   - sigmoid_amd64.s: a float32 sigmoid (AVX-512)
 //   - peak_amd64.s: the loops of fused multiply-adds that Peak times
@@ -76,9 +79,9 @@
 //
 // The other kernels are hand-written, where generation would not pay:
 // copyRows and the per-example dot products, axpys and relus
-// (simd_amd64.s), short loops with nothing to share; the dense and sparse
-// kernels (dense_amd64.s, sparse_amd64.s), AVX-512 only, whose fixed
-// register blocks a macro already states in a line; and the optimizers',
+// (simd_amd64.s), short loops with nothing to share; the dense, sparse and
+// gather kernels (dense_amd64.s, sparse_amd64.s, gather_amd64.s), AVX-512
+// only, whose fixed register blocks a macro or a few lines state; and the optimizers',
 // the sigmoid's and Peak's (optim_amd64.s, sigmoid_amd64.s, peak_amd64.s),
 // which rely on an exact order of operations or of registers that is
 // clearest written out.
@@ -120,20 +123,57 @@
 //
 // # Inference
 //
-// NewInference converts the parameters once to the network's dtype, in
-// their W [out, in] layout. A call takes its scratch (a layer's
-// pre-activations, two layers' activations, its rows converted) from a
-// sync.Pool, so concurrent calls share nothing writable and a warm call
-// allocates nothing. Fewer than gemvRows (4) rows run one at a time on
-// DenseForward's matrix-vector kernel: at batch 1 the cost is reading W
-// once, 784·128·4 bytes = 401 KB for W2's first layer, which stays in L2,
-// plus 128 horizontal sums; the packing of the matrix-matrix product would
-// copy W again on every call. Larger batches run predictRows (256) rows at a
-// time on DenseForwardBatch's product, which packs W per chunk of rows.
-// Measured with GOMAXPROCS=1 on the 2-core development machine while other
-// jobs shared it (2026-11, float32, BenchmarkPredictor): W2 5.1–5.7 µs per
-// row at batch 1 and 632–780k rows/s on 10,000 rows; W3 38–45 µs per row and
-// 111–131k rows/s.
+// NewInference converts the parameters once to the network's dtype and lays
+// each layer's W out input-major, [in, out], so that an input's weights
+// are contiguous (the layout of sparse.go). A call takes its scratch (a
+// layer's pre-activations, two layers' activations, its rows converted,
+// the gathered nonzero inputs) from a sync.Pool, so concurrent calls share
+// nothing writable and a warm call allocates nothing.
+//
+// Fewer than rowsAlone (4) rows run one at a time, each layer as
+// z = b + Σ x_i·W[i, :] over its nonzero inputs only: an AVX-512 kernel
+// (gather_amd64.s) compresses the row into its nonzero values and their
+// columns (VCOMPRESSPS into a register, about 50 iterations for 784
+// inputs), then sparseForward's kernels add those rows of W in eight
+// registers (128 floats) at a time. So the cost of a row is proportional to
+// its nonzero inputs: MNIST's images are about 81% zeros, and a hidden
+// relu layer's are about half. A dense row reads all of W, as the
+// matrix-vector product (DenseForward) did, with no horizontal sums. No
+// density check is needed at batch 1: the gather is the check.
+//
+// Larger batches run predictRows (256) rows at a time through
+// DenseForwardBatch's product on the input-major W (its packing copies rows
+// instead of transposing blocks; either way the packing of W is a few
+// percent of a chunk's product, copyRows 1–3% of the profile, so W is not
+// kept packed between calls). The first layer takes another path where the
+// chunk's first probeRows (8) rows are at most maxPredictDensity (50%)
+// nonzero: the rows run as at batch 1, and in float32 on AVX-512 four at a
+// time, gather4F32 taking the columns where any of the four is nonzero and
+// sparseForward4RowsF32 adding each of those rows of W to the four rows'
+// sums in one pass of 64 columns (16 registers), so that a row of W read
+// from the cache serves four rows of inputs. A row at a time pays where W
+// stays in L2 (maxRowWeights, 512 KB: W2's 401 KB), four at a time from L3
+// too (maxGroupWeights, 4 MB: W3's 1.6 MB, 131–175k rows/s against
+// 118–129k on the product).
+//
+// Measured on the 2-core development VM (AMD EPYC, Zen 5-like, AVX-512),
+// GOMAXPROCS=1, float32, while other helpers' jobs loaded it (load average
+// 3–9; BenchmarkInference, and benchmarks/results/2026-12-05-predict-vs-
+// onnxruntime.md for the comparison with ONNX Runtime):
+//
+//   - W2 at batch 1: 0.93–1.1 µs per MNIST row in cache (1.4–1.5 µs when each
+//     row comes from DRAM), against 4.4–4.9 µs before on the matrix-vector
+//     product; a dense row 3.4–4.5 µs (4.3–4.6 before), bound by reading
+//     W's 401 KB from L2 (about 115 GB/s, some 32 bytes a cycle), so the
+//     2 µs target holds for MNIST rows, not for dense ones.
+//   - W2 on 10,000 rows: MNIST rows four at a time 1.26–1.42M rows/s of
+//     thread time on rows in L3, against 0.87–0.95M a row at a time and
+//     0.6–0.8M on the product; dense rows 0.6–0.8M on the product, as
+//     before (167 GFLOP/s at 0.82M, near what this core's FMAs give). From
+//     DRAM, reading the rows (3 KB each) costs about a fifth more.
+//   - W3 at batch 1: a dense row 31–47 µs, an MNIST row 11–17 µs; on 10,000
+//     MNIST rows 180k rows/s (the first layer four rows at a time), dense
+//     128k on the product.
 //
 // # Mini-batch SGD
 //
@@ -156,7 +196,17 @@
 //
 // The suite's Inference checks NewInference against Predict at every batch
 // size from 1 to 9 and across chunks, in both dtypes, through Forward64
-// and Forward32, and from 16 goroutines at once.
+// and Forward32, and from 16 goroutines at once. TestInferenceSparseRows
+// checks it against Predict on W2's widths and a wider network with tanh
+// and softmax layers, in both dtypes, at batch 1 to 5 and on chunks 81%,
+// 50% and 0% zero (the rows of nonzero inputs, four at a time, and the
+// product), and TestBackendWithoutAVX512 runs it again on the AVX2 axpys.
+// The gather kernels against gatherGo on every length up to 70, offsets
+// off a register, every density, -0 and NaN (TestGatherKernels); four rows
+// at a time (gather4F32, sparseForward4RowsF32) against forwardRow on each
+// row, with and without columns past the kernel's blocks (TestForwardGroup).
+// BenchmarkInference measures W2 and W3 at batch 1 and on 10,000 rows, on
+// MNIST's test images and on dense rows.
 //
 // go test ./cpu runs the backend suite of package engine/backendtest on
 // the CPU three ways: as the CPU's features choose (TestBackend), with

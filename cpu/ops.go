@@ -105,13 +105,24 @@ func denseBackwardAVX512[T engine.Float](daPrev, w, b []T, dz, x []T, lr T) {
 // product packs W in buffers of its own) and may be nil; it stays for the
 // callers that pass it.
 func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engine.Activation, scratch []T) {
+	denseForwardBatch(z, a, w, true, b, x, rows, act)
+}
+
+// denseForwardBatch is DenseForwardBatch on a W held [out, in] (transB) or
+// input-major, [in, out] (as inference holds it, which the product packs
+// by copying rows rather than transposing blocks).
+func denseForwardBatch[T engine.Float](z, a []T, w []T, transB bool, b, x []T, rows int, act engine.Activation) {
 	out, in := len(b), len(w)/len(b)
+	ldw, tB := out, blas.NoTrans
+	if transB {
+		ldw, tB = in, blas.Trans
+	}
 	if haveFMA {
 		ep := epilogue[T]{flags: addBias, bias: b}
 		if act == engine.ReLU {
 			ep.flags, ep.aux = ep.flags|reluOut, a
 		}
-		gemm(gemmArgs[T]{m: rows, n: out, k: in, alpha: 1, a: x, ars: in, acs: 1, b: w, ldb: in, transB: true, c: z, ldc: out, ep: ep})
+		gemm(gemmArgs[T]{m: rows, n: out, k: in, alpha: 1, a: x, ars: in, acs: 1, b: w, ldb: ldw, transB: transB, c: z, ldc: out, ep: ep})
 		if act == engine.ReLU {
 			return
 		}
@@ -119,7 +130,7 @@ func DenseForwardBatch[T engine.Float](z, a []T, w, b, x []T, rows int, act engi
 		for r := 0; r < rows; r++ {
 			copy(z[r*out:(r+1)*out], b)
 		}
-		gonumGemm(blas.NoTrans, blas.Trans, rows, out, in, 1, x, in, w, in, 1, z, out)
+		gonumGemm(blas.NoTrans, tB, rows, out, in, 1, x, in, w, ldw, 1, z, out)
 	}
 	engine.Activate(act, a[:rows*out], z[:rows*out], out)
 }

@@ -87,6 +87,33 @@ func sparseUpdate1F32(dz, w *float32, ldw int, idx []int32, val []float32, alpha
 //go:noescape
 func sparseUpdate1F64(dz, w *float64, ldw int, idx []int32, val []float64, alpha float64, b *float64, mask int)
 
+// gatherF32 and gatherF64 write the columns and values of x's nonzero
+// elements (NaN included), in order, to idx and val, and return how many
+// there are (see sparse_amd64.s). They need AVX-512F, and room in idx and
+// val for len(x) plus 16 values: they store whole registers.
+//
+//go:noescape
+func gatherF32(idx *int32, val *float32, x []float32) int
+
+//go:noescape
+func gatherF64(idx *int32, val *float64, x []float64) int
+
+// gather4F32 is gather on four rows of x, ldx apart, n values each, at
+// the columns where any of them is nonzero: their values into val's rows,
+// ldv apart (see gather_amd64.s). It needs AVX-512F, and room in idx and
+// val's rows for n plus 16 values.
+//
+//go:noescape
+func gather4F32(idx *int32, val *float32, ldv int, x *float32, ldx int, n int) int
+
+// sparseForward4RowsF32 is sparseForward on four rows of z at once, ldz
+// apart, over 64 of their columns, with the columns idx and the rows of
+// values val, ldv apart (see gather_amd64.s). It needs AVX-512F; the caller
+// checks the bounds and that idx holds rows of w.
+//
+//go:noescape
+func sparseForward4RowsF32(z *float32, ldz int, w *float32, ldw int, idx []int32, val *float32, ldv int)
+
 // reluF32 sets dst[i] = max(z[i], 0) over len(z), branch free, NaN kept. It
 // needs AVX, and len(dst) ≥ len(z).
 //

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -26,6 +28,7 @@ type benchFlags struct {
 	json                        bool
 	distributed                 string
 	predict                     bool
+	model, inputs               string
 }
 
 // register defines bench's flags on fs.
@@ -38,7 +41,9 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
 	fs.BoolVar(&f.json, "json", false, "print the results as JSON instead of the table")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
-	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.PredictBatch))
+	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 (the first %d rows in turn) and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.Batch1Rows, benchmarks.PredictBatch))
+	fs.StringVar(&f.model, "model", "", "with --predict: measure the Predictor of this model file (its preprocessing included) instead of the workloads' networks")
+	fs.StringVar(&f.inputs, "inputs", "", "with --predict: the rows to predict, raw little-endian float32s (as benchmarks/onnx/rows.js writes), instead of drawn dense rows; the batch is all of them")
 }
 
 // benchRun is one run of perceptron bench: its flags, its processes, and
@@ -302,13 +307,22 @@ const predictBudget = 2 * time.Second
 // as JSON (benchmarks.PredictResult), for a script that compares them with
 // another runtime's in the same sitting.
 func benchPredict(f benchFlags, stdout io.Writer) error {
-	ws, err := benchmarks.Find(f.workloads)
-	if err != nil {
-		return fmt.Errorf("--workload: %w", err)
+	if f.model != "" && f.workloads != "" {
+		return errors.New("bench --predict: --model and --workload both name what to measure; give one of them")
 	}
 	bes, err := benchBackends(f.backends)
 	if err != nil {
 		return err
+	}
+	if f.model != "" {
+		return benchPredictModel(f, bes, stdout)
+	}
+	if f.inputs != "" {
+		return errors.New("bench --predict: --inputs needs --model (the workloads' networks run on drawn rows)")
+	}
+	ws, err := benchmarks.Find(f.workloads)
+	if err != nil {
+		return fmt.Errorf("--workload: %w", err)
 	}
 	var results []benchmarks.PredictResult
 	for _, name := range strings.Split(f.dtypes, ",") {
@@ -325,6 +339,39 @@ func benchPredict(f benchFlags, stdout io.Writer) error {
 				results = append(results, res)
 			}
 		}
+	}
+	return writeJSON(stdout, results)
+}
+
+// benchPredictModel is bench --predict --model: the Predictor of the model
+// file on each backend, on the rows of --inputs or on drawn dense rows.
+func benchPredictModel(f benchFlags, bes []engine.Backend, stdout io.Writer) error {
+	m, err := modelfile.Load(f.model)
+	if err != nil {
+		return err
+	}
+	in := m.Network.Spec.Inputs
+	x, kind := benchmarks.DenseRows(benchmarks.PredictBatch, in), "dense"
+	if f.inputs != "" {
+		if x, err = benchmarks.ReadRows(f.inputs, in); err != nil {
+			return fmt.Errorf("--inputs: %w", err)
+		}
+		kind = filepath.Base(f.inputs)
+	}
+	name := strings.TrimSuffix(filepath.Base(f.model), filepath.Ext(f.model))
+	var results []benchmarks.PredictResult
+	for _, be := range bes {
+		p, err := m.Predictor(be)
+		if err != nil {
+			return err
+		}
+		r := benchmarks.PredictResult{Workload: name, Backend: be.Name(), Device: be.Device(), DType: m.Network.Spec.DType.String(), Threads: runtime.GOMAXPROCS(0), Inputs: kind}
+		err = benchmarks.MeasureRows(&r, p, x, predictBudget)
+		p.Close()
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
 	}
 	return writeJSON(stdout, results)
 }

@@ -28,7 +28,10 @@
 //
 //   - train, eval and predict end to end (both through the model's
 //     engine.Predictor, so the scaler always applies); info and the help;
-//     bench, and bench --predict's JSON (TestBenchPredict); a
+//     bench, and bench --predict's JSON (TestBenchPredict), on a model
+//     file and rows of raw float32s, with its errors for rows that are
+//     not whole rows, --model with --workload, and --inputs alone
+//     (TestBenchPredictModel); a
 //     regression evaluated on integer labels; the course replayed from the
 //     command line against the committed runs of its NumPy code, and the
 //     course preset
