@@ -61,6 +61,12 @@ type Hyper struct {
 	// first (a resumed fit), and State, if not nil, their optimizer state.
 	StepsDone int
 	State     OptimizerState
+	// Clip bounds every step's gradients before the optimizer takes them.
+	Clip Clipping
+	// RateByEpoch says that Rate's rates of an epoch are known only once
+	// the epoch before has ended (ReduceLROnPlateau, Plateau): a trainer
+	// asks for them after BeginEpoch, never ahead.
+	RateByEpoch bool
 }
 
 // RateAt returns the learning rate of optimizer step t (from 0).
