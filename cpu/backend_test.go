@@ -12,3 +12,11 @@ func TestBackend(t *testing.T) { backendtest.Run(t, cpu.New()) }
 // TestBackendSparseInputs runs the suite with per-example SGD taking every
 // data set's inputs as sparse, the path AutoInputs takes for MNIST.
 func TestBackendSparseInputs(t *testing.T) { backendtest.Run(t, cpu.Backend{Inputs: cpu.SparseInputs}) }
+
+// TestClipping checks gradient clipping against torch's, per example and
+// in mini-batches, and data parallel (the GPU backend refuses clipping so
+// far).
+func TestClipping(t *testing.T) {
+	backendtest.Clipping(t, cpu.New())
+	backendtest.DataParallelClipping(t, cpu.New())
+}
