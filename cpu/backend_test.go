@@ -19,4 +19,5 @@ func TestBackendSparseInputs(t *testing.T) { backendtest.Run(t, cpu.Backend{Inpu
 func TestClipping(t *testing.T) {
 	backendtest.Clipping(t, cpu.New())
 	backendtest.DataParallelClipping(t, cpu.New())
+	backendtest.ResumeClipping(t, cpu.New())
 }
