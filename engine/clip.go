@@ -43,23 +43,24 @@ func (c Clipping) Validate() error {
 
 // Clip applies c to g, every gradient of one optimizer step (each layer's
 // W and b, in any order), and returns the factor it scaled them by: 1 where
-// the norm is within c.Norm or c clips by value. The norm is summed in
-// float64 whatever T is. It is the CPU twin of the GPU's clipping kernels,
+// the norm is within c.Norm or c clips by value. The squares are summed in
+// float64 whatever T is, in four interleaved sums (element i into sum i mod
+// 4), added as (s0+s1)+(s2+s3). It is the CPU twin of the GPU's clipping kernels,
 // and the reference of every backend.
 func Clip[T Float](c Clipping, g []T) float64 {
 	if v := T(c.Value); v > 0 {
 		for i, x := range g {
-			g[i] = min(max(x, -v), v)
+			if x > v {
+				g[i] = v
+			} else if x < -v {
+				g[i] = -v
+			}
 		}
 	}
 	if c.Norm <= 0 {
 		return 1
 	}
-	var sum float64
-	for _, x := range g {
-		sum += float64(x) * float64(x)
-	}
-	scale := c.Norm / (math.Sqrt(sum) + clipEps)
+	scale := c.Norm / (math.Sqrt(sumSquares(g)) + clipEps)
 	if scale >= 1 { // a norm that is not finite makes NaN gradients, as in torch; the loss's check stops the fit
 		return 1
 	}
@@ -68,4 +69,24 @@ func Clip[T Float](c Clipping, g []T) float64 {
 		g[i] *= s
 	}
 	return scale
+}
+
+// sumSquares returns Σ g_i² in float64, in four sums that the CPU adds in
+// parallel: a single sum waits on each add, and per-example SGD clips every
+// step.
+func sumSquares[T Float](g []T) float64 {
+	var s [4]float64
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		a, b, c, d := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
+		s[0] += a * a
+		s[1] += b * b
+		s[2] += c * c
+		s[3] += d * d
+	}
+	for ; i < len(g); i++ {
+		x := float64(g[i])
+		s[i%4] += x * x
+	}
+	return (s[0] + s[1]) + (s[2] + s[3])
 }

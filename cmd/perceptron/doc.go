@@ -77,6 +77,12 @@
 //     checkpoint of an earlier perceptron (--val-split -1) resuming, with
 //     and without early stopping, as today's same fit; every optimizer
 //     flag's error, --early-stop with --val-split 0 among them
+//   - a plateau schedule watching val_accuracy with --clip-grad-norm,
+//     resumed from a checkpoint after epoch 2, giving the same model file
+//     and history as the fit never stopped, its rate lowered within the
+//     fit (TestResumePlateauClipping); the errors of --lr-schedule plateau
+//     (its spelling, its factor, a warm-up, no validation data), --monitor
+//     (an unknown figure, nothing to watch) and the clipping flags
 //   - --class-weight (TestClassWeight): weights of 1 train bit for bit as
 //     none; weights of 0 make the training and validation losses 0 while
 //     the test loss, on the same examples, stays unweighted; balanced
