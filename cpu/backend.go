@@ -124,7 +124,7 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	if net.Spec.Dropouts() && h.RNG == nil {
 		return nil, fmt.Errorf("cpu: the layers %s have dropout but Hyper.RNG is nil: the masks are drawn from the fit's generator", engine.FormatLayers(net.Spec.Layers))
 	}
-	sparse := be.sparseInputs(data, h.BatchSize)
+	sparse := be.sparseInputs(data, h.BatchSize) && !h.Clip.On() // clipping needs every layer's gradients, which the sparse step does not keep
 	if net.Spec.DType == engine.Float32 {
 		return newTrainer[float32](net, data, h, sparse)
 	}
@@ -132,9 +132,11 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 }
 
 // trainer runs SGD steps on the CPU. Without a Comm, plain SGD folds the
-// update into the backward pass; with an optimizer that keeps state, or in
-// a data-parallel fit, the backward pass computes the gradients, into grad,
-// and the optimizer applies them.
+// update into the backward pass; with an optimizer that keeps state, in a
+// data-parallel fit, or with clipping, the backward pass computes the
+// gradients, into grad, and the optimizer applies them. Clipping by norm
+// needs every layer's gradients before any update: such a step, per example
+// too, computes them all, clips them (engine.Clip) and then updates.
 type trainer[T engine.Float] struct {
 	layers []layer[T]
 	grad   *distributed.Sums[T] // every layer's gradients, then a data-parallel step's verdict on its losses
@@ -181,6 +183,9 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 		t.rows.loss, t.rows.ok = make([]float64, h.BatchSize), make([]bool, h.BatchSize)
 	}
 	if h.Optimizer.Plain() {
+		if h.Clip.On() {
+			t.newGrads()
+		}
 		return t, nil
 	}
 	state := h.State
@@ -232,8 +237,17 @@ func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
 }
 
 // fused reports whether the backward pass applies the update itself: plain
-// SGD, without a Comm.
-func (t *trainer[T]) fused() bool { return t.h.Optimizer.Plain() && t.comm == nil }
+// SGD, without a Comm or clipping.
+func (t *trainer[T]) fused() bool { return t.h.Optimizer.Plain() && t.comm == nil && !t.h.Clip.On() }
+
+// clipAndUpdate clips the step's gradients, held in grad, and applies the
+// optimizer to every layer.
+func (t *trainer[T]) clipAndUpdate(lr float64) {
+	engine.Clip(t.h.Clip, t.grad.Values())
+	for i := range t.layers {
+		t.update(&t.layers[i], lr)
+	}
+}
 
 // weights returns layer i's weights w, [out, in], in the trainer's layout and dtype.
 func (t *trainer[T]) weights(i int, w []float64) []T {
@@ -403,7 +417,7 @@ func (t *trainer[T]) step(i int) engine.Totals {
 	if t.weight != nil {
 		loss = engine.Weigh(b.d[last], loss, t.weight[i])
 	}
-	lr, plain := t.rate(), t.h.Optimizer.Plain()
+	lr, plain, clip := t.rate(), t.h.Optimizer.Plain(), t.h.Clip.On()
 	for l := last; l >= 0; l-- {
 		ly := &t.layers[l]
 		var daPrev, in []T
@@ -415,19 +429,24 @@ func (t *trainer[T]) step(i int) engine.Totals {
 		switch {
 		case l == 0 && t.sparse != nil:
 			t.backwardSparse(i, lr, plain)
-		case plain:
+		case plain && !clip:
 			DenseBackward(daPrev, ly.w, ly.b, b.d[l], in, T(lr))
 		default:
 			if daPrev != nil {
 				DenseBackwardData(daPrev, ly.w, b.d[l])
 			}
 			DenseGradient(ly.gw, ly.gb, b.d[l], in)
-			t.update(ly, lr)
+			if !clip {
+				t.update(ly, lr)
+			}
 		}
 		if l > 0 {
 			delta(t.layers[l-1].act, daPrev, b.z[l-1], t.drop.activations(l-1, in))
 			t.drop.backward(l-1, daPrev, 1)
 		}
+	}
+	if clip {
+		t.clipAndUpdate(lr)
 	}
 	t.steps++
 	return engine.Totals{Loss: loss, Correct: boolInt(ok), Examples: 1}
@@ -462,9 +481,7 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 		}
 	}
 	if !t.fused() {
-		for i := range t.layers {
-			t.update(&t.layers[i], lr)
-		}
+		t.clipAndUpdate(lr)
 	}
 	t.steps++
 	return sums, check, nil

@@ -19,3 +19,12 @@ func TestBackendDropout(t *testing.T) {
 	t.Run("dense", func(t *testing.T) { backendtest.Dropout(t, cpu.New()) })
 	t.Run("sparse", func(t *testing.T) { backendtest.Dropout(t, cpu.Backend{Inputs: cpu.SparseInputs}) })
 }
+
+// TestClipping checks gradient clipping against torch's, per example and
+// in mini-batches, and data parallel (the GPU backend refuses clipping so
+// far).
+func TestClipping(t *testing.T) {
+	backendtest.Clipping(t, cpu.New())
+	backendtest.DataParallelClipping(t, cpu.New())
+	backendtest.ResumeClipping(t, cpu.New())
+}

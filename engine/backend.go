@@ -64,6 +64,12 @@ type Hyper struct {
 	// RNG is the fit's generator, from which a network with dropout draws
 	// each step's masks (DropoutMask); a network without draws nothing.
 	RNG RNG
+	// Clip bounds every step's gradients before the optimizer takes them.
+	Clip Clipping
+	// RateByEpoch says that Rate's rates of an epoch are known only once
+	// the epoch before has ended (ReduceLROnPlateau, Plateau): a trainer
+	// asks for them after BeginEpoch, never ahead.
+	RateByEpoch bool
 }
 
 // RateAt returns the learning rate of optimizer step t (from 0).

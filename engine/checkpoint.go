@@ -32,24 +32,30 @@ type Checkpoint struct {
 	Early *EarlyStopping
 	// Best holds the parameters of Early's best epoch.
 	Best *Network
+	// Plateau is a Plateau schedule's state, nil without it.
+	Plateau *PlateauState
 
 	// The fit the checkpoint belongs to, which a resumed fit must match.
 	Optimizer    Optimizer
 	Schedule     Schedule
+	Monitor      Monitor
+	Clip         Clipping
 	LearningRate float64
 	BatchSize    int
 	Epochs       int
 	Examples     int // training examples
 }
 
-// EarlyStopping stops a fit when the validation loss has not improved by
-// more than MinDelta for Patience epochs, and leaves the parameters of the
-// best epoch in the network, as Keras's EarlyStopping with
-// restore_best_weights does. Fit fills in the rest.
+// EarlyStopping stops a fit when the validation loss (or the figure
+// Config.Monitor names) has not improved by more than MinDelta for Patience
+// epochs, and leaves the parameters of the best epoch in the network, as
+// Keras's EarlyStopping with restore_best_weights does. Fit fills in the
+// rest.
 type EarlyStopping struct {
 	Patience int
 	MinDelta float64
-	// BestEpoch is the epoch of the lowest validation loss, BestLoss; Wait
+	// BestEpoch is the epoch of the best monitored figure, BestLoss (the
+	// lowest loss, or the highest accuracy with ValAccuracy); Wait
 	// counts the epochs since; Stopped says the fit ended before its last
 	// epoch.
 	BestEpoch int
@@ -78,6 +84,12 @@ func (ck *Checkpoint) check(net *Network, c *Config, examples int) error {
 		return mismatch("optimizer", ck.Optimizer, c.Optimizer)
 	case ck.Schedule != c.Schedule:
 		return mismatch("learning-rate schedule", ck.Schedule, c.Schedule)
+	case ck.Monitor != c.Monitor:
+		return mismatch("monitor", ck.Monitor, c.Monitor)
+	case ck.Clip != c.Clip:
+		return mismatch("gradient clipping (norm, value)", fmt.Sprint(ck.Clip.Norm, ", ", ck.Clip.Value), fmt.Sprint(c.Clip.Norm, ", ", c.Clip.Value))
+	case (ck.Plateau != nil) != (c.Schedule.Kind == Plateau):
+		return fmt.Errorf("the checkpoint's plateau state does not fit its schedule %s", ck.Schedule)
 	case ck.LearningRate != c.LearningRate:
 		return mismatch("learning rate", ck.LearningRate, c.LearningRate)
 	case max(ck.BatchSize, 1) != max(c.BatchSize, 1):
@@ -116,6 +128,10 @@ func (ck *Checkpoint) clone() *Checkpoint {
 	if ck.Early != nil {
 		e := *ck.Early
 		c.Early = &e
+	}
+	if ck.Plateau != nil {
+		p := *ck.Plateau
+		c.Plateau = &p
 	}
 	return &c
 }

@@ -68,6 +68,7 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
 		train.N, setChecksum(train), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
 		checksum(f.order), checksum(resumed...), f.early)
+	desc += fmt.Sprintf(", monitor %s, clipping %+v, plateau %+v", c.Monitor, c.Clip, f.plateau)
 	if v := c.Validation; v != nil {
 		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, setChecksum(v))
 	}

@@ -115,6 +115,16 @@
 //     trip
 //   - each optimizer's step against values worked out from torch.optim's
 //     formulas (TestUpdateByHand), and the learning-rate schedules
+//   - Clip by hand (a norm of 5 scaled to 1 by 1/(5+1e-6), a norm within
+//     the bound left bit for bit, components clamped by value, the zero
+//     Clipping doing nothing) and Clipping's validation; the plateau
+//     schedule's spelling and validation, and PlateauState against torch's
+//     ReduceLROnPlateau stepped on series of losses and accuracies
+//     (testdata/plateau.py: thresholds, ties, cooldown, a min lr, the 1e-8
+//     below which torch makes no reduction): the rate after every epoch and
+//     the final state; Fit refusing a plateau schedule or early stopping
+//     without validation data, val_accuracy for a regression, and both
+//     clippings at once
 //   - the history thinned to every 2nd, 4th, … epoch past MaxHistory
 //   - FuzzParseLayers: what ParseLayers accepts formats back to text that
 //     parses to the same layers, of at most 2³¹−1 parameters. CI runs it for

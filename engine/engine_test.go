@@ -306,6 +306,13 @@ func TestFitRejectsBadConfig(t *testing.T) {
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Optimizer: engine.Optimizer{Momentum: 2}}, set, "momentum must be in [0, 1), found 2"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Schedule: engine.Schedule{Kind: engine.StepDecay}}, set, "period must be at least 1 epoch"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, CheckpointEvery: -1}, set, "checkpoints every -1 epochs"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Schedule: engine.Schedule{Kind: engine.Plateau, Factor: 0.5}}, set,
+			"the plateau schedule watches the validation loss: it needs validation data"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Monitor: engine.ValAccuracy, EarlyStop: &engine.EarlyStopping{Patience: 2}}, set,
+			"early stopping watches the validation accuracy: it needs validation data"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Validation: set, Monitor: engine.ValAccuracy, EarlyStop: &engine.EarlyStopping{Patience: 2}},
+			dataset.New([]float64{1, 2, 3, 4}, []float64{0.5, 0.25}, 2), "the monitor val_accuracy needs a classifier trained on classes"},
+		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be, Clip: engine.Clipping{Norm: 1, Value: 1}}, set, "at once: give one of them"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3}, []float64{0}, 3), "3 features per example but the network takes 2 inputs"},
 		{engine.Config{Epochs: 1, LearningRate: 0.1, Backend: be}, dataset.New([]float64{1, 2, 3, 4}, []float64{0, 2}, 2), "class 1 has no training examples, of the data's 3 classes (0, 1, 2)"},
 	} {

@@ -26,8 +26,14 @@ type Config struct {
 	// the course's algorithm.
 	Optimizer Optimizer
 	// Schedule sets each step's learning rate; the zero value keeps
-	// LearningRate throughout.
+	// LearningRate throughout. A Plateau schedule needs Validation.
 	Schedule Schedule
+	// Monitor is the validation figure a Plateau schedule and EarlyStop
+	// watch: the zero value, the validation loss, or the accuracy (of a
+	// classifier).
+	Monitor Monitor
+	// Clip bounds every optimizer step's gradients (see Clipping).
+	Clip Clipping
 	// RNG shuffles the examples every epoch; nil means NewRNG(Seed). Pass the
 	// RNG that initialised the network to continue its stream, as the course does.
 	RNG  RNG
@@ -35,7 +41,7 @@ type Config struct {
 	// Validation, if not nil, is evaluated after every epoch.
 	Validation *dataset.Set
 	// EarlyStop, if not nil, stops the fit as EarlyStopping says (it needs
-	// Validation) and leaves the best epoch's parameters in the network;
+	// Validation), watching Monitor, and leaves the best epoch's parameters in the network;
 	// Fit records that epoch in it.
 	EarlyStop *EarlyStopping
 	// Backend trains the network; it is required.
@@ -153,8 +159,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("early stopping's patience must be at least 1 epoch, found %d", c.EarlyStop.Patience)
 	case c.EarlyStop != nil && !(c.EarlyStop.MinDelta >= 0 && !math.IsInf(c.EarlyStop.MinDelta, 0)):
 		return fmt.Errorf("early stopping's min delta must be a finite number of 0 or more, found %g", c.EarlyStop.MinDelta)
+	case c.Monitor != ValLoss && c.Monitor != ValAccuracy:
+		return fmt.Errorf("unknown monitor %s", c.Monitor)
 	}
 	if err := c.Optimizer.Validate(); err != nil {
+		return err
+	}
+	if err := c.Clip.Validate(); err != nil {
 		return err
 	}
 	return c.Schedule.Validate()
@@ -167,7 +178,9 @@ func (c *Config) check(n int) error {
 	case n < 1:
 		return errors.New("the training set is empty")
 	case c.EarlyStop != nil && (c.Validation == nil || c.Validation.N == 0):
-		return errors.New("early stopping watches the validation loss: it needs validation data")
+		return fmt.Errorf("early stopping watches the validation %s: it needs validation data", c.Monitor.what())
+	case c.Schedule.Kind == Plateau && (c.Validation == nil || c.Validation.N == 0):
+		return fmt.Errorf("the plateau schedule watches the validation %s: it needs validation data", c.Monitor.what())
 	}
 	return c.Validate()
 }
@@ -198,7 +211,11 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	lr, total := cfg.LearningRate, cfg.Epochs*f.perEpoch
 	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
 		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
-		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state, RNG: f.rng}
+		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state, RNG: f.rng, Clip: cfg.Clip}
+	if f.plateau != nil {
+		f.hyper.Rate = func(int) float64 { return f.plateau.LR } // an epoch's steps, which run between its plateau steps
+		f.hyper.RateByEpoch = true
+	}
 	tr, err := f.newTrainer(Examples{X: train.X, Codes: train.Codes, Y: y, N: train.N, Features: train.Features, Outputs: net.Spec.Outputs(), Weights: train.Weights})
 	if err = f.agree(err); err != nil {
 		if tr != nil {
@@ -284,7 +301,8 @@ type fit struct {
 	hist       thinned
 	classifies bool // the accuracy means something
 	early      *EarlyStopping
-	best       *Network // the parameters of early's best epoch
+	best       *Network      // the parameters of early's best epoch
+	plateau    *PlateauState // of a Plateau schedule, else nil
 }
 
 // endEpoch validates, records and reports a finished epoch, runs the early
@@ -306,13 +324,17 @@ func (f *fit) endEpoch(epoch int, t Totals, secs float64) error {
 		}
 		stats.ValLoss, stats.ValAccuracy = m.Loss, m.Accuracy
 	}
+	m := f.cfg.Monitor
 	if e := f.early; e != nil {
-		if stats.ValLoss < e.BestLoss-e.MinDelta {
-			e.BestEpoch, e.BestLoss, e.Wait = epoch, stats.ValLoss, 0
+		if m.better(m.of(stats), e.BestLoss, e.MinDelta) {
+			e.BestEpoch, e.BestLoss, e.Wait = epoch, m.of(stats), 0
 			f.best = f.net.Clone()
 		} else if e.Wait++; e.Wait >= e.Patience {
 			e.Stopped = true
 		}
+	}
+	if f.plateau != nil {
+		f.plateau.Step(f.cfg.Schedule, m, m.of(stats))
 	}
 	f.hist.add(stats)
 	if f.cfg.EpochDone != nil && f.leads() {
@@ -359,8 +381,8 @@ func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
 	}
 	c := f.cfg
 	ck := &Checkpoint{Network: f.net.Clone(), Epoch: epoch, Done: done, Partial: partial, Order: f.order, RNG: rng,
-		History: f.hist.hist, Early: f.early, Best: f.best, Optimizer: c.Optimizer, Schedule: c.Schedule,
-		LearningRate: c.LearningRate, BatchSize: f.batch, Epochs: c.Epochs, Examples: f.n}
+		History: f.hist.hist, Early: f.early, Best: f.best, Plateau: f.plateau, Optimizer: c.Optimizer, Schedule: c.Schedule,
+		Monitor: c.Monitor, Clip: c.Clip, LearningRate: c.LearningRate, BatchSize: f.batch, Epochs: c.Epochs, Examples: f.n}
 	if slots := c.Optimizer.Slots(); slots > 0 {
 		ck.State = NewOptimizerState(c.Optimizer, f.net.Spec)
 		if err := f.tr.CopyStateTo(ck.State); err != nil {
@@ -392,6 +414,9 @@ func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 	if err := train.CheckWeights(); err != nil {
 		return nil, start{}, fmt.Errorf("the training set: %w", err)
 	}
+	if f.cfg.Monitor == ValAccuracy && !f.classifies && (f.early != nil || f.cfg.Schedule.Kind == Plateau) {
+		return nil, start{}, errors.New("the monitor val_accuracy needs a classifier trained on classes; this fit's accuracy is undefined: monitor val_loss")
+	}
 	if f.rng == nil {
 		f.rng = NewRNG(f.cfg.Seed)
 	}
@@ -401,7 +426,11 @@ func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 		f.order[i] = i
 	}
 	if f.early != nil {
-		*f.early = EarlyStopping{Patience: f.early.Patience, MinDelta: f.early.MinDelta, BestLoss: math.Inf(1)}
+		*f.early = EarlyStopping{Patience: f.early.Patience, MinDelta: f.early.MinDelta, BestLoss: f.cfg.Monitor.worst()}
+	}
+	if f.cfg.Schedule.Kind == Plateau {
+		p := NewPlateauState(f.cfg.Monitor, f.cfg.LearningRate)
+		f.plateau = &p
 	}
 	if ck := f.cfg.Resume; ck != nil {
 		if at, err = f.resume(ck); err != nil {
@@ -453,6 +482,9 @@ func (f *fit) resume(ck *Checkpoint) (start, error) {
 		if ck.Best != nil {
 			f.best = ck.Best.Clone()
 		}
+	}
+	if f.plateau != nil {
+		*f.plateau = *ck.Plateau
 	}
 	return start{epoch: ck.Epoch + 1, done: ck.Done, partial: ck.Partial, state: ck.State}, nil
 }

@@ -304,6 +304,9 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	if err := data.CheckWeights(); err != nil {
 		return nil, fmt.Errorf("gpu: %w", err)
 	}
+	if h.Clip.On() {
+		return nil, fmt.Errorf("gpu: gradient clipping (--clip-grad-norm, --clip-grad-value) runs on the cpu backend only, so far: train with --backend cpu")
+	}
 	var t *trainer
 	d, err := b.device()
 	if err != nil {

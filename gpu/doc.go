@@ -107,6 +107,12 @@
 // and one graph serves every batch step of a schedule (plain SGD's fused
 // update reads its rate there too).
 //
+// A plateau schedule's rates are known only once the epoch before has ended
+// (engine.Hyper.RateByEpoch): its epoch's are computed when the epoch
+// begins, never ahead. Gradient clipping (engine.Hyper.Clip) is not on the
+// GPU yet: NewTrainer refuses it, naming the CPU backend, rather than train
+// unclipped.
+//
 // Per example, the optimizer runs where the plain update runs: in the step's
 // forward pass for a distributed layer's row (the team that owns the row
 // reads its state with its weights, applies the last step's update, then
@@ -270,7 +276,7 @@
 //
 //   - The backend suite of package engine/backendtest (TestBackend): the
 //     gradient checks, the course's goldens in float64, torch.optim's goldens
-//     within 1e-10 in float64, resuming bit for bit within an epoch too,
+//     within 1e-10 in float64 (ReduceLROnPlateau's fits too), resuming bit for bit within an epoch too,
 //     early stopping, and the data-parallel fits of 2 and 3 processes, a host
 //     all-reduce standing in for NCCL on the emulator (on a GPU they skip:
 //     NCCL refuses two processes on one GPU).
@@ -315,6 +321,7 @@
 //   - Failures: a cooperative grid too large refused at the launch, a grid
 //     barrier that times out, a kernel's fault that loses the context and a
 //     next trainer on a new one, an absurd allocation named in its error.
+//   - A trainer that would clip gradients refused (TestClippingRefused).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time

@@ -28,6 +28,7 @@ import (
 type optimRun struct {
 	opt      engine.Optimizer
 	rate     func(t int) float64 // the learning rate of step t, from 0 over the fit
+	byEpoch  bool                // rate knows an epoch's rates only once the epoch before has ended (engine.Hyper.RateByEpoch)
 	steps    int                 // the fit's steps queued so far, those before the trainer's included
 	perEpoch int                 // steps an epoch
 	settings devicePtr           // struct optimizer
@@ -58,7 +59,7 @@ func (r optimRun) coefficients(base, first int) epochRates {
 // examples examples: its settings and its state, h.State or zeros.
 func (t *trainer) prepareOptimizer(h engine.Hyper, examples int) error {
 	o := h.Optimizer
-	t.optim = optimRun{opt: o, rate: h.RateAt, steps: h.StepsDone, perEpoch: blocks(examples, t.batch)}
+	t.optim = optimRun{opt: o, rate: h.RateAt, byEpoch: h.RateByEpoch, steps: h.StepsDone, perEpoch: blocks(examples, t.batch)}
 	slots := o.Slots()
 	if h.State != nil && len(h.State) != slots {
 		return fmt.Errorf("gpu: %d optimizer state slots for %s, which keeps %d", len(h.State), o.Kind, slots)
@@ -158,6 +159,9 @@ func (t *trainer) startEpoch(from int) error {
 	rates := e.rates[first:]
 	if err := memcpyHtoD(r.rates+devicePtr(first*optRatesBytes), unsafe.Pointer(&rates[0]), int64(len(rates)*optRatesBytes)); err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD of the coefficients of the epoch's steps: %w", err)
+	}
+	if r.byEpoch {
+		return nil // the next epoch's rates are known once this one ends
 	}
 	next := make(chan epochRates, 1)
 	r.next = next

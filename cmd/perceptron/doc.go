@@ -92,6 +92,12 @@
 //   - --tensorboard (TestTensorBoardFlag): an event file of a record per
 //     epoch after the version record, in the JSON's wrote; a resumed fit's
 //     file of its own with its epochs; a path that is not a folder refused
+//   - a plateau schedule watching val_accuracy with --clip-grad-norm,
+//     resumed from a checkpoint after epoch 2, giving the same model file
+//     and history as the fit never stopped, its rate lowered within the
+//     fit (TestResumePlateauClipping); the errors of --lr-schedule plateau
+//     (its spelling, its factor, a warm-up, no validation data), --monitor
+//     (an unknown figure, nothing to watch) and the clipping flags
 //   - --class-weight (TestClassWeight): weights of 1 train bit for bit as
 //     none; weights of 0 make the training and validation losses 0 while
 //     the test loss, on the same examples, stays unweighted; balanced

@@ -9,9 +9,11 @@ import (
 )
 
 // optimFlags are the flags that choose how train updates the parameters:
-// the optimizer and its settings, the learning-rate schedule and the
-// early stopping.
+// the optimizer and its settings, the gradient clipping, the learning-rate
+// schedule, the early stopping and the validation figure they watch.
 type optimFlags struct {
+	clipNorm, clipValue                float64
+	monitor                            string
 	optimizer                          string
 	momentum, beta1, beta2, eps, decay float64
 	nesterov                           bool
@@ -29,10 +31,15 @@ func (o *optimFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.beta2, "beta2", 0.999, "adam, adamw: decay of the second moment")
 	fs.Float64Var(&o.eps, "eps", 1e-8, "adam, adamw: term added to the denominator")
 	fs.Float64Var(&o.decay, "weight-decay", -1, "weight decay: L2 for sgd and adam, decoupled for adamw (default: 0, and 0.01 for adamw)")
-	fs.StringVar(&o.schedule, "lr-schedule", "constant", "learning rate per step: constant, step:EPOCHS:GAMMA (times GAMMA every EPOCHS epochs) or cosine (down to 0 over the fit)")
+	fs.Float64Var(&o.clipNorm, "clip-grad-norm", 0, "scale every step's gradients down to this global L2 norm, as torch.nn.utils.clip_grad_norm_ (0: off; cpu backend)")
+	fs.Float64Var(&o.clipValue, "clip-grad-value", 0, "clamp every gradient component to [-F, F], as torch.nn.utils.clip_grad_value_ (0: off; cpu backend)")
+	fs.StringVar(&o.schedule, "lr-schedule", "constant", "learning rate per step: constant, step:EPOCHS:GAMMA (times GAMMA every EPOCHS epochs), cosine (down to 0 over the fit) "+
+		"or plateau:PATIENCE:FACTOR (times FACTOR after more than PATIENCE epochs without a better --monitor, as torch's ReduceLROnPlateau; "+
+		"plateau:PATIENCE:FACTOR:THRESHOLD:COOLDOWN:MIN_LR sets the rest, default 0.0001:0:0)")
+	fs.StringVar(&o.monitor, "monitor", "val_loss", "what --lr-schedule plateau and --early-stop watch: val_loss or val_accuracy")
 	fs.IntVar(&o.warmup, "warmup-epochs", 0, "epochs over which the learning rate rises linearly to --lr before the schedule")
-	fs.IntVar(&o.earlyStop, "early-stop", 0, "stop after this many epochs without a better validation loss, and keep the best epoch's model (0: never)")
-	fs.Float64Var(&o.minDelta, "min-delta", 0, "early stopping: the least fall of the validation loss that counts as better")
+	fs.IntVar(&o.earlyStop, "early-stop", 0, "stop after this many epochs without a better --monitor, and keep the best epoch's model (0: never)")
+	fs.Float64Var(&o.minDelta, "min-delta", 0, "early stopping: the least change of --monitor that counts as better")
 	fs.Float64Var(&o.valSplit, "val-split", 0.1, "fraction in [0, 1) of the training data held out to validate each epoch (0: no validation; the test set is only for the final test)")
 }
 
@@ -84,8 +91,28 @@ func (o *optimFlags) config(given map[string]bool) (engine.Optimizer, engine.Sch
 	case early != nil && o.valSplit == 0:
 		return opt, sched, nil, withHint(errors.New("--early-stop needs validation data, and --val-split 0 holds none out of the training data"),
 			"drop --val-split 0 to validate on 0.1 of the training data (the test set never chooses the epoch)")
+	case sched.Kind == engine.Plateau && o.valSplit == 0:
+		return opt, sched, nil, withHint(fmt.Errorf("--lr-schedule %s watches the validation figure --monitor names, and --val-split 0 holds no validation data out", o.schedule),
+			"drop --val-split 0 to validate on 0.1 of the training data, or choose another --lr-schedule")
 	}
 	return opt, sched, early, nil
+}
+
+// extras returns the monitor and the gradient clipping the flags describe;
+// given holds the flags set on the command line.
+func (o *optimFlags) extras(given map[string]bool, sched engine.Schedule, early *engine.EarlyStopping) (engine.Monitor, engine.Clipping, error) {
+	m, err := engine.ParseMonitor(o.monitor)
+	if err != nil {
+		return m, engine.Clipping{}, fmt.Errorf("--monitor: %w", err)
+	}
+	if given["monitor"] && early == nil && sched.Kind != engine.Plateau {
+		return m, engine.Clipping{}, withHint(fmt.Errorf("--monitor %s has nothing to watch for", m), "it is for --early-stop and --lr-schedule plateau:PATIENCE:FACTOR")
+	}
+	clip := engine.Clipping{Norm: o.clipNorm, Value: o.clipValue}
+	if err := clip.Validate(); err != nil {
+		return m, clip, fmt.Errorf("--clip-grad-norm, --clip-grad-value: %w", err)
+	}
+	return m, clip, nil
 }
 
 // learningRate returns --lr, or when it is not given the default of the

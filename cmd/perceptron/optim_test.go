@@ -108,6 +108,29 @@ func TestResumeGoesOnExactly(t *testing.T) {
 	assert.Equal(t, historyLosses(t, filepath.Join(dir, "whole.csv")), historyLosses(t, filepath.Join(dir, "extended.csv")))
 }
 
+// TestResumePlateauClipping is TestResumeGoesOnExactly for a fit with a
+// plateau schedule watching the validation accuracy and clipped gradients:
+// the plateau's state and the clipping go on from the checkpoint, and the
+// rate falls within the fit.
+func TestResumePlateauClipping(t *testing.T) {
+	dir := t.TempDir()
+	fit := []string{"--data", "synthetic:spirals", "--samples", "600", "--layers", "16:tanh,1:sigmoid", "--optimizer", "adam", "--lr", "0.05",
+		"--lr-schedule", "plateau:0:0.5:0.05:0:0", "--monitor", "val_accuracy", "--clip-grad-norm", "0.5", "--batch", "1", "--seed", "3",
+		"--quiet", "--plot", ""}
+	r := perceptron(t, dir, append([]string{"train", "--epochs", "5", "--out", "whole.safetensors", "--history", "whole.csv"}, fit...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = perceptron(t, dir, append([]string{"train", "--epochs", "2", "--out", "", "--history", "", "--checkpoint", "two.safetensors"}, fit...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = perceptron(t, dir, "train", "--resume", "two.safetensors", "--epochs", "5", "--out", "resumed.safetensors",
+		"--history", "resumed.csv", "--plot", "", "--quiet")
+	require.Equal(t, 0, r.code, r.stderr)
+	sameFile(t, filepath.Join(dir, "whole.safetensors"), filepath.Join(dir, "resumed.safetensors"))
+	whole := historyLosses(t, filepath.Join(dir, "whole.csv"))
+	assert.Equal(t, whole, historyLosses(t, filepath.Join(dir, "resumed.csv")))
+	first, last := strings.Split(whole[1], ","), strings.Split(whole[len(whole)-1], ",")
+	assert.NotEqual(t, first[len(first)-1], last[len(last)-1], "the plateau schedule lowered the rate: %v", whole)
+}
+
 func TestResumeRefusesAnotherFit(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "other.csv", "a,b,c,label\n1,2,3,0\n4,5,6,1\n7,8,9,0\n1,1,1,1\n2,2,2,0\n")
@@ -158,6 +181,17 @@ func TestOptimizerFlagErrors(t *testing.T) {
 		{[]string{"--early-stop", "3", "--val-split", "0"}, "--early-stop needs validation data, and --val-split 0 holds none out of the training data"},
 		{[]string{"--early-stop", "3", "--val-split", "0.001"}, "--val-split 0.001 of the 80 training examples holds out none, and --early-stop needs validation examples"},
 		{[]string{"--checkpoint-every", "-1"}, "checkpoints every -1 epochs"},
+		{[]string{"--lr-schedule", "plateau:3"}, `--lr-schedule: schedule "plateau:3": expected plateau:PATIENCE:FACTOR, like plateau:5:0.5`},
+		{[]string{"--lr-schedule", "plateau:3:1.5"}, "--lr-schedule: a plateau schedule's factor must be in (0, 1), found 1.5"},
+		{[]string{"--lr-schedule", "plateau:3:0.5", "--warmup-epochs", "1"}, "--lr-schedule: a plateau schedule takes no warm-up"},
+		{[]string{"--lr-schedule", "plateau:3:0.5", "--val-split", "0"},
+			"--lr-schedule plateau:3:0.5 watches the validation figure --monitor names, and --val-split 0 holds no validation data out"},
+		{[]string{"--lr-schedule", "plateau:3:0.5", "--val-split", "0.001"},
+			"--val-split 0.001 of the 80 training examples holds out none, and --lr-schedule plateau:3:0.5 needs validation examples"},
+		{[]string{"--monitor", "val_f1", "--early-stop", "2"}, `--monitor: unknown monitor "val_f1"`},
+		{[]string{"--monitor", "val_accuracy"}, "--monitor val_accuracy has nothing to watch for"},
+		{[]string{"--clip-grad-norm", "-1"}, "--clip-grad-norm, --clip-grad-value: gradient clipping by norm must be a finite number above 0 (0: off), found -1"},
+		{[]string{"--clip-grad-norm", "1", "--clip-grad-value", "0.5"}, "gradient clipping by norm (1) and by value (0.5) at once: give one of them"},
 	} {
 		r := perceptron(t, t.TempDir(), append(moons, c.args...)...)
 		assert.Equal(t, 1, r.code, "%v: %s", c.args, r.stderr)

@@ -226,9 +226,13 @@ func (t *training) configure() error {
 	if err != nil {
 		return err
 	}
+	monitor, clip, err := t.optim.extras(t.given, sched, early)
+	if err != nil {
+		return err
+	}
 	t.lr = learningRate(t.lr, t.given["lr"], opt)
 	t.cfg = engine.Config{Epochs: t.epochs, LearningRate: t.lr, BatchSize: t.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
-		CheckpointEvery: t.checkpointEvery, Comm: t.comm}
+		Monitor: monitor, Clip: clip, CheckpointEvery: t.checkpointEvery, Comm: t.comm}
 	if err := t.cfg.Validate(); err != nil {
 		return err
 	}
@@ -294,8 +298,8 @@ func (t *training) loadData() error {
 	if t.trainSet, t.validation, err = t.trainSet.Split(t.optim.valSplit, t.seed+1); err != nil {
 		return fmt.Errorf("--val-split: %w", err)
 	}
-	if t.cfg.EarlyStop != nil && t.validation.N == 0 {
-		err := fmt.Errorf("--val-split %g of the %d training examples holds out none, and --early-stop needs validation examples", t.optim.valSplit, all)
+	if watcher := watcherOf(t.cfg); watcher != "" && t.validation.N == 0 {
+		err := fmt.Errorf("--val-split %g of the %d training examples holds out none, and %s needs validation examples", t.optim.valSplit, all, watcher)
 		if all < 2 {
 			return err
 		}
@@ -642,4 +646,16 @@ func (b *bar) wrap(next func(engine.EpochStats)) func(engine.EpochStats) {
 			next(s)
 		}
 	}
+}
+
+// watcherOf names the flag of cfg that watches the validation figures:
+// --early-stop or --lr-schedule plateau, or "" for none.
+func watcherOf(cfg engine.Config) string {
+	switch {
+	case cfg.EarlyStop != nil:
+		return "--early-stop"
+	case cfg.Schedule.Kind == engine.Plateau:
+		return "--lr-schedule " + cfg.Schedule.String()
+	}
+	return ""
 }

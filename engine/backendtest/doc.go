@@ -29,6 +29,12 @@
 //     and records every step's loss and learning rate, the final parameters
 //     and the optimizer's state; the backend must match them within 1e-10 in
 //     float64.
+//   - Plateau: fits of 8 epochs with a plateau schedule watching the
+//     validation loss (SGD with momentum, per example) or accuracy (Adam,
+//     batches of 4, with cooldown and a min lr) against torch's
+//     ReduceLROnPlateau stepped once an epoch (testdata/clip.py, on
+//     optim.py's network): each epoch's learning rate, loss and validation
+//     figures, the final parameters and state, within 1e-10 in float64.
 //   - Weights: the weighted loss, Σ w_i·l_i / B over a batch of B,
 //     against torch. testdata/weights.py, run once with Debian's
 //     python3-torch 1.13, trains small networks from fixed weights in a
@@ -43,8 +49,10 @@
 //     NaN weight, or weights not one per example, are refused.
 //   - Resume: fits of each optimizer, stopped at an epoch boundary and within
 //     an epoch, resume from their checkpoints to the same parameters and
-//     history, bit for bit; ResumeRefusesAnotherFit: a checkpoint of another
-//     fit is refused, naming what differs; EarlyStop: early stopping leaves
+//     history, bit for bit, and so do fits with a plateau schedule on either
+//     monitor, whose rate falls within the fit; ResumeRefusesAnotherFit: a
+//     checkpoint of another fit (another monitor, clipping or schedule
+//     among them) is refused, naming what differs; EarlyStop: early stopping leaves
 //     the parameters of a fit of just the best epoch's length.
 //   - DataParallel: fits on 2 and 3 goroutines joined by
 //     distributed.RunLocal, for every optimizer in both dtypes with
@@ -67,6 +75,20 @@
 //     and within one, bit for bit; the same seed giving the same fit and
 //     another seed, or no dropout, another; prediction the identity on
 //     dropout; data-parallel fits on 2 and 3 processes within 1e-12 of one.
+//
+// Outside Run, for the backends that clip gradients (the CPU's so far):
+//
+//   - Clipping: steps clipped by torch.nn.utils.clip_grad_norm_ (bounds
+//     near the median norm, so that some steps clip and some do not) and
+//     clip_grad_value_, per example and in batches of 4, with SGD,
+//     momentum, Adam and AdamW (testdata/clip.py): every step's loss, the
+//     epochs' losses, the final parameters and state within 1e-10 in
+//     float64.
+//   - DataParallelClipping: a fit clipped by norm on 2 and 3 processes ends
+//     as one process's, so the norm clipped is the summed gradient's, and
+//     differs from the fit unclipped.
+//   - ResumeClipping: Resume for fits clipped by norm and by value, per
+//     example and in mini-batches, with SGD and Adam.
 //
 // # Testing
 //

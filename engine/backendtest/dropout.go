@@ -139,7 +139,7 @@ func dropoutGradient(t *testing.T, be engine.Backend, hid engine.Activation, bat
 // fit, at an epoch's end or within one, is bit-identical to one never
 // stopped.
 func DropoutResume(t *testing.T, be engine.Backend) {
-	resume(t, be, engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh, Dropout: 0.3}, {Units: 6, Activation: engine.ReLU, Dropout: 0.2},
+	resumeChecks(t, be, engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh, Dropout: 0.3}, {Units: 6, Activation: engine.ReLU, Dropout: 0.2},
 		{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32})
 }
 

@@ -55,12 +55,12 @@ func sameHistories(t *testing.T, want, got engine.History, what string) {
 // fit never stopped: on the GPU too, whose device adds an epoch's losses
 // onto the checkpoint's partial sum in order.
 func Resume(t *testing.T, be engine.Backend) {
-	resume(t, be, engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
+	resumeChecks(t, be, engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
 		Loss: engine.BCE, DType: engine.Float32})
 }
 
-// resume runs Resume's checks on a network of spec.
-func resume(t *testing.T, be engine.Backend, spec engine.Spec) {
+// resumeChecks runs Resume's checks on a network of spec.
+func resumeChecks(t *testing.T, be engine.Backend, spec engine.Spec) {
 	train, test := synthetic(t, "moons", 240)
 	for _, opt := range resumeOptimizers {
 		for _, batch := range []int{1, 16} {
@@ -70,59 +70,97 @@ func resume(t *testing.T, be engine.Backend, spec engine.Spec) {
 				if !opt.Plain() {
 					cfg.Schedule = engine.Schedule{Kind: engine.Cosine, WarmupEpochs: 1}
 				}
-				run := func(c engine.Config, ctx context.Context) (*engine.Network, engine.History, error) {
-					rng := engine.NewRNG(5)
-					net, err := engine.NewNetwork(spec, engine.InitAuto, rng)
-					require.NoError(t, err)
-					if c.Resume != nil {
-						rng = engine.NewRNG(99) // the checkpoint's state replaces it
-					}
-					c.RNG = rng
-					hist, err := engine.Fit(ctx, net, train, c)
-					return net, hist, err
-				}
-				full := cfg
-				var atEpoch2 *engine.Checkpoint
-				full.CheckpointEvery = 1
-				full.Checkpoint = func(ck *engine.Checkpoint) error {
-					if ck.Epoch == 2 {
-						atEpoch2 = ck
-					}
-					return nil
-				}
-				want, wantHist, err := run(full, context.Background())
-				require.NoError(t, err)
-				require.NotNil(t, atEpoch2)
-
-				resumed := cfg
-				resumed.Resume = atEpoch2
-				got, gotHist, err := run(resumed, context.Background())
-				require.NoError(t, err)
-				sameNetworks(t, want, got, "resumed at epoch 2")
-				sameHistories(t, wantHist, gotHist, "resumed at epoch 2")
-
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				var stopped *engine.Checkpoint
-				interrupted := cfg
-				interrupted.Checkpoint = func(ck *engine.Checkpoint) error { stopped = ck; return nil }
-				interrupted.Progress = func(p engine.Progress) {
-					if p.Epoch == 3 && p.Done >= train.N/3 {
-						cancel()
-					}
-				}
-				_, _, err = run(interrupted, ctx)
-				require.ErrorIs(t, err, context.Canceled)
-				require.NotNil(t, stopped)
-				require.Equal(t, 2, stopped.Epoch, "stopped within epoch 3")
-				require.Greater(t, stopped.Done, 0)
-				resumed.Resume = stopped
-				got, gotHist, err = run(resumed, context.Background())
-				require.NoError(t, err)
-				sameNetworks(t, want, got, "resumed within epoch 3")
-				sameHistories(t, wantHist, gotHist, "resumed within epoch 3")
+				resume(t, train, spec, cfg)
 			})
 		}
+	}
+	// A plateau schedule that lowers the rate within the fit, on either
+	// monitor: its state goes on from the checkpoint.
+	for i, opt := range []engine.Optimizer{{}, engine.DefaultOptimizer(engine.Adam)} {
+		monitor := []engine.Monitor{engine.ValLoss, engine.ValAccuracy}[i]
+		t.Run(fmt.Sprintf("plateau/%s/%s", opt.Kind, monitor), func(t *testing.T) {
+			resume(t, train, spec, engine.Config{Epochs: 4, LearningRate: 0.02, BatchSize: 1 + 15*i, Optimizer: opt, Backend: be, Validation: test,
+				Schedule: engine.Schedule{Kind: engine.Plateau, Factor: 0.5, Threshold: 0.25}, Monitor: monitor})
+		})
+	}
+}
+
+// ResumeClipping is Resume for fits whose gradients are clipped, by norm
+// and by value, per example and in mini-batches.
+func ResumeClipping(t *testing.T, be engine.Backend) {
+	train, test := synthetic(t, "moons", 240)
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}},
+		Loss: engine.BCE, DType: engine.Float32}
+	for _, opt := range []engine.Optimizer{{}, engine.DefaultOptimizer(engine.Adam)} {
+		for _, clip := range []engine.Clipping{{Norm: 0.1}, {Value: 0.02}} {
+			for _, batch := range []int{1, 16} {
+				t.Run(fmt.Sprintf("%s/%+v/batch%d", opt.Kind, clip, batch), func(t *testing.T) {
+					resume(t, train, spec, engine.Config{Epochs: 4, LearningRate: 0.05, BatchSize: batch, Optimizer: opt, Backend: be,
+						Validation: test, Clip: clip})
+				})
+			}
+		}
+	}
+}
+
+// resume runs the fit cfg whole, resumes it from its checkpoint after epoch
+// 2 and from one taken when it stops within epoch 3, and requires each to
+// end with the whole fit's parameters and history, bit for bit. A plateau
+// schedule must have lowered the rate by the end.
+func resume(t *testing.T, train *dataset.Set, spec engine.Spec, cfg engine.Config) {
+	run := func(c engine.Config, ctx context.Context) (*engine.Network, engine.History, error) {
+		rng := engine.NewRNG(5)
+		net, err := engine.NewNetwork(spec, engine.InitAuto, rng)
+		require.NoError(t, err)
+		if c.Resume != nil {
+			rng = engine.NewRNG(99) // the checkpoint's state replaces it
+		}
+		c.RNG = rng
+		hist, err := engine.Fit(ctx, net, train, c)
+		return net, hist, err
+	}
+	full := cfg
+	var atEpoch2 *engine.Checkpoint
+	full.CheckpointEvery = 1
+	full.Checkpoint = func(ck *engine.Checkpoint) error {
+		if ck.Epoch == 2 {
+			atEpoch2 = ck
+		}
+		return nil
+	}
+	want, wantHist, err := run(full, context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, atEpoch2)
+
+	resumed := cfg
+	resumed.Resume = atEpoch2
+	got, gotHist, err := run(resumed, context.Background())
+	require.NoError(t, err)
+	sameNetworks(t, want, got, "resumed at epoch 2")
+	sameHistories(t, wantHist, gotHist, "resumed at epoch 2")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stopped *engine.Checkpoint
+	interrupted := cfg
+	interrupted.Checkpoint = func(ck *engine.Checkpoint) error { stopped = ck; return nil }
+	interrupted.Progress = func(p engine.Progress) {
+		if p.Epoch == 3 && p.Done >= train.N/3 {
+			cancel()
+		}
+	}
+	_, _, err = run(interrupted, ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, stopped)
+	require.Equal(t, 2, stopped.Epoch, "stopped within epoch 3")
+	require.Greater(t, stopped.Done, 0)
+	resumed.Resume = stopped
+	got, gotHist, err = run(resumed, context.Background())
+	require.NoError(t, err)
+	sameNetworks(t, want, got, "resumed within epoch 3")
+	sameHistories(t, wantHist, gotHist, "resumed within epoch 3")
+	if cfg.Schedule.Kind == engine.Plateau {
+		require.Less(t, wantHist[len(wantHist)-1].LearningRate, cfg.LearningRate, "the plateau schedule lowered the rate")
 	}
 }
 
@@ -153,6 +191,11 @@ func ResumeRefusesAnotherFit(t *testing.T, be engine.Backend) {
 			"optimizer sgd, this one has adam(beta1 0.9, beta2 0.999, eps 1e-08)"},
 		{spec, func(c *engine.Config) { c.Epochs = 1 }, train, "the checkpoint is at epoch 2, past this fit's 1 epochs"},
 		{spec, func(*engine.Config) {}, train.Subset([]int{0, 1, 2}), "training examples 75, this one has 3"},
+		{spec, func(c *engine.Config) { c.Monitor = engine.ValAccuracy }, train, "monitor val_loss, this one has val_accuracy"},
+		{spec, func(c *engine.Config) { c.Clip = engine.Clipping{Norm: 1} }, train, "gradient clipping (norm, value) 0, 0, this one has 1, 0"},
+		{spec, func(c *engine.Config) {
+			c.Schedule, c.Validation = engine.Schedule{Kind: engine.Plateau, Factor: 0.5}, train
+		}, train, "learning-rate schedule constant, this one has plateau:0:0.5:0:0:0"},
 	} {
 		n := engine.Zeros(c.net)
 		rc := cfg

@@ -26,6 +26,7 @@ func Run(t *testing.T, be engine.Backend) {
 	t.Run("Cancel", func(t *testing.T) { Cancel(t, be) })
 	t.Run("NonFinite", func(t *testing.T) { NonFinite(t, be) })
 	t.Run("Optimizers", func(t *testing.T) { Optimizers(t, be) })
+	t.Run("Plateau", func(t *testing.T) { Plateau(t, be) })
 	t.Run("Weights", func(t *testing.T) { Weights(t, be) })
 	t.Run("Resume", func(t *testing.T) { Resume(t, be) })
 	t.Run("ResumeRefusesAnotherFit", func(t *testing.T) { ResumeRefusesAnotherFit(t, be) })

@@ -55,7 +55,26 @@ type checkpointMeta struct {
 	History   int           `json:"history"`
 	RNG       int           `json:"rng"`
 	Early     *earlyMeta    `json:"early,omitempty"`
+	Monitor   string        `json:"monitor,omitempty"`
+	ClipNorm  float64       `json:"clip_norm,omitempty"`
+	ClipValue float64       `json:"clip_value,omitempty"`
+	Plateau   *plateauMeta  `json:"plateau,omitempty"`
 }
+
+// checkpointOptional are the keys a checkpoint of a fit without the
+// setting leaves out.
+var checkpointOptional = []string{"early", "monitor", "clip_norm", "clip_value", "plateau"}
+
+// plateauMeta is a plateau schedule's state (engine.PlateauState); Best is
+// a string, as it starts at ±Inf.
+type plateauMeta struct {
+	Best      string  `json:"best"`
+	BadEpochs int     `json:"bad_epochs"`
+	Cooldown  int     `json:"cooldown"`
+	LR        float64 `json:"lr"`
+}
+
+var plateauKeys = []string{"best", "bad_epochs", "cooldown", "lr"}
 
 var checkpointKeys = []string{"epoch", "done", "partial", "optimizer", "schedule", "warmup_epochs", "lr", "batch", "epochs", "examples", "history", "rng"}
 
@@ -112,6 +131,13 @@ func EncodeCheckpoint(w io.Writer, ck Checkpoint) error {
 		Examples: f.Examples, History: len(f.History), RNG: len(f.RNG)}
 	if e := f.Early; e != nil {
 		cm.Early = &earlyMeta{e.Patience, e.MinDelta, e.BestEpoch, strconv.FormatFloat(e.BestLoss, 'g', -1, 64), e.Wait, e.Stopped, f.Best != nil}
+	}
+	if f.Monitor != engine.ValLoss {
+		cm.Monitor = f.Monitor.String()
+	}
+	cm.ClipNorm, cm.ClipValue = f.Clip.Norm, f.Clip.Value
+	if p := f.Plateau; p != nil {
+		cm.Plateau = &plateauMeta{strconv.FormatFloat(p.Best, 'g', -1, 64), p.BadEpochs, p.Cooldown, p.LR}
 	}
 	js, err := json.Marshal(cm)
 	if err != nil {
@@ -180,6 +206,8 @@ type checkpointPlan struct {
 	meta     checkpointMeta
 	opt      engine.Optimizer
 	schedule engine.Schedule
+	monitor  engine.Monitor
+	plateau  *engine.PlateauState
 	settings map[string]string
 	spec     engine.Spec
 	tensors  []tensor
@@ -194,7 +222,7 @@ func planCheckpoint(js, settings string, spec engine.Spec) (*checkpointPlan, err
 	if err != nil {
 		return nil, err
 	}
-	if err := exactKeys(fields, "__metadata__ checkpoint", checkpointKeys, []string{"early"}); err != nil {
+	if err := exactKeys(fields, "__metadata__ checkpoint", checkpointKeys, checkpointOptional); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(js), m); err != nil {
@@ -204,7 +232,7 @@ func planCheckpoint(js, settings string, spec engine.Spec) (*checkpointPlan, err
 		key  string
 		v    any
 		keys []string
-	}{{"partial", &m.Partial, totalsKeys}, {"optimizer", &m.Optimizer, optimizerKeys}, {"early", m.Early, earlyKeys}} {
+	}{{"partial", &m.Partial, totalsKeys}, {"optimizer", &m.Optimizer, optimizerKeys}, {"early", m.Early, earlyKeys}, {"plateau", m.Plateau, plateauKeys}} {
 		if raw, ok := fields[sub.key]; ok {
 			if err := strictJSON(raw, "__metadata__ checkpoint "+sub.key, sub.v, sub.keys, nil); err != nil {
 				return nil, err
@@ -251,6 +279,24 @@ func (p *checkpointPlan) check() error {
 	if err := p.schedule.Validate(); err != nil {
 		return err
 	}
+	if m.Monitor != "" {
+		if p.monitor, err = engine.ParseMonitor(m.Monitor); err != nil {
+			return err
+		}
+	}
+	if err := (engine.Clipping{Norm: m.ClipNorm, Value: m.ClipValue}).Validate(); err != nil {
+		return err
+	}
+	if (m.Plateau != nil) != (p.schedule.Kind == engine.Plateau) {
+		return fmt.Errorf("the plateau state does not fit the schedule %s", p.schedule)
+	}
+	if s := m.Plateau; s != nil {
+		best, err := strconv.ParseFloat(s.Best, 64)
+		if err != nil || s.BadEpochs < 0 || s.Cooldown < 0 || !(s.LR >= 0) || math.IsInf(s.LR, 0) {
+			return fmt.Errorf("the plateau state (best %q, bad epochs %d, cooldown %d, lr %g) is out of range", s.Best, s.BadEpochs, s.Cooldown, s.LR)
+		}
+		p.plateau = &engine.PlateauState{Best: best, BadEpochs: s.BadEpochs, Cooldown: s.Cooldown, LR: s.LR}
+	}
 	switch {
 	case !(m.LR > 0) || math.IsInf(m.LR, 0):
 		return fmt.Errorf("learning rate %g, expected a number above 0", m.LR)
@@ -278,7 +324,8 @@ func (p *checkpointPlan) checkpoint(model Model, ts []tensor) (*Checkpoint, erro
 	m := &p.meta
 	f := &engine.Checkpoint{Network: model.Network, Epoch: m.Epoch, Done: m.Done,
 		Partial:   engine.Totals{Loss: m.Partial.Loss, Correct: m.Partial.Correct, Examples: m.Partial.Examples},
-		Optimizer: p.opt, Schedule: p.schedule, LearningRate: m.LR, BatchSize: m.Batch, Epochs: m.Epochs, Examples: m.Examples}
+		Optimizer: p.opt, Schedule: p.schedule, Monitor: p.monitor, Clip: engine.Clipping{Norm: m.ClipNorm, Value: m.ClipValue},
+		Plateau: p.plateau, LearningRate: m.LR, BatchSize: m.Batch, Epochs: m.Epochs, Examples: m.Examples}
 	layers := 2 * len(p.spec.Layers)
 	for range p.opt.SlotNames() {
 		f.State = append(f.State, network(p.spec, ts[:layers]))

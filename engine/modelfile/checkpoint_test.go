@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,9 +81,20 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		assert.Equal(t, ck.Fit.Network, m.Network)
 		assert.Equal(t, ck.Scaler, m.Scaler)
 	}
+	ck := checkpoint(t, true) // a plateau schedule watching the accuracy, with clipping: their settings and state go round too
+	ck.Fit.Schedule, ck.Fit.Monitor, ck.Fit.Clip = engine.Schedule{Kind: engine.Plateau, Patience: 2, Factor: 0.5, Threshold: 0.01, Cooldown: 1, MinLR: 1e-5},
+		engine.ValAccuracy, engine.Clipping{Norm: 1.5}
+	ck.Fit.Early.BestLoss = math.Inf(-1)
+	ck.Fit.Plateau = &engine.PlateauState{Best: math.Inf(-1), BadEpochs: 1, Cooldown: 1, LR: 0.0005}
+	var buf bytes.Buffer
+	require.NoError(t, modelfile.EncodeCheckpoint(&buf, ck))
+	got, err := modelfile.DecodeCheckpoint(buf.Bytes())
+	require.NoError(t, err)
+	sameCheckpoints(t, ck, got)
+
 	model := filepath.Join(t.TempDir(), "m.safetensors")
 	require.NoError(t, modelfile.Save(model, modelfile.Model{Network: network(t, engine.Float64)}))
-	_, err := modelfile.LoadCheckpoint(model)
+	_, err = modelfile.LoadCheckpoint(model)
 	assert.ErrorContains(t, err, "m.safetensors: a model file, not a checkpoint (written by train --checkpoint)")
 }
 
@@ -116,6 +128,12 @@ func TestDecodeCheckpointErrors(t *testing.T) {
 		{setCheckpoint("{" + base + `,"examples":7,"early":{"patience":3}}`), `__metadata__ checkpoint early has no "min_delta"`},
 		{setCheckpoint("{" + base + `,"examples":7` + `,"early":{"patience":3,"min_delta":0.01,"best_epoch":1,"best_loss":"NaN","wait":1,"stopped":false,"best":true}}`),
 			"early stopping's state"},
+		{setCheckpoint("{" + base + `,"examples":7,"plateau":{"best":"Inf","bad_epochs":0,"cooldown":0,"lr":0.001}` + early + "}"),
+			"__metadata__ checkpoint: the plateau state does not fit the schedule cosine"},
+		{setCheckpoint("{" + strings.Replace(base, `"cosine","warmup_epochs":1`, `"plateau:2:0.5","warmup_epochs":0`, 1) + `,"examples":7,"plateau":{"best":"x","bad_epochs":0,"cooldown":0,"lr":0.001}` + early + "}"),
+			`the plateau state (best "x", bad epochs 0, cooldown 0, lr 0.001) is out of range`},
+		{setCheckpoint("{" + base + `,"examples":7,"monitor":"val_f1"` + early + "}"), `unknown monitor "val_f1"`},
+		{setCheckpoint("{" + base + `,"examples":7,"clip_norm":-1` + early + "}"), "gradient clipping by norm must be a finite number above 0 (0: off), found -1"},
 		{edit(func(h map[string]any, b []byte) []byte { meta(h)["settings"] = `{"data":1}`; return b }), "__metadata__ settings: expected an object of strings"},
 		{edit(func(h map[string]any, b []byte) []byte { delete(h, "rng"); return b }), "tensor rng is missing"},
 		{edit(func(h map[string]any, b []byte) []byte {
