@@ -101,11 +101,7 @@ func TestDropoutDeltaParity(t *testing.T) {
 		for _, n := range sizes {
 			for _, act := range activations[:4] {
 				da, z := randoms(rng, n, dtype, 0), randoms(rng, n, dtype, 4)
-				a := make([]float64, n)
-				engine.Activate(act, a, z, n)
-				for i := range a {
-					a[i] = dtype.Round(a[i])
-				}
+				a := activated(act, z, dtype)
 				m := masks(n, 0.5, dtype, uint64(n))
 				dd, dz, dm := h.put(da), h.put(z), h.put(m)
 				h.run(func() error { return h.ks.dropoutDelta(flat(n), dd, dd, dz, dm, n, int(act)) })

@@ -139,6 +139,17 @@ func cpuDelta[T engine.Float](da, z, a []float64, act engine.Activation) []float
 	return floats(dz)
 }
 
+// activated returns act of z, each value rounded to dtype, as a kernel
+// reads activations that a layer of that dtype wrote.
+func activated(act engine.Activation, z []float64, dtype engine.DType) []float64 {
+	a := make([]float64, len(z))
+	engine.Activate(act, a, z, len(z))
+	for i := range a {
+		a[i] = dtype.Round(a[i])
+	}
+	return a
+}
+
 func TestDenseDeltaParity(t *testing.T) {
 	for _, dtype := range dtypes {
 		h := newHarness(t, dtype)
@@ -146,11 +157,7 @@ func TestDenseDeltaParity(t *testing.T) {
 		for _, n := range sizes {
 			for _, act := range activations[:4] {
 				da, z := randoms(rng, n, dtype, 0), randoms(rng, n, dtype, 4)
-				a := make([]float64, n)
-				engine.Activate(act, a, z, n)
-				for i := range a {
-					a[i] = dtype.Round(a[i])
-				}
+				a := activated(act, z, dtype)
 				dd, dz, dact := h.put(da), h.put(z), h.put(a)
 				h.run(func() error { return h.ks.denseDelta(flat(n), dd, dd, dz, dact, n, int(act)) })
 				var want []float64
