@@ -129,6 +129,14 @@ func TestResumePlateauClipping(t *testing.T) {
 	assert.Equal(t, whole, historyLosses(t, filepath.Join(dir, "resumed.csv")))
 	first, last := strings.Split(whole[1], ","), strings.Split(whole[len(whole)-1], ",")
 	assert.NotEqual(t, first[len(first)-1], last[len(last)-1], "the plateau schedule lowered the rate: %v", whole)
+
+	r = perceptron(t, dir, append([]string{"train", "--epochs", "1", "--out", "", "--history", "", "--json"}, fit...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, "val_accuracy", sum.Monitor, "the JSON says what the schedule watched")
+	assert.Equal(t, 0.5, sum.ClipGradNorm)
+	assert.Zero(t, sum.ClipGradValue)
 }
 
 func TestResumeRefusesAnotherFit(t *testing.T) {

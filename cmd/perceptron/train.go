@@ -470,6 +470,10 @@ func (t *training) evaluate() error {
 		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
 		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
 	t.sum.InitFrom = t.initFrom
+	t.sum.ClipGradNorm, t.sum.ClipGradValue = t.cfg.Clip.Norm, t.cfg.Clip.Value
+	if t.cfg.EarlyStop != nil || t.cfg.Schedule.Kind == engine.Plateau {
+		t.sum.Monitor = t.cfg.Monitor.String()
+	}
 	if early := t.cfg.EarlyStop; early != nil && early.BestEpoch > 0 {
 		t.sum.BestEpoch, t.sum.StoppedEarly = early.BestEpoch, early.Stopped
 	}
