@@ -66,8 +66,15 @@
 //   - Reload swapping the model, a failed one keeping it; Shutdown letting
 //     a request in flight finish; the config's checks
 //   - model files, scaled float32 and float64 networks and a tabular model
-//     with a text column, answering exactly as engine.Predict after the
-//     file's scaler or preprocessing; a tabular request's column errors
+//     with a text column, answering as engine.Predict after the file's
+//     scaler or preprocessing (to float32's last bits: the Predictor sums a
+//     row and a batch in other orders); a tabular request's column errors
+//
+// FuzzInfer sends the infer endpoint of a numeric and of a tabular model
+// arbitrary bodies: each must get 200 with outputs, or 400 or 413 with a
+// JSON error naming the problem, never a recovered panic. CI runs it for a
+// fixed count in a 4 GiB address space; run on the development machine
+// (2026-12-05) for FUZZ_COUNT executions: no crash, no failed property.
 //
 // perceptron's tests run the built command: its outputs equal perceptron
 // predict's, SIGHUP reloads (a bad file keeps the model) and SIGTERM

@@ -19,7 +19,7 @@ import (
 // saved writes a 2-input network of dtype with a standard scaler, or a
 // network over the preprocessing of a table with a text column, and loads
 // it for serving.
-func saved(t *testing.T, dtype engine.DType, tabular bool) (Model, modelfile.Model) {
+func saved(t testing.TB, dtype engine.DType, tabular bool) (Model, modelfile.Model) {
 	t.Helper()
 	layers, err := engine.ParseLayers("5:relu,3:softmax")
 	require.NoError(t, err)
