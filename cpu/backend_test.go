@@ -21,8 +21,7 @@ func TestBackendDropout(t *testing.T) {
 }
 
 // TestClipping checks gradient clipping against torch's, per example and
-// in mini-batches, and data parallel (the GPU backend refuses clipping so
-// far).
+// in mini-batches, and data parallel.
 func TestClipping(t *testing.T) {
 	backendtest.Clipping(t, cpu.New())
 	backendtest.DataParallelClipping(t, cpu.New())

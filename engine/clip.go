@@ -45,8 +45,9 @@ func (c Clipping) Validate() error {
 // W and b, in any order), and returns the factor it scaled them by: 1 where
 // the norm is within c.Norm or c clips by value. The squares are summed in
 // float64 whatever T is, in four interleaved sums (element i into sum i mod
-// 4), added as (s0+s1)+(s2+s3). It is the CPU twin of the GPU's clipping kernels,
-// and the reference of every backend.
+// 4), added as (s0+s1)+(s2+s3). It is the reference of every backend, and
+// the CPU twin of the GPU's clip_value; its kernels by norm sum in an order
+// of their own (their twins are in package gpu's tests), equal to rounding.
 func Clip[T Float](c Clipping, g []T) float64 {
 	if v := T(c.Value); v > 0 {
 		for i, x := range g {

@@ -285,6 +285,7 @@ type trainer struct {
 	correct     devicePtr     // whether each example was classified correctly (int32)
 	totals      devicePtr     // the epoch's running totals (epoch_totals): 3 doubles
 	optim       optimRun      // the optimizer: its settings, each step's coefficients, its state
+	clip        clipRun       // the gradient clipping, if any
 	sgd         sgdRun        // per-example SGD: the plan and its buffers
 	drop        *dropouts     // the dropout masks, or nil: no layer has dropout
 	batches     batchRun      // mini-batch SGD: the cursor and the steps' graphs
@@ -303,9 +304,6 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 	}
 	if err := data.CheckWeights(); err != nil {
 		return nil, fmt.Errorf("gpu: %w", err)
-	}
-	if h.Clip.On() {
-		return nil, fmt.Errorf("gpu: gradient clipping (--clip-grad-norm, --clip-grad-value) runs on the cpu backend only, so far: train with --backend cpu")
 	}
 	var t *trainer
 	d, err := b.device()
@@ -356,6 +354,9 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			}
 		}
 		if t.drop, err = newDropouts(s, net, h.BatchSize, h.RNG); err != nil {
+			return err
+		}
+		if err := t.prepareClipping(h.Clip); err != nil {
 			return err
 		}
 		if err := t.prepareOptimizer(h, data.N); err != nil {

@@ -122,13 +122,17 @@ func (t *trainer) capture(queue func() error) (graph, error) {
 
 // queueBatchStep queues the kernels of a batch step of rows rows at the
 // cursor's position: the backward pass with plain SGD's updates or the
-// gradients, the optimizer's step on them, and the cursor's advance.
+// gradients, their clipping and the optimizer's step on them, and the
+// cursor's advance.
 func (t *trainer) queueBatchStep(rows int) error {
-	plain := t.optim.opt.Plain()
-	if err := t.queueBackward(rows, plain); err != nil {
+	fused := t.fusedUpdate()
+	if err := t.queueBackward(rows, fused); err != nil {
 		return err
 	}
-	if !plain {
+	if !fused {
+		if err := t.clipGradients(); err != nil {
+			return err
+		}
 		if err := t.optimizerStep(); err != nil {
 			return err
 		}

@@ -73,20 +73,24 @@ func TestSGDStepStructure(t *testing.T) {
 // mini-batch SGD: one (a graph's) a batch step, for W3's 784-512-512-10 and
 // for W2, with plain SGD and with Adam (one kernel more: the optimizer's
 // step after the gradients), the last batch of an epoch, which is smaller,
-// included; and the graphs' kernels, which PERCEPTRON_CUDA_SYNC=1 launches
-// one by one.
+// included, and with the gradients clipped (by norm two kernels more, by
+// value one, and plain SGD's optimizer step); and the graphs' kernels, which
+// PERCEPTRON_CUDA_SYNC=1 launches one by one.
 func TestBatchStepStructure(t *testing.T) {
 	be := newBackend(t)
 	for _, c := range []struct {
 		layers  string
 		loss    engine.Loss
 		opt     engine.Optimizer
+		clip    engine.Clipping
 		kernels int // a step's
 	}{
-		{"512:relu,512:relu,10:softmax", engine.CE, engine.Optimizer{}, 17}, // W3
-		{"128:relu,10:sigmoid", engine.BCE, engine.Optimizer{}, 11},         // W2
-		{"512:relu,512:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), 18},
-		{"128:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), 13}, // W2a: softmax_rows and the optimizer
+		{"512:relu,512:relu,10:softmax", engine.CE, engine.Optimizer{}, engine.Clipping{}, 17}, // W3
+		{"128:relu,10:sigmoid", engine.BCE, engine.Optimizer{}, engine.Clipping{}, 11},         // W2
+		{"512:relu,512:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), engine.Clipping{}, 18},
+		{"128:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), engine.Clipping{}, 13}, // W2a: softmax_rows and the optimizer
+		{"128:relu,10:softmax", engine.CE, engine.DefaultOptimizer(engine.Adam), engine.Clipping{Norm: 1}, 15},
+		{"128:relu,10:sigmoid", engine.BCE, engine.Optimizer{}, engine.Clipping{Value: 0.01}, 13},
 	} {
 		layers, err := engine.ParseLayers(c.layers)
 		require.NoError(t, err)
@@ -101,7 +105,7 @@ func TestBatchStepStructure(t *testing.T) {
 		}
 		var params [][]float64
 		for _, syncEach := range []bool{false, true} {
-			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: batch, Optimizer: c.opt})
+			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.01, BatchSize: batch, Optimizer: c.opt, Clip: c.clip})
 			require.NoError(t, err)
 			tr.(*trainer).d.syncEach = syncEach
 			require.NoError(t, tr.BeginEpoch(order))
@@ -114,7 +118,7 @@ func TestBatchStepStructure(t *testing.T) {
 				launches = 3 * c.kernels
 			}
 			assert.Equal(t, kernels.EmuCount{Launches: int64(launches), Kernels: int64(3 * c.kernels)}, got,
-				"%s %s: 3 batch steps, PERCEPTRON_CUDA_SYNC=1 %v", c.layers, c.opt, syncEach)
+				"%s %s %+v: 3 batch steps, PERCEPTRON_CUDA_SYNC=1 %v", c.layers, c.opt, c.clip, syncEach)
 			totals, err := tr.Totals()
 			require.NoError(t, err)
 			assert.Equal(t, n, totals.Examples)

@@ -109,9 +109,7 @@
 //
 // A plateau schedule's rates are known only once the epoch before has ended
 // (engine.Hyper.RateByEpoch): its epoch's are computed when the epoch
-// begins, never ahead. Gradient clipping (engine.Hyper.Clip) is not on the
-// GPU yet: NewTrainer refuses it, naming the CPU backend, rather than train
-// unclipped.
+// begins, never ahead.
 //
 // Per example, the optimizer runs where the plain update runs: in the step's
 // forward pass for a distributed layer's row (the team that owns the row
@@ -154,6 +152,44 @@
 // so the draws of a step overlap the GPU's previous one, but the fit runs at
 // the host's pace: ~900 steps/s, ~58 k examples/s for W3 at batch 64. The
 // CPU backend draws the same values.
+//
+// # Gradient clipping
+//
+// A fit that clips (engine.Hyper.Clip) computes every step's gradients,
+// plain SGD's too, into the optimizer's gradient buffer, and the step's
+// graph clips them before optimizer_step (clip.go, kernels/clip.cu); in a
+// data-parallel step, after the all-reduce, so that the norm is the whole
+// batch's. By norm, clip_norm_squares sums the squares in float64, one
+// partial sum a block (at most 256 blocks of 256 threads, each thread's
+// values strided over the grid, added with fma, the block's threads in a
+// fixed tree), and clip_scale, one thread a gradient, sums the partial sums
+// again in every block, takes the factor max/(norm+1e-6) as engine.Clip does,
+// and scales where it is below 1. The order is fixed by the number of
+// parameters alone, so a step's factor is the same on every GPU and run,
+// and on the emulator bit for bit as its CPU twin; it differs from
+// engine.Clip's four interleaved sums by rounding only. By value,
+// clip_value clamps each gradient. Per example, a fit that clips does not
+// run in sgd_steps: as with dropout, each step is a mini-batch step of one
+// row.
+//
+// What it costs (a model, not measured: no GPU has run it), on an H100 in
+// float32, the gradients in L2 after the backward pass:
+//
+//   - By norm, two kernels more a step: clip_norm_squares reads the
+//     gradients once, clip_scale reads and writes them and each of its
+//     blocks reads the ≤ 2 KiB of partial sums (from L2, shared by the
+//     blocks of a multiprocessor). W3 (669,706 parameters, 2.7 MB): about
+//     2 µs of memory and 2 × 1.5 µs of the graph's kernels: ~5 µs on
+//     Adam's ~82 µs at batch 64 (~6%); W2a at batch 64, launch-bound: ~3.5
+//     µs on ~31 µs (~11%).
+//   - By value, one kernel that reads and writes the gradients: W3 ~2.5 µs
+//     (~3%).
+//   - Plain SGD loses its fused update: the backward pass writes the
+//     gradients (the same products) and optimizer_step follows, reading p
+//     and g and writing p: W3 ~3 µs more, one kernel more.
+//   - Per example, one graph of about 3 kernels a layer and the clipping's a
+//     step, where sgd_steps runs a few hundred steps a launch: W2 with Adam
+//     ~20–25 µs a step, ~40–50 k examples/s instead of ~380 k.
 //
 // # Data parallelism
 //
@@ -316,12 +352,23 @@
 //     network with dropout and no generator is refused, saying so
 //     (TestDropoutNeedsGenerator).
 //   - The structure of a step, on the emulator: launches and grid barriers of
-//     per-example SGD, launches and kernels of a mini-batch step
-//     (TestSGDStepStructure, TestBatchStepStructure).
+//     per-example SGD, launches and kernels of a mini-batch step, with and
+//     without clipping (TestSGDStepStructure, TestBatchStepStructure).
 //   - Failures: a cooperative grid too large refused at the launch, a grid
 //     barrier that times out, a kernel's fault that loses the context and a
 //     next trainer on a new one, an absurd allocation named in its error.
-//   - A trainer that would clip gradients refused (TestClippingRefused).
+//   - Gradient clipping: clip_norm_squares and clip_scale against their
+//     CPU twins bit for bit (the partial sums and the scaled gradients) and
+//     against engine.Clip within rounding, on 1 to 70,001 gradients (more
+//     than the grid's stride), a norm within the bound left unchanged, and
+//     a gradient of +Inf making the others 0 and itself NaN as engine.Clip
+//     does (TestClipNormParity); clip_value against engine.Clip bit for
+//     bit, bounds, infinities and NaN included (TestClipValueParity); the
+//     suite's Clipping (torch's clip_grad_norm_ and clip_grad_value_
+//     goldens within 1e-10 in float64, per example and in mini-batches,
+//     with SGD, momentum, Adam and AdamW), ResumeClipping (bit for bit) and
+//     DataParallelClipping (on the emulator) (TestBackendClipping); the
+//     kernels a clipped step adds (TestBatchStepStructure).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time

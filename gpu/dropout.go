@@ -118,7 +118,7 @@ func (t *trainer) deltaTrain(i, rows int) error {
 }
 
 // perExample reports whether the trainer runs per-example SGD in sgd_steps:
-// at batch size 1 without dropout. With dropout, per-example steps run as
-// mini-batch steps of one row (one graph launch a step), whose kernels read
-// the step's masks.
-func (t *trainer) perExample() bool { return t.batch == 1 && t.drop == nil }
+// at batch size 1 without dropout or clipping. With either, per-example
+// steps run as mini-batch steps of one row (one graph launch a step), whose
+// kernels read the step's masks and clip its gradients.
+func (t *trainer) perExample() bool { return t.batch == 1 && t.drop == nil && !t.clip.c.On() }

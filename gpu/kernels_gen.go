@@ -4,12 +4,20 @@
 
 package gpu
 
+import "math"
+
 // kernelID numbers the kernels of kernels/*.cu.
 type kernelID int
 
 const (
+	// kernelClipNormSquares is clip_norm_squares of clip.cu.
+	kernelClipNormSquares kernelID = iota
+	// kernelClipScale is clip_scale of clip.cu.
+	kernelClipScale
+	// kernelClipValue is clip_value of clip.cu.
+	kernelClipValue
 	// kernelSoftmaxRows is softmax_rows of dense.cu.
-	kernelSoftmaxRows kernelID = iota
+	kernelSoftmaxRows
 	// kernelDenseDelta is dense_delta of dense.cu.
 	kernelDenseDelta
 	// kernelDropoutDelta is dropout_delta of dense.cu.
@@ -60,6 +68,9 @@ const (
 
 // kernelNames are the kernels' names, without their precision suffix.
 var kernelNames = [kernelCount]string{
+	kernelClipNormSquares:               "clip_norm_squares",
+	kernelClipScale:                     "clip_scale",
+	kernelClipValue:                     "clip_value",
 	kernelSoftmaxRows:                   "softmax_rows",
 	kernelDenseDelta:                    "dense_delta",
 	kernelDropoutDelta:                  "dropout_delta",
@@ -83,6 +94,21 @@ var kernelNames = [kernelCount]string{
 	kernelSgdSteps:                      "sgd_steps",
 	kernelShareGradients:                "share_gradients",
 	kernelFlagStep:                      "flag_step",
+}
+
+// clipNormSquares launches clip_norm_squares (clip.cu): partials[b] = the sum over block b's threads of each thread's Σ g[i]², in double with fma, over i = b·CLIP_THREADS + t + k·gridDim·CLIP_THREADS in order of k, the threads' sums added by block_sum.
+func (ks *kernelSet) clipNormSquares(cfg launchConfig, partials, g devicePtr, n int) error {
+	return ks.launch(kernelClipNormSquares, cfg, uint64(partials), uint64(g), uint64(int64(n)))
+}
+
+// clipScale launches clip_scale (clip.cu): g[i] *= (real)scale for the n gradients, scale = max_norm / (sqrt(Σ partials) + 1e-6), the blocks partial sums of clip_norm_squares added by block_sum, where scale is not at least 1 (a norm that is not finite makes NaN gradients, as in torch).
+func (ks *kernelSet) clipScale(cfg launchConfig, g, partials devicePtr, blocks int, maxNorm float64, n int) error {
+	return ks.launch(kernelClipScale, cfg, uint64(g), uint64(partials), uint64(int64(blocks)), math.Float64bits(maxNorm), uint64(int64(n)))
+}
+
+// clipValue launches clip_value (clip.cu): g[i] = value where it is above value, −value where it is below −value, for the n gradients (NaN stays NaN), value being (real)max_value.
+func (ks *kernelSet) clipValue(cfg launchConfig, g devicePtr, maxValue float64, n int) error {
+	return ks.launch(kernelClipValue, cfg, uint64(g), math.Float64bits(maxValue), uint64(int64(n)))
 }
 
 // softmaxRows launches softmax_rows (dense.cu): a = softmax(z) for each of rows rows of cols values, one thread per row.

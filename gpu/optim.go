@@ -65,7 +65,7 @@ func (t *trainer) prepareOptimizer(h engine.Hyper, examples int) error {
 		return fmt.Errorf("gpu: %d optimizer state slots for %s, which keeps %d", len(h.State), o.Kind, slots)
 	}
 	grads := 0
-	if !t.perExample() && !o.Plain() {
+	if !t.perExample() && !t.fusedUpdate() {
 		grads = t.stepSums() // laid out as a data-parallel step's Sums (share.go)
 	}
 	size := t.dtype.Size()

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/perceptron-go/perceptron/engine"
 )
 
@@ -89,16 +87,5 @@ func TestOptimizerStepParity(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// TestClippingRefused checks that a trainer that would clip gradients is
-// refused, naming the backend that clips, rather than run unclipped.
-func TestClippingRefused(t *testing.T) {
-	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE}
-	for _, clip := range []engine.Clipping{{Norm: 1}, {Value: 0.5}} {
-		_, err := (&Backend{}).NewTrainer(engine.Zeros(spec), engine.Examples{X: []float64{1, 2}, Y: []float64{1}, N: 1, Features: 2, Outputs: 1},
-			engine.Hyper{LearningRate: 0.1, BatchSize: 1, Clip: clip})
-		assert.EqualError(t, err, "gpu: gradient clipping (--clip-grad-norm, --clip-grad-value) runs on the cpu backend only, so far: train with --backend cpu")
 	}
 }

@@ -77,7 +77,7 @@ type sharing struct {
 func (t *trainer) ShareBatches(c distributed.Comm) error {
 	sh := &sharing{comm: c}
 	err := t.d.do(func() (err error) {
-		if t.optim.opt.Plain() { // prepareOptimizer allocated no gradients for plain SGD
+		if t.fusedUpdate() { // prepareOptimizer allocated no gradients for plain SGD's fused update
 			if t.optim.grads, err = t.mem.alloc(int64(t.stepSums()*t.dtype.Size()), "the gradients"); err != nil {
 				return err
 			}
@@ -171,6 +171,9 @@ func (t *trainer) queueShardGradients(rows, batch int) error {
 // cursor's advance past the batch.
 func (t *trainer) queueSharedUpdate(rows int) error {
 	if err := t.ks.flagStep(oneThread, t.share.flags, t.optim.grads, t.batches.cursor, t.batch, t.nparams); err != nil {
+		return err
+	}
+	if err := t.clipGradients(); err != nil {
 		return err
 	}
 	if err := t.optimizerStep(); err != nil {

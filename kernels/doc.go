@@ -1,6 +1,6 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
-// one file per op family (dense.cu, output.cu, optim.cu, epoch.cu, sgd.cu,
-// share.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
+// one file per op family (dense.cu, output.cu, optim.cu, clip.cu, epoch.cu,
+// sgd.cu, share.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
 // each written once over real and compiled for float and double, and the
 // fatbins that nvcc makes of them, committed and embedded so that a cuda
 // build needs no nvcc. Package gpu launches them; how it plans and runs
@@ -8,14 +8,14 @@
 //
 // # The fatbins
 //
-// Each precision has one fatbin, kernels_f32.fatbin (467 KiB) or
-// kernels_f64.fatbin (458 KiB), compressed, whose kernels carry the suffix
+// Each precision has one fatbin, kernels_f32.fatbin (530 KiB) or
+// kernels_f64.fatbin (516 KiB), compressed, whose kernels carry the suffix
 // _f32 or _f64. It holds SASS for sm_70, sm_80 and sm_90 (Volta, Ampere,
 // Hopper), which those GPUs load without compiling, and PTX for compute_70,
 // which the driver JIT-compiles for any other GPU from Volta on. gen.sh
 // makes them, and resources.h, each kernel's registers and static shared
 // memory as ptxas counts them, for the emulator's launch checks. Each
-// regeneration adds about 0.9 MB to the repository's history.
+// regeneration adds about 1 MB to the repository's history.
 //
 // The host side of the kernels' interface is generated from the sources by
 // internal/genkernels, as mumax/3's cuda2go does: one typed Go launcher per

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 
+#include "clip.cu"
 #include "dense.cu"
 #include "epoch.cu"
 #include "optim.cu"
@@ -22,6 +23,9 @@
 #define REGISTER(name) static bool CAT(registered_, name) = emu::add(STR(CAT(name, SUFFIX)), &CAT(name, SUFFIX));
 #define LAYOUT(name, ...) static bool CAT(layout_, name) = emu::add_layout(STR(CAT(name, SUFFIX)), sizeof(name), {__VA_ARGS__});
 
+REGISTER(clip_norm_squares)
+REGISTER(clip_scale)
+REGISTER(clip_value)
 REGISTER(softmax_rows)
 REGISTER(dense_delta)
 REGISTER(dropout_delta)

@@ -31,8 +31,8 @@ func (o *optimFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.beta2, "beta2", 0.999, "adam, adamw: decay of the second moment")
 	fs.Float64Var(&o.eps, "eps", 1e-8, "adam, adamw: term added to the denominator")
 	fs.Float64Var(&o.decay, "weight-decay", -1, "weight decay: L2 for sgd and adam, decoupled for adamw (default: 0, and 0.01 for adamw)")
-	fs.Float64Var(&o.clipNorm, "clip-grad-norm", 0, "scale every step's gradients down to this global L2 norm, as torch.nn.utils.clip_grad_norm_ (0: off; cpu backend)")
-	fs.Float64Var(&o.clipValue, "clip-grad-value", 0, "clamp every gradient component to [-F, F], as torch.nn.utils.clip_grad_value_ (0: off; cpu backend)")
+	fs.Float64Var(&o.clipNorm, "clip-grad-norm", 0, "scale every step's gradients down to this global L2 norm, as torch.nn.utils.clip_grad_norm_ (0: off)")
+	fs.Float64Var(&o.clipValue, "clip-grad-value", 0, "clamp every gradient component to [-F, F], as torch.nn.utils.clip_grad_value_ (0: off)")
 	fs.StringVar(&o.schedule, "lr-schedule", "constant", "learning rate per step: constant, step:EPOCHS:GAMMA (times GAMMA every EPOCHS epochs), cosine (down to 0 over the fit) "+
 		"or plateau:PATIENCE:FACTOR (times FACTOR after more than PATIENCE epochs without a better --monitor, as torch's ReduceLROnPlateau; "+
 		"plateau:PATIENCE:FACTOR:THRESHOLD:COOLDOWN:MIN_LR sets the rest, default 0.0001:0:0)")

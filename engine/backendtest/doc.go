@@ -76,7 +76,7 @@
 //     another seed, or no dropout, another; prediction the identity on
 //     dropout; data-parallel fits on 2 and 3 processes within 1e-12 of one.
 //
-// Outside Run, for the backends that clip gradients (the CPU's so far):
+// Outside Run, for the backends that clip gradients (the CPU's and the GPU's):
 //
 //   - Clipping: steps clipped by torch.nn.utils.clip_grad_norm_ (bounds
 //     near the median norm, so that some steps clip and some do not) and
