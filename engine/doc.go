@@ -60,7 +60,9 @@
 // run a trained model: Backend.NewInference lays the parameters out once,
 // and the Predictor applies the model's Preprocessing, a scaler of raw
 // numeric features (PredictInto, PredictInto32) or a tabular preprocessor
-// of raw cells by column name (PredictRow), from any number of goroutines,
+// of raw cells by column name (PredictRow; PredictFeatures takes the
+// features its Transform made, and a tabular model refuses PredictInto,
+// whose numbers would skip its preprocessing), from any number of goroutines,
 // allocating nothing per call on the CPU. EvaluatePredictor evaluates raw
 // data through one, as the command's eval does. Predict and Evaluate stay
 // for networks without preprocessing: they take the network's inputs as
@@ -109,7 +111,8 @@
 //     wrong size, PredictRow without columns (TestPredictorErrors);
 //     EvaluatePredictor's figures equal Evaluate's (TestEvaluateMetrics).
 //     backendtest.Inference checks each backend's Inference against its
-//     Predict, and modelfile's tests the tabular PredictRow
+//     Predict, and modelfile's tests the tabular PredictRow and
+//     PredictFeatures, and each model refusing the other kind's method
 //   - NumPy's generator (NewNumPyRNG) against committed draws of np.random
 //     for six seeds (testdata/numpy_rng.py), and the generators' state round
 //     trip

@@ -56,8 +56,9 @@ func Evaluate(be Backend, net *Network, set *dataset.Set) (Metrics, error) {
 }
 
 // EvaluatePredictor is Evaluate through p, so with the model's
-// preprocessing: the set's features are raw, as PredictInto takes them
-// (those of a tabular model as its preprocessor's Transform makes them).
+// preprocessing: the set's features are raw, as PredictInto takes them, or
+// a tabular model's as its preprocessor's Transform makes them
+// (PredictFeatures).
 func EvaluatePredictor(p *Predictor, set *dataset.Set) (Metrics, error) {
 	y, err := p.net.Spec.Targets(set)
 	if err == nil {
@@ -67,7 +68,11 @@ func EvaluatePredictor(p *Predictor, set *dataset.Set) (Metrics, error) {
 		return Metrics{}, err
 	}
 	out := make([]float64, set.N*p.k)
-	forward := func(x []float64, _ int, out []float64) error { return p.PredictInto(out, x) }
+	predict := p.PredictInto
+	if p.pre.Prep != nil {
+		predict = p.PredictFeatures
+	}
+	forward := func(x []float64, _ int, out []float64) error { return predict(out, x) }
 	if err := predictRows(forward, p.k, set, 0, set.N, out); err != nil {
 		return Metrics{}, err
 	}

@@ -115,18 +115,44 @@ func (p *Predictor) rows(dst, x int) (int, error) {
 	return n, nil
 }
 
+// errTabular is PredictInto's error for a tabular model, whose raw rows are
+// cells by column name, not numbers.
+var errTabular = errors.New("predict: the model has a tabular preprocessor: give a row's raw cells to PredictRow, or the features its Transform makes to PredictFeatures")
+
 // PredictInto writes the outputs of the rows of x (len(x)/Inputs rows of raw
 // features, row-major) into dst (rows×Outputs), scaling a copy of the rows
-// where the model has a scaler. Rows of a tabular model's features are taken
-// as its preprocessor makes them (see dataset.Preprocessor.Transform).
+// where the model has a scaler. A tabular model refuses it (see PredictRow
+// and PredictFeatures): numbers that look like its features but were not
+// made by its preprocessor would be predicted wrongly without a word.
 func (p *Predictor) PredictInto(dst, x []float64) error {
+	if p.pre.Prep != nil {
+		return errTabular
+	}
 	return predictInto(p, dst, x, &p.f64)
 }
 
 // PredictInto32 is PredictInto in float32: a scaler computes in float64 and
 // rounds each scaled value to float32.
 func (p *Predictor) PredictInto32(dst, x []float32) error {
+	if p.pre.Prep != nil {
+		return errTabular
+	}
 	return predictInto(p, dst, x, &p.f32)
+}
+
+// PredictFeatures writes the outputs of rows of a tabular model's features,
+// as its preprocessor's Transform makes them (imputed, scaled, one-hot), into
+// dst. A model without a tabular preprocessor refuses it: its raw rows go to
+// PredictInto, which applies its scaler.
+func (p *Predictor) PredictFeatures(dst, x []float64) error {
+	if p.pre.Prep == nil {
+		return errors.New("predict: the model has no tabular preprocessor: give its raw rows to PredictInto")
+	}
+	n, err := p.rows(len(dst), len(x))
+	if err != nil || n == 0 {
+		return err
+	}
+	return p.inf.Forward64(dst, x, n)
 }
 
 // predictInto is PredictInto in T: the rows of x go through the network,

@@ -55,7 +55,11 @@ func predict(args []string, stdout, stderr io.Writer) error {
 	}
 	defer pr.Close()
 	out := make([]float64, set.N*pr.Outputs())
-	if err := pr.PredictInto(out, set.Float64s()); err != nil {
+	predictRows := pr.PredictInto // the rows as read; the model's scaler applies
+	if m.Prep != nil {
+		predictRows = pr.PredictFeatures // the features the model's preprocessing made of the table
+	}
+	if err := predictRows(out, set.Float64s()); err != nil {
 		return err
 	}
 	w := bufio.NewWriter(stdout)

@@ -49,6 +49,13 @@ func TestPredictorAppliesPreprocessing(t *testing.T) {
 			assert.ErrorContains(t, err, `no cell for column "b"`)
 			err = p.PredictRow(make([]float64, k), map[string]string{"a": "one", "b": "1", "color": "red"})
 			assert.ErrorContains(t, err, "column a")
+
+			features := make([]float64, set.N*k)
+			require.NoError(t, p.PredictFeatures(features, set.Float64s()))
+			assert.InDeltaSlice(t, want, features, 1e-6, "the features Transform made")
+			assert.ErrorContains(t, p.PredictInto(features, set.Float64s()), "give a row's raw cells to PredictRow",
+				"numbers are no raw row of a tabular model: refused, not predicted wrongly")
+			assert.ErrorContains(t, p.PredictInto32(make([]float32, k), make([]float32, p.Inputs())), "PredictFeatures")
 		})
 		t.Run("scaler/"+dtype.String(), func(t *testing.T) {
 			sc := &dataset.Scaler{Kind: dataset.Standardise, Offset: []float64{1, -2, 0.5, 3, 0, 10}, Scale: []float64{0.5, 2, 1, 0.25, 4, 0.1}}
@@ -67,6 +74,7 @@ func TestPredictorAppliesPreprocessing(t *testing.T) {
 			unscaled, err := engine.Predict(be, m.Network, raw, 2)
 			require.NoError(t, err)
 			assert.NotEqual(t, unscaled, got, "the scaler changes the outputs of these rows")
+			assert.ErrorContains(t, p.PredictFeatures(got, raw), "give its raw rows to PredictInto", "features would skip the scaler")
 			err = p.PredictRow(make([]float64, p.Outputs()), map[string]string{"a": "1"})
 			assert.ErrorContains(t, err, "no tabular preprocessor")
 		})
