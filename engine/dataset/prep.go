@@ -574,8 +574,178 @@ func (p *Preprocessor) Transform(t *Table, rows []int) (*Set, Notes, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var notes Notes
-	cols := make([]int, len(p.Inputs))
+	m, err := p.match(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Set{N: len(rows), Features: p.features, X: make([]float64, len(rows)*p.features), Outputs: len(p.Labels)}
+	notes, err := p.features64(t, m, rows, s.X)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.labelSet(t, m, rows, s); err != nil {
+		return nil, nil, err
+	}
+	notes = append(m.notes, notes...)
+	if p.Scale == NoScaling {
+		if hint := p.scaleHint(s); hint != "" {
+			notes = append(notes, hint)
+		}
+	}
+	return s, notes, nil
+}
+
+// TransformParts turns the rows of t in each part into a set, as Transform
+// turns them, with each set's notes. A row may be in one part only. It
+// takes t's memory for the sets' features where every feature is a numeric
+// column that t holds in its one array (see ReadTable), which it then
+// rewrites in place: the file's numbers and the features they become are
+// never held twice. The sets' features are then parts of one array, each
+// capped so that appending to one set does not reach another. Afterwards t
+// has no rows, whether its memory was taken or not.
+func (p *Preprocessor) TransformParts(t *Table, parts ...[]int) ([]*Set, []Notes, error) {
+	defer t.empty()
+	sets, notes := make([]*Set, len(parts)), make([]Notes, len(parts))
+	m, err := p.match(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k := range parts {
+		if parts[k], err = t.rowSet(parts[k]); err != nil {
+			return nil, nil, err
+		}
+	}
+	seen := newBits(t.Rows)
+	for _, rows := range parts {
+		for _, i := range rows {
+			if seen.get(i) {
+				return nil, nil, fmt.Errorf("%s: row %d (line %d) is in two parts", t.Name, i, t.Line(i))
+			}
+			seen.set(i)
+		}
+	}
+	if !p.inPlace(t, m) {
+		for k, rows := range parts {
+			if sets[k], notes[k], err = p.Transform(t, rows); err != nil {
+				return nil, nil, err
+			}
+		}
+		return sets, notes, nil
+	}
+	for k, rows := range parts {
+		sets[k] = &Set{N: len(rows), Features: p.features, Outputs: len(p.Labels)}
+		if err := p.labelSet(t, m, rows, sets[k]); err != nil {
+			return nil, nil, err
+		}
+	}
+	for k, in := range p.Inputs {
+		col := t.Columns[m.cols[k]].Numbers
+		for i, v := range col {
+			col[i] = in.scaled(v)
+		}
+	}
+	offsets := make([]int, len(m.cols))
+	for k, j := range m.cols {
+		offsets[k] = j * t.stride
+	}
+	gather(t.cells, p.features, parts, offsets)
+	at := 0
+	for k, s := range sets {
+		end := at + s.N*p.features
+		s.X = t.cells[at:end:end]
+		at = end
+		notes[k] = slices.Clone(m.notes)
+		if p.Scale == NoScaling {
+			if hint := p.scaleHint(s); hint != "" {
+				notes[k] = append(notes[k], hint)
+			}
+		}
+	}
+	return sets, notes, nil
+}
+
+// inPlace reports whether TransformParts can make t's array the features:
+// every input numeric, from a column held in it.
+func (p *Preprocessor) inPlace(t *Table, m matched) bool {
+	for k, in := range p.Inputs {
+		if in.Kind != NumericInput || !t.held(m.cols[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// gather rewrites a in place so that its first rows·features values are
+// the rows of parts, one after another, row-major: feature k of a row i
+// is a[offsets[k]+i] before. It follows each chain of values that move
+// into one another's place, from a place whose value nothing needs, then
+// turns the cycles left with one value held aside; a bit a value of a, and
+// one a value moved, mark what it has done. No row may be in two parts.
+func gather(a []float64, features int, parts [][]int, offsets []int) {
+	var rows []int
+	if len(parts) == 1 {
+		rows = parts[0]
+	} else {
+		rows = slices.Concat(parts...)
+	}
+	n := len(rows) * features
+	from := func(d int) int { return offsets[d%features] + rows[d/features] }
+	source := newBits(len(a))
+	for d := range n {
+		source.set(from(d))
+	}
+	done := newBits(n)
+	for d := range n {
+		if source.get(d) || done.get(d) {
+			continue
+		}
+		for cur := d; ; {
+			src := from(cur)
+			a[cur] = a[src]
+			done.set(cur)
+			if src >= n {
+				break
+			}
+			cur = src
+		}
+	}
+	for d := range n {
+		if done.get(d) {
+			continue
+		}
+		held := a[d]
+		for cur := d; ; {
+			done.set(cur)
+			src := from(cur)
+			if src == d {
+				a[cur] = held
+				break
+			}
+			a[cur] = a[src]
+			cur = src
+		}
+	}
+}
+
+// bits is a set of small integers, a bit each.
+type bits []uint64
+
+func newBits(n int) bits      { return make(bits, (n+63)/64) }
+func (b bits) get(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bits) set(i int)      { b[i/64] |= 1 << (i % 64) }
+
+// matched is how the columns of a table meet a preprocessor's: the column
+// of each input, of each label (none: a table to predict) and of the
+// weights (-1: none), and the note naming the columns it ignores.
+type matched struct {
+	cols, labels []int
+	weight       int
+	notes        Notes
+}
+
+// match finds the preprocessor's columns in t, by name.
+func (p *Preprocessor) match(t *Table) (matched, error) {
+	m := matched{cols: make([]int, len(p.Inputs)), weight: -1}
 	used := make([]bool, len(t.Columns))
 	find := func(name string) int {
 		j := slices.IndexFunc(t.Columns, func(c *Column) bool { return c.Name == name })
@@ -585,22 +755,20 @@ func (p *Preprocessor) Transform(t *Table, rows []int) (*Set, Notes, error) {
 		return j
 	}
 	for k, in := range p.Inputs {
-		if cols[k] = find(in.Name); cols[k] < 0 {
-			return nil, nil, fmt.Errorf("%s: no column %q, which the model's features need: the columns are %s", t.Name, in.Name, quoteAll(t.Names()))
+		if m.cols[k] = find(in.Name); m.cols[k] < 0 {
+			return m, fmt.Errorf("%s: no column %q, which the model's features need: the columns are %s", t.Name, in.Name, quoteAll(t.Names()))
 		}
 	}
-	var labels []int
 	for _, name := range p.Labels {
 		if j := find(name); j >= 0 {
-			labels = append(labels, j)
+			m.labels = append(m.labels, j)
 		}
 	}
-	if len(labels) > 0 && len(labels) < len(p.Labels) {
-		return nil, nil, fmt.Errorf("%s: has %d of the label columns %s: expected all of them, or none to predict", t.Name, len(labels), quoteAll(p.Labels))
+	if len(m.labels) > 0 && len(m.labels) < len(p.Labels) {
+		return m, fmt.Errorf("%s: has %d of the label columns %s: expected all of them, or none to predict", t.Name, len(m.labels), quoteAll(p.Labels))
 	}
-	weight := -1
 	if p.Weight != "" {
-		weight = find(p.Weight)
+		m.weight = find(p.Weight)
 	}
 	var ignored []string
 	for j, c := range t.Columns {
@@ -609,20 +777,27 @@ func (p *Preprocessor) Transform(t *Table, rows []int) (*Set, Notes, error) {
 		}
 	}
 	if ignored != nil {
-		notes = append(notes, "ignored columns: "+strings.Join(ignored, ", "))
+		m.notes = append(m.notes, "ignored columns: "+strings.Join(ignored, ", "))
 	}
-	s := &Set{N: len(rows), Features: p.features, X: make([]float64, len(rows)*p.features), Outputs: len(p.Labels)}
+	return m, nil
+}
+
+// features64 writes the features of rows of t into x, row-major, and
+// returns the notes on categories not seen in training.
+func (p *Preprocessor) features64(t *Table, m matched, rows []int, x []float64) (Notes, error) {
+	var notes Notes
 	for k, in := range p.Inputs {
-		c := t.Columns[cols[k]]
+		c := t.Columns[m.cols[k]]
 		unseen := 0
 		for r, i := range rows {
-			dst := s.X[r*p.features+p.at[k]:]
+			dst := x[r*p.features+p.at[k]:]
 			if in.Kind == NumericInput {
 				v := math.NaN()
 				if c.IsText() {
 					text, ok := c.Text(i)
+					var err error
 					if v, err = p.number(text, ok); err != nil {
-						return nil, nil, fmt.Errorf("%s:%d: column %d (%s): %w", t.Name, t.Line(i), cols[k]+1, c.Name, err)
+						return nil, fmt.Errorf("%s:%d: column %d (%s): %w", t.Name, t.Line(i), m.cols[k]+1, c.Name, err)
 					}
 				} else if !math.IsNaN(c.Numbers[i]) {
 					v = c.Numbers[i]
@@ -651,9 +826,14 @@ func (p *Preprocessor) Transform(t *Table, rows []int) (*Set, Notes, error) {
 			notes = append(notes, fmt.Sprintf("column %s: %d rows with categories not seen in training (all zeros)", in.Name, unseen))
 		}
 	}
-	if len(labels) > 0 {
-		if err := p.transformLabels(t, labels, rows, s); err != nil {
-			return nil, nil, err
+	return notes, nil
+}
+
+// labelSet gives s, made of rows of t, its labels, classes and weights.
+func (p *Preprocessor) labelSet(t *Table, m matched, rows []int, s *Set) error {
+	if len(m.labels) > 0 {
+		if err := p.transformLabels(t, m.labels, rows, s); err != nil {
+			return err
 		}
 	}
 	if p.Task == Classify {
@@ -665,17 +845,13 @@ func (p *Preprocessor) Transform(t *Table, rows []int) (*Set, Notes, error) {
 			}
 		}
 	}
-	if weight >= 0 {
-		if s.Weights, err = t.weights(weight, rows); err != nil {
-			return nil, nil, err
+	if m.weight >= 0 {
+		var err error
+		if s.Weights, err = t.weights(m.weight, rows); err != nil {
+			return err
 		}
 	}
-	if p.Scale == NoScaling {
-		if hint := p.scaleHint(s); hint != "" {
-			notes = append(notes, hint)
-		}
-	}
-	return s, notes, nil
+	return nil
 }
 
 func lookup[K comparable](m map[K]int32, key K) int32 {

@@ -43,6 +43,12 @@ type Table struct {
 	Notes Notes
 
 	lines lineIndex
+	// cells holds the numeric columns in one array, column-major, each
+	// column's rows from cells[j*stride]: the numbers of a file read once,
+	// which TransformParts turns into a set's features in place. A column
+	// that outgrows stride rows, or turns to text, leaves it.
+	cells  []float64
+	stride int
 }
 
 // Column is one column of a Table: Numbers for a numeric column, Codes into
@@ -227,7 +233,17 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 //
 // Every row must have as many fields as the first line. Errors name the
 // file, line and column.
+//
+// A file that can seek (a file on disk, not a pipe) is read twice: first
+// to count its lines, so that its numbers go straight into one array of as
+// many rows, which never grows; then to parse it. Other readers' columns
+// grow as they are read (their small inputs, up to 64 KiB, are counted
+// too).
 func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
+	lines, size, err := countLines(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	br := bufio.NewReaderSize(&lineLimit{r: r}, sniffBytes)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		br.Discard(3)
@@ -237,6 +253,9 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	complete := err == io.EOF
+	if complete && lines < 0 {
+		lines, size = bytes.Count(sample, []byte{'\n'})+1, int64(len(sample))
+	}
 	t := &Table{Name: name, Sep: opt.Sep}
 	na := missingMarkers(opt.NAValues)
 	if t.Sep == 0 {
@@ -275,6 +294,9 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 			}
 			t.nameColumns(make([]string, width))
 		}
+		if t.cells == nil && lines > 0 {
+			t.holdNumbers(lines, size)
+		}
 		if len(rec) != width {
 			like := "the first row"
 			if t.Header {
@@ -294,12 +316,70 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 		return nil, fmt.Errorf("%s: no data rows", name)
 	}
 	for _, c := range t.Columns {
+		if !c.IsText() {
+			c.Numbers = c.Numbers[:t.Rows:t.Rows] // an append cannot reach the next column
+		}
 		if c.respelt && c.IsText() {
 			t.Notes = append(t.Notes, fmt.Sprintf("column %s: holds text below many numbers, whose spelling was not kept: they read as text in their shortest form (1.0 as 1)", c.Name))
 		}
 		c.index, c.spelling = nil, nil
 	}
 	return t, nil
+}
+
+// countLines counts the lines of r from where it stands, and its bytes,
+// when r can seek back there; -1 lines when it cannot.
+func countLines(r io.Reader) (lines int, size int64, err error) {
+	s, ok := r.(io.ReadSeeker)
+	if !ok {
+		return -1, 0, nil
+	}
+	start, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return -1, 0, nil // a pipe
+	}
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := s.Read(buf)
+		lines += bytes.Count(buf[:n], []byte{'\n'})
+		size += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	if _, err := s.Seek(start, io.SeekStart); err != nil {
+		return 0, 0, err
+	}
+	return lines + 1, size, nil
+}
+
+// holdNumbers makes the array that the numeric columns are read into, for
+// a file of so many lines and bytes: a row for each line, but no more rows
+// than the bytes allow (a row of w fields takes w bytes or more).
+func (t *Table) holdNumbers(lines int, size int64) {
+	w := len(t.Columns)
+	t.stride = int(min(int64(lines), size/int64(w)+1))
+	t.cells = make([]float64, w*t.stride)
+	for j, c := range t.Columns {
+		c.Numbers = t.cells[j*t.stride : j*t.stride : (j+1)*t.stride]
+	}
+}
+
+// held reports whether column j's numbers are in the table's array.
+func (t *Table) held(j int) bool {
+	c := t.Columns[j]
+	return !c.IsText() && t.Rows > 0 && len(c.Numbers) == t.Rows && t.stride >= t.Rows && &c.Numbers[0] == &t.cells[j*t.stride]
+}
+
+// empty drops the table's rows (TransformParts took or read them).
+func (t *Table) empty() {
+	for _, c := range t.Columns {
+		c.Numbers, c.Codes = nil, nil
+	}
+	t.Rows, t.cells, t.stride = 0, nil, 0
 }
 
 // nameColumns makes the table's columns, named by the header fields (by
