@@ -521,6 +521,10 @@ func (s Spec) Targets(set *dataset.Set) ([]float64, error) {
 	if s.Loss == BCE {
 		for i, v := range y {
 			if !(v >= 0 && v <= 1) {
+				if set.Classes < 2 {
+					return nil, fmt.Errorf("loss bce needs targets in [0, 1], found %g at example %d (the labels are numbers to predict: end the layers with %d:linear, whose loss is mse)",
+						v, i/s.Outputs()+1, s.Outputs())
+				}
 				return nil, fmt.Errorf("loss bce needs targets in [0, 1], found %g at example %d (the data has %d classes: end the layers with %d:softmax)",
 					v, i/s.Outputs()+1, set.Classes, set.Classes)
 			}

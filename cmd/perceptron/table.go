@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -119,17 +120,20 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 		}
 		p.notes = append(p.notes, p.prep.FitNotes()...)
 	}
-	var notes dataset.Notes
-	if p.train, notes, err = p.prep.Transform(t, trainRows); err != nil {
+	parts := [][]int{trainRows}
+	if len(testRows) > 0 {
+		parts = append(parts, testRows)
+	}
+	sets, notes, err := p.prep.TransformParts(t, parts...)
+	if err != nil {
 		return p, err
 	}
-	p.notes = append(p.notes, notes...)
+	runtime.GC() // what the table held that the sets did not take, before the trainer's copies
+	p.train, p.notes = sets[0], append(p.notes, notes[0]...)
 	if len(testRows) == 0 {
 		p.test = p.train.Subset(nil)
-	} else if p.test, notes, err = p.prep.Transform(t, testRows); err != nil {
-		return p, err
 	} else {
-		p.notes = append(p.notes, prefix("the test part: ", notes)...)
+		p.test, p.notes = sets[1], append(p.notes, prefix("the test part: ", notes[1])...)
 	}
 	p.test.Weights = nil
 	return p, nil

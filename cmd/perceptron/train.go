@@ -308,7 +308,7 @@ func (t *training) loadData() error {
 		if all < 2 {
 			return err
 		}
-		return withHint(err, fmt.Sprintf("give a --val-split of at least %.3g (one example)", 1/float64(all)))
+		return withHint(err, fmt.Sprintf("give --val-split %.3g or more (one example)", 1/float64(all)))
 	}
 	if s := t.sig.caught(); s != nil {
 		fmt.Fprintf(t.stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
@@ -335,7 +335,8 @@ func (t *training) build() error {
 		return t.warmSpecError(err)
 	}
 	if t.batch > t.trainSet.N {
-		return fmt.Errorf("--batch %d is larger than the %d training examples", t.batch, t.trainSet.N)
+		return withHint(fmt.Errorf("--batch %d is larger than the %d training examples", t.batch, t.trainSet.N),
+			fmt.Sprintf("give --batch %d or less (%d: every training example in one step)", t.trainSet.N, t.trainSet.N))
 	}
 	params, _ := t.spec.Params() // specFor validated the spec
 	examples := 0

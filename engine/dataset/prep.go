@@ -299,7 +299,7 @@ func fitNumber(c *Column, rows []int, impute Impute, scale Scaling) (Input, erro
 	switch {
 	case impute == ImputeZero:
 	case len(present) == 0:
-		return in, fmt.Errorf("every cell is missing in the training rows: drop the column, or fill with zero")
+		return in, fmt.Errorf("every cell is missing in the training rows: drop the column from the file, or fill missing numbers with zero (--impute zero)")
 	case impute == ImputeMean:
 		in.Fill = mean(present)
 	default:
