@@ -51,6 +51,14 @@
 //     (TestWeightColumn: weights of 0 make the training and validation
 //     losses 0, not the test's); and the note to scale a feature whose
 //     range dwarfs the others' (TestScaleHint), for a CSV and NumPy arrays
+//   - the data edge cases (TestDataEdgeCases): one row, one class and a
+//     header only refused with their message; 10,000 columns, CRLF line
+//     ends, an empty validation split and a batch of every training row
+//     trained on; float labels regressed, labels such as 2.0 classified,
+//     and float labels under a softmax refused at their line; and hints
+//     followed literally (TestHintsWork: --batch N or less, --val-split X
+//     or more for early stopping, --impute zero for a column all missing,
+//     1:linear for numbers under a sigmoid), the command then training
 //   - validation held out of the training data by default, mnist included
 //     (a folder of 300 noisy 4×4 digits: 270 training, 30 validation, 100
 //     test); its figures in the table, the history CSV and the JSON, and

@@ -43,6 +43,13 @@
 //
 // # Holding a set once, compactly
 //
+// ReadTable counts the lines of a file that can seek before parsing it,
+// and reads its numeric columns into one array of as many rows, column by
+// column, that never grows; TransformParts then rewrites that array in
+// place into the training and test sets' features (when every feature is
+// a number: one-hot columns need a new array), so that a CSV's numbers
+// and its features are never held twice.
+//
 // A Set holds its features as float64 values (X: CSV files, synthetic sets)
 // or as codes (Codes: one byte a value, the value being Levels[byte]). IDX
 // images are held as the file's bytes, byte p standing for p/255: MNIST's
@@ -121,6 +128,15 @@
 // categories, labels read as classes, the scale hint); several outputs
 // through Subset and Targets; TransformRow and TransformFields against
 // Transform, with no allocation; and the JSON round trip.
+//
+// TransformParts makes, bit for bit, the sets Transform makes of each part
+// (random tables, splits and scalings; read from a file, a reader that
+// seeks, and a pipe past 64 KiB; with and without a text column), refuses
+// a row in two parts, and caps each part's features. Reading a file of
+// short numbers (6 bytes a cell) and making its training and test sets
+// holds at most twice the file's size on the heap, the sets included
+// (TestReadAndTransformPeakUnder2xTheFile, sampled with the collector at
+// GOGC=1: 1.77× now, 2.9× with columns grown by appending).
 //
 // FuzzReadTable checks that what ReadTable accepts has uniquely named
 // columns of one length, finite numbers or NaN in numeric columns, codes
