@@ -122,7 +122,9 @@ func TestWriteAtomicOnRealFaults(t *testing.T) {
 		{"immutable folder", 4 << 20, 16, func(t *testing.T, dir, _ string) { fsystest.Chattr(t, "+i", dir) },
 			"the folder DIR is immutable (chattr +i; chattr -i DIR lifts it)"},
 		{"read-only", 4 << 20, 16, func(t *testing.T, dir, _ string) { fsystest.Remount(t, dir, "ro") }, "DIR is on a read-only file system"},
-		{"read-only after the temporary file", 4 << 20, 16, func(t *testing.T, dir, _ string) { t.Cleanup(fsys.Replace(remountAtRename{t: t, dir: dir, done: new(bool)})) },
+		{"read-only after the temporary file", 4 << 20, 16, func(t *testing.T, dir, _ string) {
+			t.Cleanup(fsys.Replace(remountAtRename{t: t, dir: dir, done: new(bool)}))
+		},
 			"DIR is on a read-only file system; PATH was unchanged, but its temporary file DIR/.m.safetensors.PID.tmp could not be removed " +
 				"(DIR is on a read-only file system): it is left as it was, and the next write of PATH removes it"},
 	} {
