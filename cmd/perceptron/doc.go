@@ -100,6 +100,21 @@
 //   - --tensorboard (TestTensorBoardFlag): an event file of a record per
 //     epoch after the version record, in the JSON's wrote; a resumed fit's
 //     file of its own with its epochs; a path that is not a folder refused
+//   - write faults (TestTrainUnderEveryWriteFault): train run in the test's
+//     process with each call of each file-system operation (package fsys's
+//     seam: mkdir, open, write, sync, close, rename, folder sync; 58 fault
+//     points: the checks before the fit, three checkpoints, the TensorBoard
+//     log, the model, history and plot) failing in turn with ENOSPC,
+//     EDQUOT, EROFS, EIO, EPERM, EACCES or ENOENT, once or for good: status
+//     1, one error naming the file and the cause, every output its old
+//     bytes or a whole file, no temporary file left, and the model written
+//     when only the TensorBoard log failed; as root
+//     (TestFoldersFailingDuringTheFit), the checkpoint's folder removed, and
+//     its tmpfs remounted read-only, during a fit: status 1, one error
+//     naming the checkpoint and the cause, the last checkpoint whole
+//   - two fits of the binary writing one --out and one --checkpoint at once
+//     (TestTwoFitsWritingOnePath): each file left loads and holds one fit's
+//     parameters, never a mix, and no temporary file is left
 //   - a plateau schedule watching val_accuracy with --clip-grad-norm,
 //     resumed from a checkpoint after epoch 2, giving the same model file
 //     and history as the fit never stopped, its rate lowered within the

@@ -25,9 +25,11 @@ func checkLogDir(dir string) error {
 
 // logEvents, on the process that writes, opens an event file in the
 // --tensorboard folder and has each epoch written to it after the fit's
-// other EpochDone. A write that fails is said once on stderr and ends the
-// log, not the fit. It returns what closes the file, and adds the file to
-// what the run wrote.
+// other EpochDone. A write that fails ends the log, not the fit: it is
+// said on stderr as it happens, and kept in t.logFailed, which ends the
+// command with status 1 once the model and the other outputs are written.
+// It returns what closes the file, and adds the file to what the run
+// wrote.
 func (t *training) logEvents() (closeLog func(), err error) {
 	if t.tensorboard == "" || !t.leads() {
 		return func() {}, nil
@@ -46,7 +48,8 @@ func (t *training) logEvents() (closeLog func(), err error) {
 			return
 		}
 		if err := w.Epoch(s); err != nil {
-			fmt.Fprintf(t.stderr, "perceptron: warning: --tensorboard: %v; no more epochs are logged\n", err)
+			t.logFailed = fmt.Errorf("%w; the epochs from %d on are not logged", err, s.Epoch)
+			fmt.Fprintf(t.stderr, "perceptron: warning: %v; the fit goes on, and train exits with status 1 once its outputs are written\n", t.logFailed)
 			w.Close()
 			w = nil
 		}
@@ -54,7 +57,7 @@ func (t *training) logEvents() (closeLog func(), err error) {
 	return func() {
 		if w != nil {
 			if err := w.Close(); err != nil {
-				fmt.Fprintf(t.stderr, "perceptron: warning: --tensorboard: %v\n", err)
+				t.logFailed = err
 			}
 		}
 	}, nil

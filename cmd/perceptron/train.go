@@ -213,8 +213,10 @@ type training struct {
 	// From fit and evaluate: what the fit did, and the run's summary.
 	hist     engine.History
 	cutShort bool // a signal stopped the fit
-	// From fit: the TensorBoard event file written ("" for none).
+	// From fit: the TensorBoard event file written ("" for none), and why
+	// it lacks epochs (nil if it does not).
 	eventFile string
+	logFailed error
 	caught    bool // a signal reached a process, before the test
 	sum       summary
 }
@@ -528,7 +530,7 @@ func (t *training) report() error {
 		fmt.Fprintln(t.stderr)
 		return interrupted{s}
 	}
-	return nil
+	return t.logFailed
 }
 
 // printOutcome prints which epoch's model early stopping kept, unless a

@@ -11,17 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/perceptron-go/perceptron/internal/fsys"
 )
 
 // atomicFile is a file written in place of another, so that a failure, an
 // interrupt or a kill never leaves a half-written file at its path nor
 // destroys the file that was there: the bytes go to a temporary file beside
-// it, which Commit renames over it. The temporary file is named
-// .NAME.PID.tmp; one that a killed process left behind is removed by the
-// next createAtomic of the same path. A process writes a path once at a time.
+// it, which Commit syncs, renames over it and makes last by syncing the
+// folder. The temporary file is named .NAME.PID.tmp; one that a killed
+// process left behind is removed by the next createAtomic of the same path,
+// and one of a live process is left alone. A process writes a path once at
+// a time. Every call that writes goes through package fsys.
 type atomicFile struct {
 	path string
-	tmp  *os.File
+	tmp  fsys.File
 	w    *bufio.Writer
 }
 
@@ -34,14 +38,9 @@ func createAtomic(path string) (*atomicFile, error) {
 	}
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	removeStale(dir, base)
-	tmp, err := os.OpenFile(filepath.Join(dir, "."+base+"."+strconv.Itoa(os.Getpid())+".tmp"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("cannot write %s: the folder %s does not exist", path, dir)
-	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("cannot write %s: no permission to create files in %s", path, dir)
-	case err != nil:
-		return nil, fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err))
+	tmp, err := fsys.OpenFile(filepath.Join(dir, "."+base+"."+strconv.Itoa(os.Getpid())+".tmp"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fsys.Explain(path, err)
 	}
 	return &atomicFile{path: path, tmp: tmp, w: bufio.NewWriterSize(tmp, 1<<20)}, nil
 }
@@ -53,7 +52,7 @@ func removeStale(dir, base string) {
 	for _, name := range stale {
 		pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(name), "."+base+"."), ".tmp"))
 		if err == nil && pid != os.Getpid() && !processAlive(pid) {
-			os.Remove(name)
+			fsys.Remove(name)
 		}
 	}
 }
@@ -76,8 +75,11 @@ func processAlive(pid int) bool {
 // Write writes to the temporary file.
 func (f *atomicFile) Write(p []byte) (int, error) { return f.w.Write(p) }
 
-// Commit flushes and syncs the temporary file and renames it over the path.
-// On failure the temporary file is removed and the path left as it was.
+// Commit flushes and syncs the temporary file, renames it over the path
+// and syncs the folder, so that a power cut after Commit cannot undo the
+// rename. Until the rename, a failure removes the temporary file and leaves
+// the path as it was; a failed folder sync says that the file is in place
+// but may not outlive a power cut.
 func (f *atomicFile) Commit() error {
 	err := f.w.Flush()
 	if err == nil {
@@ -87,11 +89,13 @@ func (f *atomicFile) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.tmp.Name(), f.path)
+		err = fsys.Rename(f.tmp.Name(), f.path)
 	}
 	if err != nil {
-		os.Remove(f.tmp.Name())
-		return fmt.Errorf("writing %s: %w", f.path, err)
+		return f.discard(err)
+	}
+	if err := fsys.SyncDir(filepath.Dir(f.path)); err != nil {
+		return fmt.Errorf("%w, syncing its folder after the rename: %s is in place, but a power cut could still undo it", fsys.Explain(f.path, err), f.path)
 	}
 	return nil
 }
@@ -99,7 +103,25 @@ func (f *atomicFile) Commit() error {
 // Abort removes the temporary file and leaves the path as it was.
 func (f *atomicFile) Abort() {
 	f.tmp.Close()
-	os.Remove(f.tmp.Name())
+	fsys.Remove(f.tmp.Name())
+}
+
+// discard removes the temporary file after err, which it returns in plain
+// words naming the path. A temporary file that cannot be removed (its
+// folder made read-only meanwhile) is emptied if it can be, and named.
+func (f *atomicFile) discard(err error) error {
+	f.tmp.Close() // closed already, but for a failed Flush or Sync
+	err = fsys.Explain(f.path, err)
+	rerr := fsys.Remove(f.tmp.Name())
+	if rerr == nil || errors.Is(rerr, fs.ErrNotExist) {
+		return err
+	}
+	left := "it is left as it was"
+	if os.Truncate(f.tmp.Name(), 0) == nil {
+		left = "it is left empty"
+	}
+	return fmt.Errorf("%w; %s was unchanged, but its temporary file %s could not be removed (%s): %s, and the next write of %s removes it",
+		err, f.path, f.tmp.Name(), fsys.Words(f.tmp.Name(), rerr), left, f.path)
 }
 
 // WriteAtomic writes a file through write: to a temporary file beside path,
@@ -115,6 +137,10 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 		return err
 	}
 	if err := write(f); err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) { // the file system's: a full disk, a lost folder
+			return f.discard(err)
+		}
 		f.Abort()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

@@ -12,8 +12,14 @@
 // reads it (the metadata key "torch" spells out that nn.Sequential; a layer
 // with dropout adds an nn.Dropout(p=P) module after its activation, which
 // shifts the indices after it, and PyTorch predicts with it in eval mode,
-// where it is the identity). Files
-// are written atomically; loading validates the header and reports the first
+// where it is the identity). Files are written atomically (WriteAtomic,
+// through package fsys: a temporary file beside the path, synced, renamed
+// over it, and the folder synced so that a power cut cannot undo the
+// rename); a write that fails is one error naming the path and its cause in
+// plain words (a full disk, no inodes, a read-only or immutable file or
+// folder, a removed folder), the file at the path is left byte for byte as
+// it was, and the temporary file is removed (or, in a folder made read-only
+// meanwhile, emptied where it can be and named in the error). Loading validates the header and reports the first
 // thing wrong, and a save → load round trip is bit-exact.
 //
 // Loading refuses anything but a regular file and checks the header before it
@@ -39,7 +45,19 @@
 // that decoding allocates only what the file holds; that Load refuses special
 // files and names the file in its errors; and that WriteAtomic keeps the old
 // file when a write fails, refuses to replace what is not a regular file, and
-// removes the temporary files of ended processes.
+// removes the temporary files of ended processes, not those of live ones.
+// TestWriteAtomicUnderEveryFault fails, through fsystest.Faulty, each call
+// of each operation (open, each of the three writes, sync, close, rename,
+// the folder's sync) with ENOSPC, EDQUOT, EROFS, EIO or EPERM, once or for
+// good: the error names the path (never the temporary file) and carries the
+// errno, the old file is byte-identical (the new one once renamed, with the
+// error saying a power cut could still undo it) and no temporary file is
+// left. As root, TestWriteAtomicOnRealFaults has the kernel refuse: a full
+// 64 KiB tmpfs, one without inodes left, chattr +i on the file and on the
+// folder, a read-only mount, and a mount made read-only between the
+// temporary file and the rename (whose temporary file cannot be removed:
+// the error says so, and the next write removes it); it skips, saying why,
+// when not root or without mount or chattr.
 //
 // FuzzDecode feeds Decode arbitrary files: whatever it accepts must be a
 // whole, finite network whose tensors are exactly the file's data (or a

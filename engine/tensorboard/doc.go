@@ -36,6 +36,18 @@
 // checkpoint's, in a file of its own, which TensorBoard reads as the same
 // run.
 //
+// Every call that writes goes through package fsys. A write that fails (a
+// full disk, no quota left, an I/O error) is an error naming the file and
+// the cause in plain words, and the file is cut back to its whole records,
+// so that the Events before the fault stay readable and no torn record is
+// left; if even the cut fails, the record cut short is last in the file,
+// where TensorBoard's reader takes it for one not yet written (it logs a
+// truncated record and reads every Event before it). A record written into
+// a file no longer at its path (the file or its folder removed during the
+// fit) is an error too, and Close syncs the file, where a file system that
+// defers its writes reports what it could not write. A file whose first
+// record (the version) fails is removed.
+//
 // # Testing
 //
 // go test ./engine/tensorboard decodes the files written with a reader of
@@ -46,7 +58,12 @@
 // time, tags and float32 values, the tags left out for NaN figures, a
 // second writer in the same folder making a file of its own, a record cut
 // short or with a wrong CRC refused by the reader (so that its checks can
-// fail), and Create's errors. The masked CRC of CRC32C's check input is
+// fail), and Create's errors. Each call of each operation (mkdir, open,
+// each record's write, the sync and close) is failed in turn through
+// fsystest.Faulty: the error names the file and its cause and the file
+// decodes as whole records, the version's and the epochs' before the fault;
+// a folder removed between two epochs is an error naming it; as root, a
+// tmpfs of one page fills up with an error saying so and whole records. The masked CRC of CRC32C's check input is
 // checked against the value worked out by hand. Where /usr/bin/python3 has
 // Google's protobuf runtime, testdata/read_events.py declares Event and
 // Summary with event.proto's field numbers and parses a file with it,

@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/internal/fsys"
 )
 
 // FileVersion is the file_version of the first Event of every file.
@@ -48,9 +50,10 @@ type Scalar struct {
 	Value float64 // written as a float32, simple_value's type
 }
 
-// Writer appends Events to one event file.
+// Writer appends Events to one event file, through package fsys.
 type Writer struct {
-	file *os.File
+	file fsys.File
+	size int64 // the bytes of the whole records written
 	now  func() time.Time
 }
 
@@ -62,8 +65,8 @@ func Create(dir string) (*Writer, error) {
 
 // create is Create with a clock.
 func create(dir string, now func() time.Time) (*Writer, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("tensorboard: folder %s: %w", dir, err)
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("tensorboard: %w", fsys.Explain(filepath.Join(dir, "events.out.tfevents"), err))
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
@@ -73,17 +76,18 @@ func create(dir string, now func() time.Time) (*Writer, error) {
 	base := filepath.Join(dir, "events.out.tfevents."+strconv.FormatInt(start.Unix(), 10)+"."+host)
 	path := base
 	for n := 1; ; n++ {
-		file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		file, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {
 			path = base + "." + strconv.Itoa(n)
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tensorboard: %w", err)
+			return nil, fmt.Errorf("tensorboard: %w", fsys.Explain(path, err))
 		}
 		w := &Writer{file: file, now: now}
 		if err := w.write(event(start, 0, protowire.AppendString(protowire.AppendTag(nil, eventFileVersion, protowire.BytesType), FileVersion))); err != nil {
 			file.Close()
+			fsys.Remove(path) // holds no whole record
 			return nil, err
 		}
 		return w, nil
@@ -121,10 +125,15 @@ func (w *Writer) Epoch(s engine.EpochStats) error {
 	return w.Scalars(int64(s.Epoch), w.now(), values)
 }
 
-// Close closes the file.
+// Close syncs the file, where a file system that defers its writes may
+// only now say that it failed them, and closes it.
 func (w *Writer) Close() error {
-	if err := w.file.Close(); err != nil {
-		return fmt.Errorf("tensorboard: %w", err)
+	err := w.file.Sync()
+	if cerr := w.file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("tensorboard: %w", fsys.Explain(w.Path(), err))
 	}
 	return nil
 }
@@ -150,15 +159,34 @@ func maskedCRC(b []byte) uint32 {
 	return (crc>>15 | crc<<17) + 0xa282ead8
 }
 
-// write appends data as one TFRecord, in one write.
+// write appends data as one TFRecord, in one write. A write that fails is
+// undone (the file cut back to its whole records) where the file system
+// lets it, and so is one that lands in a file no longer at its path (the
+// file or its folder removed): either is an error.
 func (w *Writer) write(data []byte) error {
 	record := make([]byte, 12, 16+len(data))
 	binary.LittleEndian.PutUint64(record, uint64(len(data)))
 	binary.LittleEndian.PutUint32(record[8:], maskedCRC(record[:8]))
 	record = append(record, data...)
 	record = binary.LittleEndian.AppendUint32(record, maskedCRC(data))
-	if _, err := w.file.Write(record); err != nil {
-		return fmt.Errorf("tensorboard: %w", err)
+	_, err := w.file.Write(record)
+	if err == nil && !w.inPlace() {
+		err = &fs.PathError{Op: "write", Path: w.Path(), Err: syscall.ENOENT}
 	}
+	if err != nil {
+		w.file.Truncate(w.size)
+		return fmt.Errorf("tensorboard: %w", fsys.Explain(w.Path(), err))
+	}
+	w.size += int64(len(record))
 	return nil
+}
+
+// inPlace reports whether the file written is still the one at its path.
+func (w *Writer) inPlace() bool {
+	at, err := os.Stat(w.Path())
+	if err != nil {
+		return false
+	}
+	open, err := w.file.Stat()
+	return err == nil && os.SameFile(at, open)
 }
