@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/perceptron-go/perceptron/engine/modelfile"
-	"github.com/perceptron-go/perceptron/internal/fsys"
-	"github.com/perceptron-go/perceptron/internal/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
 )
 
 // faultArgs are the arguments of a small fit writing every output of

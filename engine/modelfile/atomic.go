@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/perceptron-go/perceptron/internal/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys"
 )
 
 // atomicFile is a file written in place of another, so that a failure, an

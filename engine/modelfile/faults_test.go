@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/perceptron-go/perceptron/engine/modelfile"
-	"github.com/perceptron-go/perceptron/internal/fsys"
-	"github.com/perceptron-go/perceptron/internal/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
 )
 
 // errnos are the faults the tests inject, taken in turn.

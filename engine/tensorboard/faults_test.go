@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/perceptron-go/perceptron/engine"
-	"github.com/perceptron-go/perceptron/internal/fsys"
-	"github.com/perceptron-go/perceptron/internal/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
 )
 
 // logThree creates a writer in dir, logs three epochs and closes it,

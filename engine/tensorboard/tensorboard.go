@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/perceptron-go/perceptron/engine"
-	"github.com/perceptron-go/perceptron/internal/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys"
 )
 
 // FileVersion is the file_version of the first Event of every file.

@@ -12,7 +12,7 @@
 //
 // # Testing
 //
-// go test ./internal/fsys/fsystest checks that Faulty fails exactly the
+// go test ./engine/fsys/fsystest checks that Faulty fails exactly the
 // Nth call of its operation and no other, once or (Persist) from then on;
 // that a failed write writes half its bytes, as a device filling up does;
 // that the errors are those of package os, carrying the errno; and that it

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/perceptron-go/perceptron/internal/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
 )
 
 // writeThree writes a, b and c through f, each created, written twice,

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/perceptron-go/perceptron/internal/fsys"
-	"github.com/perceptron-go/perceptron/internal/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
 )
 
 // failed returns the error package os returns for op on name with errno.

@@ -15,7 +15,7 @@
 //
 // # Testing
 //
-// go test ./internal/fsys checks Explain's words for each errno and each
+// go test ./engine/fsys checks Explain's words for each errno and each
 // operation (ENOSPC with and without inodes left, EDQUOT, EROFS, EIO,
 // EACCES, EPERM on an immutable file and folder, ENOENT, one it does not
 // know), that Replace restores the operating system's FS and refuses a
@@ -23,7 +23,7 @@
 // root, EPERM's words are checked against a real chattr +i file and folder
 // and ENOSPC's against a real tmpfs without inodes left (skipped, saying
 // why, when not root or when mount or chattr are missing).
-// go test ./internal/fsys/fsystest checks that Faulty fails exactly the Nth
+// go test ./engine/fsys/fsystest checks that Faulty fails exactly the Nth
 // operation of its kind, once or from then on, with a short write, and
 // records what it failed.
 package fsys

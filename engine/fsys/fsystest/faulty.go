@@ -7,7 +7,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/perceptron-go/perceptron/internal/fsys"
+	"github.com/perceptron-go/perceptron/engine/fsys"
 )
 
 // Op is an operation Faulty can fail.
