@@ -105,6 +105,6 @@ func otherData(err error, path, data string) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	return withHint(fmt.Errorf("--resume %s: %w", path, err),
+	return withHint(fmt.Errorf("--resume %s: %w", path, de), // without the engine's "resume: "
 		fmt.Sprintf("a checkpoint goes on only with the data it was written with: --data %s now holds other values; restore the file the fit began on, or start a new fit without --resume", data))
 }

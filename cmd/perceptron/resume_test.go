@@ -39,7 +39,7 @@ func TestResumeRefusesOtherData(t *testing.T) {
 	resume := []string{"train", "--resume", "ck.safetensors", "--epochs", "3", "--out", "m.safetensors", "--history", "", "--plot", ""}
 	r = perceptron(t, dir, resume...)
 	assert.Equal(t, 1, r.code, r.stderr)
-	assert.Regexp(t, `^perceptron: error: --resume ck.safetensors: resume: the training data differs from the checkpoint's: \d+ examples with crc32c [0-9a-f]{8}, `+
+	assert.Regexp(t, `^perceptron: error: --resume ck.safetensors: the training data differs from the checkpoint's: \d+ examples with crc32c [0-9a-f]{8}, `+
 		`this fit's training data crc32c [0-9a-f]{8}: as many examples, other values\nperceptron: hint: a checkpoint goes on only with the data it was written with: `+
 		`--data csv:d.csv now holds other values; restore the file the fit began on, or start a new fit without --resume\n$`, tail(r.stderr, 2))
 	assert.Equal(t, before, snapshot(t, dir), "a refused resume leaves every file as it was")
