@@ -2,7 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
+
+	"github.com/perceptron-go/perceptron/engine/dataset"
 )
 
 // Checkpoint is everything a fit needs to go on from where it was: the
@@ -44,6 +47,45 @@ type Checkpoint struct {
 	BatchSize    int
 	Epochs       int
 	Examples     int // training examples
+	// Data recognises the fit's examples by their content; nil in a
+	// checkpoint that does not record it (of an earlier perceptron), which
+	// resumes on data it cannot check.
+	Data *DataChecksums
+}
+
+// DataChecksums recognise a fit's data by its content, not by where it was
+// read from or how many examples it has: the CRC-32C of the bytes the
+// training set is held in (its features, labels and weights, as the fit
+// sees them: split and preprocessed), and that of the validation set, of
+// ValidationExamples examples (0 and the checksum of an empty set without
+// validation). A data-parallel fit compares the same checksums between
+// its processes.
+type DataChecksums struct {
+	Train, Validation  uint32
+	ValidationExamples int
+}
+
+// dataChecksums returns the checksums of train and validation (nil: none).
+func dataChecksums(train, validation *dataset.Set) *DataChecksums {
+	if validation == nil {
+		validation = &dataset.Set{}
+	}
+	return &DataChecksums{Train: setChecksum(train), Validation: setChecksum(validation), ValidationExamples: validation.N}
+}
+
+// DataError is a resume's refusal of a checkpoint whose data has the
+// number of examples of this fit's, but other values: Set ("training" or
+// "validation") names the set, Examples the examples, and the checksums
+// (see DataChecksums) are the checkpoint's and this fit's.
+type DataError struct {
+	Set                  string
+	Examples             int
+	Checkpoint, ThisData uint32
+}
+
+func (e *DataError) Error() string {
+	return fmt.Sprintf("the %s data differs from the checkpoint's: %d examples with crc32c %08x, this fit's %s data crc32c %08x: as many examples, other values",
+		e.Set, e.Examples, e.Checkpoint, e.Set, e.ThisData)
 }
 
 // EarlyStopping stops a fit when the validation loss (or the figure
@@ -65,8 +107,9 @@ type EarlyStopping struct {
 }
 
 // check reports what in the fit c, on train examples for net, differs
-// from the fit the checkpoint belongs to.
-func (ck *Checkpoint) check(net *Network, c *Config, examples int) error {
+// from the fit the checkpoint belongs to (its data, of the checksums data,
+// included), or what in the checkpoint's state is out of range.
+func (ck *Checkpoint) check(net *Network, c *Config, examples int, data *DataChecksums) error {
 	mismatch := func(what string, ck, now any) error {
 		return fmt.Errorf("the checkpoint is of a fit with %s %v, this one has %v", what, ck, now)
 	}
@@ -117,6 +160,89 @@ func (ck *Checkpoint) check(net *Network, c *Config, examples int) error {
 		}
 		seen[i] = true
 	}
+	if err := ck.checkState(); err != nil {
+		return err
+	}
+	return ck.checkData(data)
+}
+
+// checkData compares the checkpoint's data with this fit's, of checksums
+// now; a checkpoint that records none passes.
+func (ck *Checkpoint) checkData(now *DataChecksums) error {
+	was := ck.Data
+	switch {
+	case was == nil:
+		return nil
+	case was.Train != now.Train:
+		return &DataError{Set: "training", Examples: ck.Examples, Checkpoint: was.Train, ThisData: now.Train}
+	case was.ValidationExamples != now.ValidationExamples:
+		return fmt.Errorf("the checkpoint is of a fit with %d validation examples, this one has %d", was.ValidationExamples, now.ValidationExamples)
+	case was.Validation != now.Validation:
+		return &DataError{Set: "validation", Examples: was.ValidationExamples, Checkpoint: was.Validation, ThisData: now.Validation}
+	}
+	return nil
+}
+
+// checkState refuses a state no fit reaches: parameters, optimizer state or
+// totals that are not finite, a negative second moment (Adam's exp_avg_sq),
+// partial totals that do not fit the examples done, and early stopping or
+// plateau counters out of range.
+func (ck *Checkpoint) checkState() error {
+	type part struct {
+		what        string
+		net         *Network
+		nonNegative bool
+	}
+	parts := []part{{"parameters", ck.Network, false}, {"early stopping's best parameters", ck.Best, false}}
+	for k, name := range ck.Optimizer.SlotNames() {
+		if k < len(ck.State) {
+			parts = append(parts, part{"optimizer state " + name, ck.State[k], name == "exp_avg_sq"})
+		}
+	}
+	for _, p := range parts {
+		if p.net == nil {
+			continue
+		}
+		if err := checkValues(p.what, p.net, p.nonNegative); err != nil {
+			return err
+		}
+	}
+	p := ck.Partial
+	if !(p.Loss >= 0) || math.IsInf(p.Loss, 0) || p.Examples != ck.Done || p.Correct < 0 || p.Correct > p.Examples {
+		return fmt.Errorf("the checkpoint's totals of the epoch in progress (loss %g, %d correct of %d) do not fit its %d examples done", p.Loss, p.Correct, p.Examples, ck.Done)
+	}
+	if e := ck.Early; e != nil && (e.Wait < 0 || e.BestEpoch < 0 || e.BestEpoch > ck.Epoch || e.Wait != ck.Epoch-e.BestEpoch || e.Stopped != (e.Wait >= e.Patience) || math.IsNaN(e.BestLoss)) {
+		return fmt.Errorf("the checkpoint's early stopping state (best epoch %d, loss %g, wait %d of patience %d, stopped %v) is out of range at epoch %d: expected the epochs since the best as the wait",
+			e.BestEpoch, e.BestLoss, e.Wait, e.Patience, e.Stopped, ck.Epoch)
+	}
+	if pl := ck.Plateau; pl != nil && (pl.BadEpochs < 0 || pl.BadEpochs > ck.Epoch || pl.Cooldown < 0 || pl.Cooldown > ck.Schedule.Cooldown ||
+		!(pl.LR > 0) || pl.LR > ck.LearningRate || math.IsNaN(pl.Best)) {
+		return fmt.Errorf("the checkpoint's plateau state (best %g, bad epochs %d, cooldown %d, lr %g) is out of range at epoch %d of a fit with lr %g and %s",
+			pl.Best, pl.BadEpochs, pl.Cooldown, pl.LR, ck.Epoch, ck.LearningRate, ck.Schedule)
+	}
+	return nil
+}
+
+// checkValues refuses a network of the checkpoint's, named what, with a
+// value that is not finite, or that is negative where nonNegative (a second
+// moment, whose square root the step takes).
+func checkValues(what string, n *Network, nonNegative bool) error {
+	expected := "a finite number"
+	if nonNegative {
+		expected += " of 0 or more"
+	}
+	for i, l := range n.Layers {
+		for _, p := range []struct {
+			name string
+			v    []float64
+		}{{"weight", l.W}, {"bias", l.B}} {
+			for j, v := range p.v {
+				if math.IsNaN(v) || math.IsInf(v, 0) || nonNegative && v < 0 {
+					return fmt.Errorf("the checkpoint's %s: layer %d's %s %d is %g, expected %s", what, i+1, p.name, j, v, expected)
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -132,6 +258,10 @@ func (ck *Checkpoint) clone() *Checkpoint {
 	if ck.Plateau != nil {
 		p := *ck.Plateau
 		c.Plateau = &p
+	}
+	if ck.Data != nil {
+		d := *ck.Data
+		c.Data = &d
 	}
 	return &c
 }

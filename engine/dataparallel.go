@@ -66,12 +66,10 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 	}
 	c := f.cfg
 	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
-		train.N, setChecksum(train), f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
+		train.N, f.data.Train, f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
 		checksum(f.order), checksum(resumed...), f.early)
 	desc += fmt.Sprintf(", monitor %s, clipping %+v, plateau %+v", c.Monitor, c.Clip, f.plateau)
-	if v := c.Validation; v != nil {
-		desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", v.N, setChecksum(v))
-	}
+	desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", f.data.ValidationExamples, f.data.Validation)
 	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", desc); err != nil {
 		return err
 	}
@@ -99,18 +97,19 @@ func bytesOf[T byte | int | float64](v []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(*new(T))))
 }
 
-// setChecksum returns the CRC-32C of s's features as float64 values, then
-// its labels and weights: checksum(X, Labels, Weights) of the set held as
-// float64, however it is held (a coded set's rows are converted a piece at a time).
+// setChecksum returns the CRC-32C of the bytes s is held in: its features
+// (float64 values, or a coded set's codes then the 256 float64 levels they
+// stand for), then its labels and weights. It recognises a set by its
+// content at memory speed (a coded set hashes a byte a value): the same
+// data read with the same settings is held the same way, and any value
+// changed changes it.
 func setChecksum(s *dataset.Set) uint32 {
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
-	var buf []float64
-	for lo := 0; lo < s.N; lo += evalRows {
-		rows := s.Rows(lo, min(lo+evalRows, s.N), buf)
-		h.Write(bytesOf(rows))
-		if s.X == nil {
-			buf = rows
-		}
+	if n := s.N * s.Features; s.X != nil {
+		h.Write(bytesOf(s.X[:n]))
+	} else if s.Codes != nil {
+		h.Write(s.Codes.Bytes[:n])
+		h.Write(bytesOf(s.Codes.Levels[:]))
 	}
 	h.Write(bytesOf(s.Labels))
 	h.Write(bytesOf(s.Weights))

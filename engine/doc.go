@@ -129,6 +129,16 @@
 //     without validation data, val_accuracy for a regression, and both
 //     clippings at once
 //   - the history thinned to every 2nd, 4th, … epoch past MaxHistory
+//   - resuming checks the data (TestResumeChecksData): a checkpoint records
+//     DataChecksums; a training feature, a label, weights or a validation
+//     feature changed, as many examples, gets a *DataError naming the set,
+//     its examples and both checksums; the same data resumes, and a
+//     checkpoint without checksums resumes unchecked. A state no fit
+//     reaches is refused naming its part (TestResumeRefusesBadState): NaN
+//     or Inf parameters or optimizer state, a negative exp_avg_sq, partial
+//     totals that do not fit the examples done, early stopping's wait other
+//     than the epochs since its best, plateau counters or rate out of range,
+//     an order that is not a permutation
 //   - FuzzParseLayers: what ParseLayers accepts formats back to text that
 //     parses to the same layers, of at most 2³¹−1 parameters. CI runs it for
 //     a fixed count in a 4 GiB address space; run on the development machine

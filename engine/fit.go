@@ -301,8 +301,9 @@ type fit struct {
 	hist       thinned
 	classifies bool // the accuracy means something
 	early      *EarlyStopping
-	best       *Network      // the parameters of early's best epoch
-	plateau    *PlateauState // of a Plateau schedule, else nil
+	best       *Network       // the parameters of early's best epoch
+	plateau    *PlateauState  // of a Plateau schedule, else nil
+	data       *DataChecksums // of a fit that checkpoints, resumes or is data parallel, else nil
 }
 
 // endEpoch validates, records and reports a finished epoch, runs the early
@@ -382,7 +383,7 @@ func (f *fit) checkpoint(epoch, done int, partial Totals) (*Checkpoint, error) {
 	c := f.cfg
 	ck := &Checkpoint{Network: f.net.Clone(), Epoch: epoch, Done: done, Partial: partial, Order: f.order, RNG: rng,
 		History: f.hist.hist, Early: f.early, Best: f.best, Plateau: f.plateau, Optimizer: c.Optimizer, Schedule: c.Schedule,
-		Monitor: c.Monitor, Clip: c.Clip, LearningRate: c.LearningRate, BatchSize: f.batch, Epochs: c.Epochs, Examples: f.n}
+		Monitor: c.Monitor, Clip: c.Clip, LearningRate: c.LearningRate, BatchSize: f.batch, Epochs: c.Epochs, Examples: f.n, Data: f.data}
 	if slots := c.Optimizer.Slots(); slots > 0 {
 		ck.State = NewOptimizerState(c.Optimizer, f.net.Spec)
 		if err := f.tr.CopyStateTo(ck.State); err != nil {
@@ -432,6 +433,9 @@ func (f *fit) begin(train *dataset.Set) (y []float64, at start, err error) {
 		p := NewPlateauState(f.cfg.Monitor, f.cfg.LearningRate)
 		f.plateau = &p
 	}
+	if f.cfg.Checkpoint != nil || f.cfg.Resume != nil || f.comm != nil {
+		f.data = dataChecksums(train, f.cfg.Validation)
+	}
 	if ck := f.cfg.Resume; ck != nil {
 		if at, err = f.resume(ck); err != nil {
 			return nil, start{}, fmt.Errorf("resume: %w", err)
@@ -465,7 +469,7 @@ func (f *fit) newTrainer(data Examples) (Trainer, error) {
 // parameters, the generator, the order, the history and the early
 // stopping. It returns where the fit goes on.
 func (f *fit) resume(ck *Checkpoint) (start, error) {
-	if err := ck.check(f.net, &f.cfg, f.n); err != nil {
+	if err := ck.check(f.net, &f.cfg, f.n, f.data); err != nil {
 		return start{}, err
 	}
 	if err := f.rng.UnmarshalBinary(ck.RNG); err != nil {

@@ -88,6 +88,13 @@
 //     checkpoint of an earlier perceptron (--val-split -1) resuming, with
 //     and without early stopping, as today's same fit; every optimizer
 //     flag's error, --early-stop with --val-split 0 among them
+//   - hostile checkpoints (resume_test.go): a data file rewritten with as
+//     many rows and other values refused by its checksum, with the hint,
+//     and resuming once restored; a checkpoint cut short or with a byte
+//     inverted at offsets across its header and tensors refused with one
+//     error naming it; each refusal leaving every file (the checkpoint, the
+//     model at --out) byte-identical; a checkpoint without data checksums
+//     resuming with a note
 //   - --init-from (initfrom_test.go): the model file of a warm start equals,
 //     bit for bit, engine.Fit with Adam on the loaded model's Network
 //     (TestInitFromIsFitFromTheModel), and its first loss is under half a

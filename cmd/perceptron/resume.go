@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -83,4 +85,26 @@ func legacySetting(name, stored string, settings map[string]string) string {
 		return "0"
 	}
 	return stored
+}
+
+// uncheckedData returns the note a resume of the checkpoint at path prints
+// when the checkpoint records no checksum of its data (an earlier
+// perceptron wrote it), or "".
+func uncheckedData(path string, ck *engine.Checkpoint) string {
+	if ck.Data != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s records no checksum of its data (an earlier perceptron wrote it): the data could not be checked against the checkpoint's; it resumes if it has as many examples", path)
+}
+
+// otherData gives the error of a fit resumed from path on data whose
+// checksum differs from the checkpoint's (an *engine.DataError) the
+// checkpoint's path and a hint; it returns other errors as they are.
+func otherData(err error, path, data string) error {
+	var de *engine.DataError
+	if !errors.As(err, &de) {
+		return err
+	}
+	return withHint(fmt.Errorf("--resume %s: %w", path, de), // without the engine's "resume: "
+		fmt.Sprintf("a checkpoint goes on only with the data it was written with: --data %s now holds other values; restore the file the fit began on, or start a new fit without --resume", data))
 }

@@ -400,6 +400,9 @@ func (t *training) announce() {
 			t.say(" and %d examples of epoch %d", ck.Fit.Done, ck.Fit.Epoch+1)
 		}
 		t.say("\n")
+		if note := uncheckedData(t.resume, ck.Fit); note != "" {
+			t.say("perceptron: note: %s\n", note)
+		}
 	}
 }
 
@@ -438,7 +441,7 @@ func (t *training) fit() error {
 	defer closeLog()
 	t.hist, err = engine.Fit(t.sig.ctx, t.net, t.trainSet, t.cfg)
 	if t.cutShort = errors.Is(err, context.Canceled); err != nil && !t.cutShort {
-		return err
+		return otherData(err, t.resume, t.data.spec)
 	}
 	t.caught = t.sig.caught() != nil
 	if t.comm != nil { // a signal to any process skips the test on all

@@ -65,8 +65,9 @@
 //     trains, validates and evaluates exactly as its values held as float64,
 //     in both dtypes, per example and in mini-batches, on a set of more than
 //     a million values too (which Evaluate and an upload convert in
-//     pieces); a data-parallel fit whose processes hold the data each way
-//     agrees on its checksum and ends the same on both.
+//     pieces); a data-parallel fit on codes ends as one on the float64
+//     values, and processes holding the data in different ways are refused
+//     (the checksum is of the bytes held).
 //   - Dropout (run by backends that train it, not by Run): the gradient of a
 //     step with the masks fixed (replayed from the generator's seed) against
 //     finite differences of the loss of the network with those masks folded

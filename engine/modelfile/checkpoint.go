@@ -59,11 +59,22 @@ type checkpointMeta struct {
 	ClipNorm  float64       `json:"clip_norm,omitempty"`
 	ClipValue float64       `json:"clip_value,omitempty"`
 	Plateau   *plateauMeta  `json:"plateau,omitempty"`
+	Data      *dataMeta     `json:"data,omitempty"`
 }
 
 // checkpointOptional are the keys a checkpoint of a fit without the
 // setting leaves out.
-var checkpointOptional = []string{"early", "monitor", "clip_norm", "clip_value", "plateau"}
+var checkpointOptional = []string{"early", "monitor", "clip_norm", "clip_value", "plateau", "data"}
+
+// dataMeta is the fit's engine.DataChecksums, which a checkpoint of an
+// earlier perceptron leaves out.
+type dataMeta struct {
+	Train              uint32 `json:"train_crc32c"`
+	Validation         uint32 `json:"validation_crc32c"`
+	ValidationExamples int    `json:"validation_examples"`
+}
+
+var dataKeys = []string{"train_crc32c", "validation_crc32c", "validation_examples"}
 
 // plateauMeta is a plateau schedule's state (engine.PlateauState); Best is
 // a string, as it starts at ±Inf.
@@ -139,6 +150,9 @@ func EncodeCheckpoint(w io.Writer, ck Checkpoint) error {
 	if p := f.Plateau; p != nil {
 		cm.Plateau = &plateauMeta{strconv.FormatFloat(p.Best, 'g', -1, 64), p.BadEpochs, p.Cooldown, p.LR}
 	}
+	if d := f.Data; d != nil {
+		cm.Data = &dataMeta{d.Train, d.Validation, d.ValidationExamples}
+	}
 	js, err := json.Marshal(cm)
 	if err != nil {
 		return err
@@ -166,6 +180,11 @@ func EncodeCheckpoint(w io.Writer, ck Checkpoint) error {
 		tensor{name: "order", dtype: "I64", shape: []int{len(f.Order)}, ints: f.Order},
 		tensor{name: "rng", dtype: "U8", shape: []int{len(f.RNG)}, raw: f.RNG},
 		tensor{name: "history", dtype: "F64", shape: []int{len(f.History), len(HistoryColumns)}, floats: history})
+	sum, err := contentSum(meta, func(w io.Writer) error { return writeData(w, ts) })
+	if err != nil {
+		return err
+	}
+	meta[checksumKey] = fmt.Sprintf("%08x", sum)
 	return encode(w, meta, ts)
 }
 
@@ -232,7 +251,7 @@ func planCheckpoint(js, settings string, spec engine.Spec) (*checkpointPlan, err
 		key  string
 		v    any
 		keys []string
-	}{{"partial", &m.Partial, totalsKeys}, {"optimizer", &m.Optimizer, optimizerKeys}, {"early", m.Early, earlyKeys}, {"plateau", m.Plateau, plateauKeys}} {
+	}{{"partial", &m.Partial, totalsKeys}, {"optimizer", &m.Optimizer, optimizerKeys}, {"early", m.Early, earlyKeys}, {"plateau", m.Plateau, plateauKeys}, {"data", m.Data, dataKeys}} {
 		if raw, ok := fields[sub.key]; ok {
 			if err := strictJSON(raw, "__metadata__ checkpoint "+sub.key, sub.v, sub.keys, nil); err != nil {
 				return nil, err
@@ -309,6 +328,9 @@ func (p *checkpointPlan) check() error {
 	case m.History < 0 || m.History > min(m.Epoch, engine.MaxHistory) || m.RNG < 0 || m.RNG > maxRNG:
 		return fmt.Errorf("%d epochs of history after %d, %d bytes of generator state: out of range", m.History, m.Epoch, m.RNG)
 	}
+	if d := m.Data; d != nil && (d.ValidationExamples < 0 || d.ValidationExamples > maxExamples) {
+		return fmt.Errorf("data: %d validation examples, expected 0 to %d", d.ValidationExamples, maxExamples)
+	}
 	if e := m.Early; e != nil {
 		best, err := strconv.ParseFloat(e.BestLoss, 64)
 		if err != nil || e.Patience < 1 || e.Wait < 0 || e.BestEpoch < 0 || e.BestEpoch > m.Epoch || e.Best != (e.BestEpoch > 0) || math.IsNaN(best) {
@@ -326,6 +348,9 @@ func (p *checkpointPlan) checkpoint(model Model, ts []tensor) (*Checkpoint, erro
 		Partial:   engine.Totals{Loss: m.Partial.Loss, Correct: m.Partial.Correct, Examples: m.Partial.Examples},
 		Optimizer: p.opt, Schedule: p.schedule, Monitor: p.monitor, Clip: engine.Clipping{Norm: m.ClipNorm, Value: m.ClipValue},
 		Plateau: p.plateau, LearningRate: m.LR, BatchSize: m.Batch, Epochs: m.Epochs, Examples: m.Examples}
+	if d := m.Data; d != nil {
+		f.Data = &engine.DataChecksums{Train: d.Train, Validation: d.Validation, ValidationExamples: d.ValidationExamples}
+	}
 	layers := 2 * len(p.spec.Layers)
 	for range p.opt.SlotNames() {
 		f.State = append(f.State, network(p.spec, ts[:layers]))

@@ -31,7 +31,13 @@
 // it has outputs); the data the metadata implies against the
 // file's size; each tensor's dtype, shape and offsets; that the tensors tile
 // the data; and that every parameter is finite. A checkpoint (Checkpoint) is
-// a model file with more tensors and metadata, so Load reads its model.
+// a model file with more tensors and metadata, so Load reads its model. A
+// checkpoint records the checksums of its fit's data (engine.DataChecksums)
+// and, in __metadata__ "checksum", the CRC-32C of its contents (the
+// metadata but that key, in sorted order, then the tensors' data), checked
+// after every field so that a field out of range is named and a value
+// valid as read but changed is still refused: any byte changed fails it.
+// Checkpoints without them (of an earlier perceptron) are read unchecked.
 //
 // # Testing
 //
@@ -58,6 +64,16 @@
 // temporary file and the rename (whose temporary file cannot be removed:
 // the error says so, and the next write removes it); it skips, saying why,
 // when not root or without mount or chattr.
+//
+// Hostile checkpoints (hostile_test.go): every prefix of a checkpoint,
+// decoded and loaded from a file (left unchanged), and every byte of it
+// changed three ways (all bits, the lowest, the highest) are refused with
+// an error naming the header, a field, a tensor, the sizes or the
+// checksum; the checksum's definition is checked against one computed by
+// the test; a parameter changed to another finite value is caught only by
+// it. FuzzDecodeCheckpoint restamps the checksum of what the fuzzer makes,
+// so that it reaches every field's checks; what it accepts must survive
+// EncodeCheckpoint → DecodeCheckpoint.
 //
 // FuzzDecode feeds Decode arbitrary files: whatever it accepts must be a
 // whole, finite network whose tensors are exactly the file's data (or a

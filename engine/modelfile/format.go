@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"maps"
 	"math"
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -92,6 +94,12 @@ func encode(w io.Writer, meta map[string]string, ts []tensor) error {
 	if _, err := w.Write(js); err != nil {
 		return err
 	}
+	return writeData(w, ts)
+}
+
+// writeData writes the data of the tensors ts, in their order, as the
+// format lays it out after the header.
+func writeData(w io.Writer, ts []tensor) error {
 	buf := make([]byte, 0, 1<<16)
 	flush := func(force bool) error {
 		if len(buf) < 1<<16-8 && !force {
@@ -129,6 +137,43 @@ func encode(w io.Writer, meta map[string]string, ts []tensor) error {
 		}
 	}
 	return flush(true)
+}
+
+// checksumKey is the __metadata__ key of a checkpoint's checksum: the
+// CRC-32C (8 hex digits) of its contents, which contentSum defines.
+const checksumKey = "checksum"
+
+// contentSum returns the CRC-32C of a file's contents: each metadata key
+// but checksumKey, in sorted order, and its value, each followed by a zero
+// byte, then the tensors' data. The header's tensor entries are left out:
+// they must be exactly those the metadata implies, which reading checks.
+func contentSum(meta map[string]string, data func(io.Writer) error) (uint32, error) {
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		if k != checksumKey {
+			h.Write(append(append(append([]byte(k), 0), meta[k]...), 0))
+		}
+	}
+	if err := data(h); err != nil {
+		return 0, err
+	}
+	return h.Sum32(), nil
+}
+
+// checkSum compares the checksum meta records, if any, with that of the
+// contents, whose data is body.
+func checkSum(meta map[string]string, body []byte) error {
+	recorded, ok := meta[checksumKey]
+	if !ok {
+		return nil
+	}
+	sum, _ := contentSum(meta, func(w io.Writer) error { _, err := w.Write(body); return err }) // a hash's Write never fails
+	if want, err := strconv.ParseUint(recorded, 16, 32); err != nil || len(recorded) != 8 {
+		return fmt.Errorf("__metadata__ %s is %q, expected 8 hex digits", checksumKey, recorded)
+	} else if uint32(want) != sum {
+		return fmt.Errorf("the contents do not match the checksum the file records (crc32c %s, the contents' %08x): the file is damaged", recorded, sum)
+	}
+	return nil
 }
 
 // source is a safetensors file being read: its JSON header, the size of

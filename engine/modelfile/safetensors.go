@@ -220,16 +220,21 @@ func read(src *source) (Model, *Checkpoint, error) {
 		return Model{}, nil, err
 	}
 	m := Model{Network: network(spec, ts), Scaler: scaler, Prep: prep}
-	if plan == nil {
-		return m, nil, nil
+	var ck *Checkpoint
+	if plan != nil {
+		if ck, err = plan.checkpoint(m, ts[2*len(spec.Layers):]); err != nil {
+			return Model{}, nil, err
+		}
 	}
-	ck, err := plan.checkpoint(m, ts[2*len(spec.Layers):])
-	return m, ck, err
+	if err := checkSum(meta, body); err != nil { // last: a field out of range is named above
+		return Model{}, nil, err
+	}
+	return m, ck, nil
 }
 
 // metaKeys are the keys of __metadata__; scaler and preprocessing are
 // optional, and so are checkpoint and settings, which only a checkpoint has.
-var metaKeys, metaOptional = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch"}, []string{"scaler", "preprocessing", "checkpoint", "settings"}
+var metaKeys, metaOptional = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch"}, []string{"scaler", "preprocessing", "checkpoint", "settings", checksumKey}
 
 // parseMeta reads the architecture (and scaler or preprocessing) from the
 // metadata.
