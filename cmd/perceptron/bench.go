@@ -27,6 +27,7 @@ type benchFlags struct {
 	out, compare, mnistDir      string
 	json                        bool
 	distributed                 string
+	collectiveTimeout           time.Duration
 	predict                     bool
 	model, inputs               string
 }
@@ -41,6 +42,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mnistDir, "mnist-dir", "", "folder with the MNIST IDX files (default: the GoMNIST module's data/)")
 	fs.BoolVar(&f.json, "json", false, "print the results as JSON instead of the table")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
+	registerCollectiveTimeout(fs, &f.collectiveTimeout)
 	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 (the first %d rows in turn) and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.Batch1Rows, benchmarks.PredictBatch))
 	fs.StringVar(&f.model, "model", "", "with --predict: measure the Predictor of this model file (its preprocessing included) instead of the workloads' networks")
 	fs.StringVar(&f.inputs, "inputs", "", "with --predict: the rows to predict, raw little-endian float32s (as benchmarks/onnx/rows.js writes), instead of drawn dense rows; the batch is all of them")
@@ -76,7 +78,7 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	if r.predict {
 		return benchPredict(r.benchFlags, stdout)
 	}
-	if r.group, err = openGroup(r.distributed, &r.stdout, &r.stderr); err != nil {
+	if r.group, err = openGroup(r.distributed, r.collectiveTimeout, &r.stdout, &r.stderr); err != nil {
 		return err
 	}
 	defer func() { err = r.close(err) }()

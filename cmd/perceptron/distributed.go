@@ -2,8 +2,10 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
@@ -11,11 +13,24 @@ import (
 // distributedHelp is the usage of --distributed.
 const distributedHelp = "data-parallel training over MPI: auto (when mpirun started this process among others; needs a build with -tags mpi), mpi, or none"
 
+// registerCollectiveTimeout defines --collective-timeout on fs.
+func registerCollectiveTimeout(fs *flag.FlagSet, timeout *time.Duration) {
+	fs.DurationVar(timeout, "collective-timeout", 0, fmt.Sprintf("data-parallel runs: how long a process waits for the others in one exchange before it ends the job, naming those that did not come (0: %d times the slowest step so far, at least %v)",
+		distributed.TimeoutFactor, distributed.MinTimeout))
+}
+
+// timeoutHint is the hint of an error that says a collective timed out.
+const timeoutHint = "when no process died, no link went down and a step may take that long (a slow disk, a large checkpoint), give a longer --collective-timeout; a fit with --checkpoint goes on from its last checkpoint with --resume"
+
 // openComm joins the processes of a data-parallel run as --distributed
 // says: auto joins those an MPI launcher started, when it started more than
 // one (distributed.Launched); mpi joins them in any case; none trains in
 // this process alone, which nil stands for, as it does for a group of one.
-func openComm(mode string) (distributed.Comm, error) {
+// Each collective waits at most timeout (--collective-timeout).
+func openComm(mode string, timeout time.Duration) (distributed.Comm, error) {
+	if timeout < 0 {
+		return nil, fmt.Errorf("--collective-timeout: expected a duration of 0 (the default) or more, such as 5m; found %v", timeout)
+	}
 	size, by := distributed.Launched()
 	switch mode {
 	case "none":
@@ -28,7 +43,7 @@ func openComm(mode string) (distributed.Comm, error) {
 	default:
 		return nil, fmt.Errorf("--distributed: unknown choice %q: expected auto, mpi or none", mode)
 	}
-	c, err := distributed.OpenMPI()
+	c, err := distributed.OpenMPI(timeout)
 	switch {
 	case errors.Is(err, distributed.ErrNoMPI) && mode == "auto":
 		return nil, withHint(fmt.Errorf("an MPI launcher started %d processes (%s=%d), but this perceptron was %w", size, by, size, err),
@@ -45,25 +60,29 @@ func openComm(mode string) (distributed.Comm, error) {
 
 // group is this process's part in a command that may run on several
 // processes: their Comm (nil for a process alone), whether this process has
-// joined the others' work (see join), and where it reports an error.
+// joined the others' work (see join), where it reports an error, and its
+// own stderr, which a collective that timed out is reported to on every
+// process.
 type group struct {
 	comm   distributed.Comm
 	joined bool
 	stderr io.Writer
+	own    io.Writer
 }
 
-// openGroup joins the processes as --distributed says (openComm). On a
-// process other than 0 it silences stdout and stderr: process 0 reports for
-// all. Defer the group's close.
-func openGroup(mode string, stdout, stderr *io.Writer) (*group, error) {
-	c, err := openComm(mode)
+// openGroup joins the processes as --distributed and --collective-timeout
+// say (openComm). On a process other than 0 it silences stdout and stderr:
+// process 0 reports for all. Defer the group's close.
+func openGroup(mode string, timeout time.Duration, stdout, stderr *io.Writer) (*group, error) {
+	c, err := openComm(mode, timeout)
 	if err != nil {
 		return nil, err
 	}
+	own := *stderr
 	if c != nil && c.Rank() != 0 {
 		*stdout, *stderr = io.Discard, io.Discard
 	}
-	return &group{comm: c, stderr: *stderr}, nil
+	return &group{comm: c, stderr: *stderr, own: own}, nil
 }
 
 // leads reports whether this process writes and reports: the only one, or
@@ -95,7 +114,9 @@ func (r reported) Unwrap() error { return r.error }
 // error, and process 0 prints the first failure, naming the process that met
 // it, before any process leaves: under mpirun, the first process to exit with
 // status 1 ends the others, and it must not end process 0 before it has said
-// why. The Comm is closed.
+// why. The Comm is closed. A collective that timed out (here or before)
+// is reported by every process that gets to it, each naming the processes
+// it missed, and ends the job (timedOut).
 func (g *group) close(err error) error {
 	c := g.comm
 	if c == nil {
@@ -104,8 +125,16 @@ func (g *group) close(err error) error {
 	if !g.joined {
 		err = distributed.Agree(c, err) // what join does, on the processes that got there
 	}
-	if first := distributed.Agree(c, err); err == nil {
+	first := distributed.Agree(c, err)
+	if err == nil {
 		err = first
+	}
+	var timeout *distributed.TimeoutError
+	switch {
+	case errors.As(err, &timeout):
+		return g.timedOut(err)
+	case errors.As(first, &timeout):
+		return g.timedOut(first)
 	}
 	if err != nil { // on every process
 		var stopped interrupted // process 0 has printed how far the fit came
@@ -123,4 +152,13 @@ func (g *group) close(err error) error {
 		err = closeErr
 	}
 	return err
+}
+
+// timedOut reports err, which says that a collective timed out, on this
+// process's own stderr whatever its rank (the process that lost the others
+// may be any), and closes the Comm, which ends every process of the job
+// (under MPI, MPI_Abort: status 1 for mpirun).
+func (g *group) timedOut(err error) error {
+	fail(g.own, withHint(err, timeoutHint))
+	return reported{errors.Join(err, g.comm.Close())}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -36,6 +37,7 @@ type trainFlags struct {
 	onInterrupt               string
 	json, quiet               bool
 	distributed               string
+	collectiveTimeout         time.Duration
 	classWeight               string
 	initFrom, tensorboard     string
 	*group                    // the processes of a data-parallel run
@@ -58,7 +60,7 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 	if err := parse(args); err != nil {
 		return err
 	}
-	if f.group, err = openGroup(f.distributed, &stdout, &stderr); err != nil {
+	if f.group, err = openGroup(f.distributed, f.collectiveTimeout, &stdout, &stderr); err != nil {
 		return err
 	}
 	defer func() { err = f.close(err) }()
@@ -112,6 +114,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
 	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
+	registerCollectiveTimeout(fs, &f.collectiveTimeout)
 	fs.StringVar(&f.classWeight, "class-weight", "", classWeightHelp)
 	fs.StringVar(&f.initFrom, "init-from", "", initFromHelp)
 	fs.StringVar(&f.tensorboard, "tensorboard", "", tensorboardHelp)

@@ -33,8 +33,18 @@
 // and the epoch's totals with each process's failure.
 //
 // Every function here that takes a Comm, and Sums.AllReduce, is a
-// collective: every process of the Comm must call it, in the same order, or
-// the processes wait for each other forever.
+// collective: every process of the Comm must call it, in the same order.
+// A process waits for the others in each collective for a limited time
+// (OpenMPI's and RunLocalTimeout's timeout; by default 10 times the slowest
+// step so far, at least a minute), then returns a *TimeoutError naming the
+// processes that did not come, and the Comm is broken: its collectives fail
+// at once, and its Close ends the whole job (MPI_Abort). Open MPI's
+// collectives are its non-blocking ones (MPI_Iallreduce, MPI_Ibcast),
+// tested with MPI_Test, without a pause for 200 µs, then with sleeps that
+// double to 1 ms; MPI cannot say which process a collective misses, so a
+// process that timed out sends every other a byte and names those whose
+// byte does not come within min(timeout, 5 s): unreachable, stopped, or
+// busy elsewhere.
 //
 // # What the all-reduce costs, and when scaling pays (a model)
 //
@@ -79,14 +89,20 @@
 // sums in rank order, a broadcast, collectives of other sizes on two
 // processes refused, Sums' layout and the verdicts' sums in float32 and
 // float64, Agree failing every process with the first cause,
-// SameAsRoot naming the process that differs and what, Any, and Launched
-// reading the launcher's environment. Without the mpi tag, OpenMPI's error
+// SameAsRoot naming the process that differs and what, Any, Launched
+// reading the launcher's environment, the default timeout's limits (10
+// times the slowest step, at least a minute), and a late or absent process
+// making the others time out with an error naming it, after which every
+// collective fails at once. Without the mpi tag, OpenMPI's error
 // says how to build with it.
 //
 // go test -tags mpi -run MPI ./engine/distributed (Open MPI installed, as
 // CI does) runs the package's own test binary in three processes under
 // mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI, and
-// the helpers over it; every process must pass. Data-parallel fits
+// the helpers over it; every process must pass. TestMPITimeout has process
+// 1 of 2 stop taking part: process 0's all-reduce gives up after 300 ms
+// naming process 1, and its Close (MPI_Abort) ends the job, process 1
+// included, with a status that is not 0. Data-parallel fits
 // themselves are tested by engine/backendtest's DataParallel, on every
 // backend, and by the command's tests under mpirun (go doc
 // ./cmd/perceptron).

@@ -3,27 +3,37 @@ package distributed
 import (
 	"fmt"
 	"sync"
+	"time"
 )
 
 // RunLocal runs f on size goroutines of this process, each with its own
 // Comm of one group (the first has rank 0, and so on), and returns their
 // results by rank once all have returned. Sums are taken in rank order, so
 // every run gives the same bits. A collective whose processes disagree on
-// the call or on the buffer's length returns an error on every process. It
+// the call or on the buffer's length returns an error on every process.
+// Collectives wait under the default timeout (RunLocalTimeout with 0). It
 // panics if size < 1.
 func RunLocal[R any](size int, f func(c Comm) R) []R {
+	return RunLocalTimeout(size, 0, f)
+}
+
+// RunLocalTimeout is RunLocal whose collectives give up after timeout (0:
+// the default, 10 times the slowest step so far, at least MinTimeout; see
+// TimeoutError): the first process to give up breaks the group, and every
+// process waiting, or arriving later, returns a *TimeoutError naming the
+// processes that had not arrived.
+func RunLocalTimeout[R any](size int, timeout time.Duration, f func(c Comm) R) []R {
 	if size < 1 {
 		panic("distributed: RunLocal: size < 1")
 	}
-	g := &group{calls: make([]call, size)}
-	g.cond = sync.NewCond(&g.mu)
+	g := &group{calls: make([]call, size), arrived: make([]bool, size), round: &round{done: make(chan struct{})}}
 	out := make([]R, size)
 	var wg sync.WaitGroup
 	for i := range size {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = f(local{rank: i, g: g})
+			out[i] = f(&local{rank: i, g: g, clock: newClock(timeout)})
 		}()
 	}
 	wg.Wait()
@@ -41,34 +51,106 @@ type call struct {
 
 func (c call) len() int { return len(c.f64) + len(c.f32) + len(c.b) }
 
-// group is the state the goroutines of RunLocal share: the calls of the
-// collective in progress, how many have arrived, and its outcome.
-type group struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	calls   []call
-	arrived int
-	gen     uint64 // counts the collectives completed
-	err     error  // the outcome of the last one
+// round is one collective of a group: done is closed when it has ended,
+// with err its outcome.
+type round struct {
+	done chan struct{}
+	err  error
 }
 
-// run takes part in a collective: the last process to arrive checks that
-// the calls match and computes the result into every buffer, while the
-// others wait.
-func (g *group) run(rank int, c call) error {
+// group is the state the goroutines of RunLocal share: the calls of the
+// collective in progress (round), which processes have arrived, and the
+// timeout that broke the group, if one did.
+type group struct {
+	mu      sync.Mutex
+	calls   []call
+	arrived []bool
+	count   int
+	round   *round
+	broken  *TimeoutError
+}
+
+// run takes part in a collective within limit: the last process to arrive
+// checks that the calls match and computes the result into every buffer,
+// while the others wait for it, or for their limit.
+func (g *group) run(rank int, limit time.Duration, c call) error {
+	g.mu.Lock()
+	if g.broken != nil {
+		g.mu.Unlock()
+		return g.brokenFor(rank)
+	}
+	g.calls[rank], g.arrived[rank] = c, true
+	r := g.round
+	if g.count++; g.count == len(g.calls) {
+		r.err = g.complete()
+		g.next()
+		g.mu.Unlock()
+		return r.err
+	}
+	g.mu.Unlock()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case <-r.done:
+		return g.outcome(rank, r)
+	case <-timer.C:
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.calls[rank] = c
-	if g.arrived++; g.arrived < len(g.calls) {
-		for gen := g.gen; gen == g.gen; {
-			g.cond.Wait()
-		}
-		return g.err
+	select {
+	case <-r.done: // it ended as the timer fired
+		return g.outcomeLocked(rank, r)
+	default:
 	}
-	g.err = g.complete()
-	g.arrived, g.gen = 0, g.gen+1
-	g.cond.Broadcast()
-	return g.err
+	g.broken = &TimeoutError{Size: len(g.calls), Call: c.describe(), Limit: limit, Why: "did not arrive"}
+	for p, in := range g.arrived {
+		if !in {
+			g.broken.Missing = append(g.broken.Missing, p)
+		}
+	}
+	r.err = g.broken
+	g.next()
+	return g.brokenFor(rank)
+}
+
+// next ends the round under way, whose outcome is set, and starts another.
+func (g *group) next() {
+	close(g.round.done)
+	g.round = &round{done: make(chan struct{})}
+	g.count = 0
+	clear(g.arrived)
+}
+
+// outcome returns what round r, which has ended, means for process rank.
+func (g *group) outcome(rank int, r *round) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.outcomeLocked(rank, r)
+}
+
+func (g *group) outcomeLocked(rank int, r *round) error {
+	if r.err == g.broken && g.broken != nil {
+		return g.brokenFor(rank)
+	}
+	return r.err
+}
+
+// brokenFor returns the timeout that broke the group as process rank's.
+func (g *group) brokenFor(rank int) error {
+	e := *g.broken
+	e.Rank = rank
+	return &e
+}
+
+// describe names the collective c for a TimeoutError.
+func (c call) describe() string {
+	switch c.name {
+	case "AllReduceFloat64":
+		return fmt.Sprintf("all-reduce of %d float64 values", len(c.f64))
+	case "AllReduceFloat32":
+		return fmt.Sprintf("all-reduce of %d float32 values", len(c.f32))
+	}
+	return fmt.Sprintf("broadcast of %d bytes from process %d", len(c.b), c.root)
 }
 
 // complete computes the collective of the calls, which have all arrived.
@@ -111,24 +193,32 @@ func sumInto[T Float](calls []call, buf func(call) []T) {
 
 // local is the Comm of one goroutine of RunLocal.
 type local struct {
-	rank int
-	g    *group
+	rank  int
+	g     *group
+	clock clock
 }
 
-func (l local) Rank() int { return l.rank }
-func (l local) Size() int { return len(l.g.calls) }
+func (l *local) Rank() int { return l.rank }
+func (l *local) Size() int { return len(l.g.calls) }
 
-func (l local) AllReduceFloat64(buf []float64) error {
-	return l.g.run(l.rank, call{name: "AllReduceFloat64", f64: buf})
+// run takes part in collective c within the limit of l's clock.
+func (l *local) run(c call) error {
+	err := l.g.run(l.rank, l.clock.enter(time.Now()), c)
+	l.clock.leave(time.Now())
+	return err
 }
 
-func (l local) AllReduceFloat32(buf []float32) error {
-	return l.g.run(l.rank, call{name: "AllReduceFloat32", f32: buf})
+func (l *local) AllReduceFloat64(buf []float64) error {
+	return l.run(call{name: "AllReduceFloat64", f64: buf})
 }
 
-func (l local) Broadcast(buf []byte, root int) error {
-	return l.g.run(l.rank, call{name: "Broadcast", root: root, b: buf})
+func (l *local) AllReduceFloat32(buf []float32) error {
+	return l.run(call{name: "AllReduceFloat32", f32: buf})
+}
+
+func (l *local) Broadcast(buf []byte, root int) error {
+	return l.run(call{name: "Broadcast", root: root, b: buf})
 }
 
 // Close does nothing: the goroutines need no teardown.
-func (local) Close() error { return nil }
+func (*local) Close() error { return nil }

@@ -5,6 +5,7 @@ package distributed
 /*
 #cgo pkg-config: ompi-c
 #include <stdlib.h>
+#include <time.h>
 #include <mpi.h>
 
 // Open MPI's handles are macros over the addresses of its globals, which
@@ -21,12 +22,49 @@ static int perceptron_mpi_init(int *provided) {
 static int perceptron_mpi_rank(int *rank) { return MPI_Comm_rank(MPI_COMM_WORLD, rank); }
 static int perceptron_mpi_size(int *size) { return MPI_Comm_size(MPI_COMM_WORLD, size); }
 
-static int perceptron_mpi_allreduce(void *buf, int count, int isDouble) {
-	return MPI_Allreduce(MPI_IN_PLACE, buf, count, isDouble ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+static int perceptron_mpi_iallreduce(void *buf, int count, int isDouble, MPI_Request *req) {
+	return MPI_Iallreduce(MPI_IN_PLACE, buf, count, isDouble ? MPI_DOUBLE : MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, req);
 }
 
-static int perceptron_mpi_bcast(void *buf, int count, int root) {
-	return MPI_Bcast(buf, count, MPI_BYTE, root, MPI_COMM_WORLD);
+static int perceptron_mpi_ibcast(void *buf, int count, int root, MPI_Request *req) {
+	return MPI_Ibcast(buf, count, MPI_BYTE, root, MPI_COMM_WORLD, req);
+}
+
+static int perceptron_mpi_test(MPI_Request *req, int *done) { return MPI_Test(req, done, MPI_STATUS_IGNORE); }
+
+static void perceptron_mpi_abort(void) { MPI_Abort(MPI_COMM_WORLD, 1); }
+
+// perceptron_mpi_answers sends one byte to every other process, receives
+// one from each (tag 0x7e1, which nothing else uses) for up to grace
+// seconds, and sets answered[p] to 1 for each process p whose byte came,
+// and for this process. The messages of those that did not stay pending,
+// with their buffers: the caller aborts.
+static void perceptron_mpi_answers(int rank, int size, double grace, int *answered) {
+	static char out = 1;
+	char *in = malloc(size);
+	MPI_Request *recv = malloc(size * sizeof(MPI_Request)), send;
+	for (int p = 0; p < size; p++) {
+		answered[p] = p == rank;
+		recv[p] = MPI_REQUEST_NULL;
+		if (p != rank) {
+			MPI_Isend(&out, 1, MPI_BYTE, p, 0x7e1, MPI_COMM_WORLD, &send);
+			MPI_Request_free(&send);
+			MPI_Irecv(&in[p], 1, MPI_BYTE, p, 0x7e1, MPI_COMM_WORLD, &recv[p]);
+		}
+	}
+	struct timespec pause = {0, 1000000};
+	for (double end = MPI_Wtime() + grace; MPI_Wtime() < end; nanosleep(&pause, NULL)) {
+		int left = 0;
+		for (int p = 0; p < size; p++) {
+			if (!answered[p] && MPI_Test(&recv[p], &answered[p], MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+				answered[p] = 0;
+			}
+			left += !answered[p];
+		}
+		if (left == 0) {
+			break;
+		}
+	}
 }
 
 static void perceptron_mpi_error(int code, char *msg) {
@@ -44,6 +82,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -51,15 +90,33 @@ import (
 // ints); longer buffers go in pieces.
 var maxCount = 1 << 30
 
+// How a process waits for a collective: it tests the request (MPI_Test,
+// which also moves Open MPI's transfers on) without a pause for spin, then
+// sleeps between tests, from minPause doubling to maxPause, so that a
+// process waiting for a slower one leaves its core to others.
+const (
+	spin     = 200 * time.Microsecond
+	minPause = 5 * time.Microsecond
+	maxPause = time.Millisecond
+)
+
+// graceOf is how long a process that timed out waits for the others'
+// answers (see answers): as long as they may take to time out too.
+func graceOf(limit time.Duration) time.Duration { return min(limit, 5*time.Second) }
+
 // mpi is the Comm of MPI_COMM_WORLD. MPI is initialised with
 // MPI_THREAD_SERIALIZED, so that any goroutine may call it, one at a time:
 // mu sees to that. MPI_Init_thread and MPI_Finalize run on one OS thread,
 // as the standard asks, which a goroutine holds until finalize says when.
+// Collectives are MPI's non-blocking ones, tested until they complete or
+// their limit passes (clock); after a timeout the Comm is broken.
 type mpi struct {
 	mu         sync.Mutex
 	rank, size int
 	closed     bool
 	finalize   chan chan error
+	clock      clock
+	broken     *TimeoutError
 }
 
 var world struct {
@@ -71,14 +128,22 @@ var world struct {
 // OpenMPI initialises MPI (MPI_Init_thread) and returns the Comm of all the
 // processes mpirun started (MPI_COMM_WORLD); a process started without
 // mpirun is a group of one. MPI starts once per process: later calls return
-// the same Comm, and none works after its Close (MPI_Finalize). MPI's
-// errors are returned as errors, not fatal.
-func OpenMPI() (Comm, error) {
+// the same Comm, with the first call's timeout, and none works after its
+// Close (MPI_Finalize). MPI's errors are returned as errors, not fatal.
+//
+// Each collective gives up after timeout (0: the default, 10 times the
+// slowest step so far, at least MinTimeout) with a *TimeoutError naming
+// the processes that did not answer a message from this one within
+// min(timeout, 5 s) after it (MPI does not say which process a collective
+// misses; those that answer are waiting too). Close then ends every
+// process of the job (MPI_Abort), this one included: report the error
+// before.
+func OpenMPI(timeout time.Duration) (Comm, error) {
 	world.once.Do(func() {
 		started := make(chan struct{})
 		go func() {
 			runtime.LockOSThread() // for good: the thread ends with the goroutine
-			world.comm, world.err = initMPI()
+			world.comm, world.err = initMPI(timeout)
 			close(started)
 			if world.err == nil {
 				reply := <-world.comm.finalize
@@ -94,7 +159,7 @@ func OpenMPI() (Comm, error) {
 }
 
 // initMPI initialises MPI on the calling thread.
-func initMPI() (*mpi, error) {
+func initMPI(timeout time.Duration) (*mpi, error) {
 	var provided, rank, size C.int
 	if err := mpiCall("MPI_Init_thread", C.perceptron_mpi_init(&provided)); err != nil {
 		return nil, err
@@ -109,7 +174,7 @@ func initMPI() (*mpi, error) {
 	if err := mpiCall("MPI_Comm_size", C.perceptron_mpi_size(&size)); err != nil {
 		return nil, err
 	}
-	return &mpi{rank: int(rank), size: int(size), finalize: make(chan chan error)}, nil
+	return &mpi{rank: int(rank), size: int(size), finalize: make(chan chan error), clock: newClock(timeout)}, nil
 }
 
 // mpiCall returns nil when an MPI call succeeded and otherwise an error
@@ -127,45 +192,113 @@ func mpiCall(call string, code C.int) error {
 func (m *mpi) Rank() int { return m.rank }
 func (m *mpi) Size() int { return m.size }
 
-// each calls f on the pieces of n values of size bytes from p, at most
-// maxCount values each, holding m's lock; call names f's MPI function.
-func (m *mpi) each(call string, p unsafe.Pointer, n, size int, f func(p unsafe.Pointer, count C.int) C.int) error {
+// each runs the collective what on the pieces of n values of size bytes
+// from p, at most maxCount values each, holding m's lock: start starts
+// the MPI call on a piece, which each waits for within the collective's
+// limit. The buffer stays pinned while MPI holds it.
+func (m *mpi) each(call, what string, p unsafe.Pointer, n, size int, start func(p unsafe.Pointer, count C.int, req *C.MPI_Request) C.int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return fmt.Errorf("distributed: %s after MPI_Finalize", call)
 	}
+	if m.broken != nil {
+		return m.broken
+	}
+	began := time.Now()
+	deadline := began.Add(m.clock.enter(began))
+	defer func() { m.clock.leave(time.Now()) }()
+	if n > 0 {
+		var pin runtime.Pinner
+		pin.Pin((*byte)(p))
+		defer pin.Unpin()
+	}
 	for done := 0; done < n; done += maxCount {
 		count := min(maxCount, n-done)
-		if err := mpiCall(fmt.Sprintf("%s of %d values", call, count), f(unsafe.Add(p, done*size), C.int(count))); err != nil {
+		name := fmt.Sprintf("%s of %d values", call, count)
+		var req C.MPI_Request
+		if err := mpiCall(name, start(unsafe.Add(p, done*size), C.int(count), &req)); err != nil {
 			return err
+		}
+		if completed, err := m.wait(name, &req, deadline); err != nil {
+			return err
+		} else if !completed {
+			m.broken = m.timedOut(what, deadline.Sub(began))
+			return m.broken
 		}
 	}
 	return nil
 }
 
+// wait tests req until it completes or deadline passes, and returns
+// whether it completed.
+func (m *mpi) wait(call string, req *C.MPI_Request, deadline time.Time) (bool, error) {
+	spinning := time.Now().Add(spin)
+	pause := minPause
+	for {
+		var done C.int
+		if err := mpiCall(call, C.perceptron_mpi_test(req, &done)); err != nil || done != 0 {
+			return done != 0, err
+		}
+		now := time.Now()
+		if now.After(deadline) {
+			return false, nil
+		}
+		if now.After(spinning) {
+			time.Sleep(pause)
+			pause = min(2*pause, maxPause)
+		}
+	}
+}
+
+// timedOut returns the error of collective what, which waited limit: it
+// asks every other process for a message (perceptron_mpi_answers) and
+// names those that do not send theirs within graceOf(limit).
+func (m *mpi) timedOut(what string, limit time.Duration) *TimeoutError {
+	grace := graceOf(limit)
+	answered := make([]C.int, m.size)
+	C.perceptron_mpi_answers(C.int(m.rank), C.int(m.size), C.double(grace.Seconds()), unsafe.SliceData(answered))
+	e := &TimeoutError{Rank: m.rank, Size: m.size, Call: what, Limit: limit,
+		Why: fmt.Sprintf("did not answer within %v: unreachable over the network, stopped, or busy elsewhere", grace)}
+	for p, a := range answered {
+		if a == 0 {
+			e.Missing = append(e.Missing, p)
+		}
+	}
+	return e
+}
+
 func (m *mpi) AllReduceFloat64(buf []float64) error {
-	return m.each("MPI_Allreduce", unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 8, func(p unsafe.Pointer, count C.int) C.int {
-		return C.perceptron_mpi_allreduce(p, count, 1)
-	})
+	return m.each("MPI_Iallreduce", fmt.Sprintf("all-reduce of %d float64 values", len(buf)), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 8,
+		func(p unsafe.Pointer, count C.int, req *C.MPI_Request) C.int {
+			return C.perceptron_mpi_iallreduce(p, count, 1, req)
+		})
 }
 
 func (m *mpi) AllReduceFloat32(buf []float32) error {
-	return m.each("MPI_Allreduce", unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 4, func(p unsafe.Pointer, count C.int) C.int {
-		return C.perceptron_mpi_allreduce(p, count, 0)
-	})
+	return m.each("MPI_Iallreduce", fmt.Sprintf("all-reduce of %d float32 values", len(buf)), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 4,
+		func(p unsafe.Pointer, count C.int, req *C.MPI_Request) C.int {
+			return C.perceptron_mpi_iallreduce(p, count, 0, req)
+		})
 }
 
 func (m *mpi) Broadcast(buf []byte, root int) error {
-	return m.each("MPI_Bcast", unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 1, func(p unsafe.Pointer, count C.int) C.int {
-		return C.perceptron_mpi_bcast(p, count, C.int(root))
-	})
+	return m.each("MPI_Ibcast", fmt.Sprintf("broadcast of %d bytes from process %d", len(buf), root), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 1,
+		func(p unsafe.Pointer, count C.int, req *C.MPI_Request) C.int {
+			return C.perceptron_mpi_ibcast(p, count, C.int(root), req)
+		})
 }
 
-// Close finalises MPI (MPI_Finalize), once.
+// Close finalises MPI (MPI_Finalize), once. After a collective timed out
+// it ends every process of the job instead (MPI_Abort, error code 1), this
+// one included: the collective under way can neither finish nor be
+// cancelled, and MPI_Finalize would wait for it.
 func (m *mpi) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.broken != nil {
+		C.perceptron_mpi_abort()
+	}
 	if m.closed {
 		return nil
 	}

@@ -3,12 +3,15 @@
 package distributed
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,9 +39,9 @@ func TestMPIChild(t *testing.T) {
 	if os.Getenv(mpiChild) == "" {
 		t.Skip("run by TestMPI, under mpirun")
 	}
-	c, err := OpenMPI()
+	c, err := OpenMPI(0)
 	require.NoError(t, err)
-	again, err := OpenMPI()
+	again, err := OpenMPI(0)
 	require.NoError(t, err)
 	assert.Same(t, c, again, "MPI starts once a process")
 	size, by := Launched()
@@ -71,7 +74,7 @@ func TestMPIChild(t *testing.T) {
 	assert.EqualError(t, Agree(c, cause), map[int]string{0: "process 2 of 3: bad input on the last process", 1: "process 2 of 3: bad input on the last process",
 		2: "bad input on the last process"}[c.Rank()])
 	assert.NoError(t, SameAsRoot(c, "the setting", "the same everywhere"))
-	assert.EqualError(t, c.Broadcast(make([]byte, 1), 7), "distributed: MPI_Bcast of 1 values: MPI_ERR_ROOT: invalid root (MPI error 8)",
+	assert.EqualError(t, c.Broadcast(make([]byte, 1), 7), "distributed: MPI_Ibcast of 1 values: MPI_ERR_ROOT: invalid root (MPI error 8)",
 		"MPI's errors are returned, not fatal")
 
 	assert.PanicsWithError(t, "runtime error: invalid memory address or nil pointer dereference", func() {
@@ -81,5 +84,54 @@ func TestMPIChild(t *testing.T) {
 
 	require.NoError(t, c.Close())
 	assert.NoError(t, c.Close(), "a second Close does nothing")
-	assert.EqualError(t, c.AllReduceFloat64([]float64{1}), "distributed: MPI_Allreduce after MPI_Finalize")
+	assert.EqualError(t, c.AllReduceFloat64([]float64{1}), "distributed: MPI_Iallreduce after MPI_Finalize")
+}
+
+// mpiTimeoutChild marks the processes TestMPITimeout starts under mpirun.
+const mpiTimeoutChild = "PERCEPTRON_TEST_MPI_TIMEOUT_CHILD"
+
+// TestMPITimeout runs TestMPITimeoutChild in two processes under mpirun
+// with a timeout of 300 ms: process 1 stops taking part after one
+// all-reduce, process 0's next all-reduce gives up after 300 ms naming
+// process 1, and its Close (MPI_Abort) ends the job, process 1 included,
+// with a non-zero status within seconds.
+func TestMPITimeout(t *testing.T) {
+	mpirun, err := exec.LookPath("mpirun")
+	require.NoError(t, err, "the mpi build's tests need Open MPI's mpirun: apt-get install openmpi-bin")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, mpirun, "--oversubscribe", "-np", "2", os.Args[0], "-test.run=^TestMPITimeoutChild$", "-test.v")
+	cmd.Env = append(os.Environ(), mpiTimeoutChild+"=1", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+	began := time.Now()
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "%s", out)
+	assert.NoError(t, ctx.Err(), "mpirun ended by itself")
+	assert.Less(t, time.Since(began), 20*time.Second, "%s", out)
+	assert.Contains(t, string(out), "process 0 of 2 waited 300ms in the all-reduce of 3 float64 values for the others: "+
+		"process 1 did not answer within 300ms: unreachable over the network, stopped, or busy elsewhere")
+	assert.Contains(t, string(out), "a broken Comm fails at once")
+	assert.NotContains(t, string(out), "process 1 slept", "MPI_Abort ended process 1 too")
+}
+
+// TestMPITimeoutChild is one process of TestMPITimeout.
+func TestMPITimeoutChild(t *testing.T) {
+	if os.Getenv(mpiTimeoutChild) == "" {
+		t.Skip("run by TestMPITimeout, under mpirun")
+	}
+	c, err := OpenMPI(300 * time.Millisecond)
+	require.NoError(t, err)
+	require.NoError(t, c.AllReduceFloat64([]float64{1}))
+	if c.Rank() == 1 {
+		time.Sleep(30 * time.Second)
+		fmt.Println("process 1 slept")
+		return
+	}
+	err = c.AllReduceFloat64(make([]float64, 3))
+	fmt.Println(err)
+	var te *TimeoutError
+	if errors.As(err, &te) && errors.Is(c.Broadcast(make([]byte, 1), 0), err) {
+		fmt.Println("a broken Comm fails at once")
+	}
+	_ = c.Close() // MPI_Abort: does not return
+	fmt.Println("Close returned")
 }

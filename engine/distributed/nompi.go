@@ -2,5 +2,7 @@
 
 package distributed
 
+import "time"
+
 // OpenMPI returns ErrNoMPI: this binary was built without the mpi tag.
-func OpenMPI() (Comm, error) { return nil, ErrNoMPI }
+func OpenMPI(time.Duration) (Comm, error) { return nil, ErrNoMPI }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestOpenMPIWithoutTheTagSaysHowToBuild(t *testing.T) {
-	c, err := OpenMPI()
+	c, err := OpenMPI(0)
 	assert.Nil(t, c)
 	assert.ErrorIs(t, err, ErrNoMPI)
 	assert.ErrorContains(t, err, "go build -tags mpi")
