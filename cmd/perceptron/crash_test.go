@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	bin "encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -73,12 +74,15 @@ func TestKillAndResume(t *testing.T) {
 		trials = crashTrialsShort
 	}
 	only := envCount(t, crashTrialEnv, 0)
+	table := write(t, t.TempDir(), "customers.csv", customers(6000, "age;plan;city;fee;w;churned", func(age int, plan, city, fee, w, churned string) []string {
+		return []string{fmt.Sprint(age), plan, city, fee, w, churned}
+	}))
 	tally := crashTally{seen: map[string]bool{}}
 	for i := 1; i <= trials; i++ {
 		if only != 0 && i != only {
 			continue
 		}
-		trial := drawTrial(rand.New(rand.NewPCG(uint64(seed), uint64(i))))
+		trial := drawTrial(rand.New(rand.NewPCG(uint64(seed), uint64(i))), table)
 		if !t.Run(fmt.Sprintf("trial-%d", i), func(t *testing.T) { trial.run(t, &tally) }) {
 			t.Logf("trial %d: %s\nreplay: %s=%d %s=%d go test -run 'TestKillAndResume/trial-%d$' ./cmd/perceptron",
 				i, trial, crashSeedEnv, seed, crashTrialEnv, i, i)
@@ -108,15 +112,16 @@ func envCount(t *testing.T, name string, def int) int {
 // trials.
 type crashTally struct {
 	runs, kills, signals int
-	inWrite              int             // SIGKILLs between a write's bytes and its rename: temporary files left with bytes
+	inWrite              int             // SIGKILLs inside a write (or an output's check): temporary files left
+	afterBytes           int             // those left with their bytes, before their rename
 	seen                 map[string]bool // the temporary files counted in inWrite
 	midEpoch             int             // faults after which the checkpoint was within an epoch
 	resumes, restarts    int             // runs that went on from a checkpoint, and from the start (none written yet)
 }
 
 func (c crashTally) String() string {
-	return fmt.Sprintf("%d runs, %d SIGKILLs (%d inside a write), %d with SIGINT or SIGTERM, %d checkpoints within an epoch, %d resumes, %d restarts",
-		c.runs, c.kills, c.inWrite, c.signals, c.midEpoch, c.resumes, c.restarts)
+	return fmt.Sprintf("%d runs, %d SIGKILLs (%d inside a write, %d of them after its bytes), %d with SIGINT or SIGTERM, %d checkpoints within an epoch, %d resumes, %d restarts",
+		c.runs, c.kills, c.inWrite, c.afterBytes, c.signals, c.midEpoch, c.resumes, c.restarts)
 }
 
 // crashTrial is one trial: a fit's flags and the faults that strike it, in
@@ -190,23 +195,16 @@ func quoted(args []string) []string {
 // pick returns one of choices, drawn from r.
 func pick[T any](r *rand.Rand, choices ...T) T { return choices[r.IntN(len(choices))] }
 
-// drawTrial draws a trial's fit and faults from r. The fits are small
-// enough that a trial takes about a second, large enough that a random
-// moment falls within an epoch as often as between them.
-func drawTrial(r *rand.Rand) *crashTrial {
-	data := pick(r, "moons", "spirals", "blobs")
-	output := pick(r, "1:sigmoid", "2:softmax")
-	if data == "blobs" {
-		output = "3:softmax"
-	}
+// drawTrial draws a trial's fit and faults from r, on synthetic data or
+// the CSV file table (written by customers). The fits are small enough that
+// a trial takes about a second, large enough that a random moment falls
+// within an epoch as often as between them.
+func drawTrial(r *rand.Rand, table string) *crashTrial {
 	batch := pick(r, "1", "1", "4", "16", "64")
-	samples := 8000 + r.IntN(8000)
-	if batch != "1" {
-		samples *= 2
-	}
-	fit := []string{"--data", "synthetic:" + data, "--samples", strconv.Itoa(samples), "--seed", strconv.Itoa(1 + r.IntN(1000)),
-		"--layers", pick(r, "16:tanh", "12:relu,12:relu", "24:relu:dropout=0.2", "12:tanh:dropout=0.1,12:relu:dropout=0.3") + "," + output,
-		"--batch", batch, "--epochs", strconv.Itoa(3 + r.IntN(5)), "--dtype", pick(r, "float32", "float64"), "--rng", pick(r, "go", "go", "numpy")}
+	fit, output, classWeight := drawData(r, table, batch != "1")
+	fit = append(fit, "--seed", strconv.Itoa(1+r.IntN(1000)),
+		"--layers", pick(r, "16:tanh", "12:relu,12:relu", "24:relu:dropout=0.2", "12:tanh:dropout=0.1,12:relu:dropout=0.3")+","+output,
+		"--batch", batch, "--epochs", strconv.Itoa(3+r.IntN(5)), "--dtype", pick(r, "float32", "float64"), "--rng", pick(r, "go", "go", "numpy"))
 	fit = append(fit, pick(r, []string{"--optimizer", "sgd"}, []string{"--optimizer", "sgd", "--momentum", "0.9"},
 		[]string{"--optimizer", "sgd", "--momentum", "0.9", "--nesterov"}, []string{"--optimizer", "adam"}, []string{"--optimizer", "adamw"})...)
 	if r.IntN(4) == 0 {
@@ -238,7 +236,7 @@ func drawTrial(r *rand.Rand) *crashTrial {
 		fit = append(fit, "--clip-grad-value", "0.05")
 	}
 	if r.IntN(4) == 0 {
-		fit = append(fit, "--class-weight", pick(r, "balanced", "1:3"))
+		fit = append(fit, "--class-weight", pick(r, "balanced", classWeight))
 	}
 	fit = append(fit, "--on-interrupt", pick(r, interruptBeside, interruptReplace, interruptDiscard))
 	c := &crashTrial{fit: fit, every: pick(r, "1", "1", "2", "0")}
@@ -246,6 +244,39 @@ func drawTrial(r *rand.Rand) *crashTrial {
 		c.faults = append(c.faults, drawFault(r))
 	}
 	return c
+}
+
+// drawData draws the data flags of a trial from r: a synthetic set (more
+// examples for mini-batches), or the CSV file table with a draw of the CSV
+// flags. It returns them with an output layer that fits the data's classes
+// and class weights for them.
+func drawData(r *rand.Rand, table string, batches bool) (flags []string, output, classWeight string) {
+	data := pick(r, "moons", "spirals", "blobs", "csv")
+	output, classWeight = pick(r, "1:sigmoid", "2:softmax"), "1:3"
+	switch data {
+	case "csv":
+		flags = []string{"--data", "csv:" + table, "--label-col", "churned", "--impute", pick(r, "median", "mean", "zero")}
+		if r.IntN(2) == 0 {
+			flags = append(flags, "--weight-col", "w")
+		}
+		if r.IntN(3) == 0 {
+			flags = append(flags, "--categorical", "age", "--max-categories", "60")
+		}
+		if r.IntN(3) == 0 {
+			flags = append(flags, "--sep", ";")
+		}
+		if r.IntN(3) == 0 {
+			flags = append(flags, "--na-values", "Paris")
+		}
+		return flags, output, "yes:3"
+	case "blobs":
+		output = "3:softmax"
+	}
+	samples := 8000 + r.IntN(8000)
+	if batches {
+		samples *= 2
+	}
+	return []string{"--data", "synthetic:" + data, "--samples", strconv.Itoa(samples)}, output, classWeight
 }
 
 // drawFault draws one fault from r.
@@ -271,7 +302,7 @@ func drawFault(r *rand.Rand) crashFault {
 
 // outputs are the output flags of a trial's runs.
 func (c *crashTrial) outputs() []string {
-	return []string{"--out", crashModel, "--history", crashHistory, "--plot", "", "--quiet", "--checkpoint", crashCheckpoint, "--checkpoint-every", c.every}
+	return []string{"--out", crashModel, "--history", crashHistory, "--plot", "", "--quiet", "--json", "--checkpoint", crashCheckpoint, "--checkpoint-every", c.every}
 }
 
 // run trains the trial's fit without a stop, then through its faults, and
@@ -279,20 +310,22 @@ func (c *crashTrial) outputs() []string {
 func (c *crashTrial) run(t *testing.T, tally *crashTally) {
 	ref := t.TempDir()
 	began := time.Now()
-	r := perceptron(t, ref, append(append([]string{"train"}, c.fit...), "--out", crashModel, "--history", crashHistory, "--plot", "", "--quiet")...)
-	require.Equal(t, 0, r.code, r.stderr)
-	whole := time.Since(began)
+	whole := perceptron(t, ref, append(append([]string{"train"}, c.fit...), "--out", crashModel, "--history", crashHistory, "--plot", "", "--quiet", "--json")...)
+	require.Equal(t, 0, whole.code, whole.stderr)
+	took := time.Since(began)
 
 	dir := t.TempDir()
 	start := append(append([]string{"train"}, c.fit...), c.outputs()...)
 	args := start
 	var at crashProgress
+	var last string // the JSON summary of the run that finished the fit
 	for i, f := range c.faults {
 		tally.runs++
-		finished := c.strike(t, dir, args, f, whole, tally)
+		finished, stdout := c.strike(t, dir, args, f, took, tally)
 		what := fmt.Sprintf("after fault %d (%s)", i+1, f)
 		at = checkOnDisk(t, dir, at, what, tally)
 		if finished {
+			last = stdout
 			break
 		}
 		if at.exists {
@@ -304,10 +337,12 @@ func (c *crashTrial) run(t *testing.T, tally *crashTally) {
 			tally.runs++
 			r := perceptron(t, dir, args...)
 			require.Equal(t, 0, r.code, "the last run, %s: %s", strings.Join(quoted(args), " "), r.stderr)
+			last = r.stdout
 		}
 	}
 	sameFile(t, filepath.Join(ref, crashModel), filepath.Join(dir, crashModel))
 	assert.Equal(t, historyLosses(t, filepath.Join(ref, crashHistory)), historyLosses(t, filepath.Join(dir, crashHistory)))
+	assert.Equal(t, untimed(t, whole.stdout), untimed(t, last), "the JSON summary, timings and the checkpoint aside")
 	tmp, err := filepath.Glob(filepath.Join(dir, ".*.tmp"))
 	require.NoError(t, err)
 	assert.Empty(t, tmp, "no temporary file is left once the fit is done")
@@ -315,15 +350,15 @@ func (c *crashTrial) run(t *testing.T, tally *crashTally) {
 
 // strike runs the binary with args in dir and strikes it with fault f, its
 // moments scaled to whole. It checks the exit status and reports whether
-// the run finished the fit (status 0).
-func (c *crashTrial) strike(t *testing.T, dir string, args []string, f crashFault, whole time.Duration, tally *crashTally) bool {
+// the run finished the fit (status 0), with what it printed on stdout.
+func (c *crashTrial) strike(t *testing.T, dir string, args []string, f crashFault, whole time.Duration, tally *crashTally) (bool, string) {
 	t.Helper()
 	watch := watchTemporaries(t, dir)
 	defer watch.close()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Start())
 	began := time.Now()
 	exited := make(chan error, 1)
@@ -404,11 +439,15 @@ func (c *crashTrial) strike(t *testing.T, dir string, args []string, f crashFaul
 	how := fmt.Sprintf("%s, struck by %v (%s); stderr:\n%s", strings.Join(quoted(args), " "), got, f, stderr.String())
 	switch {
 	case status.Exited() && status.ExitStatus() == 0:
-		return true
+		return true, stdout.String()
 	case status.Exited():
 		require.NotEmpty(t, got, "exit status %d without a fault: %s", status.ExitStatus(), how)
-		require.Equal(t, 128+int(got[0]), status.ExitStatus(), "the exit status is 128 + the first signal's number: %s", how)
-		assert.Contains(t, stderr.String(), "perceptron: interrupted by "+signalName(got[0]), how)
+		// Two signals caught at once are taken in the order of their
+		// numbers (Go's runtime queues them as a set): the status may be
+		// the second's.
+		sig := syscall.Signal(status.ExitStatus() - 128)
+		require.True(t, slices.Contains(got, sig) && sig != syscall.SIGKILL, "the exit status is 128 + the number of a signal sent: %s", how)
+		assert.Contains(t, stderr.String(), "perceptron: interrupted by "+signalName(sig), how)
 	case status.Signaled():
 		// SIGKILL; or SIGINT or SIGTERM before the command catches them, or
 		// after it has written everything and restored their default.
@@ -416,7 +455,20 @@ func (c *crashTrial) strike(t *testing.T, dir string, args []string, f crashFaul
 	default:
 		t.Fatalf("ended neither by exit nor by a signal: %s", how)
 	}
-	return false
+	return false, ""
+}
+
+// untimed returns train's JSON summary out, its timings and its
+// checkpoint's names set aside.
+func untimed(t *testing.T, out string) summary {
+	t.Helper()
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(out), &sum), out)
+	for i := range sum.History {
+		sum.History[i].Seconds, sum.History[i].ExamplesPerSec = 0, 0
+	}
+	sum.Checkpoint, sum.Resumed = "", ""
+	return sum
 }
 
 // crashProgress is how far the checkpoint on disk has come.
@@ -433,8 +485,11 @@ func checkOnDisk(t *testing.T, dir string, before crashProgress, what string, ta
 	tmp, err := filepath.Glob(filepath.Join(dir, ".*.tmp"))
 	require.NoError(t, err)
 	for _, name := range tmp {
-		if st, err := os.Stat(name); err == nil && st.Size() > 0 && !tally.seen[name] {
-			tally.inWrite++ // its bytes were written, its rename never came
+		if st, err := os.Stat(name); err == nil && !tally.seen[name] {
+			tally.inWrite++
+			if st.Size() > 0 {
+				tally.afterBytes++ // its bytes were written, its rename never came
+			}
 			tally.seen[name] = true
 		}
 	}
