@@ -136,6 +136,28 @@
 //     negative weight, a class absent from the training part
 //   - SIGINT and SIGTERM during the epochs and after the last one: the model
 //     saved beside, over, or not at all, and no temporary file left
+//   - the kill-9-and-resume loop (crash_test.go, TestKillAndResume; Linux,
+//     for inotify): 24 seeded trials (6 with -short), each a fit drawn
+//     over batch 1 and mini-batches, every optimizer, schedule and warm-up,
+//     early stopping, a monitor, dropout, clipping, class weights, dtype,
+//     generator, --checkpoint-every and --on-interrupt, on synthetic data
+//     or a CSV with a draw of its flags; struck by one to three faults:
+//     SIGKILL at a random moment, or when a temporary file appears or is
+//     written to (inside a checkpoint's or the model's write), SIGINT or
+//     SIGTERM, once or twice in a row, or followed by SIGKILL during the
+//     save it starts; each followed by --resume (or a new start when no
+//     checkpoint was written yet). After every fault the checkpoint, the
+//     models and the histories on disk load and the checkpoint never goes
+//     back; the exit status is 128 + a signal sent; the chain ends with the
+//     model file, byte for byte, the history and the JSON summary (timings
+//     aside) of the fit never stopped, and no temporary file.
+//     PERCEPTRON_CRASH_SEED, PERCEPTRON_CRASH_TRIALS (a soak) and
+//     PERCEPTRON_CRASH_TRIAL (a replay) steer it; a failure prints its
+//     plan and the line that replays it
+//   - a resume with --resume alone on a CSV read with every CSV flag
+//     (TestResumeKeepsTheCSVFlags): the checkpoint's CSV flags apply, the
+//     model and history are the fit never stopped's, and another value of
+//     one is refused
 //   - serve (package internal/serve has the server's own tests): its
 //     outputs equal perceptron predict's for scaled rows and for a tabular
 //     model's BYTES columns and class names; its flag errors; SIGHUP
