@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/perceptron-go/perceptron/engine/modelfile"
 	"github.com/perceptron-go/perceptron/engine/fsys"
 	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
 // faultArgs are the arguments of a small fit writing every output of

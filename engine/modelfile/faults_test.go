@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/perceptron-go/perceptron/engine/modelfile"
 	"github.com/perceptron-go/perceptron/engine/fsys"
 	"github.com/perceptron-go/perceptron/engine/fsys/fsystest"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
 // errnos are the faults the tests inject, taken in turn.
