@@ -363,7 +363,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			return err
 		}
 		if t.perExample() {
-			plan, err := t.planSGD(sgdBudget)
+			plan, err := t.planSGD(t.ks.sgdBudget)
 			if err != nil {
 				return err
 			}

@@ -13,10 +13,6 @@ import (
 // of, the layout of a block's region, the launch's shape.
 
 const (
-	// sgdBudget is the most dynamic shared memory a block of sgd_steps
-	// takes: 48 KiB, the most a kernel may have without opting in to more,
-	// less 1 KiB for its static shared memory.
-	sgdBudget = 47 << 10
 	// sgdTimeout is how long a block of sgd_steps waits at a grid barrier.
 	sgdTimeout = 10 * time.Second
 	// prefetch is PREFETCH in sgd.cu: the first layer's input is staged

@@ -56,6 +56,9 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	defer func() { require.NoError(t, tr.Close()) }()
 	if tt, ok := tr.(*trainer); ok {
 		require.NoError(t, tt.d.do(func() error {
+			if budget == deviceBudget {
+				budget = tt.ks.sgdBudget
+			}
 			sh, err := tt.planSGD(budget)
 			if err != nil {
 				return err
@@ -76,8 +79,13 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	return out, totals, state
 }
 
+// deviceBudget is a launchSplit's budget for the shared memory a block of
+// sgd_steps may have on the device (kernelSet.sgdBudget).
+const deviceBudget = -1
+
 // launchSplit is how a parity test runs its steps: sgd_steps planned for
-// budget bytes of shared memory a block, launched at the bounds.
+// budget bytes of shared memory a block (deviceBudget: the device's),
+// launched at the bounds.
 type launchSplit struct {
 	budget int
 	bounds []int
@@ -148,9 +156,10 @@ func TestSGDStepsParity(t *testing.T) {
 		{128, "7:relu,1:tanh", engine.MSE},
 		{7, "200:softmax", engine.CE},
 		{3, "16:relu,130:sigmoid", engine.BCE},
-		{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, // W1: one warp
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE},       // W1: one warp
+		{100, "120:tanh,120:tanh,1:sigmoid", engine.BCE}, // float32: its private layers take more than 48 KiB (TestSGDPlanOptsIn)
 	}
-	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
+	splits := []launchSplit{{deviceBudget, []int{0, 9}}, {deviceBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
 	sgdParity(t, cases, splits, nil, func(engine.Spec) []engine.Hyper { return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}} })
 }
 
@@ -164,7 +173,7 @@ func TestSGDStepsWeightedParity(t *testing.T) {
 		{784, "128:relu,10:softmax", engine.CE},
 		{1, "1000:tanh,7:linear", engine.MSE},
 	}
-	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {0, []int{0, 4, 9}}}
+	splits := []launchSplit{{deviceBudget, []int{0, 9}}, {0, []int{0, 4, 9}}}
 	weights := []float64{0.5, 2, 1, 0, 1.75, 0.25, 3, 1, 0.125}
 	sgdParity(t, cases, splits, weights, func(engine.Spec) []engine.Hyper {
 		return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}, {LearningRate: 0.01, BatchSize: 1, Optimizer: engine.DefaultOptimizer(engine.Adam)}}
@@ -186,7 +195,7 @@ func TestSGDStepsOptimizersParity(t *testing.T) {
 		{7, "128:tanh,33:relu,10:softmax", engine.CE},
 		{3, "16:relu,130:sigmoid", engine.BCE},
 	}
-	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 4, 9}}}
+	splits := []launchSplit{{deviceBudget, []int{0, 9}}, {deviceBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 4, 9}}}
 	sgdParity(t, cases, splits, nil, func(spec engine.Spec) []engine.Hyper {
 		var hs []engine.Hyper
 		for _, o := range optimizers {
@@ -207,6 +216,37 @@ func TestSGDStepsOptimizersParity(t *testing.T) {
 		}
 		return hs
 	})
+}
+
+// TestSGDPlanOptsIn: sgd_steps opts in to the device's shared memory, less
+// its static shared memory, so that a network whose last layers need more
+// than the 48 KiB a block has without opting in keeps them private (its
+// parity is TestSGDStepsParity's).
+func TestSGDPlanOptsIn(t *testing.T) {
+	be := newBackend(t)
+	spec := engine.Spec{Inputs: 100, Layers: []engine.LayerSpec{{Units: 120, Activation: engine.Tanh}, {Units: 120, Activation: engine.Tanh},
+		{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32}
+	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	tr, err := be.NewTrainer(net, examples(rand.New(rand.NewPCG(1, 1)), spec, 4), engine.Hyper{LearningRate: 0.1, BatchSize: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, tr.Close()) })
+	tt := tr.(*trainer)
+	require.NoError(t, tt.d.do(func() error {
+		static, err := tt.ks.fns[kernelSgdSteps].staticShared()
+		require.NoError(t, err)
+		assert.Positive(t, static, "sgd_steps's static shared memory")
+		assert.Equal(t, tt.d.sharedOptIn-static, tt.ks.sgdBudget, "the budget: the opt-in limit less the static shared memory")
+		small, err := tt.planSGD(47 << 10)
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, small.plan.nd, "within 47 KiB, the second layer (59 KiB) is distributed")
+		sh, err := tt.planSGD(tt.ks.sgdBudget)
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, sh.plan.nd, "opted in, the second layer is private")
+		assert.Greater(t, sh.shared, 48<<10)
+		assert.LessOrEqual(t, sh.shared, tt.ks.sgdBudget)
+		return nil
+	}))
 }
 
 // oversizedSGD returns a trainer whose sgd_steps grid has one block more
