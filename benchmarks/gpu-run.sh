@@ -3,8 +3,9 @@
 # .gpu/run.sh) within a budget of time, most valuable first:
 #
 #   1. machine:      nvidia-smi -q and perceptron info
-#   2. tests-core:   the GPU backend's SGD, parity, epoch and batch tests and
-#                    NCCL on a communicator of one, with PERCEPTRON_CUDA_SYNC=1
+#   2. tests-core:   the GPU backend's SGD, parity, epoch and batch tests, its
+#                    primary context and NCCL on a communicator of one, with
+#                    PERCEPTRON_CUDA_SYNC=1
 #   3. tests-kernels: the kernels package's tests (the fatbins)
 #   4. fits-W2:      two W2 fits (one MNIST epoch per example) compared bit for bit
 #   5. synccheck, racecheck: compute-sanitizer on TestSGDStepsParity
@@ -140,7 +141,7 @@ step() {
 # skip NAME WHY adds a skipped step to the summary.
 skip() { note "$1: skipped: $2"; }
 
-core='SGD|Parity|Epoch|Batch|ShareBatchesAlone'
+core='SGD|Parity|Epoch|Batch|ShareBatchesAlone|PrimaryContext'
 step machine 30 sh -c 'nvidia-smi -q; "$1" info' _ "$here/perceptron"
 step tests-core 180 env PERCEPTRON_CUDA_SYNC=1 sh "$self" --in "$here/../gpu" "$here/gpu.test" -test.v -test.count=1 \
   -test.run "$core" -test.timeout 170s
