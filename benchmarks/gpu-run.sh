@@ -132,7 +132,7 @@ step() {
     grep -- '--- FAIL' "$logs/$name.log" | head -10 | sed 's/^/    /' >> "$logs/fails.tmp"
   fi
   note "$line"
-  if [ -s "$logs/fails.tmp" ]; then
+  if [ -f "$logs/fails.tmp" ]; then
     cat "$logs/fails.tmp" >> "$summary"
     rm "$logs/fails.tmp"
   fi
