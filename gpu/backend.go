@@ -363,7 +363,7 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			return err
 		}
 		if t.perExample() {
-			plan, err := t.planSGD(sgdBudget)
+			plan, err := t.planSGD(t.ks.sgdBudget)
 			if err != nil {
 				return err
 			}
@@ -464,8 +464,8 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	}
 	var sums [3]float64
 	var bad float64
-	var status int32
 	var nonFinite *engine.NonFiniteError
+	from := t.summed
 	err := t.d.do(func() (err error) {
 		if t.summed < t.done {
 			if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses, t.correct, t.summed, t.done); err != nil {
@@ -486,13 +486,7 @@ func (t *trainer) Totals() (engine.Totals, error) {
 			}
 		}
 		if t.perExample() {
-			if err := memcpyDtoH(unsafe.Pointer(&status), t.sgd.status, 4); err != nil {
-				return fmt.Errorf("gpu: cuMemcpyDtoH of the status word: %w", err)
-			}
-			if status != 0 {
-				return fmt.Errorf("gpu: %s: a grid barrier timed out: the %d blocks were not all resident at once (is another process using the GPU?)",
-					t.ks.name(kernelSgdSteps), t.sgd.grid)
-			}
+			return t.timedOut(from, t.done)
 		}
 		return nil
 	})

@@ -22,6 +22,9 @@ type kernelSet struct {
 	d     *device
 	dtype engine.DType
 	fns   [kernelCount]function
+	// sgdBudget is the most dynamic shared memory a block of sgd_steps may
+	// have: the device's opt-in limit less the kernel's static shared memory.
+	sgdBudget int
 }
 
 // name is a kernel's name with its precision suffix.
@@ -74,6 +77,7 @@ type device struct {
 	name            string
 	multiprocessors int
 	cooperative     bool // the GPU can launch cooperative kernels
+	sharedOptIn     int  // the most shared memory a block may have once its kernel opts in
 	kernels         map[engine.DType]*kernelSet
 	syncEach        bool
 
@@ -129,7 +133,7 @@ func start() (*device, error) {
 			case f := <-d.calls:
 				f()
 			case <-d.quit:
-				d.ctx.destroy()
+				d.ctx.destroy(d.lostError() != nil)
 				return
 			}
 		}
@@ -146,7 +150,7 @@ func (d *device) init() error {
 	if d.ctx, err = createContext(); err != nil {
 		return err
 	}
-	d.name, d.multiprocessors, d.cooperative = d.ctx.name, d.ctx.multiprocessors, d.ctx.cooperative
+	d.name, d.multiprocessors, d.cooperative, d.sharedOptIn = d.ctx.name, d.ctx.multiprocessors, d.ctx.cooperative, d.ctx.sharedOptIn
 	d.kernels = map[engine.DType]*kernelSet{}
 	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
 		ks := &kernelSet{d: d, dtype: dtype}
@@ -164,7 +168,27 @@ func (d *device) init() error {
 				return fmt.Errorf("gpu: cuModuleGetFunction %s: %w", ks.name(id), err)
 			}
 		}
+		if err := ks.optInSGD(); err != nil {
+			return err
+		}
 		d.kernels[dtype] = ks
+	}
+	return nil
+}
+
+// optInSGD lets sgd_steps have all the dynamic shared memory the device
+// allows a block (its opt-in limit less the kernel's static shared memory,
+// which ptxas counts per architecture: 1,040 bytes on sm_90), and sets
+// sgdBudget to it.
+func (ks *kernelSet) optInSGD() error {
+	fn := ks.fns[kernelSgdSteps]
+	static, err := fn.staticShared()
+	if err != nil {
+		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelSgdSteps), err)
+	}
+	ks.sgdBudget = ks.d.sharedOptIn - static
+	if err := fn.optInShared(ks.sgdBudget); err != nil {
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSgdSteps), ks.sgdBudget, err)
 	}
 	return nil
 }

@@ -49,18 +49,22 @@
 // cooperative launches, where CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH allows
 // (so a grid that cannot be resident at once fails at the launch,
 // CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE), the occupancy with dynamic shared
-// memory, and graphs. One goroutine, locked to its OS thread, owns the CUDA
-// context and makes every CUDA call. The context is made with
-// CU_CTX_SCHED_BLOCKING_SYNC, so the host thread sleeps while it waits for
-// the GPU. After an error that leaves a context unusable (a kernel's fault:
-// ILLEGAL_ADDRESS, LAUNCH_FAILED, …) every later call on it fails saying so,
-// and the backend's next trainer opens a new context.
+// memory, the kernels' attributes, and graphs. One goroutine, locked to its
+// OS thread, owns the CUDA context and makes every CUDA call. The context is
+// the GPU's primary context (cuDevicePrimaryCtxRetain), the one the CUDA
+// runtime and so NCCL's threads use, so that a process has one context on
+// its GPU, not two; it is set to CU_CTX_SCHED_BLOCKING_SYNC (unless the
+// runtime made it first), so the host thread sleeps while it waits for the
+// GPU. After an error that leaves a context unusable (a kernel's fault:
+// ILLEGAL_ADDRESS, LAUNCH_FAILED, …) every later call on it fails saying so;
+// the device resets the primary context, and the backend's next trainer
+// retains a new one.
 //
 // # Per-example SGD
 //
 // Per-example SGD runs a whole range of steps in one launch (kernels/sgd.cu).
 // The host plans each network (sgd.go): the last layers whose parameters fit
-// a block's shared memory (47 KiB) are private — every block keeps its own
+// a block's shared memory are private — every block keeps its own
 // copy and runs their forward pass, the output gradient (one warp), their
 // backward pass (row sums split across the block's warps, added in a fixed
 // order) and their update, identically; the first layers are distributed over
@@ -74,6 +78,19 @@
 // shared memory by one block-wide load, and the next example's row fetched
 // into registers while a step runs. The grid barrier's timeout counts
 // %globaltimer nanoseconds.
+//
+// A block's shared memory is all that the device lets sgd_steps opt in to
+// (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES): its opt-in limit (96
+// KiB on Volta, 163 KiB on the A100, 227 KiB on Hopper) less the kernel's
+// static shared memory (CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, 1,040 bytes on
+// sm_90). A cooperative grid that the GPU refuses at the launch
+// (CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: an MPS client's share of the
+// multiprocessors, which the occupancy does not show, or a GPU that other
+// work occupies) is launched again with half the blocks, down to one, and
+// the trainer keeps the smaller grid. A barrier that times out sets the
+// status word and the launch ends there; Totals reports it, saying which
+// steps it cut short and why it may have happened, and resets the word, so
+// that the next launch runs.
 //
 // # Mini-batch SGD
 //
@@ -283,7 +300,11 @@
 //     same ~7 µs, under 7%: ~0.9–2.4 M examples/s.
 //
 // benchmarks/gpu-check.sh prepares the measurements for the next machine with
-// a GPU.
+// a GPU, and benchmarks/gpu-run.sh (its .gpu/run.sh) runs them within 9
+// minutes, most valuable first: the tests of sgd_steps, the kernels' parity,
+// epochs and batches with PERCEPTRON_CUDA_SYNC=1, two W2 fits compared bit
+// for bit, compute-sanitizer's synccheck and racecheck, perceptron bench on
+// W1, W2 and W3 on the GPU and the CPU, and an Nsight Systems profile of W2.
 //
 // # The examples' memory
 //
@@ -354,9 +375,16 @@
 //   - The structure of a step, on the emulator: launches and grid barriers of
 //     per-example SGD, launches and kernels of a mini-batch step, with and
 //     without clipping (TestSGDStepStructure, TestBatchStepStructure).
-//   - Failures: a cooperative grid too large refused at the launch, a grid
-//     barrier that times out, a kernel's fault that loses the context and a
-//     next trainer on a new one, an absurd allocation named in its error.
+//   - Failures: a cooperative grid too large, refused at the launch and
+//     replanned with half the blocks, whose steps are the CPU's
+//     (TestSGDGridTooLargeIsReplanned); a grid barrier that times out,
+//     reported as what happened, and the next epoch's launch running
+//     (TestSGDBarrierTimesOut); a kernel's fault that loses the context and
+//     a next trainer on a new one; an absurd allocation named in its error.
+//   - The shared memory of sgd_steps: its budget the opt-in limit less its
+//     static shared memory, and a network whose private layers need more
+//     than 48 KiB keeping them private (TestSGDPlanOptsIn), its steps the
+//     CPU's (TestSGDStepsParity).
 //   - Gradient clipping: clip_norm_squares and clip_scale against their
 //     CPU twins bit for bit (the partial sums and the scaled gradients) and
 //     against engine.Clip within rounding, on 1 to 70,001 gradients (more
@@ -375,8 +403,11 @@
 //     (TestDriverLoadedAtRunTime): with the library missing, with a fake
 //     driver whose cuInit finds no device, and with a fake driver
 //     (testdata/fakecuda.c) that shows arguments and results passing through
-//     the trampolines, versioned names such as cuMemAlloc_v2 included, and a
-//     function it lacks returning an error; the GPU of each MPI launcher's
+//     the trampolines, versioned names such as cuMemAlloc_v2 included, the
+//     primary context's flags and the opt-in limit of shared memory among
+//     them, and a function it lacks returning an error; on a GPU, the
+//     backend in the primary context with blocking synchronisation
+//     (TestPrimaryContext); the GPU of each MPI launcher's
 //     rank (TestOrdinal); a data-parallel trainer without NCCL saying how to
 //     install it; on a GPU with libnccl, every NCCL call on a communicator of
 //     one (TestShareBatchesAlone).

@@ -3,6 +3,7 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -35,13 +36,17 @@ type gpuContext struct {
 	name            string
 	multiprocessors int
 	cooperative     bool
+	sharedOptIn     int // the most shared memory a block may have, static and dynamic, once a kernel opts in
+	dev             cu.Device
 	ctx             cu.CUContext
 	stream          stream
 }
 
-// createContext makes a context on the process's GPU (ordinal) current on
-// this thread, with blocking synchronisation (the thread sleeps while it
-// waits for the GPU rather than spin), and a stream in it.
+// createContext makes the primary context of the process's GPU (ordinal)
+// current on this thread, with blocking synchronisation (the thread sleeps
+// while it waits for the GPU rather than spin), and a stream in it. The
+// primary context is the one the CUDA runtime uses, NCCL's threads
+// included, so that the process has one context on its GPU, not two.
 func createContext() (gpuContext, error) {
 	var c gpuContext
 	if err := usable(); err != nil {
@@ -67,11 +72,24 @@ func createContext() (gpuContext, error) {
 	if c.cooperative, err = cooperativeLaunch(dev); err != nil {
 		return c, fmt.Errorf("gpu: cuDeviceGetAttribute(cooperative launch): %w", err)
 	}
-	if c.ctx, err = dev.MakeContext(cu.SchedBlockingSync); err != nil {
-		return c, fmt.Errorf("gpu: cuCtxCreate: %w", err)
+	if c.sharedOptIn, err = sharedOptIn(dev); err != nil {
+		return c, fmt.Errorf("gpu: cuDeviceGetAttribute(shared memory per block, opted in): %w", err)
+	}
+	// Where the primary context is active already (the CUDA runtime made it
+	// in this process), its flags stay as they are.
+	if err = dev.SetPrimaryCtxFlags(cu.SchedBlockingSync); err != nil && !errors.Is(err, cu.PrimaryContextActive) {
+		return c, fmt.Errorf("gpu: cuDevicePrimaryCtxSetFlags: %w", err)
+	}
+	c.dev = dev
+	if c.ctx, err = dev.RetainPrimaryCtx(); err != nil {
+		return c, fmt.Errorf("gpu: cuDevicePrimaryCtxRetain: %w", err)
+	}
+	if err = cu.SetCurrentContext(c.ctx); err != nil {
+		c.destroy(false)
+		return c, fmt.Errorf("gpu: cuCtxSetCurrent: %w", err)
 	}
 	if c.stream, err = newStream(); err != nil {
-		c.destroy()
+		c.destroy(false)
 		return c, fmt.Errorf("gpu: cuStreamCreate: %w", err)
 	}
 	return c, nil
@@ -95,8 +113,15 @@ func ordinal(n int) int {
 	return 0
 }
 
-// destroy destroys the context and everything in it.
-func (c *gpuContext) destroy() { _ = c.ctx.Destroy() }
+// destroy releases the primary context. Where an error lost it (lost), it
+// first resets it, destroying everything in it, so that the next retain
+// makes a new one: a kernel's fault leaves a context unusable.
+func (c *gpuContext) destroy(lost bool) {
+	if lost {
+		_ = c.dev.ResetPrimaryCtx()
+	}
+	_ = c.dev.ReleasePrimaryCtx()
+}
 
 // loadModule loads a module image (a fatbin) into the context.
 func (c *gpuContext) loadModule(image []byte) (module, error) { return loadModule(image) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/cu"
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/distributed"
@@ -74,4 +75,24 @@ func TestShareBatchesWithoutNCCL(t *testing.T) {
 	err = distributed.RunLocal(1, func(c distributed.Comm) error { return tr.ShareBatches(c) })[0]
 	require.ErrorIs(t, err, nccl.ErrNoNCCL)
 	assert.ErrorContains(t, err, "gpu: the cuda backend sums a data-parallel fit's gradients with NCCL: NCCL is not installed")
+}
+
+// TestPrimaryContext: the backend runs in its GPU's primary context, which
+// NCCL and the CUDA runtime use too, made with blocking synchronisation.
+func TestPrimaryContext(t *testing.T) {
+	be := newBackend(t)
+	d := be.(*Backend).d
+	require.NoError(t, d.do(func() error {
+		current, err := cu.CurrentContext()
+		require.NoError(t, err)
+		primary, err := d.ctx.dev.RetainPrimaryCtx()
+		require.NoError(t, err)
+		defer func() { require.NoError(t, d.ctx.dev.ReleasePrimaryCtx()) }()
+		assert.Equal(t, primary, current, "the current context is the primary one")
+		flags, active, err := d.ctx.dev.PrimaryCtxState()
+		require.NoError(t, err)
+		assert.Equal(t, 1, active)
+		assert.Equal(t, cu.SchedBlockingSync, flags&cu.SchedBlockingSync, "blocking synchronisation")
+		return nil
+	}))
 }

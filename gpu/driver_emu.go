@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/kernels"
@@ -27,16 +28,19 @@ type gpuContext struct {
 	name            string
 	multiprocessors int
 	cooperative     bool
+	sharedOptIn     int
 }
 
 // createContext makes a new emulated context.
 func createContext() (gpuContext, error) {
 	kernels.EmuReset()
-	return gpuContext{name: emulatorName, multiprocessors: kernels.EmuResident, cooperative: true}, nil
+	return gpuContext{name: emulatorName, multiprocessors: kernels.EmuResident, cooperative: true,
+		sharedOptIn: kernels.EmuSharedOptIn}, nil
 }
 
-// destroy frees the context's memory, as cuCtxDestroy does.
-func (*gpuContext) destroy() { kernels.EmuReset() }
+// destroy frees the context's memory, as releasing the last reference to
+// a primary context does, or resetting it where an error lost it.
+func (*gpuContext) destroy(bool) { kernels.EmuReset() }
 
 // module is the emulator's kernels of one precision.
 type module struct{}
@@ -61,10 +65,24 @@ func (f function) launch(c launchConfig, args []uint64) error {
 // residentPerSM: the emulator runs one block per multiprocessor.
 func (function) residentPerSM(int, int) (int, error) { return 1, nil }
 
+// staticShared is the kernel's static shared memory per block, in bytes.
+func (f function) staticShared() (int, error) { return kernels.EmuStaticShared(f.name) }
+
+// optInShared lets the kernel's blocks have up to bytes of dynamic shared
+// memory, past the 48 KiB a block has without opting in.
+func (f function) optInShared(bytes int) error { return kernels.EmuOptInShared(f.name, bytes) }
+
 // sticky reports whether err lost the emulated context (a kernel's fault).
 func sticky(err error) bool {
 	var e *kernels.EmuError
 	return errors.As(err, &e) && e.Sticky
+}
+
+// tooLarge reports whether err is a cooperative launch's refusal of a grid
+// that the device cannot hold at once.
+func tooLarge(err error) bool {
+	var e *kernels.EmuError
+	return errors.As(err, &e) && strings.HasPrefix(e.Msg, "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE")
 }
 
 func synchronize() error { return nil }

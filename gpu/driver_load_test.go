@@ -66,10 +66,12 @@ func TestDriverChild(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"Fake GPU 10 (compute 8.6, 1.0 GiB)", "Fake GPU 11 (compute 8.7, 2.0 GiB)"}, devices)
 		c, err := createContext()
-		require.NoError(t, err, "cuCtxCreate_v2 gets CU_CTX_SCHED_BLOCKING_SYNC and device 10, cuStreamCreate flags 0")
+		require.NoError(t, err, "cuDevicePrimaryCtxSetFlags_v2 gets CU_CTX_SCHED_BLOCKING_SYNC and device 10, cuDevicePrimaryCtxRetain "+
+			"device 10, cuCtxSetCurrent its context, cuStreamCreate flags 0")
 		assert.Equal(t, "Fake GPU 10", c.name)
 		assert.Equal(t, 40, c.multiprocessors)
 		assert.True(t, c.cooperative, "device 10 launches cooperative kernels")
+		assert.Equal(t, 99<<10, c.sharedOptIn, "the shared memory a block may opt in to")
 		p, err := memAlloc(16)
 		require.NoError(t, err)
 		in, back := [2]uint64{0x0123456789abcdef, 42}, [2]uint64{}

@@ -174,6 +174,35 @@ func cooperativeLaunch(dev cu.Device) (bool, error) {
 	return v != 0, err
 }
 
+// sharedOptIn is the most shared memory, static and dynamic, that a block
+// of a kernel that opts in may have on device dev (96 KiB on Volta, 163 KiB
+// on the A100, 227 KiB on Hopper).
+func sharedOptIn(dev cu.Device) (int, error) {
+	var v C.int
+	err := check(C.cuDeviceGetAttribute(&v, C.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, C.CUdevice(dev)))
+	return int(v), err
+}
+
+// staticShared is the kernel's static shared memory per block, in bytes.
+func (f function) staticShared() (int, error) {
+	var v C.int
+	err := check(C.cuFuncGetAttribute(&v, C.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f.fn))
+	return int(v), err
+}
+
+// optInShared lets the kernel's blocks have up to bytes of dynamic shared
+// memory, past the 48 KiB a block has without opting in.
+func (f function) optInShared(bytes int) error {
+	return check(C.cuFuncSetAttribute(f.fn, C.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, C.int(bytes)))
+}
+
+// tooLarge reports whether err is a cooperative launch's refusal of a grid
+// that the device cannot hold at once.
+func tooLarge(err error) bool {
+	var own cudaError
+	return errors.As(err, &own) && C.CUresult(own) == C.CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE
+}
+
 // synchronize waits for every kernel and copy queued in the context, and
 // returns the error of one that failed.
 func synchronize() error { return check(C.cuCtxSynchronize()) }

@@ -13,10 +13,6 @@ import (
 // of, the layout of a block's region, the launch's shape.
 
 const (
-	// sgdBudget is the most dynamic shared memory a block of sgd_steps
-	// takes: 48 KiB, the most a kernel may have without opting in to more,
-	// less 1 KiB for its static shared memory.
-	sgdBudget = 47 << 10
 	// sgdTimeout is how long a block of sgd_steps waits at a grid barrier.
 	sgdTimeout = 10 * time.Second
 	// prefetch is PREFETCH in sgd.cu: the first layer's input is staged
@@ -193,12 +189,47 @@ func (t *trainer) prepareSGD(sh sgdShape) error {
 }
 
 // sgdSteps queues per-example SGD on the examples at positions from..to-1
-// of the epoch: one launch of sgd_steps.
+// of the epoch: one launch of sgd_steps. A cooperative grid that the GPU
+// cannot hold at once (an MPS client's share of the multiprocessors, or
+// one that other work occupies) is replanned with half the blocks, down to
+// one, until the launch is accepted; the plan keeps the smaller grid.
 func (t *trainer) sgdSteps(from, to int) error {
-	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
-		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
+	for {
+		if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
+			return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
+		}
+		cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative}
+		err := t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
+			t.optim.rates, t.sgd.scratch, t.sgd.barrier, t.sgd.status)
+		if !tooLarge(err) || t.sgd.grid == 1 {
+			return err
+		}
+		t.sgd.grid /= 2
 	}
-	cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative}
-	return t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
-		t.optim.rates, t.sgd.scratch, t.sgd.barrier, t.sgd.status)
+}
+
+// timedOut reads the status word of sgd_steps and, where a grid barrier
+// timed out in the steps since the last check (positions from..to-1),
+// returns an error saying what happened and resets the word, so that the
+// next launch runs: otherwise every later launch would end at its first
+// barrier.
+func (t *trainer) timedOut(from, to int) error {
+	var status int32
+	if err := memcpyDtoH(unsafe.Pointer(&status), t.sgd.status, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemcpyDtoH of the status word: %w", err)
+	}
+	if status == 0 {
+		return nil
+	}
+	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemsetD8 of the status word: %w", err)
+	}
+	why := "launched cooperatively, the blocks were all resident, so one was held up: another process or a debugger sharing the GPU, or a fault of the kernel's"
+	if !t.sgd.cooperative {
+		why = "launched without the guarantee of a cooperative launch, which this GPU lacks, so some blocks may not have been resident at once"
+	}
+	return fmt.Errorf("gpu: %s: a block waited more than %v at a grid barrier for the others of its grid of %d (%s): "+
+		"the launch ended there, so some of the steps at positions %d to %d did not run and the parameters are those of a partial step; "+
+		"the status word is reset, so a next launch runs",
+		t.ks.name(kernelSgdSteps), t.sgd.timeout, t.sgd.grid, why, from, to-1)
 }

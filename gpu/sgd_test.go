@@ -56,6 +56,9 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	defer func() { require.NoError(t, tr.Close()) }()
 	if tt, ok := tr.(*trainer); ok {
 		require.NoError(t, tt.d.do(func() error {
+			if budget == deviceBudget {
+				budget = tt.ks.sgdBudget
+			}
 			sh, err := tt.planSGD(budget)
 			if err != nil {
 				return err
@@ -76,8 +79,13 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	return out, totals, state
 }
 
+// deviceBudget is a launchSplit's budget for the shared memory a block of
+// sgd_steps may have on the device (kernelSet.sgdBudget).
+const deviceBudget = -1
+
 // launchSplit is how a parity test runs its steps: sgd_steps planned for
-// budget bytes of shared memory a block, launched at the bounds.
+// budget bytes of shared memory a block (deviceBudget: the device's),
+// launched at the bounds.
 type launchSplit struct {
 	budget int
 	bounds []int
@@ -148,9 +156,10 @@ func TestSGDStepsParity(t *testing.T) {
 		{128, "7:relu,1:tanh", engine.MSE},
 		{7, "200:softmax", engine.CE},
 		{3, "16:relu,130:sigmoid", engine.BCE},
-		{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, // W1: one warp
+		{2, "6:relu,6:relu,1:sigmoid", engine.BCE},       // W1: one warp
+		{100, "120:tanh,120:tanh,1:sigmoid", engine.BCE}, // float32: its private layers take more than 48 KiB (TestSGDPlanOptsIn)
 	}
-	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
+	splits := []launchSplit{{deviceBudget, []int{0, 9}}, {deviceBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 1, 4, 5, 9}}}
 	sgdParity(t, cases, splits, nil, func(engine.Spec) []engine.Hyper { return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}} })
 }
 
@@ -164,7 +173,7 @@ func TestSGDStepsWeightedParity(t *testing.T) {
 		{784, "128:relu,10:softmax", engine.CE},
 		{1, "1000:tanh,7:linear", engine.MSE},
 	}
-	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {0, []int{0, 4, 9}}}
+	splits := []launchSplit{{deviceBudget, []int{0, 9}}, {0, []int{0, 4, 9}}}
 	weights := []float64{0.5, 2, 1, 0, 1.75, 0.25, 3, 1, 0.125}
 	sgdParity(t, cases, splits, weights, func(engine.Spec) []engine.Hyper {
 		return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}, {LearningRate: 0.01, BatchSize: 1, Optimizer: engine.DefaultOptimizer(engine.Adam)}}
@@ -186,7 +195,7 @@ func TestSGDStepsOptimizersParity(t *testing.T) {
 		{7, "128:tanh,33:relu,10:softmax", engine.CE},
 		{3, "16:relu,130:sigmoid", engine.BCE},
 	}
-	splits := []launchSplit{{sgdBudget, []int{0, 9}}, {sgdBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 4, 9}}}
+	splits := []launchSplit{{deviceBudget, []int{0, 9}}, {deviceBudget, []int{0, 1, 4, 5, 9}}, {0, []int{0, 4, 9}}}
 	sgdParity(t, cases, splits, nil, func(spec engine.Spec) []engine.Hyper {
 		var hs []engine.Hyper
 		for _, o := range optimizers {
@@ -209,16 +218,51 @@ func TestSGDStepsOptimizersParity(t *testing.T) {
 	})
 }
 
+// TestSGDPlanOptsIn: sgd_steps opts in to the device's shared memory, less
+// its static shared memory, so that a network whose last layers need more
+// than the 48 KiB a block has without opting in keeps them private (its
+// parity is TestSGDStepsParity's).
+func TestSGDPlanOptsIn(t *testing.T) {
+	be := newBackend(t)
+	spec := engine.Spec{Inputs: 100, Layers: []engine.LayerSpec{{Units: 120, Activation: engine.Tanh}, {Units: 120, Activation: engine.Tanh},
+		{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32}
+	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
+	require.NoError(t, err)
+	tr, err := be.NewTrainer(net, examples(rand.New(rand.NewPCG(1, 1)), spec, 4), engine.Hyper{LearningRate: 0.1, BatchSize: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, tr.Close()) })
+	tt := tr.(*trainer)
+	require.NoError(t, tt.d.do(func() error {
+		static, err := tt.ks.fns[kernelSgdSteps].staticShared()
+		require.NoError(t, err)
+		assert.Positive(t, static, "sgd_steps's static shared memory")
+		assert.Equal(t, tt.d.sharedOptIn-static, tt.ks.sgdBudget, "the budget: the opt-in limit less the static shared memory")
+		small, err := tt.planSGD(47 << 10)
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, small.plan.nd, "within 47 KiB, the second layer (59 KiB) is distributed")
+		sh, err := tt.planSGD(tt.ks.sgdBudget)
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, sh.plan.nd, "opted in, the second layer is private")
+		assert.Greater(t, sh.shared, 48<<10)
+		assert.LessOrEqual(t, sh.shared, tt.ks.sgdBudget)
+		return nil
+	}))
+}
+
 // oversizedSGD returns a trainer whose sgd_steps grid has one block more
 // than the device holds at once, launched cooperatively or not, with a
-// barrier timeout of 100 ms.
-func oversizedSGD(t *testing.T, cooperative bool) engine.Trainer {
+// barrier timeout of 100 ms, and the parameters that the CPU's steps over
+// the same 4 examples give.
+func oversizedSGD(t *testing.T, cooperative bool) (*trainer, *engine.Network) {
 	be := newBackend(t)
 	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Tanh}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float32}
 	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(1))
 	require.NoError(t, err)
 	data := examples(rand.New(rand.NewPCG(1, 1)), spec, 4)
-	tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.1, BatchSize: 1})
+	h := engine.Hyper{LearningRate: 0.1, BatchSize: 1}
+	order := []int{0, 1, 2, 3}
+	want, _, _ := steps(t, cpu.New(), net, data, h, order, []int{0, 4}, 0)
+	tr, err := be.NewTrainer(net, data, h)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, tr.Close()) })
 	tt := tr.(*trainer)
@@ -238,24 +282,57 @@ func oversizedSGD(t *testing.T, cooperative bool) engine.Trainer {
 		tt.sgd.cooperative = cooperative
 		return nil
 	}))
-	require.NoError(t, tr.BeginEpoch([]int{0, 1, 2, 3}))
-	return tr
+	require.NoError(t, tr.BeginEpoch(order))
+	return tt, want
 }
 
-// TestSGDGridTooLargeIsRefused: launched cooperatively, a grid larger than
-// the device holds at once fails at the launch.
-func TestSGDGridTooLargeIsRefused(t *testing.T) {
-	tr := oversizedSGD(t, true)
-	err := tr.Steps(context.Background(), 0, 4)
-	assert.ErrorContains(t, err, "sgd_steps_f32: CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE")
+// assertParameters asserts that the trainer's parameters are want's, within
+// float32's rounding.
+func assertParameters(t *testing.T, tr engine.Trainer, want *engine.Network) {
+	t.Helper()
+	got := want.Clone()
+	require.NoError(t, tr.CopyTo(got))
+	for l := range want.Layers {
+		assertClose(t, want.Layers[l].W, got.Layers[l].W, 1e-4, fmt.Sprintf("W%d", l+1))
+		assertClose(t, want.Layers[l].B, got.Layers[l].B, 1e-4, fmt.Sprintf("b%d", l+1))
+	}
+}
+
+// TestSGDGridTooLargeIsReplanned: launched cooperatively, a grid larger
+// than the device holds at once (as under MPS, whose clients get a share
+// of the multiprocessors that the occupancy does not show) is refused at
+// the launch, and the trainer launches again with half the blocks until
+// the device takes it; the steps are the CPU's.
+func TestSGDGridTooLargeIsReplanned(t *testing.T) {
+	tr, want := oversizedSGD(t, true)
+	first := tr.sgd.grid
+	require.NoError(t, tr.Steps(context.Background(), 0, 4))
+	totals, err := tr.Totals()
+	require.NoError(t, err)
+	assert.Equal(t, 4, totals.Examples)
+	assert.Equal(t, first/2, tr.sgd.grid, "the grid replanned with half the blocks")
+	assertParameters(t, tr, want)
 }
 
 // TestSGDBarrierTimesOut: launched without the driver's guarantee, the
 // resident blocks wait at the first barrier for one that cannot start, time
-// out, and the trainer reports it.
+// out, and the trainer reports it, saying what happened; the status word is
+// reset, so that a launch of a grid that fits runs again.
 func TestSGDBarrierTimesOut(t *testing.T) {
-	tr := oversizedSGD(t, false)
-	require.NoError(t, tr.Steps(context.Background(), 0, 4))
+	tr, _ := oversizedSGD(t, false)
+	require.NoError(t, tr.Steps(context.Background(), 0, 2))
 	_, err := tr.Totals()
-	assert.ErrorContains(t, err, "a grid barrier timed out")
+	assert.EqualError(t, err, fmt.Sprintf("gpu: sgd_steps_f32: a block waited more than 100ms at a grid barrier for the others of its grid of %d "+
+		"(launched without the guarantee of a cooperative launch, which this GPU lacks, so some blocks may not have been resident at once): "+
+		"the launch ended there, so some of the steps at positions 0 to 1 did not run and the parameters are those of a partial step; "+
+		"the status word is reset, so a next launch runs", tr.sgd.grid))
+
+	// The next epoch, on a grid that fits: without the reset, its launch
+	// would end at its first barrier and report the timeout again.
+	tr.sgd.grid = 1
+	require.NoError(t, tr.BeginEpoch([]int{0, 1, 2, 3}))
+	require.NoError(t, tr.Steps(context.Background(), 0, 4))
+	totals, err := tr.Totals()
+	require.NoError(t, err, "the launch after the timeout runs")
+	assert.Equal(t, 4, totals.Examples)
 }

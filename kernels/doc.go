@@ -46,8 +46,11 @@
 //
 // It refuses what a GPU from Volta to Hopper refuses: grid and block sizes
 // past their limits, more registers (from ptxas's counts, resources.h) or
-// shared memory than a block may have, a cooperative grid larger than the
-// device holds. It reports what a GPU would leave undefined: a barrier that
+// shared memory than a block may have (48 KiB, or what the kernel opted in
+// to, at most Volta's 96 KiB with its static shared memory:
+// EmuStaticShared and EmuOptInShared answer as cuFuncGetAttribute and
+// cuFuncSetAttribute do, and a new context forgets the opt-in), a
+// cooperative grid larger than the device holds. It reports what a GPU would leave undefined: a barrier that
 // some threads never reach, a shuffle over lanes that have left, a wrong
 // argument count; and fresh device and shared memory read as NaN. A pointer
 // argument outside device memory (other than null, which a kernel takes for
@@ -74,7 +77,8 @@
 // device memory, which loses the context until a reset, sizes past a GPU's
 // limits, freeing what was not allocated, asking for more memory than there
 // is); it refuses more shared memory or registers
-// per block than a GPU has, and a cooperative grid larger than the device
+// per block than a GPU has, and more than a kernel opted in to
+// (TestEmulatorSharedMemoryOptIn), and a cooperative grid larger than the device
 // holds, and accepts each once the excess is taken away; and its graphs run
 // their launches in order each time they are launched. The kernels
 // themselves are tested through package gpu, against their CPU twins: go

@@ -29,6 +29,11 @@ var sources embed.FS
 // its multiprocessors, one resident block each.
 const EmuResident = C.EMU_RESIDENT
 
+// EmuSharedOptIn is the most shared memory, static and dynamic, that a
+// block of a kernel that opts in may have on the emulator: Volta's 96 KiB,
+// the least of the GPUs from Volta to Hopper.
+const EmuSharedOptIn = C.EMU_SHARED_OPTIN
+
 const errLen = 512
 
 // EmuError is an error of the emulator. Sticky is true where the error,
@@ -123,6 +128,28 @@ func EmuLaunch(name string, c EmuConfig, args []uint64) error {
 	return emuCall(func(e *C.char, n C.int) C.int {
 		return C.emu_launch(cname, &g[0], &b[0], C.uint(c.Shared), coop, argp, C.int(len(args)), e, n)
 	})
+}
+
+// EmuStaticShared returns the static shared memory per block of the kernel
+// named name, as cuFuncGetAttribute(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES)
+// does: what ptxas counted (resources.h).
+func EmuStaticShared(name string) (int, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var bytes C.int
+	err := emuCall(func(e *C.char, n C.int) C.int { return C.emu_static_shared(cname, &bytes, e, n) })
+	return int(bytes), err
+}
+
+// EmuOptInShared lets the blocks of the kernel named name have up to bytes
+// of dynamic shared memory, as cuFuncSetAttribute(
+// CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) does; it refuses more
+// than EmuSharedOptIn less the kernel's static shared memory. Without it, a
+// block has 48 KiB, static and dynamic.
+func EmuOptInShared(name string, bytes int) error {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	return emuCall(func(e *C.char, n C.int) C.int { return C.emu_opt_in_shared(cname, C.int(bytes), e, n) })
 }
 
 // EmuKernels lists the kernels the emulator has, with their suffixes.

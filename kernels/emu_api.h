@@ -12,6 +12,11 @@
 // device's multiprocessors, one resident block each.
 #define EMU_RESIDENT 4
 
+// EMU_SHARED_OPTIN is the most shared memory, static and dynamic, that a
+// block of a kernel that opts in may have: Volta's 96 KiB, the least of the
+// GPUs from Volta to Hopper (a block has 48 KiB without opting in).
+#define EMU_SHARED_OPTIN (96 << 10)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,6 +38,13 @@ int emu_begin_capture(char* err, int errlen);
 int emu_end_capture(int* graph, char* err, int errlen);
 int emu_graph_launch(int graph, char* err, int errlen);
 int emu_graph_destroy(int graph, char* err, int errlen);
+// emu_static_shared sets *bytes to a kernel's static shared memory per
+// block, as cuFuncGetAttribute(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES) does;
+// emu_opt_in_shared lets its blocks have up to bytes of dynamic shared
+// memory, as cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
+// does, refusing more than EMU_SHARED_OPTIN less the static.
+int emu_static_shared(const char* name, int* bytes, char* err, int errlen);
+int emu_opt_in_shared(const char* name, int bytes, char* err, int errlen);
 int emu_kernel_count(void);
 // emu_counts writes how many launches the host has made, how many kernels
 // have run and how many grid barriers block 0 of a grid has reached, since

@@ -323,8 +323,8 @@ bool inside(uintptr_t p, size_t bytes) {
 // The limits of every GPU from Volta to Hopper (compute capability 7.0 to
 // 9.0) on a launch: its shape, the registers of a block (a multiprocessor
 // has 65,536, given to each warp in units of 256) and its shared memory
-// (48 KiB, static and dynamic, unless the kernel opts in to more with
-// cuFuncSetAttribute, which these kernels do not).
+// (48 KiB, static and dynamic, unless the kernel opts in to more, up to
+// EMU_SHARED_OPTIN, with emu_opt_in_shared).
 constexpr unsigned max_grid_x = 0x7fffffffu, max_grid_yz = 65535, max_block_xy = 1024, max_block_z = 64,
                    max_threads = 1024, max_registers = 65536, register_unit = 256, max_shared = 48 << 10;
 
@@ -367,16 +367,23 @@ const std::map<std::string, resources>& resource_table() {
     return table;
 }
 
-// check_resources returns why a GPU would refuse to run a block of threads
-// threads of kernel name with shared bytes of dynamic shared memory, or "".
-// A kernel that resources.h does not list yet (its source is newer than the
-// fatbins) is checked for its dynamic shared memory alone.
-std::string check_resources(const std::string& name, unsigned threads, unsigned shared) {
-    resources r{0, 0};
+// kernel_resources returns a kernel's resources; a kernel that resources.h
+// does not list yet (its source is newer than the fatbins) has none.
+resources kernel_resources(const std::string& name) {
     auto it = resource_table().find(name);
-    if (it != resource_table().end()) {
-        r = it->second;
-    }
+    return it == resource_table().end() ? resources{0, 0} : it->second;
+}
+
+// opted_in is the dynamic shared memory each kernel opted in to, by name.
+std::mutex opted_in_mu;
+std::map<std::string, unsigned> opted_in;
+
+// check_resources returns why a GPU would refuse to run a block of threads
+// threads of kernel name with shared bytes of dynamic shared memory, or "":
+// a block has 48 KiB of shared memory, static and dynamic, or, once the
+// kernel opted in, the dynamic shared memory it opted in to.
+std::string check_resources(const std::string& name, unsigned threads, unsigned shared) {
+    resources r = kernel_resources(name);
     unsigned long long warps = (threads + 31) / 32;
     unsigned long long per_warp = (static_cast<unsigned long long>(r.registers) * 32 + register_unit - 1) /
                                   register_unit * register_unit;
@@ -385,10 +392,18 @@ std::string check_resources(const std::string& name, unsigned threads, unsigned 
                std::to_string(r.registers) + " registers needs " + std::to_string(warps * per_warp) +
                " registers, a multiprocessor has " + std::to_string(max_registers);
     }
-    if (static_cast<unsigned long long>(r.shared) + shared > max_shared) {
+    unsigned dynamic = max_shared > static_cast<unsigned>(r.shared) ? max_shared - r.shared : 0;
+    {
+        std::lock_guard<std::mutex> lock(opted_in_mu);
+        auto it = opted_in.find(name);
+        if (it != opted_in.end()) {
+            dynamic = it->second;
+        }
+    }
+    if (shared > dynamic) {
         return "CUDA_ERROR_INVALID_VALUE: " + std::to_string(r.shared) + " bytes of static and " +
-               std::to_string(shared) + " of dynamic shared memory per block, more than " +
-               std::to_string(max_shared);
+               std::to_string(shared) + " of dynamic shared memory per block, and the kernel may have " +
+               std::to_string(dynamic) + " of dynamic shared memory";
     }
     return "";
 }
@@ -575,6 +590,10 @@ extern "C" void emu_reset(void) {
         emu::captured.clear();
         emu::capturing = false;
     }
+    {
+        std::lock_guard<std::mutex> lock(emu::opted_in_mu);
+        emu::opted_in.clear();
+    }
     std::lock_guard<std::mutex> lock(lost_mu);
     lost.clear();
 }
@@ -746,6 +765,29 @@ extern "C" int emu_graph_destroy(int graph, char* err, int errlen) {
     if (emu::graphs.erase(graph) == 0) {
         return fail(err, errlen, "CUDA_ERROR_INVALID_HANDLE: no graph " + std::to_string(graph));
     }
+    return 0;
+}
+
+extern "C" int emu_static_shared(const char* name, int* bytes, char* err, int errlen) {
+    if (emu::registry().count(name) == 0) {
+        return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
+    }
+    *bytes = emu::kernel_resources(name).shared;
+    return 0;
+}
+
+extern "C" int emu_opt_in_shared(const char* name, int bytes, char* err, int errlen) {
+    if (emu::registry().count(name) == 0) {
+        return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
+    }
+    int most = EMU_SHARED_OPTIN - emu::kernel_resources(name).shared;
+    if (bytes < 0 || bytes > most) {
+        return fail(err, errlen, "CUDA_ERROR_INVALID_VALUE: " + std::to_string(bytes) +
+                                     " bytes of dynamic shared memory asked for " + name + ", which may opt in to " +
+                                     std::to_string(most));
+    }
+    std::lock_guard<std::mutex> lock(emu::opted_in_mu);
+    emu::opted_in[name] = static_cast<unsigned>(bytes);
     return 0;
 }
 

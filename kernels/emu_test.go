@@ -75,7 +75,7 @@ func TestEmulatorRefusesWhatAGPURefuses(t *testing.T) {
 	// epoch_totals takes 4 KiB of static shared memory (resources.h).
 	require.Equal(t, 4096, resourceTable(t)["epoch_totals_f64"].shared, "resources.h: epoch_totals_f64's shared memory")
 	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: 45 << 10}, totals)
-	assert.EqualError(t, err, "CUDA_ERROR_INVALID_VALUE: 4096 bytes of static and 46080 of dynamic shared memory per block, more than 49152")
+	assert.EqualError(t, err, "CUDA_ERROR_INVALID_VALUE: 4096 bytes of static and 46080 of dynamic shared memory per block, and the kernel may have 45056 of dynamic shared memory")
 	assert.NoError(t, EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: 44 << 10}, totals))
 
 	// A block gets registers in units of 256 per warp: a kernel of more than
@@ -96,6 +96,41 @@ func TestEmulatorRefusesWhatAGPURefuses(t *testing.T) {
 	assert.EqualError(t, err, fmt.Sprintf("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of %d blocks, and %d fit on the device at once", EmuResident+1, EmuResident))
 	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident, 1, 1}, Block: one, Cooperative: true}, gather))
 	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one}, gather))
+}
+
+// TestEmulatorSharedMemoryOptIn: a kernel's static shared memory is what
+// ptxas counted; once it opts in, a block may have up to EmuSharedOptIn of
+// shared memory, static and dynamic, and no more; a new context forgets the
+// opt-in, as a module loaded again does on a GPU.
+func TestEmulatorSharedMemoryOptIn(t *testing.T) {
+	t.Cleanup(EmuReset)
+	p, err := EmuAlloc(1 << 16)
+	require.NoError(t, err)
+	one := [3]int{1, 1, 1}
+	totals := []uint64{uint64(p), uint64(p), uint64(p), 0, 0}
+	static, err := EmuStaticShared("epoch_totals_f64")
+	require.NoError(t, err)
+	assert.Equal(t, 4096, static)
+	most := EmuSharedOptIn - static
+	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: most}, totals)
+	assert.ErrorContains(t, err, "CUDA_ERROR_INVALID_VALUE: 4096 bytes of static and 94208 of dynamic shared memory per block")
+
+	assert.EqualError(t, EmuOptInShared("epoch_totals_f64", most+1),
+		"CUDA_ERROR_INVALID_VALUE: 94209 bytes of dynamic shared memory asked for epoch_totals_f64, which may opt in to 94208")
+	require.NoError(t, EmuOptInShared("epoch_totals_f64", most))
+	assert.NoError(t, EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: most}, totals))
+	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: most + 1}, totals)
+	assert.ErrorContains(t, err, "the kernel may have 94208 of dynamic shared memory")
+
+	EmuReset()
+	p, err = EmuAlloc(1 << 16)
+	require.NoError(t, err)
+	totals = []uint64{uint64(p), uint64(p), uint64(p), 0, 0}
+	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: most}, totals)
+	assert.ErrorContains(t, err, "the kernel may have 45056 of dynamic shared memory", "a new context forgets the opt-in")
+
+	_, err = EmuStaticShared("no_such_kernel")
+	assert.EqualError(t, err, "CUDA_ERROR_INVALID_HANDLE: no kernel named no_such_kernel")
 }
 
 // TestEmulatorGraphs captures two launches into a graph, which runs them in

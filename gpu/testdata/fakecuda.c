@@ -15,7 +15,8 @@ typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
 
 enum { SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NO_DEVICE = 100, INVALID_DEVICE = 101 };
-enum { MULTIPROCESSOR_COUNT = 16, COMPUTE_CAPABILITY_MAJOR = 75, COMPUTE_CAPABILITY_MINOR = 76, COOPERATIVE_LAUNCH = 95 };
+enum { MULTIPROCESSOR_COUNT = 16, COMPUTE_CAPABILITY_MAJOR = 75, COMPUTE_CAPABILITY_MINOR = 76, COOPERATIVE_LAUNCH = 95,
+       SHARED_MEMORY_PER_BLOCK_OPTIN = 97 };
 enum { SCHED_BLOCKING_SYNC = 4 };
 
 CUresult cuInit(unsigned int flags) {
@@ -76,6 +77,9 @@ CUresult cuDeviceGetAttribute(int *value, int attrib, CUdevice dev) {
 	case COOPERATIVE_LAUNCH:
 		*value = dev == 10;
 		return SUCCESS;
+	case SHARED_MEMORY_PER_BLOCK_OPTIN:
+		*value = 99 << 10;
+		return SUCCESS;
 	}
 	return INVALID_VALUE;
 }
@@ -86,14 +90,24 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
 	return SUCCESS;
 }
 
-// Contexts are made on device 10 with CU_CTX_SCHED_BLOCKING_SYNC only.
-CUresult cuCtxCreate_v2(void **ctx, unsigned int flags, CUdevice dev) {
+// The primary context of device 10 takes CU_CTX_SCHED_BLOCKING_SYNC only;
+// it is 0xc0de, which alone can be made current.
+CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags) {
 	if (flags != SCHED_BLOCKING_SYNC || dev != 10) {
+		return INVALID_VALUE;
+	}
+	return SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRetain(void **ctx, CUdevice dev) {
+	if (dev != 10) {
 		return INVALID_VALUE;
 	}
 	*ctx = (void *)(uintptr_t)0xc0de;
 	return SUCCESS;
 }
+
+CUresult cuCtxSetCurrent(void *ctx) { return ctx == (void *)(uintptr_t)0xc0de ? SUCCESS : INVALID_VALUE; }
 
 // Streams are made with flags 0 (CU_STREAM_DEFAULT) only.
 CUresult cuStreamCreate(void **stream, unsigned int flags) {
