@@ -105,7 +105,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the checkpoint every this many epochs, besides after the last and on Ctrl-C")
 	fs.StringVar(&f.resume, "resume", "", "checkpoint to go on from: the fit it records resumes exactly where it stopped, with its flags")
-	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C or SIGTERM writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
+	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C, SIGTERM or SIGHUP writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
 	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
 	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
