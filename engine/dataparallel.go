@@ -65,12 +65,16 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 		}
 	}
 	c := f.cfg
-	desc := fmt.Sprintf("%d training examples (crc32c %08x), batch %d, %d epochs, %s, %s, lr %g, generator %08x, from epoch %d example %d (order %08x, state %08x, early stopping %+v)",
-		train.N, f.data.Train, f.batch, c.Epochs, c.Optimizer, c.Schedule, c.LearningRate, checksum(rng), at.epoch, at.done,
-		checksum(f.order), checksum(resumed...), f.early)
-	desc += fmt.Sprintf(", monitor %s, clipping %+v, plateau %+v", c.Monitor, c.Clip, f.plateau)
-	desc += fmt.Sprintf(", %d validation examples (crc32c %08x)", f.data.ValidationExamples, f.data.Validation)
-	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", desc); err != nil {
+	settings := []distributed.Setting{
+		{Name: "the training data", Value: fmt.Sprintf("%d examples (crc32c %08x)", train.N, f.data.Train)},
+		{Name: "the batch", Value: fmt.Sprint(f.batch)}, {Name: "the epochs", Value: fmt.Sprint(c.Epochs)}, {Name: "the optimizer", Value: c.Optimizer.String()},
+		{Name: "the schedule", Value: c.Schedule.String()}, {Name: "the learning rate", Value: fmt.Sprint(c.LearningRate)},
+		{Name: "the generator", Value: fmt.Sprintf("%08x", checksum(rng))}, {Name: "the start", Value: fmt.Sprintf("epoch %d example %d", at.epoch, at.done)},
+		{Name: "the order", Value: fmt.Sprintf("%08x", checksum(f.order))}, {Name: "the parameters and state resumed", Value: fmt.Sprintf("%08x", checksum(resumed...))},
+		{Name: "the early stopping", Value: fmt.Sprintf("%+v", f.early)}, {Name: "the monitor", Value: c.Monitor.String()}, {Name: "the clipping", Value: fmt.Sprintf("%+v", c.Clip)},
+		{Name: "the plateau", Value: fmt.Sprintf("%+v", f.plateau)}, {Name: "the validation data", Value: fmt.Sprintf("%d examples (crc32c %08x)", f.data.ValidationExamples, f.data.Validation)},
+	}
+	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", settings); err != nil {
 		return err
 	}
 	for _, l := range f.net.Layers {

@@ -132,7 +132,7 @@ func ExampleFit_resume() {
 		}
 	}
 	_, hist, err := fit(ctx, cfg)
-	fmt.Printf("stopped after %d epochs: %v\n", len(hist), err)
+	fmt.Printf("%d epochs in the history; %v\n", len(hist), err) // a *StopError
 
 	ck, err := modelfile.LoadCheckpoint(path)
 	if err != nil {
@@ -153,7 +153,7 @@ func ExampleFit_resume() {
 	}
 	fmt.Println("the same parameters as a fit never stopped:", reflect.DeepEqual(resumed.Layers, whole.Layers))
 	// Output:
-	// stopped after 3 epochs: context canceled
+	// 3 epochs in the history; the fit stopped after 3 full epochs and 0 examples of the next: context canceled
 	// resumed from epoch 3, ended after epoch 30
 	// the same parameters as a fit never stopped: true
 }

@@ -193,8 +193,8 @@ func (t Totals) plus(u Totals) Totals {
 // Fit trains net on train as Config says and returns the history of its
 // epochs. It checks ctx about 200 times an epoch: when ctx is done, the
 // parameters reached are copied into net, Config.Checkpoint gets what is
-// needed to resume, and ctx.Err() is returned with the history of the
-// finished epochs. A loss that becomes NaN or Inf stops it with a
+// needed to resume, and a *StopError wrapping ctx.Err() is returned with the
+// history of the finished epochs. A loss that becomes NaN or Inf stops it with a
 // *NonFiniteError naming the epoch and step. A training set whose classes a
 // classifier's output does not fit exactly is refused with a *ClassError
 // (see TrainingTargets).
@@ -350,13 +350,30 @@ func (f *fit) endEpoch(epoch int, t Totals, secs float64) error {
 
 // stop ends a fit that ctx stopped after done examples of epoch+1: the
 // parameters go to the network and, with Config.Checkpoint, a checkpoint
-// to resume from. It returns why the fit stopped.
+// to resume from. It returns a *StopError wrapping why the fit stopped.
 func (f *fit) stop(why error, epoch, done int, partial Totals) error {
 	if err := f.save(epoch, done, partial); err != nil {
 		return err
 	}
-	return why
+	return &StopError{Epoch: epoch, Done: done, Err: why}
 }
+
+// StopError is the error of a fit that its context stopped: where it
+// stopped, after Epoch full epochs and Done examples of the next (the
+// checkpoint it wrote resumes there), and the context's error, which it
+// wraps (errors.Is(err, context.Canceled) holds for a cancelled fit).
+type StopError struct {
+	Epoch, Done int
+	Err         error
+}
+
+// Error says where the fit stopped and why.
+func (e *StopError) Error() string {
+	return fmt.Sprintf("the fit stopped after %d full epochs and %d examples of the next: %v", e.Epoch, e.Done, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *StopError) Unwrap() error { return e.Err }
 
 // save copies the trainer's parameters into the network and hands
 // Config.Checkpoint, if set, the fit's state after epoch epochs and done

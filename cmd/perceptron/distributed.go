@@ -60,14 +60,15 @@ func openComm(mode string, timeout time.Duration) (distributed.Comm, error) {
 
 // group is this process's part in a command that may run on several
 // processes: their Comm (nil for a process alone), whether this process has
-// joined the others' work (see join), where it reports an error, and its
-// own stderr, which a collective that timed out is reported to on every
-// process.
+// joined the others' work (see join), where it reports an error, its own
+// stderr, which a collective that timed out is reported to on every
+// process, and the signals the command catches (nil: none).
 type group struct {
 	comm   distributed.Comm
 	joined bool
 	stderr io.Writer
 	own    io.Writer
+	sig    *signals
 }
 
 // openGroup joins the processes as --distributed and --collective-timeout
@@ -114,12 +115,21 @@ func (r reported) Unwrap() error { return r.error }
 // error, and process 0 prints the first failure, naming the process that met
 // it, before any process leaves: under mpirun, the first process to exit with
 // status 1 ends the others, and it must not end process 0 before it has said
-// why. The Comm is closed. A collective that timed out (here or before)
-// is reported by every process that gets to it, each naming the processes
-// it missed, and ends the job (timedOut).
+// why. A command that ended well but caught a signal on any process (g.sig)
+// ends interrupted on all, process 0 saying that it came late
+// (landing.late); the signals are no longer caught after. The Comm is
+// closed. A collective that timed out (here or before) is reported by every
+// process that gets to it, each naming the processes it missed, and ends
+// the job (timedOut).
 func (g *group) close(err error) error {
 	c := g.comm
 	if c == nil {
+		if g.sig != nil {
+			g.sig.stop() // a signal after this ends the process by default
+			if l, _ := g.sig.landed(nil); err == nil && l.sig != nil {
+				err = l.late(g.stderr)
+			}
+		}
 		return err
 	}
 	if !g.joined {
@@ -128,6 +138,20 @@ func (g *group) close(err error) error {
 	first := distributed.Agree(c, err)
 	if err == nil {
 		err = first
+	}
+	if g.sig != nil && err == nil { // on every process, or on none
+		l, e := g.sig.landed(c)
+		switch {
+		case e != nil:
+			err = e
+		case l.sig != nil && c.Rank() == 0:
+			err = l.late(g.stderr)
+		case l.sig != nil:
+			err = interrupted{l.sig}
+		}
+	}
+	if g.sig != nil {
+		g.sig.stop()
 	}
 	var timeout *distributed.TimeoutError
 	switch {

@@ -158,6 +158,18 @@
 //     (TestResumeKeepsTheCSVFlags): the checkpoint's CSV flags apply, the
 //     model and history are the fit never stopped's, and another value of
 //     one is refused
+//   - a signal in every phase of train (TestSignalInEveryPhase), SIGINT,
+//     SIGTERM and SIGHUP each, held there by PERCEPTRON_TEST_PAUSE (see
+//     signals.pause): loading the data, within epoch 1, at its end (after
+//     its validation), before its checkpoint, the test, writing the outputs
+//     and after everything: the message says what finished and what was
+//     cut, a test result is printed only when the test finished, files are
+//     written only when the message says so, the status is 128 + the
+//     signal's number, and the checkpoint of a cut fit resumes to the
+//     uninterrupted model bit for bit; repeated signals (SIGINT twice,
+//     SIGINT then SIGTERM, SIGTERM then SIGHUP) chained with two resumes,
+//     the first signal deciding, and nohup's SIGHUP staying ignored
+//     (TestRepeatedSignals)
 //   - serve (package internal/serve has the server's own tests): its
 //     outputs equal perceptron predict's for scaled rows and for a tabular
 //     model's BYTES columns and class names; its flag errors; SIGHUP
@@ -192,8 +204,14 @@
 // compares with one process, for every optimizer; gives process 1 a missing
 // file, a NaN or other data (mpirun's A : B form) and checks that process 0
 // alone prints one error naming it; resumes on 3 processes a checkpoint
-// written on 2; runs bench; and trains an emulator build's --backend cuda on
-// 3 processes against one. As root, with iproute2, it also trains on two
+// written on 2; runs bench; trains an emulator build's --backend cuda on
+// 3 processes against one; and signals either process of 2 during the fit
+// (TestMPISignalToAnyProcess): SIGTERM, SIGINT and SIGHUP end mpirun with
+// the signal's status and one message from process 0 naming the process,
+// the signal and how far the fit came, whose checkpoint resumes bit for bit
+// on 2 processes (within rounding on 1 and 3); SIGKILL ends the job within
+// seconds, mpirun naming the process, perceptron adding nothing. As root,
+// with iproute2, it also trains on two
 // hosts made of network namespaces joined by a veth pair (.ci/two-hosts;
 // TestMPITwoHosts): the one-process model to 1e-12; a link cut mid-fit
 // ending every process within --collective-timeout 3s and its 3 s grace,

@@ -144,7 +144,7 @@ func TestMPIFailsTogether(t *testing.T) {
 	}{
 		{"missing file", "missing.csv", `perceptron: error: process 1 of 2: open missing.csv: no such file or directory`, false},
 		{"bad value", "inf.csv", `perceptron: error: process 1 of 2: inf.csv:4: column 2 (2): found inf`, false},
-		{"other data", "b.csv", `perceptron: error: process 1 of 2: the data-parallel fit differs from process 0's: process 0 has 29 training examples (crc32c `, true},
+		{"other data", "b.csv", `perceptron: error: process 1 of 2: the data-parallel fit differs from process 0's: the training data: process 0 has 29 examples (crc32c `, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := slices.Concat(common, []string{"--data", "csv:a.csv"})

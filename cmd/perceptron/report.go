@@ -42,7 +42,8 @@ type summary struct {
 	ClipGradNorm       float64      `json:"clip_grad_norm,omitempty"` // --clip-grad-norm's bound (0: none)
 	ClipGradValue      float64      `json:"clip_grad_value,omitempty"`
 	Wrote              []string     `json:"wrote,omitempty"`
-	Interrupted        bool         `json:"interrupted"`
+	Interrupted        bool         `json:"interrupted"`      // a signal cut the fit or the test
+	Signal             string       `json:"signal,omitempty"` // which, and in a data-parallel run to which process ("SIGTERM to process 1 of 2")
 }
 
 // epochRow is one epoch in JSON; nil stands for a figure that does not apply.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
-	"github.com/perceptron-go/perceptron/engine/distributed"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -51,8 +49,8 @@ type trainFlags struct {
 }
 
 // train is perceptron train: it reads the flags (with --preset's and
-// --resume's), joins the processes of a data-parallel run, catches
-// signals, and trains (run).
+// --resume's), catches signals, joins the processes of a data-parallel run,
+// and trains (run).
 func train(args []string, stdout, stderr io.Writer) (err error) {
 	var f trainFlags
 	fs, parse := newFlags("train", "[flags]", stderr)
@@ -60,10 +58,13 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 	if err := parse(args); err != nil {
 		return err
 	}
+	sig := catchSignals()
 	if f.group, err = openGroup(f.distributed, f.collectiveTimeout, &stdout, &stderr); err != nil {
+		sig.stop()
 		return err
 	}
-	defer func() { err = f.close(err) }()
+	f.group.sig = sig
+	defer func() { err = f.close(err) }() // which stops catching signals
 	if err := applyPreset(fs, f.preset); err != nil {
 		return err
 	}
@@ -84,8 +85,6 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 		f.resumed = &ck
 	}
 	f.settings = settings(fs)
-	sig := catchSignals()
-	defer sig.stop()
 	return f.run(sig, stdout, stderr)
 }
 
@@ -108,7 +107,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the checkpoint every this many epochs, besides after the last and on Ctrl-C")
 	fs.StringVar(&f.resume, "resume", "", "checkpoint to go on from: the fit it records resumes exactly where it stopped, with its flags")
-	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C or SIGTERM writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
+	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C, SIGTERM or SIGHUP writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
 	fs.BoolVar(&f.json, "json", false, "print one JSON summary on stdout instead of the table")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar or messages")
 	fs.StringVar(&f.rng, "rng", "go", "generator of the initialisation and the shuffles: go, or numpy (NumPy's legacy np.random, to replay the course)")
@@ -175,8 +174,9 @@ const (
 // run trains as the flags say, in the steps of a training. Everything that
 // can be checked before the data is read (flags, output paths) is, then the
 // network's and the data's memory before either is allocated. A signal
-// caught by sig stops the fit after its current step; what was trained is
-// saved (see --on-interrupt) and an interrupted error returned.
+// caught by sig, on any process, is honoured where it lands (see
+// training.fit): what was trained is saved (see --on-interrupt), what was
+// cut is said, and an interrupted error returned.
 func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	t := &training{trainFlags: f, sig: sig, stdout: stdout, stderr: stderr}
 	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.weighClasses, t.fit, t.evaluate, t.report} {
@@ -215,13 +215,16 @@ type training struct {
 	classWeights []float64
 	// From fit and evaluate: what the fit did, and the run's summary.
 	hist     engine.History
-	cutShort bool // a signal stopped the fit
+	cutShort bool              // a signal stopped the fit
+	stopped  *engine.StopError // where, when it did
 	// From fit: the TensorBoard event file written ("" for none), and why
 	// it lacks epochs (nil if it does not).
 	eventFile string
 	logFailed error
-	caught    bool // a signal reached a process, before the test
-	sum       summary
+	// From fit and evaluate: the first signal that reached a process before
+	// the outputs are written (none: land.sig is nil).
+	land landing
+	sum  summary
 }
 
 // configure checks the flags that need no data and turns them into the
@@ -283,9 +286,10 @@ func (t *training) checkFiles() error {
 
 // loadData reads the data set into its training and test parts and holds
 // the validation part out of the training part (--val-split), drawn with a
-// seed of its own. A signal caught by then ends the run before anything is
-// trained or written.
+// seed of its own. A signal caught while it reads is honoured once it has
+// (see fit).
 func (t *training) loadData() error {
+	t.sig.pause("load")
 	_, prep := t.preparation()
 	data, err := t.data.loadTraining(t.seed, t.scaling, taskOf(t.layers), prep)
 	if err != nil {
@@ -314,10 +318,6 @@ func (t *training) loadData() error {
 			return err
 		}
 		return withHint(err, fmt.Sprintf("give --val-split %.3g or more (one example)", 1/float64(all)))
-	}
-	if s := t.sig.caught(); s != nil {
-		fmt.Fprintf(t.stderr, "perceptron: %v before training; nothing written\n", interrupted{s})
-		return interrupted{s}
 	}
 	return nil
 }
@@ -409,19 +409,21 @@ func (t *training) announce() {
 	}
 }
 
-// fit announces the fit, completes its settings (the backend, the
-// validation set, the checkpoint to write and the one to resume), meets
-// the other processes, and trains, printing as watch says. A fit that a
-// signal cut short is no error: cutShort records it, and caught whether a
-// signal reached any process.
+// fit completes the fit's settings (the backend, the validation set, the
+// checkpoint to write and the one to resume), meets the other processes,
+// announces the fit and trains, printing as watch says. A signal that
+// reached any process before (while the data loaded or the network was
+// built) ends the run there, nothing trained or written. A fit that a
+// signal cut short is no error: cutShort and stopped record it, and land
+// the signal, which skips the test.
 func (t *training) fit() error {
-	t.announce()
 	t.cfg.Backend = t.be
 	if t.validation.N > 0 {
 		t.cfg.Validation = t.validation
 	}
 	if t.checkpoint != "" {
 		t.cfg.Checkpoint = func(ck *engine.Checkpoint) error {
+			t.sig.pause("checkpoint")
 			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Prep: t.prep, Settings: t.settings})
 		}
 	}
@@ -436,6 +438,15 @@ func (t *training) fit() error {
 	if err := t.join(); err != nil { // before the table's header: a failure prints no empty table
 		return err
 	}
+	var err error
+	if t.land, err = t.sig.landed(t.comm); err != nil {
+		return err
+	} else if t.land.sig != nil {
+		fmt.Fprintf(t.stderr, "perceptron: interrupted by %v before training; nothing written\n", t.land)
+		return interrupted{t.land.sig}
+	}
+	t.sig.enter(fittingPhase)
+	t.announce()
 	t.watch()
 	closeLog, err := t.logEvents()
 	if err != nil {
@@ -443,16 +454,12 @@ func (t *training) fit() error {
 	}
 	defer closeLog()
 	t.hist, err = engine.Fit(t.sig.ctx, t.net, t.trainSet, t.cfg)
-	if t.cutShort = errors.Is(err, context.Canceled); err != nil && !t.cutShort {
+	if t.cutShort = errors.As(err, &t.stopped); err != nil && !t.cutShort {
 		return otherData(err, t.resume, t.data.spec)
 	}
-	t.caught = t.sig.caught() != nil
-	if t.comm != nil { // a signal to any process skips the test on all
-		if t.caught, err = distributed.Any(t.comm, t.caught); err != nil {
-			return err
-		}
-	}
-	return nil
+	t.land, err = t.sig.landed(t.comm) // a signal to any process skips the test on all
+	t.sig.enter(testingPhase)
+	return err
 }
 
 // watch sets what the fit prints as it goes: nothing with --json, the
@@ -474,15 +481,36 @@ func (t *training) watch() {
 		t.cfg.Progress = bar.update
 		t.cfg.EpochDone = bar.wrap(t.cfg.EpochDone)
 	}
+	switch os.Getenv(pauseVariable) { // the tests' holds within the fit (signals.pause)
+	case "epoch":
+		progress := t.cfg.Progress
+		t.cfg.Progress = func(p engine.Progress) {
+			if p.Done < p.Total {
+				t.sig.pause("epoch")
+			}
+			if progress != nil {
+				progress(p)
+			}
+		}
+	case "epoch-end":
+		done := t.cfg.EpochDone
+		t.cfg.EpochDone = func(s engine.EpochStats) {
+			t.sig.pause("epoch-end")
+			if done != nil {
+				done(s)
+			}
+		}
+	}
 }
 
 // evaluate sums the run up in t.sum and, unless a signal came, evaluates
-// the network on the test set, the processes together.
+// the network on the test set, the processes together; a signal to any
+// process during the evaluation cuts it (its result is not kept).
 func (t *training) evaluate() error {
 	t.sum = summary{Backend: t.be.Name(), DType: t.spec.DType.String(), Data: t.data.spec, Inputs: t.spec.Inputs, Layers: t.layers,
 		Loss: t.spec.Loss.String(), Optimizer: t.cfg.Optimizer.String(), Schedule: t.cfg.Schedule.String(), Warmup: t.cfg.Schedule.WarmupEpochs,
 		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
-		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Interrupted: t.caught, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
+		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
 	t.sum.InitFrom = t.initFrom
 	t.sum.ClipGradNorm, t.sum.ClipGradValue = t.cfg.Clip.Norm, t.cfg.Clip.Value
 	if t.cfg.EarlyStop != nil || t.cfg.Schedule.Kind == engine.Plateau {
@@ -494,24 +522,38 @@ func (t *training) evaluate() error {
 	for _, s := range t.hist {
 		t.sum.History = append(t.sum.History, epochJSON(s))
 	}
-	if t.testSet.N > 0 && !t.caught {
+	if t.testSet.N > 0 && t.land.sig == nil {
+		t.sig.pause("test")
 		m, err := engine.EvaluateDataParallel(t.be, t.comm, t.net, t.testSet)
 		if err != nil {
 			return err
 		}
-		t.sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
+		if t.land, err = t.sig.landed(t.comm); err != nil {
+			return err
+		} else if t.land.sig == nil {
+			t.sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
+		}
 	}
+	if t.land.sig != nil {
+		t.sum.Interrupted, t.sum.Signal = true, t.land.String()
+	}
+	t.sig.enter(writingPhase)
 	return nil
 }
 
 // report, on the process that writes, saves the outputs (write) and prints
 // the summary: as JSON with --json, else the early stopping and the test's
-// figures; then what it wrote and, when a signal came, how far the fit got
-// and where its model is, returning interrupted.
+// figures; then what it wrote and, when a signal came before, how far the
+// fit got and where its model is, returning interrupted on every process.
+// A signal that comes from now on cuts nothing (see group.close).
 func (t *training) report() error {
-	if !t.leads() {
-		return nil // process 0 writes and reports
+	if !t.leads() { // process 0 writes and reports
+		if t.land.sig != nil {
+			return interrupted{t.land.sig}
+		}
+		return nil
 	}
+	t.sig.pause("write")
 	if err := t.write(); err != nil {
 		return err
 	}
@@ -528,14 +570,16 @@ func (t *training) report() error {
 	if len(t.sum.Wrote) > 0 {
 		t.say("perceptron: wrote %v\n", t.sum.Wrote)
 	}
-	if s := t.sig.caught(); s != nil {
-		fmt.Fprintf(t.stderr, "perceptron: %v %s; %s", interrupted{s}, t.howFar(), t.where(t.sum.Model))
-		if t.checkpoint != "" {
-			fmt.Fprintf(t.stderr, "; train --resume %s goes on", t.checkpoint)
+	if t.land.sig != nil {
+		fmt.Fprintf(t.stderr, "perceptron: interrupted by %v %s; %s", t.land, t.howFar(), t.where(t.sum.Model))
+		if t.checkpoint != "" && t.cutShort {
+			fmt.Fprintf(t.stderr, "; checkpoint written to %s: train --resume %[1]s goes on", t.checkpoint)
 		}
 		fmt.Fprintln(t.stderr)
-		return interrupted{s}
+		return interrupted{t.land.sig}
 	}
+	t.sig.enter(finishedPhase)
+	t.sig.pause("done")
 	return t.logFailed
 }
 
@@ -560,16 +604,27 @@ func (t *training) printOutcome() {
 	}
 }
 
-// howFar says how far an interrupted fit came.
+// howFar says how far an interrupted run came: where its fit stopped, or,
+// when the signal came after the fit's last step, whether it cut the test
+// (before it or during it).
 func (t *training) howFar() string {
+	if s := t.stopped; s != nil {
+		if s.Done > 0 {
+			return fmt.Sprintf("after %d full epochs and %d examples of epoch %d", s.Epoch, s.Done, s.Epoch+1)
+		}
+		return fmt.Sprintf("after %d full epochs", s.Epoch)
+	}
 	epochs := 0
 	if len(t.hist) > 0 {
 		epochs = t.hist[len(t.hist)-1].Epoch // a long fit's history is thinned
 	}
-	if t.cutShort {
-		return fmt.Sprintf("after %d full epochs", epochs)
+	switch {
+	case t.testSet.N == 0:
+		return fmt.Sprintf("after the last of %d epochs (no test to cut)", epochs)
+	case t.land.in == testingPhase:
+		return fmt.Sprintf("after the last of %d epochs, during the test (no test result)", epochs)
 	}
-	return fmt.Sprintf("after the last of %d epochs, before the test", epochs)
+	return fmt.Sprintf("after the last of %d epochs, before the test (no test result)", epochs)
 }
 
 // where says where the model reached was saved, and why not where --out says.

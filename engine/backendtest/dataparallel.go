@@ -245,7 +245,7 @@ func dataParallelNonFinite(t *testing.T, be engine.Backend) {
 
 // dataParallelFailsTogether gives one process of two a fit that cannot
 // start, or that is not process 0's: both fail, naming that process and
-// the cause.
+// the cause (each setting that differs, with both values).
 func dataParallelFailsTogether(t *testing.T, be engine.Backend) {
 	p := newParallelFit(t, be, engine.Float64, engine.Optimizer{})
 	other := *p.train
@@ -258,7 +258,7 @@ func dataParallelFailsTogether(t *testing.T, be engine.Backend) {
 		want  string
 	}{
 		{"bad input", threeFeatures, "process 1 of 2: the data has 3 features per example but the network takes 2 inputs"},
-		{"other data", &other, "process 1 of 2: the data-parallel fit differs from process 0's: process 0 has 250 training examples (crc32c "},
+		{"other data", &other, "process 1 of 2: the data-parallel fit differs from process 0's: the training data: process 0 has 250 examples (crc32c "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			errs := distributed.RunLocal(2, func(comm distributed.Comm) error {
@@ -273,6 +273,19 @@ func dataParallelFailsTogether(t *testing.T, be engine.Backend) {
 			assert.ErrorContains(t, errs[0], c.want)
 		})
 	}
+	t.Run("other settings", func(t *testing.T) {
+		errs := distributed.RunLocal(2, func(comm distributed.Comm) error {
+			cfg := p.cfg
+			if comm.Rank() == 1 {
+				cfg.LearningRate, cfg.Epochs = 2*cfg.LearningRate, cfg.Epochs+1
+			}
+			_, _, err := p.run(t, context.Background(), comm, cfg)
+			return err
+		})
+		require.Error(t, errs[1])
+		assert.EqualError(t, errs[0], fmt.Sprintf("process 1 of 2: the data-parallel fit differs from process 0's: the epochs: process 0 has %d, process 1 has %d; "+
+			"the learning rate: process 0 has %g, process 1 has %g", p.cfg.Epochs, p.cfg.Epochs+1, p.cfg.LearningRate, 2*p.cfg.LearningRate), "only the settings that differ, with both values")
+	})
 	t.Run("batch of one", func(t *testing.T) {
 		cfg := p.cfg
 		cfg.BatchSize = 1

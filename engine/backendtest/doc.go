@@ -18,7 +18,8 @@
 //     must agree within 1e-9 relative (6e-16 seen on the CPU).
 //   - Learns: learning xor, moons, circles and blobs to a held-out accuracy;
 //     Float32TracksFloat64: float32 stays close to float64.
-//   - Cancel and NonFinite: a cancelled fit keeps the parameters reached; a
+//   - Cancel and NonFinite: a cancelled fit keeps the parameters reached and
+//     returns a *StopError saying where it stopped; a
 //     loss that becomes NaN or Inf stops the fit with an error naming the
 //     epoch and step.
 //   - Optimizers: the optimizers and schedules against torch.optim.
@@ -60,7 +61,8 @@
 //     process, bit for bit, within 1e-12 (float64) or 1e-5 (float32) of one
 //     process's; a fit stopped on one process's signal resumes on 3 processes
 //     and on 1; a NaN on one process's shard stops all at the same step; a
-//     process with other data, or bad input, fails all with its cause.
+//     process with other data, other settings or bad input fails all with
+//     its cause (each setting that differs, with both values).
 //   - Codes: a set held as codes (dataset.Codes, as MNIST's pixels are)
 //     trains, validates and evaluates exactly as its values held as float64,
 //     in both dtypes, per example and in mini-batches, on a set of more than

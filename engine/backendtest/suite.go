@@ -250,8 +250,9 @@ func Float32TracksFloat64(t *testing.T, be engine.Backend) {
 	}
 }
 
-// Cancel cancels a fit during its first epoch: Fit returns context.Canceled
-// and the network holds the parameters reached, not the initial ones.
+// Cancel cancels a fit during its first epoch: Fit returns a *StopError
+// wrapping context.Canceled that says how far it came, and the network
+// holds the parameters reached, not the initial ones.
 func Cancel(t *testing.T, be engine.Backend) {
 	train, _ := synthetic(t, "moons", 2000)
 	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 8, Activation: engine.ReLU}, {Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE}
@@ -269,6 +270,11 @@ func Cancel(t *testing.T, be engine.Backend) {
 			}
 		}})
 	require.ErrorIs(t, err, context.Canceled)
+	var stopped *engine.StopError
+	require.ErrorAs(t, err, &stopped)
+	assert.Equal(t, 0, stopped.Epoch, "no epoch finished")
+	assert.Greater(t, stopped.Done, 0, "the examples trained on before the stop")
+	assert.Less(t, stopped.Done, train.N)
 	assert.Empty(t, hist, "no epoch finished")
 	assert.NotEqual(t, initial.Layers[0].W, net.Layers[0].W, "the parameters reached were copied back")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unsafe"
 )
 
@@ -115,19 +116,42 @@ func Agree(c Comm, err error) error {
 	return nil
 }
 
-// SameAsRoot checks that s, a description of what every process must
-// share (settings, the size and checksum of the data), is the same on every
-// process as on process 0; what names what s describes. It returns nil
-// everywhere when it is, and otherwise, as Agree does, an error naming the
-// first process that differs and both descriptions.
-func SameAsRoot(c Comm, what, s string) error {
-	root, err := broadcastBytes(c, []byte(s), 0)
+// Setting is one thing every process of a group must share: its name and
+// its value as text.
+type Setting struct{ Name, Value string }
+
+// SameAsRoot checks that settings, what every process must share (the
+// fit's settings, the size and checksum of the data), are the same on every
+// process as on process 0; what names what they describe. It returns nil
+// everywhere when they are, and otherwise, as Agree does, an error naming
+// the first process that differs and each setting that does, with both
+// values: "WHAT differs from process 0's: NAME: process 0 has A, process R
+// has B".
+func SameAsRoot(c Comm, what string, settings []Setting) error {
+	values := make([]string, len(settings))
+	for i, s := range settings {
+		values[i] = s.Value
+	}
+	root, err := broadcastBytes(c, []byte(strings.Join(values, "\x00")), 0)
 	if err != nil {
 		return err
 	}
+	rootValues := strings.Split(string(root), "\x00")
+	var differ []string
+	for i, s := range settings {
+		switch {
+		case len(rootValues) != len(settings): // another build: every value, as it is
+			differ = []string{fmt.Sprintf("process 0 has %q; process %d has %q", root, c.Rank(), strings.Join(values, "\x00"))}
+		case rootValues[i] != s.Value:
+			differ = append(differ, fmt.Sprintf("%s: process 0 has %s, process %d has %s", s.Name, rootValues[i], c.Rank(), s.Value))
+		}
+		if len(rootValues) != len(settings) {
+			break
+		}
+	}
 	var differs error
-	if string(root) != s {
-		differs = fmt.Errorf("%s differs from process 0's: process 0 has %s; process %d has %s", what, root, c.Rank(), s)
+	if len(differ) > 0 {
+		differs = fmt.Errorf("%s differs from process 0's: %s", what, strings.Join(differ, "; "))
 	}
 	return Agree(c, differs)
 }

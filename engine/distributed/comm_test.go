@@ -90,14 +90,27 @@ func TestAgreeFailsEveryProcessWithTheFirstCause(t *testing.T) {
 	}
 }
 
+// TestSameAsRoot names each setting that differs from process 0's, with
+// both values, and only those.
 func TestSameAsRoot(t *testing.T) {
-	assert.Equal(t, []error{nil, nil}, RunLocal(2, func(c Comm) error { return SameAsRoot(c, "the fit", "batch 64") }))
-
-	errs := RunLocal(3, func(c Comm) error { return SameAsRoot(c, "the fit", fmt.Sprintf("batch %d", 64+c.Rank()/2)) })
-	for rank, err := range errs {
-		assert.ErrorContains(t, err, "the fit differs from process 0's: process 0 has batch 64; process 2 has batch 65", "rank %d", rank)
+	fit := func(batch, epochs int) []Setting {
+		return []Setting{{"the batch", fmt.Sprint(batch)}, {"the optimizer", "adam"}, {"the epochs", fmt.Sprint(epochs)}}
 	}
-	assert.EqualError(t, errs[0], "process 2 of 3: the fit differs from process 0's: process 0 has batch 64; process 2 has batch 65")
+	assert.Equal(t, []error{nil, nil}, RunLocal(2, func(c Comm) error { return SameAsRoot(c, "the fit", fit(64, 3)) }))
+
+	errs := RunLocal(3, func(c Comm) error { return SameAsRoot(c, "the fit", fit(64+c.Rank()/2, 3)) })
+	for rank, err := range errs {
+		assert.ErrorContains(t, err, "the fit differs from process 0's: the batch: process 0 has 64, process 2 has 65", "rank %d", rank)
+	}
+	assert.EqualError(t, errs[0], "process 2 of 3: the fit differs from process 0's: the batch: process 0 has 64, process 2 has 65")
+
+	errs = RunLocal(2, func(c Comm) error { return SameAsRoot(c, "the fit", fit(64+c.Rank(), 3+c.Rank())) })
+	assert.EqualError(t, errs[0], "process 1 of 2: the fit differs from process 0's: the batch: process 0 has 64, process 1 has 65; "+
+		"the epochs: process 0 has 3, process 1 has 4")
+
+	errs = RunLocal(2, func(c Comm) error { return SameAsRoot(c, "the fit", fit(64, 3)[:2+c.Rank()]) })
+	assert.EqualError(t, errs[0], "process 1 of 2: the fit differs from process 0's: process 0 has \"64\\x00adam\"; process 1 has \"64\\x00adam\\x003\"",
+		"a process of another build: every value")
 }
 
 func TestAny(t *testing.T) {

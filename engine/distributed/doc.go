@@ -25,7 +25,7 @@
 // The helpers make collectives of the decisions a fit takes: Agree makes
 // every process fail together when one fails, with the first failing
 // process's message; SameAsRoot checks that every process has the same
-// settings as process 0; Any tells every process whether one of them saw a
+// settings as process 0, naming each that differs with both values; Any tells every process whether one of them saw a
 // condition (a signal); Shard splits a batch among the processes. Sums is
 // the protocol of the all-reduces that carry flags beside their sums: a
 // data-parallel step's gradients with the verdict on its losses, which
@@ -89,10 +89,11 @@
 // sums in rank order, a broadcast, collectives of other sizes on two
 // processes refused, Sums' layout and the verdicts' sums in float32 and
 // float64, Agree failing every process with the first cause,
-// SameAsRoot naming the process that differs and what, Any, Launched
-// reading the launcher's environment, the default timeout's limits (10
-// times the slowest step, at least a minute), and a late or absent process
-// making the others time out with an error naming it, after which every
+// SameAsRoot naming the process that differs and each setting that does
+// (every value for a process of another build), Any, Launched reading the
+// launcher's environment, the default timeout's limits (10 times the
+// slowest step, at least a minute), and a late or absent process making
+// the others time out with an error naming it, after which every
 // collective fails at once. Without the mpi tag, OpenMPI's error
 // says how to build with it.
 //
