@@ -1,11 +1,13 @@
 package fsystest
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Tmpfs mounts a tmpfs of size bytes holding at most inodes inodes (its
@@ -30,11 +32,22 @@ func Tmpfs(t testing.TB, size, inodes int) string {
 	return dir
 }
 
-// Remount remounts the tmpfs at dir (from Tmpfs) with opts, such as "ro".
+// Remount remounts the tmpfs at dir (from Tmpfs) with opts, such as "ro",
+// trying again for up to 10 s while the kernel refuses it as busy (a file
+// open for writing there).
 func Remount(t testing.TB, dir, opts string) {
 	t.Helper()
-	if out, err := exec.Command("mount", "-o", "remount,"+opts, dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount -o remount,%s %s: %v: %s", opts, dir, err, out)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command("mount", "-o", "remount,"+opts, dir).CombinedOutput()
+		switch {
+		case err == nil:
+			return
+		case bytes.Contains(out, []byte("busy")) && time.Now().Before(deadline):
+			time.Sleep(time.Millisecond) // a file is open for writing there: try again once it is closed
+		default:
+			t.Fatalf("mount -o remount,%s %s: %v: %s", opts, dir, err, out)
+		}
 	}
 }
 
