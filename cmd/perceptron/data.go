@@ -58,7 +58,9 @@ func (d *dataFlags) check(given map[string]bool, training bool) error {
 	case kind == "synthetic" && d.samples < 1:
 		return fmt.Errorf("--samples must be at least 1, found %d", d.samples)
 	case kind == "synthetic":
-		return checkFits(fmt.Sprintf("--samples %d", d.samples), syntheticBytes(d.samples))
+		return checkFits(fmt.Sprintf("--samples %d", d.samples), syntheticBytes(d.samples), func(room uint64) string {
+			return samplesHint(mostThatFit(room, d.samples, syntheticBytes))
+		})
 	}
 	return nil
 }
@@ -183,25 +185,22 @@ func givenFlags(fs *flag.FlagSet) map[string]bool {
 }
 
 // defaultLayers returns the layers used when --layers is not given: MNIST's
-// 128:relu,10:softmax, or two hidden layers of 16 and an output that fits the labels.
+// 128:relu,10:softmax, or two hidden layers of 16 and an output that fits
+// the labels (outputFor).
 func defaultLayers(d *dataFlags, set *dataset.Set) string {
-	switch {
-	case strings.HasPrefix(d.spec, "mnist"):
+	if strings.HasPrefix(d.spec, "mnist") {
 		return "128:relu,10:softmax"
-	case set.Classes > 2:
-		return fmt.Sprintf("16:relu,16:relu,%d:softmax", set.Classes)
-	case set.Classes == 2:
-		return "16:relu,16:relu,1:sigmoid"
 	}
-	return "16:relu,16:relu,1:linear"
+	return "16:relu,16:relu," + outputFor(set)
 }
 
-// specFor builds the network spec from the flags, checking it against the data.
-func specFor(layers, loss, dtype string, set *dataset.Set) (engine.Spec, error) {
+// specFor builds the network spec from the flags, checking it against the
+// training data set; held is where classes set lacks may be, for the hint.
+func specFor(layers, loss, dtype string, set *dataset.Set, held heldOut) (engine.Spec, error) {
 	spec := engine.Spec{Inputs: set.Features}
 	var err error
 	if spec.Layers, err = engine.ParseLayers(layers); err != nil {
-		return spec, withHint(fmt.Errorf("--layers: %w", err), "list the hidden and output layers, like --layers 128:relu,10:softmax")
+		return spec, withHint(fmt.Errorf("--layers: %w", err), "list the hidden and output layers, like --layers 16:relu,16:relu,"+outputFor(set))
 	}
 	out := spec.Layers[len(spec.Layers)-1]
 	if loss == "" {
@@ -213,13 +212,17 @@ func specFor(layers, loss, dtype string, set *dataset.Set) (engine.Spec, error) 
 		return spec, fmt.Errorf("--dtype: %w", err)
 	}
 	if err := spec.Validate(); err != nil {
-		if engine.CheckLoss(spec.Loss, out.Activation) != nil {
-			return spec, withHint(err, "softmax goes with ce, sigmoid with bce, and mse with any other output")
+		switch {
+		case engine.CheckLoss(spec.Loss, out.Activation) != nil:
+			return spec, withHint(err, fmt.Sprintf("drop --loss %s: a %s output's loss is %s (softmax goes with ce, sigmoid with bce, and mse with any other output)",
+				loss, out.Activation, engine.DefaultLoss(out.Activation)))
+		case out.Activation == engine.Softmax && out.Units < 2:
+			return spec, withHint(err, "use --layers "+hiddenOf(spec)+outputFor(set))
 		}
 		return spec, err
 	}
 	if _, err := spec.TrainingTargets(set); err != nil {
-		return spec, classHint(fmt.Errorf("--layers %s: %w", layers, err), spec)
+		return spec, classHint(fmt.Errorf("--layers %s: %w", layers, err), spec, set, held)
 	}
 	return spec, nil
 }

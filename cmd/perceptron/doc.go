@@ -55,10 +55,19 @@
 //     header only refused with their message; 10,000 columns, CRLF line
 //     ends, an empty validation split and a batch of every training row
 //     trained on; float labels regressed, labels such as 2.0 classified,
-//     and float labels under a softmax refused at their line; and hints
-//     followed literally (TestHintsWork: --batch N or less, --val-split X
-//     or more for early stopping, --impute zero for a column all missing,
-//     1:linear for numbers under a sigmoid), the command then training
+//     and float labels under a softmax refused at their line
+//   - every hint and piece of advice followed literally, the command then
+//     training (TestHintsWork, 28 cases): the values it gives (--batch N or
+//     less, --val-split X or more, --impute zero, --max-categories N with
+//     the column's count, the --layers that fit the labels for a syntax
+//     error, a one-unit softmax, too many or too few outputs and several
+//     label columns, --test-split 0 and --val-split 0 for a rare class held
+//     out, --early-stop 5 for a lone --monitor, --backend cpu, the --data
+//     forms), the flags it drops (--loss, --val-split 0, --monitor, --sep,
+//     --class-weight, mnist's --test-split), and the data it asks to mend
+//     (labels from 1 or with a gap relabelled 0 to K-1, one class made
+//     two); the largest --samples that fits a memory limit
+//     (TestMostThatFit)
 //   - validation held out of the training data by default, mnist included
 //     (a folder of 300 noisy 4×4 digits: 270 training, 30 validation, 100
 //     test); its figures in the table, the history CSV and the JSON, and

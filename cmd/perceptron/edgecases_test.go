@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -70,12 +69,10 @@ func TestDataEdgeCases(t *testing.T) {
 	}
 }
 
-// hintFlag finds the flag and value a hint tells the user to give ("give
-// --batch 5 or less" gives --batch 5) in the stderr of a refused run.
-var hintFlag = regexp.MustCompile(`perceptron: hint: .*?(--[a-z-]+) ([^ ,()]+)`)
-
-// TestHintsWork follows each hint literally and checks that the command
-// then trains.
+// TestHintsWork follows each hint (and each error's advice) literally and
+// checks that the command then works: the flags it names set to the values
+// it names, the flags it says to drop dropped, or the file it asks for
+// given.
 func TestHintsWork(t *testing.T) {
 	dir := t.TempDir()
 	parity := func(i int) string { return fmt.Sprint(i % 2) }
@@ -84,40 +81,173 @@ func TestHintsWork(t *testing.T) {
 	missing := strings.ReplaceAll(edgeCSV(2, 30, "\n", parity), "\n0.", "\n,0.") // every cell of c0 below the header is gone
 	missing = strings.Replace(missing, "c0,", "c0,c0b,", 1)
 	write(t, dir, "missing.csv", missing)
+	write(t, dir, "ids.csv", strings.Replace(edgeCSV(1, 30, "\n", func(i int) string { return fmt.Sprintf("id%d,%d", i, i%2) }), "y", "id,y", 1))
+	write(t, dir, "twolabels.csv", strings.Replace(edgeCSV(3, 30, "\n", parity), "c2,y", "y1,y2", 1))
 	npyFile(t, dir, "x.npy", 30, 2, func(i, j int) float64 { return float64(i+j) / 10 })
 	npyFile(t, dir, "y.npy", 30, 0, func(i, _ int) float64 { return float64(i) / 3 })
-	base := []string{"train", "--epochs", "1", "--out", "", "--plot", ""}
+	labels := func(name string, label func(i int) float64) func(t *testing.T) {
+		npyFile(t, dir, name, 30, 0, func(i, _ int) float64 { return label(i) })
+		return func(t *testing.T) { npyFile(t, dir, name, 30, 0, func(i, _ int) float64 { return float64(i % 3) }) } // relabelled 0 to 2
+	}
+	relabel13 := labels("y13.npy", func(i int) float64 { return float64(i%3 + 1) })
+	relabel013 := labels("y013.npy", func(i int) float64 { return []float64{0, 1, 3}[i%3] })
+	twoClasses := labels("y0.npy", func(int) float64 { return 0 })
+	npyFile(t, dir, "yrare.npy", 30, 0, func(i, _ int) float64 { return float64(min(i%2+i/29*2, 2)) }) // 0 1 0 1 … 2: class 2 once
+	mnist := mnistDir(t, dir, "mnist", func(files map[string][]byte) {
+		files["train-images-idx3-ubyte.gz"] = idxFile([]uint32{10, 2, 2}, make([]byte, 40), true)
+		files["train-labels-idx1-ubyte.gz"] = idxFile([]uint32{10}, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, true)
+	})
+	moons := []string{"--data", "synthetic:moons", "--samples", "60"}
+	base := []string{"--epochs", "1", "--out", "", "--plot", "", "--history", ""}
 	for _, tc := range []struct {
 		name   string
-		args   []string
-		stderr string // the error the hint follows
-		hint   string // the line of the hint
+		args   []string // train's, after base
+		stderr string   // the error and its hint
+		set    []string // flags and values the advice gives, set in turn
+		drop   []string // flags the advice drops, with their values
+		said   string   // how the advice spells the value, where it is a pattern or a part ("" the value itself)
+		mend   func(t *testing.T)
 	}{
 		{name: "a batch past the data", args: []string{"--data", "csv:small.csv", "--batch", "100"},
-			stderr: "perceptron: error: --batch 100 is larger than the 4 training examples\n",
-			hint:   "perceptron: hint: give --batch 4 or less (4: every training example in one step)\n"},
+			stderr: "perceptron: error: --batch 100 is larger than the 4 training examples\n" +
+				"perceptron: hint: give --batch 4 or less (4: every training example in one step)\n",
+			set: []string{"--batch", "4"}},
 		{name: "a column all missing", args: []string{"--data", "csv:missing.csv"},
-			stderr: "perceptron: error: missing.csv: column c0: every cell is missing in the training rows: drop the column from the file, or fill missing numbers with zero (--impute zero)\n"},
+			stderr: "perceptron: error: missing.csv: column c0: every cell is missing in the training rows: drop the column from the file, or fill missing numbers with zero (--impute zero)\n",
+			set:    []string{"--impute", "zero"}},
 		{name: "no validation for early stopping", args: []string{"--data", "csv:tiny.csv", "--val-split", "0.1", "--early-stop", "2"},
-			stderr: "perceptron: error: --val-split 0.1 of the 4 training examples holds out none, and --early-stop needs validation examples\n",
-			hint:   "perceptron: hint: give --val-split 0.25 or more (one example)\n"},
+			stderr: "perceptron: error: --val-split 0.1 of the 4 training examples holds out none, and --early-stop needs validation examples\n" +
+				"perceptron: hint: give --val-split 0.25 or more (one example)\n",
+			set: []string{"--val-split", "0.25"}},
 		{name: "a sigmoid for numbers", args: []string{"--data", "npy:x.npy,y.npy", "--layers", "4:relu,1:sigmoid"},
-			stderr: "perceptron: error: --layers 4:relu,1:sigmoid: loss bce needs targets in [0, 1], found 5.333333333333333 at example 1 (the labels are numbers to predict: end the layers with 1:linear, whose loss is mse)\n"},
+			stderr: "perceptron: error: --layers 4:relu,1:sigmoid: loss bce needs targets in [0, 1], found 5.333333333333333 at example 1 (the labels are numbers to predict: end the layers with 1:linear, whose loss is mse)\n",
+			set:    []string{"--layers", "4:relu,1:linear"}, said: "with 1:linear"},
+		{name: "too many categories", args: []string{"--data", "csv:ids.csv", "--max-categories", "5"},
+			stderr: "perceptron: error: ids.csv: column id: 24 distinct values in the training rows, more than the 5 categories allowed: drop the column (an identifier or free text is no category), or allow them (--max-categories 24)\n",
+			set:    []string{"--max-categories", "24"}},
+		{name: "a loss for another output", args: append(moons, "--layers", "4:relu,1:relu", "--loss", "bce"),
+			stderr: "perceptron: error: loss bce needs a sigmoid output layer, found relu\n" +
+				"perceptron: hint: drop --loss bce: a relu output's loss is mse (softmax goes with ce, sigmoid with bce, and mse with any other output)\n",
+			drop: []string{"--loss"}},
+		{name: "a softmax with another loss", args: append(moons, "--layers", "4:relu,2:softmax", "--loss", "mse"),
+			stderr: "perceptron: error: a softmax output layer needs loss ce, found mse\n" +
+				"perceptron: hint: drop --loss mse: a softmax output's loss is ce (softmax goes with ce, sigmoid with bce, and mse with any other output)\n",
+			drop: []string{"--loss"}},
+		{name: "layers that do not parse", args: append(moons, "--layers", "4:relu,,1:sigmoid"),
+			stderr: "perceptron: error: --layers: layer 2 \"\": expected UNITS:ACTIVATION, like 128:relu\n" +
+				"perceptron: hint: list the hidden and output layers, like --layers 16:relu,16:relu,1:sigmoid\n",
+			set: []string{"--layers", "16:relu,16:relu,1:sigmoid"}},
+		{name: "a softmax of one unit", args: []string{"--data", "synthetic:blobs", "--samples", "60", "--layers", "4:relu,1:softmax"},
+			stderr: "perceptron: error: layer 2: softmax needs at least 2 units, found 1 (its one output would always be 1): for two classes use 1:sigmoid\n" +
+				"perceptron: hint: use --layers 4:relu,3:softmax\n",
+			set: []string{"--layers", "4:relu,3:softmax"}},
+		{name: "a softmax too wide", args: append(moons, "--layers", "4:relu,3:softmax"),
+			stderr: "perceptron: error: --layers 4:relu,3:softmax: the data has 2 classes (0, 1) but the output layer 3:softmax has 3 units\n" +
+				"perceptron: hint: use --layers 4:relu,2:softmax or --layers 4:relu,1:sigmoid\n",
+			set: []string{"--layers", "4:relu,2:softmax", "--layers", "4:relu,1:sigmoid"}},
+		{name: "a linear output per class", args: []string{"--data", "synthetic:blobs", "--samples", "60", "--layers", "4:relu,2:linear"},
+			stderr: "perceptron: error: --layers 4:relu,2:linear: the data has 3 classes but the network has 2 outputs\n" +
+				"perceptron: hint: use --layers 4:relu,3:softmax\n",
+			set: []string{"--layers", "4:relu,3:softmax"}},
+		{name: "outputs for numbers", args: []string{"--data", "npy:x.npy,y.npy", "--layers", "4:relu,3:linear"},
+			stderr: "perceptron: error: --layers 4:relu,3:linear: the network has 3 outputs, which needs class labels 0..2, but the labels are not all integers in that range\n" +
+				"perceptron: hint: use --layers 4:relu,1:linear\n",
+			set: []string{"--layers", "4:relu,1:linear"}},
+		{name: "one output for two labels", args: []string{"--data", "csv:twolabels.csv", "--label-col", "y1,y2", "--layers", "4:relu,1:linear"},
+			stderr: "perceptron: error: --layers 4:relu,1:linear: the data has 2 label values per example but the network has 1 outputs\n" +
+				"perceptron: hint: use --layers 4:relu,2:linear\n",
+			set: []string{"--layers", "4:relu,2:linear"}},
+		{name: "labels from 1", args: []string{"--data", "npy:x.npy,y13.npy"},
+			stderr: "perceptron: error: class 0 has no training examples: the labels run from 1 to 3, read as the 4 classes 0 to 3\n" +
+				"perceptron: hint: class labels are the numbers 0 to K-1 of K classes: relabel the 3 classes present as 0 to 2\n",
+			mend: relabel13},
+		{name: "labels with a gap", args: []string{"--data", "npy:x.npy,y013.npy"},
+			stderr: "perceptron: error: class 2 has no training examples, of the data's 4 classes (0 to 3)\n" +
+				"perceptron: hint: class labels are the numbers 0 to K-1 of K classes: relabel the 3 classes present as 0 to 2\n",
+			mend: relabel013},
+		{name: "one class", args: []string{"--data", "npy:x.npy,y0.npy"},
+			stderr: "perceptron: error: class 1 has no training examples, of the data's 2 classes (0, 1)\n" +
+				"perceptron: hint: a classifier tells two or more classes apart: give data with examples of each, numbered 0 to K-1\n",
+			mend: twoClasses},
+		{name: "a rare class held out", args: []string{"--data", "npy:x.npy,yrare.npy"},
+			stderr: "perceptron: error: class 2 has no training examples, of the data's 3 classes (0, 1, 2)\n" +
+				"perceptron: hint: a class this rare had its examples held out of training: give --test-split 0 and --val-split 0 to train on every example, or add examples of it\n",
+			set: []string{"--test-split", "0", "--val-split", "0"}},
+		{name: "early stopping without validation", args: append(moons, "--early-stop", "2", "--val-split", "0"),
+			stderr: "perceptron: error: --early-stop needs validation data, and --val-split 0 holds none out of the training data\n" +
+				"perceptron: hint: drop --val-split 0 to validate on 0.1 of the training data (the test set never chooses the epoch)\n",
+			drop: []string{"--val-split"}},
+		{name: "a plateau without validation", args: append(moons, "--lr-schedule", "plateau:2:0.5", "--val-split", "0"),
+			stderr: "perceptron: error: --lr-schedule plateau:2:0.5 watches the validation figure --monitor names, and --val-split 0 holds no validation data out\n" +
+				"perceptron: hint: drop --val-split 0 to validate on 0.1 of the training data, or choose another --lr-schedule\n",
+			drop: []string{"--val-split"}},
+		{name: "a monitor with nothing to watch for", args: append(moons, "--monitor", "val_accuracy"),
+			stderr: "perceptron: error: --monitor val_accuracy has nothing to watch for\n" +
+				"perceptron: hint: drop --monitor val_accuracy, or give --early-stop 5 to stop when it stops improving (--early-stop and --lr-schedule plateau:PATIENCE:FACTOR watch it)\n",
+			drop: []string{"--monitor"}},
+		{name: "a monitor followed to early stopping", args: append(moons, "--monitor", "val_accuracy"),
+			stderr: "perceptron: error: --monitor val_accuracy has nothing to watch for\n" +
+				"perceptron: hint: drop --monitor val_accuracy, or give --early-stop 5 to stop when it stops improving (--early-stop and --lr-schedule plateau:PATIENCE:FACTOR watch it)\n",
+			set: []string{"--early-stop", "5"}},
+		{name: "a CSV flag for other data", args: []string{"--data", "npy:x.npy,y.npy", "--sep", ";"},
+			stderr: "perceptron: error: --sep applies to csv data, not npy\nperceptron: hint: drop --sep\n",
+			drop:   []string{"--sep"}},
+		{name: "class weights for numbers", args: []string{"--data", "npy:x.npy,y.npy", "--class-weight", "balanced"},
+			stderr: "perceptron: error: --class-weight weighs the classes of a classification, but this network is a regression\n" +
+				"perceptron: hint: drop --class-weight, or end the layers with a sigmoid or softmax output over class labels 0..K-1\n",
+			drop: []string{"--class-weight"}},
+		{name: "a test split of mnist", args: []string{"--data", "mnist", "--mnist-dir", mnist, "--val-split", "0", "--test-split", "0.1"},
+			stderr: "perceptron: error: --test-split does not apply to mnist\n" +
+				"perceptron: hint: mnist is tested on its own 10,000 test images: drop --test-split\n",
+			drop: []string{"--test-split"}},
+		{name: "a CSV without a path", args: []string{"--data", "csv:"},
+			stderr: "perceptron: error: --data csv: needs a path\nperceptron: hint: write --data csv:PATH\n",
+			set:    []string{"--data", "csv:small.csv"}, said: "--data csv:PATH"},
+		{name: "npy without the labels", args: []string{"--data", "npy:x.npy"},
+			stderr: "perceptron: error: --data npy:x.npy: expected two files, the features and the labels\nperceptron: hint: write --data npy:X.npy,Y.npy\n",
+			set:    []string{"--data", "npy:x.npy,y.npy"}, said: "--data npy:X.npy,Y.npy"},
+		{name: "unknown data", args: []string{"--data", "moons"},
+			stderr: "perceptron: error: unknown data \"moons\"\nperceptron: hint: use mnist, csv:PATH, npz:PATH, npy:X.npy,Y.npy or synthetic:NAME\n",
+			set:    []string{"--data", "synthetic:moons"}, said: "synthetic:NAME"},
+		{name: "a backend not built", args: append(moons, "--backend", "cuda"),
+			stderr: "perceptron: error: --backend cuda: built without CUDA support: rebuild with go build -tags cuda (on a machine with the CUDA toolkit)\n" +
+				"perceptron: hint: use --backend cpu, or build with go build -tags cuda ./cmd/perceptron on a machine with the CUDA toolkit\n",
+			set: []string{"--backend", "cpu"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := perceptron(t, dir, append(base, tc.args...)...)
+			args := slices.Concat([]string{"train"}, base, tc.args)
+			r := perceptron(t, dir, args...)
 			require.Equal(t, 1, r.code, r.stdout)
-			require.Equal(t, tc.stderr+tc.hint, r.stderr)
-			follow := slices.Clone(tc.args)
-			if m := hintFlag.FindStringSubmatch(r.stderr); m != nil {
-				follow = setFlag(follow, m[1], m[2])
-			} else if strings.Contains(tc.stderr, "(--impute zero)") {
-				follow = append(follow, "--impute", "zero")
-			} else if strings.Contains(tc.stderr, "end the layers with 1:linear") {
-				follow = setFlag(follow, "--layers", "4:relu,1:linear")
+			require.Equal(t, tc.stderr, r.stderr)
+			for i := 0; i < len(tc.set); i += 2 {
+				if tc.said != "" {
+					require.Contains(t, r.stderr, tc.said)
+				} else {
+					require.Contains(t, r.stderr, tc.set[i]+" "+tc.set[i+1], "the advice names the flag and value")
+				}
+				follow := setFlag(slices.Clone(args), tc.set[i], tc.set[i+1])
+				if i+2 < len(tc.set) && tc.set[i+2] != tc.set[i] { // flags given together
+					follow = setFlag(follow, tc.set[i+2], tc.set[i+3])
+					i += 2
+				}
+				r := perceptron(t, dir, follow...)
+				require.Equal(t, 0, r.code, "following the advice, %v: %s", follow, r.stderr)
 			}
-			r = perceptron(t, dir, append(base, follow...)...)
-			require.Equal(t, 0, r.code, "following the advice, %v: %s", follow, r.stderr)
+			if tc.drop != nil {
+				follow := slices.Clone(args)
+				for _, flag := range tc.drop {
+					require.Contains(t, r.stderr, "drop "+flag)
+					i := slices.Index(follow, flag)
+					follow = slices.Delete(follow, i, i+2)
+				}
+				r := perceptron(t, dir, follow...)
+				require.Equal(t, 0, r.code, "following the advice, %v: %s", follow, r.stderr)
+			}
+			if tc.mend != nil {
+				tc.mend(t)
+				r := perceptron(t, dir, args...)
+				require.Equal(t, 0, r.code, "the data mended as the advice says: %s", r.stderr)
+			}
 		})
 	}
 }
@@ -131,4 +261,21 @@ func setFlag(args []string, flag, v string) []string {
 		}
 	}
 	return append(args, flag, v)
+}
+
+// TestMostThatFit checks the size checkFits' hints advise: the largest n
+// whose bytes fit the room, against a scan of every n.
+func TestMostThatFit(t *testing.T) {
+	bytes := func(n int) uint64 { return baseBytes + uint64(n)*33 }
+	for _, room := range []uint64{0, baseBytes - 1, baseBytes, baseBytes + 32, baseBytes + 33, baseBytes + 1000, baseBytes + 33*500, 1 << 40} {
+		want := -1
+		for n := 0; n <= 500; n++ {
+			if bytes(n) <= room {
+				want = n
+			}
+		}
+		assert.Equal(t, want, mostThatFit(room, 500, bytes), "room %d", room)
+	}
+	assert.Equal(t, "give --samples 7 or fewer", samplesHint(7))
+	assert.Contains(t, samplesHint(0), "the program alone needs more")
 }

@@ -225,6 +225,7 @@ func TestHostileSizesUnderAMemoryLimit(t *testing.T) {
 	}{
 		{"--data synthetic:moons --layers 99999999:relu,1:sigmoid", "a 399999997-parameter network on 1000 examples needs about"},
 		{"--data synthetic:moons --samples 300000000", "--samples 300000000 needs about 9.97 GB of memory"},
+		{"--data synthetic:moons --samples 300000000", "perceptron: hint: give --samples "}, // as many as fit (TestMostThatFit)
 	} {
 		cmd := exec.Command("sh", "-c", "ulimit -v 4194304 && exec \"$0\" train --quiet "+c.args, binary)
 		cmd.Dir = dir

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"sort"
+	"strings"
 
 	"github.com/perceptron-go/perceptron/engine"
 )
@@ -42,13 +44,20 @@ func syntheticBytes(n int) uint64 { return baseBytes + uint64(n)*(8*3+splitBytes
 // checkFits returns an error naming what and the figures when need bytes
 // exceed the memory this process can use, so that a size that cannot fit is
 // refused before anything is allocated, not met by the kernel's OOM killer.
-func checkFits(what string, need uint64) error {
+// Its hint is advice(room), what to ask for to fit in room bytes.
+func checkFits(what string, need uint64, advice func(room uint64) string) error {
 	room, source := memoryRoom()
 	if need <= room {
 		return nil
 	}
 	return withHint(fmt.Errorf("%s needs about %s of memory, more than the %s this process can use (%s)", what, gigabytes(need), gigabytes(room), source),
-		"ask for fewer units (--layers), examples (--samples) or a smaller --batch")
+		advice(room))
+}
+
+// mostThatFit returns the largest n in [0, most] whose bytes(n), growing
+// with n, is at most room; -1 if none is.
+func mostThatFit(room uint64, most int, bytes func(n int) uint64) int {
+	return sort.Search(most+1, func(n int) bool { return bytes(n) > room }) - 1
 }
 
 // gcPercent is the garbage collector's GOGC that the program runs with
@@ -71,3 +80,29 @@ func setGCPercent() {
 
 // gigabytes writes a byte count in GB with two decimals.
 func gigabytes(b uint64) string { return fmt.Sprintf("%.2f GB", float64(b)/1e9) }
+
+// samplesHint advises --samples n, the most synthetic examples that fit (-1:
+// none do).
+func samplesHint(n int) string {
+	if n < 1 {
+		return "the program alone needs more: free some memory, or raise the limit"
+	}
+	return fmt.Sprintf("give --samples %d or fewer", n)
+}
+
+// fitAdvice returns checkFits' advice for the fit of a params-parameter
+// network on examples examples: the most examples that fit (--samples for
+// synthetic data, a smaller file otherwise), or, where the network alone
+// does not fit, fewer units.
+func (t *training) fitAdvice(params, examples int) func(room uint64) string {
+	return func(room uint64) string {
+		n := mostThatFit(room, examples, func(n int) uint64 { return fitBytes(t.spec, params, n, min(t.batch, max(n, 1))) })
+		switch {
+		case n < 1:
+			return "the network alone needs more: ask for fewer units in --layers"
+		case strings.HasPrefix(t.data.spec, "synthetic:"):
+			return samplesHint(n)
+		}
+		return fmt.Sprintf("train on %d examples or fewer (a smaller file), or ask for fewer units in --layers", n)
+	}
+}

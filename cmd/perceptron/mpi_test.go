@@ -163,6 +163,7 @@ func TestMPIFailsTogether(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(r.stderr, "perceptron: error:"), "%s", r.stderr)
 		assert.Contains(t, r.stderr, "perceptron: error: per-example SGD (batch size 1) is sequential: it cannot be shared among 2 processes; "+
 			"train in mini-batches of at least 2 examples, such as 64")
+		assert.Contains(t, r.stderr, "perceptron: hint: give --batch 64 (or any batch from 2 to the training examples)\n")
 	})
 }
 

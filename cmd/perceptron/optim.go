@@ -106,7 +106,8 @@ func (o *optimFlags) extras(given map[string]bool, sched engine.Schedule, early 
 		return m, engine.Clipping{}, fmt.Errorf("--monitor: %w", err)
 	}
 	if given["monitor"] && early == nil && sched.Kind != engine.Plateau {
-		return m, engine.Clipping{}, withHint(fmt.Errorf("--monitor %s has nothing to watch for", m), "it is for --early-stop and --lr-schedule plateau:PATIENCE:FACTOR")
+		return m, engine.Clipping{}, withHint(fmt.Errorf("--monitor %s has nothing to watch for", m),
+			fmt.Sprintf("drop --monitor %s, or give --early-stop 5 to stop when it stops improving (--early-stop and --lr-schedule plateau:PATIENCE:FACTOR watch it)", o.monitor))
 	}
 	clip := engine.Clipping{Norm: o.clipNorm, Value: o.clipValue}
 	if err := clip.Validate(); err != nil {

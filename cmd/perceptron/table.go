@@ -168,7 +168,7 @@ func (f *tableFlags) applyTable(path string, prep *dataset.Preprocessor, labelle
 	p.notes, p.prep = append(p.notes, notes...), prep
 	if labelled && p.test.Labels == nil {
 		return p, withHint(fmt.Errorf("%s: no label column %s, which the model was trained on", path, quoteList(prep.Labels)),
-			"eval measures the model against the labels: give a file with them (predict needs none)")
+			fmt.Sprintf("eval measures the model against the labels: give a file with the label column %s (predict needs none)", quoteList(prep.Labels)))
 	}
 	p.test.Weights = nil
 	return p, nil

@@ -95,6 +95,8 @@ func TestMessyCSV(t *testing.T) {
 	r = perceptron(t, dir, "eval", "--model", "model.safetensors", "--data", "csv:requests.csv")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `requests.csv: no label column "churned", which the model was trained on`)
+	assert.Contains(t, r.stderr, `perceptron: hint: eval measures the model against the labels: give a file with the label column "churned" (predict needs none)`)
+	// test.csv, which the first eval took, has the column: the advice works
 }
 
 // TestCSVFlags checks the flags that say how a CSV is read and encoded.

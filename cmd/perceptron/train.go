@@ -243,6 +243,9 @@ func (t *training) configure() error {
 	t.cfg = engine.Config{Epochs: t.epochs, LearningRate: t.lr, BatchSize: t.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
 		Monitor: monitor, Clip: clip, CheckpointEvery: t.checkpointEvery, Comm: t.comm}
 	if err := t.cfg.Validate(); err != nil {
+		if t.comm != nil && t.batch < t.comm.Size() {
+			return withHint(err, fmt.Sprintf("give --batch %d (or any batch from %d to the training examples)", max(64, t.comm.Size()), t.comm.Size()))
+		}
 		return err
 	}
 	if t.batch == 0 {
@@ -336,7 +339,9 @@ func (t *training) build() error {
 		t.layers = defaultLayers(&t.data, t.trainSet)
 	}
 	var err error
-	if t.spec, err = specFor(t.layers, t.loss, t.dtype, t.trainSet); err != nil {
+	kind, _, _ := strings.Cut(t.data.spec, ":")
+	held := heldOut{t.validation, t.testSet, kind != "mnist" && kind != "npz"}
+	if t.spec, err = specFor(t.layers, t.loss, t.dtype, t.trainSet, held); err != nil {
 		return t.warmSpecError(err)
 	}
 	if t.batch > t.trainSet.N {
@@ -349,7 +354,7 @@ func (t *training) build() error {
 		examples += part.N
 	}
 	if err := checkFits(fmt.Sprintf("a %d-parameter network on %d examples", params, examples),
-		fitBytes(t.spec, params, examples, t.batch)); err != nil {
+		fitBytes(t.spec, params, examples, t.batch), t.fitAdvice(params, examples)); err != nil {
 		return err
 	}
 	if t.be, err = openBackend(t.backend); err != nil {

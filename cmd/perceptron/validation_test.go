@@ -162,10 +162,10 @@ func TestClassesMustFitTheOutput(t *testing.T) {
 	}{
 		{[]string{"--data", "synthetic:moons", "--layers", "8:relu,4:softmax"},
 			"--layers 8:relu,4:softmax: the data has 2 classes (0, 1) but the output layer 4:softmax has 4 units",
-			"use --layers 8:relu,2:softmax or 8:relu,1:sigmoid"},
+			"use --layers 8:relu,2:softmax or --layers 8:relu,1:sigmoid"},
 		{[]string{"--data", "synthetic:moons", "--layers", "3:sigmoid"},
 			"--layers 3:sigmoid: the data has 2 classes (0, 1) but the output layer 3:sigmoid has 3 units",
-			"use --layers 2:softmax or 1:sigmoid"},
+			"use --layers 2:softmax or --layers 1:sigmoid"},
 		{[]string{"--data", "synthetic:blobs", "--layers", "8:relu,8:relu,2:softmax"},
 			"--layers 8:relu,8:relu,2:softmax: the data has 3 classes (0, 1, 2) but the output layer 2:softmax has 2 units",
 			"use --layers 8:relu,8:relu,3:softmax"},
@@ -174,7 +174,7 @@ func TestClassesMustFitTheOutput(t *testing.T) {
 			"use --layers 32:relu,10:softmax"},
 		{[]string{"--mnist-dir", "nine"},
 			"class 9 has no training examples, of the data's 10 classes (0 to 9)",
-			"each class needs training examples: a class this rare may have gone to the test or validation part (--test-split, --val-split)"},
+			"the test set holds classes the training data lacks: add training examples of them"},
 	} {
 		r := perceptron(t, dir, append(append([]string{"train"}, c.args...), quiet...)...)
 		name := strings.Join(c.args, " ")

@@ -275,7 +275,9 @@ func fitCategories(c *Column, rows []int, limit int) (Input, error) {
 		s, _ := c.Text(i)
 		if !seen[s] {
 			if len(seen) == limit {
-				return in, fmt.Errorf("more than %d distinct values in the training rows: drop the column (an identifier or free text is no category), or raise the maximum number of categories", limit)
+				n := distinctValues(c, rows)
+				return in, fmt.Errorf("%d distinct values in the training rows, more than the %d categories allowed: "+
+					"drop the column (an identifier or free text is no category), or allow them (--max-categories %d)", n, limit, n)
 			}
 			seen[s] = true
 		}
@@ -285,6 +287,32 @@ func fitCategories(c *Column, rows []int, limit int) (Input, error) {
 	}
 	slices.Sort(in.Categories)
 	return in, nil
+}
+
+// distinctValues counts the distinct cells of column c's rows as
+// fitCategories tells them apart (a missing cell is one value of its own).
+func distinctValues(c *Column, rows []int) int {
+	n := 0
+	if c.IsText() {
+		seen := make([]bool, len(c.Values)+1) // code -1, missing, at 0
+		for _, i := range rows {
+			if k := c.Codes[i] + 1; !seen[k] {
+				seen[k], n = true, n+1
+			}
+		}
+		return n
+	}
+	seen := map[uint64]bool{}
+	for _, i := range rows {
+		v := c.Numbers[i]
+		if math.IsNaN(v) {
+			v = math.NaN() // every missing cell alike
+		}
+		if b := math.Float64bits(v); !seen[b] {
+			seen[b], n = true, n+1
+		}
+	}
+	return n
 }
 
 // fitNumber fits a numeric input on column c's rows.

@@ -205,7 +205,11 @@ func TestFitPreprocessorErrors(t *testing.T) {
 		{csv, dataset.PrepOptions{Labels: []string{"label"}, Task: dataset.Regress}, `f.csv:2: column 4 (label): label "x" is not a number, which a regression needs`},
 		{csv, dataset.PrepOptions{Labels: []string{"w", "code"}, Task: dataset.Classify}, "2 label columns: several labels make a regression"},
 		{csv, dataset.PrepOptions{Labels: []string{"n"}}, "f.csv:4: column 1 (n): the label is missing: drop the rows without one"},
-		{csv, dataset.PrepOptions{Labels: []string{"label"}, MaxCategories: 2}, "column t: more than 2 distinct values in the training rows: drop the column"},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, MaxCategories: 2}, "column t: 3 distinct values in the training rows, more than the 2 categories allowed: " +
+			"drop the column (an identifier or free text is no category), or allow them (--max-categories 3)"},
+		{"c,y\n1,0\n,1\n2,0\n,1\n1,0\n-0,1\n0,1\n", dataset.PrepOptions{Categorical: []string{"c"}, MaxCategories: 2}, // missing is one value; -0 and 0 two
+			"column c: 5 distinct values in the training rows, more than the 2 categories allowed"},
+		{"c,y\na,0\n,1\nb,0\n,1\na,0\n", dataset.PrepOptions{MaxCategories: 1}, "column c: 3 distinct values in the training rows, more than the 1 categories allowed"},
 		{csv, dataset.PrepOptions{Labels: []string{"label"}, Impute: "mode"}, `unknown imputation "mode"`},
 		{csv, dataset.PrepOptions{Labels: []string{"label"}, Task: "guess"}, `unknown task "guess"`},
 		{"a,b\n,1\n,2\n", dataset.PrepOptions{}, "column a: every cell is missing in the training rows"},
