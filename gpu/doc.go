@@ -381,6 +381,13 @@
 //     reported as what happened, and the next epoch's launch running
 //     (TestSGDBarrierTimesOut); a kernel's fault that loses the context and
 //     a next trainer on a new one; an absurd allocation named in its error.
+//   - The real plans, on the emulator standing for an H100 (132
+//     multiprocessors, 227 KiB of shared memory a block, one block of
+//     sgd_steps a multiprocessor by its registers): W2s's 64 blocks with
+//     teams of 4 warps, W3's 132 blocks, and a first layer of 8 units over
+//     132 blocks, most of which own none of its units, each three steps in
+//     two launches against the CPU's, in both dtypes (TestSGDRealPlans;
+//     skipped with -short).
 //   - The shared memory of sgd_steps: its budget the opt-in limit less its
 //     static shared memory, and a network whose private layers need more
 //     than 48 KiB keeping them private (TestSGDPlanOptsIn), its steps the
