@@ -466,6 +466,11 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	var bad float64
 	var nonFinite *engine.NonFiniteError
 	from := t.summed
+	if t.share != nil {
+		if err := t.drain(); err != nil {
+			return engine.Totals{}, err
+		}
+	}
 	err := t.d.do(func() (err error) {
 		if t.summed < t.done {
 			if err := t.ks.epochTotals(totalsConfig, t.totals, t.losses, t.correct, t.summed, t.done); err != nil {

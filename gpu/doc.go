@@ -222,6 +222,22 @@
 // host all-reduce over the engine's Comm stands in for NCCL, so that the
 // data-parallel path runs in the tests.
 //
+// The host never waits for NCCL in a copy, which would wait for good where a
+// peer died and NCCL's kernels spin: every 32 steps (sumWindow) it records
+// an event on the stream after the queued work, and before queueing more
+// it waits for the event of two windows back, and Totals for one recorded
+// after all the work queued, polling each every millisecond with
+// cuEventQuery and ncclCommGetAsyncError (share.go, awaitMark). When NCCL
+// reports an error (a peer that died or left, a failure on the device), or
+// the work up to an event has not finished within a minute (sumLimit: a
+// peer lost where NCCL cannot tell), the trainer aborts the communicator
+// (ncclCommAbort, which ends NCCL's kernels on this process's GPU) and
+// returns one error that says so, from Steps or Totals: so each surviving
+// process ends soon after a peer died, with one error, and at most 64
+// steps are queued ahead of the host. The emulator's stand-in behaves as
+// NCCL does: a sum that fails (its collective timed out) is reported by
+// the poll, not by the step.
+//
 // # What the GPU should reach (a model, not measured)
 //
 // No GPU has run this backend yet; the figures below are what the structure
@@ -381,6 +397,13 @@
 //     reported as what happened, and the next epoch's launch running
 //     (TestSGDBarrierTimesOut); a kernel's fault that loses the context and
 //     a next trainer on a new one; an absurd allocation named in its error.
+//   - The real plans, on the emulator standing for an H100 (132
+//     multiprocessors, 227 KiB of shared memory a block, one block of
+//     sgd_steps a multiprocessor by its registers): W2s's 64 blocks with
+//     teams of 4 warps, W3's 132 blocks, and a first layer of 8 units over
+//     132 blocks, most of which own none of its units, each three steps in
+//     two launches against the CPU's, in both dtypes (TestSGDRealPlans;
+//     skipped with -short).
 //   - The shared memory of sgd_steps: its budget the opt-in limit less its
 //     static shared memory, and a network whose private layers need more
 //     than 48 KiB keeping them private (TestSGDPlanOptsIn), its steps the
@@ -411,6 +434,13 @@
 //     rank (TestOrdinal); a data-parallel trainer without NCCL saying how to
 //     install it; on a GPU with libnccl, every NCCL call on a communicator of
 //     one (TestShareBatchesAlone).
+//   - A peer that dies inside a data-parallel step, on the emulator: of
+//     three processes, process 2 never takes part in its third step's
+//     all-reduce; each survivor ends within seconds with one error, saying
+//     that its step failed and its communicator is aborted and naming
+//     process 2, from Totals in a short epoch and from Steps (the window's
+//     wait) in a long one, and closes without error
+//     (TestDataParallelPeerDies).
 //
 // go test ./gpu/internal/gencushim checks that the committed trampolines are
 // what cuda.h and the calls give, and go test -tags cuda ./gpu/internal/nccl

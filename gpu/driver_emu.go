@@ -20,8 +20,6 @@ import (
 // devicePtr is an address in emulated device memory.
 type devicePtr uintptr
 
-const emulatorName = "CUDA emulator on the CPU"
-
 // gpuContext is the emulator's context: a new one starts with no device
 // memory and no fault.
 type gpuContext struct {
@@ -31,11 +29,12 @@ type gpuContext struct {
 	sharedOptIn     int
 }
 
-// createContext makes a new emulated context.
+// createContext makes a new emulated context on the device the emulator
+// stands for (kernels.EmuSetDevice).
 func createContext() (gpuContext, error) {
 	kernels.EmuReset()
-	return gpuContext{name: emulatorName, multiprocessors: kernels.EmuResident, cooperative: true,
-		sharedOptIn: kernels.EmuSharedOptIn}, nil
+	dev := kernels.EmuCurrentDevice()
+	return gpuContext{name: dev.Name, multiprocessors: dev.Multiprocessors, cooperative: true, sharedOptIn: dev.SharedOptIn}, nil
 }
 
 // destroy frees the context's memory, as releasing the last reference to
@@ -62,8 +61,12 @@ func (f function) launch(c launchConfig, args []uint64) error {
 		Block: [3]int{c.block.x, max(c.block.y, 1), 1}, Shared: c.shared, Cooperative: c.cooperative}, args)
 }
 
-// residentPerSM: the emulator runs one block per multiprocessor.
-func (function) residentPerSM(int, int) (int, error) { return 1, nil }
+// residentPerSM is how many blocks of threads threads with shared bytes
+// of dynamic shared memory a multiprocessor of the emulated device holds
+// at once.
+func (f function) residentPerSM(threads, shared int) (int, error) {
+	return kernels.EmuOccupancy(f.name, threads, shared)
+}
 
 // staticShared is the kernel's static shared memory per block, in bytes.
 func (f function) staticShared() (int, error) { return kernels.EmuStaticShared(f.name) }
@@ -103,7 +106,8 @@ func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
 
 // Devices lists the emulated device.
 func Devices() ([]string, error) {
-	return []string{fmt.Sprintf("%s (%d resident blocks)", emulatorName, kernels.EmuResident)}, nil
+	dev := kernels.EmuCurrentDevice()
+	return []string{fmt.Sprintf("%s (%d multiprocessors of %d blocks)", dev.Name, dev.Multiprocessors, dev.BlocksPerSM)}, nil
 }
 
 // graph is a graph the emulator recorded.

@@ -207,6 +207,36 @@ func tooLarge(err error) bool {
 // returns the error of one that failed.
 func synchronize() error { return check(C.cuCtxSynchronize()) }
 
+// event marks a point of the context's stream: query reports whether the
+// work queued before it has finished.
+type event struct {
+	ev     C.CUevent
+	stream C.CUstream
+}
+
+// newEvent makes an event of the context's stream, without timing.
+func (c *gpuContext) newEvent() (event, error) {
+	e := event{stream: c.stream.s}
+	err := check(C.cuEventCreate(&e.ev, C.CU_EVENT_DISABLE_TIMING))
+	return e, err
+}
+
+// record marks the work queued on the stream so far.
+func (e event) record() error { return check(C.cuEventRecord(e.ev, e.stream)) }
+
+// query reports, without waiting, whether the work marked has finished
+// (an event never recorded has).
+func (e event) query() (bool, error) {
+	r := C.cuEventQuery(e.ev)
+	if r == C.CUDA_ERROR_NOT_READY {
+		return false, nil
+	}
+	return r == C.CUDA_SUCCESS, check(r)
+}
+
+// destroy frees the event.
+func (e event) destroy() error { return check(C.cuEventDestroy(e.ev)) }
+
 // graph is an instantiated CUDA graph, launched on the stream it was
 // captured from.
 type graph struct {

@@ -5,6 +5,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -51,14 +52,99 @@ type gradientReducer interface {
 	// step runs one step: gradients, on the device's goroutine, queues the
 	// step's first part, which leaves this process's values in the buffer;
 	// step sums them over the processes; update, on the device's goroutine,
-	// queues the rest of the step.
+	// queues the rest of the step. Where the sum is queued on the device
+	// (NCCL), step returns without waiting for it, and a failure of the
+	// sum, such as a peer that died, shows only in poll.
 	step(gradients, update func() error) error
-	// check returns the error of the sums queued so far, nil while all is
-	// well. It runs on the device's goroutine.
-	check() error
+	// mark records, on the device's goroutine, the work queued so far as
+	// mark i (of sumMarks), replacing what mark i recorded before.
+	mark(i int) error
+	// poll reports, on the device's goroutine, whether the work up to mark
+	// i has finished, and the error of the sums queued so far (a peer that
+	// died or left, a failure on the device), nil while all is well. It
+	// does not wait.
+	poll(i int) (bool, error)
 	// close frees what the reducer holds on the device's goroutine: after
-	// the sums queued so far or, when the fit failed, at once.
+	// the sums queued so far or, when the fit failed, at once, aborting
+	// the sums under way. It does nothing the second time.
 	close(failed bool) error
+}
+
+const (
+	// sumMarks are the reducer's marks: two that alternate every
+	// sumWindow steps, so that at most 2·sumWindow steps are queued ahead
+	// of the host, and drainMark, for all the work queued so far.
+	sumMarks, drainMark = 3, 2
+	// sumWindow is how many steps a data-parallel fit queues between two
+	// marks.
+	sumWindow = 32
+	// sumPoll is how long the host sleeps between two polls of a mark.
+	sumPoll = time.Millisecond
+)
+
+// sumLimit is how long a data-parallel fit waits for the work up to a mark
+// (at most 2·sumWindow steps, or, at the totals, what was queued since the
+// last window) before it gives the sums up: a peer that died where NCCL
+// cannot tell, over a transport that never reports it, would otherwise
+// hold the others for good.
+var sumLimit = distributed.MinTimeout
+
+// awaitMark waits until the work up to mark i has finished, polling the
+// reducer every sumPoll, off the device's goroutine between polls. Where
+// the sums fail (a peer died or left, the device failed) or take longer
+// than sumLimit, it aborts the reducer's communicator, which ends the sums
+// under way on this process's device, and returns the one error that
+// says so: so every surviving process of the fit ends, soon after a peer
+// died, with an error rather than waiting for it.
+func (t *trainer) awaitMark(i int) error {
+	start := time.Now()
+	for {
+		var done bool
+		err := t.d.do(func() (err error) {
+			done, err = t.share.reducer.poll(i)
+			return err
+		})
+		if err == nil && done {
+			return nil
+		}
+		if err == nil && time.Since(start) > sumLimit {
+			err = fmt.Errorf("the sums of the gradients queued on the device did not finish within %v: a process of the fit may have died where the communicator cannot tell", sumLimit)
+		}
+		if err != nil {
+			t.share.failed = true
+			if aerr := t.d.do(func() error { return t.share.reducer.close(true) }); aerr != nil {
+				return fmt.Errorf("gpu: a data-parallel step failed: %w; aborting the communicator failed too: %w", err, aerr)
+			}
+			return fmt.Errorf("gpu: a data-parallel step failed, and the communicator is aborted: %w", err)
+		}
+		time.Sleep(sumPoll)
+	}
+}
+
+// markWindow marks the work queued so far every sumWindow steps, after
+// waiting for the work up to the mark before the last, so that a fit
+// queues at most 2·sumWindow steps ahead and sees a failed sum within that
+// many steps.
+func (t *trainer) markWindow() error {
+	t.share.queued++
+	if t.share.queued%sumWindow != 0 {
+		return nil
+	}
+	i := t.share.queued / sumWindow % 2
+	if t.share.queued >= 3*sumWindow {
+		if err := t.awaitMark(i); err != nil {
+			return err
+		}
+	}
+	return t.d.do(func() error { return t.share.reducer.mark(i) })
+}
+
+// drain waits for all the work queued so far (awaitMark's errors).
+func (t *trainer) drain() error {
+	if err := t.d.do(func() error { return t.share.reducer.mark(drainMark) }); err != nil {
+		return err
+	}
+	return t.awaitMark(drainMark)
 }
 
 // sharing is a data-parallel trainer's part of the fit.
@@ -67,6 +153,7 @@ type sharing struct {
 	reducer gradientReducer
 	flags   devicePtr // each step's flag this epoch (flag_step): perEpoch doubles
 	rows    int       // the examples of this process's shards of the epoch's steps so far
+	queued  int       // the steps queued since ShareBatches (markWindow)
 	failed  bool      // a step or the totals failed: close drops the reducer's work
 }
 
@@ -147,6 +234,9 @@ func (t *trainer) sharedSteps(ctx context.Context, start bool, from, to int) (er
 		if err := t.share.reducer.step(gradients, update); err != nil {
 			return err
 		}
+		if err := t.markWindow(); err != nil {
+			return err
+		}
 		t.share.rows += hi - lo
 		t.done = s + rows
 		t.optim.steps++
@@ -184,11 +274,8 @@ func (t *trainer) queueSharedUpdate(rows int) error {
 
 // nonFinite returns, on the device's goroutine, the first step of the
 // epoch's steps so far whose flag says a process's loss was not finite,
-// or nil; and the error of the reducer's sums.
+// or nil. The reducer's sums have finished (drain).
 func (t *trainer) nonFinite() (*engine.NonFiniteError, error) {
-	if err := t.share.reducer.check(); err != nil {
-		return nil, err
-	}
 	first, end := t.first/t.batch, blocks(t.done, t.batch)
 	if first >= end {
 		return nil, nil

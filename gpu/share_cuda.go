@@ -12,7 +12,9 @@ import (
 
 // ncclReducer sums the gradients with NCCL's all-reduce, in place on the
 // device, queued on the backend's stream between a step's two graphs: no
-// host synchronisation.
+// host synchronisation. Its marks are events of the stream, which the
+// trainer polls with ncclCommGetAsyncError rather than wait in a copy,
+// which would wait for good where a peer died and NCCL's kernels spin.
 type ncclReducer struct {
 	d      *device
 	comm   *nccl.Comm
@@ -20,6 +22,8 @@ type ncclReducer struct {
 	n      int
 	dt     nccl.DataType
 	stream uintptr
+	marks  [sumMarks]event
+	closed bool
 }
 
 // newReducer joins the processes of c in an NCCL communicator on this
@@ -49,7 +53,16 @@ func newReducer(t *trainer, c distributed.Comm) (gradientReducer, error) {
 		r.dt = nccl.Float32
 	}
 	err = t.d.do(func() (err error) {
-		r.comm, err = lib.InitRank(c.Size(), id, c.Rank())
+		for i := range r.marks {
+			if r.marks[i], err = t.d.ctx.newEvent(); err != nil {
+				return fmt.Errorf("gpu: cuEventCreate: %w", err)
+			}
+		}
+		if r.comm, err = lib.InitRank(c.Size(), id, c.Rank()); err != nil {
+			for _, m := range r.marks {
+				m.destroy()
+			}
+		}
 		return err
 	})
 	return r, err
@@ -67,14 +80,33 @@ func (r *ncclReducer) step(gradients, update func() error) error {
 	})
 }
 
-func (r *ncclReducer) check() error {
-	if err := r.comm.AsyncError(); err != nil {
-		return fmt.Errorf("gpu: %w", err)
+func (r *ncclReducer) mark(i int) error {
+	if err := r.marks[i].record(); err != nil {
+		return fmt.Errorf("gpu: cuEventRecord: %w", err)
 	}
 	return nil
 }
 
+// poll: a closed reducer aborted its sums, and the stream runs on.
+func (r *ncclReducer) poll(i int) (bool, error) {
+	if r.closed {
+		return true, nil
+	}
+	if err := r.comm.AsyncError(); err != nil {
+		return false, fmt.Errorf("gpu: %w", err)
+	}
+	done, err := r.marks[i].query()
+	if err != nil {
+		return false, fmt.Errorf("gpu: cuEventQuery: %w", err)
+	}
+	return done, nil
+}
+
 func (r *ncclReducer) close(failed bool) error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
 	var err error
 	if failed {
 		err = r.comm.Abort()
@@ -82,7 +114,12 @@ func (r *ncclReducer) close(failed bool) error {
 		err = r.comm.Destroy()
 	}
 	if err != nil {
-		return fmt.Errorf("gpu: %w", err)
+		err = fmt.Errorf("gpu: %w", err)
 	}
-	return nil
+	for _, m := range r.marks {
+		if derr := m.destroy(); derr != nil && err == nil {
+			err = fmt.Errorf("gpu: cuEventDestroy: %w", derr)
+		}
+	}
+	return err
 }

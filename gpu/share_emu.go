@@ -15,13 +15,19 @@ import (
 // The sum runs off the device's goroutine: the processes of a test are
 // goroutines of one process that share the one emulated device, and a
 // process waiting for the others on it would keep them from their steps.
+// As NCCL does, it reports a sum that failed (a peer that died or left,
+// whose collective timed out) not from the step but from poll, and queues
+// nothing more: NCCL's all-reduce would not finish, nor the work queued
+// after it.
 type hostReducer struct {
-	d     *device
-	comm  distributed.Comm
-	buf   devicePtr
-	sum   func() error // sums the Sums on the host over comm
-	host  unsafe.Pointer
-	bytes int64
+	d      *device
+	comm   distributed.Comm
+	buf    devicePtr
+	sum    func() error // sums the Sums on the host over comm
+	host   unsafe.Pointer
+	bytes  int64
+	failed error // the sum that failed, NCCL's asynchronous error
+	closed bool
 }
 
 // newReducer returns the host reducer of the trainer's gradients over c.
@@ -43,6 +49,9 @@ func onHost[T distributed.Float](r *hostReducer, s *distributed.Sums[T]) {
 }
 
 func (r *hostReducer) step(gradients, update func() error) error {
+	if r.failed != nil || r.closed {
+		return nil
+	}
 	err := r.d.do(func() error {
 		if err := gradients(); err != nil {
 			return err
@@ -56,7 +65,8 @@ func (r *hostReducer) step(gradients, update func() error) error {
 		return err
 	}
 	if err := r.sum(); err != nil {
-		return err
+		r.failed = err
+		return nil
 	}
 	return r.d.do(func() error {
 		if err := memcpyHtoD(r.buf, r.host, r.bytes); err != nil {
@@ -66,8 +76,20 @@ func (r *hostReducer) step(gradients, update func() error) error {
 	})
 }
 
-// check: the host's sums return their errors at once.
-func (*hostReducer) check() error { return nil }
+// mark: the emulator runs each step's work before step returns.
+func (*hostReducer) mark(int) error { return nil }
+
+// poll: the work queued has finished, unless a sum failed and stopped it
+// (until close aborts it).
+func (r *hostReducer) poll(int) (bool, error) {
+	if r.closed {
+		return true, nil
+	}
+	return r.failed == nil, r.failed
+}
 
 // close: the host reducer holds nothing on the device.
-func (*hostReducer) close(bool) error { return nil }
+func (r *hostReducer) close(bool) error {
+	r.closed = true
+	return nil
+}

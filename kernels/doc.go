@@ -40,14 +40,22 @@
 // needed). It compiles the kernels' own CUDA C sources as C++: each CUDA
 // thread is a fiber, and a block's threads meet at __syncthreads and at every
 // warp shuffle, taking turns in index order in some blocks and in reverse in
-// others, so that a missing barrier shows. Up to four blocks run at once, on
+// others, so that a missing barrier shows. A launch runs as many of its
+// blocks at once as the emulated device holds (up to EmuMaxAtOnce, 256), on
 // OS threads of their own, so that grid barriers work and a grid too large
-// to be resident times out as it would on a GPU.
+// to be resident times out as it would on a GPU. The device is its own
+// small one (EmuSmall: four multiprocessors of one block) unless
+// EmuSetDevice picks another, such as EmuH100 (132 multiprocessors, 228
+// KiB of shared memory each, 227 KiB a block once a kernel opts in), so
+// that a planner sees that GPU and its plans run here: EmuOccupancy answers
+// as cuOccupancyMaxActiveBlocksPerMultiprocessor does, from the kernel's
+// registers and shared memory, and a cooperative grid must fit the
+// multiprocessors at that occupancy.
 //
 // It refuses what a GPU from Volta to Hopper refuses: grid and block sizes
 // past their limits, more registers (from ptxas's counts, resources.h) or
 // shared memory than a block may have (48 KiB, or what the kernel opted in
-// to, at most Volta's 96 KiB with its static shared memory:
+// to, at most the device's opt-in limit with its static shared memory:
 // EmuStaticShared and EmuOptInShared answer as cuFuncGetAttribute and
 // cuFuncSetAttribute do, and a new context forgets the opt-in), a
 // cooperative grid larger than the device holds. It reports what a GPU would leave undefined: a barrier that
@@ -79,8 +87,13 @@
 // is); it refuses more shared memory or registers
 // per block than a GPU has, and more than a kernel opted in to
 // (TestEmulatorSharedMemoryOptIn), and a cooperative grid larger than the device
-// holds, and accepts each once the excess is taken away; and its graphs run
-// their launches in order each time they are launched. The kernels
+// holds, and accepts each once the excess is taken away; standing for an
+// H100, it gives the occupancy the CUDA occupancy calculator gives (worked
+// by hand from the kernels' registers, threads and shared memory), refuses
+// a cooperative grid of sgd_steps of 133 blocks and one of more blocks than
+// it runs at once, and lets a kernel opt in to 227 KiB less its static
+// shared memory (TestEmulatedH100); and its graphs run their launches in
+// order each time they are launched. The kernels
 // themselves are tested through package gpu, against their CPU twins: go
 // test -tags cudaemu ./gpu on the emulator, go test -tags cuda ./gpu on a
 // GPU.

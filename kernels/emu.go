@@ -11,6 +11,7 @@ import "C"
 
 import (
 	"embed"
+	"sync"
 	"unsafe"
 )
 
@@ -25,14 +26,79 @@ import (
 //go:embed *.cu *.cuh resources.h
 var sources embed.FS
 
-// EmuResident is how many blocks of one launch the emulator runs at once:
-// its multiprocessors, one resident block each.
-const EmuResident = C.EMU_RESIDENT
+// EmuDevice is the GPU the emulator stands for: what a planner sees of it
+// (its multiprocessors, its shared memory, the occupancy of a kernel) and
+// what it holds at once, which a cooperative launch must fit and a launch
+// runs at once (at most EmuMaxAtOnce blocks). Every multiprocessor has the
+// 65,536 registers and 2,048 threads of the GPUs from Volta to Hopper.
+type EmuDevice struct {
+	// Name names the device in Devices.
+	Name string
+	// Multiprocessors is the device's multiprocessors; BlocksPerSM, the
+	// most blocks that one holds at once.
+	Multiprocessors, BlocksPerSM int
+	// SharedPerSM is a multiprocessor's shared memory in bytes, of which the
+	// driver reserves SharedReserved a block; SharedOptIn is the most shared
+	// memory, static and dynamic, that a block of a kernel that opts in may
+	// have (a block has 48 KiB without opting in).
+	SharedPerSM, SharedReserved, SharedOptIn int
+}
 
-// EmuSharedOptIn is the most shared memory, static and dynamic, that a
-// block of a kernel that opts in may have on the emulator: Volta's 96 KiB,
-// the least of the GPUs from Volta to Hopper.
-const EmuSharedOptIn = C.EMU_SHARED_OPTIN
+// EmuSmall is the emulator's own device: four multiprocessors of one block
+// each, with Volta's 96 KiB of shared memory, the least of the GPUs from
+// Volta to Hopper.
+var EmuSmall = EmuDevice{Name: "CUDA emulator on the CPU", Multiprocessors: 4, BlocksPerSM: 1,
+	SharedPerSM: 96 << 10, SharedOptIn: 96 << 10}
+
+// EmuH100 is an H100 SXM as the planner sees it: 132 multiprocessors of at
+// most 32 blocks and 228 KiB of shared memory (1 KiB reserved a block), 227
+// KiB a block once a kernel opts in.
+var EmuH100 = EmuDevice{Name: "CUDA emulator as an H100 SXM", Multiprocessors: 132, BlocksPerSM: 32,
+	SharedPerSM: 228 << 10, SharedReserved: 1 << 10, SharedOptIn: 227 << 10}
+
+// EmuMaxAtOnce is the most blocks of one launch that the emulator runs at
+// once, each on an OS thread of its own: it refuses a cooperative grid of
+// more.
+const EmuMaxAtOnce = C.EMU_MAX_AT_ONCE
+
+var emuDevice = struct {
+	sync.Mutex
+	dev EmuDevice
+}{dev: EmuSmall}
+
+// EmuSetDevice makes the emulator stand for dev, in a new context
+// (EmuReset): a process's backend opened afterwards plans for it.
+func EmuSetDevice(dev EmuDevice) {
+	emuDevice.Lock()
+	defer emuDevice.Unlock()
+	emuDevice.dev = dev
+	C.emu_set_device(C.int(dev.Multiprocessors), C.int(dev.BlocksPerSM), C.int(dev.SharedPerSM), C.int(dev.SharedReserved), C.int(dev.SharedOptIn))
+	EmuReset()
+}
+
+// EmuCurrentDevice returns the device the emulator stands for: EmuSmall
+// unless EmuSetDevice chose another.
+func EmuCurrentDevice() EmuDevice {
+	emuDevice.Lock()
+	defer emuDevice.Unlock()
+	return emuDevice.dev
+}
+
+// EmuOccupancy returns how many blocks of the kernel named name, of
+// threads threads with shared bytes of dynamic shared memory, a
+// multiprocessor of the device holds at once, as
+// cuOccupancyMaxActiveBlocksPerMultiprocessor does: the least that its
+// blocks, threads, registers (ptxas's counts, resources.h) and shared
+// memory allow.
+func EmuOccupancy(name string, threads, shared int) (int, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var blocks C.int
+	err := emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_occupancy(cname, C.int(threads), C.int(shared), &blocks, e, n)
+	})
+	return int(blocks), err
+}
 
 const errLen = 512
 
@@ -57,8 +123,8 @@ func emuCall(f func(err *C.char, errlen C.int) C.int) error {
 }
 
 // EmuReset makes a new emulated context, as after cuCtxDestroy and
-// cuCtxCreate: it frees all device memory and forgets a fault that lost the
-// context.
+// cuCtxCreate: it frees all device memory, forgets the kernels' opt-ins and
+// a fault that lost the context.
 func EmuReset() { C.emu_reset() }
 
 // EmuAlloc allocates bytes of emulated device memory, filled with NaNs.
@@ -144,7 +210,7 @@ func EmuStaticShared(name string) (int, error) {
 // EmuOptInShared lets the blocks of the kernel named name have up to bytes
 // of dynamic shared memory, as cuFuncSetAttribute(
 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) does; it refuses more
-// than EmuSharedOptIn less the kernel's static shared memory. Without it, a
+// than the device's SharedOptIn less the kernel's static shared memory. Without it, a
 // block has 48 KiB, static and dynamic.
 func EmuOptInShared(name string, bytes int) error {
 	cname := C.CString(name)

@@ -4,9 +4,10 @@
 // sources compile as C++ and run on the host (build tag cudaemu): each CUDA
 // thread is a fiber, a block's fibers take turns on one OS thread (in index
 // order in some blocks, in reverse in others, so that a missing barrier
-// shows) and meet at __syncthreads and at every warp shuffle, and up to
-// EMU_RESIDENT blocks run at once on OS threads of their own, as blocks
-// resident on different multiprocessors do. It refuses the launches a GPU
+// shows) and meet at __syncthreads and at every warp shuffle, and as many
+// blocks as the emulated device holds at once (emu_set_device,
+// emu_occupancy; at most EMU_MAX_AT_ONCE) run at once on OS threads of their
+// own, as blocks resident on the multiprocessors of a GPU do. It refuses the launches a GPU
 // from Volta to Hopper refuses (grid and block sizes, registers and shared
 // memory per block, cooperative grids larger than the device holds), and
 // checks what a GPU leaves undefined and reports it as the launch's error: a

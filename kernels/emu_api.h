@@ -8,19 +8,26 @@
 
 #include <stdint.h>
 
-// EMU_RESIDENT is how many blocks of one launch run at once: the emulated
-// device's multiprocessors, one resident block each.
-#define EMU_RESIDENT 4
-
-// EMU_SHARED_OPTIN is the most shared memory, static and dynamic, that a
-// block of a kernel that opts in may have: Volta's 96 KiB, the least of the
-// GPUs from Volta to Hopper (a block has 48 KiB without opting in).
-#define EMU_SHARED_OPTIN (96 << 10)
+// EMU_MAX_AT_ONCE is the most blocks of one launch that the emulator runs
+// at once, each on an OS thread of its own: a launch runs as many as the
+// emulated device holds at once, up to this.
+#define EMU_MAX_AT_ONCE 256
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+// emu_set_device makes the emulator stand for a device of multiprocessors
+// multiprocessors, each holding at most blocks_per_sm blocks and
+// shared_per_sm bytes of shared memory, of which the driver reserves
+// shared_reserved a block, where a kernel may opt in to shared_optin bytes
+// a block, static and dynamic. Every multiprocessor of a GPU from Volta to
+// Hopper has 65,536 registers and holds 2,048 threads.
+void emu_set_device(int multiprocessors, int blocks_per_sm, int shared_per_sm, int shared_reserved, int shared_optin);
+// emu_occupancy sets *blocks to how many blocks of threads threads with
+// shared bytes of dynamic shared memory a multiprocessor of the device
+// holds at once, as cuOccupancyMaxActiveBlocksPerMultiprocessor does.
+int emu_occupancy(const char* name, int threads, int shared, int* blocks, char* err, int errlen);
 // emu_reset makes a new context: it frees all device memory and forgets a
 // fault that lost the context.
 void emu_reset(void);
@@ -42,7 +49,7 @@ int emu_graph_destroy(int graph, char* err, int errlen);
 // block, as cuFuncGetAttribute(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES) does;
 // emu_opt_in_shared lets its blocks have up to bytes of dynamic shared
 // memory, as cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
-// does, refusing more than EMU_SHARED_OPTIN less the static.
+// does, refusing more than the device's opt-in limit less the static.
 int emu_static_shared(const char* name, int* bytes, char* err, int errlen);
 int emu_opt_in_shared(const char* name, int bytes, char* err, int errlen);
 int emu_kernel_count(void);

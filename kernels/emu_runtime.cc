@@ -322,11 +322,28 @@ bool inside(uintptr_t p, size_t bytes) {
 
 // The limits of every GPU from Volta to Hopper (compute capability 7.0 to
 // 9.0) on a launch: its shape, the registers of a block (a multiprocessor
-// has 65,536, given to each warp in units of 256) and its shared memory
-// (48 KiB, static and dynamic, unless the kernel opts in to more, up to
-// EMU_SHARED_OPTIN, with emu_opt_in_shared).
+// has 65,536, in four partitions, given to each warp in units of 256), its
+// threads (a multiprocessor holds 2,048) and its shared memory (48 KiB,
+// static and dynamic, unless the kernel opts in to more, up to the device's
+// opt-in limit, with emu_opt_in_shared).
 constexpr unsigned max_grid_x = 0x7fffffffu, max_grid_yz = 65535, max_block_xy = 1024, max_block_z = 64,
-                   max_threads = 1024, max_registers = 65536, register_unit = 256, max_shared = 48 << 10;
+                   max_threads = 1024, max_registers = 65536, register_partitions = 4, register_unit = 256,
+                   threads_per_sm = 2048, max_shared = 48 << 10, shared_unit = 128;
+
+// device_props is the device the emulator stands for (emu_set_device): by
+// default four multiprocessors of one block each, with Volta's 96 KiB of
+// shared memory, the least of the GPUs from Volta to Hopper.
+struct device_props {
+    int multiprocessors = 4, blocks_per_sm = 1, shared_per_sm = 96 << 10, shared_reserved = 0,
+        shared_optin = 96 << 10;
+};
+std::mutex device_mu;
+device_props device;
+
+device_props current_device() {
+    std::lock_guard<std::mutex> lock(device_mu);
+    return device;
+}
 
 std::string dims(dim3 d) { return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) + ")"; }
 
@@ -408,6 +425,29 @@ std::string check_resources(const std::string& name, unsigned threads, unsigned 
     return "";
 }
 
+// occupancy returns how many blocks of threads threads of kernel name with
+// shared bytes of dynamic shared memory a multiprocessor of dev holds at
+// once, as the CUDA occupancy calculator counts them: the least of its
+// blocks, its threads, its registers (whole warps in each partition) and
+// its shared memory (rounded up to 128 bytes a block, with what the driver
+// reserves a block).
+int occupancy(const device_props& dev, const std::string& name, unsigned threads, unsigned shared) {
+    resources r = kernel_resources(name);
+    unsigned warps = (threads + 31) / 32;
+    unsigned most = std::min<unsigned>(dev.blocks_per_sm, threads_per_sm / (warps * 32));
+    if (r.registers > 0) {
+        unsigned per_warp = (static_cast<unsigned>(r.registers) * 32 + register_unit - 1) / register_unit * register_unit;
+        unsigned fit = max_registers / register_partitions / per_warp * register_partitions;
+        most = std::min(most, fit / warps);
+    }
+    unsigned bytes = static_cast<unsigned>(r.shared) + shared + static_cast<unsigned>(dev.shared_reserved);
+    bytes = (bytes + shared_unit - 1) / shared_unit * shared_unit;
+    if (bytes > 0) {
+        most = std::min(most, static_cast<unsigned>(dev.shared_per_sm) / bytes);
+    }
+    return static_cast<int>(most);
+}
+
 // job is one launch: its blocks are handed out in order to the workers.
 // Blocks run their threads in reverse order where the launch's sequence
 // number plus the block's index is odd.
@@ -423,40 +463,50 @@ struct job {
     std::string error;
 };
 
-// pool is EMU_RESIDENT worker threads, each running blocks on its own
-// block, so that up to EMU_RESIDENT blocks of a launch run at once. One
-// launch runs at a time.
+// pool runs the blocks of a launch on worker threads, each running blocks
+// on its own block: as many at once as the launch asks for, so that up to
+// that many blocks of it are resident at once. Workers are started as
+// launches need them and kept. One launch runs at a time.
 class pool {
   public:
-    pool() {
-        for (int i = 0; i < EMU_RESIDENT; i++) {
-            std::thread(&pool::work, this).detach();
-        }
-    }
-
-    // run runs every block of j and returns the first error.
-    std::string run(job& j) {
+    // run runs every block of j, at most at_once at a time, and returns the
+    // first error.
+    std::string run(job& j, int at_once) {
         std::lock_guard<std::mutex> one(launch_mu_);
         std::unique_lock<std::mutex> lock(mu_);
+        while (static_cast<int>(workers_.size()) < at_once) {
+            workers_.push_back(std::make_unique<worker>());
+            std::thread(&pool::work, this, workers_.back().get()).detach();
+        }
         job_ = &j;
-        busy_ = EMU_RESIDENT;
+        busy_ = at_once;
         j.seq = ++generation_;
-        wake_.notify_all();
+        for (int i = 0; i < at_once; i++) {
+            workers_[i]->go = generation_;
+            workers_[i]->wake.notify_one();
+        }
         done_.wait(lock, [this] { return busy_ == 0; });
         job_ = nullptr;
         return j.error;
     }
 
   private:
-    void work() {
+    // worker is a worker thread's signal: it runs the launch whose
+    // generation go names.
+    struct worker {
+        std::condition_variable wake;
+        uint64_t go = 0;
+    };
+
+    void work(worker* w) {
         block b;
         uint64_t seen = 0;
         for (;;) {
             job* j;
             {
                 std::unique_lock<std::mutex> lock(mu_);
-                wake_.wait(lock, [&] { return generation_ != seen; });
-                seen = generation_;
+                w->wake.wait(lock, [&] { return w->go != seen; });
+                seen = w->go;
                 j = job_;
             }
             b.k = j->k;
@@ -486,7 +536,8 @@ class pool {
     }
 
     std::mutex launch_mu_, mu_;
-    std::condition_variable wake_, done_;
+    std::condition_variable done_;
+    std::vector<std::unique_ptr<worker>> workers_;
     job* job_ = nullptr;
     uint64_t generation_ = 0;
     int busy_ = 0;
@@ -510,6 +561,7 @@ struct node {
     dim3 gdim, bdim;
     unsigned shared;
     std::vector<uint64_t> args;
+    int at_once; // how many of its blocks run at once
 };
 
 // While capturing, launches are recorded into captured rather than run;
@@ -537,7 +589,7 @@ std::string check_pointers(const kernel_entry& k, const uint64_t* args) {
 std::string run_node(const node& n) {
     kernels_run++;
     job j{0, n.k, n.args.data(), n.gdim, n.bdim, n.shared, uint64_t(n.gdim.x) * n.gdim.y * n.gdim.z};
-    return workers().run(j);
+    return workers().run(j, n.at_once);
 }
 
 } // namespace emu
@@ -685,14 +737,21 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
         why = emu::check_resources(name, bdim.x * bdim.y * bdim.z, shared);
     }
     uint64_t blocks = uint64_t(gdim.x) * gdim.y * gdim.z;
-    if (why.empty() && cooperative && blocks > EMU_RESIDENT) {
+    emu::device_props dev = emu::current_device();
+    uint64_t resident = uint64_t(dev.multiprocessors) * emu::occupancy(dev, name, bdim.x * bdim.y * bdim.z, shared);
+    if (why.empty() && cooperative && blocks > resident) {
         why = "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of " + std::to_string(blocks) +
-              " blocks, and " + std::to_string(EMU_RESIDENT) + " fit on the device at once";
+              " blocks, and " + std::to_string(resident) + " fit on the device at once";
+    }
+    if (why.empty() && cooperative && blocks > EMU_MAX_AT_ONCE) {
+        why = "a cooperative grid of " + std::to_string(blocks) + " blocks, and the emulator runs at most " +
+              std::to_string(EMU_MAX_AT_ONCE) + " at once";
     }
     if (!why.empty()) {
         return fail(err, errlen, why);
     }
-    emu::node n{&k, name, gdim, bdim, shared, std::vector<uint64_t>(args, args + nargs)};
+    int at_once = static_cast<int>(std::max<uint64_t>(1, std::min<uint64_t>({blocks, resident, EMU_MAX_AT_ONCE})));
+    emu::node n{&k, name, gdim, bdim, shared, std::vector<uint64_t>(args, args + nargs), at_once};
     {
         std::lock_guard<std::mutex> lock(emu::graph_mu);
         if (emu::capturing) {
@@ -780,7 +839,7 @@ extern "C" int emu_opt_in_shared(const char* name, int bytes, char* err, int err
     if (emu::registry().count(name) == 0) {
         return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
     }
-    int most = EMU_SHARED_OPTIN - emu::kernel_resources(name).shared;
+    int most = emu::current_device().shared_optin - emu::kernel_resources(name).shared;
     if (bytes < 0 || bytes > most) {
         return fail(err, errlen, "CUDA_ERROR_INVALID_VALUE: " + std::to_string(bytes) +
                                      " bytes of dynamic shared memory asked for " + name + ", which may opt in to " +
@@ -788,6 +847,24 @@ extern "C" int emu_opt_in_shared(const char* name, int bytes, char* err, int err
     }
     std::lock_guard<std::mutex> lock(emu::opted_in_mu);
     emu::opted_in[name] = static_cast<unsigned>(bytes);
+    return 0;
+}
+
+extern "C" void emu_set_device(int multiprocessors, int blocks_per_sm, int shared_per_sm, int shared_reserved,
+                               int shared_optin) {
+    std::lock_guard<std::mutex> lock(emu::device_mu);
+    emu::device = {multiprocessors, blocks_per_sm, shared_per_sm, shared_reserved, shared_optin};
+}
+
+extern "C" int emu_occupancy(const char* name, int threads, int shared, int* blocks, char* err, int errlen) {
+    if (emu::registry().count(name) == 0) {
+        return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
+    }
+    if (threads <= 0 || threads > static_cast<int>(emu::max_threads) || shared < 0) {
+        return fail(err, errlen, "CUDA_ERROR_INVALID_VALUE: blocks of " + std::to_string(threads) + " threads with " +
+                                     std::to_string(shared) + " bytes of dynamic shared memory");
+    }
+    *blocks = emu::occupancy(emu::current_device(), name, static_cast<unsigned>(threads), static_cast<unsigned>(shared));
     return 0;
 }
 

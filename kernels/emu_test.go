@@ -92,14 +92,15 @@ func TestEmulatorRefusesWhatAGPURefuses(t *testing.T) {
 
 	// A cooperative grid must fit on the device at once.
 	gather := []uint64{uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), 0, 1, 1} // no rows
-	err = EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one, Cooperative: true}, gather)
-	assert.EqualError(t, err, fmt.Sprintf("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of %d blocks, and %d fit on the device at once", EmuResident+1, EmuResident))
-	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident, 1, 1}, Block: one, Cooperative: true}, gather))
-	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuResident + 1, 1, 1}, Block: one}, gather))
+	resident := EmuSmall.Multiprocessors
+	err = EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{resident + 1, 1, 1}, Block: one, Cooperative: true}, gather)
+	assert.EqualError(t, err, fmt.Sprintf("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of %d blocks, and %d fit on the device at once", resident+1, resident))
+	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{resident, 1, 1}, Block: one, Cooperative: true}, gather))
+	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{resident + 1, 1, 1}, Block: one}, gather))
 }
 
 // TestEmulatorSharedMemoryOptIn: a kernel's static shared memory is what
-// ptxas counted; once it opts in, a block may have up to EmuSharedOptIn of
+// ptxas counted; once it opts in, a block may have up to the device's SharedOptIn of
 // shared memory, static and dynamic, and no more; a new context forgets the
 // opt-in, as a module loaded again does on a GPU.
 func TestEmulatorSharedMemoryOptIn(t *testing.T) {
@@ -111,7 +112,7 @@ func TestEmulatorSharedMemoryOptIn(t *testing.T) {
 	static, err := EmuStaticShared("epoch_totals_f64")
 	require.NoError(t, err)
 	assert.Equal(t, 4096, static)
-	most := EmuSharedOptIn - static
+	most := EmuSmall.SharedOptIn - static
 	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: [3]int{256, 1, 1}, Shared: most}, totals)
 	assert.ErrorContains(t, err, "CUDA_ERROR_INVALID_VALUE: 4096 bytes of static and 94208 of dynamic shared memory per block")
 
@@ -162,4 +163,47 @@ func TestEmulatorGraphs(t *testing.T) {
 	assert.ErrorContains(t, EmuGraphLaunch(g), "CUDA_ERROR_INVALID_HANDLE")
 	_, err = EmuEndCapture()
 	assert.ErrorContains(t, err, "not capturing")
+}
+
+// TestEmulatedH100 makes the emulator stand for an H100: the occupancy is
+// what the CUDA occupancy calculator gives for the kernels' registers
+// (resources.h) and shared memory, worked by hand below, and a cooperative
+// grid must fit the 132 multiprocessors at that occupancy, and the
+// emulator's EmuMaxAtOnce blocks at once.
+func TestEmulatedH100(t *testing.T) {
+	EmuSetDevice(EmuH100)
+	t.Cleanup(func() { EmuSetDevice(EmuSmall) })
+	assert.Equal(t, EmuH100, EmuCurrentDevice())
+	for _, c := range []struct {
+		name            string
+		threads, shared int
+		want            int
+		why             string
+	}{
+		{"sgd_steps_f32", 256, 30 << 10, 1, "188 registers: 6,144 a warp, 2 warps in each of 4 partitions of 16,384, 8 warps"},
+		{"sgd_steps_f64", 256, 0, 1, "218 registers: 7,168 a warp, 2 in a partition"},
+		{"gather_batch_f32", 256, 0, 8, "2,048 threads"},
+		{"gather_batch_f32", 32, 0, 32, "32 blocks"},
+		{"dense_forward_batch_f64", 256, 0, 3, "80 registers: 2,560 a warp, 6 in a partition, 24 warps"},
+		{"epoch_totals_f64", 32, 100 << 10, 2, "4 KiB static, 100 KiB dynamic and 1 KiB reserved, of 228 KiB"},
+	} {
+		got, err := EmuOccupancy(c.name, c.threads, c.shared)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got, "%s, %d threads, %d bytes: %s", c.name, c.threads, c.shared, c.why)
+	}
+	_, err := EmuOccupancy("gather_batch_f32", 2048, 0)
+	assert.EqualError(t, err, "CUDA_ERROR_INVALID_VALUE: blocks of 2048 threads with 0 bytes of dynamic shared memory")
+
+	one := [3]int{1, 1, 1}
+	err = EmuLaunch("sgd_steps_f32", EmuConfig{Grid: [3]int{133, 1, 1}, Block: [3]int{256, 1, 1}, Cooperative: true}, make([]uint64, 15))
+	assert.EqualError(t, err, "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE: a cooperative grid of 133 blocks, and 132 fit on the device at once")
+	p, err := EmuAlloc(64)
+	require.NoError(t, err)
+	gather := []uint64{uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), uint64(p), 0, 1, 1} // no rows
+	err = EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuMaxAtOnce + 1, 1, 1}, Block: one, Cooperative: true}, gather)
+	assert.EqualError(t, err, fmt.Sprintf("a cooperative grid of %d blocks, and the emulator runs at most %d at once", EmuMaxAtOnce+1, EmuMaxAtOnce))
+	assert.NoError(t, EmuLaunch("gather_batch_f32", EmuConfig{Grid: [3]int{EmuMaxAtOnce, 1, 1}, Block: one, Cooperative: true}, gather))
+
+	require.NoError(t, EmuOptInShared("epoch_totals_f64", 223<<10), "227 KiB less 4 KiB of static shared memory")
+	assert.ErrorContains(t, EmuOptInShared("epoch_totals_f64", 223<<10+1), "which may opt in to 228352")
 }

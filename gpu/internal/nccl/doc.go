@@ -49,12 +49,18 @@
 //     not the all-reduce captured into one: NCCL supports stream capture
 //     from 2.9 only, and the emulator's stand-in for NCCL (a host
 //     all-reduce over the Comm) cannot be captured.
-//  5. Non-finite losses: Totals, the one synchronisation, returns the
-//     first step whose flag is not 0 as an *engine.NonFiniteError on every
-//     process, and comm.AsyncError() when a peer or the device failed.
-//     Its sums are this process's own shards' (Fit sums them over the
-//     processes).
-//  6. Close: comm.Destroy(), or comm.Abort() after an error.
+//  5. Waiting: the host never waits for the stream in a copy while NCCL's
+//     kernels may spin for a dead peer. Every 32 steps it records an event
+//     on the stream, and before queueing more waits for the event of two
+//     windows back; Totals records one more and waits for it; each wait
+//     polls cuEventQuery and comm.AsyncError() every millisecond, and on an
+//     error (or a minute without the event) calls comm.Abort() and returns
+//     one error. Non-finite losses: Totals, once its event has passed,
+//     returns the first step whose flag is not 0 as an
+//     *engine.NonFiniteError on every process. Its sums are this process's
+//     own shards' (Fit sums them over the processes).
+//  6. Close: comm.Destroy(), or comm.Abort() after an error (once: a
+//     communicator aborted by a wait is not aborted again).
 //
 // The tests: package gpu's TestShareBatchesAlone runs every call on a
 // communicator of one rank where libnccl and a GPU are at hand, and skips

@@ -1,0 +1,91 @@
+//go:build cudaemu && !cuda
+
+package gpu
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/kernels"
+)
+
+// emulate makes the emulator stand for dev for the rest of the test, on a
+// device opened anew, and for its own small device again afterwards.
+func emulate(t *testing.T, dev kernels.EmuDevice) {
+	t.Helper()
+	reopen := func(dev kernels.EmuDevice) {
+		opened.mu.Lock()
+		defer opened.mu.Unlock()
+		if opened.dev != nil {
+			opened.dev.close()
+			opened.dev = nil
+		}
+		kernels.EmuSetDevice(dev)
+	}
+	reopen(dev)
+	t.Cleanup(func() { reopen(kernels.EmuSmall) })
+}
+
+// TestSGDRealPlans runs sgd_steps as the backend plans it for an H100
+// (kernels.EmuH100: 132 multiprocessors, 227 KiB of shared memory a block,
+// one block of sgd_steps a multiprocessor by its registers): W2's 64 blocks
+// with teams of 4 warps, W3's 132 blocks, and a narrow first layer over
+// 132 blocks, 124 of which own none of its units, each for three steps in
+// two launches, against the CPU's steps.
+func TestSGDRealPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the real plans run 64 to 132 blocks of 256 fibers each on the emulator")
+	}
+	emulate(t, kernels.EmuH100)
+	cases := []struct {
+		sgdCase
+		nd, grid, team int
+	}{
+		{sgdCase{784, "128:relu,10:softmax", engine.CE}, 1, 64, 4},           // W2s
+		{sgdCase{784, "512:relu,512:relu,10:softmax", engine.CE}, 2, 132, 2}, // W3
+		{sgdCase{20, "8:relu,8000:tanh,1:sigmoid", engine.BCE}, 2, 132, 8},   // 8 units over 132 blocks: 1 or none a block
+	}
+	be := newBackend(t)
+	for _, c := range cases {
+		for _, dtype := range dtypes {
+			layers, err := engine.ParseLayers(c.layers)
+			require.NoError(t, err)
+			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
+			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+			require.NoError(t, err)
+			tr, err := be.NewTrainer(net, examples(rand.New(rand.NewPCG(1, 1)), spec, 2), engine.Hyper{LearningRate: 0.05, BatchSize: 1})
+			require.NoError(t, err)
+			tt := tr.(*trainer)
+			perSM, err := tt.ks.fns[kernelSgdSteps].residentPerSM(tt.sgd.threads, tt.sgd.shared)
+			require.NoError(t, err)
+			assert.Equal(t, 1, perSM, "%s %s: blocks of sgd_steps a multiprocessor", dtype, c.layers)
+			assert.EqualValues(t, c.nd, tt.sgd.plan.nd, "%s %s: distributed layers", dtype, c.layers)
+			assert.Equal(t, c.grid, tt.sgd.grid, "%s %s: blocks", dtype, c.layers)
+			assert.Equal(t, 256, tt.sgd.threads, "%s %s: threads", dtype, c.layers)
+			assert.Equal(t, c.team, teamOf(tt.layers[0].out, tt.sgd.grid, tt.sgd.threads/warp), "%s %s: the first layer's team of warps", dtype, c.layers)
+			require.NoError(t, tr.Close())
+		}
+	}
+	var sgdCases []sgdCase
+	for _, c := range cases {
+		sgdCases = append(sgdCases, c.sgdCase)
+	}
+	sgdParity(t, sgdCases, []launchSplit{{deviceBudget, []int{0, 2, 3}}}, nil,
+		func(engine.Spec) []engine.Hyper { return []engine.Hyper{{LearningRate: 0.05, BatchSize: 1}} })
+}
+
+// teamOf is the team of warps that forward_dist (kernels/sgd.cu) gives a
+// unit of a distributed layer of out units in the blocks of a grid of grid
+// blocks of warps warps that own the most units.
+func teamOf(out, grid, warps int) int {
+	units := blocks(out, grid)
+	team := 1
+	for 2*team <= warps && units*2*team <= warps {
+		team *= 2
+	}
+	return team
+}
