@@ -45,6 +45,15 @@
 // examples, never the whole set. A data-parallel fit's data checksum is of
 // the float64 values, however each process holds them.
 //
+// # Choosing the learning rate
+//
+// FindRate is the range test of fastai's lr_find and Lightning's finder: a
+// copy of the network trained at rates growing exponentially (RangeTest),
+// the loss smoothed with bias correction, stopped when it explodes, and the
+// rate at the steepest descent of the smoothed curve suggested. It leaves
+// the network and the fit's generator as they were, so that a fit at the
+// rate found is the fit at that rate given.
+//
 // # Warm starts
 //
 // Fit trains the parameters net holds, whatever drew them: a warm start
@@ -113,6 +122,14 @@
 //     backendtest.Inference checks each backend's Inference against its
 //     Predict, and modelfile's tests the tabular PredictRow and
 //     PredictFeatures, and each model refusing the other kind's method
+//   - the learning-rate range test (FindRate, RangeTest.Curve): two loss
+//     curves smoothed, stopped and suggested as testdata/lrfind.py does in
+//     NumPy (fastai's smoothing, Lightning's suggestion); on a quadratic
+//     whose rates are known (full-batch descent diverging above 2/18) the
+//     suggestion between 0.1/18 and 2/18 and the test stopped after the
+//     divergence, the network given unchanged; on the moons the rates'
+//     geometric growth, the smoothing recomputed, the same curve from the
+//     same generator; and its errors
 //   - NumPy's generator (NewNumPyRNG) against committed draws of np.random
 //     for six seeds (testdata/numpy_rng.py), and the generators' state round
 //     trip

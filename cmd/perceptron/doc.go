@@ -2,6 +2,7 @@
 // CPU, or on an NVIDIA GPU in a build with -tags cuda.
 //
 //	perceptron train   [flags]   train a network and write the model, history and curves
+//	perceptron sweep   [flags]   train every combination of lists of train's flags, side by side
 //	perceptron eval    --model PATH --data SPEC
 //	perceptron predict --model PATH --input CSV
 //	perceptron export  --model PATH --format onnx --out PATH [--opset 13]
@@ -11,6 +12,18 @@
 //
 // perceptron -h, and perceptron COMMAND -h, print the flags; the README is
 // the user's guide.
+//
+// # Sweeps and the learning-rate finder
+//
+// sweep (sweep.go, sweepreport.go) reads train's flags through train's own
+// flag set (trainFlags.register and complete), once per combination of its
+// lists (--lr, --batch, --seed, --layers separated by ";", --optimizer,
+// --weight-decay, --dropout; --lr log:MIN:MAX:N), and runs each fit through
+// train's steps on a fitRunner: cpuPool, --threads goroutines with
+// GOMAXPROCS at --threads, a fit on one from its data to its test. A
+// runner that trains many fits in one GPU launch is not built yet. train
+// --lr find (lrfind.go) runs engine.FindRate on a copy of the network with
+// a generator of its own before the fit.
 //
 // # Memory
 //
@@ -192,6 +205,17 @@
 //     with a test set, a spec missing a path or a file, a bad header, an
 //     object array, a file that is not a zip, one-hot labels, --out onto
 //     an input, and an unknown kind of data
+//   - sweep (sweep_test.go): a fit's model in --out-dir equal, byte for
+//     byte, to train's with its --lr and --seed (TestSweepFitIsTrainFit);
+//     the table best first and labelled by what differs, --out the best
+//     fit's model, the CSV and the PNG; a log range of rates, networks
+//     separated by ";" with a --dropout list, and a fit whose loss becomes
+//     NaN marked diverged and ranked last (TestSweepLists); every error,
+//     nothing written (TestSweepErrors). train --lr find (TestTrainLRFind):
+//     the suggestion and curve in the JSON, a sane rate for the moons, the
+//     plot; the fit equal, byte for byte, to train --lr with the rate
+//     suggested, and to sweep --lr find's; a checkpoint recording the rate
+//     found and resuming, and refusing --lr find
 //   - every error path, each one error line naming the cause and at most one
 //     hint, with exit status 1. TestHostileInputs runs 37 inputs a hostile
 //     user would try: model files that promise 9·10¹² parameters in 139

@@ -13,6 +13,7 @@ const usage = `perceptron trains multilayer perceptrons by stochastic gradient d
 
 Usage:
   perceptron train   [flags]   train a network and write the model, history and curves
+  perceptron sweep   [flags]   train every combination of lists of train's flags at once, with the picture of their losses
   perceptron eval    --model PATH --data SPEC      loss, accuracy, per-class metrics, confusion matrix
   perceptron predict --model PATH --input CSV      one line of outputs per input row
   perceptron export  --model PATH --format onnx --out PATH   the model as ONNX (scaling as nodes)
@@ -27,6 +28,8 @@ Examples:
   perceptron train --data npz:mnist.npz --epochs 5     keras.datasets' x_train, y_train, x_test, y_test
   perceptron train --data npz:new.npz --init-from model.safetensors --epochs 3   a warm start from a trained model
   perceptron train --optimizer adam --batch 32 --tensorboard runs/adam   TensorBoard curves: tensorboard --logdir runs
+  perceptron sweep --preset course --lr 0.001,0.01,0.1,1 --epochs 50   the course's picture: sweep.png
+  perceptron train --data synthetic:moons --lr find     the learning-rate range test, then the fit at its rate
   perceptron eval --model model.safetensors --data mnist
   perceptron predict --model model.safetensors --input rows.csv
   perceptron export --model model.safetensors --format onnx --out model.onnx
@@ -51,11 +54,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	commands := map[string]func([]string, io.Writer, io.Writer) error{
-		"train": train, "eval": eval, "predict": predict, "info": info, "bench": bench, "export": export, "serve": serveCommand,
+		"train": train, "sweep": sweep, "eval": eval, "predict": predict, "info": info, "bench": bench, "export": export, "serve": serveCommand,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, eval, predict, export, serve, info and bench: run perceptron -h"))
+		return fail(stderr, withHint(fmt.Errorf("unknown command %q", args[0]), "the commands are train, sweep, eval, predict, export, serve, info and bench: run perceptron -h"))
 	}
 	return exitStatus(cmd(args[1:], stdout, stderr), stderr)
 }

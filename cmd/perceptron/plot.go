@@ -64,3 +64,13 @@ func curvePlot(title, ylabel string, hist engine.History, pick func(engine.Epoch
 	}
 	return p, plotutil.AddLinePoints(p, series...)
 }
+
+// writePNG draws p as a PNG of the given size.
+func writePNG(w io.Writer, p *plot.Plot, width, height vg.Length) error {
+	wt, err := p.WriterTo(width, height, "png")
+	if err != nil {
+		return err
+	}
+	_, err = wt.WriteTo(w)
+	return err
+}

@@ -38,6 +38,7 @@ type summary struct {
 	Checkpoint         string       `json:"checkpoint,omitempty"`
 	Resumed            string       `json:"resumed,omitempty"`
 	InitFrom           string       `json:"init_from,omitempty"`
+	LRFind             *rangeJSON   `json:"lr_find,omitempty"`        // --lr find's range test
 	Monitor            string       `json:"monitor,omitempty"`        // what early stopping or a plateau schedule watched
 	ClipGradNorm       float64      `json:"clip_grad_norm,omitempty"` // --clip-grad-norm's bound (0: none)
 	ClipGradValue      float64      `json:"clip_grad_value,omitempty"`

@@ -27,7 +27,9 @@ type trainFlags struct {
 	layers, loss, init, dtype string
 	backend, rng, preset      string
 	epochs, batch             int
-	lr                        float64
+	lr                        rateFlag
+	findSteps                 int
+	findPlot                  string
 	seed                      uint64
 	out, history, plot        string
 	checkpoint, resume        string
@@ -65,6 +67,15 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	f.group.sig = sig
 	defer func() { err = f.close(err) }() // which stops catching signals
+	if err := f.complete(fs); err != nil {
+		return err
+	}
+	return f.run(sig, stdout, stderr)
+}
+
+// complete applies --preset, --init-from and --resume to the flags parsed
+// into fs, and records the flags given and the settings.
+func (f *trainFlags) complete(fs *flag.FlagSet) (err error) {
 	if err := applyPreset(fs, f.preset); err != nil {
 		return err
 	}
@@ -85,7 +96,7 @@ func train(args []string, stdout, stderr io.Writer) (err error) {
 		f.resumed = &ck
 	}
 	f.settings = settings(fs)
-	return f.run(sig, stdout, stderr)
+	return nil
 }
 
 // register defines train's flags on fs.
@@ -97,7 +108,9 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dtype, "dtype", "float32", "float32 or float64")
 	fs.StringVar(&f.backend, "backend", "auto", "auto, cpu or cuda")
 	fs.IntVar(&f.epochs, "epochs", 5, "passes over the training data")
-	fs.Float64Var(&f.lr, "lr", 0, "base learning rate (default: 0.01 for sgd, 0.001 for adam and adamw)")
+	fs.Var(&f.lr, "lr", "base learning rate (default: 0.01 for sgd, 0.001 for adam and adamw), or find: "+findHelp)
+	fs.IntVar(&f.findSteps, "find-steps", 100, "--lr find: steps of the range test")
+	fs.StringVar(&f.findPlot, "find-plot", "lr-find.png", "--lr find: PNG of the range test's loss against the rate to write (empty: none)")
 	fs.IntVar(&f.batch, "batch", 1, "batch size: 1 for per-example SGD, more for mini-batch SGD")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the shuffles, the split and synthetic data")
 	fs.StringVar(&f.out, "out", "model.safetensors", "model file to write (empty: none)")
@@ -179,7 +192,7 @@ const (
 // cut is said, and an interrupted error returned.
 func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	t := &training{trainFlags: f, sig: sig, stdout: stdout, stderr: stderr}
-	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.weighClasses, t.fit, t.evaluate, t.report} {
+	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.weighClasses, t.findRate, t.fit, t.evaluate, t.report} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -223,8 +236,9 @@ type training struct {
 	logFailed error
 	// From fit and evaluate: the first signal that reached a process before
 	// the outputs are written (none: land.sig is nil).
-	land landing
-	sum  summary
+	land  landing
+	found *engine.RangeResult // --lr find's range test, else nil
+	sum   summary
 }
 
 // configure checks the flags that need no data and turns them into the
@@ -239,8 +253,8 @@ func (t *training) configure() error {
 	if err != nil {
 		return err
 	}
-	t.lr = learningRate(t.lr, t.given["lr"], opt)
-	t.cfg = engine.Config{Epochs: t.epochs, LearningRate: t.lr, BatchSize: t.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
+	t.lr.rate = learningRate(t.lr.rate, t.given["lr"] && !t.lr.find, opt) // --lr find's, until findRate
+	t.cfg = engine.Config{Epochs: t.epochs, LearningRate: t.lr.rate, BatchSize: t.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
 		Monitor: monitor, Clip: clip, CheckpointEvery: t.checkpointEvery, Comm: t.comm}
 	if err := t.cfg.Validate(); err != nil {
 		if t.comm != nil && t.batch < t.comm.Size() {
@@ -398,7 +412,7 @@ func (t *training) announce() {
 	}
 	t.say("perceptron: %s: %d training, %s, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
 		t.data.spec, t.trainSet.N, validation, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
-		t.cfg.Optimizer, t.lr, t.cfg.Schedule, t.be.Name(), processes)
+		t.cfg.Optimizer, t.lr.rate, t.cfg.Schedule, t.be.Name(), processes)
 	if t.initModel != nil {
 		t.say("%s", t.describeWarmStart())
 	}
@@ -514,9 +528,9 @@ func (t *training) watch() {
 func (t *training) evaluate() error {
 	t.sum = summary{Backend: t.be.Name(), DType: t.spec.DType.String(), Data: t.data.spec, Inputs: t.spec.Inputs, Layers: t.layers,
 		Loss: t.spec.Loss.String(), Optimizer: t.cfg.Optimizer.String(), Schedule: t.cfg.Schedule.String(), Warmup: t.cfg.Schedule.WarmupEpochs,
-		Epochs: t.epochs, LearningRate: t.lr, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
+		Epochs: t.epochs, LearningRate: t.lr.rate, Batch: t.batch, Seed: t.seed, TrainExamples: t.trainSet.N, ValidationExamples: t.validation.N,
 		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
-	t.sum.InitFrom = t.initFrom
+	t.sum.InitFrom, t.sum.LRFind = t.initFrom, t.rangeJSON()
 	t.sum.ClipGradNorm, t.sum.ClipGradValue = t.cfg.Clip.Norm, t.cfg.Clip.Value
 	if t.cfg.EarlyStop != nil || t.cfg.Schedule.Kind == engine.Plateau {
 		t.sum.Monitor = t.cfg.Monitor.String()
@@ -649,7 +663,7 @@ func (f *trainFlags) where(model string) string {
 // writes its checkpoint where --checkpoint says, never beside.
 func (f *trainFlags) outputs() []output {
 	var outs []output
-	for _, o := range []output{{"--out", f.out, true}, {"--history", f.history, true}, {"--plot", f.plot, true}, {"--checkpoint", f.checkpoint, false}} {
+	for _, o := range []output{{"--out", f.out, true}, {"--history", f.history, true}, {"--plot", f.plot, true}, {"--checkpoint", f.checkpoint, false}, f.findOutput()} {
 		if o.path != "" {
 			outs = append(outs, o)
 		}

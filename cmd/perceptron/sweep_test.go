@@ -1,0 +1,190 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sweepJSON is what sweep --json prints.
+type sweepJSON struct {
+	Threads int        `json:"threads"`
+	Fits    []sweepRow `json:"fits"`
+	Best    int        `json:"best_fit"`
+	Wrote   []string   `json:"wrote"`
+}
+
+func runSweep(t *testing.T, dir string, args ...string) sweepJSON {
+	t.Helper()
+	r := perceptron(t, dir, append([]string{"sweep", "--json"}, args...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	var out sweepJSON
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	return out
+}
+
+// TestSweepFitIsTrainFit checks that each fit of a sweep is the fit train
+// gives with its flags: a fit's model file in --out-dir equals, byte for
+// byte, train's with the same --lr and --seed; that the table lists every
+// combination, labelled by what differs, best first; and that --out holds
+// the best fit's model.
+func TestSweepFitIsTrainFit(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--preset", "course", "--epochs", "3", "--val-split", "0.2", "--samples", "300"}
+	out := runSweep(t, dir, append(common, "--lr", "0.01,0.1", "--seed", "3", "--seed=4", "--threads", "2", "--out-dir", "fits")...)
+	require.Len(t, out.Fits, 4)
+	assert.Equal(t, []string{"model.safetensors", "sweep.png", "sweep.csv"}, out.Wrote)
+	labels := map[string]sweepRow{}
+	for i, row := range out.Fits {
+		labels[row.Label] = row
+		assert.Equal(t, i+1, row.Rank)
+		assert.Equal(t, "ok", row.Status)
+		require.NotNil(t, row.Loss)
+		if i > 0 {
+			assert.LessOrEqual(t, *out.Fits[i-1].Loss, *row.Loss, "best first")
+		}
+	}
+	assert.ElementsMatch(t, []string{"lr=0.01 seed=3", "lr=0.01 seed=4", "lr=0.1 seed=3", "lr=0.1 seed=4"}, keys(labels))
+	fit := labels["lr=0.1 seed=4"]
+	assert.Equal(t, 4, fit.Fit, "the last list turns fastest")
+	r := perceptron(t, dir, append([]string{"train"}, append(common, "--lr", "0.1", "--seed", "4", "--out", "train.safetensors", "--history", "", "--plot", "")...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, readFile(t, dir, "train.safetensors"), readFile(t, dir, fit.Model), "the sweep's fit is train's, bit for bit")
+	assert.Equal(t, readFile(t, dir, "model.safetensors"), readFile(t, dir, out.Fits[0].Model), "--out is the best fit's model")
+	assert.Equal(t, out.Fits[0].Fit, out.Best)
+	assert.True(t, strings.HasPrefix(readFile(t, dir, "sweep.png"), "\x89PNG"))
+	csv := strings.Split(strings.TrimSpace(readFile(t, dir, "sweep.csv")), "\n")
+	require.Len(t, csv, 5)
+	assert.True(t, strings.HasPrefix(csv[0], "rank,fit,label,lr,seed,lr_trained,best_loss"), csv[0])
+	assert.True(t, strings.HasPrefix(csv[1], "1,"+strconv.Itoa(out.Fits[0].Fit)+","+out.Fits[0].Label+","), csv[1])
+}
+
+// TestSweepLists checks the lists: a log range of rates, networks
+// separated by semicolons with a --dropout list on their hidden layers,
+// and a fit whose loss becomes NaN marked diverged and ranked last.
+func TestSweepLists(t *testing.T) {
+	dir := t.TempDir()
+	out := runSweep(t, dir, "--data", "synthetic:moons", "--samples", "200", "--epochs", "1", "--lr", "log:1e-4:1:5", "--plot", "", "--csv", "")
+	var rates []string
+	for _, row := range out.Fits {
+		rates = append(rates, row.Values["lr"])
+	}
+	assert.ElementsMatch(t, []string{"0.0001", "0.001", "0.01", "0.1", "1"}, rates)
+	out = runSweep(t, dir, "--data", "synthetic:moons", "--samples", "200", "--epochs", "1", "--layers", "8:relu,1:sigmoid;4:relu,4:relu,1:sigmoid",
+		"--dropout", "0,0.5", "--out-dir", "nets", "--plot", "", "--csv", "")
+	require.Len(t, out.Fits, 4)
+	var labels []string
+	for _, row := range out.Fits {
+		labels = append(labels, row.Label)
+	}
+	assert.ElementsMatch(t, []string{"layers=8:relu,1:sigmoid dropout=0", "layers=8:relu,1:sigmoid dropout=0.5",
+		"layers=4:relu,4:relu,1:sigmoid dropout=0", "layers=4:relu,4:relu,1:sigmoid dropout=0.5"}, labels)
+	out = runSweep(t, dir, "--data", "synthetic:moons", "--samples", "200", "--epochs", "3", "--layers", "1:linear", "--loss", "mse",
+		"--lr", "0.01,1e30", "--csv", "")
+	require.Len(t, out.Fits, 2)
+	assert.Equal(t, "lr=0.01", out.Fits[0].Label)
+	assert.Equal(t, "ok", out.Fits[0].Status)
+	assert.Equal(t, "lr=1e30", out.Fits[1].Label)
+	assert.Equal(t, "diverged", out.Fits[1].Status)
+	assert.Nil(t, out.Fits[1].Loss)
+	assert.True(t, strings.HasPrefix(readFile(t, dir, "sweep.png"), "\x89PNG"), "a picture with a diverged fit")
+}
+
+// TestSweepErrors checks sweep's errors: each one line naming the flag,
+// nothing trained or written.
+func TestSweepErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lr", "log:1:0.1:3"}, `--lr "log:1:0.1:3": expected log:MIN:MAX:N`},
+		{[]string{"--lr", "0.1,,1"}, `--lr "0.1,,1": an empty value in the list`},
+		{[]string{"--batch", "1,x"}, "--batch x: parse error"},
+		{[]string{"--dropout", "0.2"}, "--dropout needs --layers"},
+		{[]string{"--layers", "4:relu,1:sigmoid", "--dropout", "1"}, "--dropout 1: expected a probability in [0, 1)"},
+		{[]string{"--resume", "ck.safetensors"}, "sweep: --resume is for one fit"},
+		{[]string{"--history", "h.csv"}, "sweep: --history is for one fit"},
+		{[]string{"--threads", "0"}, "--threads must be at least 1, found 0"},
+		{[]string{"--lr"}, "sweep: flag needs an argument: -lr"},
+		{[]string{"--data", "synthetic:nope", "--lr", "0.1,0.2"}, "no fit of the sweep trained: fit 1 (lr=0.1)"},
+	} {
+		r := perceptron(t, dir, append([]string{"sweep", "--data", "synthetic:moons", "--samples", "100", "--epochs", "1"}, c.args...)...)
+		assert.Equal(t, 1, r.code, c.args)
+		assert.Contains(t, r.stderr, c.want, c.args)
+		assert.Equal(t, 1, strings.Count(r.stderr, "perceptron: error:"), r.stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written")
+}
+
+// TestTrainLRFind checks train --lr find: the range test's suggestion and
+// curve in the JSON and its plot written; the fit equal, byte for byte, to
+// train --lr with the rate suggested (the range test's parameters thrown
+// away, the fit's generator untouched); sweep --lr find's fit trained at
+// the same rate; a checkpoint recording the rate found, resuming, and
+// refusing --lr find.
+func TestTrainLRFind(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--data", "synthetic:moons", "--samples", "400", "--epochs", "2", "--history", "", "--plot", ""}
+	r := perceptron(t, dir, append([]string{"train", "--json", "--lr", "find", "--out", "found.safetensors", "--find-plot", "find.png"}, common...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	var sum struct {
+		LR     float64 `json:"lr"`
+		LRFind struct {
+			Suggested float64   `json:"suggested"`
+			Step      int       `json:"step"`
+			Steps     int       `json:"steps"`
+			Rates     []float64 `json:"rates"`
+			Method    string    `json:"method"`
+		} `json:"lr_find"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, sum.LR, sum.LRFind.Suggested)
+	assert.Equal(t, sum.LRFind.Rates[sum.LRFind.Step-1], sum.LR)
+	assert.Len(t, sum.LRFind.Rates, sum.LRFind.Steps)
+	assert.InEpsilon(t, 1e-7, sum.LRFind.Rates[0], 1e-12)
+	assert.Contains(t, sum.LRFind.Method, "steepest descent")
+	assert.True(t, sum.LR > 1e-4 && sum.LR < 1, "a sane rate for the moons: %g", sum.LR)
+	assert.True(t, strings.HasPrefix(readFile(t, dir, "find.png"), "\x89PNG"))
+	lr := strconv.FormatFloat(sum.LR, 'g', -1, 64)
+	r = perceptron(t, dir, append([]string{"train", "--quiet", "--lr", lr, "--out", "given.safetensors"}, common...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, readFile(t, dir, "given.safetensors"), readFile(t, dir, "found.safetensors"), "the fit after find is train --lr %s's", lr)
+	out := runSweep(t, dir, append([]string{"--lr", "find", "--out", "swept.safetensors", "--csv", "", "--plot", ""}, common[:len(common)-4]...)...)
+	require.Len(t, out.Fits, 1)
+	assert.Equal(t, sum.LR, out.Fits[0].LR)
+	assert.Equal(t, readFile(t, dir, "swept.safetensors"), readFile(t, dir, "found.safetensors"))
+	r = perceptron(t, dir, append([]string{"train", "--lr", "find", "--checkpoint", "ck.safetensors", "--out", ""}, common...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = perceptron(t, dir, "train", "--resume", "ck.safetensors", "--lr", "find", "--out", "")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "the checkpoint is of another fit: it has --lr "+lr+" (this run: find)")
+	r = perceptron(t, dir, "train", "--resume", "ck.safetensors", "--epochs", "3", "--out", "", "--history", "", "--plot", "")
+	assert.Equal(t, 0, r.code, "the checkpoint records the rate found: %s", r.stderr)
+	r = perceptron(t, dir, append([]string{"train", "--lr", "fnd"}, common...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `expected a number or find, found "fnd"`)
+}
+
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	require.NoError(t, err)
+	return string(b)
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
