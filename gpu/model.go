@@ -23,6 +23,8 @@ type Model struct {
 	L2PerSM     float64 // bytes a second one multiprocessor moves to or from L2
 	SharedPerSM float64 // bytes a second of one multiprocessor's shared memory
 	PrivateMACs float64 // multiply-adds a second of one block on its private layers (256 threads, shared memory)
+	Output      float64 // the output gradient (one warp's shuffles) and its block barriers
+	ActiveShare float64 // the share of a relu first layer's units whose dz is not 0, whose rows plain SGD updates
 	GraphKernel float64 // a kernel of a mini-batch step's graph
 	GPUFlops    float64 // FLOP a second of the mini-batch products (SIMT tiles)
 	CPUStep     float64 // the CPU's per-example step besides its products
@@ -42,6 +44,8 @@ var H100 = Model{
 	L2PerSM:     64 * 1.75e9,
 	SharedPerSM: 128 * 1.75e9,
 	PrivateMACs: 256 * 1.75e9,
+	Output:      0.22e-6,
+	ActiveShare: 0.5,
 	GraphKernel: 1.5e-6,
 	GPUFlops:    4e12,
 	CPUStep:     0.25e-6,
@@ -69,7 +73,7 @@ type Inputs struct {
 // but one, for their backward passes; the other layers private, as in
 // sparse_steps; a launch per Fit's chunk.
 func (m Model) Grid(spec engine.Spec, in Inputs, distributed, grid int) float64 {
-	t := m.Launch / stepsPerLaunch(in.Examples)
+	t := m.Launch/stepsPerLaunch(in.Examples) + m.Output
 	prev := spec.Inputs
 	for l, ly := range spec.Layers {
 		if l < distributed {
@@ -95,7 +99,8 @@ func (m Model) private(in, out int) float64 {
 
 // Sparse is the model's time of a per-example step of sparse_steps
 // (kernels/sparse.cu) on one multiprocessor: the first layer's rows of the
-// example's nonzeros read and written, in shared memory or (Cold) from L2
+// example's nonzeros read, then read and written where their unit's dz is
+// not 0 (ActiveShare of a relu layer's), in shared memory or (Cold) from L2
 // at one multiprocessor's bandwidth, after one L2 round trip; the other
 // layers private; and the launch's share, with its conversion of W_1 to
 // and from rows, over Fit's chunk.
@@ -105,11 +110,15 @@ func (m Model) Sparse(spec engine.Spec, in Inputs) float64 {
 	row := units * size
 	perLaunch := stepsPerLaunch(in.Examples)
 	t := (m.Launch + 4*float64(spec.Inputs)*row/m.L2PerSM) / perLaunch
-	t += 6 * m.BlockSync
-	if in.Cold > 0 {
-		t += m.L2Trip + 2*in.Cold*row/m.L2PerSM
+	t += m.Output + 6*m.BlockSync
+	passes := 3.0 // the forward pass's read, the update's read and write
+	if spec.Layers[0].Activation == engine.ReLU {
+		passes = 1 + 2*m.ActiveShare
 	}
-	t += 3 * (in.Nonzeros - in.Cold) * row / m.SharedPerSM
+	if in.Cold > 0 {
+		t += m.L2Trip + passes*in.Cold*row/m.L2PerSM
+	}
+	t += passes * (in.Nonzeros - in.Cold) * row / m.SharedPerSM
 	prev := spec.Layers[0].Units
 	for _, ly := range spec.Layers[1:] {
 		t += m.private(prev, ly.Units)
