@@ -287,6 +287,7 @@ type trainer struct {
 	optim       optimRun      // the optimizer: its settings, each step's coefficients, its state
 	clip        clipRun       // the gradient clipping, if any
 	sgd         sgdRun        // per-example SGD: the plan and its buffers
+	sparse      sparseRun     // per-example SGD in one block over the nonzero inputs, where planned
 	drop        *dropouts     // the dropout masks, or nil: no layer has dropout
 	batches     batchRun      // mini-batch SGD: the cursor and the steps' graphs
 	first, done int           // this epoch's steps run over order[first:done] (first < 0: none yet)
@@ -367,7 +368,10 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			if err != nil {
 				return err
 			}
-			return t.prepareSGD(plan)
+			if err := t.prepareSGD(plan); err != nil {
+				return err
+			}
+			return t.planSparse(net.Spec, data, plan)
 		}
 		return nil
 	})
@@ -431,9 +435,12 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 			default:
 			}
 			var err error
-			if t.perExample() {
+			switch {
+			case t.sparse.on:
+				err = t.sparseSteps(s, min(s+step, to))
+			case t.perExample():
 				err = t.sgdSteps(s, min(s+step, to))
-			} else {
+			default:
 				err = t.batchStep(s, min(t.batch, to-s))
 			}
 			if err != nil {

@@ -25,6 +25,8 @@ type kernelSet struct {
 	// sgdBudget is the most dynamic shared memory a block of sgd_steps may
 	// have: the device's opt-in limit less the kernel's static shared memory.
 	sgdBudget int
+	// sparseBudget is sparse_steps's (sparse.go).
+	sparseBudget int
 }
 
 // name is a kernel's name with its precision suffix.
@@ -169,6 +171,9 @@ func (d *device) init() error {
 			}
 		}
 		if err := ks.optInSGD(); err != nil {
+			return err
+		}
+		if err := ks.optInSparse(); err != nil {
 			return err
 		}
 		d.kernels[dtype] = ks

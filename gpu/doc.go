@@ -6,7 +6,8 @@
 // and correctness on the device until the engine asks for the totals: there
 // is no host synchronisation per example. Per-example SGD runs each range of
 // steps the engine asks for in one cooperative launch of sgd_steps, as sgd.go
-// plans it (one grid barrier a step for MNIST's 784-128-10); a mini-batch
+// plans it (one grid barrier a step for MNIST's 784-128-10), or of
+// sparse_steps where the cost model says it is faster; a mini-batch
 // step is one launch of a CUDA graph (batch.go). Every engine.Optimizer and
 // schedule runs on the device (optim.go): the optimizer's state stays there,
 // and the host computes each step's learning rate and bias corrections once
@@ -91,6 +92,37 @@
 // status word and the launch ends there; Totals reports it, saying which
 // steps it cut short and why it may have happened, and resets the word, so
 // that the next launch runs.
+//
+// # Per-example SGD over the nonzero inputs
+//
+// A fit by plain SGD of two layers or more whose later layers fit a
+// block's shared memory may run in sparse_steps instead (sparse.go,
+// kernels/sparse.cu): one block, one launch per range of steps, no grid
+// barrier. It visits only the example's nonzero inputs, as the CPU does:
+// the host uploads the training inputs' nonzeros as a CSR, the inputs
+// ranked by how often they are nonzero; the launch makes W_1 input-major
+// (a row a rank), its most often nonzero rows in the block's shared memory
+// (423 of MNIST's 784 in float32 on an H100) and the others in global
+// memory, and writes W_1 back at its end. The plan takes it where the cost
+// model (model.go, gpu.H100) says its step is faster than sgd_steps's as
+// planned; other optimizers change every parameter every step, so the
+// nonzeros would save nothing, and run in sgd_steps.
+//
+// # The cost model (a model, not measured)
+//
+// gpu.H100 holds the model's constants (an H100's launch, barriers, L2 and
+// shared-memory figures, and the CPU backend's measured per-example and
+// mini-batch rates on 2 cores); the first GPU run recalibrates them. Its
+// times of a step, float32 (benchmarks/results/2026-12-05-gpu-step-model.md):
+// W1 (2-6-6-1) the CPU's 0.28 µs beats either kernel (~1–2 µs, barriers
+// and a launch's share); W2 (784-128-10) sgd_steps ~1.8 µs, sparse_steps
+// ~1.5 µs (~670 k examples/s), the CPU ~1.6 µs: sparse_steps wins, by
+// ~1.1×, not 2×, bound by one multiprocessor's shared memory; W3
+// (784-512-512-10) sgd_steps ~4.2 µs against the CPU's ~35 µs, and
+// sparse_steps does not fit it. A thread-block cluster holding W_1 in
+// distributed shared memory (~0.8 µs for W2 in the model) needs sm_90 and
+// CUDA 12: CUDA 11.8 cannot compile it. perceptron train --backend auto
+// trains on the CPU where the model says it is faster.
 //
 // # Mini-batch SGD
 //
@@ -420,6 +452,16 @@
 //     with SGD, momentum, Adam and AdamW), ResumeClipping (bit for bit) and
 //     DataParallelClipping (on the emulator) (TestBackendClipping); the
 //     kernels a clipped step adds (TestBatchStepStructure).
+//   - sparse_steps against the CPU's per-example steps, in both dtypes, on
+//     inputs mostly 0: W2's and W2s's shapes with every row that fits in
+//     shared memory and with most rows cold, W1's, a first layer of more
+//     units than the block's threads with every row cold, three layers; in
+//     one launch and several, at a rate that changes every step, with
+//     example weights (TestSparseStepsParity). The cost model: W1 on the
+//     CPU, W2 in sparse_steps (423 rows in shared memory), W3 in sgd_steps,
+//     Adam never in sparse_steps, its times of a step within its stated
+//     figures, and the inputs ranked by their nonzeros
+//     (TestModelPerWorkload, TestModelCountsNonzeros).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time

@@ -62,6 +62,8 @@ const (
 	kernelShareGradients
 	// kernelFlagStep is flag_step of share.cu.
 	kernelFlagStep
+	// kernelSparseSteps is sparse_steps of sparse.cu.
+	kernelSparseSteps
 	// kernelCount is how many kernels there are.
 	kernelCount
 )
@@ -94,6 +96,7 @@ var kernelNames = [kernelCount]string{
 	kernelSgdSteps:                      "sgd_steps",
 	kernelShareGradients:                "share_gradients",
 	kernelFlagStep:                      "flag_step",
+	kernelSparseSteps:                   "sparse_steps",
 }
 
 // clipNormSquares launches clip_norm_squares (clip.cu): partials[b] = the sum over block b's threads of each thread's Σ g[i]², in double with fma, over i = b·CLIP_THREADS + t + k·gridDim·CLIP_THREADS in order of k, the threads' sums added by block_sum.
@@ -226,6 +229,11 @@ func (ks *kernelSet) flagStep(cfg launchConfig, flags, g, cursor devicePtr, batc
 	return ks.launch(kernelFlagStep, cfg, uint64(flags), uint64(g), uint64(cursor), uint64(int64(batch)), uint64(int64(n)))
 }
 
+// sparseSteps launches sparse_steps (sparse.cu): per-example plain SGD, as plan says, on the examples at positions from..to-1 of order, at the learning rate rates[s].lr for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
+func (ks *kernelSet) sparseSteps(cfg launchConfig, plan, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates devicePtr) error {
+	return ks.launch(kernelSparseSteps, cfg, uint64(plan), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates))
+}
+
 // sgdLayer is struct sgd_layer of sgd.cu, as the device reads it.
 type sgdLayer struct {
 	w    devicePtr // W (out×in) and b, which follows it: out·in + out parameters
@@ -262,6 +270,30 @@ type sgdPlan struct {
 
 // sgdPlanBytes is sizeof(sgd_plan), as sgd.cu asserts it.
 const sgdPlanBytes = 96
+
+// sparsePlan is struct sparse_plan of sparse.cu, as the device reads it.
+type sparsePlan struct {
+	layers  devicePtr // the first layer's descriptor, then the private layers' (priv: their offsets)
+	nlayers int64     // at least 2
+	hot     int64     // the first layer's rows in shared memory: those of rank < hot
+	rows    int64     // the hot rows' offset: hot rows of out_1 values each
+	cold    devicePtr // the rows of rank ≥ hot, in global memory: (in − hot)·out_1 values
+	rank    devicePtr // each input's row, its rank by how often it is nonzero (in values)
+	start   devicePtr // example e's nonzeros are start[e]..start[e+1]-1 of index and value
+	index   devicePtr // a nonzero's row (its input's rank)
+	value   devicePtr // a nonzero's value
+	b1      int64     // the first layer's b, z, a and dz: out_1 values each
+	z1      int64     // the first layer's b, z, a and dz: out_1 values each
+	a1      int64     // the first layer's b, z, a and dz: out_1 values each
+	dz1     int64     // the first layer's b, z, a and dz: out_1 values each
+	nzIndex int64     // the step's nonzeros: up to in rows and in values
+	nzValue int64     // the step's nonzeros: up to in rows and in values
+	yStage  int64     // the target row (k values)
+	red     int64     // the reduction scratch: blockDim values
+}
+
+// sparsePlanBytes is sizeof(sparse_plan), as sparse.cu asserts it.
+const sparsePlanBytes = 136
 
 // optimizer is struct optimizer of optim.cuh, as the device reads it.
 type optimizer struct {

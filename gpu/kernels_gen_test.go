@@ -10,8 +10,9 @@ var sharedStructs = map[string]struct {
 	value any
 	bytes uintptr
 }{
-	"sgd_layer": {sgdLayer{}, sgdLayerBytes},
-	"sgd_plan":  {sgdPlan{}, sgdPlanBytes},
-	"optimizer": {optimizer{}, optimizerBytes},
-	"opt_rates": {optRates{}, optRatesBytes},
+	"sgd_layer":   {sgdLayer{}, sgdLayerBytes},
+	"sgd_plan":    {sgdPlan{}, sgdPlanBytes},
+	"sparse_plan": {sparsePlan{}, sparsePlanBytes},
+	"optimizer":   {optimizer{}, optimizerBytes},
+	"opt_rates":   {optRates{}, optRatesBytes},
 }

@@ -45,9 +45,6 @@ type sgdShape struct {
 	timeout         time.Duration
 }
 
-// align16 rounds n up to a multiple of 16.
-func align16(n int) int { return (n + 15) &^ 15 }
-
 // layout lays out a block's region for the first nd layers distributed,
 // threads threads a block and the first layer's input staged or not, and
 // returns the plan and the private layers' offsets.

@@ -63,6 +63,7 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 			if err != nil {
 				return err
 			}
+			tt.sparse.on = false // sgd_steps, as planned here, not sparse_steps
 			return tt.prepareSGD(sh)
 		}))
 	}

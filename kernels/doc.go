@@ -1,6 +1,6 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
 // one file per op family (dense.cu, output.cu, optim.cu, clip.cu, epoch.cu,
-// sgd.cu, share.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
+// sgd.cu, share.cu, sparse.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
 // each written once over real and compiled for float and double, and the
 // fatbins that nvcc makes of them, committed and embedded so that a cuda
 // build needs no nvcc. Package gpu launches them; how it plans and runs

@@ -17,6 +17,7 @@
 #include "output.cu"
 #include "sgd.cu"
 #include "share.cu"
+#include "sparse.cu"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -49,7 +50,9 @@ REGISTER(output_grad)
 REGISTER(sgd_steps)
 REGISTER(share_gradients)
 REGISTER(flag_step)
+REGISTER(sparse_steps)
 LAYOUT(sgd_layer, offsetof(sgd_layer, w), offsetof(sgd_layer, b), offsetof(sgd_layer, z), offsetof(sgd_layer, a), offsetof(sgd_layer, grad), offsetof(sgd_layer, s0), offsetof(sgd_layer, s1), offsetof(sgd_layer, in), offsetof(sgd_layer, out), offsetof(sgd_layer, act), offsetof(sgd_layer, priv))
 LAYOUT(sgd_plan, offsetof(sgd_plan, layers), offsetof(sgd_plan, nlayers), offsetof(sgd_plan, nd), offsetof(sgd_plan, region_bytes), offsetof(sgd_plan, in_shared), offsetof(sgd_plan, x_stage), offsetof(sgd_plan, input_stage), offsetof(sgd_plan, out_stage), offsetof(sgd_plan, y_stage), offsetof(sgd_plan, red), offsetof(sgd_plan, red_reals), offsetof(sgd_plan, timeout_ns))
+LAYOUT(sparse_plan, offsetof(sparse_plan, layers), offsetof(sparse_plan, nlayers), offsetof(sparse_plan, hot), offsetof(sparse_plan, rows), offsetof(sparse_plan, cold), offsetof(sparse_plan, rank), offsetof(sparse_plan, start), offsetof(sparse_plan, index), offsetof(sparse_plan, value), offsetof(sparse_plan, b1), offsetof(sparse_plan, z1), offsetof(sparse_plan, a1), offsetof(sparse_plan, dz1), offsetof(sparse_plan, nz_index), offsetof(sparse_plan, nz_value), offsetof(sparse_plan, y_stage), offsetof(sparse_plan, red))
 LAYOUT(optimizer, offsetof(optimizer, kind), offsetof(optimizer, nesterov), offsetof(optimizer, slots), offsetof(optimizer, momentum), offsetof(optimizer, weight_decay), offsetof(optimizer, beta1), offsetof(optimizer, beta2), offsetof(optimizer, one_minus_beta1), offsetof(optimizer, one_minus_beta2), offsetof(optimizer, eps))
 LAYOUT(opt_rates, offsetof(opt_rates, lr), offsetof(opt_rates, step_size), offsetof(opt_rates, bc2_sqrt), offsetof(opt_rates, decay))

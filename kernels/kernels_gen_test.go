@@ -11,4 +11,5 @@ var entries = map[string][]string{
 	"output": {"output_grad"},
 	"sgd":    {"sgd_steps"},
 	"share":  {"share_gradients", "flag_step"},
+	"sparse": {"sparse_steps"},
 }

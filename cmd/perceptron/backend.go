@@ -6,6 +6,7 @@ import (
 
 	"github.com/perceptron-go/perceptron/cpu"
 	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/gpu"
 )
 
@@ -34,4 +35,24 @@ func openBackend(name string) (engine.Backend, error) {
 		return nil, withHint(fmt.Errorf("--backend %s: %w", name, err), hint)
 	}
 	return nil, fmt.Errorf("--backend: unknown backend %q: expected auto, cpu or cuda", name)
+}
+
+// openTrainingBackend is openBackend for a fit of spec by opt at batch on
+// set: --backend auto trains on the CPU where the GPU's cost model
+// (gpu.H100, a model of an H100 beside 2 CPU cores, not a measurement)
+// says that the CPU is faster, as for W1's 2-6-6-1 per example, and
+// otherwise where openBackend's auto does.
+func openTrainingBackend(name string, spec engine.Spec, opt engine.Optimizer, batch int, set *dataset.Set) (engine.Backend, error) {
+	if name == "auto" && !autoPicksGPU(spec, opt, batch, set) {
+		return cpu.New(), nil
+	}
+	return openBackend(name)
+}
+
+// autoPicksGPU reports whether --backend auto trains a fit of spec by opt
+// at batch on set on the GPU, where there is one: where gpu.H100 says the
+// GPU's step is faster than the CPU's.
+func autoPicksGPU(spec engine.Spec, opt engine.Optimizer, batch int, set *dataset.Set) bool {
+	faster, _, _ := gpu.H100.Faster(spec, opt, batch, engine.Examples{X: set.X, Codes: set.Codes, N: set.N, Features: set.Features})
+	return faster
 }

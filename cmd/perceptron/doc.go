@@ -258,4 +258,9 @@
 // no driver symbol, and that with the driver library missing, or finding no
 // GPU, info says why, --backend auto trains on the CPU and --backend cuda
 // fails with one error line and a hint (TestCUDABuildRunsEverywhere).
+//
+// train's --backend auto asks the GPU's cost model (gpu.H100, a model, not
+// a measurement) whether the GPU is faster for the fit: W1's 2-6-6-1 per
+// example stays on the CPU; W2 per example on mostly zero inputs and W3 per
+// example and at batch 64 go to the GPU (TestAutoPicksByModel).
 package main

@@ -371,9 +371,6 @@ func (t *training) build() error {
 		fitBytes(t.spec, params, examples, t.batch), t.fitAdvice(params, examples)); err != nil {
 		return err
 	}
-	if t.be, err = openBackend(t.backend); err != nil {
-		return err
-	}
 	if scaler, _ := t.preparation(); scaler != nil { // a warm start's
 		t.scaler = scaler
 	} else if t.scaling != dataset.NoScaling && t.prep == nil {
@@ -383,6 +380,10 @@ func (t *training) build() error {
 		for _, part := range t.parts() {
 			t.scaler.Apply(part.Float64s())
 		}
+	}
+	// After the scaling, so that --backend auto's model sees the inputs' zeros as the fit does.
+	if t.be, err = openTrainingBackend(t.backend, t.spec, t.cfg.Optimizer, t.batch, t.trainSet); err != nil {
+		return err
 	}
 	if t.initModel != nil {
 		t.net, err = t.warmNetwork()

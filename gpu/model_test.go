@@ -1,0 +1,77 @@
+package gpu
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+// specOf is the float32 network of layers on inputs, for loss.
+func specOf(t *testing.T, inputs int, layers string, loss engine.Loss) engine.Spec {
+	t.Helper()
+	ls, err := engine.ParseLayers(layers)
+	require.NoError(t, err)
+	return engine.Spec{Inputs: inputs, Layers: ls, Loss: loss, DType: engine.Float32}
+}
+
+// mnistLike is MNIST's inputs as the model sees them: 60,000 examples of
+// 150 nonzero pixels of 784 on average, 5 of them outside the rows that fit
+// in shared memory.
+var mnistLike = Inputs{Examples: 60000, Nonzeros: 150, Cold: 5}
+
+// TestModelPerWorkload: the model's times of a step and the backend each
+// workload's shape gets. W1 (2-6-6-1 per example): the CPU, whose step is
+// a quarter of a microsecond. W2 (784-128-10 per example on MNIST):
+// sparse_steps, faster than sgd_steps and than the CPU. W3
+// (784-512-512-10): its second layer does not fit a block, so sgd_steps,
+// far ahead of the CPU per example and in mini-batches of 64.
+func TestModelPerWorkload(t *testing.T) {
+	plain := engine.Optimizer{}
+	w1 := specOf(t, 2, "6:relu,6:relu,1:sigmoid", engine.BCE)
+	moons, err := dataset.Synthetic("moons", 1000, -1, 1)
+	require.NoError(t, err)
+	faster, gpu, cpu := H100.Faster(w1, plain, 1, engine.Examples{X: moons.X, N: moons.N, Features: moons.Features})
+	assert.False(t, faster, "W1 per example: the CPU (GPU %.2g s, CPU %.2g s)", gpu, cpu)
+	assert.InDelta(t, 0.26e-6, cpu, 0.02e-6, "W1 on the CPU: its measured ~3.5 M examples/s")
+
+	w2 := specOf(t, 784, "128:relu,10:sigmoid", engine.BCE)
+	hot, ok := sparseFits(w2, plain, H100Shared)
+	require.True(t, ok)
+	assert.Equal(t, 423, hot, "W2's rows in an H100's shared memory")
+	sparse, grid := H100.Sparse(w2, mnistLike), H100.Grid(w2, mnistLike, gridLayers(w2), 64)
+	assert.Equal(t, 1, gridLayers(w2))
+	assert.Less(t, sparse, grid, "W2: sparse_steps before sgd_steps")
+	assert.Less(t, sparse, H100.CPU(w2, 1, mnistLike.Nonzeros), "W2: sparse_steps before the CPU")
+	assert.InDelta(t, 1.5e-6, sparse, 0.1e-6, "W2's step in sparse_steps")
+	assert.InDelta(t, 1.8e-6, grid, 0.1e-6, "W2's step in sgd_steps (gpu/doc.go's ~2 µs)")
+	assert.InDelta(t, 1.7e-6, H100.CPU(w2, 1, mnistLike.Nonzeros), 0.2e-6, "W2 on the CPU: its measured ~620 k examples/s")
+	_, ok = sparseFits(w2, engine.DefaultOptimizer(engine.Adam), H100Shared)
+	assert.False(t, ok, "Adam changes every weight every step: not sparse_steps")
+
+	w3 := specOf(t, 784, "512:relu,512:relu,10:softmax", engine.CE)
+	_, ok = sparseFits(w3, plain, H100Shared)
+	assert.False(t, ok, "W3's second layer does not fit a block")
+	assert.Equal(t, 2, gridLayers(w3))
+	assert.Less(t, H100.Grid(w3, mnistLike, 2, 132), H100.CPU(w3, 1, mnistLike.Nonzeros)/4, "W3 per example: sgd_steps, 4× the CPU or more")
+	assert.Less(t, H100.Batch(w3, 64), H100.CPU(w3, 64, 784)/4, "W3 at batch 64: the GPU, 4× the CPU or more")
+}
+
+// TestModelCountsNonzeros: the inputs ranked by how often they are
+// nonzero, ties by index, and the nonzeros an example outside the hot rows.
+func TestModelCountsNonzeros(t *testing.T) {
+	x := []float64{
+		0, 1, 0, 2,
+		0, 3, 0, 0,
+		5, 4, 0, 6,
+	}
+	counts, rank := nonzeros(x, nil, 3, 4)
+	assert.Equal(t, []int{1, 3, 0, 2}, counts)
+	assert.Equal(t, []int32{2, 0, 3, 1}, rank)
+	in := inputsOf(3, counts, rank, 2)
+	assert.InDelta(t, 2, in.Nonzeros, 1e-12)
+	assert.InDelta(t, 1.0/3, in.Cold, 1e-12, "input 0, of rank 2, is cold")
+}

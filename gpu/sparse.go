@@ -1,0 +1,138 @@
+//go:build cuda || cudaemu
+
+package gpu
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
+)
+
+// sparseRun is a plan of sparse_steps (kernels/sparse.cu) and what it needs
+// on the device: the plan, the layers' descriptors, the first layer's cold
+// rows and the training inputs' nonzeros.
+type sparseRun struct {
+	on      bool // per-example steps run in sparse_steps, not sgd_steps
+	shared  int  // bytes of dynamic shared memory of its block
+	planPtr devicePtr
+}
+
+// planSparse chooses sparse_steps for a per-example fit of the trainer's
+// network on data where it can run it (sparseFits, within the device's
+// budget of shared memory a block) and the model (H100) says that its step
+// is faster than sgd_steps's as planned (sh), and prepares it.
+func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape) error {
+	hot, ok := sparseFits(spec, t.optim.opt, t.ks.sparseBudget)
+	if !ok {
+		return nil
+	}
+	counts, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
+	grid := H100.Grid(spec, inputsOf(data.N, counts, rank, 0), int(sh.plan.nd), sh.grid)
+	if H100.Sparse(spec, inputsOf(data.N, counts, rank, hot)) >= grid {
+		return nil
+	}
+	return t.prepareSparse(spec, data, rank, hot)
+}
+
+// prepareSparse makes per-example steps run in sparse_steps, hot of the
+// first layer's rows in shared memory: it uploads the inputs' nonzeros,
+// ranked by rank, as a CSR, and the plan.
+func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []int32, hot int) error {
+	start, index, value := sparseRows(data, rank)
+	r := layoutSparse(spec)
+	first := t.layers[0]
+	size := int64(t.dtype.Size())
+	descs := make([]sgdLayer, len(t.layers))
+	for i, l := range t.layers {
+		descs[i] = sgdLayer{w: l.w, b: l.b, in: int64(l.in), out: int64(l.out), act: int64(l.act), priv: int64(r.priv[i])}
+	}
+	plan := sparsePlan{nlayers: int64(len(t.layers)), hot: int64(hot), rows: int64(r.rows), b1: int64(r.b1), z1: int64(r.z1),
+		a1: int64(r.a1), dz1: int64(r.dz1), nzIndex: int64(r.nzIndex), nzValue: int64(r.nzValue), yStage: int64(r.y), red: int64(r.red)}
+	var err error
+	for _, buf := range []struct {
+		dst   *devicePtr
+		bytes int64
+		what  string
+	}{
+		{&plan.layers, int64(sgdLayerBytes * len(descs)), "the layers' descriptors of sparse_steps"},
+		{&plan.cold, max(8, int64(first.in-hot)*int64(first.out)*size), "the first layer's cold rows"},
+		{&plan.rank, int64(4 * len(rank)), "the inputs' ranks"}, {&plan.start, int64(4 * len(start)), "the nonzeros' bounds"},
+		{&plan.index, max(8, int64(4*len(index))), "the nonzeros' rows"}, {&plan.value, max(8, int64(len(value))*size), "the nonzeros' values"},
+		{&t.sparse.planPtr, sparsePlanBytes, "the plan of sparse_steps"},
+	} {
+		if *buf.dst, err = t.mem.alloc(buf.bytes, buf.what); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		dst  devicePtr
+		src  unsafe.Pointer
+		n    int
+		what string
+	}{
+		{plan.layers, unsafe.Pointer(&descs[0]), sgdLayerBytes * len(descs), "the layers' descriptors of sparse_steps"},
+		{plan.rank, unsafe.Pointer(&rank[0]), 4 * len(rank), "the inputs' ranks"},
+		{plan.start, unsafe.Pointer(&start[0]), 4 * len(start), "the nonzeros' bounds"},
+		{plan.index, unsafe.Pointer(unsafe.SliceData(index)), 4 * len(index), "the nonzeros' rows"},
+		{t.sparse.planPtr, unsafe.Pointer(&plan), sparsePlanBytes, "the plan of sparse_steps"},
+	} {
+		if c.n == 0 {
+			continue
+		}
+		if err := memcpyHtoD(c.dst, c.src, int64(c.n)); err != nil {
+			return fmt.Errorf("gpu: cuMemcpyHtoD of %s: %w", c.what, err)
+		}
+	}
+	if len(value) > 0 {
+		if err := upload(plan.value, value, t.dtype); err != nil {
+			return err
+		}
+	}
+	t.sparse.on, t.sparse.shared = true, r.rows+hot*first.out*int(size)
+	return nil
+}
+
+// sparseRows returns the nonzero inputs of data, example by example, as a
+// CSR: example e's are start[e]..start[e+1]-1 of index (their rows, the
+// inputs' ranks) and value, in the order of the inputs.
+func sparseRows(data engine.Examples, rank []int32) (start, index []int32, value []float64) {
+	start = make([]int32, data.N+1)
+	buf := make([]float64, data.Features)
+	for r := 0; r < data.N; r++ {
+		dataset.Values(buf, data.X, data.Codes, r*data.Features)
+		for j, v := range buf {
+			if v != 0 {
+				index = append(index, rank[j])
+				value = append(value, v)
+			}
+		}
+		start[r+1] = int32(len(index))
+	}
+	return start, index, value
+}
+
+// sparseSteps queues per-example SGD on the examples at positions
+// from..to-1 of the epoch: one launch of sparse_steps, one block.
+func (t *trainer) sparseSteps(from, to int) error {
+	cfg := launchConfig{grid: dim{1, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared}
+	return t.ks.sparseSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
+		t.optim.settings, t.optim.rates)
+}
+
+// optInSparse lets sparse_steps have all the dynamic shared memory the
+// device allows a block, less its static shared memory, and sets
+// sparseBudget to it.
+func (ks *kernelSet) optInSparse() error {
+	fn := ks.fns[kernelSparseSteps]
+	static, err := fn.staticShared()
+	if err != nil {
+		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelSparseSteps), err)
+	}
+	ks.sparseBudget = ks.d.sharedOptIn - static
+	if err := fn.optInShared(ks.sparseBudget); err != nil {
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSparseSteps), ks.sparseBudget, err)
+	}
+	return nil
+}

@@ -1,0 +1,292 @@
+// Per-example plain SGD in one block, the first layer visited only at the
+// example's nonzero inputs: no grid barrier, only the block's.
+//
+// The step is sgd_steps's (sgd.cu), for a network of two layers or more
+// trained by plain SGD: z_1 = W_1·x + b_1 sums only over the inputs j with
+// x_j ≠ 0, and the update W_1 -= lr·dz_1·xᵀ changes only their columns. So
+// the block keeps W_1 input-major for the launch: row r holds the weights
+// of the input of rank r (the inputs ranked by how often they are nonzero
+// in the training set, most often first), out_1 values in a row, so that
+// the step reads and writes a contiguous row a nonzero. The first hot rows
+// are in shared memory, the others (cold) in global memory, where they stay
+// in L2. The launch makes the rows from W_1 (out×in, as the backend keeps
+// it) when it starts and writes W_1 back when it ends. The other layers are
+// private, in the block's shared memory, and run as sgd_steps runs its
+// private layers, with its functions (the kernel families form one
+// translation unit, sgd.cu before sparse.cu).
+//
+// The example's nonzeros come from a CSR of the training set (start,
+// index: their rows, value), fetched a step ahead into registers, and the
+// bounds of the next example's two steps ahead, so that a step waits for
+// no load but its rows'.
+//
+// Each weight is written by the thread that reads it in the forward pass;
+// the parts of a unit's sum, over the nonzeros in order, are added in
+// order: runs are deterministic.
+//
+// CPU twin: the CPU backend's per-example step (cpu.DenseForward and
+// cpu.DenseBackward with engine.OutputGrad and engine.Delta), which visits
+// only the nonzero inputs too.
+#include "optim.cuh"
+#include "rows.cuh"
+
+// SPARSE_PREFETCH is how many of the next example's nonzeros a thread
+// holds: inputs of up to SPARSE_PREFETCH·blockDim values.
+#define SPARSE_PREFETCH 4
+// SPARSE_UNROLL is how many nonzeros' weights a thread loads at once.
+#define SPARSE_UNROLL 4
+
+// sparse_plan is how sparse_steps runs a network, as the host plans it.
+// Offsets are in bytes within the block's dynamic shared memory.
+struct sparse_plan {
+    sgd_layer* layers;            // the first layer's descriptor, then the private layers' (priv: their offsets)
+    long long nlayers;            // at least 2
+    long long hot;                // the first layer's rows in shared memory: those of rank < hot
+    long long rows;               // the hot rows' offset: hot rows of out_1 values each
+    real* cold;                   // the rows of rank ≥ hot, in global memory: (in − hot)·out_1 values
+    int* rank;                    // each input's row, its rank by how often it is nonzero (in values)
+    int* start;                   // example e's nonzeros are start[e]..start[e+1]-1 of index and value
+    int* index;                   // a nonzero's row (its input's rank)
+    real* value;                  // a nonzero's value
+    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each
+    long long nz_index, nz_value; // the step's nonzeros: up to in rows and in values
+    long long y_stage;            // the target row (k values)
+    long long red;                // the reduction scratch: blockDim values
+};
+static_assert(sizeof(sparse_plan) == 136, "sparse_plan: seventeen 8-byte words, as gpu/kernels_gen.go writes it");
+
+// sparse_row returns row r of the first layer: in shared memory below hot,
+// else in global memory.
+__device__ __forceinline__ real* sparse_row(const sparse_plan& P, real* rows, int r, int m) {
+    return r < P.hot ? rows + (size_t)r * m : P.cold + (size_t)(r - P.hot) * m;
+}
+
+// sparse_units is how a block's threads share the first layer's units
+// u0..u0+cols-1: thread t takes unit u0 + t % cols, in part t / cols of
+// parts, which visits the step's nonzeros part, part + parts, ...
+struct sparse_units {
+    int cols, parts, c, p;
+};
+
+__device__ __forceinline__ sparse_units units_from(int u0, int m) {
+    sparse_units s;
+    s.cols = min(m - u0, (int)blockDim.x);
+    s.parts = max(1, (int)blockDim.x / s.cols);
+    s.c = threadIdx.x % s.cols;
+    s.p = threadIdx.x / s.cols;
+    return s;
+}
+
+// sparse_forward: z_1 = W_1·x + b_1 and a_1 = f(z_1) over the cnt nonzeros
+// (rows nzi, values nzv). Every thread of the block calls it.
+__device__ void sparse_forward(const sparse_plan& P, real* rows, const int* nzi, const real* nzv, int cnt, int m, int act,
+                               const real* b1, real* z1, real* a1, real* red) {
+    for (int u0 = 0; u0 < m; u0 += blockDim.x) {
+        const sparse_units s = units_from(u0, m);
+        if (s.p < s.parts) {
+            const int u = u0 + s.c;
+            real acc = 0;
+            int q = s.p;
+            for (; q + (SPARSE_UNROLL - 1) * s.parts < cnt; q += SPARSE_UNROLL * s.parts) {
+                real w[SPARSE_UNROLL], x[SPARSE_UNROLL];
+#pragma unroll
+                for (int i = 0; i < SPARSE_UNROLL; i++) {
+                    const int at = q + i * s.parts;
+                    w[i] = sparse_row(P, rows, nzi[at], m)[u];
+                    x[i] = nzv[at];
+                }
+#pragma unroll
+                for (int i = 0; i < SPARSE_UNROLL; i++) {
+                    acc += w[i] * x[i];
+                }
+            }
+            for (; q < cnt; q += s.parts) {
+                acc += sparse_row(P, rows, nzi[q], m)[u] * nzv[q];
+            }
+            red[s.p * s.cols + s.c] = acc;
+        }
+        __syncthreads();
+        if ((int)threadIdx.x < s.cols) {
+            real sum = red[threadIdx.x];
+            for (int q = 1; q < s.parts; q++) {
+                sum += red[q * s.cols + threadIdx.x];
+            }
+            const int u = u0 + threadIdx.x;
+            const real v = sum + b1[u];
+            z1[u] = v;
+            a1[u] = activate(act, v);
+        }
+        __syncthreads();
+    }
+}
+
+// sparse_update: plain SGD's W_1 -= lr·dz_1·xᵀ on the rows of the cnt
+// nonzeros and b_1 -= lr·dz_1, each weight by the thread that read it in
+// sparse_forward. Every thread of the block calls it.
+__device__ void sparse_update(const sparse_plan& P, real* rows, const int* nzi, const real* nzv, int cnt, int m,
+                              const real* dz1, real* b1, real lr) {
+    for (int u0 = 0; u0 < m; u0 += blockDim.x) {
+        const sparse_units s = units_from(u0, m);
+        const int u = u0 + s.c;
+        const real g = dz1[u];
+        if (s.p < s.parts && g != 0) {
+            const real a = -lr * g;
+            for (int q = s.p; q < cnt; q += s.parts) {
+                real* w = sparse_row(P, rows, nzi[q], m) + u;
+                *w = *w + a * nzv[q];
+            }
+        }
+    }
+    for (int u = threadIdx.x; u < m; u += blockDim.x) {
+        if (dz1[u] != 0) {
+            b1[u] -= lr * dz1[u];
+        }
+    }
+}
+
+// sparse_steps: per-example plain SGD, as plan says, on the examples at
+// positions from..to-1 of order, at the learning rate rates[s].lr for the
+// example at position s; the loss and correctness of the example at
+// position s go to loss[s] and correct[s]. With weight not null, example
+// i's output gradient and loss are scaled by weight[i] (weigh_row). One
+// block; opt must be plain SGD (the host plans no other).
+KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restrict__ y, const double* __restrict__ weight,
+                     const int* __restrict__ order, int from, int to, double* __restrict__ loss, int* __restrict__ correct,
+                     int loss_kind, const optimizer* __restrict__ opt, const opt_rates* __restrict__ rates) {
+    DYNAMIC_SHARED(char, region);
+    const sparse_plan P = *plan;
+    const optimizer O = *opt;
+    const int L = (int)P.nlayers;
+    const sgd_layer first = P.layers[0], out = P.layers[L - 1];
+    const int n = (int)first.in, m = (int)first.out, k = (int)out.out, act1 = (int)first.act;
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    real* rows = (real*)(region + P.rows);
+    real *b1 = (real*)(region + P.b1), *z1 = (real*)(region + P.z1), *a1 = (real*)(region + P.a1);
+    real* dz1 = (real*)(region + P.dz1);
+    int* nzi = (int*)(region + P.nz_index);
+    real* nzv = (real*)(region + P.nz_value);
+    real *ty = (real*)(region + P.y_stage), *red = (real*)(region + P.red);
+    const priv_layer po = private_of(out, region);
+
+    // W_1 input-major, b_1 and the private layers into the block.
+    for (size_t i = threadIdx.x; i < (size_t)m * n; i += blockDim.x) {
+        const int u = (int)(i / n), j = (int)(i % n);
+        sparse_row(P, rows, P.rank[j], m)[u] = first.w[i];
+    }
+    copy(b1, first.b, m);
+    for (int l = 1; l < L; l++) {
+        priv_layer p = private_of(P.layers[l], region);
+        copy(p.w, P.layers[l].w, (size_t)p.out * p.in);
+        copy(p.b, P.layers[l].b, p.out);
+    }
+
+    // The pipeline of the nonzeros: this step's in registers (pi, pv: cnt of
+    // them), the next one's bounds (nb0, nb1), the one after's example (e2).
+    int pi[SPARSE_PREFETCH];
+    real pv[SPARSE_PREFETCH];
+    int pcount = 0, nb0 = 0, nb1 = 0, e2 = 0;
+    if (from < to) {
+        const int e = order[from], b0 = P.start[e];
+        pcount = P.start[e + 1] - b0;
+        for (int q = 0; q < SPARSE_PREFETCH; q++) {
+            const int j = threadIdx.x + q * blockDim.x;
+            pi[q] = j < pcount ? P.index[b0 + j] : 0;
+            pv[q] = j < pcount ? P.value[b0 + j] : (real)0;
+        }
+    }
+    if (from + 1 < to) {
+        const int e = order[from + 1];
+        nb0 = P.start[e];
+        nb1 = P.start[e + 1];
+    }
+    if (from + 2 < to) {
+        e2 = order[from + 2];
+    }
+    __syncthreads();
+
+    for (int s = from; s < to; s++) {
+        const int cnt = pcount, ex = order[s];
+        for (int q = 0; q < SPARSE_PREFETCH; q++) {
+            const int j = threadIdx.x + q * blockDim.x;
+            if (j < cnt) {
+                nzi[j] = pi[q];
+                nzv[j] = pv[q];
+            }
+        }
+        if (s + 1 < to) {
+            pcount = nb1 - nb0;
+            for (int q = 0; q < SPARSE_PREFETCH; q++) {
+                const int j = threadIdx.x + q * blockDim.x;
+                pi[q] = j < pcount ? P.index[nb0 + j] : 0;
+                pv[q] = j < pcount ? P.value[nb0 + j] : (real)0;
+            }
+        }
+        if (s + 2 < to) {
+            nb0 = P.start[e2];
+            nb1 = P.start[e2 + 1];
+        }
+        if (s + 3 < to) {
+            e2 = order[s + 3];
+        }
+        const real yv = (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
+        __syncthreads();
+
+        // Forward: the first layer over the nonzeros, then the private layers.
+        sparse_forward(P, rows, nzi, nzv, cnt, m, act1, b1, z1, a1, red);
+        const real* in = a1;
+        for (int l = 1; l < L; l++) {
+            priv_layer p = private_of(P.layers[l], region);
+            forward_private(p, in);
+            in = p.a;
+        }
+
+        // The output gradient, by warp 0.
+        if ((int)threadIdx.x < k) {
+            ty[threadIdx.x] = yv;
+        }
+        __syncthreads();
+        if (warp == 0) {
+            int ok;
+            double l = output_row_warp(po.dz, &ok, po.z, po.a, ty, k, loss_kind, (int)out.act, lane);
+            if (weight != nullptr) {
+                l = weigh_row(po.dz, l, weight[ex], k, lane, WARP);
+            }
+            if (lane == 0) {
+                loss[s] = l;
+                correct[s] = ok;
+            }
+        }
+        __syncthreads();
+
+        // Backward through the private layers into dz_1, each updated once
+        // its W has been read.
+        const opt_step o = opt_at(O, rates[s]);
+        for (int l = L - 1; l >= 1; l--) {
+            priv_layer p = private_of(P.layers[l], region);
+            const real* p_in = a1;
+            if (l > 1) {
+                priv_layer q = private_of(P.layers[l - 1], region);
+                col_dot(q.dz, p.w, p.in, p.dz, p.out, 0, p.in, red, q.z, q.a, q.act);
+                p_in = q.a;
+            } else {
+                col_dot(dz1, p.w, p.in, p.dz, p.out, 0, m, red, z1, a1, act1);
+            }
+            update_private(p, p_in, o, true);
+            __syncthreads();
+        }
+        sparse_update(P, rows, nzi, nzv, cnt, m, dz1, b1, o.lr);
+        __syncthreads();
+    }
+
+    // W_1, b_1 and the private layers back to global memory.
+    for (size_t i = threadIdx.x; i < (size_t)m * n; i += blockDim.x) {
+        const int u = (int)(i / n), j = (int)(i % n);
+        first.w[i] = sparse_row(P, rows, P.rank[j], m)[u];
+    }
+    copy(first.b, b1, m);
+    for (int l = 1; l < L; l++) {
+        priv_layer p = private_of(P.layers[l], region);
+        copy(P.layers[l].w, p.w, (size_t)p.out * p.in);
+        copy(P.layers[l].b, p.b, p.out);
+    }
+}
