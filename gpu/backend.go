@@ -278,6 +278,7 @@ type trainer struct {
 	examples    int
 	in, outputs int
 	x, y        devicePtr     // the whole training set
+	classes     devicePtr     // each example's class (int32), for per-example SGD (exampleClasses)
 	weights     devicePtr     // each example's weight (double), or 0: every example weighs 1
 	xb, yb      devicePtr     // the current mini-batch's rows
 	order       devicePtr     // the epoch's order, as int32
@@ -364,6 +365,9 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			return err
 		}
 		if t.perExample() {
+			if err := t.uploadClasses(data); err != nil {
+				return err
+			}
 			plan, err := t.planSGD(t.ks.sgdBudget)
 			if err != nil {
 				return err
@@ -426,7 +430,7 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 		}
 		step := t.batch
 		if t.perExample() {
-			step = t.sgd.maxSteps
+			step = to - from // one launch
 		}
 		for s := from; s < to; s += step {
 			select {

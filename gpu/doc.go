@@ -77,8 +77,49 @@
 // distributed layer gives each block the gradients of the units it owns, all
 // that its next forward pass needs. The first layer's input row is staged in
 // shared memory by one block-wide load, and the next example's row fetched
-// into registers while a step runs. The grid barrier's timeout counts
-// %globaltimer nanoseconds.
+// into registers while a step runs, with the next step's coefficients; a
+// step's target row, class and weight are loaded at its start and read after
+// its forward pass. The layers' descriptors are copied into shared memory at
+// the launch's start, and a unit's gradient and bias load with its row of W.
+// The host computes each example's class once (the argmax of its target row
+// in the trainer's precision, or for one output whether it is above 0.5, as
+// engine.Correct decides), so a step compares the output's argmax with it
+// rather than finding the target's.
+//
+// The grid barrier resets itself (kernels/sgd.cu's grid_sync, as cooperative
+// groups' grid.sync): each block adds 1 to one word, block 0 adds 0x80000000
+// less the other blocks, so that when all have arrived the top bit has
+// flipped and the rest is back where it was. A launch is therefore the
+// kernel alone, with no cuMemsetD8 of the barrier before it; the host zeroes
+// the word once per plan, and again after a timeout, which leaves it partway.
+// A block's thread 0 arrives with a release atomic and polls the word with
+// acquire loads (ld.acquire.gpu), looking at the status word and the
+// %globaltimer only every 64 polls; the timeout counts %globaltimer
+// nanoseconds. A launch that finds the status word set (a barrier of an
+// earlier launch timed out) runs no step. A grid of one block (the course's
+// networks, all private) is launched without cooperation.
+//
+// sgd_steps is compiled twice over, for a region in shared memory and one in
+// global memory (where a plan's region does not fit), so that in the first,
+// which every plan that fits runs, the compiler sees the region's pointers
+// as shared ones and reads them with shared-memory loads: on sm_90,
+// sgd_steps_f32 had 802 generic loads (LD) and 3 LDS; it now has 593 LDS, and
+// its 646 LD are the global-region twin's and those whose pointer is shared
+// or global by the plan (a distributed layer's input beyond the first, a
+// private layer's input when no layer is distributed). Its SASS is about
+// twice as long (21k instructions, of which a launch runs one half).
+//
+// What these should save, a model and not a measurement (no GPU ran them;
+// H100 figures: an L2 hit about 0.2 µs, a launch on a stream about 3 µs):
+// per W2 step (784-128-10, one barrier) about 1 µs of the ~4–5 µs the review
+// predicted — the descriptors' reads after the barrier (two or three
+// dependent L2 trips, ~0.5 µs), the gradient's trip before a row's loads
+// (~0.2 µs), the rates' and the target's trips after the forward pass and
+// the target's argmax (~0.3 µs), and half a poll of the barrier's two serial
+// .sys loads and sleep (~0.2 µs); per launch the cuMemsetD8 that serialised
+// with the stream (~10 µs; W1 runs about 5 steps a launch, so ~2 µs a W1
+// step), and for one-block grids the cooperative launch's extra cost. The
+// first GPU run should measure them (perceptron bench --backend cuda).
 //
 // A block's shared memory is all that the device lets sgd_steps opt in to
 // (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES): its opt-in limit (96
@@ -90,8 +131,8 @@
 // work occupies) is launched again with half the blocks, down to one, and
 // the trainer keeps the smaller grid. A barrier that times out sets the
 // status word and the launch ends there; Totals reports it, saying which
-// steps it cut short and why it may have happened, and resets the word, so
-// that the next launch runs.
+// steps it cut short and why it may have happened, and resets it and the
+// barrier word, so that the next launch runs.
 //
 // # Per-example SGD over the nonzero inputs
 //
@@ -130,7 +171,16 @@
 // size, whose kernels read the batch's position from a cursor on the device.
 // The products are tiles of 64×64 per block of 16×16 threads; products that
 // would give fewer such tiles than the GPU has multiprocessors take 16×16
-// tiles.
+// tiles. The operands' slices (32 deep in float, 16 in double) are
+// double-buffered through registers: a slice's loads are issued before the
+// product of the one before. A model, not a measurement: a block alone on
+// its multiprocessor (W3's batch of 64 gives 8 large tiles) no longer waits
+// the ~0.3 µs of a slice's loads from L2 at each slice, about 24 waits
+// fewer in W3's 784-deep forward product, and float's slices halve the
+// block barriers; where several blocks share a multiprocessor, which hides
+// that latency already, the prefetch's registers allow one block fewer
+// (three in float, two in double, on sm_90). Split-K for small batches is
+// not done.
 //
 // Either way the data set and the parameters stay on the GPU for the whole
 // fit, and the losses are summed on the device, one by one in the epoch's
@@ -420,14 +470,17 @@
 //     the seed's; data-parallel fits of 2 and 3 processes on the emulator. A
 //     network with dropout and no generator is refused, saying so
 //     (TestDropoutNeedsGenerator).
+//   - Each example's class as engine.Correct decides it, ties and float32's
+//     rounding included (TestExampleClasses); a wrong class fails the
+//     epochs' correct counts against the CPU.
 //   - The structure of a step, on the emulator: launches and grid barriers of
-//     per-example SGD, launches and kernels of a mini-batch step, with and
+//     per-example SGD (one launch for a run of steps: no memset), launches and kernels of a mini-batch step, with and
 //     without clipping (TestSGDStepStructure, TestBatchStepStructure).
 //   - Failures: a cooperative grid too large, refused at the launch and
 //     replanned with half the blocks, whose steps are the CPU's
 //     (TestSGDGridTooLargeIsReplanned); a grid barrier that times out,
 //     reported as what happened, and the next epoch's launch running
-//     (TestSGDBarrierTimesOut); a kernel's fault that loses the context and
+//     (TestSGDBarrierTimesOut: its barrier and status words reset); a kernel's fault that loses the context and
 //     a next trainer on a new one; an absurd allocation named in its error.
 //   - The real plans, on the emulator standing for an H100 (132
 //     multiprocessors, 227 KiB of shared memory a block, one block of

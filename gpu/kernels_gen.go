@@ -215,8 +215,8 @@ func (ks *kernelSet) outputGrad(cfg launchConfig, dz, loss, correct, z, a, y, cu
 }
 
 // sgdSteps launches sgd_steps (sgd.cu): per-example SGD, as plan says, on the examples at positions from..to-1 of order, by the optimizer *opt at the coefficients rates[s] for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
-func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates, scratch, barrier, status devicePtr) error {
-	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
+func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, target, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates, scratch, barrier, status devicePtr) error {
+	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(target), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
 }
 
 // shareGradients launches share_gradients (share.cu): g[i] *= rows/batch for the n gradients (0 when the shard is empty: rows == 0, whose gradients were not computed), and g[n] = the first of the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.
@@ -259,6 +259,7 @@ type sgdPlan struct {
 	nd          int64 // the layers, and how many of the first are distributed
 	regionBytes int64
 	inShared    int64
+	descs       int64 // the layers' descriptors, copied from layers at the launch's start
 	xStage      int64 // two rows of the first layer's input, by parity; -1: not staged
 	inputStage  int64 // the first private layer's input, when 0 < nd < nlayers
 	outStage    int64 // the output's z, a and dz (3·k values), when nd == nlayers
@@ -269,7 +270,7 @@ type sgdPlan struct {
 }
 
 // sgdPlanBytes is sizeof(sgd_plan), as sgd.cu asserts it.
-const sgdPlanBytes = 96
+const sgdPlanBytes = 104
 
 // sparsePlan is struct sparse_plan of sparse.cu, as the device reads it.
 type sparsePlan struct {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/perceptron-go/perceptron/engine"
 )
 
 // Per-example SGD runs in sgd_steps (kernels/sgd.cu), as a plan says: which
@@ -25,13 +27,12 @@ const (
 
 // sgdRun is a plan of sgd_steps and what it needs besides the data: the
 // plan and the layers' descriptors on the device, the blocks' regions
-// where they are not in shared memory, the barrier counter and the status
-// word.
+// where they are not in shared memory, the barrier word (zeroed once: it
+// resets itself at every barrier) and the status word.
 type sgdRun struct {
 	sgdShape
 	planPtr, layers, scratch, barrier, status devicePtr
-	maxSteps                                  int  // per launch, so that the barrier counter cannot wrap
-	cooperative                               bool // launch cooperatively: the driver guarantees the grid is resident
+	cooperative                               bool // the GPU launches cooperatively: the driver guarantees a grid is resident
 }
 
 // sgdShape is how sgd_steps runs a network: the plan's numbers and the
@@ -52,12 +53,14 @@ func (t *trainer) layout(nd, threads int, stageX bool) (sgdPlan, []int64) {
 	size := t.dtype.Size()
 	L, k := len(t.layers), t.outputs
 	off := 0
-	alloc := func(values int) int64 {
+	allocBytes := func(bytes int) int64 {
 		o := off
-		off += align16(values * size)
+		off += align16(bytes)
 		return int64(o)
 	}
+	alloc := func(values int) int64 { return allocBytes(values * size) }
 	p := sgdPlan{nlayers: int64(L), nd: int64(nd), xStage: -1}
+	p.descs = allocBytes(L * sgdLayerBytes)
 	priv := make([]int64, L)
 	slots := t.optim.opt.Slots()
 	for l, ly := range t.layers {
@@ -151,7 +154,6 @@ func (t *trainer) prepareSGD(sh sgdShape) error {
 		}
 	}
 	t.sgd = sgdRun{sgdShape: sh, cooperative: t.d.cooperative}
-	t.sgd.maxSteps = max(1, (1<<31)/(sh.grid*max(sh.barriersPerStep, 1)))
 	scratch := int64(8)
 	if sh.plan.inShared == 0 {
 		scratch = int64(sh.grid) * sh.plan.regionBytes
@@ -179,24 +181,87 @@ func (t *trainer) prepareSGD(sh sgdShape) error {
 	if err := memcpyHtoD(t.sgd.planPtr, unsafe.Pointer(&plan), sgdPlanBytes); err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD of the plan of sgd_steps: %w", err)
 	}
+	return t.resetBarrier()
+}
+
+// resetBarrier zeroes the grid barrier and the status word of sgd_steps:
+// once before the first launch, and after a barrier timed out, which leaves
+// the barrier word partway through a barrier (the kernel keeps it right
+// otherwise).
+func (t *trainer) resetBarrier() error {
+	if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
+		return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
+	}
 	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
 		return fmt.Errorf("gpu: cuMemsetD8 of the status word: %w", err)
 	}
 	return nil
 }
 
+// exampleClasses returns each example's class as sgd_steps compares it
+// with the output's, as engine.Correct does: for one output, whether the
+// target is above 0.5 (1) or not (0), and otherwise the argmax of its
+// target row (the first on a tie), each in dtype's precision, as the
+// device holds the targets.
+func exampleClasses(data engine.Examples, dtype engine.DType) []int32 {
+	classes := make([]int32, data.N)
+	row32 := make([]float32, data.Outputs)
+	for i := range classes {
+		row := data.Y[i*data.Outputs : (i+1)*data.Outputs]
+		switch {
+		case data.Outputs == 1 && dtype == engine.Float32:
+			classes[i] = b2i(float32(row[0]) > 0.5)
+		case data.Outputs == 1:
+			classes[i] = b2i(row[0] > 0.5)
+		case dtype == engine.Float32:
+			for k, v := range row {
+				row32[k] = float32(v)
+			}
+			classes[i] = int32(engine.Argmax(row32))
+		default:
+			classes[i] = int32(engine.Argmax(row))
+		}
+	}
+	return classes
+}
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// uploadClasses uploads each example's class (exampleClasses), which
+// sgd_steps reads instead of finding the argmax of the target row at every
+// step.
+func (t *trainer) uploadClasses(data engine.Examples) error {
+	classes := exampleClasses(data, t.dtype)
+	var err error
+	if t.classes, err = t.mem.alloc(int64(4*max(len(classes), 1)), "the examples' classes"); err != nil {
+		return err
+	}
+	if len(classes) == 0 {
+		return nil
+	}
+	if err := memcpyHtoD(t.classes, unsafe.Pointer(&classes[0]), int64(4*len(classes))); err != nil {
+		return fmt.Errorf("gpu: cuMemcpyHtoD of the examples' classes: %w", err)
+	}
+	return nil
+}
+
 // sgdSteps queues per-example SGD on the examples at positions from..to-1
-// of the epoch: one launch of sgd_steps. A cooperative grid that the GPU
-// cannot hold at once (an MPS client's share of the multiprocessors, or
-// one that other work occupies) is replanned with half the blocks, down to
-// one, until the launch is accepted; the plan keeps the smaller grid.
+// of the epoch: one launch of sgd_steps, and nothing else (the barrier
+// word needs no reset). A grid of one block, which meets no other, is
+// launched without cooperation. A cooperative grid that the GPU cannot
+// hold at once (an MPS client's share of the multiprocessors, or one that
+// other work occupies) is replanned with half the blocks, down to one,
+// until the launch is accepted; the plan keeps the smaller grid.
 func (t *trainer) sgdSteps(from, to int) error {
 	for {
-		if err := memsetD8(t.sgd.barrier, 0, 4); err != nil {
-			return fmt.Errorf("gpu: cuMemsetD8 of the grid barrier: %w", err)
-		}
-		cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative}
-		err := t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
+		cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative && t.sgd.grid > 1}
+		err := t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.classes, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,
 			t.optim.rates, t.sgd.scratch, t.sgd.barrier, t.sgd.status)
 		if !tooLarge(err) || t.sgd.grid == 1 {
 			return err
@@ -207,9 +272,10 @@ func (t *trainer) sgdSteps(from, to int) error {
 
 // timedOut reads the status word of sgd_steps and, where a grid barrier
 // timed out in the steps since the last check (positions from..to-1),
-// returns an error saying what happened and resets the word, so that the
-// next launch runs: otherwise every later launch would end at its first
-// barrier.
+// returns an error saying what happened and resets it and the barrier
+// word, so that the next launch runs: otherwise every later launch would
+// run no step (the kernel's check of the status word), and the barrier
+// word would stand partway through a barrier.
 func (t *trainer) timedOut(from, to int) error {
 	var status int32
 	if err := memcpyDtoH(unsafe.Pointer(&status), t.sgd.status, 4); err != nil {
@@ -218,8 +284,8 @@ func (t *trainer) timedOut(from, to int) error {
 	if status == 0 {
 		return nil
 	}
-	if err := memsetD8(t.sgd.status, 0, 4); err != nil {
-		return fmt.Errorf("gpu: cuMemsetD8 of the status word: %w", err)
+	if err := t.resetBarrier(); err != nil {
+		return err
 	}
 	why := "launched cooperatively, the blocks were all resident, so one was held up: another process or a debugger sharing the GPU, or a fault of the kernel's"
 	if !t.sgd.cooperative {
@@ -227,6 +293,6 @@ func (t *trainer) timedOut(from, to int) error {
 	}
 	return fmt.Errorf("gpu: %s: a block waited more than %v at a grid barrier for the others of its grid of %d (%s): "+
 		"the launch ended there, so some of the steps at positions %d to %d did not run and the parameters are those of a partial step; "+
-		"the status word is reset, so a next launch runs",
+		"the barrier and status words are reset, so a next launch runs",
 		t.ks.name(kernelSgdSteps), t.sgd.timeout, t.sgd.grid, why, from, to-1)
 }

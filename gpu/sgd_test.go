@@ -326,7 +326,7 @@ func TestSGDBarrierTimesOut(t *testing.T) {
 	assert.EqualError(t, err, fmt.Sprintf("gpu: sgd_steps_f32: a block waited more than 100ms at a grid barrier for the others of its grid of %d "+
 		"(launched without the guarantee of a cooperative launch, which this GPU lacks, so some blocks may not have been resident at once): "+
 		"the launch ended there, so some of the steps at positions 0 to 1 did not run and the parameters are those of a partial step; "+
-		"the status word is reset, so a next launch runs", tr.sgd.grid))
+		"the barrier and status words are reset, so a next launch runs", tr.sgd.grid))
 
 	// The next epoch, on a grid that fits: without the reset, its launch
 	// would end at its first barrier and report the timeout again.
@@ -336,4 +336,18 @@ func TestSGDBarrierTimesOut(t *testing.T) {
 	totals, err := tr.Totals()
 	require.NoError(t, err, "the launch after the timeout runs")
 	assert.Equal(t, 4, totals.Examples)
+}
+
+// TestExampleClasses: the class that sgd_steps compares with the output's
+// is engine.Correct's: for one output whether the target is above 0.5,
+// otherwise the argmax of the target row, the first on a tie, each in the
+// trainer's precision (1 and 1+1e-9, 0.5 and 0.5+1e-10, are the same in
+// float32).
+func TestExampleClasses(t *testing.T) {
+	rows := engine.Examples{N: 3, Outputs: 3, Y: []float64{0, 1, 0, 1, 1 + 1e-9, 0, 0.2, 0.3, 0.5}}
+	assert.Equal(t, []int32{1, 0, 2}, exampleClasses(rows, engine.Float32))
+	assert.Equal(t, []int32{1, 1, 2}, exampleClasses(rows, engine.Float64))
+	one := engine.Examples{N: 3, Outputs: 1, Y: []float64{0.5, 0.5 + 1e-10, 1}}
+	assert.Equal(t, []int32{0, 0, 1}, exampleClasses(one, engine.Float32))
+	assert.Equal(t, []int32{0, 1, 1}, exampleClasses(one, engine.Float64))
 }

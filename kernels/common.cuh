@@ -79,6 +79,24 @@ __device__ __forceinline__ unsigned long long globaltimer() {
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
     return t;
 }
+
+// atomic_add_release adds v to *p at the GPU's scope with release semantics
+// (the writes before it are seen by whoever acquires what it wrote) and
+// returns the old value. The emulator defines its own.
+__device__ __forceinline__ unsigned atomic_add_release(unsigned* p, unsigned v) {
+    unsigned old;
+    asm volatile("atom.release.gpu.add.u32 %0, [%1], %2;" : "=r"(old) : "l"(p), "r"(v) : "memory");
+    return old;
+}
+
+// load_acquire loads *p at the GPU's scope with acquire semantics: what the
+// thread reads after it is at least as new as what was written before the
+// release that wrote the value. The emulator defines its own.
+__device__ __forceinline__ unsigned load_acquire(const unsigned* p) {
+    unsigned v;
+    asm volatile("ld.acquire.gpu.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+    return v;
+}
 #endif
 
 // ceil_div is the number of blocks of size b that cover n.

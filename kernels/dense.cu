@@ -56,36 +56,87 @@ KERNEL(dropout_delta)(real* dz, const real* da, const real* __restrict__ z, cons
 // product. Each product comes in two tile sizes: 64×64 (TT = 4), and 16×16
 // (TT = 1, the _small kernels) for products too small to give every
 // multiprocessor a block of the large tiles (W3's batch of 64 through 512
-// units makes 8 large tiles, and 128 small ones).
-#define KT 16
+// units makes 8 large tiles, and 128 small ones). A slice is 32 deep in
+// float and 16 in double, whose registers the double-buffered slice would
+// otherwise take past one block of 64×64 tiles a multiprocessor (ptxas,
+// sm_90: 80 registers a thread for float's 32, 134 for double's, 82 for its
+// 16: three blocks of 256 threads a multiprocessor in float and two in
+// double, where 64 and 80 registers without the prefetch allowed four and
+// three).
+constexpr int KT = sizeof(real) == 4 ? 32 : 16;
+
+// slice_map is where a thread's share of an operand's slice lies: its q-th
+// value at (i + q·di, k + q·dk) of the BT×KT slice. Neighbouring threads
+// take neighbouring values along the operand's contiguous dimension
+// (contiguous says whether that is k), so the loads coalesce, and each
+// thread's values lie a fixed stride apart, so it keeps one address.
+struct slice_map {
+    int i, k, di, dk;
+};
+
+template <int BT>
+__device__ __forceinline__ slice_map map_slice(bool contiguous, int t) {
+    constexpr int threads = TILE * TILE;
+    return contiguous ? slice_map{t / KT, t % KT, threads / KT, 0} : slice_map{t % BT, t / BT, 0, threads / BT};
+}
+
+// slice_load loads a thread's share (mp) of the KT-deep slice from k0 of
+// an operand X(i, k) = x[i·xi + k·xk] of rows rows and depth columns (zero
+// outside it) into registers, the rows from i0.
+template <int N>
+__device__ __forceinline__ void slice_load(real (&v)[N], const real* __restrict__ x, int xi, int xk, int rows,
+                                           int depth, int i0, int k0, const slice_map mp) {
+    const int i = i0 + mp.i, k = k0 + mp.k;
+    const real* p = x + (size_t)i * xi + (size_t)k * xk;
+    const size_t step = (size_t)mp.di * xi + (size_t)mp.dk * xk;
+#pragma unroll
+    for (int q = 0; q < N; q++) {
+        v[q] = i + q * mp.di < rows && k + q * mp.dk < depth ? p[q * step] : (real)0;
+    }
+}
+
+// slice_store stores what slice_load loaded where the block's product
+// reads it, xs[k][i].
+template <int BT, int N>
+__device__ __forceinline__ void slice_store(real (*xs)[BT + 1], const real (&v)[N], const slice_map mp) {
+#pragma unroll
+    for (int q = 0; q < N; q++) {
+        xs[mp.k + q * mp.dk][mp.i + q * mp.di] = v[q];
+    }
+}
 
 // tile_product: acc[r][c] = Σ_k A(i, k)·B(k, j) for this thread's entries
 // (i, j) of the block's tile of the m×n product, where A(i, k) is
 // a[i*ai + k*ak] and B(k, j) is b[k*bk + j*bj]: the strides say which
-// operand is transposed. Every thread of the block must call it.
+// operand is transposed. The slices are double-buffered through
+// registers: the next slice's loads are issued before the product of this
+// one, which hides their latency behind it. Every thread of the block must
+// call it.
 template <int TT>
 __device__ void tile_product(real (*acc)[TT], const real* __restrict__ a, int ai, int ak, const real* __restrict__ b,
                              int bk, int bj, int m, int n, int depth) {
-    constexpr int BT = TILE * TT;
+    constexpr int BT = TILE * TT, N = BT * KT / (TILE * TILE);
     __shared__ real as[KT][BT + 1];
     __shared__ real bs[KT][BT + 1];
-    int tx = threadIdx.x, ty = threadIdx.y, t = ty * TILE + tx;
-    int i0 = blockIdx.y * BT, j0 = blockIdx.x * BT;
+    const int tx = threadIdx.x, ty = threadIdx.y, t = ty * TILE + tx;
+    const int i0 = blockIdx.y * BT, j0 = blockIdx.x * BT;
     for (int r = 0; r < TT; r++) {
         for (int c = 0; c < TT; c++) {
             acc[r][c] = 0;
         }
     }
+    const slice_map am = map_slice<BT>(ak == 1, t), bm = map_slice<BT>(bj == 1, t);
+    real an[N], bn[N];
+    slice_load(an, a, ai, ak, m, depth, i0, 0, am);
+    slice_load(bn, b, bj, bk, n, depth, j0, 0, bm);
     for (int k0 = 0; k0 < depth; k0 += KT) {
-        // Each thread loads BT·KT/256 values of each operand, neighbouring
-        // threads along the operand's contiguous dimension.
-        for (int e = t; e < BT * KT; e += TILE * TILE) {
-            int i = ak == 1 ? e / KT : e % BT, k = ak == 1 ? e % KT : e / BT;
-            as[k][i] = i0 + i < m && k0 + k < depth ? a[(size_t)(i0 + i) * ai + (size_t)(k0 + k) * ak] : (real)0;
-            int j = bj == 1 ? e % BT : e / KT, kb = bj == 1 ? e / BT : e % KT;
-            bs[kb][j] = j0 + j < n && k0 + kb < depth ? b[(size_t)(k0 + kb) * bk + (size_t)(j0 + j) * bj] : (real)0;
-        }
+        slice_store<BT>(as, an, am);
+        slice_store<BT>(bs, bn, bm);
         __syncthreads();
+        if (k0 + KT < depth) {
+            slice_load(an, a, ai, ak, m, depth, i0, k0 + KT, am);
+            slice_load(bn, b, bj, bk, n, depth, j0, k0 + KT, bm);
+        }
         for (int k = 0; k < KT; k++) {
             real av[TT], bv[TT];
             for (int r = 0; r < TT; r++) {

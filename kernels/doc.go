@@ -8,8 +8,8 @@
 //
 // # The fatbins
 //
-// Each precision has one fatbin, kernels_f32.fatbin (530 KiB) or
-// kernels_f64.fatbin (516 KiB), compressed, whose kernels carry the suffix
+// Each precision has one fatbin, kernels_f32.fatbin (777 KiB) or
+// kernels_f64.fatbin (745 KiB), compressed, whose kernels carry the suffix
 // _f32 or _f64. It holds SASS for sm_70, sm_80 and sm_90 (Volta, Ampere,
 // Hopper), which those GPUs load without compiling, and PTX for compute_70,
 // which the driver JIT-compiles for any other GPU from Volta on. gen.sh

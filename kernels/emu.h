@@ -98,8 +98,8 @@ inline void __syncwarp(unsigned = 0xffffffffu) { emu::sync_warp(); }
 // EMU_GRID_BARRIER counts a grid barrier (block 0's) for EmuCounters.
 #define EMU_GRID_BARRIER() emu::note_grid_barrier()
 
-inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
-inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+inline unsigned atomic_add_release(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_RELEASE); }
+inline unsigned load_acquire(const unsigned* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 inline void __nanosleep(unsigned) { emu::yield(); }
 inline unsigned long long globaltimer() { return emu::now_ns(); }
 

@@ -119,11 +119,13 @@ __device__ __forceinline__ int warp_argmax(const real* v, int k, int lane) {
 
 // output_row_warp is output_row computed by the 32 lanes of a warp, each
 // taking every 32nd output: it also applies the softmax (a = softmax(z))
-// when act is ACT_SOFTMAX, and returns the loss and *correct in every lane.
+// when act is ACT_SOFTMAX, and returns the loss and *correct in every lane,
+// given the target's class cls (argmax y, or for one output whether y is
+// above 0.5), which the host computes once.
 // Sums are butterflies over the lanes, in double: the same in every run.
 // CPU twin: engine.OutputGrad (with engine.Activate for the softmax).
-__device__ double output_row_warp(real* dz, int* correct, const real* z, real* a, const real* y, int k, int loss_kind,
-                                  int act, int lane) {
+__device__ double output_row_warp(real* dz, int* correct, const real* z, real* a, const real* y, int cls, int k,
+                                  int loss_kind, int act, int lane) {
     if (act == ACT_SOFTMAX) {
         real m = z[0];
         for (int i = lane; i < k; i += 32) {
@@ -173,6 +175,6 @@ __device__ double output_row_warp(real* dz, int* correct, const real* z, real* a
         l /= k;
     }
     __syncwarp();
-    *correct = k == 1 ? (a[0] > (real)0.5) == (y[0] > (real)0.5) : warp_argmax(a, k, lane) == warp_argmax(y, k, lane);
+    *correct = k == 1 ? (a[0] > (real)0.5) == (cls == 1) : warp_argmax(a, k, lane) == cls;
     return l;
 }

@@ -90,6 +90,7 @@ struct sgd_plan {
     sgd_layer* layers;
     long long nlayers, nd;        // the layers, and how many of the first are distributed
     long long region_bytes, in_shared;
+    long long descs;              // the layers' descriptors, copied from layers at the launch's start
     long long x_stage;            // two rows of the first layer's input, by parity; -1: not staged
     long long input_stage;        // the first private layer's input, when 0 < nd < nlayers
     long long out_stage;          // the output's z, a and dz (3·k values), when nd == nlayers
@@ -97,32 +98,47 @@ struct sgd_plan {
     long long red, red_reals;     // the reduction scratch: at least blockDim values
     long long timeout_ns;         // how long a block waits at a grid barrier
 };
-static_assert(sizeof(sgd_plan) == 96, "sgd_plan: twelve 8-byte words, as gpu/kernels_gen.go writes it");
+static_assert(sizeof(sgd_plan) == 104, "sgd_plan: thirteen 8-byte words, as gpu/kernels_gen.go writes it");
+
+// POLLS is how many times a block polls the barrier word between looks at
+// the status word and the timer (and a short sleep).
+#define POLLS 64
 
 // grid_sync waits until every block of the grid has reached it as often as
-// this one: count rises by one per block and barrier (the host zeroes it
-// before the launch), and *target, kept by thread 0, is where it stands after
-// this barrier. It returns false, in every thread of the block, when a block
-// timed out.
-__device__ bool grid_sync(unsigned* count, unsigned* target, int* status, unsigned long long timeout_ns) {
+// this one. The barrier word resets itself, as cooperative groups' grid
+// barrier does: each block adds 1 to it, block 0 adds 0x80000000 − (blocks
+// − 1), so that once every block has arrived its top bit has flipped and its
+// other bits are back where they were, and no launch needs it zeroed. Thread
+// 0 arrives with a release and polls the one word with acquire loads, and
+// every POLLS polls looks at the status word and the timer: past timeout_ns
+// it sets *status and returns false, in every thread of the block, as it
+// does when another block has set it.
+__device__ bool grid_sync(unsigned* barrier, int* status, unsigned long long timeout_ns) {
     __shared__ int ok;
     __syncthreads();
     if (threadIdx.x == 0) {
         EMU_GRID_BARRIER();
+        int fine = 1;
         if (gridDim.x > 1) {
-            *target += gridDim.x;
-            __threadfence();
-            atomicAdd(count, 1);
-            unsigned long long start = globaltimer();
-            while (*(volatile unsigned*)count < *target && *(volatile int*)status == 0) {
-                if (globaltimer() - start > timeout_ns) {
-                    *(volatile int*)status = 1;
+            const unsigned add = blockIdx.x == 0 ? 0x80000000u - (gridDim.x - 1) : 1u;
+            const unsigned old = atomic_add_release(barrier, add);
+            const unsigned long long start = globaltimer();
+            for (unsigned polls = 1; ((old ^ load_acquire(barrier)) & 0x80000000u) == 0; polls++) {
+                if (polls % POLLS == 0) {
+                    if (*(volatile int*)status != 0) {
+                        fine = 0;
+                        break;
+                    }
+                    if (globaltimer() - start > timeout_ns) {
+                        *(volatile int*)status = 1;
+                        fine = 0;
+                        break;
+                    }
+                    __nanosleep(32);
                 }
-                __nanosleep(32);
             }
-            __threadfence();
         }
-        ok = *(volatile int*)status == 0;
+        ok = fine;
     }
     __syncthreads();
     return ok;
@@ -136,8 +152,8 @@ __device__ __forceinline__ void own_units(long long out, int& u0, int& u1) {
 }
 
 // How dist_batch updates a row before its dot product: not at all, by
-// plain SGD (w += α·in_prev, α = −lr·g), or by the optimizer's step on the
-// gradient g·in_prev.
+// plain SGD (w += α·in_prev, α = −lr·g, where α is not 0), or by the
+// optimizer's step on the gradient g·in_prev.
 #define DOT 0
 #define DOT_SGD 1
 #define DOT_OPT 2
@@ -145,8 +161,9 @@ __device__ __forceinline__ void own_units(long long out, int& u0, int& u1) {
 // dist_batch adds to acc a lane's products w_j·in_j of U strides of a row
 // from j0 (those within its n values when TAIL), after the pending update
 // of each weight that MODE says: all loads before the arithmetic, so that
-// they cost one round trip. s0 and s1 are the row's state slots; a is α for
-// DOT_SGD and g for DOT_OPT.
+// they cost one round trip, and none waits for a (so that a row's loads
+// are issued with those of its gradient and bias). s0 and s1 are the row's
+// state slots; a is α for DOT_SGD and g for DOT_OPT.
 template <int MODE, int U, bool TAIL>
 __device__ __forceinline__ void dist_batch(real& acc, real* row, real* s0, real* s1, const real* in,
                                            const real* in_prev, int n, int j0, int stride, real a, const opt_step& o) {
@@ -172,7 +189,7 @@ __device__ __forceinline__ void dist_batch(real& acc, real* row, real* s0, real*
     for (int q = 0; q < U; q++) {
         const int j = j0 + q * stride;
         if (!TAIL || j < n) {
-            if (MODE == DOT_SGD) {
+            if (MODE == DOT_SGD && a != 0) {
                 w[q] = w[q] + a * xp[q];
                 row[j] = w[q];
             } else if (MODE == DOT_OPT) {
@@ -228,15 +245,17 @@ __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_p
     const size_t params = (size_t)L.out * n;
     for (int r = 0; r * teams < units; r++) {
         const int k = r * teams + team, u = u0 + k;
-        const bool active = k < units;
-        real acc = 0, g = 0;
+        const bool active = k < units, lead = active && wt == 0 && lane == 0;
+        // The unit's gradient and bias load with its row, none waiting for another.
+        const real g = active && pending ? L.grad[u] : (real)0;
+        const real bias = lead && plain ? L.b[u] : (real)0;
+        real acc = 0;
         if (active) {
             const size_t at = (size_t)u * n;
             real* row = L.w + at;
-            g = pending ? L.grad[u] : (real)0;
             if (pending && !plain) {
                 acc = dist_dot<DOT_OPT, OPT_UNROLL>(row, L.s0 + at, L.s1 + at, in, in_prev, n, first, stride, g, o);
-            } else if (g != 0) {
+            } else if (pending) {
                 acc = dist_dot<DOT_SGD, UNROLL>(row, nullptr, nullptr, in, in_prev, n, first, stride, -o.lr * g, o);
             } else {
                 acc = dist_dot<DOT, UNROLL>(row, nullptr, nullptr, in, in_prev, n, first, stride, 0, o);
@@ -255,13 +274,20 @@ __device__ void forward_dist(const sgd_layer L, const real* in, const real* in_p
                 acc += red[team * T + q];
             }
         }
-        if (active && wt == 0 && lane == 0) {
-            if (pending && !plain) {
-                opt_param(o, L.w, L.s0, L.s1, params + u, g);
-            } else if (g != 0) {
-                L.b[u] -= o.lr * g;
+        if (lead) {
+            real b;
+            if (!plain) {
+                if (pending) {
+                    opt_param(o, L.w, L.s0, L.s1, params + u, g);
+                }
+                b = L.b[u];
+            } else {
+                b = g != 0 ? bias - o.lr * g : bias;
+                if (g != 0) {
+                    L.b[u] = b;
+                }
             }
-            real v = acc + L.b[u];
+            real v = acc + b;
             L.z[cur * L.out + u] = v;
             L.a[cur * L.out + u] = L.act == ACT_SOFTMAX ? v : activate((int)L.act, v);
         }
@@ -416,6 +442,13 @@ __device__ __forceinline__ void copy(real* dst, const real* src, size_t n) {
     }
 }
 
+// copy_words copies n 8-byte words, every thread of the block a share.
+__device__ __forceinline__ void copy_words(long long* dst, const long long* src, size_t n) {
+    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
+        dst[i] = src[i];
+    }
+}
+
 // copy_state copies the first slots of the state slots s0 and s1 of n
 // parameters into d0 and d1.
 __device__ __forceinline__ void copy_state(real* d0, real* d1, const real* s0, const real* s1, size_t n, int slots) {
@@ -427,33 +460,42 @@ __device__ __forceinline__ void copy_state(real* d0, real* d1, const real* s0, c
     }
 }
 
-// sgd_steps: per-example SGD, as plan says, on the examples at positions
-// from..to-1 of order, by the optimizer *opt at the coefficients rates[s]
-// for the example at position s; the loss and correctness of the example at
-// position s go to loss[s] and correct[s]. With weight not null, example i's
-// output gradient and loss are scaled by weight[i] (weigh_row). barrier is
-// zero at the launch; *status becomes 1 if a barrier times out.
-KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x, const real* __restrict__ y,
-                  const double* __restrict__ weight, const int* __restrict__ order, int from, int to, double* __restrict__ loss,
-                  int* __restrict__ correct, int loss_kind, const optimizer* __restrict__ opt,
-                  const opt_rates* __restrict__ rates, char* __restrict__ scratch, unsigned* barrier,
-                  int* status) {
-    DYNAMIC_SHARED(char, smem);
-    const sgd_plan P = *plan;
-    const optimizer O = *opt;
+// sgd_args are sgd_steps' arguments, as steps_in takes them.
+struct sgd_args {
+    const real *x, *y;
+    const int* target;
+    const double* weight;
+    const int* order;
+    int from, to;
+    double* loss;
+    int* correct;
+    int loss_kind;
+    const opt_rates* rates;
+    unsigned* barrier;
+    int* status;
+};
+
+// steps_in runs sgd_steps' steps with the block's region at region: its
+// dynamic shared memory when SHARED, so that the compiler sees every
+// pointer into the region as a shared one and reads it by shared-memory
+// loads (LDS) rather than generic ones (LD).
+template <bool SHARED>
+__device__ __forceinline__ void steps_in(char* region, const sgd_plan& P, const optimizer& O, const sgd_args& A) {
     const bool plain = opt_plain(O);
-    char* region = P.in_shared ? smem : scratch + (size_t)blockIdx.x * P.region_bytes;
-    const int L = (int)P.nlayers, nd = (int)P.nd;
-    const sgd_layer* layers = P.layers;
-    const sgd_layer out = layers[L - 1];
-    const int k = (int)out.out, in0 = (int)layers[0].in;
+    const int L = (int)P.nlayers, nd = (int)P.nd, from = A.from, to = A.to;
+    // The layers' descriptors, in the region: read after each grid barrier,
+    // which invalidates the L1 cache, they cost no trip to L2.
+    sgd_layer* layers = (sgd_layer*)(region + P.descs);
+    copy_words((long long*)layers, (const long long*)P.layers, (size_t)L * sizeof(sgd_layer) / sizeof(long long));
+    __syncthreads();
+    const int k = (int)layers[L - 1].out, in0 = (int)layers[0].in;
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
     real* red = (real*)(region + P.red);
     real* ty = (real*)(region + P.y_stage);
     real* xs = P.x_stage >= 0 ? (real*)(region + P.x_stage) : nullptr;
     real *oz, *oa, *odz;
     if (nd < L) {
-        priv_layer o = private_of(out, region);
+        priv_layer o = private_of(layers[L - 1], region);
         oz = o.z, oa = o.a, odz = o.dz;
     } else {
         oz = (real*)(region + P.out_stage), oa = oz + k, odz = oa + k;
@@ -466,46 +508,67 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         copy_state(p.s0, p.s1, layers[l].s0, layers[l].s1, (size_t)p.out * p.in + p.out, (int)O.slots);
     }
     __syncthreads();
+    // What a step reads besides the parameters is fetched ahead: the next
+    // example's position in the data and its input row (into registers),
+    // the next step's coefficients, and, at a step's start, its target,
+    // class and weight, which the output gradient reads after the forward
+    // pass.
+    int row = from < to ? A.order[from] : 0;
     real next[PREFETCH];
     if (xs != nullptr && from < to) {
-        const real* src = x + (size_t)order[from] * in0;
+        const real* src = A.x + (size_t)row * in0;
         for (int q = 0; q < PREFETCH; q++) {
             int j = threadIdx.x + q * blockDim.x;
             next[q] = j < in0 ? src[j] : (real)0;
         }
     }
-    unsigned target = 0;
+    opt_rates rates_prev{}, rates_cur{}, rates_next = from < to ? A.rates[from] : opt_rates{};
     const real* x_prev = nullptr;
     for (int s = from; s < to; s++) {
         const int cur = (s - from) & 1;
         const bool pending = s > from;
-        const real* xrow = x + (size_t)order[s] * in0;
+        const int row_next = s + 1 < to ? A.order[s + 1] : 0;
+        rates_prev = rates_cur;
+        rates_cur = rates_next;
+        if (s + 1 < to) {
+            rates_next = A.rates[s + 1];
+        }
+        const real y_own = (int)threadIdx.x < k ? A.y[(size_t)row * k + threadIdx.x] : (real)0;
+        const int cls = A.target[row];
+        const double weight = A.weight != nullptr ? A.weight[row] : 1;
+        const real* xrow = A.x + (size_t)row * in0;
         const real *in = xrow, *in_prev = x_prev;
         if (xs != nullptr) {
-            real* row = xs + cur * in0;
+            real* xr = xs + cur * in0;
             for (int q = 0; q < PREFETCH; q++) {
                 int j = threadIdx.x + q * blockDim.x;
                 if (j < in0) {
-                    row[j] = next[q];
+                    xr[j] = next[q];
                 }
             }
             if (s + 1 < to) {
-                const real* src = x + (size_t)order[s + 1] * in0;
+                const real* src = A.x + (size_t)row_next * in0;
                 for (int q = 0; q < PREFETCH; q++) {
                     int j = threadIdx.x + q * blockDim.x;
                     next[q] = j < in0 ? src[j] : (real)0;
                 }
             }
             __syncthreads();
-            in = row;
+            in = xr;
             in_prev = xs + (1 - cur) * in0;
         }
 
-        // The distributed layers, a grid barrier after each.
+        // The distributed layers, a grid barrier after each; a staged input
+        // is passed as the region's own pointers, which stay shared ones.
         for (int l = 0; l < nd; l++) {
             const sgd_layer D = layers[l];
-            forward_dist(D, in, in_prev, cur, opt_at(O, rates[pending ? s - 1 : s]), plain, pending, red);
-            if (!grid_sync(barrier, &target, status, P.timeout_ns)) {
+            const opt_step o = opt_at(O, pending ? rates_prev : rates_cur);
+            if (l == 0 && xs != nullptr) {
+                forward_dist(D, xs + cur * in0, xs + (1 - cur) * in0, cur, o, plain, pending, red);
+            } else {
+                forward_dist(D, in, in_prev, cur, o, plain, pending, red);
+            }
+            if (!grid_sync(A.barrier, A.status, P.timeout_ns)) {
                 return;
             }
             in = D.a + cur * D.out;
@@ -527,21 +590,27 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         }
 
         // The output gradient, by warp 0 of every block.
+        const sgd_layer out = layers[L - 1];
         if (nd == L) {
             copy(oz, out.z + cur * k, k);
             copy(oa, out.a + cur * k, k);
         }
-        copy(ty, y + (size_t)order[s] * k, k);
+        if ((int)threadIdx.x < k) {
+            ty[threadIdx.x] = y_own;
+        }
+        for (int i = threadIdx.x + blockDim.x; i < k; i += blockDim.x) {
+            ty[i] = A.y[(size_t)row * k + i];
+        }
         __syncthreads();
         if (warp == 0) {
             int ok;
-            double l = output_row_warp(odz, &ok, oz, oa, ty, k, loss_kind, (int)out.act, lane);
-            if (weight != nullptr) {
-                l = weigh_row(odz, l, weight[order[s]], k, lane, WARP);
+            double l = output_row_warp(odz, &ok, oz, oa, ty, cls, k, A.loss_kind, (int)out.act, lane);
+            if (A.weight != nullptr) {
+                l = weigh_row(odz, l, weight, k, lane, WARP);
             }
             if (blockIdx.x == 0 && lane == 0) {
-                loss[s] = l;
-                correct[s] = ok;
+                A.loss[s] = l;
+                A.correct[s] = ok;
             }
         }
         __syncthreads();
@@ -562,7 +631,7 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
                 const real *z = D.z + cur * D.out + u0, *a = D.a + cur * D.out + u0;
                 col_dot(D.grad + u0, p.w, p.in, p.dz, p.out, u0, u1 - u0, red, z, a, (int)D.act);
             }
-            update_private(p, p_in, opt_at(O, rates[s]), plain);
+            update_private(p, p_in, opt_at(O, rates_cur), plain);
             __syncthreads();
         }
         int known = nd - 1; // the highest distributed layer whose own units' dz the block has
@@ -583,30 +652,31 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
         // Backward through the distributed layers below: each block's units
         // need the gradients of every block's units above.
         for (int l = known - 1; l >= 0; l--) {
-            if (!grid_sync(barrier, &target, status, P.timeout_ns)) {
+            if (!grid_sync(A.barrier, A.status, P.timeout_ns)) {
                 return;
             }
-            const sgd_layer A = layers[l + 1], D = layers[l];
+            const sgd_layer U = layers[l + 1], D = layers[l];
             int u0, u1;
             own_units(D.out, u0, u1);
             const real *z = D.z + cur * D.out + u0, *a = D.a + cur * D.out + u0;
-            col_dot(D.grad + u0, A.w, A.in, A.grad, (int)A.out, u0, u1 - u0, red, z, a, (int)D.act);
+            col_dot(D.grad + u0, U.w, U.in, U.grad, (int)U.out, u0, u1 - u0, red, z, a, (int)D.act);
         }
         x_prev = xrow;
+        row = row_next;
     }
 
     // The last step's pending updates, once no block reads another's rows
     // (the backward pass reads distributed weights when there are two
     // distributed layers or more), and the private layers back to global
     // memory (every block's copy is the same).
-    if (to > from && nd >= 2 && !grid_sync(barrier, &target, status, P.timeout_ns)) {
+    if (to > from && nd >= 2 && !grid_sync(A.barrier, A.status, P.timeout_ns)) {
         return;
     }
     if (to > from) {
         const int last = (to - 1 - from) & 1;
         const real* in = xs != nullptr ? xs + last * in0 : x_prev;
         for (int l = 0; l < nd; l++) {
-            apply_pending(layers[l], in, opt_at(O, rates[to - 1]), plain);
+            apply_pending(layers[l], in, opt_at(O, rates_cur), plain);
             in = layers[l].a + last * layers[l].out;
         }
         if (blockIdx.x == 0) {
@@ -617,5 +687,39 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
                 copy_state(layers[l].s0, layers[l].s1, p.s0, p.s1, (size_t)p.out * p.in + p.out, (int)O.slots);
             }
         }
+    }
+}
+
+// sgd_steps: per-example SGD, as plan says, on the examples at positions
+// from..to-1 of order, by the optimizer *opt at the coefficients rates[s]
+// for the example at position s; the loss and correctness of the example at
+// position s go to loss[s] and correct[s]. target[i] is example i's class,
+// the host's argmax of its target row (for one output, whether it is above
+// 0.5), which correct compares with the output's. With weight not null,
+// example i's output gradient and loss are scaled by weight[i] (weigh_row).
+// barrier resets itself at every grid barrier (grid_sync), so that it need
+// be zeroed only once; *status becomes 1 if a barrier times out, and a
+// launch that finds it not 0 runs no step.
+KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x, const real* __restrict__ y,
+                  const int* __restrict__ target, const double* __restrict__ weight, const int* __restrict__ order,
+                  int from, int to, double* __restrict__ loss, int* __restrict__ correct, int loss_kind,
+                  const optimizer* __restrict__ opt, const opt_rates* __restrict__ rates, char* __restrict__ scratch,
+                  unsigned* barrier, int* status) {
+    DYNAMIC_SHARED(char, smem);
+    __shared__ int stopped;
+    if (threadIdx.x == 0) {
+        stopped = *(volatile int*)status;
+    }
+    __syncthreads();
+    if (stopped) {
+        return;
+    }
+    const sgd_plan P = *plan;
+    const optimizer O = *opt;
+    const sgd_args A{x, y, target, weight, order, from, to, loss, correct, loss_kind, rates, barrier, status};
+    if (P.in_shared) {
+        steps_in<true>(smem, P, O, A);
+    } else {
+        steps_in<false>(scratch + (size_t)blockIdx.x * P.region_bytes, P, O, A);
     }
 }

@@ -247,7 +247,9 @@ KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restric
         __syncthreads();
         if (warp == 0) {
             int ok;
-            double l = output_row_warp(po.dz, &ok, po.z, po.a, ty, k, loss_kind, (int)out.act, lane);
+            // The target's class, as the host gives sgd_steps (exampleClasses).
+            const int cls = k == 1 ? (ty[0] > (real)0.5 ? 1 : 0) : warp_argmax(ty, k, lane);
+            double l = output_row_warp(po.dz, &ok, po.z, po.a, ty, cls, k, loss_kind, (int)out.act, lane);
             if (weight != nullptr) {
                 l = weigh_row(po.dz, l, weight[ex], k, lane, WARP);
             }
