@@ -244,14 +244,16 @@
 // the signal and how far the fit came, whose checkpoint resumes bit for bit
 // on 2 processes (within rounding on 1 and 3); SIGKILL ends the job within
 // seconds, mpirun naming the process, perceptron adding nothing. As root,
-// with iproute2, it also trains on two
-// hosts made of network namespaces joined by a veth pair (.ci/two-hosts;
-// TestMPITwoHosts): the one-process model to 1e-12; a link cut mid-fit
-// ending every process within --collective-timeout 3s and its 3 s grace,
-// process 0 naming process 1 as the one that did not answer, and the last
-// checkpoint resuming across the hosts to the model of the fit that never
-// stopped; and, where the kernel has tc netem, 5% loss and 20 ms delay
-// giving the same model.
+// with iproute2 (and nftables), it also trains on two hosts made of network
+// namespaces joined by a veth pair (.ci/two-hosts; TestMPITwoHosts): the
+// one-process model to 1e-12; a link cut mid-fit ending every process
+// within --collective-timeout 3s and its grace (3 s), process 0 naming
+// process 1 as the one that did not answer, and the last checkpoint
+// resuming across the hosts to the model of the fit that never stopped; and
+// a link losing 5% of the packets each way and delaying the others
+// (.ci/two-hosts lossy: tc netem, loss 5% and delay 20 ms, where the kernel
+// has it; otherwise an nftables rule dropping 5% at random and a 1 Mbit/s
+// tbf qdisc) giving the same model, with packets lost.
 //
 // In the cuda build, go test -tags cuda ./cmd/perceptron builds the cuda
 // perceptron and checks, without a GPU, that it links no libcuda and exports

@@ -40,8 +40,10 @@
 // processes that did not come, and the Comm is broken: its collectives fail
 // at once, and its Close ends the whole job (MPI_Abort). Open MPI's
 // collectives are its non-blocking ones (MPI_Iallreduce, MPI_Ibcast),
-// tested with MPI_Test, without a pause for 200 µs, then with sleeps that
-// double to 1 ms; MPI cannot say which process a collective misses, so a
+// tested with MPI_Test, without a pause for 20 ms (as fast as the blocking
+// MPI_Allreduce: a sleep on a small network's step, whose all-reduce takes
+// tens of µs, cost it 250 times its speed), then with sleeps from 50 µs
+// that double to 1 ms; MPI cannot say which process a collective misses, so a
 // process that timed out sends every other a byte and names those whose
 // byte does not come within min(timeout, 5 s): unreachable, stopped, or
 // busy elsewhere.

@@ -146,11 +146,11 @@ func (g *group) brokenFor(rank int) error {
 func (c call) describe() string {
 	switch c.name {
 	case "AllReduceFloat64":
-		return fmt.Sprintf("all-reduce of %d float64 values", len(c.f64))
+		return allReduceOf(len(c.f64), "float64")
 	case "AllReduceFloat32":
-		return fmt.Sprintf("all-reduce of %d float32 values", len(c.f32))
+		return allReduceOf(len(c.f32), "float32")
 	}
-	return fmt.Sprintf("broadcast of %d bytes from process %d", len(c.b), c.root)
+	return broadcastOf(len(c.b), c.root)
 }
 
 // complete computes the collective of the calls, which have all arrived.

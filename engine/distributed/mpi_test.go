@@ -74,7 +74,7 @@ func TestMPIChild(t *testing.T) {
 	assert.EqualError(t, Agree(c, cause), map[int]string{0: "process 2 of 3: bad input on the last process", 1: "process 2 of 3: bad input on the last process",
 		2: "bad input on the last process"}[c.Rank()])
 	assert.NoError(t, SameAsRoot(c, "the fit", []Setting{{"the setting", "the same everywhere"}}))
-	assert.EqualError(t, c.Broadcast(make([]byte, 1), 7), "distributed: MPI_Ibcast of 1 values: MPI_ERR_ROOT: invalid root (MPI error 8)",
+	assert.EqualError(t, c.Broadcast(make([]byte, 1), 7), "distributed: MPI_Ibcast of 1 value: MPI_ERR_ROOT: invalid root (MPI error 8)",
 		"MPI's errors are returned, not fatal")
 
 	assert.PanicsWithError(t, "runtime error: invalid memory address or nil pointer dereference", func() {

@@ -81,3 +81,23 @@ func (e *TimeoutError) Error() string {
 	}
 	return fmt.Sprintf("process %d of %d waited %v in the %s for the others: %s", e.Rank, e.Size, e.Limit, e.Call, who)
 }
+
+// allReduceOf names the all-reduce of n values of dtype in a TimeoutError
+// ("all-reduce of 8 float64 values").
+func allReduceOf(n int, dtype string) string {
+	return "all-reduce of " + counted(n, dtype+" value")
+}
+
+// broadcastOf names the broadcast of n bytes from process root in a
+// TimeoutError.
+func broadcastOf(n, root int) string {
+	return fmt.Sprintf("broadcast of %s from process %d", counted(n, "byte"), root)
+}
+
+// counted returns "n noun", the noun in the plural unless n is 1.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

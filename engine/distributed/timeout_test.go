@@ -77,3 +77,12 @@ func TestTimeoutErrorWithoutMissing(t *testing.T) {
 	e := &TimeoutError{Rank: 1, Size: 2, Call: "all-reduce of 3 float32 values", Limit: time.Minute}
 	assert.EqualError(t, e, "process 1 of 2 waited 1m0s in the all-reduce of 3 float32 values for the others: every other process answered, yet the collective did not complete")
 }
+
+// TestCollectiveNames: the noun is singular for one value or byte only.
+func TestCollectiveNames(t *testing.T) {
+	assert.Equal(t, "all-reduce of 1 float64 value", allReduceOf(1, "float64"))
+	assert.Equal(t, "all-reduce of 0 float32 values", allReduceOf(0, "float32"))
+	assert.Equal(t, "all-reduce of 101770 float32 values", allReduceOf(101770, "float32"))
+	assert.Equal(t, "broadcast of 1 byte from process 0", broadcastOf(1, 0))
+	assert.Equal(t, "broadcast of 4 bytes from process 2", broadcastOf(4, 2))
+}
