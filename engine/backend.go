@@ -168,6 +168,20 @@ type Trainer interface {
 	Close() error
 }
 
+// RecentTotaler is a Trainer that can report an epoch's progress without
+// waiting for its device. Fit reads the progress it reports within an epoch
+// (Config.Progress) from RecentTotals where the trainer has it, and the
+// totals of an epoch's end, of a stop and of a checkpoint from Totals,
+// which are exact.
+type RecentTotaler interface {
+	// RecentTotals returns the sums over the steps of the epoch that the
+	// device had finished when it was last asked, without waiting for the
+	// steps queued since: they may lag Totals' by the steps between a
+	// call or two, and hold no example until a first read has finished.
+	// A loss that was NaN or Inf is reported as by Totals.
+	RecentTotals() (Totals, error)
+}
+
 // Totals are the sums over an epoch's steps so far.
 type Totals struct {
 	// Loss is the sum of the examples' losses, each times its weight.

@@ -265,6 +265,12 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 			if cfg.Progress == nil && f.comm == nil && to < f.n {
 				continue // the totals are read once, after the epoch's last steps (every process reads them alike)
 			}
+			if recent, ok := tr.(RecentTotaler); ok && f.comm == nil && to < f.n {
+				if err := f.recentProgress(recent, epoch); err != nil {
+					return f.hist.hist, err
+				}
+				continue
+			}
 			if t, err = f.totals(); err != nil {
 				return f.hist.hist, nonFinite(err, epoch)
 			}
@@ -285,6 +291,20 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 		copyParams(net, f.best)
 	}
 	return f.hist.hist, nil
+}
+
+// recentProgress reports the progress of a trainer that reads it without
+// waiting for its device (RecentTotaler): the examples whose totals it has
+// read so far, once it has read some.
+func (f *fit) recentProgress(tr RecentTotaler, epoch int) error {
+	t, err := tr.RecentTotals()
+	if err != nil {
+		return nonFinite(err, epoch)
+	}
+	if t.Examples > 0 {
+		f.cfg.Progress(Progress{Epoch: epoch, Epochs: f.cfg.Epochs, Done: t.Examples, Total: f.n, Loss: t.Loss / float64(t.Examples)})
+	}
+	return nil
 }
 
 // fit is the state of a fit in progress.

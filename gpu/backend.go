@@ -293,6 +293,8 @@ type trainer struct {
 	batches     batchRun      // mini-batch SGD: the cursor and the steps' graphs
 	first, done int           // this epoch's steps run over order[first:done] (first < 0: none yet)
 	summed      int           // the device's totals hold the examples of order[:summed]
+	checked     int           // Totals has checked sgd_steps' status word after the steps of order[:checked]
+	recent      recentRead    // the progress's reads of the totals (RecentTotals)
 	partial     engine.Totals // the totals of the epoch's steps before a checkpoint (ResumeEpoch)
 	share       *sharing      // a data-parallel fit's (ShareBatches), else nil
 	closed      bool
@@ -375,9 +377,11 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 			if err := t.prepareSGD(plan); err != nil {
 				return err
 			}
-			return t.planSparse(net.Spec, data, plan)
+			if err := t.planSparse(net.Spec, data, plan); err != nil {
+				return err
+			}
 		}
-		return nil
+		return t.prepareRecent()
 	})
 	if err != nil {
 		return nil, err
@@ -387,7 +391,8 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 
 // BeginEpoch uploads the epoch's order.
 func (t *trainer) BeginEpoch(order []int) error {
-	t.first, t.done, t.summed, t.partial = -1, 0, 0, engine.Totals{}
+	t.first, t.done, t.summed, t.checked, t.partial = -1, 0, 0, 0, engine.Totals{}
+	t.recent.pending, t.recent.last = false, engine.Totals{}
 	t.batches.at = -1
 	idx := make([]int32, len(order))
 	for i, v := range order {
@@ -408,7 +413,7 @@ func (t *trainer) BeginEpoch(order []int) error {
 // its steps before a checkpoint: the device adds the steps' losses onto
 // them in order, so that the epoch's loss is the sum, bit for bit, of an
 // epoch that never stopped.
-func (t *trainer) ResumeEpoch(partial engine.Totals) { t.partial = partial }
+func (t *trainer) ResumeEpoch(partial engine.Totals) { t.partial, t.recent.last = partial, partial }
 
 // Steps queues the steps over order[from:to] on the device without waiting
 // for them. The epoch's first (at from > 0 in a resumed fit) uploads the
@@ -417,7 +422,7 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	done := ctx.Done()
 	start := t.first < 0
 	if start {
-		t.first, t.done, t.summed = from, from, from
+		t.first, t.done, t.summed, t.checked = from, from, from, from
 	}
 	if t.share != nil {
 		return t.sharedSteps(ctx, start, from, to)
@@ -464,9 +469,10 @@ func (t *trainer) delta(l layerBufs, rows int) error {
 	return t.ks.denseDelta(flat(n), l.grad, l.grad, l.z, l.a, n, int(l.act))
 }
 
-// Totals adds the losses and correct counts of the steps run since it was
-// last called onto the device's totals of the epoch (the one
-// synchronisation), and reports a loss that is not finite. In a
+// Totals adds the losses and correct counts of the steps run since it or
+// RecentTotals last did onto the device's totals of the epoch and reads
+// them, waiting for every step queued (the one synchronisation), and
+// reports a loss that is not finite. In a
 // data-parallel fit they are this process's shards', and a loss that is not
 // finite any process's.
 func (t *trainer) Totals() (engine.Totals, error) {
@@ -476,7 +482,7 @@ func (t *trainer) Totals() (engine.Totals, error) {
 	var sums [3]float64
 	var bad float64
 	var nonFinite *engine.NonFiniteError
-	from := t.summed
+	from := t.checked
 	if t.share != nil {
 		if err := t.drain(); err != nil {
 			return engine.Totals{}, err
@@ -502,6 +508,7 @@ func (t *trainer) Totals() (engine.Totals, error) {
 			}
 		}
 		if t.perExample() {
+			t.checked = t.done
 			return t.timedOut(from, t.done)
 		}
 		return nil
@@ -543,6 +550,9 @@ func (t *trainer) Close() error {
 		}
 		if berr := t.batches.destroy(); err == nil {
 			err = berr
+		}
+		if rerr := t.freeRecent(); err == nil {
+			err = rerr
 		}
 		if ferr := t.mem.free(); err == nil {
 			err = ferr

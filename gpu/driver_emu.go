@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/perceptron-go/perceptron/kernels"
@@ -88,7 +89,18 @@ func tooLarge(err error) bool {
 	return errors.As(err, &e) && strings.HasPrefix(e.Msg, "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE")
 }
 
-func synchronize() error { return nil }
+// synchronize counts as a drain (drains): the host would wait for the
+// device.
+func synchronize() error {
+	drains.Add(1)
+	return nil
+}
+
+// drains counts the calls that would make the host wait for all the work
+// queued on the device (synchronize, memcpyDtoH), for the tests: the
+// emulator runs every kernel before its launch returns, so it cannot show
+// a wait otherwise.
+var drains atomic.Int64
 
 func memAlloc(bytes int64) (devicePtr, error) {
 	p, err := kernels.EmuAlloc(bytes)
@@ -101,7 +113,32 @@ func memcpyHtoD(dst devicePtr, src unsafe.Pointer, bytes int64) error {
 	return kernels.EmuToDevice(uintptr(dst), src, bytes)
 }
 func memcpyDtoH(dst unsafe.Pointer, src devicePtr, bytes int64) error {
+	drains.Add(1)
 	return kernels.EmuFromDevice(dst, uintptr(src), bytes)
+}
+
+// event marks a point of the emulated stream; as the emulator runs each
+// launch before it returns, the work before it has always finished.
+type event struct{}
+
+func (*gpuContext) newEvent() (event, error) { return event{}, nil }
+func (event) record() error                  { return nil }
+func (event) query() (bool, error)           { return true, nil }
+func (event) destroy() error                 { return nil }
+
+// pinned is host memory that a copy on the stream fills (page-locked on a
+// GPU; ordinary memory here).
+type pinned unsafe.Pointer
+
+func allocPinned(bytes int) (pinned, error) {
+	return pinned(unsafe.Pointer(&make([]uint64, (bytes+7)/8)[0])), nil
+}
+func freePinned(pinned) error { return nil }
+
+// copyOut copies bytes from the device at src into dst, as the stream would
+// after the work queued so far, without counting as a drain.
+func (*gpuContext) copyOut(dst pinned, src devicePtr, bytes int) error {
+	return kernels.EmuFromDevice(unsafe.Pointer(dst), uintptr(src), int64(bytes))
 }
 
 // Devices lists the emulated device.

@@ -237,6 +237,27 @@ func (e event) query() (bool, error) {
 // destroy frees the event.
 func (e event) destroy() error { return check(C.cuEventDestroy(e.ev)) }
 
+// pinned is page-locked host memory, which a copy on the stream fills
+// without the host waiting for it.
+type pinned unsafe.Pointer
+
+// allocPinned allocates bytes of page-locked host memory.
+func allocPinned(bytes int) (pinned, error) {
+	var p unsafe.Pointer
+	err := check(C.cuMemAllocHost(&p, C.size_t(bytes)))
+	return pinned(p), err
+}
+
+// freePinned frees what allocPinned allocated.
+func freePinned(p pinned) error { return check(C.cuMemFreeHost(unsafe.Pointer(p))) }
+
+// copyOut queues a copy of bytes from the device at src into dst on the
+// context's stream, after the work queued so far; the host does not wait
+// for it (an event recorded after it says when it is done).
+func (c *gpuContext) copyOut(dst pinned, src devicePtr, bytes int) error {
+	return check(C.cuMemcpyDtoHAsync(unsafe.Pointer(dst), C.CUdeviceptr(src), C.size_t(bytes), c.stream.s))
+}
+
 // graph is an instantiated CUDA graph, launched on the stream it was
 // captured from.
 type graph struct {
