@@ -61,6 +61,32 @@
 // the device resets the primary context, and the backend's next trainer
 // retains a new one.
 //
+// # The progress of an epoch
+//
+// Fit reads an interactive fit's progress about 200 times an epoch. Totals
+// waits for every step queued (a drain of the stream), which the epoch's
+// end, a stop and a checkpoint need; the progress reads RecentTotals
+// instead (engine.RecentTotaler, recent.go), which never waits: it takes
+// the totals of the copy the call before it queued, if its event has
+// passed (cuEventQuery), and queues epoch_totals over the steps since, a
+// cuMemcpyDtoHAsync of the 3 doubles into page-locked host memory on the
+// trainer's stream, and an event after it; while a copy is pending it
+// queues none. So the progress lags the steps by a read or two (on the
+// emulator, which runs each launch before it returns, by exactly one), and
+// the epoch's figures are those of a fit without progress, bit for bit: the
+// device adds the same losses in the same order. A loss that is not finite
+// in a copy is reported by Totals, which waits and names the step; so is a
+// grid barrier's timeout, at the epoch's end. A data-parallel fit reads
+// its totals with Totals on every process, as before.
+//
+// What it should save, a model and not a measurement (no GPU ran it; H100
+// figures): a drain costs the stream's idle time between the last step's
+// end and the next launch, the synchronous copy's round trip and the next
+// launch's latency, ~10–15 µs, 200 times an epoch: ~2–3 ms of W2's modelled
+// ~150 ms epoch (~2%), ~4% of W3's at batch 64 (chunks of ~5 steps of ~75
+// µs), and most of a W1 chunk (4 steps of ~2 µs), which --backend auto
+// trains on the CPU.
+//
 // # Per-example SGD
 //
 // Per-example SGD runs a whole range of steps in one launch (kernels/sgd.cu).
@@ -470,6 +496,14 @@
 //     the seed's; data-parallel fits of 2 and 3 processes on the emulator. A
 //     network with dropout and no generator is refused, saying so
 //     (TestDropoutNeedsGenerator).
+//   - The progress of an epoch, on the emulator, which counts the calls
+//     that would make the host wait for the device: RecentTotals makes
+//     none and returns the exact totals of the steps before its last call,
+//     Totals waits (TestRecentTotalsDoNotDrain); fits per example and in
+//     batches of 16 with and without a progress report drain alike, and
+//     their epochs' losses, accuracies and parameters are the same bit for
+//     bit and within rounding of the CPU's, each report within an epoch the
+//     CPU's one read earlier (TestProgressDoesNotChangeTheEpoch).
 //   - Each example's class as engine.Correct decides it, ties and float32's
 //     rounding included (TestExampleClasses); a wrong class fails the
 //     epochs' correct counts against the CPU.
