@@ -197,9 +197,10 @@ func TestTrainEvalPredict(t *testing.T) {
 	assert.Contains(t, r.stderr, "wide.csv: rows have 3 columns, but the model m.safetensors takes 2 inputs")
 }
 
-// signalled runs train with args in dir, sends sig once the first epoch's
-// row is printed, and returns what it printed and its exit status.
-func signalled(t *testing.T, dir string, sig syscall.Signal, args ...string) result {
+// duringRun starts train with args in dir, calls fault with it once the
+// first epoch's row is printed (a signal, a folder removed, …), and
+// returns what it printed and its exit status.
+func duringRun(t *testing.T, dir string, fault func(*exec.Cmd), args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"train"}, args...)...)
 	cmd.Dir = dir
@@ -211,7 +212,7 @@ func signalled(t *testing.T, dir string, sig syscall.Signal, args ...string) res
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() && !strings.HasPrefix(strings.TrimSpace(lines.Text()), "1 ") {
 	}
-	require.NoError(t, cmd.Process.Signal(sig))
+	fault(cmd)
 	go func() {
 		for lines.Scan() {
 		}
@@ -220,13 +221,20 @@ func signalled(t *testing.T, dir string, sig syscall.Signal, args ...string) res
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err = <-done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("train did not stop within 30 s of %v", sig)
+		t.Fatal("train did not end within 60 s of the fault")
 	}
 	exit, ok := err.(*exec.ExitError)
 	require.True(t, ok, "exit error, found %v; stderr:\n%s", err, stderr.String())
 	return result{"", stderr.String(), exit.ExitCode()}
+}
+
+// signalled runs train with args in dir, sends sig once the first epoch's
+// row is printed, and returns what it printed and its exit status.
+func signalled(t *testing.T, dir string, sig syscall.Signal, args ...string) result {
+	t.Helper()
+	return duringRun(t, dir, func(cmd *exec.Cmd) { require.NoError(t, cmd.Process.Signal(sig)) }, args...)
 }
 
 // TestSignalsSaveWhatWasTrained stops fits with SIGINT and SIGTERM, during

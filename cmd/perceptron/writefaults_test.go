@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"image/png"
 	"os"
@@ -194,38 +193,6 @@ func TestTwoFitsWritingOnePath(t *testing.T) {
 	assert.Empty(t, tmp, "no temporary file is left")
 }
 
-// duringRun starts train with args in dir, calls fault once the first
-// epoch's row is printed, and returns what it printed and its exit status.
-func duringRun(t *testing.T, dir string, fault func(), args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, append([]string{"train"}, args...)...)
-	cmd.Dir = dir
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() && !strings.HasPrefix(strings.TrimSpace(lines.Text()), "1 ") {
-	}
-	fault()
-	go func() {
-		for lines.Scan() {
-		}
-	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("train did not end within 60 s of the fault")
-	}
-	exit, ok := err.(*exec.ExitError)
-	require.True(t, ok, "exit error, found %v; stderr:\n%s", err, stderr.String())
-	return result{"", stderr.String(), exit.ExitCode()}
-}
-
 // TestFoldersFailingDuringTheFit removes the checkpoint's folder, or
 // remounts its tmpfs read-only, while a fit writes a checkpoint every
 // epoch, as root: train ends with status 1 and one error naming the
@@ -239,14 +206,14 @@ func TestFoldersFailingDuringTheFit(t *testing.T) {
 		ckDir := filepath.Join(dir, "ck")
 		require.NoError(t, os.Mkdir(ckDir, 0o755))
 		ck := filepath.Join(ckDir, "ck.safetensors")
-		r := duringRun(t, dir, func() { require.NoError(t, os.RemoveAll(ckDir)) }, append(long, "--out", "m.safetensors", "--checkpoint", ck)...)
+		r := duringRun(t, dir, func(*exec.Cmd) { require.NoError(t, os.RemoveAll(ckDir)) }, append(long, "--out", "m.safetensors", "--checkpoint", ck)...)
 		assert.Equal(t, 1, r.code, r.stderr)
 		assert.Equal(t, "perceptron: error: cannot write "+ck+": the folder "+ckDir+" does not exist: it was removed, or never made\n", r.stderr)
 	})
 	t.Run("read-only", func(t *testing.T) {
 		dir := fsystest.Tmpfs(t, 16<<20, 64)
 		ck := filepath.Join(dir, "ck.safetensors")
-		r := duringRun(t, t.TempDir(), func() { fsystest.Remount(t, dir, "ro") }, append(long, "--out", filepath.Join(t.TempDir(), "m.safetensors"), "--checkpoint", ck)...)
+		r := duringRun(t, t.TempDir(), func(*exec.Cmd) { fsystest.Remount(t, dir, "ro") }, append(long, "--out", filepath.Join(t.TempDir(), "m.safetensors"), "--checkpoint", ck)...)
 		assert.Equal(t, 1, r.code, r.stderr)
 		assert.Equal(t, "perceptron: error: cannot write "+ck+": "+dir+" is on a read-only file system\n", r.stderr)
 		c, err := modelfile.LoadCheckpoint(ck)
