@@ -30,6 +30,10 @@ func emulate(t *testing.T, dev kernels.EmuDevice) {
 	t.Cleanup(func() { reopen(kernels.EmuSmall) })
 }
 
+// withClusters makes the emulator stand for an H100, which runs
+// thread-block clusters, for the rest of the test.
+func withClusters(t *testing.T) { emulate(t, kernels.EmuH100) }
+
 // TestSGDRealPlans runs sgd_steps as the backend plans it for an H100
 // (kernels.EmuH100: 132 multiprocessors, 227 KiB of shared memory a block,
 // one block of sgd_steps a multiprocessor by its registers): W2's 64 blocks

@@ -14,7 +14,8 @@ import (
 // on the device: the plan, the layers' descriptors, the first layer's cold
 // rows and the training inputs' nonzeros.
 type sparseRun struct {
-	on      bool // per-example steps run in sparse_steps, not sgd_steps
+	on      bool // per-example steps run in sparse_steps (or cluster_steps), not sgd_steps
+	cluster int  // the blocks of cluster_steps' cluster; 0: sparse_steps
 	shared  int  // bytes of dynamic shared memory of its block
 	planPtr devicePtr
 }
@@ -33,13 +34,15 @@ func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape
 	if H100.Sparse(spec, inputsOf(data.N, counts, rank, hot)) >= grid {
 		return nil
 	}
-	return t.prepareSparse(spec, data, rank, hot)
+	return t.prepareSparse(spec, data, rank, hot, 0)
 }
 
 // prepareSparse makes per-example steps run in sparse_steps, hot of the
-// first layer's rows in shared memory: it uploads the inputs' nonzeros,
-// ranked by rank, as a CSR, and the plan.
-func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []int32, hot int) error {
+// first layer's rows in shared memory, or, where cluster is not 0, in
+// cluster_steps on a cluster of cluster blocks, each holding all its units'
+// rows (hot must be the inputs): it uploads the inputs' nonzeros, ranked by
+// rank, as a CSR, and the plan.
+func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []int32, hot, cluster int) error {
 	start, index, value := sparseRows(data, rank)
 	r := layoutSparse(spec)
 	first := t.layers[0]
@@ -90,7 +93,11 @@ func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []i
 			return err
 		}
 	}
-	t.sparse.on, t.sparse.shared = true, r.rows+hot*first.out*int(size)
+	width := first.out
+	if cluster > 0 {
+		width = clusterWidth(first.out, cluster)
+	}
+	t.sparse.on, t.sparse.cluster, t.sparse.shared = true, cluster, r.rows+hot*width*int(size)
 	return nil
 }
 
@@ -116,6 +123,11 @@ func sparseRows(data engine.Examples, rank []int32) (start, index []int32, value
 // sparseSteps queues per-example SGD on the examples at positions
 // from..to-1 of the epoch: one launch of sparse_steps, one block.
 func (t *trainer) sparseSteps(from, to int) error {
+	if c := t.sparse.cluster; c > 0 {
+		cfg := launchConfig{grid: dim{c, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared, cluster: c}
+		return t.ks.clusterSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
+			t.optim.settings, t.optim.rates)
+	}
 	cfg := launchConfig{grid: dim{1, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared}
 	return t.ks.sparseSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
 		t.optim.settings, t.optim.rates)
@@ -134,5 +146,45 @@ func (ks *kernelSet) optInSparse() error {
 	if err := fn.optInShared(ks.sparseBudget); err != nil {
 		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSparseSteps), ks.sparseBudget, err)
 	}
+	if !ks.d.clusters {
+		return nil
+	}
+	fn = ks.fns[kernelClusterSteps]
+	if static, err = fn.staticShared(); err != nil {
+		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelClusterSteps), err)
+	}
+	ks.clusterBudget = ks.d.sharedOptIn - static
+	if err := fn.optInShared(ks.clusterBudget); err != nil {
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelClusterSteps), ks.clusterBudget, err)
+	}
+	if err := fn.allowNonPortableCluster(); err != nil {
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, non-portable cluster sizes): %w", ks.name(kernelClusterSteps), err)
+	}
 	return nil
+}
+
+// maxCluster is the most blocks of a cluster that cluster_steps runs:
+// Hopper's non-portable limit (its portable one is 8).
+const maxCluster = 16
+
+// clusterWidth is how many of a first layer's units units each block of a
+// cluster of blocks blocks owns, as slice_of in kernels/sparse_cluster.cu
+// gives them (the last ones may own fewer).
+func clusterWidth(units, blocks int) int { return (units + blocks - 1) / blocks }
+
+// clusterFits returns the fewest blocks of a cluster (at most maxCluster)
+// among which cluster_steps can split the first layer of a fit of spec by
+// opt, every block's rows in its shared memory within budget, and whether
+// any can.
+func clusterFits(spec engine.Spec, opt engine.Optimizer, budget int) (blocks int, ok bool) {
+	if _, ok := sparseFits(spec, opt, budget); !ok {
+		return 0, false
+	}
+	rows, size := layoutSparse(spec).rows, spec.DType.Size()
+	for c := 1; c <= maxCluster; c++ {
+		if rows+spec.Inputs*clusterWidth(spec.Layers[0].Units, c)*size <= budget {
+			return c, true
+		}
+	}
+	return 0, false
 }
