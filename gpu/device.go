@@ -28,6 +28,9 @@ type kernelSet struct {
 	// sparseBudget is sparse_steps's (sparse.go), clusterBudget
 	// cluster_steps's, where the device runs clusters.
 	sparseBudget, clusterBudget int
+	// clusterMax is the most blocks of a cluster of cluster_steps that the
+	// device runs (0 where it runs no clusters).
+	clusterMax int
 }
 
 // name is a kernel's name with its precision suffix.

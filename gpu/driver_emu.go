@@ -70,6 +70,12 @@ func (f function) launch(c launchConfig, args []uint64) error {
 // allowNonPortableCluster lets the kernel run in clusters of up to 16 blocks.
 func (f function) allowNonPortableCluster() error { return kernels.EmuAllowNonPortableCluster(f.name) }
 
+// maxClusterSize is the most blocks of threads threads with shared bytes of
+// dynamic shared memory that a cluster of the kernel may have.
+func (f function) maxClusterSize(threads, shared int) (int, error) {
+	return kernels.EmuMaxClusterSize(f.name, threads, shared)
+}
+
 // residentPerSM is how many blocks of threads threads with shared bytes
 // of dynamic shared memory a multiprocessor of the emulated device holds
 // at once.

@@ -203,6 +203,18 @@ func (f function) allowNonPortableCluster() error {
 	return check(C.cuFuncSetAttribute(f.fn, C.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1))
 }
 
+// maxClusterSize is the most blocks of threads threads with shared bytes of
+// dynamic shared memory that a cluster of the kernel may have on the device
+// (cuOccupancyMaxPotentialClusterSize: 8, or up to 16 where the kernel
+// allows non-portable sizes and a GPC holds them).
+func (f function) maxClusterSize(threads, shared int) (int, error) {
+	var n C.int
+	cfg := C.CUlaunchConfig{gridDimX: 1, gridDimY: 1, gridDimZ: 1, blockDimX: C.uint(threads), blockDimY: 1, blockDimZ: 1,
+		sharedMemBytes: C.uint(shared)}
+	err := check(C.cuOccupancyMaxPotentialClusterSize(&n, f.fn, &cfg))
+	return int(n), err
+}
+
 // sharedOptIn is the most shared memory, static and dynamic, that a block
 // of a kernel that opts in may have on device dev (96 KiB on Volta, 163 KiB
 // on the A100, 227 KiB on Hopper).

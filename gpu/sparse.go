@@ -20,18 +20,29 @@ type sparseRun struct {
 	planPtr devicePtr
 }
 
-// planSparse chooses sparse_steps for a per-example fit of the trainer's
-// network on data where it can run it (sparseFits, within the device's
-// budget of shared memory a block) and the model (H100) says that its step
-// is faster than sgd_steps's as planned (sh), and prepares it.
+// planSparse chooses, for a per-example fit of the trainer's network on
+// data, the fastest in the model (H100) of sgd_steps as planned (sh),
+// sparse_steps where it can run it (sparseFits, within the device's budget
+// of shared memory a block) and cluster_steps where the device runs
+// clusters and the first layer fits a cluster's shared memories
+// (clusterFits), and prepares it.
 func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape) error {
 	hot, ok := sparseFits(spec, t.optim.opt, t.ks.sparseBudget)
 	if !ok {
 		return nil
 	}
 	counts, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
-	grid := H100.Grid(spec, inputsOf(data.N, counts, rank, 0), int(sh.plan.nd), sh.grid)
-	if H100.Sparse(spec, inputsOf(data.N, counts, rank, hot)) >= grid {
+	all := inputsOf(data.N, counts, rank, 0)
+	best := H100.Grid(spec, all, int(sh.plan.nd), sh.grid)
+	sparse := H100.Sparse(spec, inputsOf(data.N, counts, rank, hot))
+	if t.ks.d.clusters {
+		if fewest, ok := clusterFits(spec, t.optim.opt, t.ks.clusterBudget, t.ks.clusterMax); ok {
+			if blocks, tc := H100.bestCluster(spec, all, fewest, t.ks.clusterMax); tc < min(best, sparse) {
+				return t.prepareSparse(spec, data, rank, spec.Inputs, blocks)
+			}
+		}
+	}
+	if sparse >= best {
 		return nil
 	}
 	return t.prepareSparse(spec, data, rank, hot, 0)
@@ -160,31 +171,8 @@ func (ks *kernelSet) optInSparse() error {
 	if err := fn.allowNonPortableCluster(); err != nil {
 		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, non-portable cluster sizes): %w", ks.name(kernelClusterSteps), err)
 	}
+	if ks.clusterMax, err = fn.maxClusterSize(sparseThreads, ks.clusterBudget); err != nil {
+		return fmt.Errorf("gpu: cuOccupancyMaxPotentialClusterSize(%s): %w", ks.name(kernelClusterSteps), err)
+	}
 	return nil
-}
-
-// maxCluster is the most blocks of a cluster that cluster_steps runs:
-// Hopper's non-portable limit (its portable one is 8).
-const maxCluster = 16
-
-// clusterWidth is how many of a first layer's units units each block of a
-// cluster of blocks blocks owns, as slice_of in kernels/sparse_cluster.cu
-// gives them (the last ones may own fewer).
-func clusterWidth(units, blocks int) int { return (units + blocks - 1) / blocks }
-
-// clusterFits returns the fewest blocks of a cluster (at most maxCluster)
-// among which cluster_steps can split the first layer of a fit of spec by
-// opt, every block's rows in its shared memory within budget, and whether
-// any can.
-func clusterFits(spec engine.Spec, opt engine.Optimizer, budget int) (blocks int, ok bool) {
-	if _, ok := sparseFits(spec, opt, budget); !ok {
-		return 0, false
-	}
-	rows, size := layoutSparse(spec).rows, spec.DType.Size()
-	for c := 1; c <= maxCluster; c++ {
-		if rows+spec.Inputs*clusterWidth(spec.Layers[0].Units, c)*size <= budget {
-			return c, true
-		}
-	}
-	return 0, false
 }

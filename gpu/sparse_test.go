@@ -44,7 +44,7 @@ func sparseTrained(t *testing.T, be engine.Backend, net *engine.Network, data en
 		require.NoError(t, tt.d.do(func() error {
 			_, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
 			if cluster > 0 {
-				fewest, ok := clusterFits(net.Spec, h.Optimizer, tt.ks.clusterBudget)
+				fewest, ok := clusterFits(net.Spec, h.Optimizer, tt.ks.clusterBudget, tt.ks.clusterMax)
 				require.True(t, ok && fewest <= cluster, "cluster_steps runs %d-%v on %d blocks", net.Spec.Inputs, net.Spec.Layers, cluster)
 				return tt.prepareSparse(net.Spec, data, rank, net.Spec.Inputs, cluster)
 			}

@@ -213,6 +213,21 @@ func EmuLaunch(name string, c EmuConfig, args []uint64) error {
 	})
 }
 
+// EmuMaxClusterSize returns the most blocks of threads threads with shared
+// bytes of dynamic shared memory a cluster of the kernel named name may
+// have, as cuOccupancyMaxPotentialClusterSize does: 8, or 16 once the kernel
+// allows non-portable sizes, at most what the device holds at once; an
+// error before compute capability 9.0.
+func EmuMaxClusterSize(name string, threads, shared int) (int, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var size C.int
+	err := emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_max_cluster_size(cname, C.int(threads), C.int(shared), &size, e, n)
+	})
+	return int(size), err
+}
+
 // EmuAllowNonPortableCluster lets the kernel named name run in clusters of
 // up to 16 blocks, as
 // cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1)

@@ -47,6 +47,12 @@ int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errle
 int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared, int cooperative,
                const unsigned* cluster, const uint64_t* args, int nargs, char* err, int errlen);
 int emu_allow_non_portable_cluster(const char* name, char* err, int errlen);
+// emu_max_cluster_size sets *size to the most blocks of threads threads
+// with shared bytes of dynamic shared memory a cluster of the kernel may
+// have, as cuOccupancyMaxPotentialClusterSize does: 8, or 16 where it allows
+// non-portable sizes, at most what the device holds at once (the emulator
+// knows no GPCs); it fails before compute capability 9.0.
+int emu_max_cluster_size(const char* name, int threads, int shared, int* size, char* err, int errlen);
 // emu_begin_capture starts recording launches instead of running them, as
 // cuStreamBeginCapture; emu_end_capture makes what it recorded a graph and
 // sets *graph to its number; emu_graph_launch runs a graph's launches in

@@ -1050,6 +1050,26 @@ extern "C" void emu_set_device(int multiprocessors, int blocks_per_sm, int share
     emu::device = {multiprocessors, blocks_per_sm, shared_per_sm, shared_reserved, shared_optin, major};
 }
 
+extern "C" int emu_max_cluster_size(const char* name, int threads, int shared, int* size, char* err, int errlen) {
+    if (emu::registry().count(name) == 0) {
+        return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
+    }
+    emu::device_props dev = emu::current_device();
+    if (dev.major < 9) {
+        return fail(err, errlen, "CUDA_ERROR_NOT_SUPPORTED: clusters on a device of compute capability " +
+                                     std::to_string(dev.major) + ".x");
+    }
+    bool allowed;
+    {
+        std::lock_guard<std::mutex> lock(emu::opted_in_mu);
+        allowed = emu::non_portable.count(name) > 0;
+    }
+    const int resident = dev.multiprocessors * emu::occupancy(dev, name, static_cast<unsigned>(threads),
+                                                              static_cast<unsigned>(shared));
+    *size = std::min({static_cast<int>(allowed ? emu::max_cluster : emu::portable_cluster), resident, EMU_MAX_AT_ONCE});
+    return 0;
+}
+
 extern "C" int emu_allow_non_portable_cluster(const char* name, char* err, int errlen) {
     if (emu::registry().count(name) == 0) {
         return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);

@@ -225,6 +225,8 @@ func TestEmulatorRefusesClusters(t *testing.T) {
 	assert.EqualError(t, err, "CUDA_ERROR_NOT_SUPPORTED: a cluster launch on a device of compute capability 7.x; "+
 		"thread-block clusters need 9.0 (Hopper) or later")
 	assert.ErrorContains(t, EmuAllowNonPortableCluster("cluster_steps_f32"), "non-portable cluster sizes on a device before 9.0")
+	_, err = EmuMaxClusterSize("cluster_steps_f32", 256, 0)
+	assert.EqualError(t, err, "CUDA_ERROR_NOT_SUPPORTED: clusters on a device of compute capability 7.x")
 
 	EmuSetDevice(EmuH100)
 	p, err = EmuAlloc(1 << 16)
@@ -238,7 +240,13 @@ func TestEmulatorRefusesClusters(t *testing.T) {
 	assert.EqualError(t, launch(12, 8), "CUDA_ERROR_INVALID_CLUSTER_SIZE: grid (12, 1, 1) is not a whole number of clusters (8, 1, 1)")
 	tooMany := "CUDA_ERROR_INVALID_CLUSTER_SIZE: a cluster of %d blocks; at most 8, or 16 once the kernel allows non-portable cluster sizes"
 	assert.EqualError(t, launch(9, 9), fmt.Sprintf(tooMany, 9))
+	most, err := EmuMaxClusterSize("cluster_steps_f32", 256, 200<<10)
+	require.NoError(t, err)
+	assert.Equal(t, 8, most, "portable")
 	require.NoError(t, EmuAllowNonPortableCluster("cluster_steps_f32"))
+	most, err = EmuMaxClusterSize("cluster_steps_f32", 256, 200<<10)
+	require.NoError(t, err)
+	assert.Equal(t, 16, most, "non-portable")
 	assert.EqualError(t, launch(17, 17), fmt.Sprintf(tooMany, 17))
 	EmuReset()
 	assert.EqualError(t, launch(9, 9), fmt.Sprintf(tooMany, 9), "a new context forgets the allowance")

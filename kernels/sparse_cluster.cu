@@ -10,17 +10,19 @@
 // is in), their b_1, z_1 and a_1. A step:
 //
 //  1. every block runs the first layer on its units over the example's
-//     nonzeros (sparse_forward), and the cluster syncs;
-//  2. block 0 gathers z_1 and a_1 from the others' shared memories
-//     (distributed shared memory, map_shared_rank), runs the private
-//     layers, the output gradient and backward into dz_1 (sparse_top), and
-//     the cluster syncs;
-//  3. every other block reads its units' dz_1 from block 0's shared memory,
-//     and every block updates its rows and b_1 (sparse_update).
+//     nonzeros (sparse_forward), writing their z_1 and a_1 straight into
+//     block 0's shared memory (distributed shared memory, map_shared_rank),
+//     and the cluster syncs;
+//  2. block 0 runs the private layers, the output gradient and backward
+//     into dz_1 (sparse_top), writes each block's units' dz_1 into that
+//     block's shared memory, and the cluster syncs;
+//  3. every block updates its rows and b_1 (sparse_update).
 //
-// Two cluster barriers a step, many steps a launch. Each block has the
-// layout of sparse_steps' block (the same plan and offsets; only block 0
-// uses its private layers), its rows holding its slice. The host launches
+// Two cluster barriers a step, many steps a launch; the values cross
+// between blocks as stores before a barrier (whose arrival releases them),
+// never as loads that wait a round trip. Each block has the layout of
+// sparse_steps' block (the same plan and offsets; only block 0 uses its
+// private layers and all of z_1 and a_1), its rows holding its slice. The host launches
 // one cluster of up to 8 blocks (16 where the kernel opts in to
 // non-portable cluster sizes) through cuLaunchKernelEx.
 //
@@ -95,8 +97,10 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
     }
     sparse_feed f;
     feed_start(f, P, order, from, to);
-    // Every block has started before one reads another's shared memory.
+    // Every block has started before one writes another's shared memory:
+    // block 0's z_1 and a_1, which every block's forward pass writes.
     cluster.sync();
+    real *z0 = cluster.map_shared_rank(z1, 0), *a0 = cluster.map_shared_rank(a1, 0);
 
     for (int s = from; s < to; s++) {
         const int ex = order[s];
@@ -105,29 +109,19 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
         const opt_step o = opt_at(O, rates[s]);
         __syncthreads();
 
-        sparse_forward(P, rows, nzi, nzv, cnt, me.width, act1, b1 + me.u0, z1 + me.u0, a1 + me.u0, red);
+        sparse_forward(P, rows, nzi, nzv, cnt, me.width, act1, b1 + me.u0, z0 + me.u0, a0 + me.u0, red);
         cluster.sync();
         if (rank == 0) {
+            sparse_top(P, region, z1, a1, dz1, m, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
             for (int r = 1; r < blocks; r++) {
                 const cluster_slice their = slice_of(m, r, blocks);
-                const real* rz = cluster.map_shared_rank(z1, r);
-                const real* ra = cluster.map_shared_rank(a1, r);
+                real* d = cluster.map_shared_rank(dz1, r);
                 for (int u = their.u0 + threadIdx.x; u < their.u0 + their.width; u += blockDim.x) {
-                    z1[u] = rz[u];
-                    a1[u] = ra[u];
+                    d[u] = dz1[u];
                 }
             }
-            __syncthreads();
-            sparse_top(P, region, z1, a1, dz1, m, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
         }
         cluster.sync();
-        if (rank != 0) {
-            const real* d0 = cluster.map_shared_rank(dz1, 0);
-            for (int u = me.u0 + threadIdx.x; u < me.u0 + me.width; u += blockDim.x) {
-                dz1[u] = d0[u];
-            }
-            __syncthreads();
-        }
         sparse_update(P, rows, nzi, nzv, cnt, me.width, dz1 + me.u0, b1 + me.u0, o.lr);
         __syncthreads();
     }
@@ -137,7 +131,7 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
     if (rank == 0) {
         privates_store(P, region);
     }
-    // No block leaves while another may still read its shared memory.
+    // No block leaves while another may still write its shared memory.
     cluster.sync();
 #else
     __trap();
