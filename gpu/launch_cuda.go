@@ -38,7 +38,7 @@ static CUresult gpu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned bx, 
 		attr[0].value.clusterDim.z = 1;
 		attr[1].id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
 		attr[1].value.cooperative = cooperative;
-		CUlaunchConfig cfg = {gx, gy, 1, bx, by, 1, shared, stream, attr, 2};
+		CUlaunchConfig cfg = {gx, gy, 1, bx, by, 1, shared, stream, attr, cooperative ? 2 : 1};
 		return cuLaunchKernelEx(&cfg, f, params, NULL);
 	}
 	if (cooperative) {
