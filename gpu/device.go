@@ -25,8 +25,12 @@ type kernelSet struct {
 	// sgdBudget is the most dynamic shared memory a block of sgd_steps may
 	// have: the device's opt-in limit less the kernel's static shared memory.
 	sgdBudget int
-	// sparseBudget is sparse_steps's (sparse.go).
-	sparseBudget int
+	// sparseBudget is sparse_steps's (sparse.go), clusterBudget
+	// cluster_steps's, where the device runs clusters.
+	sparseBudget, clusterBudget int
+	// clusterMax is the most blocks of a cluster of cluster_steps that the
+	// device runs (0 where it runs no clusters).
+	clusterMax int
 }
 
 // name is a kernel's name with its precision suffix.
@@ -80,6 +84,7 @@ type device struct {
 	multiprocessors int
 	cooperative     bool // the GPU can launch cooperative kernels
 	sharedOptIn     int  // the most shared memory a block may have once its kernel opts in
+	clusters        bool // the GPU launches thread-block clusters (Hopper, through cuLaunchKernelEx)
 	kernels         map[engine.DType]*kernelSet
 	syncEach        bool
 
@@ -153,6 +158,7 @@ func (d *device) init() error {
 		return err
 	}
 	d.name, d.multiprocessors, d.cooperative, d.sharedOptIn = d.ctx.name, d.ctx.multiprocessors, d.ctx.cooperative, d.ctx.sharedOptIn
+	d.clusters = d.ctx.clusters
 	d.kernels = map[engine.DType]*kernelSet{}
 	for _, dtype := range []engine.DType{engine.Float32, engine.Float64} {
 		ks := &kernelSet{d: d, dtype: dtype}
@@ -249,6 +255,7 @@ type launchConfig struct {
 	grid, block dim
 	shared      int
 	cooperative bool
+	cluster     int // blocks a thread-block cluster (along x); 0: no clusters
 }
 
 // flat is the configuration of a kernel of one thread per value over n

@@ -7,7 +7,8 @@
 // is no host synchronisation per example. Per-example SGD runs each range of
 // steps the engine asks for in one cooperative launch of sgd_steps, as sgd.go
 // plans it (one grid barrier a step for MNIST's 784-128-10), or of
-// sparse_steps where the cost model says it is faster; a mini-batch
+// sparse_steps or (Hopper) cluster_steps where the cost model says it is
+// faster; a mini-batch
 // step is one launch of a CUDA graph (batch.go). Every engine.Optimizer and
 // schedule runs on the device (optim.go): the optimizer's state stays there,
 // and the host computes each step's learning rate and bias corrections once
@@ -175,6 +176,26 @@
 // planned; other optimizers change every parameter every step, so the
 // nonzeros would save nothing, and run in sgd_steps.
 //
+// On a GPU that launches thread-block clusters (compute capability 9.0,
+// CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH; the attribute and cuLaunchKernelEx
+// came with the same driver, so a driver that does not know the attribute
+// plans none), the same fit may run in cluster_steps instead
+// (kernels/sparse_cluster.cu): one cluster of up to 16 blocks, launched
+// through cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION. Its
+// blocks split the first layer's units, each holding all its units' rows
+// (every input's, input-major) in its own shared memory, so no row is cold;
+// every block runs its units' forward pass over the nonzeros and stores z_1
+// and a_1 into block 0's shared memory (distributed shared memory); after a
+// cluster barrier block 0 runs the other layers and stores each block's
+// units' dz_1 into that block; after a second cluster barrier every block
+// updates its rows. The plan takes the cluster size at which the model's
+// step is shortest, from the fewest blocks whose shared memories hold the
+// first layer to the most the device allows the kernel
+// (cuOccupancyMaxPotentialClusterSize, after opting in to non-portable
+// sizes: 16 on an H100), where the model says it is faster than sgd_steps
+// and sparse_steps. On other GPUs the kernel is a stub that traps, never
+// launched: its SASS for sm_70 and sm_80 is four registers.
+//
 // # The cost model (a model, not measured)
 //
 // gpu.H100 holds the model's constants (an H100's launch, barriers, L2 and
@@ -186,10 +207,16 @@
 // ~1.5 µs (~670 k examples/s), the CPU ~1.6 µs: sparse_steps wins, by
 // ~1.1×, not 2×, bound by one multiprocessor's shared memory; W3
 // (784-512-512-10) sgd_steps ~4.2 µs against the CPU's ~35 µs, and
-// sparse_steps does not fit it. A thread-block cluster holding W_1 in
-// distributed shared memory (~0.8 µs for W2 in the model) needs sm_90 and
-// CUDA 12: CUDA 11.8 cannot compile it. perceptron train --backend auto
-// trains on the CPU where the model says it is faster.
+// sparse_steps does not fit it. cluster_steps (a cluster of 16) makes W2's
+// step ~1.15 µs (~870 k examples/s; ~1.2 µs on a portable cluster of 8):
+// ~1.4–1.6× the CPU, not 2×. Its first-layer pass is ~0.09 µs; the rest is
+// latency in a chain: two cluster barriers (ClusterSync, assumed 0.2 µs
+// each: ~350 cycles, unmeasured), the stores across the cluster before them
+// (DSMEMStore, assumed 0.05 µs each), and block 0's output gradient
+// (0.22 µs), private layer (0.19 µs) and block barriers (0.18 µs), which no
+// split of the first layer shortens. The first GPU run should measure
+// ClusterSync; 2× would need it near 0.05 µs. perceptron train --backend
+// auto trains on the CPU where the model says it is faster.
 //
 // # Mini-batch SGD
 //
@@ -544,9 +571,16 @@
 //     shared memory and with most rows cold, W1's, a first layer of more
 //     units than the block's threads with every row cold, three layers; in
 //     one launch and several, at a rate that changes every step, with
-//     example weights (TestSparseStepsParity). The cost model: W1 on the
-//     CPU, W2 in sparse_steps (423 rows in shared memory), W3 in sgd_steps,
-//     Adam never in sparse_steps, its times of a step within its stated
+//     example weights (TestSparseStepsParity). cluster_steps the same way
+//     on the emulator as an H100 (or a GPU with clusters): W2's shape on a
+//     portable cluster of 8, a non-portable one of 16 blocks of one unit,
+//     3 blocks of 200 units, 4 blocks of which one owns no unit
+//     (TestClusterStepsParity); the plan takes a cluster of 16 for W2 on an
+//     H100, none before compute capability 9.0 or with Adam
+//     (TestClusterPlan). The cost model: W1 on the CPU, W2 in sparse_steps
+//     (423 rows in shared memory) before sgd_steps and in cluster_steps
+//     before both (~1.15 µs, 1.5× the CPU or more, less than 2×), W3 in
+//     sgd_steps, Adam in neither, its times of a step within its stated
 //     figures, and the inputs ranked by their nonzeros
 //     (TestModelPerWorkload, TestModelCountsNonzeros).
 //   - The Go structs shared with the kernels against their C++ layout

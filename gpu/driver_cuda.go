@@ -36,7 +36,8 @@ type gpuContext struct {
 	name            string
 	multiprocessors int
 	cooperative     bool
-	sharedOptIn     int // the most shared memory a block may have, static and dynamic, once a kernel opts in
+	sharedOptIn     int  // the most shared memory a block may have, static and dynamic, once a kernel opts in
+	clusters        bool // the device launches thread-block clusters
 	dev             cu.Device
 	ctx             cu.CUContext
 	stream          stream
@@ -72,6 +73,7 @@ func createContext() (gpuContext, error) {
 	if c.cooperative, err = cooperativeLaunch(dev); err != nil {
 		return c, fmt.Errorf("gpu: cuDeviceGetAttribute(cooperative launch): %w", err)
 	}
+	c.clusters = clusterLaunch(dev)
 	if c.sharedOptIn, err = sharedOptIn(dev); err != nil {
 		return c, fmt.Errorf("gpu: cuDeviceGetAttribute(shared memory per block, opted in): %w", err)
 	}

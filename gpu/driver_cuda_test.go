@@ -22,6 +22,15 @@ const emulated = false
 // emulatorLayout: there is no emulator in a cuda build.
 func emulatorLayout(string) (int, []int, bool) { return 0, nil, false }
 
+// withClusters skips a test of thread-block clusters on a GPU that does not
+// run them (before Hopper).
+func withClusters(t *testing.T) {
+	t.Helper()
+	if d := openDevice(t); !d.clusters {
+		t.Skipf("%s runs no thread-block clusters", d.name)
+	}
+}
+
 // skipWithoutNCCL skips a test of a data-parallel trainer where NCCL is
 // missing, giving err.
 func skipWithoutNCCL(t *testing.T, err error) {

@@ -28,6 +28,7 @@ type gpuContext struct {
 	multiprocessors int
 	cooperative     bool
 	sharedOptIn     int
+	clusters        bool
 }
 
 // createContext makes a new emulated context on the device the emulator
@@ -35,7 +36,8 @@ type gpuContext struct {
 func createContext() (gpuContext, error) {
 	kernels.EmuReset()
 	dev := kernels.EmuCurrentDevice()
-	return gpuContext{name: dev.Name, multiprocessors: dev.Multiprocessors, cooperative: true, sharedOptIn: dev.SharedOptIn}, nil
+	return gpuContext{name: dev.Name, multiprocessors: dev.Multiprocessors, cooperative: true, sharedOptIn: dev.SharedOptIn,
+		clusters: dev.Major >= 9}, nil
 }
 
 // destroy frees the context's memory, as releasing the last reference to
@@ -58,8 +60,21 @@ func (*gpuContext) function(_ module, name string) (function, error) {
 }
 
 func (f function) launch(c launchConfig, args []uint64) error {
-	return kernels.EmuLaunch(f.name, kernels.EmuConfig{Grid: [3]int{c.grid.x, max(c.grid.y, 1), 1},
-		Block: [3]int{c.block.x, max(c.block.y, 1), 1}, Shared: c.shared, Cooperative: c.cooperative}, args)
+	cfg := kernels.EmuConfig{Grid: [3]int{c.grid.x, max(c.grid.y, 1), 1},
+		Block: [3]int{c.block.x, max(c.block.y, 1), 1}, Shared: c.shared, Cooperative: c.cooperative}
+	if c.cluster > 0 {
+		cfg.Cluster = [3]int{c.cluster, 1, 1}
+	}
+	return kernels.EmuLaunch(f.name, cfg, args)
+}
+
+// allowNonPortableCluster lets the kernel run in clusters of up to 16 blocks.
+func (f function) allowNonPortableCluster() error { return kernels.EmuAllowNonPortableCluster(f.name) }
+
+// maxClusterSize is the most blocks of threads threads with shared bytes of
+// dynamic shared memory that a cluster of the kernel may have.
+func (f function) maxClusterSize(threads, shared int) (int, error) {
+	return kernels.EmuMaxClusterSize(f.name, threads, shared)
 }
 
 // residentPerSM is how many blocks of threads threads with shared bytes

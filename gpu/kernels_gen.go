@@ -64,6 +64,8 @@ const (
 	kernelFlagStep
 	// kernelSparseSteps is sparse_steps of sparse.cu.
 	kernelSparseSteps
+	// kernelClusterSteps is cluster_steps of sparse_cluster.cu.
+	kernelClusterSteps
 	// kernelCount is how many kernels there are.
 	kernelCount
 )
@@ -97,6 +99,7 @@ var kernelNames = [kernelCount]string{
 	kernelShareGradients:                "share_gradients",
 	kernelFlagStep:                      "flag_step",
 	kernelSparseSteps:                   "sparse_steps",
+	kernelClusterSteps:                  "cluster_steps",
 }
 
 // clipNormSquares launches clip_norm_squares (clip.cu): partials[b] = the sum over block b's threads of each thread's Σ g[i]², in double with fma, over i = b·CLIP_THREADS + t + k·gridDim·CLIP_THREADS in order of k, the threads' sums added by block_sum.
@@ -232,6 +235,11 @@ func (ks *kernelSet) flagStep(cfg launchConfig, flags, g, cursor devicePtr, batc
 // sparseSteps launches sparse_steps (sparse.cu): per-example plain SGD, as plan says, on the examples at positions from..to-1 of order, at the learning rate rates[s].lr for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
 func (ks *kernelSet) sparseSteps(cfg launchConfig, plan, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates devicePtr) error {
 	return ks.launch(kernelSparseSteps, cfg, uint64(plan), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates))
+}
+
+// clusterSteps launches cluster_steps (sparse_cluster.cu): per-example plain SGD, as plan says, on the examples at positions from..to-1 of order, as sparse_steps (same arguments), in one cluster of blocks.
+func (ks *kernelSet) clusterSteps(cfg launchConfig, plan, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates devicePtr) error {
+	return ks.launch(kernelClusterSteps, cfg, uint64(plan), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates))
 }
 
 // sgdLayer is struct sgd_layer of sgd.cu, as the device reads it.

@@ -15,17 +15,31 @@ package gpu
 #include <cuda.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 // gpu_launch launches f with n arguments of 8 bytes each, cooperatively
-// when cooperative is not 0.
+// when cooperative is not 0, in thread-block clusters of cluster blocks
+// (along x) when cluster is not 0, through cuLaunchKernelEx.
 static CUresult gpu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned bx, unsigned by, unsigned shared,
-                           CUstream stream, int cooperative, uint64_t *args, int n) {
+                           CUstream stream, int cooperative, unsigned cluster, uint64_t *args, int n) {
 	void *params[64];
 	if (n > 64) {
 		return CUDA_ERROR_INVALID_VALUE;
 	}
 	for (int i = 0; i < n; i++) {
 		params[i] = &args[i];
+	}
+	if (cluster) {
+		CUlaunchAttribute attr[2];
+		memset(attr, 0, sizeof attr);
+		attr[0].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+		attr[0].value.clusterDim.x = cluster;
+		attr[0].value.clusterDim.y = 1;
+		attr[0].value.clusterDim.z = 1;
+		attr[1].id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
+		attr[1].value.cooperative = cooperative;
+		CUlaunchConfig cfg = {gx, gy, 1, bx, by, 1, shared, stream, attr, cooperative ? 2 : 1};
+		return cuLaunchKernelEx(&cfg, f, params, NULL);
 	}
 	if (cooperative) {
 		return cuLaunchCooperativeKernel(f, gx, gy, 1, bx, by, 1, shared, stream, params);
@@ -142,7 +156,7 @@ func (f function) launch(c launchConfig, args []uint64) error {
 		coop = 1
 	}
 	return check(C.gpu_launch(f.fn, C.uint(c.grid.x), C.uint(max(c.grid.y, 1)), C.uint(c.block.x), C.uint(max(c.block.y, 1)),
-		C.uint(c.shared), f.stream, coop, argp, C.int(len(args))))
+		C.uint(c.shared), f.stream, coop, C.uint(c.cluster), argp, C.int(len(args))))
 }
 
 // residentPerSM is how many blocks of threads threads, with shared bytes of
@@ -172,6 +186,33 @@ func cooperativeLaunch(dev cu.Device) (bool, error) {
 	var v C.int
 	err := check(C.cuDeviceGetAttribute(&v, C.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, C.CUdevice(dev)))
 	return v != 0, err
+}
+
+// clusterLaunch reports whether device dev launches thread-block clusters
+// (compute capability 9.0 and later). The attribute and cuLaunchKernelEx
+// came with the same driver (CUDA 11.8): a driver that does not know the
+// attribute refuses it, and the device plans no clusters.
+func clusterLaunch(dev cu.Device) bool {
+	var v C.int
+	err := check(C.cuDeviceGetAttribute(&v, C.CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, C.CUdevice(dev)))
+	return err == nil && v != 0
+}
+
+// allowNonPortableCluster lets the kernel run in clusters of up to 16 blocks.
+func (f function) allowNonPortableCluster() error {
+	return check(C.cuFuncSetAttribute(f.fn, C.CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1))
+}
+
+// maxClusterSize is the most blocks of threads threads with shared bytes of
+// dynamic shared memory that a cluster of the kernel may have on the device
+// (cuOccupancyMaxPotentialClusterSize: 8, or up to 16 where the kernel
+// allows non-portable sizes and a GPC holds them).
+func (f function) maxClusterSize(threads, shared int) (int, error) {
+	var n C.int
+	cfg := C.CUlaunchConfig{gridDimX: 1, gridDimY: 1, gridDimZ: 1, blockDimX: C.uint(threads), blockDimY: 1, blockDimZ: 1,
+		sharedMemBytes: C.uint(shared)}
+	err := check(C.cuOccupancyMaxPotentialClusterSize(&n, f.fn, &cfg))
+	return int(n), err
 }
 
 // sharedOptIn is the most shared memory, static and dynamic, that a block

@@ -30,6 +30,8 @@ type Model struct {
 	CPUStep     float64 // the CPU's per-example step besides its products
 	CPUFlops    float64 // FLOP a second of the CPU's per-example products on the nonzero inputs, 2 cores
 	CPUBatch    float64 // FLOP a second of the CPU's mini-batch products, 2 cores
+	ClusterSync float64 // a cluster barrier of cluster_steps (Hopper's hardware barrier across a cluster's SMs)
+	DSMEMStore  float64 // stores to another SM's shared memory in the cluster (distributed shared memory), done before a cluster barrier
 }
 
 // H100 is the model of an H100 SXM (132 multiprocessors at ~1.75 GHz, 50 MB
@@ -51,6 +53,8 @@ var H100 = Model{
 	CPUStep:     0.25e-6,
 	CPUFlops:    53e9,
 	CPUBatch:    170e9,
+	ClusterSync: 0.2e-6,
+	DSMEMStore:  0.05e-6,
 }
 
 // stepsPerLaunch is how many per-example steps a launch runs in the model:
@@ -111,20 +115,62 @@ func (m Model) Sparse(spec engine.Spec, in Inputs) float64 {
 	perLaunch := stepsPerLaunch(in.Examples)
 	t := (m.Launch + 4*float64(spec.Inputs)*row/m.L2PerSM) / perLaunch
 	t += m.Output + 6*m.BlockSync
-	passes := 3.0 // the forward pass's read, the update's read and write
-	if spec.Layers[0].Activation == engine.ReLU {
-		passes = 1 + 2*m.ActiveShare
-	}
+	passes := m.firstPasses(spec)
 	if in.Cold > 0 {
 		t += m.L2Trip + passes*in.Cold*row/m.L2PerSM
 	}
-	t += passes * (in.Nonzeros - in.Cold) * row / m.SharedPerSM
-	prev := spec.Layers[0].Units
+	t += passes*(in.Nonzeros-in.Cold)*row/m.SharedPerSM + m.privates(spec)
+	return t
+}
+
+// firstPasses is how many passes a per-example step makes over the first
+// layer's rows of the nonzeros: the forward pass's read, the update's read
+// and write (of a relu layer's, only those of units whose dz is not 0).
+func (m Model) firstPasses(spec engine.Spec) float64 {
+	if spec.Layers[0].Activation == engine.ReLU {
+		return 1 + 2*m.ActiveShare
+	}
+	return 3
+}
+
+// privates is the share of a step of the layers after the first, private
+// in one block.
+func (m Model) privates(spec engine.Spec) float64 {
+	t, prev := 0.0, spec.Layers[0].Units
 	for _, ly := range spec.Layers[1:] {
 		t += m.private(prev, ly.Units)
 		prev = ly.Units
 	}
 	return t
+}
+
+// Cluster is the model's time of a per-example step of cluster_steps
+// (kernels/sparse_cluster.cu) on a cluster of blocks blocks, each on its own
+// multiprocessor: the first layer's pass over the nonzeros' rows of a
+// block's units in its shared memory (all blocks at once), two cluster
+// barriers, each after stores to other blocks' shared memories (z_1 and a_1
+// into block 0, dz_1 out of it), block 0's private layers, output and
+// barriers, and the launch's share, with each block's conversion of its
+// rows.
+func (m Model) Cluster(spec engine.Spec, in Inputs, blocks int) float64 {
+	size := float64(spec.DType.Size())
+	units := spec.Layers[0].Units
+	row := float64(clusterWidth(units, blocks)) * size
+	t := (m.Launch + 4*float64(spec.Inputs)*row/m.L2PerSM) / stepsPerLaunch(in.Examples)
+	t += m.Output + 6*m.BlockSync + 2*m.ClusterSync + 2*m.DSMEMStore + 3*float64(units)*size/m.SharedPerSM
+	return t + m.firstPasses(spec)*in.Nonzeros*row/m.SharedPerSM + m.privates(spec)
+}
+
+// bestCluster returns the blocks of cluster_steps' cluster, from the
+// fewest that hold the first layer (fewest) to most, at which the model's
+// step is shortest, and that step.
+func (m Model) bestCluster(spec engine.Spec, in Inputs, fewest, most int) (blocks int, t float64) {
+	for c := fewest; c <= most; c++ {
+		if tc := m.Cluster(spec, in, c); blocks == 0 || tc < t {
+			blocks, t = c, tc
+		}
+	}
+	return blocks, t
 }
 
 // CPU is the model's time of a per-example step (batch 1) or of a
@@ -225,6 +271,32 @@ func sparseFits(spec engine.Spec, opt engine.Optimizer, budget int) (hot int, ok
 	return min(spec.Inputs, (budget-rows)/(spec.Layers[0].Units*spec.DType.Size())), true
 }
 
+// maxCluster is the most blocks of a cluster that cluster_steps runs:
+// Hopper's non-portable limit (its portable one is 8), which an H100 holds.
+const maxCluster = 16
+
+// clusterWidth is how many of a first layer's units units each block of a
+// cluster of blocks blocks owns, as slice_of in kernels/sparse_cluster.cu
+// gives them (the last ones may own fewer).
+func clusterWidth(units, blocks int) int { return (units + blocks - 1) / blocks }
+
+// clusterFits returns the fewest blocks of a cluster (at most most) among
+// which cluster_steps can split the first layer of a fit of spec by opt,
+// every block's rows in its shared memory within budget, and whether any
+// can.
+func clusterFits(spec engine.Spec, opt engine.Optimizer, budget, most int) (blocks int, ok bool) {
+	if _, ok := sparseFits(spec, opt, budget); !ok {
+		return 0, false
+	}
+	rows, size := layoutSparse(spec).rows, spec.DType.Size()
+	for c := 1; c <= most; c++ {
+		if rows+spec.Inputs*clusterWidth(spec.Layers[0].Units, c)*size <= budget {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
 // align16 rounds n up to a multiple of 16.
 func align16(n int) int { return (n + 15) &^ 15 }
 
@@ -273,18 +345,24 @@ func inputsOf(examples int, counts []int, rank []int32, hot int) Inputs {
 }
 
 // PerExample returns the model's times of a per-example step of a fit of
-// spec by opt on data on an H100-like GPU (the faster of sgd_steps and, where
-// it runs the fit, sparse_steps; sparse reports which) and on the CPU.
-func (m Model) PerExample(spec engine.Spec, opt engine.Optimizer, data engine.Examples) (gpu, cpu float64, sparse bool) {
+// spec by opt on data on an H100-like GPU (the fastest of sgd_steps and,
+// where they run the fit, sparse_steps and cluster_steps; kernel names
+// it) and on the CPU.
+func (m Model) PerExample(spec engine.Spec, opt engine.Optimizer, data engine.Examples) (gpu, cpu float64, kernel string) {
 	counts, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
 	in := inputsOf(data.N, counts, rank, 0)
-	gpu = m.Grid(spec, in, gridLayers(spec), 132)
+	gpu, kernel = m.Grid(spec, in, gridLayers(spec), 132), "sgd_steps"
 	if hot, ok := sparseFits(spec, opt, H100Shared); ok {
 		if t := m.Sparse(spec, inputsOf(data.N, counts, rank, hot)); t < gpu {
-			gpu, sparse = t, true
+			gpu, kernel = t, "sparse_steps"
 		}
 	}
-	return gpu, m.CPU(spec, 1, in.Nonzeros), sparse
+	if fewest, ok := clusterFits(spec, opt, H100Shared, maxCluster); ok {
+		if _, t := m.bestCluster(spec, in, fewest, maxCluster); t < gpu {
+			gpu, kernel = t, "cluster_steps"
+		}
+	}
+	return gpu, m.CPU(spec, 1, in.Nonzeros), kernel
 }
 
 // gridLayers is how many first layers sgd_steps distributes on an H100 in

@@ -30,6 +30,10 @@ func emulate(t *testing.T, dev kernels.EmuDevice) {
 	t.Cleanup(func() { reopen(kernels.EmuSmall) })
 }
 
+// withClusters makes the emulator stand for an H100, which runs
+// thread-block clusters, for the rest of the test.
+func withClusters(t *testing.T) { emulate(t, kernels.EmuH100) }
+
 // TestSGDRealPlans runs sgd_steps as the backend plans it for an H100
 // (kernels.EmuH100: 132 multiprocessors, 227 KiB of shared memory a block,
 // one block of sgd_steps a multiprocessor by its registers): W2's 64 blocks
@@ -88,4 +92,36 @@ func teamOf(out, grid, warps int) int {
 		team *= 2
 	}
 	return team
+}
+
+// TestClusterPlan: a per-example fit of W2's shape by plain SGD on 4,000
+// inputs that are mostly 0 (Fit's chunks of 20 steps a launch) runs in
+// cluster_steps on a device with clusters (the
+// emulator as an H100: a cluster of 16, the fastest in the model), and not
+// where the device has none (the emulator's own, compute capability 7.0)
+// or the optimizer changes every weight every step (Adam).
+func TestClusterPlan(t *testing.T) {
+	layers, err := engine.ParseLayers("128:relu,10:softmax")
+	require.NoError(t, err)
+	spec := engine.Spec{Inputs: 784, Layers: layers, Loss: engine.CE, DType: engine.Float32}
+	net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+	require.NoError(t, err)
+	data := sparseExamples(rand.New(rand.NewPCG(1, 1)), spec, 4000) // 20 steps a launch in the model
+	plan := func(h engine.Hyper) sparseRun {
+		tr, err := newBackend(t).NewTrainer(net, data, h)
+		require.NoError(t, err)
+		defer func() { require.NoError(t, tr.Close()) }()
+		return tr.(*trainer).sparse
+	}
+	plain := engine.Hyper{LearningRate: 0.05, BatchSize: 1}
+	assert.Equal(t, 0, plan(plain).cluster, "no clusters before compute capability 9.0")
+
+	emulate(t, kernels.EmuH100)
+	got := plan(plain)
+	assert.True(t, got.on)
+	assert.Equal(t, 16, got.cluster, "W2 on an H100: a non-portable cluster of 16")
+	assert.Equal(t, layoutSparse(spec).rows+784*8*4, got.shared, "a block's region with its 8 units' rows")
+	adam := plain
+	adam.Optimizer = engine.DefaultOptimizer(engine.Adam)
+	assert.False(t, plan(adam).on, "Adam: sgd_steps")
 }

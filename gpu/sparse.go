@@ -14,32 +14,46 @@ import (
 // on the device: the plan, the layers' descriptors, the first layer's cold
 // rows and the training inputs' nonzeros.
 type sparseRun struct {
-	on      bool // per-example steps run in sparse_steps, not sgd_steps
+	on      bool // per-example steps run in sparse_steps (or cluster_steps), not sgd_steps
+	cluster int  // the blocks of cluster_steps' cluster; 0: sparse_steps
 	shared  int  // bytes of dynamic shared memory of its block
 	planPtr devicePtr
 }
 
-// planSparse chooses sparse_steps for a per-example fit of the trainer's
-// network on data where it can run it (sparseFits, within the device's
-// budget of shared memory a block) and the model (H100) says that its step
-// is faster than sgd_steps's as planned (sh), and prepares it.
+// planSparse chooses, for a per-example fit of the trainer's network on
+// data, the fastest in the model (H100) of sgd_steps as planned (sh),
+// sparse_steps where it can run it (sparseFits, within the device's budget
+// of shared memory a block) and cluster_steps where the device runs
+// clusters and the first layer fits a cluster's shared memories
+// (clusterFits), and prepares it.
 func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape) error {
 	hot, ok := sparseFits(spec, t.optim.opt, t.ks.sparseBudget)
 	if !ok {
 		return nil
 	}
 	counts, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
-	grid := H100.Grid(spec, inputsOf(data.N, counts, rank, 0), int(sh.plan.nd), sh.grid)
-	if H100.Sparse(spec, inputsOf(data.N, counts, rank, hot)) >= grid {
+	all := inputsOf(data.N, counts, rank, 0)
+	best := H100.Grid(spec, all, int(sh.plan.nd), sh.grid)
+	sparse := H100.Sparse(spec, inputsOf(data.N, counts, rank, hot))
+	if t.ks.d.clusters {
+		if fewest, ok := clusterFits(spec, t.optim.opt, t.ks.clusterBudget, t.ks.clusterMax); ok {
+			if blocks, tc := H100.bestCluster(spec, all, fewest, t.ks.clusterMax); tc < min(best, sparse) {
+				return t.prepareSparse(spec, data, rank, spec.Inputs, blocks)
+			}
+		}
+	}
+	if sparse >= best {
 		return nil
 	}
-	return t.prepareSparse(spec, data, rank, hot)
+	return t.prepareSparse(spec, data, rank, hot, 0)
 }
 
 // prepareSparse makes per-example steps run in sparse_steps, hot of the
-// first layer's rows in shared memory: it uploads the inputs' nonzeros,
-// ranked by rank, as a CSR, and the plan.
-func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []int32, hot int) error {
+// first layer's rows in shared memory, or, where cluster is not 0, in
+// cluster_steps on a cluster of cluster blocks, each holding all its units'
+// rows (hot must be the inputs): it uploads the inputs' nonzeros, ranked by
+// rank, as a CSR, and the plan.
+func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []int32, hot, cluster int) error {
 	start, index, value := sparseRows(data, rank)
 	r := layoutSparse(spec)
 	first := t.layers[0]
@@ -90,7 +104,11 @@ func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []i
 			return err
 		}
 	}
-	t.sparse.on, t.sparse.shared = true, r.rows+hot*first.out*int(size)
+	width := first.out
+	if cluster > 0 {
+		width = clusterWidth(first.out, cluster)
+	}
+	t.sparse.on, t.sparse.cluster, t.sparse.shared = true, cluster, r.rows+hot*width*int(size)
 	return nil
 }
 
@@ -116,6 +134,11 @@ func sparseRows(data engine.Examples, rank []int32) (start, index []int32, value
 // sparseSteps queues per-example SGD on the examples at positions
 // from..to-1 of the epoch: one launch of sparse_steps, one block.
 func (t *trainer) sparseSteps(from, to int) error {
+	if c := t.sparse.cluster; c > 0 {
+		cfg := launchConfig{grid: dim{c, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared, cluster: c}
+		return t.ks.clusterSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
+			t.optim.settings, t.optim.rates)
+	}
 	cfg := launchConfig{grid: dim{1, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared}
 	return t.ks.sparseSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
 		t.optim.settings, t.optim.rates)
@@ -133,6 +156,23 @@ func (ks *kernelSet) optInSparse() error {
 	ks.sparseBudget = ks.d.sharedOptIn - static
 	if err := fn.optInShared(ks.sparseBudget); err != nil {
 		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSparseSteps), ks.sparseBudget, err)
+	}
+	if !ks.d.clusters {
+		return nil
+	}
+	fn = ks.fns[kernelClusterSteps]
+	if static, err = fn.staticShared(); err != nil {
+		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelClusterSteps), err)
+	}
+	ks.clusterBudget = ks.d.sharedOptIn - static
+	if err := fn.optInShared(ks.clusterBudget); err != nil {
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelClusterSteps), ks.clusterBudget, err)
+	}
+	if err := fn.allowNonPortableCluster(); err != nil {
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, non-portable cluster sizes): %w", ks.name(kernelClusterSteps), err)
+	}
+	if ks.clusterMax, err = fn.maxClusterSize(sparseThreads, ks.clusterBudget); err != nil {
+		return fmt.Errorf("gpu: cuOccupancyMaxPotentialClusterSize(%s): %w", ks.name(kernelClusterSteps), err)
 	}
 	return nil
 }

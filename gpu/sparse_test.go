@@ -31,23 +31,29 @@ func sparseExamples(rng *rand.Rand, spec engine.Spec, n int) engine.Examples {
 
 // sparseTrained trains a copy of net on be over order as h says, launching
 // at the bounds, in sparse_steps with hot of the first layer's rows in
-// shared memory (-1, or more than fit: as many as fit) where be is the GPU's, and returns the
-// parameters and the totals.
+// shared memory (-1, or more than fit: as many as fit) where be is the
+// GPU's, or in cluster_steps on a cluster of cluster blocks where cluster
+// is not 0, and returns the parameters and the totals.
 func sparseTrained(t *testing.T, be engine.Backend, net *engine.Network, data engine.Examples, h engine.Hyper, order, bounds []int,
-	hot int) (*engine.Network, engine.Totals) {
+	hot, cluster int) (*engine.Network, engine.Totals) {
 	t.Helper()
 	tr, err := be.NewTrainer(net, data, h)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, tr.Close()) }()
 	if tt, ok := tr.(*trainer); ok {
 		require.NoError(t, tt.d.do(func() error {
+			_, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
+			if cluster > 0 {
+				fewest, ok := clusterFits(net.Spec, h.Optimizer, tt.ks.clusterBudget, tt.ks.clusterMax)
+				require.True(t, ok && fewest <= cluster, "cluster_steps runs %d-%v on %d blocks", net.Spec.Inputs, net.Spec.Layers, cluster)
+				return tt.prepareSparse(net.Spec, data, rank, net.Spec.Inputs, cluster)
+			}
 			fits, ok := sparseFits(net.Spec, h.Optimizer, tt.ks.sparseBudget)
 			require.True(t, ok, "sparse_steps runs %d-%v", net.Spec.Inputs, net.Spec.Layers)
 			if hot < 0 || hot > fits {
 				hot = fits
 			}
-			_, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
-			return tt.prepareSparse(net.Spec, data, rank, hot)
+			return tt.prepareSparse(net.Spec, data, rank, hot, 0)
 		}))
 	}
 	require.NoError(t, tr.BeginEpoch(order))
@@ -99,8 +105,62 @@ func TestSparseStepsParity(t *testing.T) {
 				data.Weights = w
 				for _, bounds := range [][]int{{0, 9}, {0, 1, 4, 5, 9}} {
 					what := fmt.Sprintf("%s %d-%s %s, %d hot rows, launches %v, weights %v", dtype, c.inputs, c.layers, c.loss, c.hot, bounds, w)
-					want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, c.hot)
-					got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, c.hot)
+					want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, c.hot, 0)
+					got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, c.hot, 0)
+					assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
+					assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
+					assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
+					for l := range want.Layers {
+						assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, fmt.Sprintf("%s: W%d", what, l+1))
+						assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, fmt.Sprintf("%s: b%d", what, l+1))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestClusterStepsParity runs cluster_steps against its CPU twin, the CPU
+// backend's per-example step, in both precisions, on inputs that are mostly
+// 0, on a device that runs clusters (the emulator as an H100): W2's shape
+// over a portable cluster of 8 blocks, 16 units each, a non-portable
+// cluster of 16 blocks of one unit each, a cluster of 3 blocks of 200
+// units (more than a block's threads), and one of 4 blocks whose last owns
+// no unit; each with the steps in one launch and split over several, at a
+// rate that changes every step, with and without example weights.
+func TestClusterStepsParity(t *testing.T) {
+	withClusters(t)
+	cases := []struct {
+		sgdCase
+		cluster int
+	}{
+		{sgdCase{784, "128:relu,10:softmax", engine.CE}, 8},
+		{sgdCase{33, "16:relu,20:tanh,10:softmax", engine.CE}, 16},
+		{sgdCase{40, "600:tanh,7:linear", engine.MSE}, 3},
+		{sgdCase{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, 4},
+	}
+	gpu := newBackend(t)
+	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
+	weights := []float64{0.5, 2, 1, 0, 1.75, 0.25, 3, 1, 0.125}
+	h := engine.Hyper{LearningRate: 0.05, BatchSize: 1, Rate: func(t int) float64 { return 0.05 * float64(1+t%3) }}
+	for _, dtype := range dtypes {
+		tol := 1e-9
+		if dtype == engine.Float32 {
+			tol = 1e-4
+		}
+		for _, c := range cases {
+			layers, err := engine.ParseLayers(c.layers)
+			require.NoError(t, err)
+			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
+			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+			require.NoError(t, err)
+			data := sparseExamples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
+			for _, w := range [][]float64{nil, weights} {
+				data.Weights = w
+				for _, bounds := range [][]int{{0, 9}, {0, 1, 4, 5, 9}} {
+					what := fmt.Sprintf("%s %d-%s %s, a cluster of %d, launches %v, weights %v", dtype, c.inputs, c.layers, c.loss, c.cluster, bounds, w)
+					want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, 0, c.cluster)
+					got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, 0, c.cluster)
 					assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
 					assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
 					assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")

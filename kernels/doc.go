@@ -1,6 +1,6 @@
 // Package kernels holds the CUDA kernels of the GPU backend: CUDA C sources,
 // one file per op family (dense.cu, output.cu, optim.cu, clip.cu, epoch.cu,
-// sgd.cu, share.cu, sparse.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
+// sgd.cu, share.cu, sparse.cu, sparse_cluster.cu, with the headers they share: common.cuh, rows.cuh, optim.cuh),
 // each written once over real and compiled for float and double, and the
 // fatbins that nvcc makes of them, committed and embedded so that a cuda
 // build needs no nvcc. Package gpu launches them; how it plans and runs
@@ -8,11 +8,14 @@
 //
 // # The fatbins
 //
-// Each precision has one fatbin, kernels_f32.fatbin (777 KiB) or
-// kernels_f64.fatbin (745 KiB), compressed, whose kernels carry the suffix
+// Each precision has one fatbin, kernels_f32.fatbin (923 KiB) or
+// kernels_f64.fatbin (890 KiB), compressed, whose kernels carry the suffix
 // _f32 or _f64. It holds SASS for sm_70, sm_80 and sm_90 (Volta, Ampere,
 // Hopper), which those GPUs load without compiling, and PTX for compute_70,
-// which the driver JIT-compiles for any other GPU from Volta on. gen.sh
+// which the driver JIT-compiles for any other GPU from Volta on. A kernel
+// for one architecture only guards its body with __CUDA_ARCH__ (as
+// cluster_steps does, for sm_90 and up) and traps elsewhere: gen.sh compiles
+// it for every architecture as it is. gen.sh
 // makes them, and resources.h, each kernel's registers and static shared
 // memory as ptxas counts them, for the emulator's launch checks. Each
 // regeneration adds about 1 MB to the repository's history.
@@ -51,6 +54,28 @@
 // as cuOccupancyMaxActiveBlocksPerMultiprocessor does, from the kernel's
 // registers and shared memory, and a cooperative grid must fit the
 // multiprocessors at that occupancy.
+//
+// It runs thread-block clusters (sm_90's), as far as the kernels use them
+// (cluster_steps): the cluster's size at the launch (EmuConfig.Cluster, as
+// cuLaunchKernelEx's CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION), and the
+// cooperative_groups cluster API that emu.h defines in C++:
+// this_cluster(), sync() (the block's barrier, then one of its threads
+// meets the cluster's other blocks, each on its OS thread), block_rank(),
+// num_blocks() and map_shared_rank (a pointer into another block's dynamic
+// shared memory). A cluster's blocks are handed out together, so that they
+// run at once. It refuses what Hopper refuses: clusters on a device before
+// compute capability 9.0 (EmuDevice.Major; EmuSmall is 7, EmuH100 9), of
+// more than 8 blocks unless the kernel allows non-portable sizes
+// (EmuAllowNonPortableCluster), of more than 16, of more blocks than the
+// device holds at once, a grid that is not a whole number of clusters; and
+// EmuMaxClusterSize answers as cuOccupancyMaxPotentialClusterSize (the
+// emulator knows no GPCs). It reports, as a GPU would not: map_shared_rank
+// of an address outside the block's dynamic shared memory, of a rank
+// outside the cluster, or of a block that has not started (before the
+// cluster's first barrier: the emulator asks for it before the mapping,
+// where a GPU asks for it before the access) or has exited; a block that
+// exits while others wait at the cluster's barrier, or reaches one after
+// another exited.
 //
 // It refuses what a GPU from Volta to Hopper refuses: grid and block sizes
 // past their limits, more registers (from ptxas's counts, resources.h) or
@@ -92,8 +117,11 @@
 // by hand from the kernels' registers, threads and shared memory), refuses
 // a cooperative grid of sgd_steps of 133 blocks and one of more blocks than
 // it runs at once, and lets a kernel opt in to 227 KiB less its static
-// shared memory (TestEmulatedH100); and its graphs run their launches in
-// order each time they are launched. The kernels
+// shared memory (TestEmulatedH100); it refuses clusters before 9.0, a grid
+// that is not a whole number of clusters, clusters of more than 8 blocks
+// without the non-portable opt-in and of more than 16 with it, and a new
+// context forgets the opt-in (TestEmulatorRefusesClusters); and its graphs
+// run their launches in order each time they are launched. The kernels
 // themselves are tested through package gpu, against their CPU twins: go
 // test -tags cudaemu ./gpu on the emulator, go test -tags cuda ./gpu on a
 // GPU.

@@ -42,19 +42,22 @@ type EmuDevice struct {
 	// memory, static and dynamic, that a block of a kernel that opts in may
 	// have (a block has 48 KiB without opting in).
 	SharedPerSM, SharedReserved, SharedOptIn int
+	// Major is the major number of the device's compute capability:
+	// clusters need 9 (Hopper).
+	Major int
 }
 
 // EmuSmall is the emulator's own device: four multiprocessors of one block
 // each, with Volta's 96 KiB of shared memory, the least of the GPUs from
 // Volta to Hopper.
 var EmuSmall = EmuDevice{Name: "CUDA emulator on the CPU", Multiprocessors: 4, BlocksPerSM: 1,
-	SharedPerSM: 96 << 10, SharedOptIn: 96 << 10}
+	SharedPerSM: 96 << 10, SharedOptIn: 96 << 10, Major: 7}
 
 // EmuH100 is an H100 SXM as the planner sees it: 132 multiprocessors of at
 // most 32 blocks and 228 KiB of shared memory (1 KiB reserved a block), 227
 // KiB a block once a kernel opts in.
 var EmuH100 = EmuDevice{Name: "CUDA emulator as an H100 SXM", Multiprocessors: 132, BlocksPerSM: 32,
-	SharedPerSM: 228 << 10, SharedReserved: 1 << 10, SharedOptIn: 227 << 10}
+	SharedPerSM: 228 << 10, SharedReserved: 1 << 10, SharedOptIn: 227 << 10, Major: 9}
 
 // EmuMaxAtOnce is the most blocks of one launch that the emulator runs at
 // once, each on an OS thread of its own: it refuses a cooperative grid of
@@ -72,7 +75,7 @@ func EmuSetDevice(dev EmuDevice) {
 	emuDevice.Lock()
 	defer emuDevice.Unlock()
 	emuDevice.dev = dev
-	C.emu_set_device(C.int(dev.Multiprocessors), C.int(dev.BlocksPerSM), C.int(dev.SharedPerSM), C.int(dev.SharedReserved), C.int(dev.SharedOptIn))
+	C.emu_set_device(C.int(dev.Multiprocessors), C.int(dev.BlocksPerSM), C.int(dev.SharedPerSM), C.int(dev.SharedReserved), C.int(dev.SharedOptIn), C.int(dev.Major))
 	EmuReset()
 }
 
@@ -163,11 +166,13 @@ func EmuFromDevice(dst unsafe.Pointer, src uintptr, bytes int64) error {
 // EmuConfig is a launch's configuration: the grid and block sizes, the
 // bytes of dynamic shared memory per block, and whether the launch is
 // cooperative (as cuLaunchCooperativeKernel: refused unless every block of
-// the grid fits on the device at once).
+// the grid fits on the device at once), and the size of its thread-block
+// clusters (Cluster; none where it is zero, as a launch without
+// CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION).
 type EmuConfig struct {
-	Grid, Block [3]int
-	Shared      int
-	Cooperative bool
+	Grid, Block, Cluster [3]int
+	Shared               int
+	Cooperative          bool
 }
 
 // EmuLaunch runs the kernel named name (with its precision suffix) with the
@@ -175,7 +180,11 @@ type EmuConfig struct {
 // bytes, as the CUDA driver copies them for gorgonia.org/cu. It refuses
 // what a GPU from Volta to Hopper refuses: grid and block sizes past their
 // limits, more registers or shared memory than a block may have, a
-// cooperative grid larger than the device holds.
+// cooperative grid larger than the device holds, and clusters that Hopper
+// refuses: on a device before compute capability 9.0, of more than 8 blocks
+// unless the kernel allows non-portable sizes (EmuAllowNonPortableCluster),
+// of more than 16, more than the device holds at once, or a grid that is not
+// a whole number of them.
 func EmuLaunch(name string, c EmuConfig, args []uint64) error {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
@@ -191,9 +200,43 @@ func EmuLaunch(name string, c EmuConfig, args []uint64) error {
 	if c.Cooperative {
 		coop = 1
 	}
+	var cluster *C.uint
+	var cdim [3]C.uint
+	if c.Cluster != [3]int{} {
+		for i := range cdim {
+			cdim[i] = C.uint(c.Cluster[i])
+		}
+		cluster = &cdim[0]
+	}
 	return emuCall(func(e *C.char, n C.int) C.int {
-		return C.emu_launch(cname, &g[0], &b[0], C.uint(c.Shared), coop, argp, C.int(len(args)), e, n)
+		return C.emu_launch(cname, &g[0], &b[0], C.uint(c.Shared), coop, cluster, argp, C.int(len(args)), e, n)
 	})
+}
+
+// EmuMaxClusterSize returns the most blocks of threads threads with shared
+// bytes of dynamic shared memory a cluster of the kernel named name may
+// have, as cuOccupancyMaxPotentialClusterSize does: 8, or 16 once the kernel
+// allows non-portable sizes, at most what the device holds at once; an
+// error before compute capability 9.0.
+func EmuMaxClusterSize(name string, threads, shared int) (int, error) {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var size C.int
+	err := emuCall(func(e *C.char, n C.int) C.int {
+		return C.emu_max_cluster_size(cname, C.int(threads), C.int(shared), &size, e, n)
+	})
+	return int(size), err
+}
+
+// EmuAllowNonPortableCluster lets the kernel named name run in clusters of
+// up to 16 blocks, as
+// cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1)
+// does, on a device of compute capability 9.0 or later; a new context
+// forgets it.
+func EmuAllowNonPortableCluster(name string) error {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	return emuCall(func(e *C.char, n C.int) C.int { return C.emu_allow_non_portable_cluster(cname, e, n) })
 }
 
 // EmuStaticShared returns the static shared memory per block of the kernel

@@ -57,6 +57,10 @@ void sync_block();
 void sync_warp();
 void* dynamic_shared();
 void note_grid_barrier();
+void sync_cluster();
+unsigned cluster_rank();
+unsigned cluster_blocks();
+void* map_shared(const void* p, unsigned rank);
 uint64_t exchange(unsigned mask, uint64_t bits, int src_lane);
 int lane();
 void yield();
@@ -102,6 +106,23 @@ inline unsigned atomic_add_release(unsigned* p, unsigned v) { return __atomic_fe
 inline unsigned load_acquire(const unsigned* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 inline void __nanosleep(unsigned) { emu::yield(); }
 inline unsigned long long globaltimer() { return emu::now_ns(); }
+
+// The cluster API of cooperative_groups that the kernels use (sm_90's
+// thread-block clusters): the cluster's barrier, the block's rank and the
+// cluster's size, and a pointer into another block's shared memory
+// (distributed shared memory). A launch without clusters is a cluster of
+// one block, as on Hopper.
+namespace cooperative_groups {
+struct cluster_group {
+    void sync() const { emu::sync_cluster(); }
+    unsigned block_rank() const { return emu::cluster_rank(); }
+    unsigned num_blocks() const { return emu::cluster_blocks(); }
+    template <class T> T* map_shared_rank(T* addr, unsigned rank) const {
+        return static_cast<T*>(emu::map_shared(addr, rank));
+    }
+};
+inline cluster_group this_cluster() { return {}; }
+} // namespace cooperative_groups
 
 // Kernel registration: emu_f32.cc and emu_f64.cc register each kernel by
 // name with a caller that unpacks its arguments as the CUDA driver does,

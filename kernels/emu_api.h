@@ -21,9 +21,11 @@ extern "C" {
 // multiprocessors, each holding at most blocks_per_sm blocks and
 // shared_per_sm bytes of shared memory, of which the driver reserves
 // shared_reserved a block, where a kernel may opt in to shared_optin bytes
-// a block, static and dynamic. Every multiprocessor of a GPU from Volta to
-// Hopper has 65,536 registers and holds 2,048 threads.
-void emu_set_device(int multiprocessors, int blocks_per_sm, int shared_per_sm, int shared_reserved, int shared_optin);
+// a block, static and dynamic, of compute capability major.x. Every
+// multiprocessor of a GPU from Volta to Hopper has 65,536 registers and
+// holds 2,048 threads.
+void emu_set_device(int multiprocessors, int blocks_per_sm, int shared_per_sm, int shared_reserved, int shared_optin,
+                    int major);
 // emu_occupancy sets *blocks to how many blocks of threads threads with
 // shared bytes of dynamic shared memory a multiprocessor of the device
 // holds at once, as cuOccupancyMaxActiveBlocksPerMultiprocessor does.
@@ -35,8 +37,22 @@ int emu_alloc(long long bytes, uintptr_t* p, char* err, int errlen);
 int emu_free(uintptr_t p, char* err, int errlen);
 int emu_memset(uintptr_t p, int value, long long bytes, char* err, int errlen);
 int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err, int errlen);
+// emu_launch runs a kernel; cluster, where not null, is the size of its
+// thread-block clusters (as cuLaunchKernelEx's
+// CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION), refused before compute capability
+// 9.0, past 8 blocks unless the kernel allows non-portable sizes
+// (emu_allow_non_portable_cluster, as cuFuncSetAttribute's
+// CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED; 16 at most), and
+// where the grid is not a whole number of clusters.
 int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared, int cooperative,
-               const uint64_t* args, int nargs, char* err, int errlen);
+               const unsigned* cluster, const uint64_t* args, int nargs, char* err, int errlen);
+int emu_allow_non_portable_cluster(const char* name, char* err, int errlen);
+// emu_max_cluster_size sets *size to the most blocks of threads threads
+// with shared bytes of dynamic shared memory a cluster of the kernel may
+// have, as cuOccupancyMaxPotentialClusterSize does: 8, or 16 where it allows
+// non-portable sizes, at most what the device holds at once (the emulator
+// knows no GPCs); it fails before compute capability 9.0.
+int emu_max_cluster_size(const char* name, int threads, int shared, int* size, char* err, int errlen);
 // emu_begin_capture starts recording launches instead of running them, as
 // cuStreamBeginCapture; emu_end_capture makes what it recorded a graph and
 // sets *graph to its number; emu_graph_launch runs a graph's launches in

@@ -18,6 +18,7 @@
 #include "sgd.cu"
 #include "share.cu"
 #include "sparse.cu"
+#include "sparse_cluster.cu"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -51,6 +52,7 @@ REGISTER(sgd_steps)
 REGISTER(share_gradients)
 REGISTER(flag_step)
 REGISTER(sparse_steps)
+REGISTER(cluster_steps)
 LAYOUT(sgd_layer, offsetof(sgd_layer, w), offsetof(sgd_layer, b), offsetof(sgd_layer, z), offsetof(sgd_layer, a), offsetof(sgd_layer, grad), offsetof(sgd_layer, s0), offsetof(sgd_layer, s1), offsetof(sgd_layer, in), offsetof(sgd_layer, out), offsetof(sgd_layer, act), offsetof(sgd_layer, priv))
 LAYOUT(sgd_plan, offsetof(sgd_plan, layers), offsetof(sgd_plan, nlayers), offsetof(sgd_plan, nd), offsetof(sgd_plan, region_bytes), offsetof(sgd_plan, in_shared), offsetof(sgd_plan, descs), offsetof(sgd_plan, x_stage), offsetof(sgd_plan, input_stage), offsetof(sgd_plan, out_stage), offsetof(sgd_plan, y_stage), offsetof(sgd_plan, red), offsetof(sgd_plan, red_reals), offsetof(sgd_plan, timeout_ns))
 LAYOUT(sparse_plan, offsetof(sparse_plan, layers), offsetof(sparse_plan, nlayers), offsetof(sparse_plan, hot), offsetof(sparse_plan, rows), offsetof(sparse_plan, cold), offsetof(sparse_plan, rank), offsetof(sparse_plan, start), offsetof(sparse_plan, index), offsetof(sparse_plan, value), offsetof(sparse_plan, b1), offsetof(sparse_plan, z1), offsetof(sparse_plan, a1), offsetof(sparse_plan, dz1), offsetof(sparse_plan, nz_index), offsetof(sparse_plan, nz_value), offsetof(sparse_plan, y_stage), offsetof(sparse_plan, red))

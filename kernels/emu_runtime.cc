@@ -102,6 +102,19 @@ struct fiber {
     dim3 tid;
     int linear;
     state st;
+    int cluster_syncs; // the cluster barriers it has passed
+};
+
+// cluster is one thread-block cluster of a launch: its blocks' barrier
+// (blocks on OS threads of their own meet there) and their shared memories,
+// by rank, while they run.
+struct cluster {
+    std::mutex mu;
+    std::condition_variable cv;
+    unsigned size = 1, arrived = 0, exited = 0;
+    uint64_t generation = 0;
+    std::vector<unsigned char*> shared;
+    std::string failed;
 };
 
 struct warp {
@@ -121,6 +134,9 @@ struct block {
     std::vector<unsigned char> shared; // the launch's dynamic shared memory
     context scheduler;
     int current = 0, live = 0, arrived = 0;
+    cluster* cl = nullptr; // its cluster; null where the launch has none
+    unsigned rank = 0;     // its rank in cl
+    int cluster_syncs = 0; // the cluster barriers it has passed
     std::string error;
 
     fiber& self() { return fibers[current]; }
@@ -196,12 +212,14 @@ void block::run(dim3 id, bool reverse) {
         f.linear = i;
         f.tid = {i % bdim.x, (i / bdim.x) % bdim.y, i / (bdim.x * bdim.y)};
         f.st = runnable;
+        f.cluster_syncs = 0;
         start(f.ctx, stacks.get() + static_cast<size_t>(i) * stack_bytes, stack_bytes, fiber_main);
         warps[i / 32].live++;
         warps[i / 32].lanes++;
     }
     live = n;
     arrived = 0;
+    cluster_syncs = 0;
     // Shared memory starts undefined: NaNs (and -1s), as fresh device memory.
     std::fill(shared.begin(), shared.end(), 0xff);
     current_block = this;
@@ -244,6 +262,83 @@ long long now_ns() {
 void sync_block() { current_block->wait(-1); }
 
 void* dynamic_shared() { return current_block->shared.data(); }
+
+// cluster_wait is the meeting of the block's cluster at its barrier, made
+// by the first of the block's threads to pass the block's barrier while the
+// others wait there: it returns once every block of the cluster has
+// arrived, or the cluster failed (a block left while others waited).
+void cluster_wait(block& b) {
+    cluster& c = *b.cl;
+    std::unique_lock<std::mutex> lock(c.mu);
+    if (c.failed.empty() && c.exited > 0) {
+        c.failed = "a block of cluster reaches a cluster barrier after another block of it exited";
+    }
+    if (!c.failed.empty()) {
+        b.fail(c.failed);
+        return;
+    }
+    uint64_t gen = c.generation;
+    if (++c.arrived == c.size) {
+        c.arrived = 0;
+        c.generation++;
+        c.cv.notify_all();
+        return;
+    }
+    if (!c.cv.wait_for(lock, std::chrono::seconds(60), [&] { return c.generation != gen || !c.failed.empty(); })) {
+        c.failed = "a cluster barrier waited 60 s for the cluster's other blocks";
+        c.cv.notify_all();
+    }
+    if (!c.failed.empty()) {
+        b.fail(c.failed);
+    }
+}
+
+// sync_cluster is cluster_group::sync: the block's barrier, then the
+// cluster's (a block's barrier alone where the launch has no clusters).
+void sync_cluster() {
+    block& b = *current_block;
+    b.wait(-1);
+    fiber& me = b.self();
+    if (b.cl != nullptr && me.cluster_syncs == b.cluster_syncs) {
+        b.cluster_syncs++;
+        cluster_wait(b);
+    }
+    me.cluster_syncs++;
+}
+
+unsigned cluster_rank() { return current_block->rank; }
+unsigned cluster_blocks() { return current_block->cl == nullptr ? 1 : current_block->cl->size; }
+
+// map_shared is cluster_group::map_shared_rank: p, an address in the
+// block's dynamic shared memory, in the shared memory of the block of rank
+// rank of its cluster. A GPU leaves undefined what the emulator reports: an
+// address outside the block's dynamic shared memory, a rank outside the
+// cluster, a block that has not started or has exited.
+void* map_shared(const void* p, unsigned rank) {
+    block& b = *current_block;
+    auto* at = static_cast<const unsigned char*>(p);
+    const unsigned char* base = b.shared.data();
+    if (at < base || at >= base + b.shared.size()) {
+        b.fail("map_shared_rank of an address outside the block's dynamic shared memory");
+        return const_cast<void*>(p);
+    }
+    if (rank >= cluster_blocks()) {
+        b.fail("map_shared_rank to rank " + std::to_string(rank) + " of a cluster of " +
+               std::to_string(cluster_blocks()) + " blocks");
+        return const_cast<void*>(p);
+    }
+    if (b.cl == nullptr) {
+        return const_cast<void*>(p);
+    }
+    std::lock_guard<std::mutex> lock(b.cl->mu);
+    unsigned char* other = b.cl->shared[rank];
+    if (other == nullptr) {
+        b.fail("map_shared_rank to block " + std::to_string(rank) +
+               " of the cluster, which has not started or has exited (sync the cluster first)");
+        return const_cast<void*>(p);
+    }
+    return other + (at - base);
+}
 
 // The counts of EmuCounts: launches from the host, kernels run, and grid
 // barriers (as block 0 of each grid reaches them).
@@ -335,7 +430,7 @@ constexpr unsigned max_grid_x = 0x7fffffffu, max_grid_yz = 65535, max_block_xy =
 // shared memory, the least of the GPUs from Volta to Hopper.
 struct device_props {
     int multiprocessors = 4, blocks_per_sm = 1, shared_per_sm = 96 << 10, shared_reserved = 0,
-        shared_optin = 96 << 10;
+        shared_optin = 96 << 10, major = 7;
 };
 std::mutex device_mu;
 device_props device;
@@ -391,9 +486,49 @@ resources kernel_resources(const std::string& name) {
     return it == resource_table().end() ? resources{0, 0} : it->second;
 }
 
-// opted_in is the dynamic shared memory each kernel opted in to, by name.
+// opted_in is the dynamic shared memory each kernel opted in to, by name;
+// non_portable, the kernels that allow clusters of more than 8 blocks.
 std::mutex opted_in_mu;
 std::map<std::string, unsigned> opted_in;
+std::map<std::string, bool> non_portable;
+
+// Hopper's clusters: at most 8 blocks (portable), 16 where the kernel allows
+// non-portable sizes.
+constexpr unsigned portable_cluster = 8, max_cluster = 16;
+
+// check_cluster returns why Hopper would refuse a launch of kernel name of
+// grid blocks in clusters of cluster blocks, of which the device dev holds
+// resident at once, or "".
+std::string check_cluster(const std::string& name, const device_props& dev, dim3 grid, dim3 cluster,
+                          uint64_t resident) {
+    if (dev.major < 9) {
+        return "CUDA_ERROR_NOT_SUPPORTED: a cluster launch on a device of compute capability " +
+               std::to_string(dev.major) + ".x; thread-block clusters need 9.0 (Hopper) or later";
+    }
+    if (cluster.x == 0 || cluster.y == 0 || cluster.z == 0) {
+        return "CUDA_ERROR_INVALID_VALUE: a cluster of size " + dims(cluster);
+    }
+    if (grid.x % cluster.x != 0 || grid.y % cluster.y != 0 || grid.z % cluster.z != 0) {
+        return "CUDA_ERROR_INVALID_CLUSTER_SIZE: grid " + dims(grid) + " is not a whole number of clusters " +
+               dims(cluster);
+    }
+    const uint64_t size = uint64_t(cluster.x) * cluster.y * cluster.z;
+    bool allowed;
+    {
+        std::lock_guard<std::mutex> lock(opted_in_mu);
+        allowed = non_portable.count(name) > 0;
+    }
+    if (size > max_cluster || (size > portable_cluster && !allowed)) {
+        return "CUDA_ERROR_INVALID_CLUSTER_SIZE: a cluster of " + std::to_string(size) + " blocks; at most " +
+               std::to_string(portable_cluster) + ", or " + std::to_string(max_cluster) +
+               " once the kernel allows non-portable cluster sizes";
+    }
+    if (size > resident || size > EMU_MAX_AT_ONCE) {
+        return "CUDA_ERROR_INVALID_CLUSTER_SIZE: a cluster of " + std::to_string(size) + " blocks, and " +
+               std::to_string(std::min<uint64_t>(resident, EMU_MAX_AT_ONCE)) + " fit on the device at once";
+    }
+    return "";
+}
 
 // check_resources returns why a GPU would refuse to run a block of threads
 // threads of kernel name with shared bytes of dynamic shared memory, or "":
@@ -461,7 +596,30 @@ struct job {
     std::atomic<uint64_t> next{0};
     std::mutex mu;
     std::string error;
+    dim3 cdim{1, 1, 1};                              // its clusters' size
+    std::vector<std::unique_ptr<cluster>> clusters; // none without clusters
 };
+
+// block_of returns the index of the i-th block that a launch runs, and its
+// cluster and rank in it: blocks are handed out cluster by cluster, so that
+// a cluster's blocks run at once.
+dim3 block_of(const job& j, uint64_t i, cluster** cl, unsigned* rank) {
+    const dim3 g = j.gdim;
+    if (j.clusters.empty()) {
+        *cl = nullptr;
+        *rank = 0;
+        return {static_cast<unsigned>(i % g.x), static_cast<unsigned>(i / g.x % g.y),
+                static_cast<unsigned>(i / (uint64_t(g.x) * g.y))};
+    }
+    const dim3 c = j.cdim;
+    const uint64_t size = uint64_t(c.x) * c.y * c.z, at = i / size;
+    const unsigned r = static_cast<unsigned>(i % size), nx = g.x / c.x, ny = g.y / c.y;
+    const unsigned cx = static_cast<unsigned>(at % nx), cy = static_cast<unsigned>(at / nx % ny),
+                   cz = static_cast<unsigned>(at / (uint64_t(nx) * ny));
+    *cl = j.clusters[at].get();
+    *rank = r;
+    return {cx * c.x + r % c.x, cy * c.y + r / c.x % c.y, cz * c.z + r / (c.x * c.y)};
+}
 
 // pool runs the blocks of a launch on worker threads, each running blocks
 // on its own block: as many at once as the launch asks for, so that up to
@@ -515,11 +673,23 @@ class pool {
             b.gdim = j->gdim;
             b.shared.resize(j->shared);
             for (uint64_t i; (i = j->next++) < j->total;) {
-                dim3 g = j->gdim;
                 b.error.clear();
-                b.run({static_cast<unsigned>(i % g.x), static_cast<unsigned>(i / g.x % g.y),
-                       static_cast<unsigned>(i / (uint64_t(g.x) * g.y))},
-                      (j->seq + i) % 2 == 1);
+                dim3 id = block_of(*j, i, &b.cl, &b.rank);
+                if (b.cl != nullptr) {
+                    std::lock_guard<std::mutex> lock(b.cl->mu);
+                    b.cl->shared[b.rank] = b.shared.data();
+                }
+                b.run(id, (j->seq + i) % 2 == 1);
+                if (b.cl != nullptr) {
+                    std::lock_guard<std::mutex> lock(b.cl->mu);
+                    b.cl->shared[b.rank] = nullptr;
+                    b.cl->exited++;
+                    if (b.cl->arrived > 0 && b.cl->failed.empty()) {
+                        b.cl->failed = "a block of a cluster exited while others wait at the cluster's barrier";
+                        b.cl->cv.notify_all();
+                        b.fail(b.cl->failed);
+                    }
+                }
                 if (!b.error.empty()) {
                     std::lock_guard<std::mutex> lock(j->mu);
                     if (j->error.empty()) {
@@ -562,6 +732,8 @@ struct node {
     unsigned shared;
     std::vector<uint64_t> args;
     int at_once; // how many of its blocks run at once
+    dim3 cdim;   // its clusters' size: (1, 1, 1) without clusters
+    bool clustered;
 };
 
 // While capturing, launches are recorded into captured rather than run;
@@ -589,6 +761,15 @@ std::string check_pointers(const kernel_entry& k, const uint64_t* args) {
 std::string run_node(const node& n) {
     kernels_run++;
     job j{0, n.k, n.args.data(), n.gdim, n.bdim, n.shared, uint64_t(n.gdim.x) * n.gdim.y * n.gdim.z};
+    if (n.clustered) {
+        j.cdim = n.cdim;
+        const unsigned size = n.cdim.x * n.cdim.y * n.cdim.z;
+        for (uint64_t c = 0; c < j.total / size; c++) {
+            j.clusters.push_back(std::make_unique<cluster>());
+            j.clusters.back()->size = size;
+            j.clusters.back()->shared.assign(size, nullptr);
+        }
+    }
     return workers().run(j, n.at_once);
 }
 
@@ -645,6 +826,7 @@ extern "C" void emu_reset(void) {
     {
         std::lock_guard<std::mutex> lock(emu::opted_in_mu);
         emu::opted_in.clear();
+        emu::non_portable.clear();
     }
     std::lock_guard<std::mutex> lock(lost_mu);
     lost.clear();
@@ -715,7 +897,8 @@ extern "C" int emu_copy(uintptr_t dst, uintptr_t src, long long bytes, char* err
 }
 
 extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned* block, unsigned shared,
-                          int cooperative, const uint64_t* args, int nargs, char* err, int errlen) {
+                          int cooperative, const unsigned* cluster, const uint64_t* args, int nargs, char* err,
+                          int errlen) {
     if (int r = dead(err, errlen)) {
         return r;
     }
@@ -747,11 +930,22 @@ extern "C" int emu_launch(const char* name, const unsigned* grid, const unsigned
         why = "a cooperative grid of " + std::to_string(blocks) + " blocks, and the emulator runs at most " +
               std::to_string(EMU_MAX_AT_ONCE) + " at once";
     }
+    dim3 cdim{1, 1, 1};
+    if (why.empty() && cluster != nullptr) {
+        cdim = {cluster[0], cluster[1], cluster[2]};
+        why = emu::check_cluster(name, dev, gdim, cdim, resident);
+    }
     if (!why.empty()) {
         return fail(err, errlen, why);
     }
     int at_once = static_cast<int>(std::max<uint64_t>(1, std::min<uint64_t>({blocks, resident, EMU_MAX_AT_ONCE})));
-    emu::node n{&k, name, gdim, bdim, shared, std::vector<uint64_t>(args, args + nargs), at_once};
+    if (cluster != nullptr) {
+        // Whole clusters at once: each of their blocks on an OS thread.
+        const int size = static_cast<int>(cdim.x * cdim.y * cdim.z);
+        at_once = std::max(size, at_once / size * size);
+    }
+    emu::node n{&k, name, gdim, bdim, shared, std::vector<uint64_t>(args, args + nargs), at_once, cdim,
+                cluster != nullptr};
     {
         std::lock_guard<std::mutex> lock(emu::graph_mu);
         if (emu::capturing) {
@@ -851,9 +1045,41 @@ extern "C" int emu_opt_in_shared(const char* name, int bytes, char* err, int err
 }
 
 extern "C" void emu_set_device(int multiprocessors, int blocks_per_sm, int shared_per_sm, int shared_reserved,
-                               int shared_optin) {
+                               int shared_optin, int major) {
     std::lock_guard<std::mutex> lock(emu::device_mu);
-    emu::device = {multiprocessors, blocks_per_sm, shared_per_sm, shared_reserved, shared_optin};
+    emu::device = {multiprocessors, blocks_per_sm, shared_per_sm, shared_reserved, shared_optin, major};
+}
+
+extern "C" int emu_max_cluster_size(const char* name, int threads, int shared, int* size, char* err, int errlen) {
+    if (emu::registry().count(name) == 0) {
+        return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
+    }
+    emu::device_props dev = emu::current_device();
+    if (dev.major < 9) {
+        return fail(err, errlen, "CUDA_ERROR_NOT_SUPPORTED: clusters on a device of compute capability " +
+                                     std::to_string(dev.major) + ".x");
+    }
+    bool allowed;
+    {
+        std::lock_guard<std::mutex> lock(emu::opted_in_mu);
+        allowed = emu::non_portable.count(name) > 0;
+    }
+    const int resident = dev.multiprocessors * emu::occupancy(dev, name, static_cast<unsigned>(threads),
+                                                              static_cast<unsigned>(shared));
+    *size = std::min({static_cast<int>(allowed ? emu::max_cluster : emu::portable_cluster), resident, EMU_MAX_AT_ONCE});
+    return 0;
+}
+
+extern "C" int emu_allow_non_portable_cluster(const char* name, char* err, int errlen) {
+    if (emu::registry().count(name) == 0) {
+        return fail(err, errlen, std::string("CUDA_ERROR_INVALID_HANDLE: no kernel named ") + name);
+    }
+    if (emu::current_device().major < 9) {
+        return fail(err, errlen, "CUDA_ERROR_INVALID_VALUE: non-portable cluster sizes on a device before 9.0");
+    }
+    std::lock_guard<std::mutex> lock(emu::opted_in_mu);
+    emu::non_portable[name] = true;
+    return 0;
 }
 
 extern "C" int emu_occupancy(const char* name, int threads, int shared, int* blocks, char* err, int errlen) {

@@ -4,12 +4,13 @@ package kernels
 
 // entries are the kernels of each source file, without their precision suffix.
 var entries = map[string][]string{
-	"clip":   {"clip_norm_squares", "clip_scale", "clip_value"},
-	"dense":  {"softmax_rows", "dense_delta", "dropout_delta", "dense_forward_batch", "dense_forward_batch_small", "dense_forward_dropout_batch", "dense_forward_dropout_batch_small", "dense_backward_data_batch", "dense_backward_data_batch_small", "dense_update_batch", "dense_update_batch_small", "dense_gradient_batch", "dense_gradient_batch_small", "bias_update_batch", "bias_gradient_batch"},
-	"epoch":  {"gather_batch", "advance_cursor", "epoch_totals"},
-	"optim":  {"optimizer_step"},
-	"output": {"output_grad"},
-	"sgd":    {"sgd_steps"},
-	"share":  {"share_gradients", "flag_step"},
-	"sparse": {"sparse_steps"},
+	"clip":           {"clip_norm_squares", "clip_scale", "clip_value"},
+	"dense":          {"softmax_rows", "dense_delta", "dropout_delta", "dense_forward_batch", "dense_forward_batch_small", "dense_forward_dropout_batch", "dense_forward_dropout_batch_small", "dense_backward_data_batch", "dense_backward_data_batch_small", "dense_update_batch", "dense_update_batch_small", "dense_gradient_batch", "dense_gradient_batch_small", "bias_update_batch", "bias_gradient_batch"},
+	"epoch":          {"gather_batch", "advance_cursor", "epoch_totals"},
+	"optim":          {"optimizer_step"},
+	"output":         {"output_grad"},
+	"sgd":            {"sgd_steps"},
+	"share":          {"share_gradients", "flag_step"},
+	"sparse":         {"sparse_steps"},
+	"sparse_cluster": {"cluster_steps"},
 }

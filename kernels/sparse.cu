@@ -144,6 +144,163 @@ __device__ void sparse_update(const sparse_plan& P, real* rows, const int* nzi, 
     }
 }
 
+// sparse_feed is the pipeline of the examples' nonzeros: this step's in
+// registers (pi, pv: pcount of them), the next one's bounds (nb0, nb1), the
+// one after's example (e2).
+struct sparse_feed {
+    int pi[SPARSE_PREFETCH];
+    real pv[SPARSE_PREFETCH];
+    int pcount, nb0, nb1, e2;
+};
+
+// feed_start fills the pipeline for the examples at positions from..to-1 of order.
+__device__ void feed_start(sparse_feed& f, const sparse_plan& P, const int* order, int from, int to) {
+    f.pcount = 0;
+    f.nb0 = 0;
+    f.nb1 = 0;
+    f.e2 = 0;
+    if (from < to) {
+        const int e = order[from], b0 = P.start[e];
+        f.pcount = P.start[e + 1] - b0;
+        for (int q = 0; q < SPARSE_PREFETCH; q++) {
+            const int j = threadIdx.x + q * blockDim.x;
+            f.pi[q] = j < f.pcount ? P.index[b0 + j] : 0;
+            f.pv[q] = j < f.pcount ? P.value[b0 + j] : (real)0;
+        }
+    }
+    if (from + 1 < to) {
+        const int e = order[from + 1];
+        f.nb0 = P.start[e];
+        f.nb1 = P.start[e + 1];
+    }
+    if (from + 2 < to) {
+        f.e2 = order[from + 2];
+    }
+}
+
+// feed_next stores the nonzeros of the example at position s into nzi and
+// nzv, returns how many there are, and fetches the next examples' ahead.
+// The caller synchronises the block before reading nzi and nzv.
+__device__ int feed_next(sparse_feed& f, const sparse_plan& P, const int* order, int s, int to, int* nzi, real* nzv) {
+    const int cnt = f.pcount;
+    for (int q = 0; q < SPARSE_PREFETCH; q++) {
+        const int j = threadIdx.x + q * blockDim.x;
+        if (j < cnt) {
+            nzi[j] = f.pi[q];
+            nzv[j] = f.pv[q];
+        }
+    }
+    if (s + 1 < to) {
+        f.pcount = f.nb1 - f.nb0;
+        for (int q = 0; q < SPARSE_PREFETCH; q++) {
+            const int j = threadIdx.x + q * blockDim.x;
+            f.pi[q] = j < f.pcount ? P.index[f.nb0 + j] : 0;
+            f.pv[q] = j < f.pcount ? P.value[f.nb0 + j] : (real)0;
+        }
+    }
+    if (s + 2 < to) {
+        f.nb0 = P.start[f.e2];
+        f.nb1 = P.start[f.e2 + 1];
+    }
+    if (s + 3 < to) {
+        f.e2 = order[s + 3];
+    }
+    return cnt;
+}
+
+// rows_load makes the rows of units u0..u0+width-1 of the first layer
+// (out×in, as the backend keeps it): row P.rank[j] holds their weights of
+// input j, width values; rows_store writes them back.
+__device__ void rows_load(const sparse_plan& P, real* rows, const sgd_layer& first, int u0, int width) {
+    const int n = (int)first.in;
+    for (size_t i = threadIdx.x; i < (size_t)width * n; i += blockDim.x) {
+        const int u = (int)(i / n), j = (int)(i % n);
+        sparse_row(P, rows, P.rank[j], width)[u] = first.w[(size_t)(u0 + u) * n + j];
+    }
+}
+
+__device__ void rows_store(const sparse_plan& P, const real* rows, const sgd_layer& first, int u0, int width) {
+    const int n = (int)first.in;
+    for (size_t i = threadIdx.x; i < (size_t)width * n; i += blockDim.x) {
+        const int u = (int)(i / n), j = (int)(i % n);
+        first.w[(size_t)(u0 + u) * n + j] = sparse_row(P, (real*)rows, P.rank[j], width)[u];
+    }
+}
+
+// privates_load copies the private layers (all but the first) into the
+// block's region; privates_store copies them back.
+__device__ void privates_load(const sparse_plan& P, char* region) {
+    for (int l = 1; l < (int)P.nlayers; l++) {
+        priv_layer p = private_of(P.layers[l], region);
+        copy(p.w, P.layers[l].w, (size_t)p.out * p.in);
+        copy(p.b, P.layers[l].b, p.out);
+    }
+}
+
+__device__ void privates_store(const sparse_plan& P, char* region) {
+    for (int l = 1; l < (int)P.nlayers; l++) {
+        priv_layer p = private_of(P.layers[l], region);
+        copy(P.layers[l].w, p.w, (size_t)p.out * p.in);
+        copy(P.layers[l].b, p.b, p.out);
+    }
+}
+
+// sparse_top runs the step above the first layer, given its z_1 and a_1 (m
+// values): the private layers forward, the output gradient of target
+// yv (thread t's: value t of the example's row ex; the loss and
+// correctness of position s to loss[s] and correct[s]), and backward
+// through the private layers, each updated once its W has been read, into
+// dz_1. Every thread of the block calls it.
+__device__ void sparse_top(const sparse_plan& P, char* region, const real* z1, const real* a1, real* dz1, int m, int act1,
+                           real yv, const double* weight, int ex, int s, double* loss, int* correct, int loss_kind,
+                           const opt_step& o) {
+    const int L = (int)P.nlayers;
+    const sgd_layer out = P.layers[L - 1];
+    const int k = (int)out.out, lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    real *ty = (real*)(region + P.y_stage), *red = (real*)(region + P.red);
+    const priv_layer po = private_of(out, region);
+    const real* in = a1;
+    for (int l = 1; l < L; l++) {
+        priv_layer p = private_of(P.layers[l], region);
+        forward_private(p, in);
+        in = p.a;
+    }
+
+    // The output gradient, by warp 0.
+    if ((int)threadIdx.x < k) {
+        ty[threadIdx.x] = yv;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        int ok;
+        // The target's class, as the host gives sgd_steps (exampleClasses).
+        const int cls = k == 1 ? (ty[0] > (real)0.5 ? 1 : 0) : warp_argmax(ty, k, lane);
+        double l = output_row_warp(po.dz, &ok, po.z, po.a, ty, cls, k, loss_kind, (int)out.act, lane);
+        if (weight != nullptr) {
+            l = weigh_row(po.dz, l, weight[ex], k, lane, WARP);
+        }
+        if (lane == 0) {
+            loss[s] = l;
+            correct[s] = ok;
+        }
+    }
+    __syncthreads();
+
+    for (int l = L - 1; l >= 1; l--) {
+        priv_layer p = private_of(P.layers[l], region);
+        const real* p_in = a1;
+        if (l > 1) {
+            priv_layer q = private_of(P.layers[l - 1], region);
+            col_dot(q.dz, p.w, p.in, p.dz, p.out, 0, p.in, red, q.z, q.a, q.act);
+            p_in = q.a;
+        } else {
+            col_dot(dz1, p.w, p.in, p.dz, p.out, 0, m, red, (real*)z1, (real*)a1, act1);
+        }
+        update_private(p, p_in, o, true);
+        __syncthreads();
+    }
+}
+
 // sparse_steps: per-example plain SGD, as plan says, on the examples at
 // positions from..to-1 of order, at the learning rate rates[s].lr for the
 // example at position s; the loss and correctness of the example at
@@ -157,138 +314,38 @@ KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restric
     const sparse_plan P = *plan;
     const optimizer O = *opt;
     const int L = (int)P.nlayers;
-    const sgd_layer first = P.layers[0], out = P.layers[L - 1];
-    const int n = (int)first.in, m = (int)first.out, k = (int)out.out, act1 = (int)first.act;
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    const sgd_layer first = P.layers[0];
+    const int m = (int)first.out, k = (int)P.layers[L - 1].out, act1 = (int)first.act;
     real* rows = (real*)(region + P.rows);
     real *b1 = (real*)(region + P.b1), *z1 = (real*)(region + P.z1), *a1 = (real*)(region + P.a1);
     real* dz1 = (real*)(region + P.dz1);
     int* nzi = (int*)(region + P.nz_index);
     real* nzv = (real*)(region + P.nz_value);
-    real *ty = (real*)(region + P.y_stage), *red = (real*)(region + P.red);
-    const priv_layer po = private_of(out, region);
+    real* red = (real*)(region + P.red);
 
     // W_1 input-major, b_1 and the private layers into the block.
-    for (size_t i = threadIdx.x; i < (size_t)m * n; i += blockDim.x) {
-        const int u = (int)(i / n), j = (int)(i % n);
-        sparse_row(P, rows, P.rank[j], m)[u] = first.w[i];
-    }
+    rows_load(P, rows, first, 0, m);
     copy(b1, first.b, m);
-    for (int l = 1; l < L; l++) {
-        priv_layer p = private_of(P.layers[l], region);
-        copy(p.w, P.layers[l].w, (size_t)p.out * p.in);
-        copy(p.b, P.layers[l].b, p.out);
-    }
-
-    // The pipeline of the nonzeros: this step's in registers (pi, pv: cnt of
-    // them), the next one's bounds (nb0, nb1), the one after's example (e2).
-    int pi[SPARSE_PREFETCH];
-    real pv[SPARSE_PREFETCH];
-    int pcount = 0, nb0 = 0, nb1 = 0, e2 = 0;
-    if (from < to) {
-        const int e = order[from], b0 = P.start[e];
-        pcount = P.start[e + 1] - b0;
-        for (int q = 0; q < SPARSE_PREFETCH; q++) {
-            const int j = threadIdx.x + q * blockDim.x;
-            pi[q] = j < pcount ? P.index[b0 + j] : 0;
-            pv[q] = j < pcount ? P.value[b0 + j] : (real)0;
-        }
-    }
-    if (from + 1 < to) {
-        const int e = order[from + 1];
-        nb0 = P.start[e];
-        nb1 = P.start[e + 1];
-    }
-    if (from + 2 < to) {
-        e2 = order[from + 2];
-    }
+    privates_load(P, region);
+    sparse_feed f;
+    feed_start(f, P, order, from, to);
     __syncthreads();
 
     for (int s = from; s < to; s++) {
-        const int cnt = pcount, ex = order[s];
-        for (int q = 0; q < SPARSE_PREFETCH; q++) {
-            const int j = threadIdx.x + q * blockDim.x;
-            if (j < cnt) {
-                nzi[j] = pi[q];
-                nzv[j] = pv[q];
-            }
-        }
-        if (s + 1 < to) {
-            pcount = nb1 - nb0;
-            for (int q = 0; q < SPARSE_PREFETCH; q++) {
-                const int j = threadIdx.x + q * blockDim.x;
-                pi[q] = j < pcount ? P.index[nb0 + j] : 0;
-                pv[q] = j < pcount ? P.value[nb0 + j] : (real)0;
-            }
-        }
-        if (s + 2 < to) {
-            nb0 = P.start[e2];
-            nb1 = P.start[e2 + 1];
-        }
-        if (s + 3 < to) {
-            e2 = order[s + 3];
-        }
+        const int ex = order[s];
+        const int cnt = feed_next(f, P, order, s, to, nzi, nzv);
         const real yv = (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
         __syncthreads();
 
-        // Forward: the first layer over the nonzeros, then the private layers.
         sparse_forward(P, rows, nzi, nzv, cnt, m, act1, b1, z1, a1, red);
-        const real* in = a1;
-        for (int l = 1; l < L; l++) {
-            priv_layer p = private_of(P.layers[l], region);
-            forward_private(p, in);
-            in = p.a;
-        }
-
-        // The output gradient, by warp 0.
-        if ((int)threadIdx.x < k) {
-            ty[threadIdx.x] = yv;
-        }
-        __syncthreads();
-        if (warp == 0) {
-            int ok;
-            // The target's class, as the host gives sgd_steps (exampleClasses).
-            const int cls = k == 1 ? (ty[0] > (real)0.5 ? 1 : 0) : warp_argmax(ty, k, lane);
-            double l = output_row_warp(po.dz, &ok, po.z, po.a, ty, cls, k, loss_kind, (int)out.act, lane);
-            if (weight != nullptr) {
-                l = weigh_row(po.dz, l, weight[ex], k, lane, WARP);
-            }
-            if (lane == 0) {
-                loss[s] = l;
-                correct[s] = ok;
-            }
-        }
-        __syncthreads();
-
-        // Backward through the private layers into dz_1, each updated once
-        // its W has been read.
         const opt_step o = opt_at(O, rates[s]);
-        for (int l = L - 1; l >= 1; l--) {
-            priv_layer p = private_of(P.layers[l], region);
-            const real* p_in = a1;
-            if (l > 1) {
-                priv_layer q = private_of(P.layers[l - 1], region);
-                col_dot(q.dz, p.w, p.in, p.dz, p.out, 0, p.in, red, q.z, q.a, q.act);
-                p_in = q.a;
-            } else {
-                col_dot(dz1, p.w, p.in, p.dz, p.out, 0, m, red, z1, a1, act1);
-            }
-            update_private(p, p_in, o, true);
-            __syncthreads();
-        }
+        sparse_top(P, region, z1, a1, dz1, m, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
         sparse_update(P, rows, nzi, nzv, cnt, m, dz1, b1, o.lr);
         __syncthreads();
     }
 
     // W_1, b_1 and the private layers back to global memory.
-    for (size_t i = threadIdx.x; i < (size_t)m * n; i += blockDim.x) {
-        const int u = (int)(i / n), j = (int)(i % n);
-        first.w[i] = sparse_row(P, rows, P.rank[j], m)[u];
-    }
+    rows_store(P, rows, first, 0, m);
     copy(first.b, b1, m);
-    for (int l = 1; l < L; l++) {
-        priv_layer p = private_of(P.layers[l], region);
-        copy(P.layers[l].w, p.w, (size_t)p.out * p.in);
-        copy(P.layers[l].b, p.b, p.out);
-    }
+    privates_store(P, region);
 }

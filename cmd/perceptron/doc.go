@@ -263,6 +263,7 @@
 //
 // train's --backend auto asks the GPU's cost model (gpu.H100, a model, not
 // a measurement) whether the GPU is faster for the fit: W1's 2-6-6-1 per
-// example stays on the CPU; W2 per example on mostly zero inputs and W3 per
-// example and at batch 64 go to the GPU (TestAutoPicksByModel).
+// example stays on the CPU; W2 per example on mostly zero inputs (in
+// cluster_steps on Hopper, in the model) and W3 per example and at batch 64
+// go to the GPU (TestAutoPicksByModel).
 package main

@@ -3,7 +3,7 @@
 
 //go:build cuda
 
-// The trampolines of the 167 driver functions the cuda build calls, each a
+// The trampolines of the 168 driver functions the cuda build calls, each a
 // jump to the function of the same name in the driver library that
 // loader.c loads, or CUDA_ERROR_NOT_INITIALIZED where it has none.
 
@@ -13,9 +13,9 @@
 #error "trampolines.c was generated from cuda.h of CUDA_VERSION 11080: run go generate ./gpu/internal/cushim"
 #endif
 
-const int cushim_count = 167;
+const int cushim_count = 168;
 
-const char *const cushim_names[167] = {
+const char *const cushim_names[168] = {
 	"cuArray3DCreate_v2",
 	"cuArray3DGetDescriptor_v2",
 	"cuArrayCreate_v2",
@@ -84,13 +84,13 @@ const char *const cushim_names[167] = {
 	"cuGraphLaunch",
 	"cuLaunchCooperativeKernel",
 	"cuLaunchKernel",
+	"cuLaunchKernelEx",
 	"cuLinkAddData_v2",
 	"cuLinkAddFile_v2",
 	"cuLinkComplete",
 	"cuLinkCreate_v2",
 	"cuLinkDestroy",
 	"cuMemAdvise",
-	"cuMemAllocHost_v2",
 	"cuMemAllocManaged",
 	"cuMemAllocPitch_v2",
 	"cuMemAlloc_v2",
@@ -146,6 +146,7 @@ const char *const cushim_names[167] = {
 	"cuModuleUnload",
 	"cuOccupancyMaxActiveBlocksPerMultiprocessor",
 	"cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags",
+	"cuOccupancyMaxPotentialClusterSize",
 	"cuPointerGetAttribute",
 	"cuPointerSetAttribute",
 	"cuStreamAttachMemAsync",
@@ -185,7 +186,7 @@ const char *const cushim_names[167] = {
 	"cuTexRefSetMipmapLevelClamp",
 };
 
-void *cushim_fns[167];
+void *cushim_fns[168];
 
 #pragma GCC visibility push(hidden)
 
@@ -257,13 +258,13 @@ CUSHIM_TRAMPOLINE(64, cuGraphInstantiate_v2, (CUgraphExec *phGraphExec, CUgraph 
 CUSHIM_TRAMPOLINE(65, cuGraphLaunch, (CUgraphExec hGraphExec, CUstream hStream), (hGraphExec, hStream))
 CUSHIM_TRAMPOLINE(66, cuLaunchCooperativeKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams))
 CUSHIM_TRAMPOLINE(67, cuLaunchKernel, (CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra), (f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream, kernelParams, extra))
-CUSHIM_TRAMPOLINE(68, cuLinkAddData_v2, (CUlinkState state, CUjitInputType type, void *data, size_t size, const char *name, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, data, size, name, numOptions, options, optionValues))
-CUSHIM_TRAMPOLINE(69, cuLinkAddFile_v2, (CUlinkState state, CUjitInputType type, const char *path, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, path, numOptions, options, optionValues))
-CUSHIM_TRAMPOLINE(70, cuLinkComplete, (CUlinkState state, void **cubinOut, size_t *sizeOut), (state, cubinOut, sizeOut))
-CUSHIM_TRAMPOLINE(71, cuLinkCreate_v2, (unsigned int numOptions, CUjit_option *options, void **optionValues, CUlinkState *stateOut), (numOptions, options, optionValues, stateOut))
-CUSHIM_TRAMPOLINE(72, cuLinkDestroy, (CUlinkState state), (state))
-CUSHIM_TRAMPOLINE(73, cuMemAdvise, (CUdeviceptr devPtr, size_t count, CUmem_advise advice, CUdevice device), (devPtr, count, advice, device))
-CUSHIM_TRAMPOLINE(74, cuMemAllocHost_v2, (void **pp, size_t bytesize), (pp, bytesize))
+CUSHIM_TRAMPOLINE(68, cuLaunchKernelEx, (const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra), (config, f, kernelParams, extra))
+CUSHIM_TRAMPOLINE(69, cuLinkAddData_v2, (CUlinkState state, CUjitInputType type, void *data, size_t size, const char *name, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, data, size, name, numOptions, options, optionValues))
+CUSHIM_TRAMPOLINE(70, cuLinkAddFile_v2, (CUlinkState state, CUjitInputType type, const char *path, unsigned int numOptions, CUjit_option *options, void **optionValues), (state, type, path, numOptions, options, optionValues))
+CUSHIM_TRAMPOLINE(71, cuLinkComplete, (CUlinkState state, void **cubinOut, size_t *sizeOut), (state, cubinOut, sizeOut))
+CUSHIM_TRAMPOLINE(72, cuLinkCreate_v2, (unsigned int numOptions, CUjit_option *options, void **optionValues, CUlinkState *stateOut), (numOptions, options, optionValues, stateOut))
+CUSHIM_TRAMPOLINE(73, cuLinkDestroy, (CUlinkState state), (state))
+CUSHIM_TRAMPOLINE(74, cuMemAdvise, (CUdeviceptr devPtr, size_t count, CUmem_advise advice, CUdevice device), (devPtr, count, advice, device))
 CUSHIM_TRAMPOLINE(75, cuMemAllocManaged, (CUdeviceptr *dptr, size_t bytesize, unsigned int flags), (dptr, bytesize, flags))
 CUSHIM_TRAMPOLINE(76, cuMemAllocPitch_v2, (CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height, unsigned int ElementSizeBytes), (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes))
 CUSHIM_TRAMPOLINE(77, cuMemAlloc_v2, (CUdeviceptr *dptr, size_t bytesize), (dptr, bytesize))
@@ -319,42 +320,43 @@ CUSHIM_TRAMPOLINE(126, cuModuleLoadFatBinary, (CUmodule *module, const void *fat
 CUSHIM_TRAMPOLINE(127, cuModuleUnload, (CUmodule hmod), (hmod))
 CUSHIM_TRAMPOLINE(128, cuOccupancyMaxActiveBlocksPerMultiprocessor, (int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize), (numBlocks, func, blockSize, dynamicSMemSize))
 CUSHIM_TRAMPOLINE(129, cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, (int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize, unsigned int flags), (numBlocks, func, blockSize, dynamicSMemSize, flags))
-CUSHIM_TRAMPOLINE(130, cuPointerGetAttribute, (void *data, CUpointer_attribute attribute, CUdeviceptr ptr), (data, attribute, ptr))
-CUSHIM_TRAMPOLINE(131, cuPointerSetAttribute, (const void *value, CUpointer_attribute attribute, CUdeviceptr ptr), (value, attribute, ptr))
-CUSHIM_TRAMPOLINE(132, cuStreamAttachMemAsync, (CUstream hStream, CUdeviceptr dptr, size_t length, unsigned int flags), (hStream, dptr, length, flags))
-CUSHIM_TRAMPOLINE(133, cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode), (hStream, mode))
-CUSHIM_TRAMPOLINE(134, cuStreamCreate, (CUstream *phStream, unsigned int Flags), (phStream, Flags))
-CUSHIM_TRAMPOLINE(135, cuStreamCreateWithPriority, (CUstream *phStream, unsigned int flags, int priority), (phStream, flags, priority))
-CUSHIM_TRAMPOLINE(136, cuStreamDestroy_v2, (CUstream hStream), (hStream))
-CUSHIM_TRAMPOLINE(137, cuStreamEndCapture, (CUstream hStream, CUgraph *phGraph), (hStream, phGraph))
-CUSHIM_TRAMPOLINE(138, cuStreamGetFlags, (CUstream hStream, unsigned int *flags), (hStream, flags))
-CUSHIM_TRAMPOLINE(139, cuStreamGetPriority, (CUstream hStream, int *priority), (hStream, priority))
-CUSHIM_TRAMPOLINE(140, cuStreamQuery, (CUstream hStream), (hStream))
-CUSHIM_TRAMPOLINE(141, cuStreamSynchronize, (CUstream hStream), (hStream))
-CUSHIM_TRAMPOLINE(142, cuStreamWaitEvent, (CUstream hStream, CUevent hEvent, unsigned int Flags), (hStream, hEvent, Flags))
-CUSHIM_TRAMPOLINE(143, cuStreamWaitValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
-CUSHIM_TRAMPOLINE(144, cuStreamWriteValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
-CUSHIM_TRAMPOLINE(145, cuSurfRefGetArray, (CUarray *phArray, CUsurfref hSurfRef), (phArray, hSurfRef))
-CUSHIM_TRAMPOLINE(146, cuSurfRefSetArray, (CUsurfref hSurfRef, CUarray hArray, unsigned int Flags), (hSurfRef, hArray, Flags))
-CUSHIM_TRAMPOLINE(147, cuTexRefGetAddressMode, (CUaddress_mode *pam, CUtexref hTexRef, int dim), (pam, hTexRef, dim))
-CUSHIM_TRAMPOLINE(148, cuTexRefGetAddress_v2, (CUdeviceptr *pdptr, CUtexref hTexRef), (pdptr, hTexRef))
-CUSHIM_TRAMPOLINE(149, cuTexRefGetArray, (CUarray *phArray, CUtexref hTexRef), (phArray, hTexRef))
-CUSHIM_TRAMPOLINE(150, cuTexRefGetBorderColor, (float *pBorderColor, CUtexref hTexRef), (pBorderColor, hTexRef))
-CUSHIM_TRAMPOLINE(151, cuTexRefGetFilterMode, (CUfilter_mode *pfm, CUtexref hTexRef), (pfm, hTexRef))
-CUSHIM_TRAMPOLINE(152, cuTexRefGetFlags, (unsigned int *pFlags, CUtexref hTexRef), (pFlags, hTexRef))
-CUSHIM_TRAMPOLINE(153, cuTexRefGetFormat, (CUarray_format *pFormat, int *pNumChannels, CUtexref hTexRef), (pFormat, pNumChannels, hTexRef))
-CUSHIM_TRAMPOLINE(154, cuTexRefGetMaxAnisotropy, (int *pmaxAniso, CUtexref hTexRef), (pmaxAniso, hTexRef))
-CUSHIM_TRAMPOLINE(155, cuTexRefSetAddress2D_v3, (CUtexref hTexRef, const CUDA_ARRAY_DESCRIPTOR *desc, CUdeviceptr dptr, size_t Pitch), (hTexRef, desc, dptr, Pitch))
-CUSHIM_TRAMPOLINE(156, cuTexRefSetAddressMode, (CUtexref hTexRef, int dim, CUaddress_mode am), (hTexRef, dim, am))
-CUSHIM_TRAMPOLINE(157, cuTexRefSetAddress_v2, (size_t *ByteOffset, CUtexref hTexRef, CUdeviceptr dptr, size_t bytes), (ByteOffset, hTexRef, dptr, bytes))
-CUSHIM_TRAMPOLINE(158, cuTexRefSetArray, (CUtexref hTexRef, CUarray hArray, unsigned int Flags), (hTexRef, hArray, Flags))
-CUSHIM_TRAMPOLINE(159, cuTexRefSetBorderColor, (CUtexref hTexRef, float *pBorderColor), (hTexRef, pBorderColor))
-CUSHIM_TRAMPOLINE(160, cuTexRefSetFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
-CUSHIM_TRAMPOLINE(161, cuTexRefSetFlags, (CUtexref hTexRef, unsigned int Flags), (hTexRef, Flags))
-CUSHIM_TRAMPOLINE(162, cuTexRefSetFormat, (CUtexref hTexRef, CUarray_format fmt, int NumPackedComponents), (hTexRef, fmt, NumPackedComponents))
-CUSHIM_TRAMPOLINE(163, cuTexRefSetMaxAnisotropy, (CUtexref hTexRef, unsigned int maxAniso), (hTexRef, maxAniso))
-CUSHIM_TRAMPOLINE(164, cuTexRefSetMipmapFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
-CUSHIM_TRAMPOLINE(165, cuTexRefSetMipmapLevelBias, (CUtexref hTexRef, float bias), (hTexRef, bias))
-CUSHIM_TRAMPOLINE(166, cuTexRefSetMipmapLevelClamp, (CUtexref hTexRef, float minMipmapLevelClamp, float maxMipmapLevelClamp), (hTexRef, minMipmapLevelClamp, maxMipmapLevelClamp))
+CUSHIM_TRAMPOLINE(130, cuOccupancyMaxPotentialClusterSize, (int *clusterSize, CUfunction func, const CUlaunchConfig *config), (clusterSize, func, config))
+CUSHIM_TRAMPOLINE(131, cuPointerGetAttribute, (void *data, CUpointer_attribute attribute, CUdeviceptr ptr), (data, attribute, ptr))
+CUSHIM_TRAMPOLINE(132, cuPointerSetAttribute, (const void *value, CUpointer_attribute attribute, CUdeviceptr ptr), (value, attribute, ptr))
+CUSHIM_TRAMPOLINE(133, cuStreamAttachMemAsync, (CUstream hStream, CUdeviceptr dptr, size_t length, unsigned int flags), (hStream, dptr, length, flags))
+CUSHIM_TRAMPOLINE(134, cuStreamBeginCapture_v2, (CUstream hStream, CUstreamCaptureMode mode), (hStream, mode))
+CUSHIM_TRAMPOLINE(135, cuStreamCreate, (CUstream *phStream, unsigned int Flags), (phStream, Flags))
+CUSHIM_TRAMPOLINE(136, cuStreamCreateWithPriority, (CUstream *phStream, unsigned int flags, int priority), (phStream, flags, priority))
+CUSHIM_TRAMPOLINE(137, cuStreamDestroy_v2, (CUstream hStream), (hStream))
+CUSHIM_TRAMPOLINE(138, cuStreamEndCapture, (CUstream hStream, CUgraph *phGraph), (hStream, phGraph))
+CUSHIM_TRAMPOLINE(139, cuStreamGetFlags, (CUstream hStream, unsigned int *flags), (hStream, flags))
+CUSHIM_TRAMPOLINE(140, cuStreamGetPriority, (CUstream hStream, int *priority), (hStream, priority))
+CUSHIM_TRAMPOLINE(141, cuStreamQuery, (CUstream hStream), (hStream))
+CUSHIM_TRAMPOLINE(142, cuStreamSynchronize, (CUstream hStream), (hStream))
+CUSHIM_TRAMPOLINE(143, cuStreamWaitEvent, (CUstream hStream, CUevent hEvent, unsigned int Flags), (hStream, hEvent, Flags))
+CUSHIM_TRAMPOLINE(144, cuStreamWaitValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
+CUSHIM_TRAMPOLINE(145, cuStreamWriteValue32, (CUstream stream, CUdeviceptr addr, cuuint32_t value, unsigned int flags), (stream, addr, value, flags))
+CUSHIM_TRAMPOLINE(146, cuSurfRefGetArray, (CUarray *phArray, CUsurfref hSurfRef), (phArray, hSurfRef))
+CUSHIM_TRAMPOLINE(147, cuSurfRefSetArray, (CUsurfref hSurfRef, CUarray hArray, unsigned int Flags), (hSurfRef, hArray, Flags))
+CUSHIM_TRAMPOLINE(148, cuTexRefGetAddressMode, (CUaddress_mode *pam, CUtexref hTexRef, int dim), (pam, hTexRef, dim))
+CUSHIM_TRAMPOLINE(149, cuTexRefGetAddress_v2, (CUdeviceptr *pdptr, CUtexref hTexRef), (pdptr, hTexRef))
+CUSHIM_TRAMPOLINE(150, cuTexRefGetArray, (CUarray *phArray, CUtexref hTexRef), (phArray, hTexRef))
+CUSHIM_TRAMPOLINE(151, cuTexRefGetBorderColor, (float *pBorderColor, CUtexref hTexRef), (pBorderColor, hTexRef))
+CUSHIM_TRAMPOLINE(152, cuTexRefGetFilterMode, (CUfilter_mode *pfm, CUtexref hTexRef), (pfm, hTexRef))
+CUSHIM_TRAMPOLINE(153, cuTexRefGetFlags, (unsigned int *pFlags, CUtexref hTexRef), (pFlags, hTexRef))
+CUSHIM_TRAMPOLINE(154, cuTexRefGetFormat, (CUarray_format *pFormat, int *pNumChannels, CUtexref hTexRef), (pFormat, pNumChannels, hTexRef))
+CUSHIM_TRAMPOLINE(155, cuTexRefGetMaxAnisotropy, (int *pmaxAniso, CUtexref hTexRef), (pmaxAniso, hTexRef))
+CUSHIM_TRAMPOLINE(156, cuTexRefSetAddress2D_v3, (CUtexref hTexRef, const CUDA_ARRAY_DESCRIPTOR *desc, CUdeviceptr dptr, size_t Pitch), (hTexRef, desc, dptr, Pitch))
+CUSHIM_TRAMPOLINE(157, cuTexRefSetAddressMode, (CUtexref hTexRef, int dim, CUaddress_mode am), (hTexRef, dim, am))
+CUSHIM_TRAMPOLINE(158, cuTexRefSetAddress_v2, (size_t *ByteOffset, CUtexref hTexRef, CUdeviceptr dptr, size_t bytes), (ByteOffset, hTexRef, dptr, bytes))
+CUSHIM_TRAMPOLINE(159, cuTexRefSetArray, (CUtexref hTexRef, CUarray hArray, unsigned int Flags), (hTexRef, hArray, Flags))
+CUSHIM_TRAMPOLINE(160, cuTexRefSetBorderColor, (CUtexref hTexRef, float *pBorderColor), (hTexRef, pBorderColor))
+CUSHIM_TRAMPOLINE(161, cuTexRefSetFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
+CUSHIM_TRAMPOLINE(162, cuTexRefSetFlags, (CUtexref hTexRef, unsigned int Flags), (hTexRef, Flags))
+CUSHIM_TRAMPOLINE(163, cuTexRefSetFormat, (CUtexref hTexRef, CUarray_format fmt, int NumPackedComponents), (hTexRef, fmt, NumPackedComponents))
+CUSHIM_TRAMPOLINE(164, cuTexRefSetMaxAnisotropy, (CUtexref hTexRef, unsigned int maxAniso), (hTexRef, maxAniso))
+CUSHIM_TRAMPOLINE(165, cuTexRefSetMipmapFilterMode, (CUtexref hTexRef, CUfilter_mode fm), (hTexRef, fm))
+CUSHIM_TRAMPOLINE(166, cuTexRefSetMipmapLevelBias, (CUtexref hTexRef, float bias), (hTexRef, bias))
+CUSHIM_TRAMPOLINE(167, cuTexRefSetMipmapLevelClamp, (CUtexref hTexRef, float minMipmapLevelClamp, float maxMipmapLevelClamp), (hTexRef, minMipmapLevelClamp, maxMipmapLevelClamp))
 
 #pragma GCC visibility pop
