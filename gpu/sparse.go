@@ -146,7 +146,8 @@ func (t *trainer) sparseSteps(from, to int) error {
 
 // optInSparse lets sparse_steps have all the dynamic shared memory the
 // device allows a block, less its static shared memory, and sets
-// sparseBudget to it.
+// sparseBudget to it; on a GPU that launches clusters it readies
+// cluster_steps too (optInCluster).
 func (ks *kernelSet) optInSparse() error {
 	fn := ks.fns[kernelSparseSteps]
 	static, err := fn.staticShared()
@@ -157,22 +158,31 @@ func (ks *kernelSet) optInSparse() error {
 	if err := fn.optInShared(ks.sparseBudget); err != nil {
 		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSparseSteps), ks.sparseBudget, err)
 	}
-	if !ks.d.clusters {
-		return nil
-	}
-	fn = ks.fns[kernelClusterSteps]
-	if static, err = fn.staticShared(); err != nil {
-		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelClusterSteps), err)
-	}
-	ks.clusterBudget = ks.d.sharedOptIn - static
-	if err := fn.optInShared(ks.clusterBudget); err != nil {
-		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelClusterSteps), ks.clusterBudget, err)
-	}
-	if err := fn.allowNonPortableCluster(); err != nil {
-		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, non-portable cluster sizes): %w", ks.name(kernelClusterSteps), err)
-	}
-	if ks.clusterMax, err = fn.maxClusterSize(sparseThreads, ks.clusterBudget); err != nil {
-		return fmt.Errorf("gpu: cuOccupancyMaxPotentialClusterSize(%s): %w", ks.name(kernelClusterSteps), err)
+	if ks.d.clusters {
+		ks.optInCluster()
 	}
 	return nil
+}
+
+// optInCluster readies cluster_steps: all the shared memory a block may opt
+// in to, clusters of up to 16 blocks where the GPU allows them (else the
+// portable 8), and the most blocks a cluster of it may have (clusterMax). A
+// GPU that refuses any of it gets no clusters (clusterMax 0): the plan then
+// takes sparse_steps or sgd_steps rather than failing the backend.
+func (ks *kernelSet) optInCluster() {
+	fn := ks.fns[kernelClusterSteps]
+	static, err := fn.staticShared()
+	if err != nil {
+		return
+	}
+	budget := ks.d.sharedOptIn - static
+	if fn.optInShared(budget) != nil {
+		return
+	}
+	_ = fn.allowNonPortableCluster() // refused: the portable 8, which maxClusterSize then reports
+	most, err := fn.maxClusterSize(sparseThreads, budget)
+	if err != nil {
+		return
+	}
+	ks.clusterBudget, ks.clusterMax = budget, most
 }
