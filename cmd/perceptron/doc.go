@@ -15,12 +15,19 @@
 //
 // # Sweeps and the learning-rate finder
 //
-// sweep (sweep.go, sweepreport.go) reads train's flags through train's own
+// sweep (sweep.go, sweepdata.go, sweepreport.go) reads train's flags through train's own
 // flag set (trainFlags.register and complete), once per combination of its
 // lists (--lr, --batch, --seed, --layers separated by ";", --optimizer,
 // --weight-decay, --dropout; --lr log:MIN:MAX:N), and runs each fit through
 // train's steps on a fitRunner: cpuPool, --threads goroutines with
-// GOMAXPROCS at --threads, a fit on one from its data to its test. A
+// GOMAXPROCS at --threads, a fit on one from its data to its test. The
+// fits share their data (dataSets): each distinct data set (keyed on the
+// flags that feed loadTraining, the seed but for mnist) is read once, by
+// the first fit that needs it, each fit training on copies of its parts
+// (it shuffles, scales and weighs them in place), and dropped when the
+// last fit that reads it ends. A fit whose training loss did not fall
+// (its last epoch's above 0.9 times its first's) is "stalled", ranked
+// after the fits that learnt and before those that diverged or failed. A
 // runner that trains many fits in one GPU launch is not built yet. train
 // --lr find (lrfind.go) runs engine.FindRate on a copy of the network with
 // a generator of its own before the fit.
@@ -210,7 +217,15 @@
 //     the table best first and labelled by what differs, --out the best
 //     fit's model, the CSV and the PNG; a log range of rates, networks
 //     separated by ";" with a --dropout list, and a fit whose loss becomes
-//     NaN marked diverged and ranked last (TestSweepLists); every error,
+//     NaN marked diverged and ranked last (TestSweepLists); six fits of
+//     three rates and two seeds sharing their data, each train's fit byte
+//     for byte though each shuffles, scales and weighs it in place
+//     (TestSweepSharedDataIsTrainData); one data set per distinct data
+//     (mnist's once for all seeds, a synthetic set per seed), copies a fit
+//     may change, each set dropped after its last fit (TestSweepDataSets);
+//     the moons at --lr 1 stalled, in the JSON and the CSV, ranked after the
+//     fits that learnt (TestSweepStalled); learnt, stalled, then diverged
+//     or failed (TestSweepRanking); every error,
 //     nothing written (TestSweepErrors). train --lr find (TestTrainLRFind):
 //     the suggestion and curve in the JSON, a sane rate for the moons, the
 //     plot; the fit equal, byte for byte, to train --lr with the rate

@@ -83,7 +83,7 @@ func sweep(args []string, stdout, stderr io.Writer) error {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.threads))
 	sig := catchSignals()
 	defer sig.stop()
-	r := &sweepRun{sweepFlags: s, fits: fits, sig: sig}
+	r := &sweepRun{sweepFlags: s, fits: fits, sig: sig, data: newDataSets(fits)}
 	start := time.Now()
 	cpuPool{threads: s.threads}.run(len(fits), r.train)
 	secs := time.Since(start).Seconds()
@@ -352,17 +352,20 @@ type sweepRun struct {
 	sweepFlags
 	fits []*sweepFit
 	sig  *signals
+	data *dataSets // read once, shared by the fits that read them
 
 	mu     sync.Mutex
 	best   *modelfile.Model // the best fit's, so far
 	bestAt int
 }
 
-// train trains fit i as train would, silently, keeping its files in
-// --out-dir and its model if it is the best so far.
+// train trains fit i as train would, silently, on a copy of its shared
+// data set, keeping its files in --out-dir and its model if it is the best
+// so far.
 func (r *sweepRun) train(i int) {
 	f := r.fits[i]
-	t := &training{trainFlags: f.flags, sig: r.sig, stdout: io.Discard, stderr: io.Discard}
+	defer r.data.done(f.flags)
+	t := &training{trainFlags: f.flags, sig: r.sig, stdout: io.Discard, stderr: io.Discard, load: r.data.loader(f.flags)}
 	t.quiet, t.json = true, true
 	t.out, t.history, t.plot, t.findPlot = "", "", "", ""
 	if r.outDir != "" {
@@ -420,14 +423,40 @@ func (f *sweepFit) diverged() bool {
 	return len(f.hist) > 1 && f.hist[len(f.hist)-1].Loss > f.hist[0].Loss
 }
 
-// better reports whether a ranks before b: a lower score, NaN last, then
-// the earlier fit.
+// stallRatio is the most a fit's last epoch's training loss may be of its
+// first's for the fit to count as learning.
+const stallRatio = 0.9
+
+// stalled reports a fit that trained without diverging but whose loss did
+// not fall: its last epoch's training loss above stallRatio times its
+// first's (such as the course's moons at --lr 1: relu units dead, the loss
+// stuck near log 2). The training loss, not the validation loss, which on
+// a small validation part moves too much from epoch to epoch.
+func (f *sweepFit) stalled() bool {
+	return f.err == nil && !f.diverged() && len(f.hist) > 1 && f.hist[len(f.hist)-1].Loss > stallRatio*f.hist[0].Loss
+}
+
+// rank is a fit's class in the ranking: 0 for a fit that learnt, 1 for
+// one that stalled, 2 for one that diverged or failed.
+func (f *sweepFit) rank() int {
+	switch loss, _ := f.score(); {
+	case math.IsNaN(loss):
+		return 2
+	case f.stalled():
+		return 1
+	}
+	return 0
+}
+
+// better reports whether a ranks before b: the fits that learnt, then
+// those that stalled, then those that diverged or failed; within each, a
+// lower score, then the earlier fit.
 func better(a, b *sweepFit) bool {
 	sa, _ := a.score()
 	sb, _ := b.score()
-	switch {
-	case math.IsNaN(sa) != math.IsNaN(sb):
-		return !math.IsNaN(sa)
+	switch ra, rb := a.rank(), b.rank(); {
+	case ra != rb:
+		return ra < rb
 	case sa != sb && !math.IsNaN(sa):
 		return sa < sb
 	}

@@ -2,11 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/perceptron-go/perceptron/engine"
+	"github.com/perceptron-go/perceptron/engine/dataset"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,6 +70,123 @@ func TestSweepFitIsTrainFit(t *testing.T) {
 	require.Len(t, csv, 5)
 	assert.True(t, strings.HasPrefix(csv[0], "rank,fit,label,lr,seed,lr_trained,best_loss"), csv[0])
 	assert.True(t, strings.HasPrefix(csv[1], "1,"+strconv.Itoa(out.Fits[0].Fit)+","+out.Fits[0].Label+","), csv[1])
+}
+
+// TestSweepSharedDataIsTrainData checks that fits sharing one data set
+// (several rates and seeds, the data drawn once per seed) are each train's
+// fit bit for bit, though each shuffles its training part (--val-split),
+// scales every part (--scale standard) and weighs its classes in place:
+// no fit sees another's changes.
+func TestSweepSharedDataIsTrainData(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"--data", "synthetic:moons", "--samples", "300", "--epochs", "2", "--val-split", "0.25", "--scale", "standard",
+		"--class-weight", "balanced", "--layers", "4:relu,1:sigmoid"}
+	out := runSweep(t, dir, append(common, "--lr", "0.01,0.1,0.5", "--seed", "5,6", "--threads", "2", "--out-dir", "fits", "--plot", "", "--csv", "")...)
+	require.Len(t, out.Fits, 6)
+	for _, row := range out.Fits {
+		args := append([]string{"train", "--lr", row.Values["lr"], "--seed", row.Values["seed"], "--out", "train.safetensors", "--history", "", "--plot", ""}, common...)
+		r := perceptron(t, dir, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, readFile(t, dir, "train.safetensors"), readFile(t, dir, row.Model), "fit %d (%s) is train's, bit for bit", row.Fit, row.Label)
+	}
+}
+
+// TestSweepDataSets checks the data sets a sweep shares: one per distinct
+// data (MNIST once for every seed and rate; a synthetic set once per seed,
+// whatever the rates), each fit given copies that it may change, and each
+// set dropped once every fit that reads it has ended.
+func TestSweepDataSets(t *testing.T) {
+	lists, rest, err := takeLists([]string{"--data", "mnist", "--lr", "0.1,1", "--seed", "1,2,3"})
+	require.NoError(t, err)
+	fits, err := sweepFits(lists, rest, io.Discard)
+	require.NoError(t, err)
+	assert.Len(t, newDataSets(fits).sets, 1, "mnist's data does not depend on the seed")
+	lists, rest, err = takeLists([]string{"--data", "synthetic:moons", "--samples", "50", "--lr", "0.1,1", "--seed", "1,2,3"})
+	require.NoError(t, err)
+	fits, err = sweepFits(lists, rest, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, fits, 6)
+	sets := newDataSets(fits)
+	assert.Len(t, sets.sets, 3, "a synthetic draw per seed")
+	load := func(f *sweepFit) prepared {
+		data, err := sets.loader(f.flags)(f.flags.seed, dataset.NoScaling, dataset.TaskAuto, nil)
+		require.NoError(t, err)
+		return data
+	}
+	first := load(fits[0])
+	want := slices.Clone(first.train.X)
+	first.train.X[0], first.test.X[0] = 1e9, 1e9 // a fit's changes to its copies
+	again := load(fits[3])                       // lr=1 seed=1: the same data
+	assert.Equal(t, fits[0].flags.seed, fits[3].flags.seed)
+	assert.Equal(t, want, again.train.X, "each fit gets the data as read")
+	assert.NotEqual(t, want, load(fits[1]).train.X, "seed 2 draws other data")
+	for i, f := range fits {
+		sets.done(f.flags)
+		if i == 2 {
+			assert.Len(t, sets.sets, 3, "every seed still has a fit to come")
+		}
+	}
+	assert.Empty(t, sets.sets, "every set dropped once its fits have ended")
+}
+
+// TestSweepStalled checks the README's sweep of the course's network on
+// the moons: at --lr 1 the relu units die and the training loss sticks
+// near log 2 (0.797 in the first epoch, 0.768 in the 50th), so the fit is
+// "stalled" (in the JSON and the CSV) and ranked after every fit that is
+// not; the best fit is one that learnt. At --lr 3 the first epoch's jump
+// (training loss 1.25, then about 1.0) is a fall of 20%: by the rule (the
+// last epoch's training loss above 0.9 times the first's) it is no stall.
+func TestSweepStalled(t *testing.T) {
+	dir := t.TempDir()
+	out := runSweep(t, dir, "--preset", "course", "--lr", "0.001,0.01,0.1,1,3", "--epochs", "50", "--val-split", "0.2", "--out", "")
+	require.Len(t, out.Fits, 5)
+	var order, status []string
+	for _, row := range out.Fits {
+		order, status = append(order, row.Label), append(status, row.Status)
+	}
+	assert.Equal(t, []string{"ok", "ok", "ok", "ok", "stalled"}, status)
+	assert.Equal(t, []string{"lr=0.1", "lr=0.01", "lr=0.001", "lr=3", "lr=1"}, order)
+	require.NotNil(t, out.Fits[4].Loss, "a stalled fit keeps its figures")
+	assert.Greater(t, *out.Fits[3].Loss, *out.Fits[4].Loss, "ranked by status before loss: lr=1's loss is the lower")
+	csv := readFile(t, dir, "sweep.csv")
+	assert.Equal(t, 1, strings.Count(csv, ",stalled,"), csv)
+	assert.True(t, strings.HasPrefix(readFile(t, dir, "sweep.png"), "\x89PNG"), "a picture with a stalled fit")
+}
+
+// TestSweepRanking checks the ranking: the fits that learnt, by loss,
+// then those that stalled, by loss, then those that diverged or failed, in
+// the order of the fits.
+func TestSweepRanking(t *testing.T) {
+	nan := math.NaN()
+	fit := func(n int, err error, losses ...float64) *sweepFit {
+		f := &sweepFit{n: n, err: err}
+		for i, l := range losses {
+			f.hist = append(f.hist, engine.EpochStats{Epoch: i + 1, Loss: l, ValLoss: nan})
+		}
+		return f
+	}
+	fits := []*sweepFit{
+		fit(1, errors.New("no data"), 1),
+		fit(2, nil, 0.7, 0.69),                    // stalled: 0.69 > 0.9·0.7
+		fit(3, &engine.NonFiniteError{Loss: nan}), // diverged to NaN
+		fit(4, nil, 0.7, 0.6),
+		fit(5, nil, 0.5, 0.8),  // diverged: the loss rose
+		fit(6, nil, 0.8, 0.75), // stalled, its loss above fit 2's
+		fit(7, nil, 0.7, 0.3),
+		fit(8, nil, 0.5), // one epoch: no stall to see
+	}
+	slices.SortStableFunc(fits, func(a, b *sweepFit) int {
+		if better(a, b) {
+			return -1
+		}
+		return 1
+	})
+	var order []int
+	for _, f := range fits {
+		order = append(order, f.n)
+	}
+	assert.Equal(t, []int{7, 8, 4, 2, 6, 1, 3, 5}, order)
+	assert.True(t, fits[3].stalled() && fits[4].stalled() && !fits[7].stalled() && !fits[0].stalled())
 }
 
 // TestSweepLists checks the lists: a log range of rates, networks

@@ -31,7 +31,7 @@ type sweepRow struct {
 	Epochs   int               `json:"epochs"` // run
 	Seconds  float64           `json:"seconds"`
 	Test     *metricsJSON      `json:"test,omitempty"`
-	Status   string            `json:"status"` // ok, diverged, or the fit's error
+	Status   string            `json:"status"` // ok, stalled, diverged, or the fit's error
 	Model    string            `json:"model,omitempty"`
 }
 
@@ -60,6 +60,8 @@ func (r *sweepRun) rows() []sweepRow {
 		switch {
 		case f.diverged():
 			row.Status = "diverged"
+		case f.stalled():
+			row.Status = "stalled"
 		case f.err != nil:
 			row.Status = f.err.Error()
 		}
@@ -160,7 +162,8 @@ const maxLegend = 16
 
 // plotSweep draws every fit's training loss (solid) and validation loss
 // (dashed) per epoch on a log loss axis, a colour per fit labelled by what
-// differs; a diverged fit's last point is a cross, and "diverged" in its
+// differs; a diverged fit's last point is a red cross, and "diverged" in
+// its label; a stalled fit's last point is a ring, and "stalled" in its
 // label.
 func plotSweep(w io.Writer, fits []*sweepFit) error {
 	p := plot.New()
@@ -182,8 +185,11 @@ func plotSweep(w io.Writer, fits []*sweepFit) error {
 	for i, f := range fits {
 		c := plotutil.Color(i)
 		label := f.label
-		if f.diverged() {
+		switch {
+		case f.diverged():
 			label += " (diverged)"
+		case f.stalled():
+			label += " (stalled)"
 		}
 		var named bool
 		for k, pick := range []func(int) float64{func(e int) float64 { return f.hist[e].Loss }, func(e int) float64 { return f.hist[e].ValLoss }} {
@@ -211,18 +217,21 @@ func plotSweep(w io.Writer, fits []*sweepFit) error {
 				p.Legend.Add(label, line)
 				named = true
 			}
-			if k == 0 && f.diverged() {
+			if k == 0 && (f.diverged() || f.stalled()) {
 				mark, err := plotter.NewScatter(xys[len(xys)-1:])
 				if err != nil {
 					return err
 				}
 				mark.Color, mark.Shape, mark.Radius = color.RGBA{R: 220, A: 255}, draw.CrossGlyph{}, vg.Points(6)
+				if f.stalled() {
+					mark.Color, mark.Shape = c, draw.RingGlyph{}
+				}
 				p.Add(mark)
 			}
 		}
 	}
 	if len(fits) > maxLegend {
-		p.Title.Text += fmt.Sprintf(" (labels in the table: more than %d); diverged: a red cross", maxLegend)
+		p.Title.Text += fmt.Sprintf(" (labels in the table: more than %d); diverged: a red cross; stalled: a ring", maxLegend)
 	}
 	return writePNG(w, p, vg.Points(900), vg.Points(560))
 }

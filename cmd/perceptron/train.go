@@ -219,6 +219,9 @@ type training struct {
 	// it too.
 	trainSet, validation, testSet *dataset.Set
 	prep                          *dataset.Preprocessor
+	// load reads the data set as dataFlags.loadTraining does (nil: that);
+	// a sweep's fits take theirs from the data sets it shares.
+	load func(seed uint64, scaling dataset.Scaling, task dataset.Task, prep *dataset.Preprocessor) (prepared, error)
 	// From build: the network and what trains it.
 	spec   engine.Spec
 	be     engine.Backend
@@ -308,7 +311,11 @@ func (t *training) checkFiles() error {
 func (t *training) loadData() error {
 	t.sig.pause("load")
 	_, prep := t.preparation()
-	data, err := t.data.loadTraining(t.seed, t.scaling, taskOf(t.layers), prep)
+	load := t.data.loadTraining
+	if t.load != nil {
+		load = t.load
+	}
+	data, err := load(t.seed, t.scaling, taskOf(t.layers), prep)
 	if err != nil {
 		return err
 	}
