@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
 // TestResumeKeepsTheCSVFlags resumes a fit on a CSV read and prepared with
@@ -36,4 +38,24 @@ func TestResumeKeepsTheCSVFlags(t *testing.T) {
 	r = perceptron(t, dir, "train", "--resume", "two.safetensors", "--impute", "median", "--out", "", "--history", "", "--plot", "")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "the checkpoint is of another fit: it has --impute mean (this run: median)")
+}
+
+// TestResumeGoesOnCheckpointing resumes a fit with --resume alone: it goes
+// on writing its checkpoint to the file it resumed from (so a second stop
+// loses nothing), and --checkpoint "" turns that off.
+func TestResumeGoesOnCheckpointing(t *testing.T) {
+	dir := t.TempDir()
+	fit := []string{"--data", "synthetic:moons", "--samples", "200", "--quiet", "--out", "", "--history", "", "--plot", ""}
+	r := perceptron(t, dir, append([]string{"train", "--epochs", "2", "--checkpoint", "ck.safetensors"}, fit...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	r = perceptron(t, dir, "train", "--resume", "ck.safetensors", "--epochs", "3", "--out", "", "--history", "", "--plot", "", "--quiet")
+	require.Equal(t, 0, r.code, r.stderr)
+	ck, err := modelfile.LoadCheckpoint(filepath.Join(dir, "ck.safetensors"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, ck.Fit.Epoch, "the resumed fit's checkpoint is written where it resumed from")
+
+	before := readFile(t, dir, "ck.safetensors")
+	r = perceptron(t, dir, "train", "--resume", "ck.safetensors", "--epochs", "4", "--checkpoint", "", "--out", "", "--history", "", "--plot", "", "--quiet")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, before, readFile(t, dir, "ck.safetensors"), "--checkpoint \"\" writes none")
 }

@@ -94,6 +94,9 @@ func (f *trainFlags) complete(fs *flag.FlagSet) (err error) {
 			return err
 		}
 		f.resumed = &ck
+		if !f.given["checkpoint"] { // a resumed fit goes on checkpointing where it was
+			f.checkpoint = f.resume
+		}
 	}
 	f.settings = settings(fs)
 	return nil
@@ -117,7 +120,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.history, "history", "history.csv", "per-epoch history CSV to write (empty: none)")
 	fs.StringVar(&f.plot, "plot", "curves.png", "PNG of the loss and accuracy curves to write (empty: none)")
 	f.optim.register(fs)
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint to write, with all a fit needs to go on (see --resume; empty: none; with --resume: the checkpoint resumed from)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the checkpoint every this many epochs, besides after the last and on Ctrl-C")
 	fs.StringVar(&f.resume, "resume", "", "checkpoint to go on from: the fit it records resumes exactly where it stopped, with its flags")
 	fs.StringVar(&f.onInterrupt, "on-interrupt", "beside", "what a fit cut short by Ctrl-C, SIGTERM or SIGHUP writes: beside (its files next to those that exist, as NAME.interrupted.EXT), replace, or discard")
