@@ -86,6 +86,20 @@ func TestSparseStepsParity(t *testing.T) {
 		{sgdCase{33, "16:relu,20:tanh,10:softmax", engine.CE}, 33},
 	}
 	gpu := newBackend(t)
+	for _, c := range cases {
+		sparseParity(t, gpu, c.sgdCase, c.hot, 0, fmt.Sprintf("%d hot rows", c.hot))
+	}
+}
+
+// sparseParity trains c's network, in both precisions, on 9 examples whose
+// inputs are mostly 0, with the CPU backend and with gpu's per-example
+// sparse path: sparse_steps with hot rows in shared memory, or, where
+// cluster > 0, cluster_steps on a cluster of that many blocks. The steps run
+// in one launch and split over several, at a rate that changes every step,
+// with and without example weights (one of them 0); the losses, counts and
+// parameters must agree. how names the path in failures.
+func sparseParity(t *testing.T, gpu engine.Backend, c sgdCase, hot, cluster int, how string) {
+	t.Helper()
 	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
 	weights := []float64{0.5, 2, 1, 0, 1.75, 0.25, 3, 1, 0.125}
 	h := engine.Hyper{LearningRate: 0.05, BatchSize: 1, Rate: func(t int) float64 { return 0.05 * float64(1+t%3) }}
@@ -94,26 +108,24 @@ func TestSparseStepsParity(t *testing.T) {
 		if dtype == engine.Float32 {
 			tol = 1e-4
 		}
-		for _, c := range cases {
-			layers, err := engine.ParseLayers(c.layers)
-			require.NoError(t, err)
-			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
-			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
-			require.NoError(t, err)
-			data := sparseExamples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
-			for _, w := range [][]float64{nil, weights} {
-				data.Weights = w
-				for _, bounds := range [][]int{{0, 9}, {0, 1, 4, 5, 9}} {
-					what := fmt.Sprintf("%s %d-%s %s, %d hot rows, launches %v, weights %v", dtype, c.inputs, c.layers, c.loss, c.hot, bounds, w)
-					want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, c.hot, 0)
-					got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, c.hot, 0)
-					assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
-					assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
-					assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
-					for l := range want.Layers {
-						assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, fmt.Sprintf("%s: W%d", what, l+1))
-						assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, fmt.Sprintf("%s: b%d", what, l+1))
-					}
+		layers, err := engine.ParseLayers(c.layers)
+		require.NoError(t, err)
+		spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
+		net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+		require.NoError(t, err)
+		data := sparseExamples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
+		for _, w := range [][]float64{nil, weights} {
+			data.Weights = w
+			for _, bounds := range [][]int{{0, 9}, {0, 1, 4, 5, 9}} {
+				what := fmt.Sprintf("%s %d-%s %s, %s, launches %v, weights %v", dtype, c.inputs, c.layers, c.loss, how, bounds, w)
+				want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, hot, cluster)
+				got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, hot, cluster)
+				assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
+				assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
+				assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
+				for l := range want.Layers {
+					assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, fmt.Sprintf("%s: W%d", what, l+1))
+					assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, fmt.Sprintf("%s: b%d", what, l+1))
 				}
 			}
 		}
@@ -140,36 +152,7 @@ func TestClusterStepsParity(t *testing.T) {
 		{sgdCase{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, 4},
 	}
 	gpu := newBackend(t)
-	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
-	weights := []float64{0.5, 2, 1, 0, 1.75, 0.25, 3, 1, 0.125}
-	h := engine.Hyper{LearningRate: 0.05, BatchSize: 1, Rate: func(t int) float64 { return 0.05 * float64(1+t%3) }}
-	for _, dtype := range dtypes {
-		tol := 1e-9
-		if dtype == engine.Float32 {
-			tol = 1e-4
-		}
-		for _, c := range cases {
-			layers, err := engine.ParseLayers(c.layers)
-			require.NoError(t, err)
-			spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
-			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
-			require.NoError(t, err)
-			data := sparseExamples(rand.New(rand.NewPCG(4, uint64(c.inputs))), spec, len(order))
-			for _, w := range [][]float64{nil, weights} {
-				data.Weights = w
-				for _, bounds := range [][]int{{0, 9}, {0, 1, 4, 5, 9}} {
-					what := fmt.Sprintf("%s %d-%s %s, a cluster of %d, launches %v, weights %v", dtype, c.inputs, c.layers, c.loss, c.cluster, bounds, w)
-					want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, 0, c.cluster)
-					got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, 0, c.cluster)
-					assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
-					assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
-					assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
-					for l := range want.Layers {
-						assertClose(t, want.Layers[l].W, got.Layers[l].W, tol, fmt.Sprintf("%s: W%d", what, l+1))
-						assertClose(t, want.Layers[l].B, got.Layers[l].B, tol, fmt.Sprintf("%s: b%d", what, l+1))
-					}
-				}
-			}
-		}
+	for _, c := range cases {
+		sparseParity(t, gpu, c.sgdCase, 0, c.cluster, fmt.Sprintf("a cluster of %d", c.cluster))
 	}
 }
