@@ -67,6 +67,17 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 			return tt.prepareSGD(sh)
 		}))
 	}
+	out, totals := launched(t, tr, net, order, runs)
+	state := engine.NewOptimizerState(h.Optimizer, net.Spec)
+	require.NoError(t, tr.CopyStateTo(state))
+	return out, totals, state
+}
+
+// launched trains one epoch with tr over order, launching its steps at
+// the bounds of runs, and returns a copy of net with the parameters
+// trained and the epoch's totals.
+func launched(t *testing.T, tr engine.Trainer, net *engine.Network, order, runs []int) (*engine.Network, engine.Totals) {
+	t.Helper()
 	require.NoError(t, tr.BeginEpoch(order))
 	for i := 1; i < len(runs); i++ {
 		require.NoError(t, tr.Steps(context.Background(), runs[i-1], runs[i]))
@@ -75,9 +86,7 @@ func steps(t *testing.T, be engine.Backend, net *engine.Network, data engine.Exa
 	require.NoError(t, err)
 	out := net.Clone()
 	require.NoError(t, tr.CopyTo(out))
-	state := engine.NewOptimizerState(h.Optimizer, net.Spec)
-	require.NoError(t, tr.CopyStateTo(state))
-	return out, totals, state
+	return out, totals
 }
 
 // deviceBudget is a launchSplit's budget for the shared memory a block of

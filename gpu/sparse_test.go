@@ -3,7 +3,6 @@
 package gpu
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -56,15 +55,7 @@ func sparseTrained(t *testing.T, be engine.Backend, net *engine.Network, data en
 			return tt.prepareSparse(net.Spec, data, rank, hot, 0)
 		}))
 	}
-	require.NoError(t, tr.BeginEpoch(order))
-	for i := 1; i < len(bounds); i++ {
-		require.NoError(t, tr.Steps(context.Background(), bounds[i-1], bounds[i]))
-	}
-	totals, err := tr.Totals()
-	require.NoError(t, err)
-	out := net.Clone()
-	require.NoError(t, tr.CopyTo(out))
-	return out, totals
+	return launched(t, tr, net, order, bounds)
 }
 
 // TestSparseStepsParity runs sparse_steps against its CPU twin, the CPU
