@@ -38,15 +38,24 @@ func openBackend(name string) (engine.Backend, error) {
 }
 
 // openTrainingBackend is openBackend for a fit of spec by opt at batch on
-// set: --backend auto trains on the CPU where the GPU's cost model
-// (gpu.H100, a model of an H100 beside 2 CPU cores, not a measurement)
-// says that the CPU is faster, as for W1's 2-6-6-1 per example, and
-// otherwise where openBackend's auto does.
+// set: --backend auto, where there is a GPU, trains on the CPU where the
+// GPU's cost model (gpu.H100, a model of an H100 beside 2 CPU cores, not a
+// measurement) says that the CPU is faster, as for W1's 2-6-6-1 per
+// example, and otherwise where openBackend's auto does. The model, which
+// counts the inputs' nonzeros over the data, is asked only where there is
+// a GPU to choose.
 func openTrainingBackend(name string, spec engine.Spec, opt engine.Optimizer, batch int, set *dataset.Set) (engine.Backend, error) {
-	if name == "auto" && !autoPicksGPU(spec, opt, batch, set) {
+	if name == "auto" && gpuPresent() && !autoPicksGPU(spec, opt, batch, set) {
 		return cpu.New(), nil
 	}
 	return openBackend(name)
+}
+
+// gpuPresent reports whether this binary has the CUDA backend and finds a
+// GPU.
+func gpuPresent() bool {
+	names, err := gpu.Devices()
+	return err == nil && len(names) > 0
 }
 
 // autoPicksGPU reports whether --backend auto trains a fit of spec by opt
