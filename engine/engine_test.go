@@ -164,6 +164,25 @@ func TestExampleLoss(t *testing.T) {
 	assert.InDelta(t, (0.04+0.01+0.01)/3, engine.ExampleLoss(engine.MSE, a, y), 1e-15)
 }
 
+// TestConstantLoss checks the loss of the best constant output against
+// closed forms (the targets' entropy under bce and ce, their variance under
+// mse), that another constant does worse, and NaN for no targets.
+func TestConstantLoss(t *testing.T) {
+	assert.InDelta(t, math.Log(2), engine.ConstantLoss(engine.BCE, []float64{0, 1, 1, 0}, 1), 1e-15, "two balanced classes")
+	ce := []float64{1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1} // classes 0, 0, 1, 2
+	assert.InDelta(t, 1.5*math.Log(2), engine.ConstantLoss(engine.CE, ce, 3), 1e-15, "the entropy of 1/2, 1/4, 1/4")
+	y := []float64{1, 2, 3, 6}
+	assert.InDelta(t, 3.5, engine.ConstantLoss(engine.MSE, y, 1), 1e-15, "the variance of 1, 2, 3, 6")
+	for _, c := range []float64{2.9, 3.1} {
+		var other float64
+		for _, v := range y {
+			other += engine.ExampleLoss(engine.MSE, []float64{c}, []float64{v}) / 4
+		}
+		assert.Greater(t, other, engine.ConstantLoss(engine.MSE, y, 1), "the constant %g", c)
+	}
+	assert.True(t, math.IsNaN(engine.ConstantLoss(engine.BCE, nil, 1)))
+}
+
 // TestWeigh checks that an example's weight scales its gradient and loss,
 // in both dtypes, and that a weight of 0 leaves no gradient.
 func TestWeigh(t *testing.T) {

@@ -112,6 +112,32 @@ func ExampleLoss[T Float](l Loss, a, y []T) float64 {
 	return loss
 }
 
+// ConstantLoss returns the mean loss l of the best constant output on
+// targets y (rows of outputs values): the targets' mean, output by output,
+// which is what a network that learnt nothing but the targets' frequencies
+// (a classifier) or their mean (a regression) outputs. It is the baseline
+// a fit must beat to have learnt anything from its inputs: log 2 for two
+// balanced classes under bce, log k for k balanced classes under ce, the
+// targets' variance under mse. It returns NaN for no targets.
+func ConstantLoss(l Loss, y []float64, outputs int) float64 {
+	n := len(y) / outputs
+	if n == 0 {
+		return math.NaN()
+	}
+	mean := make([]float64, outputs)
+	for i, v := range y[:n*outputs] {
+		mean[i%outputs] += v
+	}
+	for k := range mean {
+		mean[k] /= float64(n)
+	}
+	var sum float64
+	for r := range n {
+		sum += ExampleLoss(l, mean, y[r*outputs:(r+1)*outputs])
+	}
+	return sum / float64(n)
+}
+
 // OutputGrad returns one example's loss (ExampleLoss) and whether it is
 // classified correctly (Correct), and sets dz to the gradient of the loss with
 // respect to the output layer's pre-activation z, given z, a = f(z) and the

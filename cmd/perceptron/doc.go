@@ -25,8 +25,9 @@
 // flags that feed loadTraining, the seed but for mnist) is read once, by
 // the first fit that needs it, each fit training on copies of its parts
 // (it shuffles, scales and weighs them in place), and dropped when the
-// last fit that reads it ends. A fit whose training loss did not fall
-// (its last epoch's above 0.9 times its first's) is "stalled", ranked
+// last fit that reads it ends. A fit that did not learn (its last epoch's
+// training loss above 0.9 times its first's, or above 0.95 times the loss
+// of the best constant output, engine.ConstantLoss) is "stalled", ranked
 // after the fits that learnt and before those that diverged or failed. A
 // runner that trains many fits in one GPU launch is not built yet. train
 // --lr find (lrfind.go) runs engine.FindRate on a copy of the network with
@@ -223,7 +224,7 @@
 //     (TestSweepSharedDataIsTrainData); one data set per distinct data
 //     (mnist's once for all seeds, a synthetic set per seed), copies a fit
 //     may change, each set dropped after its last fit (TestSweepDataSets);
-//     the moons at --lr 1 stalled, in the JSON and the CSV, ranked after the
+//     the moons at --lr 1 and 3 stalled, in the JSON and the CSV, ranked after the
 //     fits that learnt (TestSweepStalled); learnt, stalled, then diverged
 //     or failed (TestSweepRanking); every error,
 //     nothing written (TestSweepErrors). train --lr find (TestTrainLRFind):

@@ -213,7 +213,11 @@ type sweepFit struct {
 	sum     summary
 	err     error
 	seconds float64 // the whole fit's: data, build, range test, fit and test
-	model   string  // the model file kept in --out-dir
+	// baseline is the training loss of the best constant output
+	// (engine.ConstantLoss), which a fit that learnt must beat; NaN where
+	// the fit did not get as far as its network.
+	baseline float64
+	model    string // the model file kept in --out-dir
 }
 
 // sweepFits parses, for every combination of the lists, train's flags:
@@ -380,6 +384,12 @@ func (r *sweepRun) train(i int) {
 		}
 	}
 	f.seconds, f.hist, f.sum = time.Since(start).Seconds(), t.hist, t.sum
+	f.baseline = math.NaN()
+	if t.net != nil {
+		if y, err := t.spec.Targets(t.trainSet); err == nil {
+			f.baseline = engine.ConstantLoss(t.spec.Loss, y, t.spec.Outputs())
+		}
+	}
 	if f.err == nil && r.outDir != "" {
 		f.err = t.write()
 	}
@@ -424,16 +434,26 @@ func (f *sweepFit) diverged() bool {
 }
 
 // stallRatio is the most a fit's last epoch's training loss may be of its
-// first's for the fit to count as learning.
-const stallRatio = 0.9
+// first's for the fit to count as learning; stallBaseline the most it may
+// be of the loss of the best constant output (sweepFit.baseline).
+const (
+	stallRatio    = 0.9
+	stallBaseline = 0.95
+)
 
-// stalled reports a fit that trained without diverging but whose loss did
-// not fall: its last epoch's training loss above stallRatio times its
-// first's (such as the course's moons at --lr 1: relu units dead, the loss
-// stuck near log 2). The training loss, not the validation loss, which on
-// a small validation part moves too much from epoch to epoch.
+// stalled reports a fit that trained without diverging but did not learn:
+// its last epoch's training loss above stallRatio times its first's, or
+// above stallBaseline times the loss of outputting the targets' mean (such
+// as the course's moons at --lr 1 and 3: relu units dead, the loss stuck
+// near log 2 or above it, though the first epoch's jump makes the later
+// ones look like a fall). The training loss, not the validation loss, which
+// on a small validation part moves too much from epoch to epoch.
 func (f *sweepFit) stalled() bool {
-	return f.err == nil && !f.diverged() && len(f.hist) > 1 && f.hist[len(f.hist)-1].Loss > stallRatio*f.hist[0].Loss
+	if f.err != nil || f.diverged() || len(f.hist) < 2 {
+		return false
+	}
+	last := f.hist[len(f.hist)-1].Loss
+	return last > stallRatio*f.hist[0].Loss || last > stallBaseline*f.baseline
 }
 
 // rank is a fit's class in the ranking: 0 for a fit that learnt, 1 for
