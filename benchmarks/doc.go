@@ -3,8 +3,9 @@
 // `perceptron bench`, and holds the Go benchmarks of the ops and of one epoch
 // of each workload (go test -bench . ./benchmarks). compare.sh measures the
 // CPU backend against PyTorch and the plain C loop as WORKLOADS.md asks
-// (interleaved rounds, medians, the peer at its best); results/ holds dated,
-// measured tables.
+// (interleaved rounds, medians, the peer at its best); sweep.sh measures
+// `perceptron sweep`'s fits a second against `perceptron train` once per fit
+// (interleaved rounds too); results/ holds dated, measured tables.
 //
 // BenchmarkPredictor runs a Predictor of W2 and W3 in float32 at batch 1
 // (ns/row) and on a batch of PredictBatch (10,000) rows (rows/s); run it as
