@@ -299,10 +299,11 @@ type sparsePlan struct {
 	nzValue int64     // the step's nonzeros: up to in rows and in values
 	yStage  int64     // the target row (k values)
 	red     int64     // the reduction scratch: blockDim values
+	part    int64     // cluster_steps' partial z_2: two slots of blocks·out_2 values; -1: none
 }
 
 // sparsePlanBytes is sizeof(sparse_plan), as sparse.cu asserts it.
-const sparsePlanBytes = 136
+const sparsePlanBytes = 144
 
 // optimizer is struct optimizer of optim.cuh, as the device reads it.
 type optimizer struct {
