@@ -48,7 +48,7 @@ struct sparse_plan {
     int* start;                   // example e's nonzeros are start[e]..start[e+1]-1 of index and value
     int* index;                   // a nonzero's row (its input's rank)
     real* value;                  // a nonzero's value
-    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each
+    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
     long long nz_index, nz_value; // the step's nonzeros: up to in rows and in values
     long long y_stage;            // the target row (k values)
     long long red;                // the reduction scratch: blockDim values
