@@ -87,8 +87,6 @@ func perRow(rows int) launchConfig {
 // predictRows is how many rows Predict pushes through the layers at once.
 const predictRows = 1024
 
-func blocks(n, size int) int { return (n + size - 1) / size }
-
 // Backend trains and runs networks on one GPU: GPU 0, or in a process
 // that an MPI launcher started, the GPU of its rank on its node (see New).
 type Backend struct {

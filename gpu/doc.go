@@ -183,14 +183,19 @@
 // (kernels/sparse_cluster.cu): one cluster of up to 16 blocks, launched
 // through cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION. Its
 // blocks split the first layer's units, each holding all its units' rows
-// (every input's, input-major) in its own shared memory, so no row is cold;
-// every block runs its units' forward pass over the nonzeros and stores z_1
-// and a_1 into block 0's shared memory (distributed shared memory); after a
-// cluster barrier block 0 runs the other layers and stores each block's
-// units' dz_1 into that block; after a second cluster barrier every block
-// updates its rows. The plan takes the cluster size at which the model's
-// step is shortest, from the fewest blocks whose shared memories hold the
-// first layer to the most the device allows the kernel
+// (every input's, input-major) in its own shared memory, so no row is cold,
+// with the second layer's columns of its units, and a copy of b_2 and of
+// every later layer. A step has one cluster barrier: every block runs its
+// units' forward pass over the nonzeros and its part of the second layer's
+// sum, W_2[:, its units]·a_1[its units], and stores that part into every
+// block's shared memory (distributed shared memory; two slots, by the
+// step's parity, so that one barrier a step is safe); after the barrier
+// every block, identically, adds the parts in rank order, runs the later
+// layers, the output gradient and the backward pass, computes its units'
+// dz_1 from its columns of W_2, and updates those columns, its copies and
+// its rows. The plan takes the cluster size at which the model's
+// step is shortest, among the sizes whose blocks' shared memories hold the
+// first layer, up to the most the device allows the kernel
 // (cuOccupancyMaxPotentialClusterSize, after opting in to non-portable
 // sizes: 16 on an H100), where the model says it is faster than sgd_steps
 // and sparse_steps. On other GPUs the kernel is a stub that traps, never
@@ -208,15 +213,23 @@
 // ~1.1×, not 2×, bound by one multiprocessor's shared memory; W3
 // (784-512-512-10) sgd_steps ~4.2 µs against the CPU's ~35 µs, and
 // sparse_steps does not fit it. cluster_steps (a cluster of 16) makes W2's
-// step ~1.15 µs (~870 k examples/s; ~1.2 µs on a portable cluster of 8):
-// ~1.4–1.6× the CPU, not 2×. Its first-layer pass is ~0.09 µs; the rest is
-// latency in a chain: two cluster barriers (ClusterSync, assumed 0.2 µs
-// each: ~350 cycles, unmeasured), the stores across the cluster before them
-// (DSMEMStore, assumed 0.05 µs each), and block 0's output gradient
-// (0.22 µs), private layer (0.19 µs) and block barriers (0.18 µs), which no
-// split of the first layer shortens. The first GPU run should measure
-// ClusterSync; 2× would need it near 0.05 µs. perceptron train --backend
-// auto trains on the CPU where the model says it is faster.
+// step ~0.77 µs (~1.3 M examples/s; ~0.82 µs on a portable cluster of 8):
+// 2.4× the model's CPU step (1.84 µs), 2.1× the CPU's measured ~1.6 µs.
+// Its first-layer pass is ~0.04 µs and its arithmetic on the second layer
+// under 0.01 µs; the rest is latency: the cluster barrier (ClusterSync,
+// assumed 0.2 µs: ~350 cycles, unmeasured), the stores of the parts across
+// the cluster before it (DSMEMStore, assumed 0.05 µs), the output
+// gradient (0.22 µs) and eight block barriers (0.24 µs). The first GPU run
+// should measure ClusterSync. The plan, for --backend auto (Model.Faster,
+// float32, per example, an H100 beside 2 CPU cores):
+//
+//	workload            sgd_steps  sparse_steps  cluster_steps  CPU (model)  --backend auto
+//	W1 2-6-6-1          ~1–2 µs    ~1.3 µs       ~1.5 µs        0.26 µs      CPU
+//	W2 784-128-10       ~1.8 µs    ~1.5 µs       ~0.77 µs       1.84 µs      GPU (cluster_steps on Hopper)
+//	W3 784-512-512-10   ~4.2 µs    does not fit  does not fit   ~35 µs       GPU (sgd_steps)
+//
+// perceptron train --backend auto trains on the CPU where the model says
+// it is faster (W1), on the GPU otherwise.
 //
 // # Mini-batch SGD
 //
@@ -573,16 +586,20 @@
 //     one launch and several, at a rate that changes every step, with
 //     example weights (TestSparseStepsParity). cluster_steps the same way
 //     on the emulator as an H100 (or a GPU with clusters): W2's shape on a
-//     portable cluster of 8, a non-portable one of 16 blocks of one unit,
-//     3 blocks of 200 units, 4 blocks of which one owns no unit
-//     (TestClusterStepsParity); the plan takes a cluster of 16 for W2 on an
+//     portable cluster of 8, a non-portable one of 16 blocks of one unit
+//     (three layers), 3 blocks of 200 units, 4 blocks of which one owns no
+//     unit (three layers), four layers after a sigmoid first layer on 6
+//     blocks of which one owns none, a second layer of 300 units on 3
+//     blocks (TestClusterStepsParity); every case of both run twice to the
+//     same bits; the plan takes a cluster of 16 for W2 on an
 //     H100, none before compute capability 9.0 or with Adam
 //     (TestClusterPlan). The cost model: W1 on the CPU, W2 in sparse_steps
 //     (423 rows in shared memory) before sgd_steps and in cluster_steps
-//     before both (~1.15 µs, 1.5× the CPU or more, less than 2×), W3 in
-//     sgd_steps, Adam in neither, its times of a step within its stated
-//     figures, and the inputs ranked by their nonzeros
-//     (TestModelPerWorkload, TestModelCountsNonzeros).
+//     before both (~0.77 µs, 2× the CPU or more, also on a portable
+//     cluster of 8, so --backend auto takes the GPU), W3 in sgd_steps, Adam
+//     in neither, its times of a step within its stated figures, and the
+//     inputs ranked by their nonzeros (TestModelPerWorkload,
+//     TestModelCountsNonzeros).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time

@@ -291,18 +291,19 @@ type sparsePlan struct {
 	start   devicePtr // example e's nonzeros are start[e]..start[e+1]-1 of index and value
 	index   devicePtr // a nonzero's row (its input's rank)
 	value   devicePtr // a nonzero's value
-	b1      int64     // the first layer's b, z, a and dz: out_1 values each
-	z1      int64     // the first layer's b, z, a and dz: out_1 values each
-	a1      int64     // the first layer's b, z, a and dz: out_1 values each
-	dz1     int64     // the first layer's b, z, a and dz: out_1 values each
+	b1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	z1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	a1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	dz1     int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
 	nzIndex int64     // the step's nonzeros: up to in rows and in values
 	nzValue int64     // the step's nonzeros: up to in rows and in values
 	yStage  int64     // the target row (k values)
 	red     int64     // the reduction scratch: blockDim values
+	part    int64     // cluster_steps' partial z_2: two slots of blocks·out_2 values; -1: none
 }
 
 // sparsePlanBytes is sizeof(sparse_plan), as sparse.cu asserts it.
-const sparsePlanBytes = 136
+const sparsePlanBytes = 144
 
 // optimizer is struct optimizer of optim.cuh, as the device reads it.
 type optimizer struct {

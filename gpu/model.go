@@ -145,27 +145,45 @@ func (m Model) privates(spec engine.Spec) float64 {
 }
 
 // Cluster is the model's time of a per-example step of cluster_steps
-// (kernels/sparse_cluster.cu) on a cluster of blocks blocks, each on its own
-// multiprocessor: the first layer's pass over the nonzeros' rows of a
-// block's units in its shared memory (all blocks at once), two cluster
-// barriers, each after stores to other blocks' shared memories (z_1 and a_1
-// into block 0, dz_1 out of it), block 0's private layers, output and
-// barriers, and the launch's share, with each block's conversion of its
+// (kernels/sparse_cluster.cu) on a cluster of cluster blocks, each on its
+// own multiprocessor, what one block does (they run at once): its pass
+// over the nonzeros' rows of its units in its shared memory; its part of
+// the second layer's sum, one for every block (each thread makes the value
+// it stores: cluster·out_2 sums of its width units), stored into the other
+// blocks' shared memories (a round of DSMEMStore for every blockDim of
+// them), and one cluster barrier; then, as every block does it, the sum of
+// the blocks' parts, the layers after the second (private), the output
+// gradient, and the second layer's backward and update on its units'
+// columns; the block barriers of the step (the nonzeros', two a blockDim
+// of its units in the forward pass, the sum's, the second layer's three
+// and the step's end; the output's are in Output, the private layers' in
+// private); and the launch's share, with each block's conversion of its
 // rows.
-func (m Model) Cluster(spec engine.Spec, in Inputs, blocks int) float64 {
+func (m Model) Cluster(spec engine.Spec, in Inputs, cluster int) float64 {
 	size := float64(spec.DType.Size())
-	units := spec.Layers[0].Units
-	row := float64(clusterWidth(units, blocks)) * size
+	width, second := clusterWidth(spec.Layers[0].Units, cluster), spec.Layers[1].Units
+	row := float64(width) * size
 	t := (m.Launch + 4*float64(spec.Inputs)*row/m.L2PerSM) / stepsPerLaunch(in.Examples)
-	t += m.Output + 6*m.BlockSync + 2*m.ClusterSync + 2*m.DSMEMStore + 3*float64(units)*size/m.SharedPerSM
-	return t + m.firstPasses(spec)*in.Nonzeros*row/m.SharedPerSM + m.privates(spec)
+	t += m.firstPasses(spec) * in.Nonzeros * row / m.SharedPerSM
+	parts := cluster * second
+	t += float64(parts*width)/m.PrivateMACs + m.DSMEMStore*float64(blocks(parts, sparseThreads)) + m.ClusterSync
+	t += float64(parts)/m.PrivateMACs + 2*float64(width*second)/m.PrivateMACs + m.Output
+	t += float64(6+2*blocks(width, sparseThreads)) * m.BlockSync
+	prev := second
+	for _, ly := range spec.Layers[2:] {
+		t += m.private(prev, ly.Units)
+		prev = ly.Units
+	}
+	return t
 }
 
-// bestCluster returns the blocks of cluster_steps' cluster, from the
-// fewest that hold the first layer (fewest) to most, at which the model's
-// step is shortest, and that step.
-func (m Model) bestCluster(spec engine.Spec, in Inputs, fewest, most int) (blocks int, t float64) {
-	for c := fewest; c <= most; c++ {
+// blocks is how many blocks of size cover n: ⌈n/size⌉.
+func blocks(n, size int) int { return (n + size - 1) / size }
+
+// bestCluster returns the blocks of cluster_steps' cluster, among sizes,
+// at which the model's step is shortest, and that step.
+func (m Model) bestCluster(spec engine.Spec, in Inputs, sizes []int) (blocks int, t float64) {
+	for _, c := range sizes {
 		if tc := m.Cluster(spec, in, c); blocks == 0 || tc < t {
 			blocks, t = c, tc
 		}
@@ -220,26 +238,35 @@ const (
 // less sgd_steps's static shared memory on sm_90.
 const H100Shared = 227<<10 - 1040
 
-// sparseRegion is the layout of sparse_steps's shared memory, offsets in
-// bytes: each private layer's copy (priv, by layer; 0 for the first), the
-// target, the reduction, the first layer's b, z, a and dz, the step's
-// nonzeros' rows and values, and its hot rows from rows on.
+// sparseRegion is the layout of sparse_steps's shared memory, or of a block
+// of cluster_steps', offsets in bytes: each private layer's copy (priv, by
+// layer; 0 for the first), the target, the reduction, the first layer's b,
+// z, a and dz, the step's nonzeros' rows and values, cluster_steps'
+// partial buffer (part; -1 for sparse_steps), and its hot rows from rows
+// on.
 type sparseRegion struct {
 	priv                                      []int
 	y, red, b1, z1, a1, dz1, nzIndex, nzValue int
-	rows                                      int
+	part, rows                                int
 }
 
-// layoutSparse lays out sparse_steps's shared memory for spec.
-func layoutSparse(spec engine.Spec) sparseRegion {
+// layoutSparse lays out sparse_steps's shared memory for spec where blocks
+// is 0, else that of a block of a cluster of blocks blocks of
+// cluster_steps: the first layer's vectors and the second layer's copy of
+// its units (clusterWidth) only, and the partial buffer of two slots of
+// blocks values a unit of the second layer.
+func layoutSparse(spec engine.Spec, blocks int) sparseRegion {
 	size, m := spec.DType.Size(), spec.Layers[0].Units
+	if blocks > 0 {
+		m = clusterWidth(m, blocks)
+	}
 	off := 0
 	alloc := func(values, size int) int {
 		o := off
 		off += align16(values * size)
 		return o
 	}
-	r := sparseRegion{priv: make([]int, len(spec.Layers))}
+	r := sparseRegion{priv: make([]int, len(spec.Layers)), part: -1}
 	prev := m
 	for l, ly := range spec.Layers[1:] {
 		r.priv[l+1] = alloc(ly.Units*prev+4*ly.Units, size) // W, b, z, a and dz, as priv_layer
@@ -248,6 +275,9 @@ func layoutSparse(spec engine.Spec) sparseRegion {
 	r.y, r.red = alloc(spec.Outputs(), size), alloc(sparseThreads, size)
 	r.b1, r.z1, r.a1, r.dz1 = alloc(m, size), alloc(m, size), alloc(m, size), alloc(m, size)
 	r.nzIndex, r.nzValue = alloc(spec.Inputs, 4), alloc(spec.Inputs, size)
+	if blocks > 0 {
+		r.part = alloc(2*blocks*spec.Layers[1].Units, size)
+	}
 	r.rows = off
 	return r
 }
@@ -264,7 +294,7 @@ func sparseFits(spec engine.Spec, opt engine.Optimizer, budget int) (hot int, ok
 		spec.Inputs > sparsePrefetch*sparseThreads {
 		return 0, false
 	}
-	rows := layoutSparse(spec).rows
+	rows := layoutSparse(spec, 0).rows
 	if rows > budget {
 		return 0, false
 	}
@@ -280,21 +310,28 @@ const maxCluster = 16
 // gives them (the last ones may own fewer).
 func clusterWidth(units, blocks int) int { return (units + blocks - 1) / blocks }
 
-// clusterFits returns the fewest blocks of a cluster (at most most) among
+// clusterSizes returns the blocks of the clusters (at most most) among
 // which cluster_steps can split the first layer of a fit of spec by opt,
-// every block's rows in its shared memory within budget, and whether any
-// can.
-func clusterFits(spec engine.Spec, opt engine.Optimizer, budget, most int) (blocks int, ok bool) {
+// from fewest to most: those whose blocks' regions, their units' rows in
+// shared memory included, are within budget. It returns none where
+// sparse_steps cannot run the fit (sparseFits).
+func clusterSizes(spec engine.Spec, opt engine.Optimizer, budget, most int) []int {
 	if _, ok := sparseFits(spec, opt, budget); !ok {
-		return 0, false
+		return nil
 	}
-	rows, size := layoutSparse(spec).rows, spec.DType.Size()
+	var sizes []int
 	for c := 1; c <= most; c++ {
-		if rows+spec.Inputs*clusterWidth(spec.Layers[0].Units, c)*size <= budget {
-			return c, true
+		if clusterShared(spec, c) <= budget {
+			sizes = append(sizes, c)
 		}
 	}
-	return 0, false
+	return sizes
+}
+
+// clusterShared is the dynamic shared memory of a block of a cluster of
+// blocks blocks of cluster_steps for spec, its units' rows included.
+func clusterShared(spec engine.Spec, blocks int) int {
+	return layoutSparse(spec, blocks).rows + spec.Inputs*clusterWidth(spec.Layers[0].Units, blocks)*spec.DType.Size()
 }
 
 // align16 rounds n up to a multiple of 16.
@@ -357,8 +394,8 @@ func (m Model) PerExample(spec engine.Spec, opt engine.Optimizer, data engine.Ex
 			gpu, kernel = t, "sparse_steps"
 		}
 	}
-	if fewest, ok := clusterFits(spec, opt, H100Shared, maxCluster); ok {
-		if _, t := m.bestCluster(spec, in, fewest, maxCluster); t < gpu {
+	if sizes := clusterSizes(spec, opt, H100Shared, maxCluster); len(sizes) > 0 {
+		if _, t := m.bestCluster(spec, in, sizes); t < gpu {
 			gpu, kernel = t, "cluster_steps"
 		}
 	}

@@ -23,11 +23,24 @@ func specOf(t *testing.T, inputs int, layers string, loss engine.Loss) engine.Sp
 // in shared memory.
 var mnistLike = Inputs{Examples: 60000, Nonzeros: 150, Cold: 5}
 
+// mnistShaped is n examples of 784 inputs, 150 of them nonzero, as
+// mnistLike describes MNIST's.
+func mnistShaped(n int) engine.Examples {
+	x := make([]float64, n*784)
+	for r := range n {
+		for j := range int(mnistLike.Nonzeros) {
+			x[r*784+300+j] = 0.5
+		}
+	}
+	return engine.Examples{X: x, N: n, Features: 784}
+}
+
 // TestModelPerWorkload: the model's times of a step and the backend each
 // workload's shape gets. W1 (2-6-6-1 per example): the CPU, whose step is
 // a quarter of a microsecond. W2 (784-128-10 per example on MNIST):
 // sparse_steps faster than sgd_steps and than the CPU, and cluster_steps
-// faster again, on 16 blocks, but ~1.5× the CPU, not 2×. W3
+// faster again, on 16 blocks: ~0.77 µs, 2.4× the CPU's ~1.84 µs (2.3× on a
+// portable cluster of 8), so --backend auto takes the GPU. W3
 // (784-512-512-10): its second layer does not fit a block, so sgd_steps,
 // far ahead of the CPU per example and in mini-batches of 64.
 func TestModelPerWorkload(t *testing.T) {
@@ -52,25 +65,29 @@ func TestModelPerWorkload(t *testing.T) {
 	assert.InDelta(t, 1.7e-6, H100.CPU(w2, 1, mnistLike.Nonzeros), 0.2e-6, "W2 on the CPU: its measured ~620 k examples/s")
 	_, ok = sparseFits(w2, engine.DefaultOptimizer(engine.Adam), H100Shared)
 	assert.False(t, ok, "Adam changes every weight every step: not sparse_steps")
-	fewest, ok := clusterFits(w2, plain, H100Shared, maxCluster)
-	require.True(t, ok)
-	assert.Equal(t, 2, fewest, "W2's first layer (401 KB) over two blocks' shared memories at least")
-	blocks, cluster := H100.bestCluster(w2, mnistLike, fewest, maxCluster)
+	sizes := clusterSizes(w2, plain, H100Shared, maxCluster)
+	require.NotEmpty(t, sizes)
+	assert.Equal(t, 2, sizes[0], "W2's first layer (401 KB) over two blocks' shared memories at least")
+	blocks, cluster := H100.bestCluster(w2, mnistLike, sizes)
 	assert.Equal(t, 16, blocks)
-	assert.InDelta(t, 1.15e-6, cluster, 0.05e-6, "W2's step in cluster_steps")
-	assert.InDelta(t, 1.2e-6, H100.Cluster(w2, mnistLike, 8), 0.05e-6, "W2's step in a portable cluster of 8")
+	assert.InDelta(t, 0.77e-6, cluster, 0.02e-6, "W2's step in cluster_steps")
+	assert.InDelta(t, 0.82e-6, H100.Cluster(w2, mnistLike, 8), 0.02e-6, "W2's step in a portable cluster of 8")
 	assert.Less(t, cluster, sparse, "W2: cluster_steps before sparse_steps")
 	cpu = H100.CPU(w2, 1, mnistLike.Nonzeros)
-	assert.Greater(t, cluster, cpu/2, "W2: cluster_steps is not 2× the CPU in the model (cluster barriers and block 0's serial layers)")
-	assert.Less(t, cluster, cpu/1.5, "W2: cluster_steps 1.5× the CPU or more")
-	_, ok = clusterFits(w2, engine.DefaultOptimizer(engine.Adam), H100Shared, maxCluster)
-	assert.False(t, ok, "Adam: not cluster_steps")
+	assert.InDelta(t, 1.84e-6, cpu, 0.01e-6, "W2's step on the CPU in the model")
+	assert.LessOrEqual(t, cluster, cpu/2, "W2: cluster_steps 2× the CPU or more (issue 24's target)")
+	assert.LessOrEqual(t, H100.Cluster(w2, mnistLike, 8), cpu/2, "W2: 2× the CPU on a portable cluster of 8 too")
+	w2x := mnistShaped(2000)
+	faster, gpu, cpu = H100.Faster(w2, plain, 1, w2x)
+	assert.True(t, faster, "W2 per example: --backend auto takes the GPU (GPU %.2g s, CPU %.2g s)", gpu, cpu)
+	_, _, kernel := H100.PerExample(w2, plain, w2x)
+	assert.Equal(t, "cluster_steps", kernel)
+	assert.Empty(t, clusterSizes(w2, engine.DefaultOptimizer(engine.Adam), H100Shared, maxCluster), "Adam: not cluster_steps")
 
 	w3 := specOf(t, 784, "512:relu,512:relu,10:softmax", engine.CE)
 	_, ok = sparseFits(w3, plain, H100Shared)
 	assert.False(t, ok, "W3's second layer does not fit a block")
-	_, ok = clusterFits(w3, plain, H100Shared, maxCluster)
-	assert.False(t, ok, "nor cluster_steps' block 0")
+	assert.Empty(t, clusterSizes(w3, plain, H100Shared, maxCluster), "nor cluster_steps, which runs only what sparse_steps runs")
 	assert.Equal(t, 2, gridLayers(w3))
 	assert.Less(t, H100.Grid(w3, mnistLike, 2, 132), H100.CPU(w3, 1, mnistLike.Nonzeros)/4, "W3 per example: sgd_steps, 4× the CPU or more")
 	assert.Less(t, H100.Batch(w3, 64), H100.CPU(w3, 64, 784)/4, "W3 at batch 64: the GPU, 4× the CPU or more")

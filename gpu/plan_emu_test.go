@@ -120,7 +120,7 @@ func TestClusterPlan(t *testing.T) {
 	got := plan(plain)
 	assert.True(t, got.on)
 	assert.Equal(t, 16, got.cluster, "W2 on an H100: a non-portable cluster of 16")
-	assert.Equal(t, layoutSparse(spec).rows+784*8*4, got.shared, "a block's region with its 8 units' rows")
+	assert.Equal(t, layoutSparse(spec, 16).rows+784*8*4, got.shared, "a block's region with its 8 units' rows")
 	adam := plain
 	adam.Optimizer = engine.DefaultOptimizer(engine.Adam)
 	assert.False(t, plan(adam).on, "Adam: sgd_steps")

@@ -25,7 +25,7 @@ type sparseRun struct {
 // sparse_steps where it can run it (sparseFits, within the device's budget
 // of shared memory a block) and cluster_steps where the device runs
 // clusters and the first layer fits a cluster's shared memories
-// (clusterFits), and prepares it.
+// (clusterSizes), and prepares it.
 func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape) error {
 	hot, ok := sparseFits(spec, t.optim.opt, t.ks.sparseBudget)
 	if !ok {
@@ -36,8 +36,8 @@ func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape
 	best := H100.Grid(spec, all, int(sh.plan.nd), sh.grid)
 	sparse := H100.Sparse(spec, inputsOf(data.N, counts, rank, hot))
 	if t.ks.d.clusters {
-		if fewest, ok := clusterFits(spec, t.optim.opt, t.ks.clusterBudget, t.ks.clusterMax); ok {
-			if blocks, tc := H100.bestCluster(spec, all, fewest, t.ks.clusterMax); tc < min(best, sparse) {
+		if sizes := clusterSizes(spec, t.optim.opt, t.ks.clusterBudget, t.ks.clusterMax); len(sizes) > 0 {
+			if blocks, tc := H100.bestCluster(spec, all, sizes); tc < min(best, sparse) {
 				return t.prepareSparse(spec, data, rank, spec.Inputs, blocks)
 			}
 		}
@@ -55,7 +55,7 @@ func (t *trainer) planSparse(spec engine.Spec, data engine.Examples, sh sgdShape
 // rank, as a CSR, and the plan.
 func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []int32, hot, cluster int) error {
 	start, index, value := sparseRows(data, rank)
-	r := layoutSparse(spec)
+	r := layoutSparse(spec, cluster)
 	first := t.layers[0]
 	size := int64(t.dtype.Size())
 	descs := make([]sgdLayer, len(t.layers))
@@ -63,7 +63,8 @@ func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []i
 		descs[i] = sgdLayer{w: l.w, b: l.b, in: int64(l.in), out: int64(l.out), act: int64(l.act), priv: int64(r.priv[i])}
 	}
 	plan := sparsePlan{nlayers: int64(len(t.layers)), hot: int64(hot), rows: int64(r.rows), b1: int64(r.b1), z1: int64(r.z1),
-		a1: int64(r.a1), dz1: int64(r.dz1), nzIndex: int64(r.nzIndex), nzValue: int64(r.nzValue), yStage: int64(r.y), red: int64(r.red)}
+		a1: int64(r.a1), dz1: int64(r.dz1), nzIndex: int64(r.nzIndex), nzValue: int64(r.nzValue), yStage: int64(r.y), red: int64(r.red),
+		part: int64(r.part)}
 	var err error
 	for _, buf := range []struct {
 		dst   *devicePtr
@@ -104,11 +105,11 @@ func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []i
 			return err
 		}
 	}
-	width := first.out
+	shared := r.rows + hot*first.out*int(size)
 	if cluster > 0 {
-		width = clusterWidth(first.out, cluster)
+		shared = clusterShared(spec, cluster)
 	}
-	t.sparse.on, t.sparse.cluster, t.sparse.shared = true, cluster, r.rows+hot*width*int(size)
+	t.sparse.on, t.sparse.cluster, t.sparse.shared = true, cluster, shared
 	return nil
 }
 

@@ -43,8 +43,8 @@ func sparseTrained(t *testing.T, be engine.Backend, net *engine.Network, data en
 		require.NoError(t, tt.d.do(func() error {
 			_, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
 			if cluster > 0 {
-				fewest, ok := clusterFits(net.Spec, h.Optimizer, tt.ks.clusterBudget, tt.ks.clusterMax)
-				require.True(t, ok && fewest <= cluster, "cluster_steps runs %d-%v on %d blocks", net.Spec.Inputs, net.Spec.Layers, cluster)
+				sizes := clusterSizes(net.Spec, h.Optimizer, tt.ks.clusterBudget, tt.ks.clusterMax)
+				require.Contains(t, sizes, cluster, "cluster_steps runs %d-%v on %d blocks", net.Spec.Inputs, net.Spec.Layers, cluster)
 				return tt.prepareSparse(net.Spec, data, rank, net.Spec.Inputs, cluster)
 			}
 			fits, ok := sparseFits(net.Spec, h.Optimizer, tt.ks.sparseBudget)
@@ -88,7 +88,8 @@ func TestSparseStepsParity(t *testing.T) {
 // cluster > 0, cluster_steps on a cluster of that many blocks. The steps run
 // in one launch and split over several, at a rate that changes every step,
 // with and without example weights (one of them 0); the losses, counts and
-// parameters must agree. how names the path in failures.
+// parameters must agree, and a second run on gpu must give the same ones
+// (the runs are deterministic). how names the path in failures.
 func sparseParity(t *testing.T, gpu engine.Backend, c sgdCase, hot, cluster int, how string) {
 	t.Helper()
 	order := []int{3, 0, 8, 6, 1, 5, 2, 7, 4}
@@ -111,6 +112,9 @@ func sparseParity(t *testing.T, gpu engine.Backend, c sgdCase, hot, cluster int,
 				what := fmt.Sprintf("%s %d-%s %s, %s, launches %v, weights %v", dtype, c.inputs, c.layers, c.loss, how, bounds, w)
 				want, wantTotals := sparseTrained(t, cpu.New(), net, data, h, order, bounds, hot, cluster)
 				got, gotTotals := sparseTrained(t, gpu, net, data, h, order, bounds, hot, cluster)
+				again, againTotals := sparseTrained(t, gpu, net, data, h, order, bounds, hot, cluster)
+				assert.Equal(t, gotTotals, againTotals, what+": the totals of a second run")
+				assert.Equal(t, got.Layers, again.Layers, what+": the parameters of a second run")
 				assert.InEpsilon(t, wantTotals.Loss, gotTotals.Loss, tol, what+": loss")
 				assert.Equal(t, wantTotals.Examples, gotTotals.Examples, what+": examples")
 				assert.InDelta(t, wantTotals.Correct, gotTotals.Correct, 1, what+": correct (an example on the boundary may flip)")
@@ -127,10 +131,14 @@ func sparseParity(t *testing.T, gpu engine.Backend, c sgdCase, hot, cluster int,
 // backend's per-example step, in both precisions, on inputs that are mostly
 // 0, on a device that runs clusters (the emulator as an H100): W2's shape
 // over a portable cluster of 8 blocks, 16 units each, a non-portable
-// cluster of 16 blocks of one unit each, a cluster of 3 blocks of 200
-// units (more than a block's threads), and one of 4 blocks whose last owns
-// no unit; each with the steps in one launch and split over several, at a
-// rate that changes every step, with and without example weights.
+// cluster of 16 blocks of one unit each (three layers), a cluster of 3
+// blocks of 200 units (more than a block's threads), one of 4 blocks whose
+// last owns no unit (three layers), four layers with a sigmoid first layer
+// on 6 blocks whose last owns none, and a second layer of 300 units (more
+// than a block's threads, and the blocks' partial sums of it more still)
+// after a sigmoid first layer on 3 blocks; each with the steps in one
+// launch and split over several, at a rate that changes every step, with
+// and without example weights, and run twice, to the same bits.
 func TestClusterStepsParity(t *testing.T) {
 	withClusters(t)
 	cases := []struct {
@@ -141,6 +149,8 @@ func TestClusterStepsParity(t *testing.T) {
 		{sgdCase{33, "16:relu,20:tanh,10:softmax", engine.CE}, 16},
 		{sgdCase{40, "600:tanh,7:linear", engine.MSE}, 3},
 		{sgdCase{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, 4},
+		{sgdCase{24, "10:sigmoid,12:relu,6:tanh,3:softmax", engine.CE}, 6},
+		{sgdCase{12, "9:sigmoid,300:relu,4:sigmoid", engine.BCE}, 3},
 	}
 	gpu := newBackend(t)
 	for _, c := range cases {

@@ -48,12 +48,35 @@ struct sparse_plan {
     int* start;                   // example e's nonzeros are start[e]..start[e+1]-1 of index and value
     int* index;                   // a nonzero's row (its input's rank)
     real* value;                  // a nonzero's value
-    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each
+    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
     long long nz_index, nz_value; // the step's nonzeros: up to in rows and in values
     long long y_stage;            // the target row (k values)
     long long red;                // the reduction scratch: blockDim values
+    long long part;               // cluster_steps' partial z_2: two slots of blocks·out_2 values; -1: none
 };
-static_assert(sizeof(sparse_plan) == 136, "sparse_plan: seventeen 8-byte words, as gpu/kernels_gen.go writes it");
+static_assert(sizeof(sparse_plan) == 144, "sparse_plan: eighteen 8-byte words, as gpu/kernels_gen.go writes it");
+
+// sparse_views is a block's region as plan lays it out: the first layer's
+// hot rows, its b, z, a and dz (out_1 values each), the step's nonzeros'
+// rows and values, and the reduction scratch.
+struct sparse_views {
+    real *rows, *b1, *z1, *a1, *dz1;
+    int* nzi;
+    real *nzv, *red;
+};
+
+__device__ __forceinline__ sparse_views views_of(const sparse_plan& P, char* region) {
+    sparse_views v;
+    v.rows = (real*)(region + P.rows);
+    v.b1 = (real*)(region + P.b1);
+    v.z1 = (real*)(region + P.z1);
+    v.a1 = (real*)(region + P.a1);
+    v.dz1 = (real*)(region + P.dz1);
+    v.nzi = (int*)(region + P.nz_index);
+    v.nzv = (real*)(region + P.nz_value);
+    v.red = (real*)(region + P.red);
+    return v;
+}
 
 // sparse_row returns row r of the first layer: in shared memory below hot,
 // else in global memory.
@@ -227,41 +250,50 @@ __device__ void rows_store(const sparse_plan& P, const real* rows, const sgd_lay
     }
 }
 
-// privates_load copies the private layers (all but the first) into the
+// privates_load copies the private layers from layer from on into the
 // block's region; privates_store copies them back.
-__device__ void privates_load(const sparse_plan& P, char* region) {
-    for (int l = 1; l < (int)P.nlayers; l++) {
+__device__ void privates_load(const sparse_plan& P, char* region, int from) {
+    for (int l = from; l < (int)P.nlayers; l++) {
         priv_layer p = private_of(P.layers[l], region);
         copy(p.w, P.layers[l].w, (size_t)p.out * p.in);
         copy(p.b, P.layers[l].b, p.out);
     }
 }
 
-__device__ void privates_store(const sparse_plan& P, char* region) {
-    for (int l = 1; l < (int)P.nlayers; l++) {
+__device__ void privates_store(const sparse_plan& P, char* region, int from) {
+    for (int l = from; l < (int)P.nlayers; l++) {
         priv_layer p = private_of(P.layers[l], region);
         copy(P.layers[l].w, p.w, (size_t)p.out * p.in);
         copy(P.layers[l].b, p.b, p.out);
     }
 }
 
-// sparse_top runs the step above the first layer, given its z_1 and a_1 (m
-// values): the private layers forward, the output gradient of target
-// yv (thread t's: value t of the example's row ex; the loss and
-// correctness of position s to loss[s] and correct[s]), and backward
-// through the private layers, each updated once its W has been read, into
-// dz_1. Every thread of the block calls it.
-__device__ void sparse_top(const sparse_plan& P, char* region, const real* z1, const real* a1, real* dz1, int m, int act1,
-                           real yv, const double* weight, int ex, int s, double* loss, int* correct, int loss_kind,
-                           const opt_step& o) {
+// top_layer is layer l (l ≥ 1) in the block's region: second where l is 1.
+__device__ __forceinline__ priv_layer top_layer(const sparse_plan& P, char* region, const priv_layer& second, int l) {
+    return l == 1 ? second : private_of(P.layers[l], region);
+}
+
+// sparse_top runs the step above the first layer, given its z_1 and a_1
+// (second.in values) and the layers before layer from run forward: the
+// private layers from from on forward, the output gradient of target yv
+// (thread t's: value t of the example's row ex; the loss and correctness
+// of position s to loss[s] and correct[s], unless loss is null), and
+// backward through the layers above the first, each updated once its W has
+// been read, into dz_1. second is the second layer's copy in the block:
+// all of it (sparse_steps, from 1), or the columns of the block's units
+// (cluster_steps, from 2, its z and a already summed). Every thread of the
+// block calls it.
+__device__ void sparse_top(const sparse_plan& P, char* region, const priv_layer& second, int from, const real* z1,
+                           const real* a1, real* dz1, int act1, real yv, const double* weight, int ex, int s, double* loss,
+                           int* correct, int loss_kind, const opt_step& o) {
     const int L = (int)P.nlayers;
     const sgd_layer out = P.layers[L - 1];
     const int k = (int)out.out, lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
     real *ty = (real*)(region + P.y_stage), *red = (real*)(region + P.red);
-    const priv_layer po = private_of(out, region);
-    const real* in = a1;
-    for (int l = 1; l < L; l++) {
-        priv_layer p = private_of(P.layers[l], region);
+    const priv_layer po = top_layer(P, region, second, L - 1);
+    const real* in = from == 1 ? a1 : top_layer(P, region, second, from - 1).a;
+    for (int l = from; l < L; l++) {
+        priv_layer p = top_layer(P, region, second, l);
         forward_private(p, in);
         in = p.a;
     }
@@ -279,7 +311,7 @@ __device__ void sparse_top(const sparse_plan& P, char* region, const real* z1, c
         if (weight != nullptr) {
             l = weigh_row(po.dz, l, weight[ex], k, lane, WARP);
         }
-        if (lane == 0) {
+        if (lane == 0 && loss != nullptr) {
             loss[s] = l;
             correct[s] = ok;
         }
@@ -287,14 +319,14 @@ __device__ void sparse_top(const sparse_plan& P, char* region, const real* z1, c
     __syncthreads();
 
     for (int l = L - 1; l >= 1; l--) {
-        priv_layer p = private_of(P.layers[l], region);
+        priv_layer p = top_layer(P, region, second, l);
         const real* p_in = a1;
         if (l > 1) {
-            priv_layer q = private_of(P.layers[l - 1], region);
+            priv_layer q = top_layer(P, region, second, l - 1);
             col_dot(q.dz, p.w, p.in, p.dz, p.out, 0, p.in, red, q.z, q.a, q.act);
             p_in = q.a;
         } else {
-            col_dot(dz1, p.w, p.in, p.dz, p.out, 0, m, red, (real*)z1, (real*)a1, act1);
+            col_dot(dz1, p.w, p.in, p.dz, p.out, 0, p.in, red, z1, a1, act1);
         }
         update_private(p, p_in, o, true);
         __syncthreads();
@@ -316,36 +348,32 @@ KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restric
     const int L = (int)P.nlayers;
     const sgd_layer first = P.layers[0];
     const int m = (int)first.out, k = (int)P.layers[L - 1].out, act1 = (int)first.act;
-    real* rows = (real*)(region + P.rows);
-    real *b1 = (real*)(region + P.b1), *z1 = (real*)(region + P.z1), *a1 = (real*)(region + P.a1);
-    real* dz1 = (real*)(region + P.dz1);
-    int* nzi = (int*)(region + P.nz_index);
-    real* nzv = (real*)(region + P.nz_value);
-    real* red = (real*)(region + P.red);
+    const sparse_views v = views_of(P, region);
+    const priv_layer second = private_of(P.layers[1], region);
 
     // W_1 input-major, b_1 and the private layers into the block.
-    rows_load(P, rows, first, 0, m);
-    copy(b1, first.b, m);
-    privates_load(P, region);
+    rows_load(P, v.rows, first, 0, m);
+    copy(v.b1, first.b, m);
+    privates_load(P, region, 1);
     sparse_feed f;
     feed_start(f, P, order, from, to);
     __syncthreads();
 
     for (int s = from; s < to; s++) {
         const int ex = order[s];
-        const int cnt = feed_next(f, P, order, s, to, nzi, nzv);
+        const int cnt = feed_next(f, P, order, s, to, v.nzi, v.nzv);
         const real yv = (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
         __syncthreads();
 
-        sparse_forward(P, rows, nzi, nzv, cnt, m, act1, b1, z1, a1, red);
+        sparse_forward(P, v.rows, v.nzi, v.nzv, cnt, m, act1, v.b1, v.z1, v.a1, v.red);
         const opt_step o = opt_at(O, rates[s]);
-        sparse_top(P, region, z1, a1, dz1, m, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
-        sparse_update(P, rows, nzi, nzv, cnt, m, dz1, b1, o.lr);
+        sparse_top(P, region, second, 1, v.z1, v.a1, v.dz1, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
+        sparse_update(P, v.rows, v.nzi, v.nzv, cnt, m, v.dz1, v.b1, o.lr);
         __syncthreads();
     }
 
     // W_1, b_1 and the private layers back to global memory.
-    rows_store(P, rows, first, 0, m);
-    copy(first.b, b1, m);
-    privates_store(P, region);
+    rows_store(P, v.rows, first, 0, m);
+    copy(first.b, v.b1, m);
+    privates_store(P, region, 1);
 }

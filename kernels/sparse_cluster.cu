@@ -1,33 +1,45 @@
 // Per-example plain SGD in one thread-block cluster (Hopper, sm_90): the
 // first layer split over the cluster's blocks, held in their shared
-// memories, and visited only at the example's nonzero inputs; cluster
-// barriers, no grid barrier.
+// memories, and visited only at the example's nonzero inputs; one cluster
+// barrier a step, no grid barrier.
 //
 // The step is sparse_steps's (sparse.cu), for a network of two layers or
 // more trained by plain SGD, with the first layer's units split over the
 // blocks of one cluster: block r of C owns units u0..u0+width-1 (slice_of),
 // their rows input-major in its shared memory (all of them: the plan's hot
-// is in), their b_1, z_1 and a_1. A step:
+// is in), their b_1, z_1, a_1 and dz_1, and the second layer's columns of
+// those units, W_2[:, u0..u0+width-1]. Every block also holds b_2 and a
+// whole copy of each layer after the second, which every block updates
+// identically. A step:
 //
 //  1. every block runs the first layer on its units over the example's
-//     nonzeros (sparse_forward), writing their z_1 and a_1 straight into
-//     block 0's shared memory (distributed shared memory, map_shared_rank),
-//     and the cluster syncs;
-//  2. block 0 runs the private layers, the output gradient and backward
-//     into dz_1 (sparse_top), writes each block's units' dz_1 into that
-//     block's shared memory, and the cluster syncs;
-//  3. every block updates its rows and b_1 (sparse_update).
+//     nonzeros (sparse_forward), then its part of the second layer's sum,
+//     partial_r = W_2[:, its units]·a_1[its units], and stores it into slot
+//     s mod 2, row r, of every block's partial buffer (distributed shared
+//     memory, map_shared_rank); then the cluster syncs, once;
+//  2. every block, redundantly and identically, sums
+//     z_2 = (partial_0 + partial_1 + … + partial_{C-1}) + b_2 in rank
+//     order (so every block gets the same bits), runs the layers after the
+//     second, the output gradient and backward to dz_2 (sparse_top),
+//     computes its units' dz_1 from its columns of W_2 before it updates
+//     them and b_2, then updates its rows and b_1 (sparse_update). Only
+//     block 0 records the example's loss and correctness.
 //
-// Two cluster barriers a step, many steps a launch; the values cross
-// between blocks as stores before a barrier (whose arrival releases them),
-// never as loads that wait a round trip. Each block has the layout of
-// sparse_steps' block (the same plan and offsets; only block 0 uses its
-// private layers and all of z_1 and a_1), its rows holding its slice. The host launches
-// one cluster of up to 8 blocks (16 where the kernel opts in to
+// One cluster barrier a step is safe because the partial buffer has a slot
+// a step parity. Block b stores into slot s mod 2 of block a in step s,
+// before barrier s, and a reads it after barrier s, before it arrives at
+// barrier s+1. b's next store into that slot is in step s+2, after b has
+// passed barrier s+1, which no block passes before every block, a among
+// them, has arrived at it, so after a's reads of step s; step s+1's stores
+// go to the other slot, whose reads of step s-1 ended before barrier s.
+// The values cross between blocks as stores before a barrier (whose
+// arrival releases them), never as loads that wait a round trip. The host
+// launches one cluster of up to 8 blocks (16 where the kernel opts in to
 // non-portable cluster sizes) through cuLaunchKernelEx.
 //
 // Runs are deterministic: a unit's sum is made by one block, as
-// sparse_steps makes it.
+// sparse_steps makes it, and every block sums the partials of z_2 in the
+// same order, so the blocks' copies of the layers above stay equal.
 //
 // Compiled for sm_90 only: other architectures get a kernel that traps,
 // which the host never launches (it plans clusters on compute capability
@@ -64,10 +76,69 @@ __device__ __forceinline__ cluster_slice slice_of(int m, int rank, int blocks) {
     return s;
 }
 
+// columns_load copies the columns u0..u0+c.in-1 of layer L's W (out×in) and
+// all of its b into c, the block's copy of those columns; columns_store
+// writes the columns back (and b, where with_b).
+__device__ void columns_load(const priv_layer& c, const sgd_layer& L, int u0) {
+    for (int i = threadIdx.x; i < c.out * c.in; i += blockDim.x) {
+        c.w[i] = L.w[(size_t)(i / c.in) * L.in + u0 + i % c.in];
+    }
+    copy(c.b, L.b, c.out);
+}
+
+__device__ void columns_store(const priv_layer& c, const sgd_layer& L, int u0, bool with_b) {
+    for (int i = threadIdx.x; i < c.out * c.in; i += blockDim.x) {
+        L.w[(size_t)(i / c.in) * L.in + u0 + i % c.in] = c.w[i];
+    }
+    if (with_b) {
+        copy(L.b, c.b, c.out);
+    }
+}
+
+#if defined(CLUSTER_SM_90)
+// partials_store: this block's part of the second layer's sum,
+// partial[u] = Σ_c W_2[u, c]·a_1[c] over its columns c (second's, in
+// order), into row rank of slot of every block of the cluster. A thread
+// makes each value it stores (the same sum, the same bits, for every
+// block), so that no block barrier stands between the sums and the
+// stores.
+__device__ void partials_store(const cooperative_groups::cluster_group& cluster, const priv_layer& second, const real* a1, real* slot, int rank,
+                               int blocks) {
+    const int n = second.out;
+    for (int i = threadIdx.x; i < blocks * n; i += blockDim.x) {
+        const int r = i / n, u = i % n;
+        const real* w = second.w + (size_t)u * second.in;
+        real acc = 0;
+        for (int c = 0; c < second.in; c++) {
+            acc += w[c] * a1[c];
+        }
+        cluster.map_shared_rank(slot, r)[rank * n + u] = acc;
+    }
+}
+#endif
+
+// partials_sum: z_2 = (Σ_r partial_r) + b_2 over the blocks' rows of slot,
+// in rank order, and a_2 = f(z_2) (a_2 = z_2 for softmax), into second.
+__device__ void partials_sum(const priv_layer& second, const real* slot, int blocks) {
+    const int n = second.out;
+    for (int u = threadIdx.x; u < n; u += blockDim.x) {
+        real acc = slot[u];
+        for (int r = 1; r < blocks; r++) {
+            acc += slot[r * n + u];
+        }
+        const real v = acc + second.b[u];
+        second.z[u] = v;
+        second.a[u] = second.act == ACT_SOFTMAX ? v : activate(second.act, v);
+    }
+    __syncthreads();
+}
+
 // cluster_steps: per-example plain SGD, as plan says, on the examples at
 // positions from..to-1 of order, as sparse_steps (same arguments), in one
-// cluster of blocks. plan's hot must be the first layer's inputs: every
-// block's rows are in its shared memory.
+// cluster of blocks. plan lays out a block's region for its units: hot
+// must be the first layer's inputs (every block's rows are in its shared
+// memory), b1, z1, a1 and dz1 hold its units' values, the second layer's
+// copy its units' columns, and part two slots of blocks·out_2 values.
 KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restrict__ y, const double* __restrict__ weight,
                       const int* __restrict__ order, int from, int to, double* __restrict__ loss, int* __restrict__ correct,
                       int loss_kind, const optimizer* __restrict__ opt, const opt_rates* __restrict__ rates) {
@@ -82,54 +153,47 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
     const int m = (int)first.out, k = (int)P.layers[L - 1].out, act1 = (int)first.act;
     const int rank = (int)cluster.block_rank(), blocks = (int)cluster.num_blocks();
     const cluster_slice me = slice_of(m, rank, blocks);
-    real* rows = (real*)(region + P.rows);
-    real *b1 = (real*)(region + P.b1), *z1 = (real*)(region + P.z1), *a1 = (real*)(region + P.a1);
-    real* dz1 = (real*)(region + P.dz1);
-    int* nzi = (int*)(region + P.nz_index);
-    real* nzv = (real*)(region + P.nz_value);
-    real* red = (real*)(region + P.red);
+    const sparse_views v = views_of(P, region);
+        // The second layer's columns of this block's units, with all of b_2.
+    sgd_layer cols = P.layers[1];
+    cols.in = me.width;
+    const priv_layer second = private_of(cols, region);
+    real* part = (real*)(region + P.part);
 
-    // This block's rows and b_1; block 0's the private layers.
-    rows_load(P, rows, first, me.u0, me.width);
-    copy(b1 + me.u0, first.b + me.u0, me.width);
-    if (rank == 0) {
-        privates_load(P, region);
-    }
+    // This block's rows, b_1 and columns of W_2, and its copies of b_2 and
+    // the layers after the second.
+    rows_load(P, v.rows, first, me.u0, me.width);
+    copy(v.b1, first.b + me.u0, me.width);
+    columns_load(second, P.layers[1], me.u0);
+    privates_load(P, region, 2);
     sparse_feed f;
     feed_start(f, P, order, from, to);
-    // Every block has started before one writes another's shared memory:
-    // block 0's z_1 and a_1, which every block's forward pass writes.
+    // Every block has started before one writes another's shared memory.
     cluster.sync();
-    real *z0 = cluster.map_shared_rank(z1, 0), *a0 = cluster.map_shared_rank(a1, 0);
 
     for (int s = from; s < to; s++) {
         const int ex = order[s];
-        const int cnt = feed_next(f, P, order, s, to, nzi, nzv);
-        const real yv = rank == 0 && (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
+        const int cnt = feed_next(f, P, order, s, to, v.nzi, v.nzv);
+        const real yv = (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
         const opt_step o = opt_at(O, rates[s]);
+        real* slot = part + (size_t)(s & 1) * blocks * second.out;
         __syncthreads();
 
-        sparse_forward(P, rows, nzi, nzv, cnt, me.width, act1, b1 + me.u0, z0 + me.u0, a0 + me.u0, red);
+        sparse_forward(P, v.rows, v.nzi, v.nzv, cnt, me.width, act1, v.b1, v.z1, v.a1, v.red);
+        partials_store(cluster, second, v.a1, slot, rank, blocks);
         cluster.sync();
-        if (rank == 0) {
-            sparse_top(P, region, z1, a1, dz1, m, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
-            for (int r = 1; r < blocks; r++) {
-                const cluster_slice their = slice_of(m, r, blocks);
-                real* d = cluster.map_shared_rank(dz1, r);
-                for (int u = their.u0 + threadIdx.x; u < their.u0 + their.width; u += blockDim.x) {
-                    d[u] = dz1[u];
-                }
-            }
-        }
-        cluster.sync();
-        sparse_update(P, rows, nzi, nzv, cnt, me.width, dz1 + me.u0, b1 + me.u0, o.lr);
+        partials_sum(second, slot, blocks);
+        sparse_top(P, region, second, 2, v.z1, v.a1, v.dz1, act1, yv, weight, ex, s, rank == 0 ? loss : nullptr, correct,
+                   loss_kind, o);
+        sparse_update(P, v.rows, v.nzi, v.nzv, cnt, me.width, v.dz1, v.b1, o.lr);
         __syncthreads();
     }
 
-    rows_store(P, rows, first, me.u0, me.width);
-    copy(first.b + me.u0, b1 + me.u0, me.width);
+    rows_store(P, v.rows, first, me.u0, me.width);
+    copy(first.b + me.u0, v.b1, me.width);
+    columns_store(second, P.layers[1], me.u0, rank == 0);
     if (rank == 0) {
-        privates_store(P, region);
+        privates_store(P, region, 2);
     }
     // No block leaves while another may still write its shared memory.
     cluster.sync();
