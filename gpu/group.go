@@ -66,8 +66,8 @@ type Seat struct {
 	*Backend
 	g      *Group
 	mu     sync.Mutex
-	taken  bool // a trainer has joined, or the seat has left
-	member *trainer
+	taken  bool   // a trainer has joined, or the seat has left
+	alone  string // why the seat's fit ran alone, where it did
 }
 
 var _ engine.Backend = (*Seat)(nil)
@@ -83,15 +83,24 @@ func (s *Seat) NewTrainer(net *engine.Network, data engine.Examples, h engine.Hy
 	t := tr.(*trainer)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.taken:
-	case t.Grouped():
-		s.taken, s.member, t.seat = true, t, s
-	default:
-		s.taken = true
+	if s.taken {
+		return t, nil
+	}
+	s.taken = true
+	if s.alone = t.alone(); s.alone == "" {
+		t.seat = s
+	} else {
 		s.g.leave()
 	}
 	return t, nil
+}
+
+// Alone says why the seat's fit trained alone rather than in the group's
+// launches, once its trainer is made; "" if it joined the group.
+func (s *Seat) Alone() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.alone
 }
 
 // Leave gives up the seat if no trainer holds it: a fit that failed before
@@ -105,10 +114,18 @@ func (s *Seat) Leave() {
 	}
 }
 
-// Grouped reports whether the trainer's steps run in sgd_fits, which a
-// Group launches for many fits at once.
-func (t *trainer) Grouped() bool {
-	return t.perExample() && !t.sparse.on && t.sgd.oneBlock() && t.share == nil
+// alone says why the trainer's steps cannot run in sgd_fits, which a Group
+// launches for many fits at once; "" where they can.
+func (t *trainer) alone() string {
+	switch {
+	case !t.perExample():
+		return "only per-example fits (--batch 1, no dropout, no clipping) train in one launch with others"
+	case t.sparse.on:
+		return "its plan is sparse_steps over the nonzero inputs, which trains one fit a launch"
+	case !t.sgd.oneBlock():
+		return fmt.Sprintf("its layers do not all fit one block's shared memory (%d bytes), which a fit needs to train in one launch with others", t.ks.sgdBudget)
+	}
+	return ""
 }
 
 // leave takes a seat out of the group for good, launching the steps that
