@@ -161,6 +161,28 @@
 // steps it cut short and why it may have happened, and resets it and the
 // barrier word, so that the next launch runs.
 //
+// # Many fits in one launch (Group)
+//
+// A plan of one block whose layers are all private in its shared memory
+// (W1's 2-6-6-1, in one warp) runs in sgd_fits (kernels/sgd.cu), which
+// takes a table of fits (sgd_fit: a fit's plan, data, order, losses,
+// optimizer and rates) and runs fit b in block b with sgd_steps' own
+// steps_in; a fit alone is a table of one. A Group (group.go) gives each
+// of several fits a Seat, a backend through which the fit trains in a
+// goroutine of its own, as engine.Fit trains it alone: each Steps of a
+// seat's trainer waits until every open seat has asked for its steps or
+// left, and the last to ask launches sgd_fits once for them all (once per
+// range of steps, block size and dtype among them). The fits' blocks share
+// nothing, so each fit gives the bits it gives alone, and a fit whose loss
+// becomes NaN leaves the others as they were; Fit stops it, its trainer's
+// Close leaves its seat, and the others go on. A seat whose first trainer
+// cannot run in sgd_fits (a mini-batch fit, dropout or clipping, a plan of
+// sparse_steps or of a grid) leaves at once and trains alone; Seat.Alone
+// says why. The table is uploaded only when the launch's fits change: an
+// upload waits for the launches before it. Each fit keeps its own copy of
+// the data on the device (N fits, N copies): sharing it would save memory
+// on large sets, not time on W1's.
+//
 // # Per-example SGD over the nonzero inputs
 //
 // A fit by plain SGD of two layers or more whose later layers fit a
@@ -491,6 +513,15 @@
 //   - The suite's Inference: NewInference against Predict, both dtypes,
 //     Forward64 and Forward32, batches of 1 to 9 and past a chunk of 1,024,
 //     from 16 goroutines at once, and Close twice.
+//   - Many fits in one launch, on the emulator: W1s of different seeds and
+//     rates in one Group, in both dtypes, beside a fit that diverges, a
+//     network sgd_steps distributes and a mini-batch fit, each fit's
+//     parameters and history bit for bit those it gives alone, the
+//     diverging one's NonFiniteError too (TestGroupMatchesFitsAlone); three
+//     W1 fits' steps in one launch a range, a third of the launches alone
+//     (TestGroupLaunchesItsFitsTogether); a seat that leaves untrained does
+//     not hold up the other (TestGroupSeatThatNeverTrains). sgd_fits' CPU
+//     twin is N CPU fits: each fit alone matches the CPU as sgd_steps does.
 //   - Every kernel against its CPU twin: the mini-batch kernels on layers
 //     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
 //     TestDenseBackwardBatchParity, TestDenseDeltaParity,

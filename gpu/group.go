@@ -64,10 +64,10 @@ func (g *Group) Close() error {
 // runs alone, the seat left.
 type Seat struct {
 	*Backend
-	g      *Group
-	mu     sync.Mutex
-	taken  bool   // a trainer has joined, or the seat has left
-	alone  string // why the seat's fit ran alone, where it did
+	g     *Group
+	mu    sync.Mutex
+	taken bool   // a trainer has joined, or the seat has left
+	alone string // why the seat's fit ran alone, where it did
 }
 
 var _ engine.Backend = (*Seat)(nil)

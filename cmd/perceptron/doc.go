@@ -20,7 +20,14 @@
 // lists (--lr, --batch, --seed, --layers separated by ";", --optimizer,
 // --weight-decay, --dropout; --lr log:MIN:MAX:N), and runs each fit through
 // train's steps on a fitRunner: cpuPool, --threads goroutines with
-// GOMAXPROCS at --threads, a fit on one from its data to its test. The
+// GOMAXPROCS at --threads, a fit on one from its data to its test; and,
+// where two fits or more ask for --backend cuda in a binary with the CUDA
+// backend, gpuGroup (sweepgpu.go): those fits all at once, each through
+// its seat of one gpu.Group, whose fits of one block (W1's per-example
+// plain SGD, for one) train in shared launches of sgd_fits, a block a fit,
+// bit for bit train --backend cuda's; a seated fit that cannot join (a
+// mini-batch, or a network sgd_steps distributes) trains alone on the GPU
+// and the sweep says why. --backend auto picks per fit as train does. The
 // fits share their data (dataSets): each distinct data set (keyed on the
 // flags that feed loadTraining, the seed but for mnist) is read once, by
 // the first fit that needs it, each fit training on copies of its parts
@@ -223,6 +230,11 @@
 //     (TestSweepSharedDataIsTrainData); one data set per distinct data
 //     (mnist's once for all seeds, a synthetic set per seed), copies a fit
 //     may change, each set dropped after its last fit (TestSweepDataSets);
+//     on the CUDA emulator (go test -tags cudaemu), a sweep --backend cuda
+//     of W1 over three rates, two seeds and batches 1 and 16: each fit's
+//     model byte for byte, and its history's losses and accuracies, train
+//     --backend cuda's, the six of batch 16 saying why they trained alone
+//     (TestSweepGPUGroupIsTrainFit);
 //     the moons at --lr 1 stalled, in the JSON and the CSV, ranked after the
 //     fits that learnt (TestSweepStalled); learnt, stalled, then diverged
 //     or failed (TestSweepRanking); every error,
