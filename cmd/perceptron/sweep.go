@@ -89,7 +89,7 @@ func sweep(args []string, stdout, stderr io.Writer) error {
 	}
 	r := &sweepRun{sweepFlags: s, fits: fits, sig: sig, data: newDataSets(fits)}
 	if g, ok := runner.(gpuGroup); ok {
-		r.seats = g.seats
+		r.group = &g
 	}
 	start := time.Now()
 	runner.run(len(fits), r.train)
@@ -368,7 +368,7 @@ type sweepRun struct {
 	fits  []*sweepFit
 	sig   *signals
 	data  *dataSets // read once, shared by the fits that read them
-	seats []fitSeat // each fit's seat in the GPU's group, or nil (gpuGroup)
+	group *gpuGroup // the GPU's group of fits, or nil
 
 	mu     sync.Mutex
 	best   *modelfile.Model // the best fit's, so far
@@ -383,8 +383,8 @@ func (r *sweepRun) train(i int) {
 	defer r.data.done(f.flags)
 	t := &training{trainFlags: f.flags, sig: r.sig, stdout: io.Discard, stderr: io.Discard, load: r.data.loader(f.flags)}
 	t.quiet, t.json = true, true
-	if i < len(r.seats) && r.seats[i] != nil {
-		t.seat = r.seats[i]
+	if r.group != nil && r.group.seats[i] != nil {
+		t.seat = r.group.backendOf(i, f.flags.backend)
 	}
 	t.out, t.history, t.plot, t.findPlot = "", "", "", ""
 	if r.outDir != "" {
