@@ -183,6 +183,21 @@
 // the data on the device (N fits, N copies): sharing it would save memory
 // on large sets, not time on W1's.
 //
+// The model of n fits at once (Model.Fits, model_fits.go; a model, not
+// measured): a fit a block, as many at once as an H100 holds (132
+// multiprocessors times the blocks one holds by its shared memory,
+// registers, threads and 32-block limit, counted as the occupancy
+// calculator counts them), one fit's step alone for each wave of those,
+// and the launch's share of a Fit chunk once for all; on the CPU, each
+// fit's step for each round of a pool of cores, a fit a core. W1: a warp a
+// fit, 8 a multiprocessor (224 registers a thread), 1,056 at once, so 512
+// fits take one fit's step (~1.4 µs), within the target of 512 in
+// the time of 2, and ~50× the pool of 2 cores; 16 fits beat the pool, 8 do
+// not. The model charges nothing for the ~4 warps that share a
+// multiprocessor's 4 schedulers at 512 fits, nor for their data's copies.
+// Fits whose plan is cluster_steps (W2 on an H100) or a grid of sgd_steps
+// run one after another: 64 W2 fits are the 2-core pool's in the model.
+//
 // # Per-example SGD over the nonzero inputs
 //
 // A fit by plain SGD of two layers or more whose later layers fit a
@@ -614,6 +629,14 @@
 //     sgd_steps, Adam in neither, its times of a step within its stated
 //     figures, and the inputs ranked by their nonzeros
 //     (TestModelPerWorkload, TestModelCountsNonzeros).
+//   - The model of n fits at once: W1's plan of a block (a warp, 864
+//     bytes, 8 a multiprocessor), 512 fits in the time of one alone, inside
+//     the target of 2, ~50× the 2-core pool, two waves at 1,100, the pool
+//     at 8 fits and on 16 cores, the GPU at 16; 64 W2 fits one after another
+//     in cluster_steps, behind the pool (TestModelFits); and on the emulator
+//     as an H100, that plan the trainer's, threads, region bytes and blocks
+//     of sgd_fits a multiprocessor, for W1 and a 20-30-30-4 network, both
+//     dtypes, plain SGD and Adam (TestModelFitsIsThePlan).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time
