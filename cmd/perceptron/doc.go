@@ -250,6 +250,9 @@
 //     16 W1 fits on 2 cores, not 8, not a fit that does not train per
 //     example, not on a model whose launch takes a second
 //     (TestSweepAutoPicksGroup);
+//     on the emulator, sweep --backend auto of W1 over 16 seeds gives train
+//     --backend cuda's models, over 8 train --backend cpu's (whose bits
+//     differ from cuda's) (TestSweepAutoGroupIsTheModels);
 //     the moons at --lr 1 stalled, in the JSON and the CSV, ranked after the
 //     fits that learnt (TestSweepStalled); learnt, stalled, then diverged
 //     or failed (TestSweepRanking); every error,

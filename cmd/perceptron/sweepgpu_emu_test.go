@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -71,4 +72,40 @@ func lossColumns(csv string) []string {
 		rows = append(rows, strings.Join(strings.Split(line, ",")[:5], ","))
 	}
 	return rows
+}
+
+// TestSweepAutoGroupIsTheModels: on the CUDA emulator (a GPU found), a
+// sweep --backend auto of the course's W1 over 16 seeds trains in the
+// GPU's group, each fit train --backend cuda's bit for bit, and over 8
+// seeds on the CPU, each fit train --backend cpu's: the model's choice on
+// 2 threads (gpu.Model.Fits).
+func TestSweepAutoGroupIsTheModels(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "perceptron-emu")
+	out, err := exec.Command("go", "build", "-tags", "cudaemu", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	run := func(args ...string) result {
+		cmd := exec.Command(bin, append(args, "--preset", "course", "--epochs", "1")...)
+		cmd.Dir = dir
+		return runCommand(t, cmd)
+	}
+	for _, c := range []struct {
+		fits    int
+		backend string
+	}{{16, "cuda"}, {8, "cpu"}} {
+		seeds := make([]string, c.fits)
+		for i := range seeds {
+			seeds[i] = strconv.Itoa(i + 1)
+		}
+		fits := "fits-" + strconv.Itoa(c.fits)
+		r := run("sweep", "--backend", "auto", "--threads", "2", "--seed", strings.Join(seeds, ","), "--out-dir", fits, "--csv", "", "--plot", "", "--out", "")
+		require.Equal(t, 0, r.code, r.stderr)
+		for _, seed := range []int{1, c.fits} {
+			name := fmt.Sprintf("train-%d-%d.safetensors", c.fits, seed)
+			tr := run("train", "--backend", c.backend, "--seed", strconv.Itoa(seed), "--out", name, "--history", "", "--plot", "")
+			require.Equal(t, 0, tr.code, tr.stderr)
+			assert.Equal(t, readFile(t, dir, name), readFile(t, dir, fmt.Sprintf("%s/fit-%03d.safetensors", fits, seed)),
+				"%d fits, seed %d: train --backend %s's", c.fits, seed, c.backend)
+		}
+	}
 }
