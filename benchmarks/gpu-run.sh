@@ -10,9 +10,12 @@
 #   4. fits-W2:      two W2 fits (one MNIST epoch per example) compared bit for bit
 #   5. synccheck, racecheck: compute-sanitizer on TestSGDStepsParity
 #   6. bench-cuda:   perceptron bench --backend cuda, W1, W2, W3, float32
-#   7. tests-rest:   the GPU backend's other tests (the backend suite, MNIST)
-#   8. bench-cpu:    the same workloads on the CPU of the same machine
-#   9. nsys-W2:      an Nsight Systems profile of W2 on the GPU
+#   7. bench-fits:   fits a second of many fits at once (bench --fits, issue
+#                    27), on the GPU's group and the CPU pool in one run: W1
+#                    at 1, 8, 64 and 512 fits, W2 at 1, 8 and 64, float32
+#   8. tests-rest:   the GPU backend's other tests (the backend suite, MNIST)
+#   9. bench-cpu:    the same workloads on the CPU of the same machine
+#  10. nsys-W2:      an Nsight Systems profile of W2 on the GPU
 #
 # Each step runs under its own timeout, so that a hang loses only that step,
 # and within the budget (PERCEPTRON_GPU_RUN_BUDGET seconds: 540 by default,
@@ -167,6 +170,12 @@ if [ $gpu = yes ]; then
 else
   skip bench-cuda "needs a GPU"
 fi
+if [ $gpu = yes ]; then
+  step bench-fits 90 sh -c '"$1" bench --fits 1,8,64,512 --backend cuda,cpu --dtype float32 &&
+    "$1" bench --fits 1,8,64 --workload W2 --backend cuda,cpu --dtype float32 --mnist-dir "$2"' _ "$here/perceptron" "$here/data"
+else
+  skip bench-fits "needs a GPU (512 fits on the emulator take minutes)"
+fi
 step tests-rest 240 sh "$self" --in "$here/../gpu" "$here/gpu.test" -test.v -test.count=1 -test.skip "$core" \
   -test.timeout 230s
 if [ $gpu = yes ]; then
@@ -184,7 +193,7 @@ else
     "$here/perceptron" bench --workload W2 --backend cuda --dtype float32 --mnist-dir "$here/data" --out "$logs/nsys-W2.json"
   rm -f "$logs/nsys-W2.sqlite"
 fi
-for f in bench-cuda bench-cpu; do
+for f in bench-cuda bench-fits bench-cpu; do
   [ -f "$logs/$f.log" ] && { note "$f:"; sed 's/^/    /' "$logs/$f.log" >> "$summary"; }
 done
 note "total: $((budget - (deadline - $(date +%s))))s of ${budget}s"

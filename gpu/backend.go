@@ -295,6 +295,7 @@ type trainer struct {
 	recent      recentRead    // the progress's reads of the totals (RecentTotals)
 	partial     engine.Totals // the totals of the epoch's steps before a checkpoint (ResumeEpoch)
 	share       *sharing      // a data-parallel fit's (ShareBatches), else nil
+	seat        *Seat         // the Group seat whose steps the trainer's are launched with, else nil
 	closed      bool
 }
 
@@ -425,6 +426,9 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 	if t.share != nil {
 		return t.sharedSteps(ctx, start, from, to)
 	}
+	if t.seat != nil {
+		return t.groupSteps(start, from, to)
+	}
 	return t.d.do(func() error {
 		if start {
 			if err := t.startEpoch(from); err != nil {
@@ -458,6 +462,23 @@ func (t *trainer) Steps(ctx context.Context, from, to int) error {
 		}
 		return nil
 	})
+}
+
+// groupSteps runs the steps over order[from:to] of a trainer of a Group's
+// seat: in one launch with the steps of the group's other seats, once
+// every open seat has asked for its own.
+func (t *trainer) groupSteps(start bool, from, to int) error {
+	if start {
+		if err := t.d.do(func() error { return t.startEpoch(from) }); err != nil {
+			return err
+		}
+	}
+	if err := t.seat.g.steps(t, from, to); err != nil {
+		return err
+	}
+	t.done = to
+	t.optim.steps += to - from
+	return nil
 }
 
 // delta turns the gradient with respect to a layer's activations into the
@@ -537,6 +558,10 @@ func (t *trainer) CopyTo(net *engine.Network) error {
 // Close frees the trainer's reducer, graphs and device memory (none is
 // left where an error lost the context).
 func (t *trainer) Close() error {
+	if s := t.seat; s != nil {
+		t.seat = nil
+		s.g.leave()
+	}
 	if t.closed || t.d.lostError() != nil {
 		return nil
 	}

@@ -190,16 +190,19 @@ func (d *device) init() error {
 // optInSGD lets sgd_steps have all the dynamic shared memory the device
 // allows a block (its opt-in limit less the kernel's static shared memory,
 // which ptxas counts per architecture: 1,040 bytes on sm_90), and sets
-// sgdBudget to it.
+// sgdBudget to it; sgd_fits, which runs the plans of one block in shared
+// memory that fit that budget, and has no more static shared memory, opts
+// in to the same.
 func (ks *kernelSet) optInSGD() error {
-	fn := ks.fns[kernelSgdSteps]
-	static, err := fn.staticShared()
+	static, err := ks.fns[kernelSgdSteps].staticShared()
 	if err != nil {
 		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelSgdSteps), err)
 	}
 	ks.sgdBudget = ks.d.sharedOptIn - static
-	if err := fn.optInShared(ks.sgdBudget); err != nil {
-		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSgdSteps), ks.sgdBudget, err)
+	for _, id := range []kernelID{kernelSgdSteps, kernelSgdFits} {
+		if err := ks.fns[id].optInShared(ks.sgdBudget); err != nil {
+			return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(id), ks.sgdBudget, err)
+		}
 	}
 	return nil
 }

@@ -161,6 +161,43 @@
 // steps it cut short and why it may have happened, and resets it and the
 // barrier word, so that the next launch runs.
 //
+// # Many fits in one launch (Group)
+//
+// A plan of one block whose layers are all private in its shared memory
+// (W1's 2-6-6-1, in one warp) runs in sgd_fits (kernels/sgd.cu), which
+// takes a table of fits (sgd_fit: a fit's plan, data, order, losses,
+// optimizer and rates) and runs fit b in block b with sgd_steps' own
+// steps_in; a fit alone is a table of one. A Group (group.go) gives each
+// of several fits a Seat, a backend through which the fit trains in a
+// goroutine of its own, as engine.Fit trains it alone: each Steps of a
+// seat's trainer waits until every open seat has asked for its steps or
+// left, and the last to ask launches sgd_fits once for them all (once per
+// range of steps, block size and dtype among them). The fits' blocks share
+// nothing, so each fit gives the bits it gives alone, and a fit whose loss
+// becomes NaN leaves the others as they were; Fit stops it, its trainer's
+// Close leaves its seat, and the others go on. A seat whose first trainer
+// cannot run in sgd_fits (a mini-batch fit, dropout or clipping, a plan of
+// sparse_steps or of a grid) leaves at once and trains alone; Seat.Alone
+// says why. The table is uploaded only when the launch's fits change: an
+// upload waits for the launches before it. Each fit keeps its own copy of
+// the data on the device (N fits, N copies): sharing it would save memory
+// on large sets, not time on W1's.
+//
+// The model of n fits at once (Model.Fits, model_fits.go; a model, not
+// measured): a fit a block, as many at once as an H100 holds (132
+// multiprocessors times the blocks one holds by its shared memory,
+// registers, threads and 32-block limit, counted as the occupancy
+// calculator counts them), one fit's step alone for each wave of those,
+// and the launch's share of a Fit chunk once for all; on the CPU, each
+// fit's step for each round of a pool of cores, a fit a core. W1: a warp a
+// fit, 8 a multiprocessor (224 registers a thread), 1,056 at once, so 512
+// fits take one fit's step (~1.4 µs), within the target of 512 in
+// the time of 2, and ~50× the pool of 2 cores; 16 fits beat the pool, 8 do
+// not. The model charges nothing for the ~4 warps that share a
+// multiprocessor's 4 schedulers at 512 fits, nor for their data's copies.
+// Fits whose plan is cluster_steps (W2 on an H100) or a grid of sgd_steps
+// run one after another: 64 W2 fits are the 2-core pool's in the model.
+//
 // # Per-example SGD over the nonzero inputs
 //
 // A fit by plain SGD of two layers or more whose later layers fit a
@@ -504,6 +541,15 @@
 //   - The suite's Inference: NewInference against Predict, both dtypes,
 //     Forward64 and Forward32, batches of 1 to 9 and past a chunk of 1,024,
 //     from 16 goroutines at once, and Close twice.
+//   - Many fits in one launch, on the emulator: W1s of different seeds and
+//     rates in one Group, in both dtypes, beside a fit that diverges, a
+//     network sgd_steps distributes and a mini-batch fit, each fit's
+//     parameters and history bit for bit those it gives alone, the
+//     diverging one's NonFiniteError too (TestGroupMatchesFitsAlone); three
+//     W1 fits' steps in one launch a range, a third of the launches alone
+//     (TestGroupLaunchesItsFitsTogether); a seat that leaves untrained does
+//     not hold up the other (TestGroupSeatThatNeverTrains). sgd_fits' CPU
+//     twin is N CPU fits: each fit alone matches the CPU as sgd_steps does.
 //   - Every kernel against its CPU twin: the mini-batch kernels on layers
 //     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
 //     TestDenseBackwardBatchParity, TestDenseDeltaParity,
@@ -600,6 +646,14 @@
 //     in neither, its times of a step within its stated figures, and the
 //     inputs ranked by their nonzeros (TestModelPerWorkload,
 //     TestModelCountsNonzeros).
+//   - The model of n fits at once: W1's plan of a block (a warp, 864
+//     bytes, 8 a multiprocessor), 512 fits in the time of one alone, inside
+//     the target of 2, ~50× the 2-core pool, two waves at 1,100, the pool
+//     at 8 fits and on 16 cores, the GPU at 16; 64 W2 fits one after another
+//     in cluster_steps, behind the pool (TestModelFits); and on the emulator
+//     as an H100, that plan the trainer's, threads, region bytes and blocks
+//     of sgd_fits a multiprocessor, for W1 and a 20-30-30-4 network, both
+//     dtypes, plain SGD and Adam (TestModelFitsIsThePlan).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time

@@ -12,6 +12,7 @@ var sharedStructs = map[string]struct {
 }{
 	"sgd_layer":   {sgdLayer{}, sgdLayerBytes},
 	"sgd_plan":    {sgdPlan{}, sgdPlanBytes},
+	"sgd_fit":     {sgdFit{}, sgdFitBytes},
 	"sparse_plan": {sparsePlan{}, sparsePlanBytes},
 	"optimizer":   {optimizer{}, optimizerBytes},
 	"opt_rates":   {optRates{}, optRatesBytes},

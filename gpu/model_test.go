@@ -108,3 +108,70 @@ func TestModelCountsNonzeros(t *testing.T) {
 	assert.InDelta(t, 2, in.Nonzeros, 1e-12)
 	assert.InDelta(t, 1.0/3, in.Cold, 1e-12, "input 0, of rank 2, is cold")
 }
+
+// TestModelFits: the model of many per-example fits at once (Fits). W1 on
+// the moons: sgd_fits, a warp a fit, 8 blocks a multiprocessor (registers:
+// 224 a thread), 1,056 fits at once, so 512 fits take one fit's step, the
+// time of 1 fit alone, inside the target of 512 in the time of 2
+// (the model charges nothing for the ~4 blocks that share a
+// multiprocessor's 4 schedulers: one warp each); and ~50× the CPU pool of
+// 2 cores, a fit a core. 8 W1 fits stay on the CPU (4 rounds of a quarter
+// of a microsecond against one GPU step); 16 go to the GPU. W2 on MNIST:
+// PerExample's cluster_steps, which no kernel runs a fit a block, so its
+// fits run one after another. W2 where sparse_steps is the plan (no
+// clusters): sparse_fits, a block a multiprocessor (its hot rows fill the
+// shared memory), 132 at once, 512 in 4 waves.
+func TestModelFits(t *testing.T) {
+	plain := engine.Optimizer{}
+	w1 := specOf(t, 2, "6:relu,6:relu,1:sigmoid", engine.BCE)
+	moons, err := dataset.Synthetic("moons", 1000, -1, 1)
+	require.NoError(t, err)
+	data := engine.Examples{X: moons.X, N: moons.N, Features: moons.Features}
+	threads, region, ok := oneBlockPlan(w1, plain, H100Shared)
+	require.True(t, ok)
+	assert.Equal(t, 32, threads)
+	assert.Equal(t, 272+144+240+48+16+128+16, region, "descriptors, three layers, target, reduction, staged input")
+	assert.Equal(t, 8, sgdFitsKernel.residentPerSM(engine.Float32, threads, region), "registers: 8 warps a multiprocessor")
+
+	one := H100.Fits(w1, plain, data, 1, 1)
+	alone, _, kernel := H100.PerExample(w1, plain, data)
+	require.Equal(t, "sgd_steps", kernel)
+	assert.Equal(t, "sgd_fits", one.Kernel)
+	assert.InDelta(t, alone, one.Group, 1e-15, "one fit in a group is one fit alone")
+	p := H100.Fits(w1, plain, data, 512, 2)
+	assert.Equal(t, 8*132, p.AtOnce)
+	assert.InDelta(t, one.Group, p.Group, 1e-15, "512 W1 fits in the time of one")
+	assert.LessOrEqual(t, p.Group, 2*alone, "the target: 512 W1 fits in the time of 2")
+	assert.InDelta(t, 1.36e-6, p.Group, 0.05e-6, "a step of all 512")
+	assert.InDelta(t, 256*H100.CPU(w1, 1, 2), p.CPU, 1e-12, "the CPU pool: 256 rounds of 2 fits")
+	assert.Greater(t, p.CPU/p.Group, 40.0, "512 W1 fits: the GPU ~50× the CPU pool of 2 cores")
+	assert.True(t, p.GPUFaster())
+	launch := H100.Launch / 5 // a Fit chunk of 5 steps on 1,000 examples
+	assert.InDelta(t, launch+2*(alone-launch), H100.Fits(w1, plain, data, 1100, 2).Group, 1e-15, "1,100 fits: two waves, the launch once")
+	assert.False(t, H100.Fits(w1, plain, data, 8, 2).GPUFaster(), "8 W1 fits: the CPU pool")
+	assert.True(t, H100.Fits(w1, plain, data, 16, 2).GPUFaster(), "16 W1 fits: the GPU")
+	assert.False(t, H100.Fits(w1, plain, data, 16, 16).GPUFaster(), "16 W1 fits on 16 cores: one round, the CPU")
+
+	w2 := specOf(t, 784, "128:relu,10:sigmoid", engine.BCE)
+	mnist := engine.Examples{X: windowRows(2000, 784, 150), N: 2000, Features: 784}
+	w2Alone, w2CPU, kernel := H100.PerExample(w2, plain, mnist)
+	require.Equal(t, "cluster_steps", kernel)
+	c := H100.Fits(w2, plain, mnist, 64, 2)
+	assert.Equal(t, "", c.Kernel, "cluster_steps runs a fit a launch")
+	assert.InDelta(t, 64*w2Alone, c.Group, 1e-12, "64 W2 fits one after another")
+	t.Logf("W2: alone %.3g s, CPU %.3g s; 64 fits: GPU %.3g s, CPU pool %.3g s", w2Alone, w2CPU, c.Group, c.CPU)
+	assert.False(t, c.GPUFaster(), "64 W2 fits: the CPU pool of 2 cores, 2 at a time, before the GPU's one at a time")
+	assert.True(t, H100.Fits(w2, plain, mnist, 1, 2).GPUFaster(), "one W2 fit: the GPU, as train --backend auto")
+}
+
+// windowRows is n rows of features inputs, nonzeros of them 1 (a window
+// that moves along the inputs row by row), the rest 0.
+func windowRows(n, features, nonzeros int) []float64 {
+	x := make([]float64, n*features)
+	for r := range n {
+		for j := range nonzeros {
+			x[r*features+(r*7+j)%features] = 1
+		}
+	}
+	return x
+}

@@ -3,6 +3,7 @@
 package gpu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -124,4 +125,38 @@ func TestClusterPlan(t *testing.T) {
 	adam := plain
 	adam.Optimizer = engine.DefaultOptimizer(engine.Adam)
 	assert.False(t, plan(adam).on, "Adam: sgd_steps")
+}
+
+// TestModelFitsIsThePlan: the model's plan of a fit a block (oneBlockPlan,
+// and sgdFitsKernel's blocks a multiprocessor) is the trainer's on an H100
+// (kernels.EmuH100): W1 and a 20-30-30-4 network, in both dtypes, by plain
+// SGD and by Adam (two state slots a parameter), the same threads, region
+// bytes and blocks of sgd_fits a multiprocessor as the emulator counts them.
+func TestModelFitsIsThePlan(t *testing.T) {
+	emulate(t, kernels.EmuH100)
+	be := newBackend(t)
+	for _, c := range []sgdCase{{2, "6:relu,6:relu,1:sigmoid", engine.BCE}, {20, "30:relu,30:tanh,4:softmax", engine.CE}} {
+		for _, dtype := range dtypes {
+			for _, opt := range []engine.Optimizer{{}, engine.DefaultOptimizer(engine.Adam)} {
+				layers, err := engine.ParseLayers(c.layers)
+				require.NoError(t, err)
+				spec := engine.Spec{Inputs: c.inputs, Layers: layers, Loss: c.loss, DType: dtype}
+				net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+				require.NoError(t, err)
+				tr, err := be.NewTrainer(net, examples(rand.New(rand.NewPCG(1, 1)), spec, 2), engine.Hyper{LearningRate: 0.05, BatchSize: 1, Optimizer: opt})
+				require.NoError(t, err)
+				tt := tr.(*trainer)
+				what := fmt.Sprintf("%s %s %v", dtype, c.layers, opt.Kind)
+				threads, region, ok := oneBlockPlan(spec, opt, H100Shared)
+				require.True(t, ok, what)
+				require.True(t, tt.sgd.oneBlock(), what)
+				assert.Equal(t, tt.sgd.threads, threads, what)
+				assert.Equal(t, tt.sgd.shared, region, what)
+				perSM, err := tt.ks.fns[kernelSgdFits].residentPerSM(tt.sgd.threads, tt.sgd.shared)
+				require.NoError(t, err)
+				assert.Equal(t, perSM, sgdFitsKernel.residentPerSM(dtype, threads, region), what)
+				require.NoError(t, tr.Close())
+			}
+		}
+	}
 }

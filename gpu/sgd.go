@@ -32,8 +32,13 @@ const (
 type sgdRun struct {
 	sgdShape
 	planPtr, layers, scratch, barrier, status devicePtr
-	cooperative                               bool // the GPU launches cooperatively: the driver guarantees a grid is resident
+	cooperative                               bool      // the GPU launches cooperatively: the driver guarantees a grid is resident
+	fit                                       devicePtr // of a plan of one block (oneBlock): its fit of sgd_fits, which runs it
 }
+
+// oneBlock reports whether the plan is a block with every layer private in
+// its shared memory: sgd_fits runs it, alone or beside other fits (Group).
+func (sh sgdShape) oneBlock() bool { return sh.plan.nd == 0 && sh.grid == 1 && sh.plan.inShared == 1 }
 
 // sgdShape is how sgd_steps runs a network: the plan's numbers and the
 // launch's shape.
@@ -181,7 +186,22 @@ func (t *trainer) prepareSGD(sh sgdShape) error {
 	if err := memcpyHtoD(t.sgd.planPtr, unsafe.Pointer(&plan), sgdPlanBytes); err != nil {
 		return fmt.Errorf("gpu: cuMemcpyHtoD of the plan of sgd_steps: %w", err)
 	}
+	if sh.oneBlock() {
+		if t.sgd.fit, err = t.mem.alloc(sgdFitBytes, "the fit of sgd_fits"); err != nil {
+			return err
+		}
+		fit := t.sgdFit()
+		if err := memcpyHtoD(t.sgd.fit, unsafe.Pointer(&fit), sgdFitBytes); err != nil {
+			return fmt.Errorf("gpu: cuMemcpyHtoD of the fit of sgd_fits: %w", err)
+		}
+	}
 	return t.resetBarrier()
+}
+
+// sgdFit is the trainer's fit as sgd_fits reads it.
+func (t *trainer) sgdFit() sgdFit {
+	return sgdFit{plan: t.sgd.planPtr, x: t.x, y: t.y, target: t.classes, weight: t.weights, order: t.order,
+		loss: t.losses, correct: t.correct, opt: t.optim.settings, rates: t.optim.rates, lossKind: int64(t.loss)}
 }
 
 // resetBarrier zeroes the grid barrier and the status word of sgd_steps:
@@ -252,13 +272,18 @@ func (t *trainer) uploadClasses(data engine.Examples) error {
 }
 
 // sgdSteps queues per-example SGD on the examples at positions from..to-1
-// of the epoch: one launch of sgd_steps, and nothing else (the barrier
+// of the epoch: one launch of sgd_steps (of sgd_fits, for a plan of one
+// block, oneBlock), and nothing else (the barrier
 // word needs no reset). A grid of one block, which meets no other, is
 // launched without cooperation. A cooperative grid that the GPU cannot
 // hold at once (an MPS client's share of the multiprocessors, or one that
 // other work occupies) is replanned with half the blocks, down to one,
 // until the launch is accepted; the plan keeps the smaller grid.
 func (t *trainer) sgdSteps(from, to int) error {
+	if t.sgd.oneBlock() {
+		cfg := launchConfig{grid: dim{1, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared}
+		return t.ks.sgdFits(cfg, t.sgd.fit, from, to)
+	}
 	for {
 		cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative && t.sgd.grid > 1}
 		err := t.ks.sgdSteps(cfg, t.sgd.planPtr, t.x, t.y, t.classes, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss), t.optim.settings,

@@ -9,7 +9,7 @@ var entries = map[string][]string{
 	"epoch":          {"gather_batch", "advance_cursor", "epoch_totals"},
 	"optim":          {"optimizer_step"},
 	"output":         {"output_grad"},
-	"sgd":            {"sgd_steps"},
+	"sgd":            {"sgd_steps", "sgd_fits"},
 	"share":          {"share_gradients", "flag_step"},
 	"sparse":         {"sparse_steps"},
 	"sparse_cluster": {"cluster_steps"},

@@ -478,9 +478,10 @@ struct sgd_args {
 // steps_in runs sgd_steps' steps with the block's region at region: its
 // dynamic shared memory when SHARED, so that the compiler sees every
 // pointer into the region as a shared one and reads it by shared-memory
-// loads (LDS) rather than generic ones (LD).
+// loads (LDS) rather than generic ones (LD). lead is whether the block is
+// its fit's block 0, which writes the losses and the private layers back.
 template <bool SHARED>
-__device__ __forceinline__ void steps_in(char* region, const sgd_plan& P, const optimizer& O, const sgd_args& A) {
+__device__ __forceinline__ void steps_in(char* region, const sgd_plan& P, const optimizer& O, const sgd_args& A, bool lead) {
     const bool plain = opt_plain(O);
     const int L = (int)P.nlayers, nd = (int)P.nd, from = A.from, to = A.to;
     // The layers' descriptors, in the region: read after each grid barrier,
@@ -608,7 +609,7 @@ __device__ __forceinline__ void steps_in(char* region, const sgd_plan& P, const 
             if (A.weight != nullptr) {
                 l = weigh_row(odz, l, weight, k, lane, WARP);
             }
-            if (blockIdx.x == 0 && lane == 0) {
+            if (lead && lane == 0) {
                 A.loss[s] = l;
                 A.correct[s] = ok;
             }
@@ -679,7 +680,7 @@ __device__ __forceinline__ void steps_in(char* region, const sgd_plan& P, const 
             apply_pending(layers[l], in, opt_at(O, rates_cur), plain);
             in = layers[l].a + last * layers[l].out;
         }
-        if (blockIdx.x == 0) {
+        if (lead) {
             for (int l = nd; l < L; l++) {
                 priv_layer p = private_of(layers[l], region);
                 copy(layers[l].w, p.w, (size_t)p.out * p.in);
@@ -718,8 +719,43 @@ KERNEL(sgd_steps)(const sgd_plan* __restrict__ plan, const real* __restrict__ x,
     const optimizer O = *opt;
     const sgd_args A{x, y, target, weight, order, from, to, loss, correct, loss_kind, rates, barrier, status};
     if (P.in_shared) {
-        steps_in<true>(smem, P, O, A);
+        steps_in<true>(smem, P, O, A, blockIdx.x == 0);
     } else {
-        steps_in<false>(scratch + (size_t)blockIdx.x * P.region_bytes, P, O, A);
+        steps_in<false>(scratch + (size_t)blockIdx.x * P.region_bytes, P, O, A, blockIdx.x == 0);
     }
+}
+
+// sgd_fit is one fit of sgd_fits: sgd_steps' arguments but the range of
+// positions, which every fit of a launch shares, and the barrier, scratch
+// and status words, which a fit of one block in shared memory never uses.
+struct sgd_fit {
+    sgd_plan* plan;    // nd 0 (every layer private), in shared memory
+    real* x;           // the fit's training inputs, targets and classes
+    real* y;
+    int* target;
+    double* weight;    // each example's weight, or null
+    int* order;        // the fit's epoch order
+    double* loss;      // each position's loss and correctness
+    int* correct;
+    optimizer* opt;    // the fit's optimizer and its steps' coefficients
+    opt_rates* rates;
+    long long loss_kind;
+};
+static_assert(sizeof(sgd_fit) == 88, "sgd_fit: eleven 8-byte words, as gpu/kernels_gen.go writes it");
+
+// sgd_fits: many fits' per-example steps in one launch, block b running
+// fits[b] on the examples at positions from..to-1 of its order exactly as
+// a launch of sgd_steps of one block would (the same steps_in), each
+// block's dynamic shared memory at least its plan's region. Blocks share
+// nothing: a fit whose loss becomes NaN leaves the others' bits as they
+// were. A fit of one block in shared memory runs here too (a table of
+// one), so that a fit trained alone and one trained beside others run the
+// same code. CPU twin: N CPU fits (gpu's parity tests).
+KERNEL(sgd_fits)(const sgd_fit* __restrict__ fits, int from, int to) {
+    DYNAMIC_SHARED(char, smem);
+    const sgd_fit F = fits[blockIdx.x];
+    const sgd_plan P = *F.plan;
+    const optimizer O = *F.opt;
+    const sgd_args A{F.x, F.y, F.target, F.weight, F.order, from, to, F.loss, F.correct, (int)F.loss_kind, F.rates, nullptr, nullptr};
+    steps_in<true>(smem, P, O, A, true);
 }

@@ -30,6 +30,8 @@ type benchFlags struct {
 	collectiveTimeout           time.Duration
 	predict                     bool
 	model, inputs               string
+	fits                        string // bench --fits: counts of fits at once (benchFits)
+	threads                     int    // bench --fits: the CPU pool's cores
 }
 
 // register defines bench's flags on fs.
@@ -45,6 +47,8 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	registerCollectiveTimeout(fs, &f.collectiveTimeout)
 	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 (the first %d rows in turn) and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.Batch1Rows, benchmarks.PredictBatch))
 	fs.StringVar(&f.model, "model", "", "with --predict: measure the Predictor of this model file (its preprocessing included) instead of the workloads' networks")
+	fs.StringVar(&f.fits, "fits", "", "measure fits a second instead: this many fits of each workload (W1 unless --workload names W2) at once, comma-separated counts (as 1,8,64,512), trained as perceptron sweep trains them (seeds 1 to N) on each backend named (cpu, cuda), printed as JSON")
+	fs.IntVar(&f.threads, "threads", runtime.NumCPU(), "with --fits: the sweep's --threads, the CPU pool's cores")
 	fs.StringVar(&f.inputs, "inputs", "", "with --predict: the rows to predict, raw little-endian float32s (as benchmarks/onnx/rows.js writes), instead of drawn dense rows; the batch is all of them")
 }
 
@@ -75,8 +79,14 @@ func bench(args []string, stdout, stderr io.Writer) (err error) {
 	if err := parse(args); err != nil {
 		return err
 	}
+	if r.predict && r.fits != "" {
+		return errors.New("bench: --predict and --fits measure different things; give one of them")
+	}
 	if r.predict {
 		return benchPredict(r.benchFlags, stdout)
+	}
+	if r.fits != "" {
+		return benchFits(r.benchFlags, stdout, stderr)
 	}
 	if r.group, err = openGroup(r.distributed, r.collectiveTimeout, &r.stdout, &r.stderr); err != nil {
 		return err

@@ -9,6 +9,7 @@
 //	perceptron serve   --model PATH [--addr HOST:PORT]
 //	perceptron info
 //	perceptron bench   [--workload W1,W2,W2s,W3,W2a,W2d]
+//	perceptron bench   --fits 1,8,64,512 --backend cpu,cuda [--workload W1|W2]
 //
 // perceptron -h, and perceptron COMMAND -h, print the flags; the README is
 // the user's guide.
@@ -20,7 +21,19 @@
 // lists (--lr, --batch, --seed, --layers separated by ";", --optimizer,
 // --weight-decay, --dropout; --lr log:MIN:MAX:N), and runs each fit through
 // train's steps on a fitRunner: cpuPool, --threads goroutines with
-// GOMAXPROCS at --threads, a fit on one from its data to its test. The
+// GOMAXPROCS at --threads, a fit on one from its data to its test; and,
+// where two fits or more ask for --backend cuda in a binary with the CUDA
+// backend, gpuGroup (sweepgpu.go): those fits all at once, each through
+// its seat of one gpu.Group, whose fits of one block (W1's per-example
+// plain SGD, for one) train in shared launches of sgd_fits, a block a fit,
+// bit for bit train --backend cuda's; a seated fit that cannot join (a
+// mini-batch, or a network sgd_steps distributes) trains alone on the GPU
+// and the sweep says why. --backend auto, where a GPU is found, seats the
+// fits of --batch 1 too, and each, once its network is known, trains in
+// the group where the model says that the group's fits at once beat the
+// CPU pool of --threads cores (gpu.Model.Fits: 16 W1 fits on 2 cores, not
+// 8), else on the CPU, its seat left; --backend auto's mini-batch fits,
+// and any fit where no GPU is found, pick as train does. The
 // fits share their data (dataSets): each distinct data set (keyed on the
 // flags that feed loadTraining, the seed but for mnist) is read once, by
 // the first fit that needs it, each fit training on copies of its parts
@@ -52,7 +65,10 @@
 //     bench, and bench --predict's JSON (TestBenchPredict), on a model
 //     file and rows of raw float32s, with its errors for rows that are
 //     not whole rows, --model with --workload, and --inputs alone
-//     (TestBenchPredictModel); a
+//     (TestBenchPredictModel); bench --fits (benchfits.go), 1 and 3 W1
+//     fits at once on the CPU as the sweep trains them, its JSON's seconds
+//     at least the sweep's own and its fits a second, and its errors
+//     (TestBenchFits); a
 //     regression evaluated on integer labels; the course replayed from the
 //     command line against the committed runs of its NumPy code, and the
 //     course preset
@@ -224,6 +240,20 @@
 //     (TestSweepSharedDataIsTrainData); one data set per distinct data
 //     (mnist's once for all seeds, a synthetic set per seed), copies a fit
 //     may change, each set dropped after its last fit (TestSweepDataSets);
+//     on the CUDA emulator (go test -tags cudaemu), a sweep --backend cuda
+//     of W1 over three rates, two seeds and batches 1 and 16: each fit's
+//     model byte for byte, and its history's losses and accuracies, train
+//     --backend cuda's, the six of batch 16 saying why they trained alone
+//     (TestSweepGPUGroupIsTrainFit);
+//     the fits that take a seat of the GPU's group: --backend cuda's
+//     always, auto's at --batch 1 where a GPU is found (TestSweepGroupable);
+//     auto's choice of the group over the CPU pool, by the model: 512 and
+//     16 W1 fits on 2 cores, not 8, not a fit that does not train per
+//     example, not on a model whose launch takes a second
+//     (TestSweepAutoPicksGroup);
+//     on the emulator, sweep --backend auto of W1 over 16 seeds gives train
+//     --backend cuda's models, over 8 train --backend cpu's (whose bits
+//     differ from cuda's) (TestSweepAutoGroupIsTheModels);
 //     the moons at --lr 1 and 3 stalled, in the JSON and the CSV, ranked after the
 //     fits that learnt (TestSweepStalled); learnt, stalled, then diverged
 //     or failed (TestSweepRanking); every error,

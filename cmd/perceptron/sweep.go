@@ -83,10 +83,25 @@ func sweep(args []string, stdout, stderr io.Writer) error {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.threads))
 	sig := catchSignals()
 	defer sig.stop()
+	runner, closeGroup, err := seatFits(fits, s.threads)
+	if err != nil {
+		return err
+	}
 	r := &sweepRun{sweepFlags: s, fits: fits, sig: sig, data: newDataSets(fits)}
+	if g, ok := runner.(gpuGroup); ok {
+		r.group = &g
+	}
 	start := time.Now()
-	cpuPool{threads: s.threads}.run(len(fits), r.train)
+	runner.run(len(fits), r.train)
 	secs := time.Since(start).Seconds()
+	if closeGroup != nil {
+		if err := closeGroup(); err != nil {
+			return err
+		}
+	}
+	if g, ok := runner.(gpuGroup); ok && !base.quiet {
+		g.sayAlone(fits, stderr)
+	}
 	if sig, _ := sig.caught(); sig != nil {
 		fmt.Fprintf(stderr, "perceptron: %v during the sweep; its table, picture and best model are not written\n", interrupted{sig})
 		return interrupted{sig}
@@ -320,8 +335,8 @@ func withDropout(spec, p string) (string, error) {
 }
 
 // fitRunner runs n fits, calling train(i) for each i in [0, n): a CPU pool
-// of goroutines here; a backend that trains many fits in one launch (the
-// GPU's fit per block) would take the prepared fits whole instead.
+// of goroutines (cpuPool), or with it the fits of one GPU's group, all at
+// once (gpuGroup).
 type fitRunner interface {
 	run(n int, train func(i int))
 }
@@ -354,9 +369,10 @@ func (p cpuPool) run(n int, train func(i int)) {
 // sweepRun is a sweep in progress: its fits and the best model so far.
 type sweepRun struct {
 	sweepFlags
-	fits []*sweepFit
-	sig  *signals
-	data *dataSets // read once, shared by the fits that read them
+	fits  []*sweepFit
+	sig   *signals
+	data  *dataSets // read once, shared by the fits that read them
+	group *gpuGroup // the GPU's group of fits, or nil
 
 	mu     sync.Mutex
 	best   *modelfile.Model // the best fit's, so far
@@ -371,6 +387,9 @@ func (r *sweepRun) train(i int) {
 	defer r.data.done(f.flags)
 	t := &training{trainFlags: f.flags, sig: r.sig, stdout: io.Discard, stderr: io.Discard, load: r.data.loader(f.flags)}
 	t.quiet, t.json = true, true
+	if r.group != nil && r.group.seats[i] != nil {
+		t.seat = r.group.backendOf(i, f.flags.backend)
+	}
 	t.out, t.history, t.plot, t.findPlot = "", "", "", ""
 	if r.outDir != "" {
 		name := filepath.Join(r.outDir, fmt.Sprintf("fit-%03d", f.n))

@@ -228,6 +228,7 @@ type training struct {
 	// From build: the network and what trains it.
 	spec   engine.Spec
 	be     engine.Backend
+	seat   fitBackend // a sweep's fit's, which gives the backend it trains through (nil: --backend's)
 	scaler *dataset.Scaler
 	net    *engine.Network
 	// From weighClasses: --class-weight's weights, one per class (nil: none).
@@ -392,7 +393,12 @@ func (t *training) build() error {
 		}
 	}
 	// After the scaling, so that --backend auto's model sees the inputs' zeros as the fit does.
-	if t.be, err = openTrainingBackend(t.backend, t.spec, t.cfg.Optimizer, t.batch, t.trainSet); err != nil {
+	if t.seat != nil {
+		perExample := t.batch == 1 && !t.cfg.Clip.On() && !slices.ContainsFunc(t.spec.Layers, func(l engine.LayerSpec) bool { return l.Dropout > 0 })
+		if t.be, err = t.seat(perExample, t.spec, t.cfg.Optimizer, t.trainSet); err != nil {
+			return err
+		}
+	} else if t.be, err = openTrainingBackend(t.backend, t.spec, t.cfg.Optimizer, t.batch, t.trainSet); err != nil {
 		return err
 	}
 	if t.initModel != nil {
