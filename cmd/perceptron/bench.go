@@ -47,7 +47,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
 	registerCollectiveTimeout(fs, &f.collectiveTimeout)
 	registerBucketMB(fs, &f.bucketBytes)
-	fs.StringVar(&f.batches, "batch", "", "mini-batch sizes to run, comma-separated, instead of each workload's (such as 256,1024; per-example workloads keep batch 1)")
+	fs.StringVar(&f.batches, "batch", "", "mini-batch sizes to run, comma-separated, in place of each workload's (such as 256,1024; batch 1, per-example SGD, stays where a workload has it)")
 	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 (the first %d rows in turn) and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.Batch1Rows, benchmarks.PredictBatch))
 	fs.StringVar(&f.model, "model", "", "with --predict: measure the Predictor of this model file (its preprocessing included) instead of the workloads' networks")
 	fs.StringVar(&f.inputs, "inputs", "", "with --predict: the rows to predict, raw little-endian float32s (as benchmarks/onnx/rows.js writes), instead of drawn dense rows; the batch is all of them")
@@ -194,11 +194,14 @@ func (r *benchRun) measureWorkload(w benchmarks.Workload, data benchmarks.Data) 
 	return nil
 }
 
-// batchesOf returns the batch sizes workload w runs at: --batch's, for a
-// workload of mini-batches, else its own.
+// batchesOf returns the batch sizes workload w runs at: --batch's in
+// place of its mini-batch sizes, after its batch 1 where it has it.
 func (r *benchRun) batchesOf(w benchmarks.Workload) []int {
-	if len(r.batchList) == 0 || slices.Equal(w.Batches, []int{1}) {
+	if len(r.batchList) == 0 || !slices.ContainsFunc(w.Batches, func(b int) bool { return b > 1 }) {
 		return w.Batches
+	}
+	if slices.Contains(w.Batches, 1) {
+		return append([]int{1}, r.batchList...)
 	}
 	return r.batchList
 }
