@@ -169,7 +169,9 @@ func TestMPIFailsTogether(t *testing.T) {
 
 // TestMPICheckpointResume trains 2 of 4 epochs on 2 processes with a
 // checkpoint, which process 0 alone writes, resumes it on 3 processes and
-// ends with the model of one process training the 4 epochs.
+// ends with the model of one process training the 4 epochs: the steps'
+// all-reduces in buckets smaller than a layer (--bucket-mb 0.0001: 13
+// float64 values), then in buckets of 131 values.
 func TestMPICheckpointResume(t *testing.T) {
 	bin := mpiBinary(t)
 	dir := t.TempDir()
@@ -178,13 +180,13 @@ func TestMPICheckpointResume(t *testing.T) {
 	require.Equal(t, 0, one.code, "%s", one.stderr)
 
 	// The second process is given another --out: it must write nothing.
-	first := slices.Concat(args, []string{"--epochs", "2", "--checkpoint", "run.ckpt"})
+	first := slices.Concat(args, []string{"--epochs", "2", "--checkpoint", "run.ckpt", "--bucket-mb", "0.0001"})
 	r := mpirun(t, dir, mpmd(bin, slices.Concat(first, []string{"--out", ""}), slices.Concat(first, []string{"--out", "other.safetensors"}))...)
 	require.Equal(t, 0, r.code, "%s", r.stderr)
 	assert.NoFileExists(t, filepath.Join(dir, "other.safetensors"), "process 1 writes nothing")
 	require.FileExists(t, filepath.Join(dir, "run.ckpt"))
 
-	r = mpirun(t, dir, "-np", "3", bin, "train", "--resume", "run.ckpt", "--epochs", "4", "--out", "par.safetensors", "--history", "", "--plot", "")
+	r = mpirun(t, dir, "-np", "3", bin, "train", "--resume", "run.ckpt", "--epochs", "4", "--bucket-mb", "0.001", "--out", "par.safetensors", "--history", "", "--plot", "")
 	require.Equal(t, 0, r.code, "%s", r.stderr)
 	assert.Contains(t, r.stderr, "resuming run.ckpt after epoch 2")
 	requireSameModels(t, filepath.Join(dir, "one.safetensors"), filepath.Join(dir, "par.safetensors"), 1e-12)
