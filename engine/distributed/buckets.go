@@ -67,8 +67,8 @@ const DefaultBucketBytes = 25 << 20
 type Buckets[T Float] struct {
 	c       Comm
 	buf     []T
-	size    int       // values a bucket
-	next    int       // the buckets of buf[next:] have started
+	bounds  [][2]int  // the buckets, in the order they start (BucketBounds)
+	next    int       // the buckets bounds[:next] have started
 	pending []Request // started, not known to have completed, in order
 	err     error
 }
@@ -76,29 +76,39 @@ type Buckets[T Float] struct {
 // NewBuckets returns the Buckets of s over c, of bytes bytes each (at
 // least one value; DefaultBucketBytes for bytes ≤ 0).
 func NewBuckets[T Float](c Comm, s *Sums[T], bytes int) *Buckets[T] {
+	return &Buckets[T]{c: c, buf: s.buf, bounds: BucketBounds(len(s.buf), int(unsafe.Sizeof(T(0))), bytes)}
+}
+
+// BucketBounds returns the buckets of bytes bytes each (at least one
+// value; DefaultBucketBytes for bytes ≤ 0) of a Sums' buffer of n values
+// of valueBytes bytes, as Buckets cuts them, in the order the processes
+// start them: bucket k is the buffer's values [bounds[k][0], bounds[k][1]),
+// the first at its end. A backend whose all-reduce runs elsewhere (NCCL on
+// a GPU) cuts its Sums with it, so that every backend's buckets are one.
+func BucketBounds(n, valueBytes, bytes int) [][2]int {
 	if bytes <= 0 {
 		bytes = DefaultBucketBytes
 	}
-	size := max(1, bytes/int(unsafe.Sizeof(T(0))))
-	return &Buckets[T]{c: c, buf: s.buf, size: size, next: len(s.buf)}
+	size := max(1, bytes/valueBytes)
+	bounds := make([][2]int, 0, (n+size-1)/size)
+	for hi := n; hi > 0; hi -= size {
+		bounds = append(bounds, [2]int{max(0, hi-size), hi})
+	}
+	return bounds
 }
 
 // Count returns the number of buckets a step's all-reduce takes.
-func (b *Buckets[T]) Count() int { return (len(b.buf) + b.size - 1) / b.size }
+func (b *Buckets[T]) Count() int { return len(b.bounds) }
 
 // Ready says that values[from:] and the flags are final: it starts every
 // bucket that lies within them and has not started, then moves the
 // all-reduces under way on (Progress).
 func (b *Buckets[T]) Ready(from int) {
-	for b.err == nil && b.next > 0 {
-		lo := max(0, b.next-b.size)
-		if lo < from {
-			break
-		}
-		r, err := StartAllReduce(b.c, b.buf[lo:b.next])
+	for ; b.err == nil && b.next < len(b.bounds) && b.bounds[b.next][0] >= from; b.next++ {
+		lo, hi := b.bounds[b.next][0], b.bounds[b.next][1]
+		r, err := StartAllReduce(b.c, b.buf[lo:hi])
 		b.err = err
 		b.pending = append(b.pending, r)
-		b.next = lo
 	}
 	b.Progress()
 }
@@ -127,6 +137,6 @@ func (b *Buckets[T]) Wait() error {
 		}
 	}
 	err := b.err
-	b.pending, b.next, b.err = b.pending[:0], len(b.buf), nil
+	b.pending, b.next, b.err = b.pending[:0], 0, nil
 	return err
 }

@@ -101,3 +101,20 @@ func TestBucketsTimeout(t *testing.T) {
 	assert.Equal(t, []int{1}, te.Missing)
 	assert.Equal(t, "all-reduce of 2 float64 values", te.Call, "the first bucket started: the flag and the last value")
 }
+
+// TestBucketBounds checks the buckets as Buckets cuts them: from the
+// buffer's end, of the size in whole values, the last holding what is
+// left; one value a bucket for a size smaller than a value; one bucket of
+// DefaultBucketBytes for 0; and Count agreeing.
+func TestBucketBounds(t *testing.T) {
+	assert.Equal(t, [][2]int{{8, 11}, {5, 8}, {2, 5}, {0, 2}}, BucketBounds(11, 8, 24))
+	assert.Equal(t, [][2]int{{8, 11}, {5, 8}, {2, 5}, {0, 2}}, BucketBounds(11, 4, 12))
+	assert.Equal(t, [][2]int{{8, 11}, {5, 8}, {2, 5}, {0, 2}}, BucketBounds(11, 4, 15), "3 whole values of 4 bytes")
+	assert.Equal(t, [][2]int{{2, 3}, {1, 2}, {0, 1}}, BucketBounds(3, 8, 1))
+	assert.Equal(t, [][2]int{{0, 3}}, BucketBounds(3, 8, 0))
+	assert.Equal(t, [][2]int{{1, DefaultBucketBytes/4 + 1}, {0, 1}}, BucketBounds(DefaultBucketBytes/4+1, 4, 0))
+	RunLocal(1, func(c Comm) bool {
+		assert.Equal(t, len(BucketBounds(11, 8, 24)), NewBuckets(c, NewSums[float64](10, 1), 24).Count())
+		return true
+	})
+}

@@ -66,7 +66,8 @@
 // for all (Wait), as clipping by norm needs every gradient. The sums are
 // those of one all-reduce, element by element, so the model does not
 // depend on the buckets. A Comm that is not a Starter runs each bucket's
-// all-reduce blocking.
+// all-reduce blocking. BucketBounds gives the cuts, so that a backend whose
+// all-reduce runs elsewhere (the GPU's NCCL) cuts its Sums alike.
 //
 // # What the all-reduce costs, and when scaling pays (a model)
 //
@@ -115,7 +116,7 @@
 // (every value for a process of another build), Any, Buckets on 3
 // processes with and without a Starter (sums bit for bit over two steps,
 // values not yet final held NaN so that a bucket started early shows),
-// the buckets' default size, a started all-reduce that times out naming
+// the buckets' default size and bounds (BucketBounds), a started all-reduce that times out naming
 // the missing process, Launched reading the
 // launcher's environment, the default timeout's limits (10 times the
 // slowest step, at least a minute), and a late or absent process making
