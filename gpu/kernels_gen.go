@@ -222,9 +222,9 @@ func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, target, weight, orde
 	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(target), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
 }
 
-// shareGradients launches share_gradients (share.cu): g[i] *= rows/batch for the n gradients (0 when the shard is empty: rows == 0, whose gradients were not computed), and g[n] = the first of the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.
-func (ks *kernelSet) shareGradients(cfg launchConfig, g, loss, cursor devicePtr, rows, batch, n int) error {
-	return ks.launch(kernelShareGradients, cfg, uint64(g), uint64(loss), uint64(cursor), uint64(int64(rows)), uint64(int64(batch)), uint64(int64(n)))
+// shareGradients launches share_gradients (share.cu): for the values i of [from, to) of the step's Sums, g[i] *= rows/batch for a gradient, i < n (0 when the shard is empty: rows == 0, whose gradients were not computed), and g[n] = the first of the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.
+func (ks *kernelSet) shareGradients(cfg launchConfig, g, loss, cursor devicePtr, rows, batch, from, to, n int) error {
+	return ks.launch(kernelShareGradients, cfg, uint64(g), uint64(loss), uint64(cursor), uint64(int64(rows)), uint64(int64(batch)), uint64(int64(from)), uint64(int64(to)), uint64(int64(n)))
 }
 
 // flagStep launches flag_step (share.cu): flags[*cursor / batch] = g[n], the flag of the batch step at position *cursor of the epoch: the sum over the processes of their first losses that were not finite, 0 when all were.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,10 +18,12 @@ import (
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
-// shareGradients is share_gradients' CPU twin: the step's Sums, g's n
-// gradients weighted by rows/batch (zeroes for an empty shard), then the
-// verdict on the first of the shard's losses that is not finite, or 0.
-func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, n int) []float64 {
+// shareGradients is share_gradients' CPU twin: of the step's Sums g, n
+// gradients and the verdict, the values [from, to) — the gradients
+// weighted by rows/batch (zeroes for an empty shard), the verdict on the
+// first of the shard's losses that is not finite, or 0 — and the others as
+// they were.
+func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, from, to, n int) []float64 {
 	s := distributed.NewSums[T](n, distributed.StepFlags)
 	for i := range s.Values() {
 		if rows > 0 {
@@ -33,16 +36,18 @@ func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, n 
 			break
 		}
 	}
-	out := make([]float64, n+distributed.StepFlags)
-	for i, v := range s.Buffer() {
-		out[i] = float64(v)
+	out := slices.Clone(g)
+	for i, v := range s.Buffer()[from:to] {
+		out[from+i] = float64(v)
 	}
 	return out
 }
 
 // TestShareGradientsParity weights a shard's gradients by its share of the
 // batch and finds its first loss that is not finite, against the CPU twin,
-// bit for bit: full, partial and empty shards.
+// bit for bit: full, partial and empty shards, over the whole Sums and
+// over buckets of it, with the verdict and without, leaving the values
+// outside as they were.
 func TestShareGradientsParity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, dtype := range dtypes {
@@ -50,17 +55,20 @@ func TestShareGradientsParity(t *testing.T) {
 		const n, cursor = 300, 3
 		losses := []float64{9, 9, 9, 0.5, 1.5, math.Inf(-1), 2, math.NaN(), 3}
 		for _, c := range []struct{ rows, batch int }{{2, 16}, {5, 16}, {0, 16}, {1, 3}} {
-			g := randoms(rng, n+1, dtype, 7)
-			dg, dl, dc := h.put(g), h.putDoubles(losses), h.putInts([]int32{cursor})
-			h.run(func() error { return h.ks.shareGradients(flat(n+1), dg, dl, dc, c.rows, c.batch, n) })
-			want := shareGradients[float64](g, losses, cursor, c.rows, c.batch, n)
-			if dtype == engine.Float32 {
-				want = shareGradients[float32](g, losses, cursor, c.rows, c.batch, n)
+			for _, span := range [][2]int{{0, n + 1}, {17, 290}, {250, n + 1}, {n, n + 1}, {0, 1}} {
+				g := randoms(rng, n+1, dtype, 7)
+				dg, dl, dc := h.put(g), h.putDoubles(losses), h.putInts([]int32{cursor})
+				from, to := span[0], span[1]
+				h.run(func() error { return h.ks.shareGradients(flat(to-from), dg, dl, dc, c.rows, c.batch, from, to, n) })
+				want := shareGradients[float64](g, losses, cursor, c.rows, c.batch, from, to, n)
+				if dtype == engine.Float32 {
+					want = shareGradients[float32](g, losses, cursor, c.rows, c.batch, from, to, n)
+				}
+				got := h.get(dg, n+1)
+				what := fmt.Sprintf("%s, %d rows of %d, values [%d, %d)", dtype, c.rows, c.batch, from, to)
+				assert.Equal(t, want[:n], got[:n], "%s: the gradients", what)
+				assert.Equal(t, fmt.Sprint(want[n]), fmt.Sprint(got[n]), "%s: the verdict on the losses", what)
 			}
-			got := h.get(dg, n+1)
-			what := fmt.Sprintf("%s, %d rows of %d", dtype, c.rows, c.batch)
-			assert.Equal(t, want[:n], got[:n], "%s: the gradients", what)
-			assert.Equal(t, fmt.Sprint(want[n]), fmt.Sprint(got[n]), "%s: the verdict on the losses", what)
 		}
 	}
 }
