@@ -632,7 +632,8 @@
 //     (TestPrimaryContext); the GPU of each MPI launcher's
 //     rank (TestOrdinal); a data-parallel trainer without NCCL saying how to
 //     install it; on a GPU with libnccl, every NCCL call on a communicator of
-//     one (TestShareBatchesAlone).
+//     one, in one bucket and in buckets of one and of 5 values on the
+//     second stream (TestShareBatchesAlone).
 //   - The buckets of a data-parallel step: the suite's network cut into
 //     segments for buckets of one value, of 12 values and of the default
 //     size (TestPlanSegments); on random networks and sizes, every bucket

@@ -106,9 +106,11 @@ func shareAlone(t *testing.T, tr engine.Trainer) {
 
 // TestShareBatchesAlone trains a data-parallel trainer on a group of one
 // process, every call of the all-reduce included (on a GPU, NCCL's: a
-// communicator of one rank, an all-reduce on the backend's stream), in
-// batches that leave a smaller last one, with plain SGD and Adam: it ends
-// where a trainer alone does, to rounding, with the same totals.
+// communicator of one rank, the all-reduces on the second stream), in
+// batches that leave a smaller last one, with plain SGD and Adam, in one
+// bucket, in buckets of one value and of 5 values (two segments of
+// several buckets): it ends where a trainer alone does, to rounding, with
+// the same totals.
 func TestShareBatchesAlone(t *testing.T) {
 	be := newBackend(t)
 	all, err := dataset.Synthetic("moons", 70, -1, 3)
@@ -120,10 +122,10 @@ func TestShareBatchesAlone(t *testing.T) {
 	data := engine.Examples{X: all.X, Y: y, N: all.N, Features: 2, Outputs: 1}
 	order := rand.New(rand.NewPCG(1, 2)).Perm(all.N)
 	for _, opt := range []engine.Optimizer{{}, engine.DefaultOptimizer(engine.Adam)} {
-		train := func(shared bool) (*engine.Network, []engine.Totals) {
+		train := func(shared bool, bucketBytes int) (*engine.Network, []engine.Totals) {
 			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(4))
 			require.NoError(t, err)
-			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 16, Optimizer: opt})
+			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 16, Optimizer: opt, BucketBytes: bucketBytes})
 			require.NoError(t, err)
 			defer func() { require.NoError(t, tr.Close()) }()
 			if shared {
@@ -141,15 +143,18 @@ func TestShareBatchesAlone(t *testing.T) {
 			require.NoError(t, tr.CopyTo(net))
 			return net, totals
 		}
-		want, wantTotals := train(false)
-		got, totals := train(true)
-		for i, w := range wantTotals {
-			assert.InDelta(t, w.Loss, totals[i].Loss, 1e-12*w.Loss, "%s: epoch %d's loss", opt, i+1)
-			assert.Equal(t, [2]int{w.Correct, w.Examples}, [2]int{totals[i].Correct, totals[i].Examples}, "%s: epoch %d", opt, i+1)
-		}
-		for l := range want.Layers {
-			assertClose(t, want.Layers[l].W, got.Layers[l].W, 1e-12, fmt.Sprintf("%s: W%d", opt, l+1))
-			assertClose(t, want.Layers[l].B, got.Layers[l].B, 1e-12, fmt.Sprintf("%s: b%d", opt, l+1))
+		want, wantTotals := train(false, 0)
+		for _, bucketBytes := range []int{0, 8, 40} {
+			got, totals := train(true, bucketBytes)
+			what := fmt.Sprintf("%s, buckets of %d bytes", opt, bucketBytes)
+			for i, w := range wantTotals {
+				assert.InDelta(t, w.Loss, totals[i].Loss, 1e-12*w.Loss, "%s: epoch %d's loss", what, i+1)
+				assert.Equal(t, [2]int{w.Correct, w.Examples}, [2]int{totals[i].Correct, totals[i].Examples}, "%s: epoch %d", what, i+1)
+			}
+			for l := range want.Layers {
+				assertClose(t, want.Layers[l].W, got.Layers[l].W, 1e-12, fmt.Sprintf("%s: W%d", what, l+1))
+				assertClose(t, want.Layers[l].B, got.Layers[l].B, 1e-12, fmt.Sprintf("%s: b%d", what, l+1))
+			}
 		}
 	}
 }
