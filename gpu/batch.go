@@ -11,7 +11,8 @@ import (
 // kernels, captured once for each batch size, read the batch's position in
 // the epoch from a cursor on the device, which the step's last kernel
 // (advance_cursor) moves on to the next batch. A data-parallel step runs
-// as two graphs, the all-reduce of its gradients between them (share.go).
+// as a graph per segment of its gradient part and one for its update, the
+// all-reduces of its gradients' buckets beside them (share.go, buckets.go).
 // With PERCEPTRON_CUDA_SYNC=1 the kernels are launched one by one instead,
 // so that each is checked.
 
@@ -22,9 +23,10 @@ type batchRun struct {
 	graphs map[graphKey]graph // the graphs of the steps' parts
 }
 
-// stepPart is a part of a batch step that runs as one graph: the whole
-// step of a fit on one process, or a data-parallel step's two halves, the
-// all-reduce of the gradients running between them (share.go).
+// stepPart is a part of a batch step that runs as graphs: the whole step
+// of a fit on one process, or a data-parallel step's two halves, the
+// all-reduces of the gradients running between them (share.go), the
+// first in a graph per segment (buckets.go).
 type stepPart int
 
 const (
