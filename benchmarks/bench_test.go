@@ -227,7 +227,7 @@ func BenchmarkEpoch(b *testing.B) {
 						var r Result
 						for range b.N {
 							var err error
-							if r, err = Run(context.Background(), w, d, be, dtype, batch, nil); err != nil {
+							if r, err = Run(context.Background(), w, d, be, dtype, batch, nil, 0); err != nil {
 								b.Fatal(err)
 							}
 						}

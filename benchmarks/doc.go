@@ -7,6 +7,14 @@
 // `perceptron sweep`'s fits a second against `perceptron train` once per fit
 // (interleaved rounds too); results/ holds dated, measured tables.
 //
+// data-parallel.sh measures data-parallel training on one machine in one
+// sitting (interleaved rounds): two independent processes pinned to a core
+// each against 2 ranks of one fit, over shared memory and over TCP between
+// two network namespaces (.ci/two-hosts), per all-reduce bucket size (W3,
+// float32, one thread a process, batches 256 and 1024), and prints the
+// ratios with the 2-rank runs' shares of computing, all-reduce and waiting
+// (Result; Run tells them apart per step without holding the steps back).
+//
 // BenchmarkPredictor runs a Predictor of W2 and W3 in float32 at batch 1
 // (ns/row) and on a batch of PredictBatch (10,000) rows (rows/s); run it as
 // GOMAXPROCS=1 go test -run '^$' -bench Predictor ./benchmarks. The same

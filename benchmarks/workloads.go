@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
@@ -113,10 +115,14 @@ type Result struct {
 	Threads   int    `json:"threads"` // per process
 	Processes int    `json:"processes"`
 	// AllReduceShare and WaitShare are, for a data-parallel run, the shares
-	// of the fit's time (from a barrier before it) spent in the Comm's
-	// all-reduces (the gradients' every step, the totals' and stop flag's
-	// every 200th of an epoch) and waiting, before each, for the slowest
-	// process to come to it.
+	// of the fit's time (from a barrier before it) that process 0 spent
+	// blocked in the Comm's all-reduces (the gradients' every step, in
+	// buckets, what of them the computation did not hide; the totals' and
+	// stop flag's every 200th of an epoch) and waiting for the slowest
+	// process (in a step: the slowest process's computation less its own);
+	// the rest is its computation. BucketBytes is the buckets' size (0:
+	// the default).
+	BucketBytes    int     `json:"bucket_bytes,omitempty"`
 	AllReduceShare float64 `json:"allreduce_share,omitempty"`
 	WaitShare      float64 `json:"wait_share,omitempty"`
 	Epochs         int     `json:"epochs"`
@@ -135,9 +141,10 @@ type Result struct {
 
 // Run trains a fresh network of workload w on data with be, data parallel
 // over comm's processes if comm is not nil (each calls Run alike; batch is
-// the global batch), and returns the training speed (data loading and
+// the global batch; the steps all-reduce their gradients in buckets of
+// bucketBytes, 0 for the default: engine.Config.BucketBytes), and returns the training speed (data loading and
 // evaluation excluded), the last epoch's loss and the test accuracy.
-func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype engine.DType, batch int, comm distributed.Comm) (Result, error) {
+func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype engine.DType, batch int, comm distributed.Comm, bucketBytes int) (Result, error) {
 	layers, err := engine.ParseLayers(w.Layers)
 	if err != nil {
 		return Result{}, err
@@ -148,21 +155,30 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 	if err != nil {
 		return Result{}, err
 	}
-	cfg := engine.Config{Epochs: w.Epochs, LearningRate: w.LR, BatchSize: batch, Optimizer: w.Optimizer, RNG: rng, Backend: be}
+	cfg := engine.Config{Epochs: w.Epochs, LearningRate: w.LR, BatchSize: batch, Optimizer: w.Optimizer, RNG: rng, Backend: be, BucketBytes: bucketBytes}
 	processes, timed := 1, &timedComm{Comm: comm}
 	if comm != nil {
 		processes, cfg.Comm = comm.Size(), timed
 		if err := timed.barrier(); err != nil { // the fits start together: loading the data is not waited for
 			return Result{}, err
 		}
-		timed.wait = 0
+		timed.begin()
 	}
 	start := time.Now()
 	hist, err := engine.Fit(ctx, net, data.Train, cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s on %s: %w", w.ID, be.Name(), err)
 	}
-	fitTime, reducing, waiting := time.Since(start).Seconds(), timed.reduce.Seconds(), timed.wait.Seconds()
+	fitTime := time.Since(start).Seconds()
+	var reducing, waiting float64
+	if comm != nil {
+		stepWait, err := timed.stepWaits()
+		if err != nil {
+			return Result{}, err
+		}
+		stepWait = min(stepWait, timed.blocked)
+		reducing, waiting = (timed.reduce + timed.blocked - stepWait).Seconds(), (timed.wait + stepWait).Seconds()
+	}
 	m, err := engine.EvaluateDataParallel(be, comm, net, data.Test)
 	if err != nil {
 		return Result{}, err
@@ -176,7 +192,7 @@ func Run(ctx context.Context, w Workload, data Data, be engine.Backend, dtype en
 		Workload: w.ID, Backend: be.Name(), Device: be.Device(), DType: dtype.String(), Batch: batch, Threads: runtime.GOMAXPROCS(0),
 		Processes: processes, Epochs: w.Epochs, ExamplesPerSec: perSec, FLOPsPerExample: flops, GFLOPS: perSec * flops / 1e9,
 		SecondsPerEpoch: secs / float64(w.Epochs), Loss: hist[len(hist)-1].Loss, TestAccuracy: m.Accuracy,
-		AllReduceShare: reducing / fitTime, WaitShare: waiting / fitTime,
+		AllReduceShare: reducing / fitTime, WaitShare: waiting / fitTime, BucketBytes: bucketBytes,
 	}, nil
 }
 
@@ -202,12 +218,28 @@ func FLOPs(spec engine.Spec) float64 {
 	return flops
 }
 
-// timedComm is a Comm that adds up the time its all-reduces take, and
-// before each the time until every process has come to it: a barrier (a
-// one-value all-reduce), which the sums of the results do not see.
+// timedComm is a Comm that tells where a data-parallel fit's time goes,
+// without holding the steps back. The steps' all-reduces, which the
+// trainer starts in buckets as its backward pass goes (Starter), from the
+// end of its buffer to its start, are cut into steps: a start at an
+// address not below the one before begins a step, which ended when its
+// last all-reduce completed. Of each step it keeps its computation (the
+// time outside the Comm's calls) and the time blocked in them; Run then
+// sums the computations over the processes, and a process's wait in a
+// step is the slowest process's computation less its own (the processes
+// leave each step's all-reduce together), the rest of its blocked time the
+// all-reduce's. Its other collectives (the totals', the stop flag's:
+// blocking) are timed with a barrier before each, which the sums do not
+// see.
 type timedComm struct {
 	distributed.Comm
-	wait, reduce time.Duration
+	wait, reduce time.Duration   // of the blocking collectives
+	steps        []time.Duration // each step's computation
+	blocked      time.Duration   // the steps' time in the Comm's calls
+	last         uintptr         // the address of the last all-reduce started
+	stepBegan    time.Time
+	stepBlocked  time.Duration
+	lastDone     time.Time // when the step's last all-reduce completed
 }
 
 func (c *timedComm) AllReduceFloat64(buf []float64) error {
@@ -224,6 +256,96 @@ func (c *timedComm) AllReduceFloat32(buf []float32) error {
 	}
 	defer add(&c.reduce, time.Now())
 	return c.Comm.AllReduceFloat32(buf)
+}
+
+func (c *timedComm) StartAllReduceFloat64(buf []float64) (distributed.Request, error) {
+	return c.start(uintptr(unsafe.Pointer(unsafe.SliceData(buf))), func() (distributed.Request, error) { return distributed.StartAllReduce(c.Comm, buf) })
+}
+
+func (c *timedComm) StartAllReduceFloat32(buf []float32) (distributed.Request, error) {
+	return c.start(uintptr(unsafe.Pointer(unsafe.SliceData(buf))), func() (distributed.Request, error) { return distributed.StartAllReduce(c.Comm, buf) })
+}
+
+// start times the start of a step's all-reduce of the buffer at address
+// at, one not below the last's beginning a step.
+func (c *timedComm) start(at uintptr, f func() (distributed.Request, error)) (distributed.Request, error) {
+	if at >= c.last && c.last != 0 {
+		c.endStep()
+	}
+	c.last = at
+	began := time.Now()
+	r, err := f()
+	c.stepBlocked += time.Since(began)
+	if err != nil {
+		return nil, err
+	}
+	return &timedRequest{Request: r, c: c}, nil
+}
+
+// endStep ends the step under way, whose last all-reduce completed at
+// c.lastDone.
+func (c *timedComm) endStep() {
+	c.steps = append(c.steps, c.lastDone.Sub(c.stepBegan)-c.stepBlocked)
+	c.blocked += c.stepBlocked
+	c.stepBegan, c.stepBlocked = c.lastDone, 0
+}
+
+// timedRequest is a step's all-reduce, timed by its timedComm.
+type timedRequest struct {
+	distributed.Request
+	c         *timedComm
+	completed bool
+}
+
+func (r *timedRequest) Test() (bool, error) {
+	began := time.Now()
+	completed, err := r.Request.Test()
+	r.end(began, completed)
+	return completed, err
+}
+
+func (r *timedRequest) Wait() error {
+	began := time.Now()
+	err := r.Request.Wait()
+	r.end(began, true)
+	return err
+}
+
+// end adds the time from began to the step's blocked time, and notes when
+// the all-reduce completed.
+func (r *timedRequest) end(began time.Time, completed bool) {
+	now := time.Now()
+	r.c.stepBlocked += now.Sub(began)
+	if completed && !r.completed {
+		r.completed, r.c.lastDone = true, now
+	}
+}
+
+// begin starts the count of the fit's steps at now.
+func (c *timedComm) begin() {
+	c.wait, c.reduce, c.steps, c.blocked, c.last, c.stepBegan, c.stepBlocked = 0, 0, nil, 0, 0, time.Now(), 0
+}
+
+// stepWaits returns the steps' time waiting for the slowest process, summed
+// over the steps, from every process's computation of each step (a
+// collective). The processes took the same steps.
+func (c *timedComm) stepWaits() (time.Duration, error) {
+	if c.last != 0 {
+		c.endStep()
+	}
+	n, rank := c.Size(), c.Rank()
+	all := make([]float64, n*len(c.steps))
+	for i, d := range c.steps {
+		all[i*n+rank] = d.Seconds()
+	}
+	if err := c.Comm.AllReduceFloat64(all); err != nil {
+		return 0, err
+	}
+	var wait float64
+	for i := range c.steps {
+		wait += slices.Max(all[i*n:(i+1)*n]) - all[i*n+rank]
+	}
+	return time.Duration(wait * float64(time.Second)), nil
 }
 
 // barrier returns when every process has come to it.

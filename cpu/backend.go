@@ -139,8 +139,10 @@ func (be Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 // too, computes them all, clips them (engine.Clip) and then updates.
 type trainer[T engine.Float] struct {
 	layers []layer[T]
-	grad   *distributed.Sums[T] // every layer's gradients, then a data-parallel step's verdict on its losses
-	comm   distributed.Comm     // of a data-parallel fit (ShareBatches), else nil
+	grad   *distributed.Sums[T]    // every layer's gradients, then a data-parallel step's verdict on its losses
+	comm   distributed.Comm        // of a data-parallel fit (ShareBatches), else nil
+	share  *distributed.Buckets[T] // grad's all-reduce over comm, in buckets
+	gradAt []int                   // where each layer's gradients start in grad's values
 	loss   engine.Loss
 	bufs   buffers[T]
 	x, y   []T            // the whole training set, or nil where sparse holds it (x: or codes)
@@ -218,8 +220,10 @@ func (t *trainer[T]) newGrads() {
 	}
 	t.grad = distributed.NewSums[T](n, distributed.StepFlags)
 	g := t.grad.Values()
+	t.gradAt = make([]int, len(t.layers))
 	for i := range t.layers {
 		l := &t.layers[i]
+		t.gradAt[i] = n - len(g)
 		l.gw, g = g[:len(l.w)], g[len(l.w):]
 		l.gb, g = g[:len(l.b)], g[len(l.b):]
 	}
@@ -227,12 +231,15 @@ func (t *trainer[T]) newGrads() {
 
 // ShareBatches makes the steps data parallel over c, as engine.Trainer
 // says; plain SGD then computes its gradients too, to sum them over the
-// processes.
+// processes. A step all-reduces them in buckets of the Hyper's
+// BucketBytes, each started as soon as the backward pass has produced its
+// gradients, the verdict riding in the first (distributed.Buckets).
 func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
 	t.comm = c
 	if t.grad == nil {
 		t.newGrads()
 	}
+	t.share = distributed.NewBuckets(c, t.grad, t.h.BucketBytes)
 	return nil
 }
 
@@ -472,13 +479,14 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 		sums = t.backward(idx, batch, lr)
 	} else {
 		clear(t.grad.Values())
+		t.grad.SetFlag(0, 0)
 	}
 	check := sums.Loss
 	if t.comm != nil {
-		var err error
-		if check, err = t.allReduce(sums.Loss); err != nil {
+		if err := t.share.Wait(); err != nil {
 			return sums, 0, err
 		}
+		check = t.grad.Flag(0)
 	}
 	if !t.fused() {
 		t.clipAndUpdate(lr)
@@ -487,22 +495,14 @@ func (t *trainer[T]) batchStep(idx []int) (engine.Totals, float64, error) {
 	return sums, check, nil
 }
 
-// allReduce sums the gradients over the processes (each process's share of
-// the batch's mean) with the verdicts on their shards' losses, loss being
-// this process's (distributed.Sums). It returns the verdicts' sum: 0, or
-// NaN or ±Inf when a process's loss was.
-func (t *trainer[T]) allReduce(loss float64) (float64, error) {
-	t.grad.SetFlag(0, distributed.Verdict(loss))
-	if err := t.grad.AllReduce(t.comm); err != nil {
-		return 0, err
-	}
-	return t.grad.Flag(0), nil
-}
-
 // backward runs the forward and backward passes of the examples idx, of a
 // batch of batch examples, and returns their totals: the gradients (their
 // share of the batch's mean) go to the layers' gw and gb or, when fused,
-// the update of learning rate lr to their parameters.
+// the update of learning rate lr to their parameters. In a data-parallel
+// fit it sets the step's verdict on the shard's losses and starts the
+// all-reduce of each bucket of the Sums (the verdict and the last layer's
+// gradients first) as soon as its gradients are computed, moving those
+// under way on between the layers' products (t.share).
 func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 	rows := len(idx)
 	t.gatherBatch(idx)
@@ -518,6 +518,9 @@ func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 		in = b.a[l]
 	}
 	loss, correct := t.outputBatch(rows)
+	if t.share != nil {
+		t.grad.SetFlag(0, distributed.Verdict(loss))
+	}
 	fused := t.fused()
 	for l := last; l >= 0; l-- {
 		ly := &t.layers[l]
@@ -527,14 +530,20 @@ func (t *trainer[T]) backward(idx []int, batch int, lr float64) engine.Totals {
 		} else {
 			in = t.xb
 		}
+		if !fused { // first, so that a data-parallel step's bucket starts as soon as it can
+			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows, batch)
+			if t.share != nil {
+				t.share.Ready(t.gradAt[l])
+			}
+		}
 		if l > 0 { // the layer below's dz, from W as it was before the step
 			backwardDeltaBatch(daPrev, ly.w, b.d[l], rows, len(ly.b), t.layers[l-1].act, b.z[l-1], t.drop.activations(l-1, in))
 			t.drop.backward(l-1, daPrev, rows)
 		}
 		if fused {
 			denseUpdateBatch(ly.w, ly.b, b.d[l], in, rows, T(lr))
-		} else {
-			DenseGradientBatch(ly.gw, ly.gb, b.d[l], in, rows, batch)
+		} else if t.share != nil {
+			t.share.Progress()
 		}
 	}
 	return engine.Totals{Loss: loss, Correct: correct, Examples: rows}

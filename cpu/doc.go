@@ -232,7 +232,10 @@
 // dropout checks (backendtest.Dropout) on dense and sparse inputs: the
 // masks' gradient against finite differences, resuming bit for bit, the
 // seed's reproducibility, prediction ignoring dropout, and data-parallel
-// fits that end as one process's. TestClipping runs the suite's Clipping,
+// fits that end as one process's. The suite's DataParallel runs the
+// data-parallel step, whose backward pass starts each bucket's all-reduce
+// as soon as its gradients are computed (distributed.Buckets), with buckets
+// of several sizes. TestClipping runs the suite's Clipping,
 // DataParallelClipping and ResumeClipping. Then each kernel against its Go twin:
 //
 //   - the micro-kernels of the products (AVX-512 and AVX2) against microGo

@@ -70,6 +70,10 @@ type Hyper struct {
 	// the epoch before has ended (ReduceLROnPlateau, Plateau): a trainer
 	// asks for them after BeginEpoch, never ahead.
 	RateByEpoch bool
+	// BucketBytes is the size of a data-parallel step's all-reduce buckets
+	// (Config.BucketBytes; 0: distributed.DefaultBucketBytes), for a
+	// trainer that overlaps the all-reduce with its backward pass.
+	BucketBytes int
 }
 
 // RateAt returns the learning rate of optimizer step t (from 0).

@@ -72,7 +72,7 @@ func (f *fit) join(setup error, train *dataset.Set, at start) error {
 		{Name: "the generator", Value: fmt.Sprintf("%08x", checksum(rng))}, {Name: "the start", Value: fmt.Sprintf("epoch %d example %d", at.epoch, at.done)},
 		{Name: "the order", Value: fmt.Sprintf("%08x", checksum(f.order))}, {Name: "the parameters and state resumed", Value: fmt.Sprintf("%08x", checksum(resumed...))},
 		{Name: "the early stopping", Value: fmt.Sprintf("%+v", f.early)}, {Name: "the monitor", Value: c.Monitor.String()}, {Name: "the clipping", Value: fmt.Sprintf("%+v", c.Clip)},
-		{Name: "the plateau", Value: fmt.Sprintf("%+v", f.plateau)}, {Name: "the validation data", Value: fmt.Sprintf("%d examples (crc32c %08x)", f.data.ValidationExamples, f.data.Validation)},
+		{Name: "the all-reduce's buckets", Value: fmt.Sprintf("%d bytes", c.BucketBytes)}, {Name: "the plateau", Value: fmt.Sprintf("%+v", f.plateau)}, {Name: "the validation data", Value: fmt.Sprintf("%d examples (crc32c %08x)", f.data.ValidationExamples, f.data.Validation)},
 	}
 	if err := distributed.SameAsRoot(f.comm, "the data-parallel fit", settings); err != nil {
 		return err

@@ -73,6 +73,12 @@ type Config struct {
 	// Checkpoint are called on process 0 only; a checkpoint resumes on any
 	// number of processes.
 	Comm distributed.Comm
+	// BucketBytes is the size of the buckets in which a data-parallel
+	// fit's steps all-reduce their gradients, each started as soon as the
+	// backward pass has produced its gradients (distributed.Buckets); 0
+	// means distributed.DefaultBucketBytes. Every process must give the
+	// same. The model does not depend on it.
+	BucketBytes int
 }
 
 // Progress reports how far an epoch has come.
@@ -211,7 +217,8 @@ func Fit(ctx context.Context, net *Network, train *dataset.Set, cfg Config) (His
 	lr, total := cfg.LearningRate, cfg.Epochs*f.perEpoch
 	f.hyper = Hyper{LearningRate: lr, BatchSize: f.batch, Optimizer: cfg.Optimizer,
 		Rate:      func(t int) float64 { return cfg.Schedule.Rate(lr, t, f.perEpoch, total) },
-		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state, RNG: f.rng, Clip: cfg.Clip}
+		StepsDone: (at.epoch-1)*f.perEpoch + (at.done+f.batch-1)/f.batch, State: at.state, RNG: f.rng, Clip: cfg.Clip,
+		BucketBytes: cfg.BucketBytes}
 	if f.plateau != nil {
 		f.hyper.Rate = func(int) float64 { return f.plateau.LR } // an epoch's steps, which run between its plateau steps
 		f.hyper.RateByEpoch = true

@@ -296,6 +296,7 @@ type trainer struct {
 	partial     engine.Totals // the totals of the epoch's steps before a checkpoint (ResumeEpoch)
 	share       *sharing      // a data-parallel fit's (ShareBatches), else nil
 	seat        *Seat         // the Group seat whose steps the trainer's are launched with, else nil
+	bucketBytes int           // the size of a data-parallel step's all-reduce buckets (engine.Hyper.BucketBytes)
 	closed      bool
 }
 
@@ -319,7 +320,8 @@ func (b *Backend) NewTrainer(net *engine.Network, data engine.Examples, h engine
 		if err != nil {
 			return err
 		}
-		t = &trainer{stack: s, loss: net.Spec.Loss, batch: h.BatchSize, examples: data.N, in: data.Features, outputs: data.Outputs}
+		t = &trainer{stack: s, loss: net.Spec.Loss, batch: h.BatchSize, examples: data.N, in: data.Features, outputs: data.Outputs,
+			bucketBytes: h.BucketBytes}
 		defer func() {
 			if err != nil {
 				s.mem.free()

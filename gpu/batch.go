@@ -11,7 +11,8 @@ import (
 // kernels, captured once for each batch size, read the batch's position in
 // the epoch from a cursor on the device, which the step's last kernel
 // (advance_cursor) moves on to the next batch. A data-parallel step runs
-// as two graphs, the all-reduce of its gradients between them (share.go).
+// as a graph per segment of its gradient part and one for its update, the
+// all-reduces of its gradients' buckets beside them (share.go, buckets.go).
 // With PERCEPTRON_CUDA_SYNC=1 the kernels are launched one by one instead,
 // so that each is checked.
 
@@ -22,9 +23,10 @@ type batchRun struct {
 	graphs map[graphKey]graph // the graphs of the steps' parts
 }
 
-// stepPart is a part of a batch step that runs as one graph: the whole
-// step of a fit on one process, or a data-parallel step's two halves, the
-// all-reduce of the gradients running between them (share.go).
+// stepPart is a part of a batch step that runs as graphs: the whole step
+// of a fit on one process, or a data-parallel step's two halves, the
+// all-reduces of the gradients running between them (share.go), the
+// first in a graph per segment (buckets.go).
 type stepPart int
 
 const (
@@ -34,10 +36,12 @@ const (
 )
 
 // graphKey names the graph of a part of a step on rows rows of a batch of
-// batch rows.
+// batch rows: of segment seg of a data-parallel step's gradient part
+// (buckets.go), 0 for the others.
 type graphKey struct {
 	part        stepPart
 	rows, batch int
+	seg         int
 }
 
 // destroy frees the graphs.
@@ -62,7 +66,7 @@ func (t *trainer) batchStep(s, rows int) error {
 		return err
 	}
 	t.batches.at = s + rows
-	return t.runPart(graphKey{wholeStep, rows, rows}, func() error { return t.queueBatchStep(rows) })
+	return t.runPart(graphKey{wholeStep, rows, rows, 0}, func() error { return t.queueBatchStep(rows) })
 }
 
 // seek moves the cursor to position pos of the epoch, where it stands
@@ -147,29 +151,21 @@ func (t *trainer) advance(rows int) error {
 
 // queueBackward queues the gather of rows rows at the cursor's position,
 // the forward pass, the output gradient and the backward pass, with plain
-// SGD's updates (plain) or else the gradients.
+// SGD's updates (plain) or else the gradients (queueGradients).
 func (t *trainer) queueBackward(rows int, plain bool) error {
-	if err := t.ks.gatherBatch(flat(rows*(t.in+t.outputs)), t.xb, t.yb, t.x, t.y, t.order, t.batches.cursor, rows, t.in, t.outputs); err != nil {
+	if err := t.queueForward(rows); err != nil {
 		return err
 	}
-	if err := t.forwardTrain(t.xb, rows); err != nil {
-		return err
-	}
-	out := t.layers[len(t.layers)-1]
-	if err := t.ks.outputGrad(perRow(rows), out.grad, t.losses, t.correct, out.z, out.a, t.yb, t.batches.cursor, t.weights, t.order,
-		rows, t.outputs, int(t.loss), int(out.act)); err != nil {
-		return err
+	if !plain {
+		return t.queueGradients(len(t.layers)-1, 0, rows)
 	}
 	for l := len(t.layers) - 1; l >= 0; l-- {
-		ly, input := t.layers[l], t.xb
-		if l > 0 {
-			prev := t.layers[l-1]
-			input = prev.a
-			if err := t.denseBackwardData(prev.grad, ly, rows); err != nil {
+		if l > 0 { // the layer below's dA from W as it is before the update
+			if err := t.denseBackwardData(t.layers[l-1].grad, t.layers[l], rows); err != nil {
 				return err
 			}
 		}
-		if err := t.layerStep(ly, input, rows, plain); err != nil {
+		if err := t.layerStep(t.layers[l], t.input(l), rows, true); err != nil {
 			return err
 		}
 		if l > 0 {
@@ -179,6 +175,51 @@ func (t *trainer) queueBackward(rows int, plain bool) error {
 		}
 	}
 	return nil
+}
+
+// queueForward queues the gather of rows rows at the cursor's position,
+// the forward pass and the output gradient: the last layer's dZ.
+func (t *trainer) queueForward(rows int) error {
+	if err := t.ks.gatherBatch(flat(rows*(t.in+t.outputs)), t.xb, t.yb, t.x, t.y, t.order, t.batches.cursor, rows, t.in, t.outputs); err != nil {
+		return err
+	}
+	if err := t.forwardTrain(t.xb, rows); err != nil {
+		return err
+	}
+	out := t.layers[len(t.layers)-1]
+	return t.ks.outputGrad(perRow(rows), out.grad, t.losses, t.correct, out.z, out.a, t.yb, t.batches.cursor, t.weights, t.order,
+		rows, t.outputs, int(t.loss), int(out.act))
+}
+
+// queueGradients queues the backward pass into the gradients of layers top
+// down to bottom, layer top+1's dZ computed (or top the last layer's): each
+// layer's dZ from the one above it, then its gradients, which come first
+// so that a data-parallel step's buckets of them can be all-reduced while
+// the layers below compute theirs (buckets.go).
+func (t *trainer) queueGradients(top, bottom, rows int) error {
+	for l := top; l >= bottom; l-- {
+		if l < len(t.layers)-1 {
+			if err := t.denseBackwardData(t.layers[l].grad, t.layers[l+1], rows); err != nil {
+				return err
+			}
+			if err := t.deltaTrain(l, rows); err != nil {
+				return err
+			}
+		}
+		if err := t.layerStep(t.layers[l], t.input(l), rows, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// input returns layer l's input in the batch: the one below's activations,
+// or the batch's rows.
+func (t *trainer) input(l int) devicePtr {
+	if l == 0 {
+		return t.xb
+	}
+	return t.layers[l-1].a
 }
 
 // layerStep queues plain SGD's update of layer l from its dZ and input x,

@@ -398,11 +398,24 @@
 // Under mpirun, each process trains on its GPU (New opens the GPU of the
 // process's rank on its node, modulo the GPUs it sees) on its shard of every
 // batch, and NCCL, loaded at run time (package internal/nccl, which describes
-// the step), sums the gradients on the devices, on the backend's stream,
-// between a step's two graphs (share.go). The buffer it sums is the step's
-// distributed.Sums, laid out on the device as the CPU lays it out in
-// memory: the gradients, then the verdict on the shard's losses, which
-// share_gradients writes. Where NCCL is missing, a
+// the step), sums the gradients on the devices (share.go). The buffer it
+// sums is the step's distributed.Sums, laid out on the device as the CPU
+// lays it out in memory: the gradients, then the verdict on the shard's
+// losses, which share_gradients writes. It sums it in buckets, cut as the
+// CPU's (distributed.BucketBounds of engine.Hyper.BucketBytes, perceptron
+// train --bucket-mb; 25 MiB by default, one bucket for W3), from the
+// buffer's end, so that the verdict and the last layer's gradients come
+// first (buckets.go): the step's gradient part runs as a graph per
+// segment, each segment the backward pass down to a layer whose gradients
+// complete a bucket and share_gradients over the buckets it completes;
+// after each, an event on the backend's stream, which a second stream
+// waits for, then ncclAllReduce of each of those buckets on the second
+// stream, while the backend's stream runs the next segment; the update
+// part's graph waits for an event recorded after the last all-reduce,
+// since the optimizer (and clipping by norm) needs every gradient. NCCL
+// is never captured in a graph. Each bucket's sums are those of one
+// all-reduce of the whole buffer, element by element, so the model does
+// not depend on the buckets. Where NCCL is missing, a
 // data-parallel fit fails on every process, saying so. On the emulator, a
 // host all-reduce over the engine's Comm stands in for NCCL, so that the
 // data-parallel path runs in the tests.
@@ -419,9 +432,28 @@
 // (ncclCommAbort, which ends NCCL's kernels on this process's GPU) and
 // returns one error that says so, from Steps or Totals: so each surviving
 // process ends soon after a peer died, with one error, and at most 64
-// steps are queued ahead of the host. The emulator's stand-in behaves as
-// NCCL does: a sum that fails (its collective timed out) is reported by
-// the poll, not by the step.
+// steps are queued ahead of the host. The backend's stream waits for
+// every all-reduce of a step before its update, so its events cover the
+// second stream's work too; ncclCommAbort ends the all-reduces on both.
+// The emulator's stand-in behaves as NCCL does: a sum that fails (its
+// collective timed out) is reported by the poll, not by the step; it
+// copies each bucket to the host after its segment and starts its sum
+// there (distributed.Buckets: on a goroutine of RunLocal) while the device
+// runs the next segments.
+//
+// What the buckets should hide, a model and not a measurement (no GPU has
+// run them): the backward pass produces the first layer's gradients last,
+// and they are most of the parameters, so only the buckets of the layers
+// above overlap with computation, as in PyTorch's DDP. W3 in float32 at
+// --bucket-mb 1 has 3 buckets: the first (the verdict, layer 3 and most of
+// layer 2, 1 MiB of its 2.68 MB) is all-reduced while the backend computes
+// layer 1's dZ and gradients (two of the backward pass's five products);
+// the other two (the rest: layer 1 and a little of layer 2) after its last
+// kernel, exposed as before. A
+// segment costs a graph launch, an event record and a stream wait (a few
+// µs of the host's, which the GPU's queue hides), and a bucket an
+// ncclAllReduce launch; at the default size W3 runs one segment and one
+// bucket, as the step did before, plus two events.
 //
 // # What the GPU should reach (a model, not measured)
 //
@@ -535,9 +567,11 @@
 //   - The backend suite of package engine/backendtest (TestBackend): the
 //     gradient checks, the course's goldens in float64, torch.optim's goldens
 //     within 1e-10 in float64 (ReduceLROnPlateau's fits too), resuming bit for bit within an epoch too,
-//     early stopping, and the data-parallel fits of 2 and 3 processes, a host
-//     all-reduce standing in for NCCL on the emulator (on a GPU they skip:
-//     NCCL refuses two processes on one GPU).
+//     early stopping, and the data-parallel fits of 2 and 3 processes, in
+//     buckets of one value, of 100 bytes and holding everything, the
+//     verdict failing every process in one bucket and in buckets of one
+//     value, a host all-reduce standing in for NCCL on the emulator (on a
+//     GPU they skip: NCCL refuses two processes on one GPU).
 //   - The suite's Inference: NewInference against Predict, both dtypes,
 //     Forward64 and Forward32, batches of 1 to 9 and past a chunk of 1,024,
 //     from 16 goroutines at once, and Close twice.
@@ -564,7 +598,9 @@
 //     plain SGD and with every optimizer at a rate that changes every step
 //     from a resumed fit's state (TestSGDStepsParity,
 //     TestSGDStepsOptimizersParity), and on weighted examples, one of weight
-//     0, with SGD and Adam (TestSGDStepsWeightedParity); share_gradients and flag_step bit for
+//     0, with SGD and Adam (TestSGDStepsWeightedParity); share_gradients,
+//     over the whole Sums and over buckets of it with the verdict and
+//     without, the values outside left as they were, and flag_step bit for
 //     bit (TestShareGradientsParity, TestFlagStep).
 //   - Two epochs of plain SGD, Adam on a cosine schedule and Nesterov with
 //     weight decay on a step schedule after a warm-up, per example and in
@@ -667,10 +703,25 @@
 //     (TestPrimaryContext); the GPU of each MPI launcher's
 //     rank (TestOrdinal); a data-parallel trainer without NCCL saying how to
 //     install it; on a GPU with libnccl, every NCCL call on a communicator of
-//     one (TestShareBatchesAlone).
+//     one, in one bucket and in buckets of one and of 5 values on the
+//     second stream (TestShareBatchesAlone).
+//   - The buckets of a data-parallel step: the suite's network cut into
+//     segments for buckets of one value, of 12 values and of the default
+//     size (TestPlanSegments); on random networks and sizes, every bucket
+//     of distributed.BucketBounds in one segment, in order, complete after
+//     its segment and not after the one before (TestPlanSegmentsProperties);
+//     the order a step queues its work, which NCCL's reducer follows (each
+//     segment, the event the second stream waits for, its buckets'
+//     all-reduces, the update only after the join) and a failure queueing
+//     nothing after it (TestQueueBucketsOrder); on the emulator, fits of 3
+//     processes in buckets of one value, of parts of layers, across
+//     layers and of everything, in both dtypes, with Adam clipped by norm
+//     and with momentum, whose parameters and losses are one bucket's bit
+//     for bit (TestBucketsKeepTheModel).
 //   - A peer that dies inside a data-parallel step, on the emulator: of
 //     three processes, process 2 never takes part in its third step's
-//     all-reduce; each survivor ends within seconds with one error, saying
+//     all-reduce, or in buckets of 8 values its third step's second
+//     bucket's, after the first's; each survivor ends within seconds with one error, saying
 //     that its step failed and its communicator is aborted and naming
 //     process 2, from Totals in a short epoch and from Steps (the window's
 //     wait) in a long one, and closes without error

@@ -181,6 +181,14 @@ func newStream() (stream, error) {
 	return stream{s}, err
 }
 
+// wait makes the work queued on the stream from now on wait for the work
+// that e marks (its last record).
+func (s stream) wait(e event) error { return check(C.cuStreamWaitEvent(s.s, e.ev, 0)) }
+
+// destroy frees the stream once the work queued on it has finished; it
+// does not wait.
+func (s stream) destroy() error { return check(C.cuStreamDestroy(s.s)) }
+
 // cooperativeLaunch reports whether device dev can launch cooperative kernels.
 func cooperativeLaunch(dev cu.Device) (bool, error) {
 	var v C.int
@@ -248,16 +256,20 @@ func tooLarge(err error) bool {
 // returns the error of one that failed.
 func synchronize() error { return check(C.cuCtxSynchronize()) }
 
-// event marks a point of the context's stream: query reports whether the
-// work queued before it has finished.
+// event marks a point of a stream (the context's, or a data-parallel
+// fit's second stream): query reports whether the work queued before it
+// has finished.
 type event struct {
 	ev     C.CUevent
 	stream C.CUstream
 }
 
 // newEvent makes an event of the context's stream, without timing.
-func (c *gpuContext) newEvent() (event, error) {
-	e := event{stream: c.stream.s}
+func (c *gpuContext) newEvent() (event, error) { return c.stream.newEvent() }
+
+// newEvent makes an event of the stream, without timing.
+func (s stream) newEvent() (event, error) {
+	e := event{stream: s.s}
 	err := check(C.cuEventCreate(&e.ev, C.CU_EVENT_DISABLE_TIMING))
 	return e, err
 }

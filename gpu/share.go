@@ -13,8 +13,8 @@ import (
 )
 
 // A data-parallel step (ShareBatches) on the batch order[s:s+B] runs on
-// this process's shard of it, distributed.Shard(rank, size, B), in two
-// graphs with the all-reduce of the gradients between them:
+// this process's shard of it, distributed.Shard(rank, size, B), in graphs
+// with the all-reduces of the gradients beside them:
 //
 //   - the gradient part, with the cursor at the shard's first row: the
 //     gather of the shard's rows, the forward and backward passes into the
@@ -22,18 +22,22 @@ import (
 //     which weights them by the shard's share of the batch's rows, and
 //     appends the shard's verdict on its losses, its first loss that is not
 //     finite, or 0 (an empty shard's gradients are zeroes): the step's
-//     distributed.Sums, laid out on the device;
-//   - the all-reduce of those Sums over the processes, which a
-//     gradientReducer runs: NCCL on the device, on the backend's stream,
-//     with no host synchronisation (share_cuda.go), or, on the emulator,
-//     the Comm on the host (share_emu.go);
-//   - the update part: flag_step keeps the step's summed verdict, then
-//     optimizer_step and the cursor's advance past the batch.
+//     distributed.Sums, laid out on the device. It runs in segments, one
+//     graph each, each ending with share_gradients over the buckets of the
+//     Sums it completes (buckets.go);
+//   - the all-reduce of each bucket over the processes, queued after its
+//     segment, which a gradientReducer runs: NCCL on the device, on a
+//     second stream that waits for the segment's event while the next
+//     segment computes, with no host synchronisation (share_cuda.go), or,
+//     on the emulator, the Comm on the host (share_emu.go);
+//   - the update part, after every bucket's all-reduce: flag_step keeps the
+//     step's summed verdict, then optimizer_step and the cursor's advance
+//     past the batch.
 //
-// Two graphs rather than one with the all-reduce captured in it: NCCL
-// supports stream capture only from 2.9 on, and the emulator's stand-in is
-// a host call; two graph launches cost microseconds a step and serve every
-// NCCL and the emulator alike.
+// Graphs with the all-reduces between them rather than one with them
+// captured in it: NCCL supports stream capture only from 2.9 on, and the
+// emulator's stand-in is a host call; a graph launch costs microseconds
+// and serves every NCCL and the emulator alike.
 //
 // The losses and correct counts of the other processes' shards stay 0 on
 // this one, so that epoch_totals sums its own shards' (Fit sums them over
@@ -49,13 +53,15 @@ func (t *trainer) stepSums() int { return t.nparams + distributed.StepFlags }
 // trainer's gradients with the verdict on their losses after them, the
 // step's distributed.Sums at t.optim.grads.
 type gradientReducer interface {
-	// step runs one step: gradients, on the device's goroutine, queues the
-	// step's first part, which leaves this process's values in the buffer;
-	// step sums them over the processes; update, on the device's goroutine,
-	// queues the rest of the step. Where the sum is queued on the device
-	// (NCCL), step returns without waiting for it, and a failure of the
-	// sum, such as a peer that died, shows only in poll.
-	step(gradients, update func() error) error
+	// step runs one step in the reducer's segments (planSegments):
+	// gradients(j), on the device's goroutine, queues segment j of the
+	// step's first part, which leaves this process's values of the
+	// segment's buckets in the buffer; step sums each bucket over the
+	// processes after its segment; update, on the device's goroutine,
+	// queues the rest of the step after every sum. Where the sums are
+	// queued on the device (NCCL), step returns without waiting for them,
+	// and a failure of a sum, such as a peer that died, shows only in poll.
+	step(gradients func(seg int) error, update func() error) error
 	// mark records, on the device's goroutine, the work queued so far as
 	// mark i (of sumMarks), replacing what mark i recorded before.
 	mark(i int) error
@@ -149,20 +155,22 @@ func (t *trainer) drain() error {
 
 // sharing is a data-parallel trainer's part of the fit.
 type sharing struct {
-	comm    distributed.Comm
-	reducer gradientReducer
-	flags   devicePtr // each step's flag this epoch (flag_step): perEpoch doubles
-	rows    int       // the examples of this process's shards of the epoch's steps so far
-	queued  int       // the steps queued since ShareBatches (markWindow)
-	failed  bool      // a step or the totals failed: close drops the reducer's work
+	comm     distributed.Comm
+	segments []segment // of the steps' gradient part, each followed by the all-reduces of its buckets
+	reducer  gradientReducer
+	flags    devicePtr // each step's flag this epoch (flag_step): perEpoch doubles
+	rows     int       // the examples of this process's shards of the epoch's steps so far
+	queued   int       // the steps queued since ShareBatches (markWindow)
+	failed   bool      // a step or the totals failed: close drops the reducer's work
 }
 
 // ShareBatches makes the trainer's steps data parallel over c, as
 // engine.Trainer says. The processes sum their gradients with
-// NCCL on their GPUs (on the emulator, over c on the host). Where NCCL is
-// missing, its error wraps nccl.ErrNoNCCL.
+// NCCL on their GPUs (on the emulator, over c on the host), in buckets of
+// the Hyper's BucketBytes, each as soon as the backward pass has produced
+// it (buckets.go). Where NCCL is missing, its error wraps nccl.ErrNoNCCL.
 func (t *trainer) ShareBatches(c distributed.Comm) error {
-	sh := &sharing{comm: c}
+	sh := &sharing{comm: c, segments: planSegments(t.layers, t.stepSums(), t.dtype.Size(), t.bucketBytes)}
 	err := t.d.do(func() (err error) {
 		if t.fusedUpdate() { // prepareOptimizer allocated no gradients for plain SGD's fused update
 			if t.optim.grads, err = t.mem.alloc(int64(t.stepSums()*t.dtype.Size()), "the gradients"); err != nil {
@@ -175,7 +183,7 @@ func (t *trainer) ShareBatches(c distributed.Comm) error {
 	if err = distributed.Agree(c, err); err != nil {
 		return err
 	}
-	if sh.reducer, err = newReducer(t, c); err != nil {
+	if sh.reducer, err = newReducer(t, c, sh.segments); err != nil {
 		return err
 	}
 	t.share = sh
@@ -218,18 +226,20 @@ func (t *trainer) sharedSteps(ctx context.Context, start bool, from, to int) (er
 		}
 		rows := min(t.batch, to-s)
 		lo, hi := distributed.Shard(rank, size, rows)
-		gradients := func() error {
-			if err := t.drop.step(t.stack, rows, lo, hi); err != nil {
-				return err
+		gradients := func(seg int) error {
+			if seg == 0 {
+				if err := t.drop.step(t.stack, rows, lo, hi); err != nil {
+					return err
+				}
+				if err := t.seek(s + lo); err != nil {
+					return err
+				}
 			}
-			if err := t.seek(s + lo); err != nil {
-				return err
-			}
-			return t.runPart(graphKey{gradientPart, hi - lo, rows}, func() error { return t.queueShardGradients(hi-lo, rows) })
+			return t.runPart(graphKey{gradientPart, hi - lo, rows, seg}, func() error { return t.queueShardGradients(t.share.segments[seg], hi-lo, rows) })
 		}
 		update := func() error {
 			t.batches.at = s + lo + rows
-			return t.runPart(graphKey{updatePart, rows, rows}, func() error { return t.queueSharedUpdate(rows) })
+			return t.runPart(graphKey{updatePart, rows, rows, 0}, func() error { return t.queueSharedUpdate(rows) })
 		}
 		if err := t.share.reducer.step(gradients, update); err != nil {
 			return err
@@ -244,16 +254,24 @@ func (t *trainer) sharedSteps(ctx context.Context, start bool, from, to int) (er
 	return nil
 }
 
-// queueShardGradients queues the gradient part of a data-parallel step on
-// the shard of rows rows at the cursor's position (none: zero gradients) of
-// a batch of batch rows.
-func (t *trainer) queueShardGradients(rows, batch int) error {
+// queueShardGradients queues segment seg of the gradient part of a
+// data-parallel step on the shard of rows rows at the cursor's position
+// (none: zero gradients) of a batch of batch rows: the forward pass in the
+// first segment, the backward pass into the gradients of the segment's
+// layers, and share_gradients over its buckets.
+func (t *trainer) queueShardGradients(seg segment, rows, batch int) error {
 	if rows > 0 {
-		if err := t.queueBackward(rows, false); err != nil {
+		if seg.top == len(t.layers)-1 {
+			if err := t.queueForward(rows); err != nil {
+				return err
+			}
+		}
+		if err := t.queueGradients(seg.top, seg.bottom, rows); err != nil {
 			return err
 		}
 	}
-	return t.ks.shareGradients(flat(t.stepSums()), t.optim.grads, t.losses, t.batches.cursor, rows, batch, t.nparams)
+	from, to := seg.span()
+	return t.ks.shareGradients(flat(to-from), t.optim.grads, t.losses, t.batches.cursor, rows, batch, from, to, t.nparams)
 }
 
 // queueSharedUpdate queues the update part of a data-parallel step on a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,10 +18,12 @@ import (
 	"github.com/perceptron-go/perceptron/engine/distributed"
 )
 
-// shareGradients is share_gradients' CPU twin: the step's Sums, g's n
-// gradients weighted by rows/batch (zeroes for an empty shard), then the
-// verdict on the first of the shard's losses that is not finite, or 0.
-func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, n int) []float64 {
+// shareGradients is share_gradients' CPU twin: of the step's Sums g, n
+// gradients and the verdict, the values [from, to) — the gradients
+// weighted by rows/batch (zeroes for an empty shard), the verdict on the
+// first of the shard's losses that is not finite, or 0 — and the others as
+// they were.
+func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, from, to, n int) []float64 {
 	s := distributed.NewSums[T](n, distributed.StepFlags)
 	for i := range s.Values() {
 		if rows > 0 {
@@ -33,16 +36,18 @@ func shareGradients[T engine.Float](g, losses []float64, cursor, rows, batch, n 
 			break
 		}
 	}
-	out := make([]float64, n+distributed.StepFlags)
-	for i, v := range s.Buffer() {
-		out[i] = float64(v)
+	out := slices.Clone(g)
+	for i, v := range s.Buffer()[from:to] {
+		out[from+i] = float64(v)
 	}
 	return out
 }
 
 // TestShareGradientsParity weights a shard's gradients by its share of the
 // batch and finds its first loss that is not finite, against the CPU twin,
-// bit for bit: full, partial and empty shards.
+// bit for bit: full, partial and empty shards, over the whole Sums and
+// over buckets of it, with the verdict and without, leaving the values
+// outside as they were.
 func TestShareGradientsParity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, dtype := range dtypes {
@@ -50,17 +55,20 @@ func TestShareGradientsParity(t *testing.T) {
 		const n, cursor = 300, 3
 		losses := []float64{9, 9, 9, 0.5, 1.5, math.Inf(-1), 2, math.NaN(), 3}
 		for _, c := range []struct{ rows, batch int }{{2, 16}, {5, 16}, {0, 16}, {1, 3}} {
-			g := randoms(rng, n+1, dtype, 7)
-			dg, dl, dc := h.put(g), h.putDoubles(losses), h.putInts([]int32{cursor})
-			h.run(func() error { return h.ks.shareGradients(flat(n+1), dg, dl, dc, c.rows, c.batch, n) })
-			want := shareGradients[float64](g, losses, cursor, c.rows, c.batch, n)
-			if dtype == engine.Float32 {
-				want = shareGradients[float32](g, losses, cursor, c.rows, c.batch, n)
+			for _, span := range [][2]int{{0, n + 1}, {17, 290}, {250, n + 1}, {n, n + 1}, {0, 1}} {
+				g := randoms(rng, n+1, dtype, 7)
+				dg, dl, dc := h.put(g), h.putDoubles(losses), h.putInts([]int32{cursor})
+				from, to := span[0], span[1]
+				h.run(func() error { return h.ks.shareGradients(flat(to-from), dg, dl, dc, c.rows, c.batch, from, to, n) })
+				want := shareGradients[float64](g, losses, cursor, c.rows, c.batch, from, to, n)
+				if dtype == engine.Float32 {
+					want = shareGradients[float32](g, losses, cursor, c.rows, c.batch, from, to, n)
+				}
+				got := h.get(dg, n+1)
+				what := fmt.Sprintf("%s, %d rows of %d, values [%d, %d)", dtype, c.rows, c.batch, from, to)
+				assert.Equal(t, want[:n], got[:n], "%s: the gradients", what)
+				assert.Equal(t, fmt.Sprint(want[n]), fmt.Sprint(got[n]), "%s: the verdict on the losses", what)
 			}
-			got := h.get(dg, n+1)
-			what := fmt.Sprintf("%s, %d rows of %d", dtype, c.rows, c.batch)
-			assert.Equal(t, want[:n], got[:n], "%s: the gradients", what)
-			assert.Equal(t, fmt.Sprint(want[n]), fmt.Sprint(got[n]), "%s: the verdict on the losses", what)
 		}
 	}
 }
@@ -98,9 +106,11 @@ func shareAlone(t *testing.T, tr engine.Trainer) {
 
 // TestShareBatchesAlone trains a data-parallel trainer on a group of one
 // process, every call of the all-reduce included (on a GPU, NCCL's: a
-// communicator of one rank, an all-reduce on the backend's stream), in
-// batches that leave a smaller last one, with plain SGD and Adam: it ends
-// where a trainer alone does, to rounding, with the same totals.
+// communicator of one rank, the all-reduces on the second stream), in
+// batches that leave a smaller last one, with plain SGD and Adam, in one
+// bucket, in buckets of one value and of 5 values (two segments of
+// several buckets): it ends where a trainer alone does, to rounding, with
+// the same totals.
 func TestShareBatchesAlone(t *testing.T) {
 	be := newBackend(t)
 	all, err := dataset.Synthetic("moons", 70, -1, 3)
@@ -112,10 +122,10 @@ func TestShareBatchesAlone(t *testing.T) {
 	data := engine.Examples{X: all.X, Y: y, N: all.N, Features: 2, Outputs: 1}
 	order := rand.New(rand.NewPCG(1, 2)).Perm(all.N)
 	for _, opt := range []engine.Optimizer{{}, engine.DefaultOptimizer(engine.Adam)} {
-		train := func(shared bool) (*engine.Network, []engine.Totals) {
+		train := func(shared bool, bucketBytes int) (*engine.Network, []engine.Totals) {
 			net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(4))
 			require.NoError(t, err)
-			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 16, Optimizer: opt})
+			tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 16, Optimizer: opt, BucketBytes: bucketBytes})
 			require.NoError(t, err)
 			defer func() { require.NoError(t, tr.Close()) }()
 			if shared {
@@ -133,15 +143,18 @@ func TestShareBatchesAlone(t *testing.T) {
 			require.NoError(t, tr.CopyTo(net))
 			return net, totals
 		}
-		want, wantTotals := train(false)
-		got, totals := train(true)
-		for i, w := range wantTotals {
-			assert.InDelta(t, w.Loss, totals[i].Loss, 1e-12*w.Loss, "%s: epoch %d's loss", opt, i+1)
-			assert.Equal(t, [2]int{w.Correct, w.Examples}, [2]int{totals[i].Correct, totals[i].Examples}, "%s: epoch %d", opt, i+1)
-		}
-		for l := range want.Layers {
-			assertClose(t, want.Layers[l].W, got.Layers[l].W, 1e-12, fmt.Sprintf("%s: W%d", opt, l+1))
-			assertClose(t, want.Layers[l].B, got.Layers[l].B, 1e-12, fmt.Sprintf("%s: b%d", opt, l+1))
+		want, wantTotals := train(false, 0)
+		for _, bucketBytes := range []int{0, 8, 40} {
+			got, totals := train(true, bucketBytes)
+			what := fmt.Sprintf("%s, buckets of %d bytes", opt, bucketBytes)
+			for i, w := range wantTotals {
+				assert.InDelta(t, w.Loss, totals[i].Loss, 1e-12*w.Loss, "%s: epoch %d's loss", what, i+1)
+				assert.Equal(t, [2]int{w.Correct, w.Examples}, [2]int{totals[i].Correct, totals[i].Examples}, "%s: epoch %d", what, i+1)
+			}
+			for l := range want.Layers {
+				assertClose(t, want.Layers[l].W, got.Layers[l].W, 1e-12, fmt.Sprintf("%s: W%d", what, l+1))
+				assertClose(t, want.Layers[l].B, got.Layers[l].B, 1e-12, fmt.Sprintf("%s: b%d", what, l+1))
+			}
 		}
 	}
 }

@@ -16,14 +16,19 @@
 // with the epoch's totals.
 #include "common.cuh"
 
-// share_gradients: g[i] *= rows/batch for the n gradients (0 when the shard
-// is empty: rows == 0, whose gradients were not computed), and g[n] = the
-// first of the shard's losses loss[*cursor + r], r < rows, that is NaN or
-// ±Inf, or 0. One thread per value, n+1 of them. CPU twin: shareGradients
-// in gpu/share_test.go (the CPU trainer's allReduce does the same).
+// share_gradients: for the values i of [from, to) of the step's Sums,
+// g[i] *= rows/batch for a gradient, i < n (0 when the shard is empty:
+// rows == 0, whose gradients were not computed), and g[n] = the first of
+// the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.
+// One thread per value, to-from of them: a step that all-reduces its Sums
+// in buckets weights each once the backward pass has produced it. CPU
+// twin: shareGradients in gpu/share_test.go.
 KERNEL(share_gradients)(real* __restrict__ g, const double* __restrict__ loss, const int* __restrict__ cursor, int rows,
-                        int batch, int n) {
-    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+                        int batch, int from, int to, int n) {
+    size_t i = (size_t)from + (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (size_t)to) {
+        return;
+    }
     if (i < (size_t)n) {
         g[i] = rows > 0 ? g[i] * ((real)rows / (real)batch) : (real)0;
     } else if (i == (size_t)n) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type benchFlags struct {
 	json                        bool
 	distributed                 string
 	collectiveTimeout           time.Duration
+	bucketBytes                 int
+	batches                     string
 	predict                     bool
 	model, inputs               string
 	fits                        string // bench --fits: counts of fits at once (benchFits)
@@ -45,6 +48,8 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the results as JSON instead of the table")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp+" (the mini-batch workloads, on the processes together)")
 	registerCollectiveTimeout(fs, &f.collectiveTimeout)
+	registerBucketMB(fs, &f.bucketBytes)
+	fs.StringVar(&f.batches, "batch", "", "mini-batch sizes to run, comma-separated, in place of each workload's (such as 256,1024; batch 1, per-example SGD, stays where a workload has it)")
 	fs.BoolVar(&f.predict, "predict", false, fmt.Sprintf("measure the Predictor of each workload's network instead of training it: µs per row at batch 1 (the first %d rows in turn) and rows/s on a batch of %d, printed as JSON (set GOMAXPROCS=1 for one thread)", benchmarks.Batch1Rows, benchmarks.PredictBatch))
 	fs.StringVar(&f.model, "model", "", "with --predict: measure the Predictor of this model file (its preprocessing included) instead of the workloads' networks")
 	fs.StringVar(&f.fits, "fits", "", "measure fits a second instead: this many fits of each workload (W1 unless --workload names W2) at once, comma-separated counts (as 1,8,64,512), trained as perceptron sweep trains them (seeds 1 to N) on each backend named (cpu, cuda), printed as JSON")
@@ -65,6 +70,8 @@ type benchRun struct {
 	dts   []engine.DType
 	peak  cpu.PeakFLOPS // zero unless the cpu backend is measured
 	peers []benchmarks.Result
+	// batchList is --batch's sizes (nil: each workload's own).
+	batchList []int
 	// From measure: our results.
 	results []benchmarks.Result
 }
@@ -132,6 +139,15 @@ func (r *benchRun) configure() error {
 		}
 		r.dts = append(r.dts, dt)
 	}
+	if r.batches != "" {
+		for _, b := range strings.Split(r.batches, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(b))
+			if err != nil || n < 2 {
+				return fmt.Errorf("--batch: expected mini-batch sizes of 2 or more, comma-separated, such as 256,1024; found %q", b)
+			}
+			r.batchList = append(r.batchList, n)
+		}
+	}
 	if r.compare != "" {
 		if r.peers, err = readResults(r.compare); err != nil {
 			return err
@@ -168,13 +184,13 @@ func (r *benchRun) measure() error {
 func (r *benchRun) measureWorkload(w benchmarks.Workload, data benchmarks.Data) error {
 	for _, be := range r.bes {
 		for _, dt := range r.dts {
-			for _, batch := range w.Batches {
+			for _, batch := range r.batchesOf(w) {
 				if r.comm != nil && batch == 1 {
 					fmt.Fprintf(r.stderr, "perceptron: bench %s batch 1 skipped: per-example SGD is sequential, it cannot be shared among processes\n", w.ID)
 					continue
 				}
 				fmt.Fprintf(r.stderr, "perceptron: bench %s on %s, %s, batch %d\n", w.ID, be.Name(), dt, batch)
-				res, err := benchmarks.Run(context.Background(), w, data, be, dt, batch, r.comm)
+				res, err := benchmarks.Run(context.Background(), w, data, be, dt, batch, r.comm, r.bucketBytes)
 				if err != nil {
 					return err
 				}
@@ -186,6 +202,18 @@ func (r *benchRun) measureWorkload(w benchmarks.Workload, data benchmarks.Data) 
 		}
 	}
 	return nil
+}
+
+// batchesOf returns the batch sizes workload w runs at: --batch's in
+// place of its mini-batch sizes, after its batch 1 where it has it.
+func (r *benchRun) batchesOf(w benchmarks.Workload) []int {
+	if len(r.batchList) == 0 || !slices.ContainsFunc(w.Batches, func(b int) bool { return b > 1 }) {
+		return w.Batches
+	}
+	if slices.Contains(w.Batches, 1) {
+		return append([]int{1}, r.batchList...)
+	}
+	return r.batchList
 }
 
 // report writes the results to --out (on the process that writes) and
@@ -211,8 +239,8 @@ func (r *benchRun) report() error {
 	printRatios(r.stdout, r.results, r.peers)
 	for _, res := range r.results {
 		if res.Processes > 1 {
-			fmt.Fprintf(r.stdout, "%s %s batch %d on %d processes: %.1f%% of the fit in all-reduces, %.1f%% waiting for the slowest process\n",
-				res.Workload, res.DType, res.Batch, res.Processes, 100*res.AllReduceShare, 100*res.WaitShare)
+			fmt.Fprintf(r.stdout, "%s %s batch %d on %d processes: %.1f%% of the fit computing, %.1f%% in all-reduces (what the computation did not hide), %.1f%% waiting for the slowest process\n",
+				res.Workload, res.DType, res.Batch, res.Processes, 100*(1-res.AllReduceShare-res.WaitShare), 100*res.AllReduceShare, 100*res.WaitShare)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/perceptron-go/perceptron/engine/distributed"
@@ -17,6 +18,24 @@ const distributedHelp = "data-parallel training over MPI: auto (when mpirun star
 func registerCollectiveTimeout(fs *flag.FlagSet, timeout *time.Duration) {
 	fs.DurationVar(timeout, "collective-timeout", 0, fmt.Sprintf("data-parallel runs: how long a process waits for the others in one exchange before it ends the job, naming those that did not come (0: %d times the slowest step so far, at least %v)",
 		distributed.TimeoutFactor, distributed.MinTimeout))
+}
+
+// maxBucketMB is the largest --bucket-mb: 1 TiB, far above any network's
+// gradients, within an int of bytes.
+const maxBucketMB = 1 << 20
+
+// registerBucketMB defines --bucket-mb on fs, which sets bytes
+// (engine.Config.BucketBytes; 0 until given: the default).
+func registerBucketMB(fs *flag.FlagSet, bytes *int) {
+	fs.Func("bucket-mb", fmt.Sprintf("data-parallel runs: the size in MiB of the buckets in which each step all-reduces its gradients, each started as soon as the backward pass has produced it, the last layer's first (default %d, PyTorch DDP's; a bucket holds at least one value)",
+		distributed.DefaultBucketBytes>>20), func(s string) error {
+		mb, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(mb > 0 && mb <= maxBucketMB) {
+			return fmt.Errorf("expected a size in MiB greater than 0 and at most %d, such as 25 or 0.5; found %q", maxBucketMB, s)
+		}
+		*bytes = max(1, int(mb*(1<<20)))
+		return nil
+	})
 }
 
 // timeoutHint is the hint of an error that says a collective timed out.

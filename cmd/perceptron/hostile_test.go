@@ -179,6 +179,13 @@ func TestHostileInputs(t *testing.T) {
 		{append(csv, "--label-col", "-3"), `data.csv: no column "-3": the columns are "x", "y", "label" (or 1 to 3 by number)`},
 		{append(moons, "--layers", "16:relu,1:softmax"), "layer 2: softmax needs at least 2 units, found 1"},
 		{append(moons, "--on-interrupt", "ignore"), `--on-interrupt: unknown choice "ignore"`},
+		{append(moons, "--bucket-mb", "0"), `invalid value "0" for flag -bucket-mb: expected a size in MiB greater than 0 and at most 1048576, such as 25 or 0.5; found "0"`},
+		{append(moons, "--bucket-mb", "-2"), `invalid value "-2" for flag -bucket-mb: expected a size in MiB greater than 0`},
+		{append(moons, "--bucket-mb", "lots"), `invalid value "lots" for flag -bucket-mb: expected a size in MiB greater than 0 and at most 1048576, such as 25 or 0.5; found "lots"`},
+		{append(moons, "--bucket-mb", "NaN"), `invalid value "NaN" for flag -bucket-mb: expected a size in MiB`},
+		{[]string{"bench", "--workload", "W3", "--bucket-mb", "1e9"}, `invalid value "1e9" for flag -bucket-mb: expected a size in MiB greater than 0 and at most 1048576`},
+		{[]string{"bench", "--workload", "W3", "--batch", "256,x"}, `--batch: expected mini-batch sizes of 2 or more, comma-separated, such as 256,1024; found "x"`},
+		{[]string{"bench", "--workload", "W3", "--batch", "1"}, `--batch: expected mini-batch sizes of 2 or more, comma-separated, such as 256,1024; found "1"`},
 		// Outputs that would destroy a file.
 		{append(csv, "--out", "data.csv"), "--out data.csv is the input data.csv: perceptron never writes over its inputs"},
 		{append(csv, "--history", "./data.csv"), "--history ./data.csv is the input data.csv"},

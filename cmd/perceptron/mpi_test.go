@@ -169,7 +169,9 @@ func TestMPIFailsTogether(t *testing.T) {
 
 // TestMPICheckpointResume trains 2 of 4 epochs on 2 processes with a
 // checkpoint, which process 0 alone writes, resumes it on 3 processes and
-// ends with the model of one process training the 4 epochs.
+// ends with the model of one process training the 4 epochs: the steps'
+// all-reduces in buckets smaller than a layer (--bucket-mb 0.0001: 13
+// float64 values), then in buckets of 131 values.
 func TestMPICheckpointResume(t *testing.T) {
 	bin := mpiBinary(t)
 	dir := t.TempDir()
@@ -178,35 +180,38 @@ func TestMPICheckpointResume(t *testing.T) {
 	require.Equal(t, 0, one.code, "%s", one.stderr)
 
 	// The second process is given another --out: it must write nothing.
-	first := slices.Concat(args, []string{"--epochs", "2", "--checkpoint", "run.ckpt"})
+	first := slices.Concat(args, []string{"--epochs", "2", "--checkpoint", "run.ckpt", "--bucket-mb", "0.0001"})
 	r := mpirun(t, dir, mpmd(bin, slices.Concat(first, []string{"--out", ""}), slices.Concat(first, []string{"--out", "other.safetensors"}))...)
 	require.Equal(t, 0, r.code, "%s", r.stderr)
 	assert.NoFileExists(t, filepath.Join(dir, "other.safetensors"), "process 1 writes nothing")
 	require.FileExists(t, filepath.Join(dir, "run.ckpt"))
 
-	r = mpirun(t, dir, "-np", "3", bin, "train", "--resume", "run.ckpt", "--epochs", "4", "--out", "par.safetensors", "--history", "", "--plot", "")
+	r = mpirun(t, dir, "-np", "3", bin, "train", "--resume", "run.ckpt", "--epochs", "4", "--bucket-mb", "0.001", "--out", "par.safetensors", "--history", "", "--plot", "")
 	require.Equal(t, 0, r.code, "%s", r.stderr)
 	assert.Contains(t, r.stderr, "resuming run.ckpt after epoch 2")
 	requireSameModels(t, filepath.Join(dir, "one.safetensors"), filepath.Join(dir, "par.safetensors"), 1e-12)
 }
 
 // TestMPIBench runs bench under mpirun: the mini-batch workloads run data
-// parallel, process 0 reports them with the share of the all-reduces, and
-// per-example SGD is skipped.
+// parallel, at --batch's sizes, in --bucket-mb's buckets (0.05 MiB: W2's
+// 101,770 gradients in 8), process 0 reports them with the shares of the
+// computation, the all-reduces and the waiting, and per-example SGD is
+// skipped.
 func TestMPIBench(t *testing.T) {
 	bin := mpiBinary(t)
 	dir := t.TempDir()
-	r := mpirun(t, dir, "-np", "2", bin, "bench", "--workload", "W2", "--out", "bench.json")
+	r := mpirun(t, dir, "-np", "2", bin, "bench", "--workload", "W2", "--batch", "128", "--bucket-mb", "0.05", "--out", "bench.json")
 	require.Equal(t, 0, r.code, "%s", r.stderr)
 	assert.Contains(t, r.stderr, "perceptron: bench W2 batch 1 skipped: per-example SGD is sequential")
-	assert.Regexp(t, `\nW2 +cpu +float32 +64 +\d+ +2 +\d+ `, r.stdout)
-	assert.Regexp(t, `\nW2 float32 batch 64 on 2 processes: \d+\.\d% of the fit in all-reduces, \d+\.\d% waiting for the slowest process\n`, r.stdout)
+	assert.Regexp(t, `\nW2 +cpu +float32 +128 +\d+ +2 +\d+ `, r.stdout)
+	assert.Regexp(t, `\nW2 float32 batch 128 on 2 processes: \d+\.\d% of the fit computing, \d+\.\d% in all-reduces \(what the computation did not hide\), \d+\.\d% waiting for the slowest process\n`, r.stdout)
 	var results []benchmarks.Result
 	data, err := os.ReadFile(filepath.Join(dir, "bench.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &results))
 	require.Len(t, results, 1)
 	assert.Equal(t, 2, results[0].Processes)
+	assert.Equal(t, 52428, results[0].BucketBytes)
 	assert.Greater(t, results[0].AllReduceShare, 0.0)
 	assert.Greater(t, results[0].WaitShare, 0.0)
 	assert.Less(t, results[0].AllReduceShare+results[0].WaitShare, 1.0)

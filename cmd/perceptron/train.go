@@ -38,6 +38,7 @@ type trainFlags struct {
 	json, quiet               bool
 	distributed               string
 	collectiveTimeout         time.Duration
+	bucketBytes               int
 	classWeight               string
 	initFrom, tensorboard     string
 	*group                    // the processes of a data-parallel run
@@ -130,6 +131,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.preset, "preset", "", "course: "+presetHelp["course"]+"; flags given override it")
 	fs.StringVar(&f.distributed, "distributed", "auto", distributedHelp)
 	registerCollectiveTimeout(fs, &f.collectiveTimeout)
+	registerBucketMB(fs, &f.bucketBytes)
 	fs.StringVar(&f.classWeight, "class-weight", "", classWeightHelp)
 	fs.StringVar(&f.initFrom, "init-from", "", initFromHelp)
 	fs.StringVar(&f.tensorboard, "tensorboard", "", tensorboardHelp)
@@ -262,7 +264,8 @@ func (t *training) configure() error {
 	}
 	t.lr.rate = learningRate(t.lr.rate, t.given["lr"] && !t.lr.find, opt) // --lr find's, until findRate
 	t.cfg = engine.Config{Epochs: t.epochs, LearningRate: t.lr.rate, BatchSize: t.batch, Optimizer: opt, Schedule: sched, EarlyStop: early,
-		Monitor: monitor, Clip: clip, CheckpointEvery: t.checkpointEvery, Comm: t.comm}
+		Monitor: monitor, Clip: clip, CheckpointEvery: t.checkpointEvery, Comm: t.comm,
+		BucketBytes: t.bucketBytes}
 	if err := t.cfg.Validate(); err != nil {
 		if t.comm != nil && t.batch < t.comm.Size() {
 			return withHint(err, fmt.Sprintf("give --batch %d (or any batch from %d to the training examples)", max(64, t.comm.Size()), t.comm.Size()))

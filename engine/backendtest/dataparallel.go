@@ -126,8 +126,17 @@ func skipShared(t *testing.T, be engine.Backend) {
 	}
 }
 
+// parallelRuns are the processes and the all-reduce's bucket sizes, in
+// bytes, of DataParallel's fits of newParallelFit's network (85
+// parameters, in layers of 24, 54 and 7): one bucket holding everything
+// (0, the default), buckets of one value (smaller than any layer, the
+// verdict alone in the first), and of 100 bytes (12 float64 or 25 float32
+// values: parts of layers, and buckets across two).
+var parallelRuns = []struct{ size, bucket int }{{2, 0}, {2, 1}, {3, 0}, {3, 100}}
+
 // DataParallel runs fits data parallel on 2 and 3 processes (goroutines
-// joined by distributed.RunLocal), with every optimizer, a schedule,
+// joined by distributed.RunLocal), with all-reduce buckets of several
+// sizes (parallelRuns), with every optimizer, a schedule,
 // validation and early stopping, in float64 and float32, with batches that
 // 3 processes share unevenly, and checks that every process ends with the
 // same parameters, bit for bit, and that they and the history are those of
@@ -143,10 +152,12 @@ func DataParallel(t *testing.T, be engine.Backend) {
 			p := newParallelFit(t, be, dtype, opt)
 			want, wantHist, err := p.run(t, context.Background(), nil, p.cfg)
 			require.NoError(t, err)
-			for _, size := range []int{2, 3} {
-				t.Run(fmt.Sprintf("%s/%s/momentum%g/%dprocesses", dtype, opt.Kind, opt.Momentum, size), func(t *testing.T) {
+			for _, run := range parallelRuns {
+				t.Run(fmt.Sprintf("%s/%s/momentum%g/%dprocesses/buckets%dB", dtype, opt.Kind, opt.Momentum, run.size, run.bucket), func(t *testing.T) {
 					skipShared(t, be)
-					outs := p.runParallel(t, size, p.cfg, background)
+					cfg := p.cfg
+					cfg.BucketBytes = run.bucket
+					outs := p.runParallel(t, run.size, cfg, background)
 					for rank, o := range outs {
 						require.NoError(t, o.err, "rank %d", rank)
 						sameNetworks(t, outs[0].net, o.net, fmt.Sprintf("rank %d against rank 0", rank))
@@ -176,7 +187,7 @@ func dataParallelResume(t *testing.T, be engine.Backend) {
 	var mu sync.Mutex
 	var cks []*engine.Checkpoint
 	cfg := p.cfg
-	cfg.CheckpointEvery = 1
+	cfg.CheckpointEvery, cfg.BucketBytes = 1, 24 // buckets of 3 values
 	cfg.Progress = func(pr engine.Progress) {
 		if pr.Epoch == 2 && pr.Done > 100 {
 			stop() // process 1's context: every process stops at the same step
@@ -236,10 +247,13 @@ func dataParallelNonFinite(t *testing.T, be engine.Backend) {
 	}
 	var want *engine.NonFiniteError
 	require.True(t, errors.As(run(nil), &want))
-	for rank, err := range distributed.RunLocal(3, run) {
-		var got *engine.NonFiniteError
-		require.True(t, errors.As(err, &got), "rank %d: %v", rank, err)
-		assert.Equal(t, [2]int{want.Epoch, want.Step}, [2]int{got.Epoch, got.Step}, "rank %d: %v", rank, err)
+	for _, bucket := range []int{0, 8} { // one bucket; the verdict alone in the first of two
+		cfg.BucketBytes = bucket
+		for rank, err := range distributed.RunLocal(3, run) {
+			var got *engine.NonFiniteError
+			require.True(t, errors.As(err, &got), "buckets of %d bytes, rank %d: %v", bucket, rank, err)
+			assert.Equal(t, [2]int{want.Epoch, want.Step}, [2]int{got.Epoch, got.Step}, "buckets of %d bytes, rank %d: %v", bucket, rank, err)
+		}
 	}
 }
 
@@ -277,14 +291,15 @@ func dataParallelFailsTogether(t *testing.T, be engine.Backend) {
 		errs := distributed.RunLocal(2, func(comm distributed.Comm) error {
 			cfg := p.cfg
 			if comm.Rank() == 1 {
-				cfg.LearningRate, cfg.Epochs = 2*cfg.LearningRate, cfg.Epochs+1
+				cfg.LearningRate, cfg.Epochs, cfg.BucketBytes = 2*cfg.LearningRate, cfg.Epochs+1, 1<<20
 			}
 			_, _, err := p.run(t, context.Background(), comm, cfg)
 			return err
 		})
 		require.Error(t, errs[1])
 		assert.EqualError(t, errs[0], fmt.Sprintf("process 1 of 2: the data-parallel fit differs from process 0's: the epochs: process 0 has %d, process 1 has %d; "+
-			"the learning rate: process 0 has %g, process 1 has %g", p.cfg.Epochs, p.cfg.Epochs+1, p.cfg.LearningRate, 2*p.cfg.LearningRate), "only the settings that differ, with both values")
+			"the learning rate: process 0 has %g, process 1 has %g; the all-reduce's buckets: process 0 has 0 bytes, process 1 has 1048576 bytes",
+			p.cfg.Epochs, p.cfg.Epochs+1, p.cfg.LearningRate, 2*p.cfg.LearningRate), "only the settings that differ, with both values")
 	})
 	t.Run("batch of one", func(t *testing.T) {
 		cfg := p.cfg

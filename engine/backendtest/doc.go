@@ -57,10 +57,12 @@
 //     the parameters of a fit of just the best epoch's length.
 //   - DataParallel: fits on 2 and 3 goroutines joined by
 //     distributed.RunLocal, for every optimizer in both dtypes with
-//     validation and early stopping, end with the same parameters on every
+//     validation and early stopping, with all-reduce buckets holding
+//     everything, one value, and parts of layers, end with the same parameters on every
 //     process, bit for bit, within 1e-12 (float64) or 1e-5 (float32) of one
 //     process's; a fit stopped on one process's signal resumes on 3 processes
-//     and on 1; a NaN on one process's shard stops all at the same step; a
+//     and on 1; a NaN on one process's shard stops all at the same step,
+//     with the verdict in a bucket of its own too; a
 //     process with other data, other settings or bad input fails all with
 //     its cause (each setting that differs, with both values).
 //   - Codes: a set held as codes (dataset.Codes, as MNIST's pixels are)

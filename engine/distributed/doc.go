@@ -48,6 +48,27 @@
 // byte does not come within min(timeout, 5 s): unreachable, stopped, or
 // busy elsewhere.
 //
+// # Buckets: the all-reduce overlapped with the backward pass
+//
+// A data-parallel step all-reduces its Sums in buckets (Buckets), as
+// PyTorch's DistributedDataParallel does: consecutive parts of the buffer
+// of at most Config.BucketBytes (DefaultBucketBytes, 25 MiB, DDP's), cut
+// from its end. The backward pass produces the last layer's gradients
+// first, which lie at the end, beside the verdict: the step sets the
+// verdict after the forward pass (the losses are known then), so the flag
+// rides in the first bucket, which starts as soon as the last layer's
+// gradients are computed, and every process learns the verdict in the same
+// collective as the gradients (no extra reduce). Each bucket starts
+// (Starter: MPI_Iallreduce on Open MPI, a goroutine on RunLocal) once the
+// gradients it holds are final; between layers' products the step tests
+// those under way (Progress), since with one thread a process Open MPI
+// moves a non-blocking collective on only when tested; the optimizer waits
+// for all (Wait), as clipping by norm needs every gradient. The sums are
+// those of one all-reduce, element by element, so the model does not
+// depend on the buckets. A Comm that is not a Starter runs each bucket's
+// all-reduce blocking. BucketBounds gives the cuts, so that a backend whose
+// all-reduce runs elsewhere (the GPU's NCCL) cuts its Sums alike.
+//
 // # What the all-reduce costs, and when scaling pays (a model)
 //
 // W3 (784-512-512-10) has 669,706 parameters: its gradients are 2.68 MB in
@@ -92,7 +113,11 @@
 // processes refused, Sums' layout and the verdicts' sums in float32 and
 // float64, Agree failing every process with the first cause,
 // SameAsRoot naming the process that differs and each setting that does
-// (every value for a process of another build), Any, Launched reading the
+// (every value for a process of another build), Any, Buckets on 3
+// processes with and without a Starter (sums bit for bit over two steps,
+// values not yet final held NaN so that a bucket started early shows),
+// the buckets' default size and bounds (BucketBounds), a started all-reduce that times out naming
+// the missing process, Launched reading the
 // launcher's environment, the default timeout's limits (10 times the
 // slowest step, at least a minute), and a late or absent process making
 // the others time out with an error naming it, after which every
@@ -101,8 +126,9 @@
 //
 // go test -tags mpi -run MPI ./engine/distributed (Open MPI installed, as
 // CI does) runs the package's own test binary in three processes under
-// mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI, and
-// the helpers over it; every process must pass. TestMPITimeout has process
+// mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI,
+// Buckets' started all-reduces (MPI_Iallreduce) in pieces, and the helpers
+// over it; every process must pass. TestMPITimeout has process
 // 1 of 2 stop taking part: process 0's all-reduce gives up after 300 ms
 // naming process 1, and its Close (MPI_Abort) ends the job, process 1
 // included, with a status that is not 0. Data-parallel fits

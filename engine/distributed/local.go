@@ -191,18 +191,27 @@ func sumInto[T Float](calls []call, buf func(call) []T) {
 	}
 }
 
-// local is the Comm of one goroutine of RunLocal.
+// local is the Comm of one goroutine of RunLocal. Its started all-reduces
+// run on goroutines of their own, each after the one started before it
+// (last): a blocking collective waits for them all.
 type local struct {
 	rank  int
 	g     *group
 	clock clock
+	last  *localRequest
 }
 
 func (l *local) Rank() int { return l.rank }
 func (l *local) Size() int { return len(l.g.calls) }
 
-// run takes part in collective c within the limit of l's clock.
+// run takes part in collective c within the limit of l's clock, after
+// the all-reduces started before it.
 func (l *local) run(c call) error {
+	if l.last != nil {
+		if err := l.last.Wait(); err != nil {
+			return err
+		}
+	}
 	err := l.g.run(l.rank, l.clock.enter(time.Now()), c)
 	l.clock.leave(time.Now())
 	return err
@@ -214,6 +223,63 @@ func (l *local) AllReduceFloat64(buf []float64) error {
 
 func (l *local) AllReduceFloat32(buf []float32) error {
 	return l.run(call{name: "AllReduceFloat32", f32: buf})
+}
+
+func (l *local) StartAllReduceFloat64(buf []float64) (Request, error) {
+	return l.start(call{name: "AllReduceFloat64", f64: buf}), nil
+}
+
+func (l *local) StartAllReduceFloat32(buf []float32) (Request, error) {
+	return l.start(call{name: "AllReduceFloat32", f32: buf}), nil
+}
+
+// start runs collective c on a goroutine, after the one started before,
+// within the limit of l's clock from now.
+func (l *local) start(c call) *localRequest {
+	r := &localRequest{l: l, done: make(chan struct{})}
+	before, limit := l.last, l.clock.enter(time.Now())
+	l.last = r
+	go func() {
+		defer close(r.done)
+		if before != nil {
+			<-before.done
+		}
+		r.err = l.g.run(l.rank, limit, c)
+	}()
+	return r
+}
+
+// localRequest is an all-reduce that local started: done closes when
+// it has completed, with err.
+type localRequest struct {
+	l    *local
+	done chan struct{}
+	err  error
+}
+
+func (r *localRequest) Test() (bool, error) {
+	select {
+	case <-r.done:
+		r.finish()
+		return true, r.err
+	default:
+		return false, nil
+	}
+}
+
+func (r *localRequest) Wait() error {
+	<-r.done
+	r.finish()
+	return r.err
+}
+
+// finish ends the request on its process's goroutine: the step the
+// clock measures ends, and a blocking collective no longer waits for it.
+func (r *localRequest) finish() {
+	r.l.clock.leave(time.Now())
+	if r.l.last == r {
+		r.l.last = nil
+	}
 }
 
 func (l *local) Broadcast(buf []byte, root int) error {

@@ -297,6 +297,100 @@ func (m *mpi) Broadcast(buf []byte, root int) error {
 		})
 }
 
+func (m *mpi) StartAllReduceFloat64(buf []float64) (Request, error) {
+	return m.start(allReduceOf(len(buf), "float64"), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 8, 1)
+}
+
+func (m *mpi) StartAllReduceFloat32(buf []float32) (Request, error) {
+	return m.start(allReduceOf(len(buf), "float32"), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 4, 0)
+}
+
+// start starts the all-reduce what of n values of size bytes from p
+// (MPI_Iallreduce, of doubles when isDouble is 1), in pieces of at most
+// maxCount values, within the limit of m's clock from now. The buffer stays
+// pinned until it completes.
+func (m *mpi) start(what string, p unsafe.Pointer, n, size int, isDouble C.int) (Request, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errors.New("distributed: MPI_Iallreduce after MPI_Finalize")
+	}
+	if m.broken != nil {
+		return nil, m.broken
+	}
+	r := &mpiRequest{m: m, what: what, began: time.Now()}
+	r.deadline = r.began.Add(m.clock.enter(r.began))
+	if n > 0 {
+		r.pin.Pin((*byte)(p))
+	}
+	for done := 0; done < n; done += maxCount {
+		count := min(maxCount, n-done)
+		var req C.MPI_Request
+		r.reqs = append(r.reqs, req)
+		name := fmt.Sprintf("MPI_Iallreduce of %s", counted(count, "value"))
+		if err := mpiCall(name, C.perceptron_mpi_iallreduce(unsafe.Add(p, done*size), C.int(count), isDouble, &r.reqs[len(r.reqs)-1])); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// mpiRequest is an all-reduce under way: its pieces' requests, those
+// before left completed.
+type mpiRequest struct {
+	m               *mpi
+	what            string
+	reqs            []C.MPI_Request
+	left            int
+	pin             runtime.Pinner
+	began, deadline time.Time
+	completed       bool
+}
+
+func (r *mpiRequest) Test() (bool, error) {
+	m := r.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r.completed {
+		return true, nil
+	}
+	if m.broken != nil {
+		return false, m.broken
+	}
+	for ; r.left < len(r.reqs); r.left++ {
+		var done C.int
+		if err := mpiCall("MPI_Test of "+r.what, C.perceptron_mpi_test(&r.reqs[r.left], &done)); err != nil {
+			return false, err
+		}
+		if done == 0 {
+			if time.Now().After(r.deadline) {
+				m.broken = m.timedOut(r.what, r.deadline.Sub(r.began))
+				return false, m.broken
+			}
+			return false, nil
+		}
+	}
+	r.completed = true
+	r.pin.Unpin()
+	m.clock.leave(time.Now())
+	return true, nil
+}
+
+// Wait tests r as a blocking collective waits (see spin).
+func (r *mpiRequest) Wait() error {
+	spinning := time.Now().Add(spin)
+	pause := minPause
+	for {
+		if completed, err := r.Test(); completed || err != nil {
+			return err
+		}
+		if !time.Now().Before(spinning) {
+			time.Sleep(pause)
+			pause = min(2*pause, maxPause)
+		}
+	}
+}
+
 // Close finalises MPI (MPI_Finalize), once. After a collective timed out
 // it ends every process of the job instead (MPI_Abort, error code 1), this
 // one included: the collective under way can neither finish nor be

@@ -63,6 +63,12 @@ func TestMPIChild(t *testing.T) {
 	require.NoError(t, BroadcastFloat64(c, params, 2))
 	assert.Equal(t, []float64{2, 4, -2, 7}, params)
 	require.NoError(t, AllReduce(c, []float64{}), "an empty buffer")
+	_, ok := c.(Starter)
+	assert.True(t, ok, "Open MPI's Comm starts all-reduces (MPI_Iallreduce)")
+	checkBuckets(t, c) // in pieces of 3 values too
+	maxCount = 2
+	checkBuckets(t, c) // buckets of 3 values in pieces of 2
+	maxCount = 3
 
 	any, err := Any(c, c.Rank() == 1)
 	require.NoError(t, err)

@@ -1,6 +1,6 @@
 // Package nccl is NVIDIA's NCCL, loaded at run time, for the data-parallel
 // fits of the CUDA backend: the all-reduce of the gradients, on the
-// device, on the backend's stream.
+// device, in buckets, on a second stream beside the backend's.
 //
 // Building it needs neither NCCL's headers nor its library: ncclshim.h
 // declares the few types and values of nccl.h it uses, and Load opens
@@ -36,22 +36,31 @@
 //     lib.InitRank(c.Size(), id, c.Rank()), which returns when all have
 //     joined. Any error is returned: Fit makes every process fail with it.
 //  4. The step on the examples order[s:s+B], lo, hi := distributed.Shard(
-//     c.Rank(), c.Size(), B), runs as two CUDA graphs: the first gathers
-//     rows s+lo to s+hi only, runs the forward and backward passes into the
-//     buffer and ends with share_gradients, which weights the gradients by
-//     the shard's share, (hi-lo)/B, so that the sum over the processes is
-//     the batch's mean (zeroes for an empty shard), and writes into the
-//     buffer's last value 0 or the first loss of the shard that is NaN or
-//     ±Inf; then, with no host synchronisation, comm.AllReduceSum(buf, buf,
-//     n+1, Float32 or Float64, stream) on the backend's own CUstream; the
-//     second graph keeps the last value as the step's flag (flag_step),
-//     then runs the optimizer's step and moves the cursor on. Two graphs,
-//     not the all-reduce captured into one: NCCL supports stream capture
-//     from 2.9 only, and the emulator's stand-in for NCCL (a host
-//     all-reduce over the Comm) cannot be captured.
+//     c.Rank(), c.Size(), B), runs as CUDA graphs: the gradient part
+//     gathers rows s+lo to s+hi only and runs the forward and backward
+//     passes into the buffer, in segments, one graph each, cut after each
+//     layer whose gradients complete a bucket of the buffer
+//     (distributed.BucketBounds of Hyper.BucketBytes, from the buffer's
+//     end; one bucket by default for W3); each segment ends with
+//     share_gradients over its buckets, which weights the gradients by the
+//     shard's share, (hi-lo)/B, so that the sum over the processes is the
+//     batch's mean (zeroes for an empty shard), and writes into the
+//     buffer's last value, in the first bucket, 0 or the first loss of the
+//     shard that is NaN or ±Inf. After each segment, with no host
+//     synchronisation, an event on the backend's CUstream, which a second
+//     stream waits for, and comm.AllReduceSum(bucket, bucket, its length,
+//     Float32 or Float64, second stream) for each of its buckets, in the
+//     same order on every process, while the backend's stream runs the
+//     next segment. After the last, the backend's stream waits for an
+//     event of the second, and the update graph keeps the last value as
+//     the step's flag (flag_step), then runs the optimizer's step and
+//     moves the cursor on. Graphs with the all-reduces between them, not
+//     captured into one: NCCL supports stream capture from 2.9 only, and
+//     the emulator's stand-in for NCCL (a host all-reduce over the Comm)
+//     cannot be captured.
 //  5. Waiting: the host never waits for the stream in a copy while NCCL's
 //     kernels may spin for a dead peer. Every 32 steps it records an event
-//     on the stream, and before queueing more waits for the event of two
+//     on the backend's stream (which waits for each step's all-reduces), and before queueing more waits for the event of two
 //     windows back; Totals records one more and waits for it; each wait
 //     polls cuEventQuery and comm.AsyncError() every millisecond, and on an
 //     error (or a minute without the event) calls comm.Abort() and returns
@@ -60,7 +69,8 @@
 //     *engine.NonFiniteError on every process. Its sums are this process's
 //     own shards' (Fit sums them over the processes).
 //  6. Close: comm.Destroy(), or comm.Abort() after an error (once: a
-//     communicator aborted by a wait is not aborted again).
+//     communicator aborted by a wait is not aborted again), then the
+//     events and the second stream.
 //
 // The tests: package gpu's TestShareBatchesAlone runs every call on a
 // communicator of one rank where libnccl and a GPU are at hand, and skips
