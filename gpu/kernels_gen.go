@@ -58,6 +58,8 @@ const (
 	kernelOutputGrad
 	// kernelSgdSteps is sgd_steps of sgd.cu.
 	kernelSgdSteps
+	// kernelSgdFits is sgd_fits of sgd.cu.
+	kernelSgdFits
 	// kernelShareGradients is share_gradients of share.cu.
 	kernelShareGradients
 	// kernelFlagStep is flag_step of share.cu.
@@ -96,6 +98,7 @@ var kernelNames = [kernelCount]string{
 	kernelOptimizerStep:                 "optimizer_step",
 	kernelOutputGrad:                    "output_grad",
 	kernelSgdSteps:                      "sgd_steps",
+	kernelSgdFits:                       "sgd_fits",
 	kernelShareGradients:                "share_gradients",
 	kernelFlagStep:                      "flag_step",
 	kernelSparseSteps:                   "sparse_steps",
@@ -222,6 +225,11 @@ func (ks *kernelSet) sgdSteps(cfg launchConfig, plan, x, y, target, weight, orde
 	return ks.launch(kernelSgdSteps, cfg, uint64(plan), uint64(x), uint64(y), uint64(target), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates), uint64(scratch), uint64(barrier), uint64(status))
 }
 
+// sgdFits launches sgd_fits (sgd.cu): many fits' per-example steps in one launch, block b running fits[b] on the examples at positions from..to-1 of its order exactly as a launch of sgd_steps of one block would (the same steps_in), each block's dynamic shared memory at least its plan's region.
+func (ks *kernelSet) sgdFits(cfg launchConfig, fits devicePtr, from, to int) error {
+	return ks.launch(kernelSgdFits, cfg, uint64(fits), uint64(int64(from)), uint64(int64(to)))
+}
+
 // shareGradients launches share_gradients (share.cu): for the values i of [from, to) of the step's Sums, g[i] *= rows/batch for a gradient, i < n (0 when the shard is empty: rows == 0, whose gradients were not computed), and g[n] = the first of the shard's losses loss[*cursor + r], r < rows, that is NaN or ±Inf, or 0.
 func (ks *kernelSet) shareGradients(cfg launchConfig, g, loss, cursor devicePtr, rows, batch, from, to, n int) error {
 	return ks.launch(kernelShareGradients, cfg, uint64(g), uint64(loss), uint64(cursor), uint64(int64(rows)), uint64(int64(batch)), uint64(int64(from)), uint64(int64(to)), uint64(int64(n)))
@@ -280,6 +288,24 @@ type sgdPlan struct {
 // sgdPlanBytes is sizeof(sgd_plan), as sgd.cu asserts it.
 const sgdPlanBytes = 104
 
+// sgdFit is struct sgd_fit of sgd.cu, as the device reads it.
+type sgdFit struct {
+	plan     devicePtr // nd 0 (every layer private), in shared memory
+	x        devicePtr // the fit's training inputs, targets and classes
+	y        devicePtr
+	target   devicePtr
+	weight   devicePtr // each example's weight, or null
+	order    devicePtr // the fit's epoch order
+	loss     devicePtr // each position's loss and correctness
+	correct  devicePtr
+	opt      devicePtr // the fit's optimizer and its steps' coefficients
+	rates    devicePtr
+	lossKind int64
+}
+
+// sgdFitBytes is sizeof(sgd_fit), as sgd.cu asserts it.
+const sgdFitBytes = 88
+
 // sparsePlan is struct sparse_plan of sparse.cu, as the device reads it.
 type sparsePlan struct {
 	layers  devicePtr // the first layer's descriptor, then the private layers' (priv: their offsets)
@@ -291,18 +317,19 @@ type sparsePlan struct {
 	start   devicePtr // example e's nonzeros are start[e]..start[e+1]-1 of index and value
 	index   devicePtr // a nonzero's row (its input's rank)
 	value   devicePtr // a nonzero's value
-	b1      int64     // the first layer's b, z, a and dz: out_1 values each
-	z1      int64     // the first layer's b, z, a and dz: out_1 values each
-	a1      int64     // the first layer's b, z, a and dz: out_1 values each
-	dz1     int64     // the first layer's b, z, a and dz: out_1 values each
+	b1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	z1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	a1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	dz1     int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
 	nzIndex int64     // the step's nonzeros: up to in rows and in values
 	nzValue int64     // the step's nonzeros: up to in rows and in values
 	yStage  int64     // the target row (k values)
 	red     int64     // the reduction scratch: blockDim values
+	part    int64     // cluster_steps' partial z_2: two slots of blocks·out_2 values; -1: none
 }
 
 // sparsePlanBytes is sizeof(sparse_plan), as sparse.cu asserts it.
-const sparsePlanBytes = 136
+const sparsePlanBytes = 144
 
 // optimizer is struct optimizer of optim.cuh, as the device reads it.
 type optimizer struct {
