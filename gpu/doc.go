@@ -163,47 +163,73 @@
 //
 // # Many fits in one launch (Group)
 //
-// A plan of one block whose layers are all private in its shared memory
-// (W1's 2-6-6-1, in one warp) runs in sgd_fits (kernels/sgd.cu), which
-// takes a table of fits (sgd_fit: a fit's plan, data, order, losses,
-// optimizer and rates) and runs fit b in block b with sgd_steps' own
-// steps_in; a fit alone is a table of one. A Group (group.go) gives each
-// of several fits a Seat, a backend through which the fit trains in a
-// goroutine of its own, as engine.Fit trains it alone: each Steps of a
-// seat's trainer waits until every open seat has asked for its steps or
-// left, and the last to ask launches sgd_fits once for them all (once per
-// range of steps, block size and dtype among them). The fits' blocks share
-// nothing, so each fit gives the bits it gives alone, and a fit whose loss
-// becomes NaN leaves the others as they were; Fit stops it, its trainer's
-// Close leaves its seat, and the others go on. A seat whose first trainer
-// cannot run in sgd_fits (a mini-batch fit, dropout or clipping, a plan of
-// sparse_steps or of a grid) leaves at once and trains alone; Seat.Alone
-// says why. The table is uploaded only when the launch's fits change: an
-// upload waits for the launches before it. Each fit keeps its own copy of
-// the data on the device (N fits, N copies): sharing it would save memory
-// on large sets, not time on W1's.
+// Three kernels run a table of fits, a fit a block or a cluster, with the
+// code that runs a fit alone: sgd_fits (kernels/sgd.cu) a plan of one
+// block whose layers are all private in its shared memory (W1's 2-6-6-1,
+// in one warp), block b running fit b (sgd_fit: its plan, data, order,
+// losses, optimizer and rates) with sgd_steps' own steps_in; sparse_fits
+// (kernels/sparse.cu) a plan of sparse_steps, block b running fit b
+// (sparse_fit) with sparse_run; cluster_fits (kernels/sparse_cluster.cu) a
+// plan of cluster_steps, the cluster of blocks c·C..c·C+C-1 running fit c
+// with cluster_run, launched through cuLaunchKernelEx with a grid of N×C
+// blocks in clusters of C. A fit alone is a table of one: the trainer
+// launches these kernels for its fit (launchFits), so a fit alone and one
+// beside others run the same code and give the same bits. A Group
+// (group.go) gives each of several fits a Seat, a backend through which
+// the fit trains in a goroutine of its own, as engine.Fit trains it alone:
+// each Steps of a seat's trainer waits until every open seat has asked for
+// its steps or left, and the last to ask launches them all, once per kind
+// of fits (kernel, block size, cluster size and dtype: the fits of a
+// launch share them) and range of steps among them. Fits of different
+// kernels cannot share a launch (a grid runs one kernel; a kernel that
+// dispatched to all three would have the most registers of them, and so
+// the fewest W1 fits a multiprocessor), so a round of W1 and W2 fits is
+// two launches, one after another on the stream. The fits' blocks and
+// clusters share nothing, so each fit gives the bits it gives alone, and a
+// fit whose loss becomes NaN leaves the others as they were; Fit stops it,
+// its trainer's Close leaves its seat, and the others go on. A seat whose
+// first trainer runs in none of them (a mini-batch fit, dropout or
+// clipping, a plan of a grid of sgd_steps) leaves at once and trains
+// alone; Seat.Alone says why. Each kind's table is uploaded only when the
+// launch's fits change: an upload waits for the launches before it. Each
+// fit keeps its own copy of the data on the device (N fits, N copies):
+// sharing it would save memory on large sets, not time on W1's. A fit
+// keeps its own plan in the group, the one train gives it, so that its
+// bits are train's: W2's plan on Hopper is cluster_steps, though in the
+// model sparse_steps' block a fit would train many W2 fits faster (512 in
+// 4 waves of ~1.5 µs against cluster_fits' 64 of ~0.85 µs); a sweep that
+// planned them so would no longer give train's bits.
 //
 // The model of n fits at once (Model.Fits, model_fits.go; a model, not
-// measured): a fit a block, as many at once as an H100 holds (132
-// multiprocessors times the blocks one holds by its shared memory,
-// registers, threads and 32-block limit, counted as the occupancy
-// calculator counts them), one fit's step alone for each wave of those,
-// and the launch's share of a Fit chunk once for all; on the CPU, each
-// fit's step for each round of a pool of cores, a fit a core. W1: a warp a
-// fit, 8 a multiprocessor (224 registers a thread), 1,056 at once, so 512
-// fits take one fit's step (~1.4 µs), within the target of 512 in
-// the time of 2, and ~50× the pool of 2 cores; 16 fits beat the pool, 8 do
-// not. The model charges nothing for the ~4 warps that share a
-// multiprocessor's 4 schedulers at 512 fits, nor for their data's copies.
-// Fits whose plan is cluster_steps (W2 on an H100) or a grid of sgd_steps
-// run one after another: 64 W2 fits are the 2-core pool's in the model.
+// measured): a fit a block (or a cluster), as many at once as an H100
+// holds (132 multiprocessors times the blocks one holds by its shared
+// memory, registers, threads and 32-block limit, counted as the occupancy
+// calculator counts them from the kernels' rows of kernels/resources.h,
+// over a fit's blocks), one fit's step alone for each wave of those, and
+// the launch's share of a Fit chunk once for all; on the CPU, each fit's
+// step for each round of a pool of cores, a fit a core. The pool's step
+// is the model's CPU step, which for W2 is the CPU backend's measured step
+// on one thread (1.82 µs, 549,918 examples a second on 1 thread in
+// benchmarks/results/2026-11-27-cpu-fair.md, against the model's 1.84).
+// W1: a warp a fit, 8 a multiprocessor (224 registers a thread), 1,056 at
+// once, so 512 fits take one fit's step (~1.4 µs), within the issue's
+// target of 512 in the time of 2, and ~50× the pool of 2 cores; 16 fits
+// beat the pool, 8 do not. W2 (float32, plain SGD, Hopper): a cluster of
+// 16 a fit, a block a multiprocessor by cluster_fits' registers (166 a
+// thread), 8 fits at once: 64 fits in 8 waves (~7 µs a step of all
+// against the 2-core pool's ~59 µs), 512 in 64 (~54 µs against ~470 µs),
+// ~8.5× the pool, not hundreds in the time of one. The model charges
+// nothing for the ~4 warps that share a multiprocessor's 4 schedulers at
+// 512 W1 fits, nor for their data's copies, nor for the GPCs that a
+// cluster of 16 must fit in. Fits whose plan is a grid of sgd_steps (W2
+// in float64 or by Adam, W3) run one after another.
 //
 // # Per-example SGD over the nonzero inputs
 //
 // A fit by plain SGD of two layers or more whose later layers fit a
 // block's shared memory may run in sparse_steps instead (sparse.go,
-// kernels/sparse.cu): one block, one launch per range of steps, no grid
-// barrier. It visits only the example's nonzero inputs, as the CPU does:
+// kernels/sparse.cu's sparse_fits, on a table of one fit): one block, one
+// launch per range of steps, no grid barrier. It visits only the example's nonzero inputs, as the CPU does:
 // the host uploads the training inputs' nonzeros as a CSR, the inputs
 // ranked by how often they are nonzero; the launch makes W_1 input-major
 // (a row a rank), its most often nonzero rows in the block's shared memory
@@ -217,7 +243,8 @@
 // CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH; the attribute and cuLaunchKernelEx
 // came with the same driver, so a driver that does not know the attribute
 // plans none), the same fit may run in cluster_steps instead
-// (kernels/sparse_cluster.cu): one cluster of up to 16 blocks, launched
+// (kernels/sparse_cluster.cu's cluster_fits, on a table of one fit): one
+// cluster of up to 16 blocks, launched
 // through cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION. Its
 // blocks split the first layer's units, each holding all its units' rows
 // (every input's, input-major) in its own shared memory, so no row is cold,
@@ -260,10 +287,14 @@
 // should measure ClusterSync. The plan, for --backend auto (Model.Faster,
 // float32, per example, an H100 beside 2 CPU cores):
 //
-//	workload            sgd_steps  sparse_steps  cluster_steps  CPU (model)  --backend auto
-//	W1 2-6-6-1          ~1–2 µs    ~1.3 µs       ~1.5 µs        0.26 µs      CPU
-//	W2 784-128-10       ~1.8 µs    ~1.5 µs       ~0.77 µs       1.84 µs      GPU (cluster_steps on Hopper)
-//	W3 784-512-512-10   ~4.2 µs    does not fit  does not fit   ~35 µs       GPU (sgd_steps)
+//	workload            sgd_steps  sparse_steps  cluster_steps  CPU (model)  --backend auto                 many fits (Group)
+//	W1 2-6-6-1          ~1–2 µs    ~1.3 µs       ~1.5 µs        0.26 µs      CPU                            sgd_fits, 1,056 at once
+//	W2 784-128-10       ~1.8 µs    ~1.5 µs       ~0.77 µs       1.84 µs      GPU (cluster_steps on Hopper)  cluster_fits, 8 at once
+//	W3 784-512-512-10   ~4.2 µs    does not fit  does not fit   ~35 µs       GPU (sgd_steps)                one after another
+//
+// (sparse_steps runs in sparse_fits, a block a fit, 132 at once;
+// cluster_steps in cluster_fits; a plan of one block of sgd_steps in
+// sgd_fits.)
 //
 // perceptron train --backend auto trains on the CPU where the model says
 // it is faster (W1), on the GPU otherwise.
@@ -582,8 +613,18 @@
 //     diverging one's NonFiniteError too (TestGroupMatchesFitsAlone); three
 //     W1 fits' steps in one launch a range, a third of the launches alone
 //     (TestGroupLaunchesItsFitsTogether); a seat that leaves untrained does
-//     not hold up the other (TestGroupSeatThatNeverTrains). sgd_fits' CPU
-//     twin is N CPU fits: each fit alone matches the CPU as sgd_steps does.
+//     not hold up the other (TestGroupSeatThatNeverTrains); four W2-shaped
+//     fits (48-12-4, inputs mostly 0) of different seeds and rates, one
+//     diverging, in one group in sparse_fits (a block a fit) and, on the
+//     emulator as an H100, in cluster_fits (clusters of 3, four clusters
+//     in one grid), both dtypes, each fit's parameters, loss and correct
+//     count bit for bit those it gives alone, the diverging one's error
+//     too, and one launch a range for all of them where alone each fit
+//     launches its own (TestGroupSparseMatchesFitsAlone). The kernels'
+//     CPU twin is N CPU fits: each fit alone (a table of one) matches the
+//     CPU in the parity tests of sgd_steps, sparse_steps and
+//     cluster_steps, which run through sgd_fits, sparse_fits and
+//     cluster_fits.
 //   - Every kernel against its CPU twin: the mini-batch kernels on layers
 //     from 1 to 1000 wide, in both tile sizes (TestDenseForwardBatchParity,
 //     TestDenseBackwardBatchParity, TestDenseDeltaParity,
@@ -685,11 +726,18 @@
 //   - The model of n fits at once: W1's plan of a block (a warp, 864
 //     bytes, 8 a multiprocessor), 512 fits in the time of one alone, inside
 //     the target of 2, ~50× the 2-core pool, two waves at 1,100, the pool
-//     at 8 fits and on 16 cores, the GPU at 16; 64 W2 fits one after another
-//     in cluster_steps, behind the pool (TestModelFits); and on the emulator
+//     at 8 fits and on 16 cores, the GPU at 16; the pool's W2 step the CPU's
+//     measured step on 1 thread, 64 and 512 W2 fits in cluster_fits,
+//     clusters of 16, 8 at once, in 8 and 64 waves, ~8.5× the pool, and
+//     W2 by Adam one after another (TestModelFits); and on the emulator
 //     as an H100, that plan the trainer's, threads, region bytes and blocks
 //     of sgd_fits a multiprocessor, for W1 and a 20-30-30-4 network, both
-//     dtypes, plain SGD and Adam (TestModelFitsIsThePlan).
+//     dtypes, plain SGD and Adam (TestModelFitsIsThePlan); the model's
+//     blocks a multiprocessor of sgd_fits, sparse_fits and cluster_fits
+//     the emulator's occupancy from resources.h, at 1 to 8 warps and no
+//     to all shared memory, and W2's plan of fits the trainer's: in
+//     float32 cluster_fits on its cluster, in float64 none
+//     (TestFitsKernelsAreTheirResources).
 //   - The Go structs shared with the kernels against their C++ layout
 //     (TestSharedStructsHaveTheKernelsLayout).
 //   - In the cuda build: the driver loaded at run time

@@ -64,10 +64,10 @@ const (
 	kernelShareGradients
 	// kernelFlagStep is flag_step of share.cu.
 	kernelFlagStep
-	// kernelSparseSteps is sparse_steps of sparse.cu.
-	kernelSparseSteps
-	// kernelClusterSteps is cluster_steps of sparse_cluster.cu.
-	kernelClusterSteps
+	// kernelSparseFits is sparse_fits of sparse.cu.
+	kernelSparseFits
+	// kernelClusterFits is cluster_fits of sparse_cluster.cu.
+	kernelClusterFits
 	// kernelCount is how many kernels there are.
 	kernelCount
 )
@@ -101,8 +101,8 @@ var kernelNames = [kernelCount]string{
 	kernelSgdFits:                       "sgd_fits",
 	kernelShareGradients:                "share_gradients",
 	kernelFlagStep:                      "flag_step",
-	kernelSparseSteps:                   "sparse_steps",
-	kernelClusterSteps:                  "cluster_steps",
+	kernelSparseFits:                    "sparse_fits",
+	kernelClusterFits:                   "cluster_fits",
 }
 
 // clipNormSquares launches clip_norm_squares (clip.cu): partials[b] = the sum over block b's threads of each thread's Σ g[i]², in double with fma, over i = b·CLIP_THREADS + t + k·gridDim·CLIP_THREADS in order of k, the threads' sums added by block_sum.
@@ -240,14 +240,14 @@ func (ks *kernelSet) flagStep(cfg launchConfig, flags, g, cursor devicePtr, batc
 	return ks.launch(kernelFlagStep, cfg, uint64(flags), uint64(g), uint64(cursor), uint64(int64(batch)), uint64(int64(n)))
 }
 
-// sparseSteps launches sparse_steps (sparse.cu): per-example plain SGD, as plan says, on the examples at positions from..to-1 of order, at the learning rate rates[s].lr for the example at position s; the loss and correctness of the example at position s go to loss[s] and correct[s].
-func (ks *kernelSet) sparseSteps(cfg launchConfig, plan, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates devicePtr) error {
-	return ks.launch(kernelSparseSteps, cfg, uint64(plan), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates))
+// sparseFits launches sparse_fits (sparse.cu): many fits' per-example plain SGD in one launch, block b running fits[b] on the examples at positions from..to-1 of its order, as its plan says (sparse_run), each block's dynamic shared memory at least its plan's region.
+func (ks *kernelSet) sparseFits(cfg launchConfig, fits devicePtr, from, to int) error {
+	return ks.launch(kernelSparseFits, cfg, uint64(fits), uint64(int64(from)), uint64(int64(to)))
 }
 
-// clusterSteps launches cluster_steps (sparse_cluster.cu): per-example plain SGD, as plan says, on the examples at positions from..to-1 of order, as sparse_steps (same arguments), in one cluster of blocks.
-func (ks *kernelSet) clusterSteps(cfg launchConfig, plan, y, weight, order devicePtr, from, to int, loss, correct devicePtr, lossKind int, opt, rates devicePtr) error {
-	return ks.launch(kernelClusterSteps, cfg, uint64(plan), uint64(y), uint64(weight), uint64(order), uint64(int64(from)), uint64(int64(to)), uint64(loss), uint64(correct), uint64(int64(lossKind)), uint64(opt), uint64(rates))
+// clusterFits launches cluster_fits (sparse_cluster.cu): many fits' per-example plain SGD in one launch, a cluster a fit: cluster c (blocks c·C..c·C+C-1 of clusters of C) runs fits[c] on the examples at positions from..to-1 of its order, as its plan says (cluster_run); every fit of a launch has clusters of C blocks, and each block's dynamic shared memory is at least its plan's region.
+func (ks *kernelSet) clusterFits(cfg launchConfig, fits devicePtr, from, to int) error {
+	return ks.launch(kernelClusterFits, cfg, uint64(fits), uint64(int64(from)), uint64(int64(to)))
 }
 
 // sgdLayer is struct sgd_layer of sgd.cu, as the device reads it.
@@ -317,19 +317,35 @@ type sparsePlan struct {
 	start   devicePtr // example e's nonzeros are start[e]..start[e+1]-1 of index and value
 	index   devicePtr // a nonzero's row (its input's rank)
 	value   devicePtr // a nonzero's value
-	b1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
-	z1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
-	a1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
-	dz1     int64     // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+	b1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_fits: its units')
+	z1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_fits: its units')
+	a1      int64     // the first layer's b, z, a and dz: out_1 values each (cluster_fits: its units')
+	dz1     int64     // the first layer's b, z, a and dz: out_1 values each (cluster_fits: its units')
 	nzIndex int64     // the step's nonzeros: up to in rows and in values
 	nzValue int64     // the step's nonzeros: up to in rows and in values
 	yStage  int64     // the target row (k values)
 	red     int64     // the reduction scratch: blockDim values
-	part    int64     // cluster_steps' partial z_2: two slots of blocks·out_2 values; -1: none
+	part    int64     // cluster_fits' partial z_2: two slots of blocks·out_2 values; -1: none
 }
 
 // sparsePlanBytes is sizeof(sparse_plan), as sparse.cu asserts it.
 const sparsePlanBytes = 144
+
+// sparseFit is struct sparse_fit of sparse.cu, as the device reads it.
+type sparseFit struct {
+	plan     devicePtr
+	y        devicePtr
+	weight   devicePtr
+	order    devicePtr
+	loss     devicePtr
+	correct  devicePtr
+	opt      devicePtr
+	rates    devicePtr
+	lossKind int64
+}
+
+// sparseFitBytes is sizeof(sparse_fit), as sparse.cu asserts it.
+const sparseFitBytes = 72
 
 // optimizer is struct optimizer of optim.cuh, as the device reads it.
 type optimizer struct {

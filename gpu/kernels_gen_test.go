@@ -14,6 +14,7 @@ var sharedStructs = map[string]struct {
 	"sgd_plan":    {sgdPlan{}, sgdPlanBytes},
 	"sgd_fit":     {sgdFit{}, sgdFitBytes},
 	"sparse_plan": {sparsePlan{}, sparsePlanBytes},
+	"sparse_fit":  {sparseFit{}, sparseFitBytes},
 	"optimizer":   {optimizer{}, optimizerBytes},
 	"opt_rates":   {optRates{}, optRatesBytes},
 }

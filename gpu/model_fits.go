@@ -6,10 +6,10 @@ import (
 	"github.com/perceptron-go/perceptron/engine"
 )
 
-// The model of many per-example fits in one launch (Group): a fit a block,
-// as many blocks at once as the GPU's multiprocessors hold, each fit's step
-// the step it takes alone, in waves of the blocks that run at once, and one
-// launch a Fit chunk for all of them.
+// The model of many per-example fits in one launch (Group): a fit a block
+// (or a cluster of blocks), as many at once as the GPU's multiprocessors
+// hold, each fit's step the step it takes alone, in waves of the fits that
+// run at once, and one launch a Fit chunk for all of them.
 
 // The limits of an H100's multiprocessor on the blocks it holds at once
 // (compute capability 9.0; as the occupancy calculator and the emulator,
@@ -32,17 +32,20 @@ const (
 )
 
 // fitsKernel is what the model knows of a kernel that runs a fit a block
-// (sgd_fits, sparse_fits): its registers a thread in each dtype and its
-// static shared memory, the most over sm_70 to sm_90 (kernels/resources.h).
+// or a cluster (sgd_fits, sparse_fits, cluster_fits): its registers a
+// thread in each dtype and its static shared memory, the most over sm_70
+// to sm_90 (kernels/resources.h).
 type fitsKernel struct {
 	registers32, registers64, static int
 }
 
-// sgdFitsKernel and sparseFitsKernel are sgd_fits' and sparse_fits'
-// resources (kernels/resources.h).
+// sgdFitsKernel, sparseFitsKernel and clusterFitsKernel are sgd_fits',
+// sparse_fits' and cluster_fits' resources (kernels/resources.h;
+// TestFitsKernelsAreTheirResources holds them to it).
 var (
-	sgdFitsKernel    = fitsKernel{registers32: 224, registers64: 252, static: 1040}
-	sparseFitsKernel = fitsKernel{registers32: 127, registers64: 132, static: 1024}
+	sgdFitsKernel     = fitsKernel{registers32: 224, registers64: 252, static: 1040}
+	sparseFitsKernel  = fitsKernel{registers32: 168, registers64: 170, static: 1024}
+	clusterFitsKernel = fitsKernel{registers32: 166, registers64: 170, static: 1024}
 )
 
 // residentPerSM is how many blocks of k of threads threads with shared
@@ -87,29 +90,36 @@ func oneBlockPlan(spec engine.Spec, opt engine.Optimizer, budget int) (threads, 
 }
 
 // FitsPlan is how the model runs n per-example fits of one network in one
-// launch: the kernel that runs a fit a block ("sgd_fits" or "sparse_fits";
-// "" where none can, and each fit trains alone), how many of the fits run
-// at once on an H100 (AtOnce: its multiprocessors times the blocks each
-// holds), and the times of a step of every fit: Group, in one launch a Fit
-// chunk, and CPU, on a pool of threads cores, a fit a core.
+// launch: the kernel that runs a fit a block or a cluster ("sgd_fits",
+// "sparse_fits" or "cluster_fits"; "" where none can, and each fit trains
+// alone), the blocks of a fit (Cluster: a cluster's, 1 but in
+// cluster_fits), how many of the fits run at once on an H100 (AtOnce: its
+// multiprocessors times the blocks each holds, over a fit's blocks), and
+// the times of a step of every fit: Group, in one launch a Fit chunk, and
+// CPU, on a pool of threads cores, a fit a core.
 type FitsPlan struct {
-	Kernel     string
-	AtOnce     int
-	Group, CPU float64
+	Kernel          string
+	Cluster, AtOnce int
+	Group, CPU      float64
 }
 
 // Fits is the model's plan of n per-example fits of spec by opt on data,
-// each as it trains alone, trained at once: on the GPU, as a Group, one
-// fit's step in its plan (sgd_steps' of one block, or sparse_steps' where
-// that is faster, PerExample's choice) for each wave of the fits that run
-// at once, plus the launch's share of a Fit chunk, once for them all; on
-// the CPU, each fit's step (CPU) for each round of threads fits, a fit on
-// a core. Fits whose plan runs in neither (a grid of sgd_steps, or a
-// cluster of cluster_steps) have no Kernel: they train one after another
-// on the GPU, their steps summed.
+// each as it trains alone (so that each gives train's bits), trained at
+// once: on the GPU, as a Group, one fit's step in its plan (PerExample's
+// choice: sgd_steps' of one block in sgd_fits, sparse_steps' in
+// sparse_fits, cluster_steps' cluster in cluster_fits) for each wave of
+// the fits that run at once, plus the launch's share of a Fit chunk, once
+// for them all; on the CPU, each fit's step (CPU) for each round of
+// threads fits, a fit on a core. CPU is the model's step on 2 cores, but
+// for a per-example step it is a one-core figure too: the CPU backend's
+// measured W2 step on 1 thread, 1.82 µs (549,918 examples a second,
+// benchmarks/results/2026-11-27-cpu-fair.md), is the model's 1.84 µs on
+// MNIST's ~150 nonzeros (TestModelFits). Fits whose plan runs a grid of
+// sgd_steps have no Kernel: they train one after another on the GPU,
+// their steps summed.
 func (m Model) Fits(spec engine.Spec, opt engine.Optimizer, data engine.Examples, n, threads int) FitsPlan {
 	gpu, cpu, kernel := m.PerExample(spec, opt, data)
-	p := FitsPlan{CPU: math.Ceil(float64(n)/float64(max(threads, 1))) * cpu}
+	p := FitsPlan{CPU: math.Ceil(float64(n)/float64(max(threads, 1))) * cpu, Cluster: 1}
 	launch := m.Launch / stepsPerLaunch(data.N)
 	var k fitsKernel
 	var blockThreads, shared int
@@ -121,12 +131,16 @@ func (m Model) Fits(spec engine.Spec, opt engine.Optimizer, data engine.Examples
 		}
 	case "sparse_steps":
 		p.Kernel, k, blockThreads, shared = "sparse_fits", sparseFitsKernel, sparseThreads, H100Shared
+	case "cluster_steps":
+		counts, rank := nonzeros(data.X, data.Codes, data.N, data.Features)
+		p.Cluster, _ = m.bestCluster(spec, inputsOf(data.N, counts, rank, 0), clusterSizes(spec, opt, H100Shared, maxCluster))
+		p.Kernel, k, blockThreads, shared = "cluster_fits", clusterFitsKernel, sparseThreads, clusterShared(spec, p.Cluster)
 	}
 	if p.Kernel == "" {
 		p.AtOnce, p.Group = 1, float64(n)*gpu
 		return p
 	}
-	p.AtOnce = h100SMs * max(1, k.residentPerSM(spec.DType, blockThreads, shared))
+	p.AtOnce = max(1, h100SMs*max(1, k.residentPerSM(spec.DType, blockThreads, shared))/p.Cluster)
 	waves := math.Ceil(float64(n) / float64(p.AtOnce))
 	p.Group = launch + waves*(gpu-launch)
 	return p

@@ -160,3 +160,56 @@ func TestModelFitsIsThePlan(t *testing.T) {
 		}
 	}
 }
+
+// TestFitsKernelsAreTheirResources: the model's blocks a multiprocessor of
+// sgd_fits, sparse_fits and cluster_fits (fitsKernel, from their rows of
+// kernels/resources.h) are the emulator's occupancy as an H100
+// (kernels.EmuH100), in both dtypes, at blocks of 1 to 8 warps and shared
+// memory from none to all a block may have: the registers bind at one
+// warp, the shared memory at the most. And the model's plan of W2 fits
+// (784-128-10 on MNIST-like inputs) is the trainer's: in float32,
+// cluster_fits on clusters of the trainer's cluster_steps plan, as many
+// at once as its shared memory lets the emulator hold; in float64, where
+// sgd_steps' grid is faster in the model, none.
+func TestFitsKernelsAreTheirResources(t *testing.T) {
+	emulate(t, kernels.EmuH100)
+	be := newBackend(t)
+	for _, dtype := range dtypes {
+		layers, err := engine.ParseLayers("128:relu,10:softmax")
+		require.NoError(t, err)
+		spec := engine.Spec{Inputs: 784, Layers: layers, Loss: engine.CE, DType: dtype}
+		net, err := engine.NewNetwork(spec, engine.InitAuto, engine.NewRNG(3))
+		require.NoError(t, err)
+		data := examples(rand.New(rand.NewPCG(1, 1)), spec, 200)
+		data.X = windowRows(200, 784, 150)
+		tr, err := be.NewTrainer(net, data, engine.Hyper{LearningRate: 0.05, BatchSize: 1})
+		require.NoError(t, err)
+		tt := tr.(*trainer)
+		for _, k := range []struct {
+			id    kernelID
+			model fitsKernel
+		}{{kernelSgdFits, sgdFitsKernel}, {kernelSparseFits, sparseFitsKernel}, {kernelClusterFits, clusterFitsKernel}} {
+			for _, threads := range []int{32, 256} {
+				for _, shared := range []int{0, 20 << 10, H100Shared - 1024} {
+					perSM, err := tt.ks.fns[k.id].residentPerSM(threads, shared)
+					require.NoError(t, err)
+					assert.Equal(t, perSM, k.model.residentPerSM(dtype, threads, shared), "%s %s: %d threads, %d bytes", dtype, tt.ks.name(k.id), threads, shared)
+				}
+			}
+		}
+		p := H100.Fits(spec, engine.Optimizer{}, data, 64, 2)
+		if dtype == engine.Float64 { // its step in cluster_steps is slower than sgd_steps' grid in the model
+			assert.Equal(t, "", p.Kernel, "float64 W2: fits one after another")
+			assert.False(t, tt.sparse.on, "float64 W2: sgd_steps' grid")
+			require.NoError(t, tr.Close())
+			continue
+		}
+		require.True(t, tt.sparse.on, "%s W2: cluster_steps", dtype)
+		assert.Equal(t, "cluster_fits", p.Kernel, dtype)
+		assert.Equal(t, tt.sparse.cluster, p.Cluster, "%s: the trainer's cluster", dtype)
+		perSM, err := tt.ks.fns[kernelClusterFits].residentPerSM(sparseThreads, tt.sparse.shared)
+		require.NoError(t, err)
+		assert.Equal(t, 132*perSM/tt.sparse.cluster, p.AtOnce, "%s: clusters at once", dtype)
+		require.NoError(t, tr.Close())
+	}
+}

@@ -281,8 +281,7 @@ func (t *trainer) uploadClasses(data engine.Examples) error {
 // until the launch is accepted; the plan keeps the smaller grid.
 func (t *trainer) sgdSteps(from, to int) error {
 	if t.sgd.oneBlock() {
-		cfg := launchConfig{grid: dim{1, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared}
-		return t.ks.sgdFits(cfg, t.sgd.fit, from, to)
+		return t.ks.launchFits(t.fitsKind(), t.sgd.fit, 1, t.sgd.shared, from, to)
 	}
 	for {
 		cfg := launchConfig{grid: dim{t.sgd.grid, 1}, block: dim{t.sgd.threads, 1}, shared: t.sgd.shared, cooperative: t.sgd.cooperative && t.sgd.grid > 1}

@@ -10,14 +10,17 @@ import (
 	"github.com/perceptron-go/perceptron/engine/dataset"
 )
 
-// sparseRun is a plan of sparse_steps (kernels/sparse.cu) and what it needs
-// on the device: the plan, the layers' descriptors, the first layer's cold
-// rows and the training inputs' nonzeros.
+// sparseRun is a plan of sparse_steps, which kernels/sparse.cu's
+// sparse_fits runs (or cluster_steps, which kernels/sparse_cluster.cu's
+// cluster_fits runs), and what it needs on the device: the plan, the
+// layers' descriptors, the first layer's cold rows, the training inputs'
+// nonzeros and the fit as the kernel's table of fits holds it.
 type sparseRun struct {
 	on      bool // per-example steps run in sparse_steps (or cluster_steps), not sgd_steps
 	cluster int  // the blocks of cluster_steps' cluster; 0: sparse_steps
 	shared  int  // bytes of dynamic shared memory of its block
 	planPtr devicePtr
+	fit     devicePtr // the fit's table of one (sparseFit), which its kernel runs alone
 }
 
 // planSparse chooses, for a per-example fit of the trainer's network on
@@ -76,6 +79,7 @@ func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []i
 		{&plan.rank, int64(4 * len(rank)), "the inputs' ranks"}, {&plan.start, int64(4 * len(start)), "the nonzeros' bounds"},
 		{&plan.index, max(8, int64(4*len(index))), "the nonzeros' rows"}, {&plan.value, max(8, int64(len(value))*size), "the nonzeros' values"},
 		{&t.sparse.planPtr, sparsePlanBytes, "the plan of sparse_steps"},
+		{&t.sparse.fit, sparseFitBytes, "the fit of sparse_fits"},
 	} {
 		if *buf.dst, err = t.mem.alloc(buf.bytes, buf.what); err != nil {
 			return err
@@ -110,7 +114,17 @@ func (t *trainer) prepareSparse(spec engine.Spec, data engine.Examples, rank []i
 		shared = clusterShared(spec, cluster)
 	}
 	t.sparse.on, t.sparse.cluster, t.sparse.shared = true, cluster, shared
+	fit := t.sparseFit()
+	if err := memcpyHtoD(t.sparse.fit, unsafe.Pointer(&fit), sparseFitBytes); err != nil {
+		return fmt.Errorf("gpu: cuMemcpyHtoD of the fit of sparse_fits: %w", err)
+	}
 	return nil
+}
+
+// sparseFit is the trainer's fit as sparse_fits and cluster_fits read it.
+func (t *trainer) sparseFit() sparseFit {
+	return sparseFit{plan: t.sparse.planPtr, y: t.y, weight: t.weights, order: t.order, loss: t.losses, correct: t.correct,
+		opt: t.optim.settings, rates: t.optim.rates, lossKind: int64(t.loss)}
 }
 
 // sparseRows returns the nonzero inputs of data, example by example, as a
@@ -133,31 +147,25 @@ func sparseRows(data engine.Examples, rank []int32) (start, index []int32, value
 }
 
 // sparseSteps queues per-example SGD on the examples at positions
-// from..to-1 of the epoch: one launch of sparse_steps, one block.
+// from..to-1 of the epoch: one launch of sparse_fits (one block) or
+// cluster_fits (one cluster) on the fit's table of one.
 func (t *trainer) sparseSteps(from, to int) error {
-	if c := t.sparse.cluster; c > 0 {
-		cfg := launchConfig{grid: dim{c, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared, cluster: c}
-		return t.ks.clusterSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
-			t.optim.settings, t.optim.rates)
-	}
-	cfg := launchConfig{grid: dim{1, 1}, block: dim{sparseThreads, 1}, shared: t.sparse.shared}
-	return t.ks.sparseSteps(cfg, t.sparse.planPtr, t.y, t.weights, t.order, from, to, t.losses, t.correct, int(t.loss),
-		t.optim.settings, t.optim.rates)
+	return t.ks.launchFits(t.fitsKind(), t.sparse.fit, 1, t.sparse.shared, from, to)
 }
 
-// optInSparse lets sparse_steps have all the dynamic shared memory the
+// optInSparse lets sparse_fits have all the dynamic shared memory the
 // device allows a block, less its static shared memory, and sets
 // sparseBudget to it; on a GPU that launches clusters it readies
-// cluster_steps too (optInCluster).
+// cluster_fits too (optInCluster).
 func (ks *kernelSet) optInSparse() error {
-	fn := ks.fns[kernelSparseSteps]
+	fn := ks.fns[kernelSparseFits]
 	static, err := fn.staticShared()
 	if err != nil {
-		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelSparseSteps), err)
+		return fmt.Errorf("gpu: cuFuncGetAttribute(%s, static shared memory): %w", ks.name(kernelSparseFits), err)
 	}
 	ks.sparseBudget = ks.d.sharedOptIn - static
 	if err := fn.optInShared(ks.sparseBudget); err != nil {
-		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSparseSteps), ks.sparseBudget, err)
+		return fmt.Errorf("gpu: cuFuncSetAttribute(%s, %d bytes of dynamic shared memory): %w", ks.name(kernelSparseFits), ks.sparseBudget, err)
 	}
 	if ks.d.clusters {
 		ks.optInCluster()
@@ -165,13 +173,13 @@ func (ks *kernelSet) optInSparse() error {
 	return nil
 }
 
-// optInCluster readies cluster_steps: all the shared memory a block may opt
+// optInCluster readies cluster_fits: all the shared memory a block may opt
 // in to, clusters of up to 16 blocks where the GPU allows them (else the
 // portable 8), and the most blocks a cluster of it may have (clusterMax). A
 // GPU that refuses any of it gets no clusters (clusterMax 0): the plan then
 // takes sparse_steps or sgd_steps rather than failing the backend.
 func (ks *kernelSet) optInCluster() {
-	fn := ks.fns[kernelClusterSteps]
+	fn := ks.fns[kernelClusterFits]
 	static, err := fn.staticShared()
 	if err != nil {
 		return

@@ -14,7 +14,7 @@
 // Hopper), which those GPUs load without compiling, and PTX for compute_70,
 // which the driver JIT-compiles for any other GPU from Volta on. A kernel
 // for one architecture only guards its body with __CUDA_ARCH__ (as
-// cluster_steps does, for sm_90 and up) and traps elsewhere: gen.sh compiles
+// cluster_fits does, for sm_90 and up) and traps elsewhere: gen.sh compiles
 // it for every architecture as it is. gen.sh
 // makes them, and resources.h, each kernel's registers and static shared
 // memory as ptxas counts them, for the emulator's launch checks. Each
@@ -56,7 +56,7 @@
 // multiprocessors at that occupancy.
 //
 // It runs thread-block clusters (sm_90's), as far as the kernels use them
-// (cluster_steps): the cluster's size at the launch (EmuConfig.Cluster, as
+// (cluster_fits): the cluster's size at the launch (EmuConfig.Cluster, as
 // cuLaunchKernelEx's CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION), and the
 // cooperative_groups cluster API that emu.h defines in C++:
 // this_cluster(), sync() (the block's barrier, then one of its threads

@@ -224,8 +224,8 @@ func TestEmulatorRefusesClusters(t *testing.T) {
 	err = EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: block, Cluster: one}, totals)
 	assert.EqualError(t, err, "CUDA_ERROR_NOT_SUPPORTED: a cluster launch on a device of compute capability 7.x; "+
 		"thread-block clusters need 9.0 (Hopper) or later")
-	assert.ErrorContains(t, EmuAllowNonPortableCluster("cluster_steps_f32"), "non-portable cluster sizes on a device before 9.0")
-	_, err = EmuMaxClusterSize("cluster_steps_f32", 256, 0)
+	assert.ErrorContains(t, EmuAllowNonPortableCluster("cluster_fits_f32"), "non-portable cluster sizes on a device before 9.0")
+	_, err = EmuMaxClusterSize("cluster_fits_f32", 256, 0)
 	assert.EqualError(t, err, "CUDA_ERROR_NOT_SUPPORTED: clusters on a device of compute capability 7.x")
 
 	EmuSetDevice(EmuH100)
@@ -233,23 +233,23 @@ func TestEmulatorRefusesClusters(t *testing.T) {
 	require.NoError(t, err)
 	totals = []uint64{uint64(p), uint64(p), uint64(p), 0, 0}
 	assert.NoError(t, EmuLaunch("epoch_totals_f64", EmuConfig{Grid: one, Block: block, Cluster: one}, totals))
-	none := make([]uint64, 11) // never run: every launch below is refused
+	none := make([]uint64, 3) // never run: every launch below is refused
 	launch := func(grid, cluster int) error {
-		return EmuLaunch("cluster_steps_f32", EmuConfig{Grid: [3]int{grid, 1, 1}, Block: block, Cluster: [3]int{cluster, 1, 1}}, none)
+		return EmuLaunch("cluster_fits_f32", EmuConfig{Grid: [3]int{grid, 1, 1}, Block: block, Cluster: [3]int{cluster, 1, 1}}, none)
 	}
 	assert.EqualError(t, launch(12, 8), "CUDA_ERROR_INVALID_CLUSTER_SIZE: grid (12, 1, 1) is not a whole number of clusters (8, 1, 1)")
 	tooMany := "CUDA_ERROR_INVALID_CLUSTER_SIZE: a cluster of %d blocks; at most 8, or 16 once the kernel allows non-portable cluster sizes"
 	assert.EqualError(t, launch(9, 9), fmt.Sprintf(tooMany, 9))
-	most, err := EmuMaxClusterSize("cluster_steps_f32", 256, 200<<10)
+	most, err := EmuMaxClusterSize("cluster_fits_f32", 256, 200<<10)
 	require.NoError(t, err)
 	assert.Equal(t, 8, most, "portable")
-	require.NoError(t, EmuAllowNonPortableCluster("cluster_steps_f32"))
-	most, err = EmuMaxClusterSize("cluster_steps_f32", 256, 200<<10)
+	require.NoError(t, EmuAllowNonPortableCluster("cluster_fits_f32"))
+	most, err = EmuMaxClusterSize("cluster_fits_f32", 256, 200<<10)
 	require.NoError(t, err)
 	assert.Equal(t, 16, most, "non-portable")
 	assert.EqualError(t, launch(17, 17), fmt.Sprintf(tooMany, 17))
 	EmuReset()
 	assert.EqualError(t, launch(9, 9), fmt.Sprintf(tooMany, 9), "a new context forgets the allowance")
-	assert.EqualError(t, EmuLaunch("cluster_steps_f32", EmuConfig{Grid: one, Block: block, Cluster: [3]int{0, 1, 1}}, none),
+	assert.EqualError(t, EmuLaunch("cluster_fits_f32", EmuConfig{Grid: one, Block: block, Cluster: [3]int{0, 1, 1}}, none),
 		"CUDA_ERROR_INVALID_VALUE: a cluster of size (0, 1, 1)")
 }

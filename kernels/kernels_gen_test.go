@@ -11,6 +11,6 @@ var entries = map[string][]string{
 	"output":         {"output_grad"},
 	"sgd":            {"sgd_steps", "sgd_fits"},
 	"share":          {"share_gradients", "flag_step"},
-	"sparse":         {"sparse_steps"},
-	"sparse_cluster": {"cluster_steps"},
+	"sparse":         {"sparse_fits"},
+	"sparse_cluster": {"cluster_fits"},
 }

@@ -1,5 +1,5 @@
-// Per-example plain SGD in one block, the first layer visited only at the
-// example's nonzero inputs: no grid barrier, only the block's.
+// Per-example plain SGD in one block a fit, the first layer visited only at
+// the example's nonzero inputs: no grid barrier, only the block's.
 //
 // The step is sgd_steps's (sgd.cu), for a network of two layers or more
 // trained by plain SGD: z_1 = W_1·x + b_1 sums only over the inputs j with
@@ -10,7 +10,9 @@
 // the step reads and writes a contiguous row a nonzero. The first hot rows
 // are in shared memory, the others (cold) in global memory, where they stay
 // in L2. The launch makes the rows from W_1 (out×in, as the backend keeps
-// it) when it starts and writes W_1 back when it ends. The other layers are
+// it) when it starts and writes W_1 back when it ends. sparse_fits runs a
+// fit a block from a table of fits (sparse_fit), one fit alone as a table
+// of one. The other layers are
 // private, in the block's shared memory, and run as sgd_steps runs its
 // private layers, with its functions (the kernel families form one
 // translation unit, sgd.cu before sparse.cu).
@@ -36,8 +38,8 @@
 // SPARSE_UNROLL is how many nonzeros' weights a thread loads at once.
 #define SPARSE_UNROLL 4
 
-// sparse_plan is how sparse_steps runs a network, as the host plans it.
-// Offsets are in bytes within the block's dynamic shared memory.
+// sparse_plan is how sparse_fits (or cluster_fits) runs a fit's network, as
+// the host plans it. Offsets are in bytes within the block's dynamic shared memory.
 struct sparse_plan {
     sgd_layer* layers;            // the first layer's descriptor, then the private layers' (priv: their offsets)
     long long nlayers;            // at least 2
@@ -48,11 +50,11 @@ struct sparse_plan {
     int* start;                   // example e's nonzeros are start[e]..start[e+1]-1 of index and value
     int* index;                   // a nonzero's row (its input's rank)
     real* value;                  // a nonzero's value
-    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each (cluster_steps: its units')
+    long long b1, z1, a1, dz1;    // the first layer's b, z, a and dz: out_1 values each (cluster_fits: its units')
     long long nz_index, nz_value; // the step's nonzeros: up to in rows and in values
     long long y_stage;            // the target row (k values)
     long long red;                // the reduction scratch: blockDim values
-    long long part;               // cluster_steps' partial z_2: two slots of blocks·out_2 values; -1: none
+    long long part;               // cluster_fits' partial z_2: two slots of blocks·out_2 values; -1: none
 };
 static_assert(sizeof(sparse_plan) == 144, "sparse_plan: eighteen 8-byte words, as gpu/kernels_gen.go writes it");
 
@@ -280,8 +282,8 @@ __device__ __forceinline__ priv_layer top_layer(const sparse_plan& P, char* regi
 // of position s to loss[s] and correct[s], unless loss is null), and
 // backward through the layers above the first, each updated once its W has
 // been read, into dz_1. second is the second layer's copy in the block:
-// all of it (sparse_steps, from 1), or the columns of the block's units
-// (cluster_steps, from 2, its z and a already summed). Every thread of the
+// all of it (sparse_run, from 1), or the columns of the block's units
+// (cluster_run, from 2, its z and a already summed). Every thread of the
 // block calls it.
 __device__ void sparse_top(const sparse_plan& P, char* region, const priv_layer& second, int from, const real* z1,
                            const real* a1, real* dz1, int act1, real yv, const double* weight, int ex, int s, double* loss,
@@ -333,19 +335,51 @@ __device__ void sparse_top(const sparse_plan& P, char* region, const priv_layer&
     }
 }
 
-// sparse_steps: per-example plain SGD, as plan says, on the examples at
-// positions from..to-1 of order, at the learning rate rates[s].lr for the
-// example at position s; the loss and correctness of the example at
-// position s go to loss[s] and correct[s]. With weight not null, example
-// i's output gradient and loss are scaled by weight[i] (weigh_row). One
-// block; opt must be plain SGD (the host plans no other).
-KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restrict__ y, const double* __restrict__ weight,
-                     const int* __restrict__ order, int from, int to, double* __restrict__ loss, int* __restrict__ correct,
-                     int loss_kind, const optimizer* __restrict__ opt, const opt_rates* __restrict__ rates) {
-    DYNAMIC_SHARED(char, region);
-    const sparse_plan P = *plan;
-    const optimizer O = *opt;
-    const int L = (int)P.nlayers;
+// sparse_args are a fit's arguments besides its plan and optimizer, as
+// sparse_run and cluster_run take them: the examples at positions
+// from..to-1 of order, at the learning rate rates[s].lr for the example at
+// position s, whose loss and correctness go to loss[s] and correct[s]; with
+// weight not null, example i's output gradient and loss are scaled by
+// weight[i] (weigh_row).
+struct sparse_args {
+    const real* y;
+    const double* weight;
+    const int* order;
+    int from, to;
+    double* loss;
+    int* correct;
+    int loss_kind;
+    const opt_rates* rates;
+};
+
+// sparse_fit is one fit of sparse_fits or cluster_fits: its plan, targets,
+// example weights (or null), epoch order, losses and correctness, optimizer
+// and steps' coefficients, and loss; the range of positions is the
+// launch's, which every fit of it shares.
+struct sparse_fit {
+    sparse_plan* plan;
+    real* y;
+    double* weight;
+    int* order;
+    double* loss;
+    int* correct;
+    optimizer* opt;
+    opt_rates* rates;
+    long long loss_kind;
+};
+static_assert(sizeof(sparse_fit) == 72, "sparse_fit: nine 8-byte words, as gpu/kernels_gen.go writes it");
+
+// args_of is fit F's arguments on the positions from..to-1.
+__device__ __forceinline__ sparse_args args_of(const sparse_fit& F, int from, int to) {
+    return sparse_args{F.y, F.weight, F.order, from, to, F.loss, F.correct, (int)F.loss_kind, F.rates};
+}
+
+// sparse_run runs a fit's per-example plain SGD, as plan P says, in one
+// block whose dynamic shared memory is region: the body of a block of
+// sparse_fits. opt must be plain SGD (the host plans no other).
+__device__ __forceinline__ void sparse_run(char* region, const sparse_plan& P, const optimizer& O, const sparse_args& A) {
+    const int L = (int)P.nlayers, from = A.from, to = A.to;
+    const int* order = A.order;
     const sgd_layer first = P.layers[0];
     const int m = (int)first.out, k = (int)P.layers[L - 1].out, act1 = (int)first.act;
     const sparse_views v = views_of(P, region);
@@ -362,12 +396,12 @@ KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restric
     for (int s = from; s < to; s++) {
         const int ex = order[s];
         const int cnt = feed_next(f, P, order, s, to, v.nzi, v.nzv);
-        const real yv = (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
+        const real yv = (int)threadIdx.x < k ? A.y[(size_t)ex * k + threadIdx.x] : (real)0;
         __syncthreads();
 
         sparse_forward(P, v.rows, v.nzi, v.nzv, cnt, m, act1, v.b1, v.z1, v.a1, v.red);
-        const opt_step o = opt_at(O, rates[s]);
-        sparse_top(P, region, second, 1, v.z1, v.a1, v.dz1, act1, yv, weight, ex, s, loss, correct, loss_kind, o);
+        const opt_step o = opt_at(O, A.rates[s]);
+        sparse_top(P, region, second, 1, v.z1, v.a1, v.dz1, act1, yv, A.weight, ex, s, A.loss, A.correct, A.loss_kind, o);
         sparse_update(P, v.rows, v.nzi, v.nzv, cnt, m, v.dz1, v.b1, o.lr);
         __syncthreads();
     }
@@ -376,4 +410,18 @@ KERNEL(sparse_steps)(const sparse_plan* __restrict__ plan, const real* __restric
     rows_store(P, v.rows, first, 0, m);
     copy(first.b, v.b1, m);
     privates_store(P, region, 1);
+}
+
+// sparse_fits: many fits' per-example plain SGD in one launch, block b
+// running fits[b] on the examples at positions from..to-1 of its order,
+// as its plan says (sparse_run), each block's dynamic shared memory at
+// least its plan's region. Blocks share nothing: a fit whose loss becomes
+// NaN leaves the others' bits as they were. A fit trained alone is a table
+// of one, so that alone and beside others it runs the same code.
+KERNEL(sparse_fits)(const sparse_fit* __restrict__ fits, int from, int to) {
+    DYNAMIC_SHARED(char, region);
+    const sparse_fit F = fits[blockIdx.x];
+    const sparse_plan P = *F.plan;
+    const optimizer O = *F.opt;
+    sparse_run(region, P, O, args_of(F, from, to));
 }

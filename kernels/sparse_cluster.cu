@@ -1,9 +1,9 @@
-// Per-example plain SGD in one thread-block cluster (Hopper, sm_90): the
+// Per-example plain SGD in one thread-block cluster a fit (Hopper, sm_90): the
 // first layer split over the cluster's blocks, held in their shared
 // memories, and visited only at the example's nonzero inputs; one cluster
 // barrier a step, no grid barrier.
 //
-// The step is sparse_steps's (sparse.cu), for a network of two layers or
+// The step is sparse_fits's (sparse.cu), for a network of two layers or
 // more trained by plain SGD, with the first layer's units split over the
 // blocks of one cluster: block r of C owns units u0..u0+width-1 (slice_of),
 // their rows input-major in its shared memory (all of them: the plan's hot
@@ -34,11 +34,12 @@
 // go to the other slot, whose reads of step s-1 ended before barrier s.
 // The values cross between blocks as stores before a barrier (whose
 // arrival releases them), never as loads that wait a round trip. The host
-// launches one cluster of up to 8 blocks (16 where the kernel opts in to
-// non-portable cluster sizes) through cuLaunchKernelEx.
+// launches a cluster of up to 8 blocks (16 where the kernel opts in to
+// non-portable cluster sizes) a fit through cuLaunchKernelEx, one fit alone
+// or many of one cluster size at once; clusters share nothing.
 //
 // Runs are deterministic: a unit's sum is made by one block, as
-// sparse_steps makes it, and every block sums the partials of z_2 in the
+// sparse_fits makes it, and every block sums the partials of z_2 in the
 // same order, so the blocks' copies of the layers above stay equal.
 //
 // Compiled for sm_90 only: other architectures get a kernel that traps,
@@ -133,28 +134,24 @@ __device__ void partials_sum(const priv_layer& second, const real* slot, int blo
     __syncthreads();
 }
 
-// cluster_steps: per-example plain SGD, as plan says, on the examples at
-// positions from..to-1 of order, as sparse_steps (same arguments), in one
-// cluster of blocks. plan lays out a block's region for its units: hot
-// must be the first layer's inputs (every block's rows are in its shared
-// memory), b1, z1, a1 and dz1 hold its units' values, the second layer's
-// copy its units' columns, and part two slots of blocks·out_2 values.
-KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restrict__ y, const double* __restrict__ weight,
-                      const int* __restrict__ order, int from, int to, double* __restrict__ loss, int* __restrict__ correct,
-                      int loss_kind, const optimizer* __restrict__ opt, const opt_rates* __restrict__ rates) {
 #if defined(CLUSTER_SM_90)
-    namespace cg = cooperative_groups;
-    cg::cluster_group cluster = cg::this_cluster();
-    DYNAMIC_SHARED(char, region);
-    const sparse_plan P = *plan;
-    const optimizer O = *opt;
-    const int L = (int)P.nlayers;
+// cluster_run runs a fit's per-example plain SGD, as plan P says, in the
+// cluster of blocks of which this block is one, its dynamic shared memory
+// region: the body of a cluster of cluster_fits. P lays out a block's
+// region for its units: hot must be the first layer's inputs (every
+// block's rows are in its shared memory), b1, z1, a1 and dz1 hold its
+// units' values, the second layer's copy its units' columns, and part two
+// slots of blocks·out_2 values.
+__device__ __forceinline__ void cluster_run(const cooperative_groups::cluster_group& cluster, char* region,
+                                            const sparse_plan& P, const optimizer& O, const sparse_args& A) {
+    const int L = (int)P.nlayers, from = A.from, to = A.to;
+    const int* order = A.order;
     const sgd_layer first = P.layers[0];
     const int m = (int)first.out, k = (int)P.layers[L - 1].out, act1 = (int)first.act;
     const int rank = (int)cluster.block_rank(), blocks = (int)cluster.num_blocks();
     const cluster_slice me = slice_of(m, rank, blocks);
     const sparse_views v = views_of(P, region);
-        // The second layer's columns of this block's units, with all of b_2.
+    // The second layer's columns of this block's units, with all of b_2.
     sgd_layer cols = P.layers[1];
     cols.in = me.width;
     const priv_layer second = private_of(cols, region);
@@ -174,8 +171,8 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
     for (int s = from; s < to; s++) {
         const int ex = order[s];
         const int cnt = feed_next(f, P, order, s, to, v.nzi, v.nzv);
-        const real yv = (int)threadIdx.x < k ? y[(size_t)ex * k + threadIdx.x] : (real)0;
-        const opt_step o = opt_at(O, rates[s]);
+        const real yv = (int)threadIdx.x < k ? A.y[(size_t)ex * k + threadIdx.x] : (real)0;
+        const opt_step o = opt_at(O, A.rates[s]);
         real* slot = part + (size_t)(s & 1) * blocks * second.out;
         __syncthreads();
 
@@ -183,8 +180,8 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
         partials_store(cluster, second, v.a1, slot, rank, blocks);
         cluster.sync();
         partials_sum(second, slot, blocks);
-        sparse_top(P, region, second, 2, v.z1, v.a1, v.dz1, act1, yv, weight, ex, s, rank == 0 ? loss : nullptr, correct,
-                   loss_kind, o);
+        sparse_top(P, region, second, 2, v.z1, v.a1, v.dz1, act1, yv, A.weight, ex, s, rank == 0 ? A.loss : nullptr, A.correct,
+                   A.loss_kind, o);
         sparse_update(P, v.rows, v.nzi, v.nzv, cnt, me.width, v.dz1, v.b1, o.lr);
         __syncthreads();
     }
@@ -197,6 +194,25 @@ KERNEL(cluster_steps)(const sparse_plan* __restrict__ plan, const real* __restri
     }
     // No block leaves while another may still write its shared memory.
     cluster.sync();
+}
+#endif
+
+// cluster_fits: many fits' per-example plain SGD in one launch, a cluster
+// a fit: cluster c (blocks c·C..c·C+C-1 of clusters of C) runs fits[c] on
+// the examples at positions from..to-1 of its order, as its plan says
+// (cluster_run); every fit of a launch has clusters of C blocks, and each
+// block's dynamic shared memory is at least its plan's region. Clusters
+// share nothing: a fit whose loss becomes NaN leaves the others' bits as
+// they were. A fit trained alone is a table of one, so that alone and
+// beside others it runs the same code.
+KERNEL(cluster_fits)(const sparse_fit* __restrict__ fits, int from, int to) {
+#if defined(CLUSTER_SM_90)
+    cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+    DYNAMIC_SHARED(char, region);
+    const sparse_fit F = fits[blockIdx.x / cluster.num_blocks()];
+    const sparse_plan P = *F.plan;
+    const optimizer O = *F.opt;
+    cluster_run(cluster, region, P, O, args_of(F, from, to));
 #else
     __trap();
 #endif

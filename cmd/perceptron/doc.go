@@ -24,11 +24,13 @@
 // GOMAXPROCS at --threads, a fit on one from its data to its test; and,
 // where two fits or more ask for --backend cuda in a binary with the CUDA
 // backend, gpuGroup (sweepgpu.go): those fits all at once, each through
-// its seat of one gpu.Group, whose fits of one block (W1's per-example
-// plain SGD, for one) train in shared launches of sgd_fits, a block a fit,
-// bit for bit train --backend cuda's; a seated fit that cannot join (a
-// mini-batch, or a network sgd_steps distributes) trains alone on the GPU
-// and the sweep says why. --backend auto, where a GPU is found, seats the
+// its seat of one gpu.Group, whose per-example fits of one block or one
+// cluster (W1's plain SGD in sgd_fits, a block a fit; a plan of
+// sparse_steps in sparse_fits; W2's cluster_steps on Hopper in
+// cluster_fits, a cluster a fit) train in shared launches, one per kernel
+// a round, bit for bit train --backend cuda's; a seated fit that cannot
+// join (a mini-batch, or a network sgd_steps distributes) trains alone on
+// the GPU and the sweep says why. --backend auto, where a GPU is found, seats the
 // fits of --batch 1 too, and each, once its network is known, trains in
 // the group where the model says that the group's fits at once beat the
 // CPU pool of --threads cores (gpu.Model.Fits: 16 W1 fits on 2 cores, not
@@ -41,9 +43,8 @@
 // last fit that reads it ends. A fit that did not learn (its last epoch's
 // training loss above 0.9 times its first's, or above 0.95 times the loss
 // of the best constant output, engine.ConstantLoss) is "stalled", ranked
-// after the fits that learnt and before those that diverged or failed. A
-// runner that trains many fits in one GPU launch is not built yet. train
-// --lr find (lrfind.go) runs engine.FindRate on a copy of the network with
+// after the fits that learnt and before those that diverged or failed.
+// train --lr find (lrfind.go) runs engine.FindRate on a copy of the network with
 // a generator of its own before the fit.
 //
 // # Memory
