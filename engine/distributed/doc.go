@@ -48,6 +48,30 @@
 // byte does not come within min(timeout, 5 s): unreachable, stopped, or
 // busy elsewhere.
 //
+// # Open MPI's settings
+//
+// OpenMPI makes the ring libnbc's algorithm of MPI_Iallreduce
+// (coll_libnbc_iallreduce_algorithm 1) unless the environment names one
+// (OMPI_MCA_coll_libnbc_iallreduce_algorithm, which mpirun --mca
+// coll_libnbc_iallreduce_algorithm N sets too; a setting in an MCA
+// parameter file is overridden, set the variable instead). Open MPI's own
+// choice, on 2 processes, leaves the reduction to one of them and took
+// twice as long as the ring on W3's gradients (670,000 floats through
+// shared memory on the development machine: 0.82–0.92 ms against
+// 0.40–0.46 ms; rabenseifner 0.38–0.42 ms, but on 3 processes the ring
+// was the fastest), and as long on buffers of 64 and 4,096 floats. On
+// many processes and small buffers the ring's 2(N−1) messages cost more
+// than recursive doubling's log₂ N: name 4 there.
+//
+// Open MPI copies between the processes of one machine with one copy
+// from the other process's memory (CMA, process_vm_readv) by default. On
+// the development machine, a virtual machine, copying through the shared
+// buffers instead (mpirun --mca btl_vader_single_copy_mechanism none) was
+// faster: the ring's MPI_Iallreduce of W3's gradients 0.29–0.31 ms
+// against 0.40–0.46, the blocking MPI_Allreduce 0.20 ms against 0.31–0.33;
+// on bare metal CMA usually wins, so it is not set here: measure it
+// (benchmarks/data-parallel.sh's nocma runs).
+//
 // # Buckets: the all-reduce overlapped with the backward pass
 //
 // A data-parallel step all-reduces its Sums in buckets (Buckets), as
@@ -128,7 +152,10 @@
 // CI does) runs the package's own test binary in three processes under
 // mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI,
 // Buckets' started all-reduces (MPI_Iallreduce) in pieces, and the helpers
-// over it; every process must pass. TestMPITimeout has process
+// over it; every process must pass, and Open MPI reports (its
+// mpi_show_mca_params) the ring as MPI_Iallreduce's algorithm.
+// TestMPIAlgorithm runs mpirun --mca coll_libnbc_iallreduce_algorithm 3:
+// Open MPI reports rabenseifner, the user's choice, not the ring. TestMPITimeout has process
 // 1 of 2 stop taking part: process 0's all-reduce gives up after 300 ms
 // naming process 1, and its Close (MPI_Abort) ends the job, process 1
 // included, with a status that is not 0. Data-parallel fits

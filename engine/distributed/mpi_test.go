@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,16 +23,61 @@ const mpiChild = "PERCEPTRON_TEST_MPI_CHILD"
 
 // TestMPI runs TestMPIChild in three processes under mpirun, which checks
 // each of the Comm's calls on Open MPI and the helpers over it; every
-// process must pass.
+// process must pass. Open MPI says which algorithm its MPI_Iallreduce took
+// (mpi_show_mca_params): the ring, where the environment names none.
 func TestMPI(t *testing.T) {
 	mpirun, err := exec.LookPath("mpirun")
 	require.NoError(t, err, "the mpi build's tests need Open MPI's mpirun: apt-get install openmpi-bin")
 	cmd := exec.Command(mpirun, "--oversubscribe", "-np", "3", os.Args[0], "-test.run=^TestMPIChild$", "-test.v")
-	// Open MPI refuses to run as root unless told that it may (CI runs as root).
-	cmd.Env = append(os.Environ(), mpiChild+"=1", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+	cmd.Env = mpiEnv(mpiChild+"=1", "OMPI_MCA_mpi_show_mca_params=all")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, 3, strings.Count(string(out), "--- PASS: TestMPIChild"), "%s", out)
+	assert.Contains(t, string(out), "coll_libnbc_iallreduce_algorithm=ring (environment)")
+}
+
+// mpiEnv returns the environment of a test's mpirun: this process's, with
+// vars, without a setting of MPI_Iallreduce's algorithm. Open MPI refuses
+// to run as root unless told that it may (CI runs as root).
+func mpiEnv(vars ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, iallreduceAlgorithm+"=") })
+	return append(env, append(vars, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")...)
+}
+
+// mpiAlgorithmChild marks the processes TestMPIAlgorithm starts under
+// mpirun.
+const mpiAlgorithmChild = "PERCEPTRON_TEST_MPI_ALGORITHM_CHILD"
+
+// TestMPIAlgorithm runs TestMPIAlgorithmChild in two processes under
+// mpirun --mca coll_libnbc_iallreduce_algorithm 3: the user's choice of
+// MPI_Iallreduce's algorithm (rabenseifner) is the one Open MPI takes,
+// not the ring.
+func TestMPIAlgorithm(t *testing.T) {
+	mpirun, err := exec.LookPath("mpirun")
+	require.NoError(t, err, "the mpi build's tests need Open MPI's mpirun: apt-get install openmpi-bin")
+	cmd := exec.Command(mpirun, "--oversubscribe", "-np", "2", "--mca", "coll_libnbc_iallreduce_algorithm", "3",
+		os.Args[0], "-test.run=^TestMPIAlgorithmChild$", "-test.v")
+	cmd.Env = mpiEnv(mpiAlgorithmChild+"=1", "OMPI_MCA_mpi_show_mca_params=all")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, 2, strings.Count(string(out), "--- PASS: TestMPIAlgorithmChild"), "%s", out)
+	assert.Contains(t, string(out), "coll_libnbc_iallreduce_algorithm=rabenseifner (environment)")
+	assert.NotContains(t, string(out), "coll_libnbc_iallreduce_algorithm=ring")
+}
+
+// TestMPIAlgorithmChild is one process of TestMPIAlgorithm: the user's
+// setting stays in its environment, and the all-reduce sums.
+func TestMPIAlgorithmChild(t *testing.T) {
+	if os.Getenv(mpiAlgorithmChild) == "" {
+		t.Skip("run by TestMPIAlgorithm, under mpirun")
+	}
+	c, err := OpenMPI(0)
+	require.NoError(t, err)
+	assert.Equal(t, "3", os.Getenv(iallreduceAlgorithm))
+	buf := []float32{float32(c.Rank()), 1}
+	require.NoError(t, AllReduce(c, buf))
+	assert.Equal(t, []float32{1, 2}, buf)
+	require.NoError(t, c.Close())
 }
 
 // TestMPIChild is one process of TestMPI.
@@ -48,6 +94,7 @@ func TestMPIChild(t *testing.T) {
 	assert.Equal(t, "OMPI_COMM_WORLD_SIZE", by)
 	require.Equal(t, size, c.Size())
 	require.Equal(t, 3, c.Size())
+	assert.Equal(t, "1", os.Getenv(iallreduceAlgorithm), "the ring, where the environment named no algorithm")
 	assert.Equal(t, os.Getenv("OMPI_COMM_WORLD_RANK"), strconv.Itoa(c.Rank()))
 	r := float64(c.Rank())
 
@@ -107,7 +154,7 @@ func TestMPITimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, mpirun, "--oversubscribe", "-np", "2", os.Args[0], "-test.run=^TestMPITimeoutChild$", "-test.v")
-	cmd.Env = append(os.Environ(), mpiTimeoutChild+"=1", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+	cmd.Env = mpiEnv(mpiTimeoutChild + "=1")
 	began := time.Now()
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err, "%s", out)
