@@ -123,11 +123,14 @@
 // those batches; a faster link, or fewer parameters, less. On NVLink the
 // transfer takes microseconds and NCCL's per-call latency (tens of
 // microseconds) is the term to put in t_ar, against a GPU's r (not measured
-// here). On the development machine itself (2 shared vCPUs), two processes
-// ran W3 at 0.78× one process's speed at batch 256: the all-reduce through
-// shared memory took 9.4% of the step and waiting for the slower process
-// 19%, and the second vCPU gave only 1.2× even to two processes that share
-// nothing (same file).
+// here). On the development machine itself (2 vCPUs, quiet), two processes
+// ran W3 at 0.61× two independent ones at batch 256 and 0.84× at 1024 (0.71×
+// and 0.86× without CMA; benchmarks/results/2026-12-05-allreduce.md): the
+// model, with the all-reduce measured alone (0.43 ms; 0.30 without CMA),
+// says 0.86× and 0.93×. It holds at 1024 within 10%; at 256 the all-reduce
+// took twice its time alone in the fit, and a step goes at the pace of the
+// slower vCPU (one ran up to 26% slower than the other, and which one
+// drifts), while independent processes each go at their own.
 //
 // # Testing
 //
