@@ -50,18 +50,21 @@
 //
 // # Open MPI's settings
 //
-// OpenMPI makes the ring libnbc's algorithm of MPI_Iallreduce
-// (coll_libnbc_iallreduce_algorithm 1) unless the environment names one
-// (OMPI_MCA_coll_libnbc_iallreduce_algorithm, which mpirun --mca
-// coll_libnbc_iallreduce_algorithm N sets too; a setting in an MCA
-// parameter file is overridden, set the variable instead). Open MPI's own
-// choice, on 2 processes, leaves the reduction to one of them and took
-// twice as long as the ring on W3's gradients (670,000 floats through
-// shared memory on the development machine: 0.82–0.92 ms against
-// 0.40–0.46 ms; rabenseifner 0.38–0.42 ms, but on 3 processes the ring
-// was the fastest), and as long on buffers of 64 and 4,096 floats. On
-// many processes and small buffers the ring's 2(N−1) messages cost more
-// than recursive doubling's log₂ N: name 4 there.
+// On 2 processes, OpenMPI makes the ring libnbc's algorithm of
+// MPI_Iallreduce (coll_libnbc_iallreduce_algorithm 1) unless the
+// environment names one (OMPI_MCA_coll_libnbc_iallreduce_algorithm, which
+// mpirun --mca coll_libnbc_iallreduce_algorithm N sets too; a setting in an
+// MCA parameter file is overridden, set the variable instead). Open MPI's
+// own choice there leaves the reduction to process 0 and took twice as
+// long as the ring on W3's gradients (670,000 floats through shared memory
+// on the development machine: 0.82–0.92 ms against 0.40–0.46 ms;
+// rabenseifner 0.38–0.42 ms), and as long on buffers of 64 and 4,096
+// floats; on 2 processes every algorithm's sums are a+b, bit for bit. On 3
+// or more the ring's order of the sums depends on where a buffer is cut,
+// so that the buckets' size would change the sums' last bits (the ring was
+// faster on 3 processes too, 1.5 ms against 1.8): Open MPI's own choice,
+// whose order does not, stays, and the model does not depend on the
+// buckets. Name the ring (1) to trade that for speed.
 //
 // Open MPI copies between the processes of one machine with one copy
 // from the other process's memory (CMA, process_vm_readv) by default. On
@@ -142,8 +145,9 @@
 // SameAsRoot naming the process that differs and each setting that does
 // (every value for a process of another build), Any, Buckets on 3
 // processes with and without a Starter (sums bit for bit over two steps,
-// values not yet final held NaN so that a bucket started early shows),
-// the buckets' default size and bounds (BucketBounds), a started all-reduce that times out naming
+// values not yet final held NaN so that a bucket started early shows; the
+// sums of drawn values in buckets of several sizes those of the whole
+// buffer, bit for bit), the buckets' default size and bounds (BucketBounds), a started all-reduce that times out naming
 // the missing process, Launched reading the
 // launcher's environment, the default timeout's limits (10 times the
 // slowest step, at least a minute), and a late or absent process making
@@ -155,10 +159,13 @@
 // CI does) runs the package's own test binary in three processes under
 // mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI,
 // Buckets' started all-reduces (MPI_Iallreduce) in pieces, and the helpers
-// over it; every process must pass, and Open MPI reports (its
-// mpi_show_mca_params) the ring as MPI_Iallreduce's algorithm.
-// TestMPIAlgorithm runs mpirun --mca coll_libnbc_iallreduce_algorithm 3:
-// Open MPI reports rabenseifner, the user's choice, not the ring. TestMPITimeout has process
+// over it, with the sums of buckets of drawn values that round bit for
+// bit those of the whole buffer (the order of the sums does not depend on
+// the cuts); every process must pass, and Open MPI reports (its
+// mpi_show_mca_params) its own choice of MPI_Iallreduce's algorithm on 3
+// processes. TestMPIAlgorithm runs 2: Open MPI reports the ring, and with
+// mpirun --mca coll_libnbc_iallreduce_algorithm 3 the user's choice,
+// rabenseifner. TestMPITimeout has process
 // 1 of 2 stop taking part: process 0's all-reduce gives up after 300 ms
 // naming process 1, and its Close (MPI_Abort) ends the job, process 1
 // included, with a status that is not 0. Data-parallel fits

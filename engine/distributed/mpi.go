@@ -173,22 +173,30 @@ func OpenMPI(timeout time.Duration) (Comm, error) {
 // doubling), which mpirun --mca sets too.
 const iallreduceAlgorithm = "OMPI_MCA_coll_libnbc_iallreduce_algorithm"
 
-// preferRing makes the ring (1) libnbc's algorithm of MPI_Iallreduce,
-// unless the environment names one: Open MPI's own choice took twice as
-// long as the ring on a data-parallel step's gradients (W3's 670,000
-// floats on 2 processes: 0.82–0.92 ms against 0.40–0.46 ms, through
-// shared memory) and as long on small buffers. Open MPI reads it in
-// MPI_Init_thread.
+// preferRing makes the ring (1) libnbc's algorithm of MPI_Iallreduce on 2
+// processes, unless the environment names one: Open MPI's own choice
+// there (as slow as its binomial, reduce then broadcast) leaves the whole
+// reduction to process 0 and took twice as long as the ring on a
+// data-parallel step's gradients (W3's 670,000 floats: 0.82–0.92 ms
+// against 0.40–0.46 ms, through shared memory), as long on small buffers.
+// On 2 processes every order of the sums is a+b, so the sums stay those of
+// any algorithm, bit for bit. On 3 or more the ring's order depends on
+// where a buffer is cut, so that the buckets' size would change the sums'
+// last bits: Open MPI's own choice, whose order does not, stays. Open MPI
+// reads it in MPI_Init_thread.
 func preferRing() error {
 	if _, set := os.LookupEnv(iallreduceAlgorithm); set {
+		return nil
+	}
+	if n, _ := Launched(); n != 2 {
 		return nil
 	}
 	return os.Setenv(iallreduceAlgorithm, "1")
 }
 
 // initMPI initialises MPI on the calling thread, with the ring as
-// MPI_Iallreduce's algorithm unless the environment names one
-// (preferRing).
+// MPI_Iallreduce's algorithm on 2 processes unless the environment names
+// one (preferRing).
 func initMPI(timeout time.Duration) (*mpi, error) {
 	var provided, rank, size C.int
 	if err := preferRing(); err != nil {
