@@ -11,7 +11,7 @@
 #            pair), once per setting (but nocma) and bucket size (skipped
 #            with HOSTS=0)
 # The settings are Open MPI's, as mpirun arguments:
-#   ring     none: MPI_Iallreduce's algorithm is the ring, which
+#   ring     none: MPI_Iallreduce's algorithm is the ring, which on 2 processes
 #            engine/distributed chooses where the environment names none
 #   libnbc   --mca coll_libnbc_iallreduce_algorithm 0: Open MPI's own
 #            choice (the default before the ring)
