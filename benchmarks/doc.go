@@ -10,10 +10,15 @@
 // data-parallel.sh measures data-parallel training on one machine in one
 // sitting (interleaved rounds): two independent processes pinned to a core
 // each against 2 ranks of one fit, over shared memory and over TCP between
-// two network namespaces (.ci/two-hosts), per all-reduce bucket size (W3,
-// float32, one thread a process, batches 256 and 1024), and prints the
-// ratios with the 2-rank runs' shares of computing, all-reduce and waiting
-// (Result; Run tells them apart per step without holding the steps back).
+// two network namespaces (.ci/two-hosts), per all-reduce bucket size and
+// Open MPI setting (the ring, Open MPI's own MPI_Iallreduce algorithm, no
+// single copy between processes; W3, float32, one thread a process, batches
+// 256 and 1024), and prints the ratios with the 2-rank runs' shares of
+// computing, all-reduce and waiting (Result; Run tells them apart per step
+// without holding the steps back). steptrace.patch makes bench write each
+// rank's steps' events (all-reduces started, tested, waited for), and
+// steptrace.py merges two ranks' into per-step computation, MPI time and
+// skew (usage in its header).
 //
 // BenchmarkPredictor runs a Predictor of W2 and W3 in float32 at batch 1
 // (ns/row) and on a batch of PredictBatch (10,000) rows (rows/s); run it as

@@ -48,6 +48,33 @@
 // byte does not come within min(timeout, 5 s): unreachable, stopped, or
 // busy elsewhere.
 //
+// # Open MPI's settings
+//
+// On 2 processes, OpenMPI makes the ring libnbc's algorithm of
+// MPI_Iallreduce (coll_libnbc_iallreduce_algorithm 1) unless the
+// environment names one (OMPI_MCA_coll_libnbc_iallreduce_algorithm, which
+// mpirun --mca coll_libnbc_iallreduce_algorithm N sets too; a setting in an
+// MCA parameter file is overridden, set the variable instead). Open MPI's
+// own choice there leaves the reduction to process 0 and took twice as
+// long as the ring on W3's gradients (670,000 floats through shared memory
+// on the development machine: 0.82–0.92 ms against 0.40–0.46 ms;
+// rabenseifner 0.38–0.42 ms), and as long on buffers of 64 and 4,096
+// floats; on 2 processes every algorithm's sums are a+b, bit for bit. On 3
+// or more the ring's order of the sums depends on where a buffer is cut,
+// so that the buckets' size would change the sums' last bits (the ring was
+// faster on 3 processes too, 1.5 ms against 1.8): Open MPI's own choice,
+// whose order does not, stays, and the model does not depend on the
+// buckets. Name the ring (1) to trade that for speed.
+//
+// Open MPI copies between the processes of one machine with one copy
+// from the other process's memory (CMA, process_vm_readv) by default. On
+// the development machine, a virtual machine, copying through the shared
+// buffers instead (mpirun --mca btl_vader_single_copy_mechanism none) was
+// faster: the ring's MPI_Iallreduce of W3's gradients 0.29–0.31 ms
+// against 0.40–0.46, the blocking MPI_Allreduce 0.20 ms against 0.31–0.33;
+// on bare metal CMA usually wins, so it is not set here: measure it
+// (benchmarks/data-parallel.sh's nocma runs).
+//
 // # Buckets: the all-reduce overlapped with the backward pass
 //
 // A data-parallel step all-reduces its Sums in buckets (Buckets), as
@@ -99,11 +126,14 @@
 // those batches; a faster link, or fewer parameters, less. On NVLink the
 // transfer takes microseconds and NCCL's per-call latency (tens of
 // microseconds) is the term to put in t_ar, against a GPU's r (not measured
-// here). On the development machine itself (2 shared vCPUs), two processes
-// ran W3 at 0.78× one process's speed at batch 256: the all-reduce through
-// shared memory took 9.4% of the step and waiting for the slower process
-// 19%, and the second vCPU gave only 1.2× even to two processes that share
-// nothing (same file).
+// here). On the development machine itself (2 vCPUs, quiet), two processes
+// ran W3 at 0.61× two independent ones at batch 256 and 0.84× at 1024 (0.71×
+// and 0.86× without CMA; benchmarks/results/2026-12-05-allreduce.md): the
+// model, with the all-reduce measured alone (0.43 ms; 0.30 without CMA),
+// says 0.86× and 0.93×. It holds at 1024 within 10%; at 256 the all-reduce
+// took twice its time alone in the fit, and a step goes at the pace of the
+// slower vCPU (one ran up to 26% slower than the other, and which one
+// drifts), while independent processes each go at their own.
 //
 // # Testing
 //
@@ -115,8 +145,9 @@
 // SameAsRoot naming the process that differs and each setting that does
 // (every value for a process of another build), Any, Buckets on 3
 // processes with and without a Starter (sums bit for bit over two steps,
-// values not yet final held NaN so that a bucket started early shows),
-// the buckets' default size and bounds (BucketBounds), a started all-reduce that times out naming
+// values not yet final held NaN so that a bucket started early shows; the
+// sums of drawn values in buckets of several sizes those of the whole
+// buffer, bit for bit), the buckets' default size and bounds (BucketBounds), a started all-reduce that times out naming
 // the missing process, Launched reading the
 // launcher's environment, the default timeout's limits (10 times the
 // slowest step, at least a minute), and a late or absent process making
@@ -128,7 +159,13 @@
 // CI does) runs the package's own test binary in three processes under
 // mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI,
 // Buckets' started all-reduces (MPI_Iallreduce) in pieces, and the helpers
-// over it; every process must pass. TestMPITimeout has process
+// over it, with the sums of buckets of drawn values that round bit for
+// bit those of the whole buffer (the order of the sums does not depend on
+// the cuts); every process must pass, and Open MPI reports (its
+// mpi_show_mca_params) its own choice of MPI_Iallreduce's algorithm on 3
+// processes. TestMPIAlgorithm runs 2: Open MPI reports the ring, and with
+// mpirun --mca coll_libnbc_iallreduce_algorithm 3 the user's choice,
+// rabenseifner. TestMPITimeout has process
 // 1 of 2 stop taking part: process 0's all-reduce gives up after 300 ms
 // naming process 1, and its Close (MPI_Abort) ends the job, process 1
 // included, with a status that is not 0. Data-parallel fits

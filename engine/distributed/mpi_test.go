@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,16 +23,71 @@ const mpiChild = "PERCEPTRON_TEST_MPI_CHILD"
 
 // TestMPI runs TestMPIChild in three processes under mpirun, which checks
 // each of the Comm's calls on Open MPI and the helpers over it; every
-// process must pass.
+// process must pass. On 3 processes MPI_Iallreduce's algorithm is Open
+// MPI's own choice, as it says (mpi_show_mca_params).
 func TestMPI(t *testing.T) {
 	mpirun, err := exec.LookPath("mpirun")
 	require.NoError(t, err, "the mpi build's tests need Open MPI's mpirun: apt-get install openmpi-bin")
 	cmd := exec.Command(mpirun, "--oversubscribe", "-np", "3", os.Args[0], "-test.run=^TestMPIChild$", "-test.v")
-	// Open MPI refuses to run as root unless told that it may (CI runs as root).
-	cmd.Env = append(os.Environ(), mpiChild+"=1", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+	cmd.Env = mpiEnv(mpiChild+"=1", "OMPI_MCA_mpi_show_mca_params=all")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, 3, strings.Count(string(out), "--- PASS: TestMPIChild"), "%s", out)
+	assert.Contains(t, string(out), "coll_libnbc_iallreduce_algorithm=ignore (default)")
+}
+
+// mpiEnv returns the environment of a test's mpirun: this process's, with
+// vars, without a setting of MPI_Iallreduce's algorithm. Open MPI refuses
+// to run as root unless told that it may (CI runs as root).
+func mpiEnv(vars ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, iallreduceAlgorithm+"=") })
+	return append(env, append(vars, "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")...)
+}
+
+// mpiAlgorithmChild marks the processes TestMPIAlgorithm starts under
+// mpirun; its value is the setting of MPI_Iallreduce's algorithm each
+// should see in its environment.
+const mpiAlgorithmChild = "PERCEPTRON_TEST_MPI_ALGORITHM_CHILD"
+
+// TestMPIAlgorithm runs TestMPIAlgorithmChild in two processes under
+// mpirun: MPI_Iallreduce's algorithm is the ring where the environment
+// names none, and the user's choice (--mca coll_libnbc_iallreduce_algorithm
+// 3, rabenseifner) where it does, as Open MPI says (mpi_show_mca_params).
+func TestMPIAlgorithm(t *testing.T) {
+	mpirun, err := exec.LookPath("mpirun")
+	require.NoError(t, err, "the mpi build's tests need Open MPI's mpirun: apt-get install openmpi-bin")
+	for _, tc := range []struct {
+		args      []string
+		env, says string
+	}{
+		{nil, "1", "coll_libnbc_iallreduce_algorithm=ring (environment)"},
+		{[]string{"--mca", "coll_libnbc_iallreduce_algorithm", "3"}, "3", "coll_libnbc_iallreduce_algorithm=rabenseifner (environment)"},
+	} {
+		args := slices.Concat([]string{"--oversubscribe", "-np", "2"}, tc.args, []string{os.Args[0], "-test.run=^TestMPIAlgorithmChild$", "-test.v"})
+		cmd := exec.Command(mpirun, args...)
+		cmd.Env = mpiEnv(mpiAlgorithmChild+"="+tc.env, "OMPI_MCA_mpi_show_mca_params=all")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Equal(t, 2, strings.Count(string(out), "--- PASS: TestMPIAlgorithmChild"), "%s", out)
+		assert.Contains(t, string(out), tc.says, "mpirun %s", args)
+		assert.Equal(t, 1, strings.Count(string(out), "coll_libnbc_iallreduce_algorithm="), "mpirun %s: one setting", args)
+	}
+}
+
+// TestMPIAlgorithmChild is one process of TestMPIAlgorithm: its
+// environment has the setting expected, and the all-reduce sums.
+func TestMPIAlgorithmChild(t *testing.T) {
+	want := os.Getenv(mpiAlgorithmChild)
+	if want == "" {
+		t.Skip("run by TestMPIAlgorithm, under mpirun")
+	}
+	c, err := OpenMPI(0)
+	require.NoError(t, err)
+	assert.Equal(t, want, os.Getenv(iallreduceAlgorithm))
+	buf := []float32{float32(c.Rank()), 1}
+	require.NoError(t, AllReduce(c, buf))
+	assert.Equal(t, []float32{1, 2}, buf)
+	require.NoError(t, c.Close())
 }
 
 // TestMPIChild is one process of TestMPI.
@@ -48,6 +104,8 @@ func TestMPIChild(t *testing.T) {
 	assert.Equal(t, "OMPI_COMM_WORLD_SIZE", by)
 	require.Equal(t, size, c.Size())
 	require.Equal(t, 3, c.Size())
+	_, set := os.LookupEnv(iallreduceAlgorithm)
+	assert.False(t, set, "on 3 processes Open MPI chooses MPI_Iallreduce's algorithm")
 	assert.Equal(t, os.Getenv("OMPI_COMM_WORLD_RANK"), strconv.Itoa(c.Rank()))
 	r := float64(c.Rank())
 
@@ -68,6 +126,8 @@ func TestMPIChild(t *testing.T) {
 	checkBuckets(t, c) // in pieces of 3 values too
 	maxCount = 2
 	checkBuckets(t, c) // buckets of 3 values in pieces of 2
+	maxCount = 1 << 30
+	checkBucketsExact(t, c)
 	maxCount = 3
 
 	any, err := Any(c, c.Rank() == 1)
@@ -107,7 +167,7 @@ func TestMPITimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, mpirun, "--oversubscribe", "-np", "2", os.Args[0], "-test.run=^TestMPITimeoutChild$", "-test.v")
-	cmd.Env = append(os.Environ(), mpiTimeoutChild+"=1", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+	cmd.Env = mpiEnv(mpiTimeoutChild + "=1")
 	began := time.Now()
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err, "%s", out)
