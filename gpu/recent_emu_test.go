@@ -5,6 +5,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,7 +100,11 @@ func TestProgressDoesNotChangeTheEpoch(t *testing.T) {
 				"%s: epoch %d's loss and accuracy with a progress report", what, e+1)
 		}
 		assert.Equal(t, quiet.net.Layers, loud.net.Layers, what+": the parameters with a progress report")
-		assert.Equal(t, quiet.drains, loud.drains, what+": the drains of the stream with a progress report")
+		// PERCEPTRON_CUDA_SYNC=1 (the device script's first tests) drains
+		// the stream after every launch, the progress reads' own included.
+		if os.Getenv("PERCEPTRON_CUDA_SYNC") != "1" {
+			assert.Equal(t, quiet.drains, loud.drains, what+": the drains of the stream with a progress report")
+		}
 		for e := range cpuRun.hist {
 			assert.InEpsilon(t, cpuRun.hist[e].Loss, loud.hist[e].Loss, 1e-9, "%s: epoch %d's loss", what, e+1)
 		}
