@@ -10,14 +10,17 @@
 #   hosts    .ci/two-hosts mpirun -np 2 (network namespaces, TCP on a veth
 #            pair), once per setting (but nocma) and bucket size (skipped
 #            with HOSTS=0)
-# The settings are Open MPI's, as mpirun arguments:
-#   ring     none: MPI_Iallreduce's algorithm is the ring, which on 2 processes
-#            engine/distributed chooses where the environment names none
-#   libnbc   --mca coll_libnbc_iallreduce_algorithm 0: Open MPI's own
-#            choice (the default before the ring)
-#   nocma    the ring, copying through the shared buffers instead of from
-#            the other process's memory (--mca
-#            btl_vader_single_copy_mechanism none; one machine only)
+# The settings (mpirun arguments):
+#   shared   none: on one machine the gradients' all-reduce runs in memory the
+#            processes share (engine/distributed); over two hosts, Open
+#            MPI's MPI_Iallreduce with the ring, as ring
+#   ring     -x PERCEPTRON_SHARED_MEMORY=0: Open MPI's MPI_Iallreduce, whose
+#            algorithm on 2 processes engine/distributed makes the ring
+#            (the default before shared)
+#   libnbc   ring's and --mca coll_libnbc_iallreduce_algorithm 0: Open MPI's
+#            own choice (the default before the ring)
+#   nocma    ring's and --mca btl_vader_single_copy_mechanism none (no single
+#            copy from the other process's memory; one machine only)
 # At the end it prints, per batch, the median (min–max) of each and the
 # ratio of the medians of each 2-rank run to the pair (the issue's target:
 # ≥ 0.85), with the 2-rank runs' shares of computing, all-reduce and waiting.
@@ -26,16 +29,18 @@
 #   benchmarks/data-parallel.sh OUTDIR            (root, for the namespaces)
 #
 # Settings (environment): BIN (./perceptron), ROUNDS (5), BATCHES (256,1024),
-# BUCKETS (MiB, space-separated: 25 1), SETTINGS (ring libnbc nocma), HOSTS (1).
+# BUCKETS (MiB, space-separated: 25 1), SETTINGS (shared ring nocma), HOSTS (1).
 set -euo pipefail
 out=${1:?usage: benchmarks/data-parallel.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "${BIN:-./perceptron}")
 rounds=${ROUNDS:-5} batches=${BATCHES:-256,1024} buckets=${BUCKETS:-25 1} hosts=${HOSTS:-1}
-settings=${SETTINGS:-ring libnbc nocma}
-declare -A mca=([ring]="" [libnbc]="--mca coll_libnbc_iallreduce_algorithm 0" [nocma]="--mca btl_vader_single_copy_mechanism none")
+settings=${SETTINGS:-shared ring nocma}
+mpi="-x PERCEPTRON_SHARED_MEMORY=0"
+declare -A mca=([shared]="" [ring]="$mpi" [libnbc]="$mpi --mca coll_libnbc_iallreduce_algorithm 0"
+  [nocma]="$mpi --mca btl_vader_single_copy_mechanism none")
 for s in $settings; do
-  [ -n "${mca[$s]+set}" ] || { echo "data-parallel.sh: unknown setting $s: expected ring, libnbc or nocma" >&2; exit 2; }
+  [ -n "${mca[$s]+set}" ] || { echo "data-parallel.sh: unknown setting $s: expected shared, ring, libnbc or nocma" >&2; exit 2; }
 done
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mkdir -p "$out"
@@ -54,7 +59,7 @@ for round in $(seq "$rounds"); do
     for s in $settings; do
       # shellcheck disable=SC2086 # the setting is words of arguments
       mpirun -np 2 ${mca[$s]} -x GOMAXPROCS=1 "$bin" "${run[@]}" --bucket-mb "$mb" --out "$out/local-$s-$mb-$round.json" >/dev/null 2>&1
-      if [ "$hosts" = 1 ] && [ "$s" != nocma ]; then
+      if [ "$hosts" = 1 ] && [ "$s" != nocma ] && [ "$s" != shared ]; then
         # The namespaces' processes write --out in h0, the same file system.
         # shellcheck disable=SC2086
         "$here/../.ci/two-hosts" mpirun -np 2 ${mca[$s]} -x GOMAXPROCS=1 "$bin" "${run[@]}" --bucket-mb "$mb" \

@@ -242,6 +242,10 @@ type timedComm struct {
 	lastDone     time.Time // when the step's last all-reduce completed
 }
 
+// Unwrap returns the Comm c times, whose memory the processes may share
+// (distributed.NewSumsOn).
+func (c *timedComm) Unwrap() distributed.Comm { return c.Comm }
+
 func (c *timedComm) AllReduceFloat64(buf []float64) error {
 	if err := c.barrier(); err != nil {
 		return err

@@ -186,7 +186,7 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	}
 	if h.Optimizer.Plain() {
 		if h.Clip.On() {
-			t.newGrads()
+			t.useGrads(distributed.NewSums[T](t.params(), distributed.StepFlags))
 		}
 		return t, nil
 	}
@@ -197,7 +197,7 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	if len(state) != h.Optimizer.Slots() {
 		return nil, fmt.Errorf("cpu: %d optimizer state slots for %s, which keeps %d", len(state), h.Optimizer.Kind, h.Optimizer.Slots())
 	}
-	t.newGrads()
+	t.useGrads(distributed.NewSums[T](t.params(), distributed.StepFlags))
 	for i := range t.layers {
 		l := &t.layers[i]
 		for _, slot := range state {
@@ -211,34 +211,43 @@ func newTrainer[T engine.Float](net *engine.Network, data engine.Examples, h eng
 	return t, nil
 }
 
-// newGrads gives the layers their gradients, consecutive in the values of
-// t.grad, the Sums of a data-parallel step.
-func (t *trainer[T]) newGrads() {
+// params returns the number of the network's parameters.
+func (t *trainer[T]) params() int {
 	n := 0
 	for _, l := range t.layers {
 		n += len(l.w) + len(l.b)
 	}
-	t.grad = distributed.NewSums[T](n, distributed.StepFlags)
-	g := t.grad.Values()
+	return n
+}
+
+// useGrads gives the layers their gradients, consecutive in the values of
+// g, the Sums of a data-parallel step.
+func (t *trainer[T]) useGrads(g *distributed.Sums[T]) {
+	t.grad = g
+	v := g.Values()
 	t.gradAt = make([]int, len(t.layers))
 	for i := range t.layers {
 		l := &t.layers[i]
-		t.gradAt[i] = n - len(g)
-		l.gw, g = g[:len(l.w)], g[len(l.w):]
-		l.gb, g = g[:len(l.b)], g[len(l.b):]
+		t.gradAt[i] = len(g.Values()) - len(v)
+		l.gw, v = v[:len(l.w)], v[len(l.w):]
+		l.gb, v = v[:len(l.b)], v[len(l.b):]
 	}
 }
 
 // ShareBatches makes the steps data parallel over c, as engine.Trainer
 // says; plain SGD then computes its gradients too, to sum them over the
-// processes. A step all-reduces them in buckets of the Hyper's
-// BucketBytes, each started as soon as the backward pass has produced its
-// gradients, the verdict riding in the first (distributed.Buckets).
+// processes. The gradients move to Sums for c (distributed.NewSumsOn: in
+// memory the processes share where they can), which a step all-reduces in
+// buckets of the Hyper's BucketBytes, each started as soon as the backward
+// pass has produced its gradients, the verdict riding in the first
+// (distributed.Buckets).
 func (t *trainer[T]) ShareBatches(c distributed.Comm) error {
 	t.comm = c
-	if t.grad == nil {
-		t.newGrads()
+	g, err := distributed.NewSumsOn[T](c, t.params(), distributed.StepFlags)
+	if err != nil {
+		return err
 	}
+	t.useGrads(g)
 	t.share = distributed.NewBuckets(c, t.grad, t.h.BucketBytes)
 	return nil
 }
@@ -318,7 +327,14 @@ func (t *trainer[T]) BeginEpoch(order []int) error {
 
 func (t *trainer[T]) Totals() (engine.Totals, error) { return t.totals, nil }
 
-func (t *trainer[T]) Close() error { return nil }
+// Close releases the memory of the gradients that a data-parallel fit's
+// processes share.
+func (t *trainer[T]) Close() error {
+	if t.grad == nil {
+		return nil
+	}
+	return t.grad.Close()
+}
 
 func (t *trainer[T]) CopyTo(net *engine.Network) error {
 	for i, l := range t.layers {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
@@ -24,7 +23,9 @@ func checkBuckets(t *testing.T, c Comm) {
 }
 
 func checkBucketsOf[T Float](t *testing.T, c Comm, bytes int) {
-	s := NewSums[T](10, 1)
+	s, err := NewSumsOn[T](c, 10, 1)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, s.Close()) }()
 	b := NewBuckets(c, s, bytes)
 	require.Equal(t, 4, b.Count(), "11 values in buckets of 3: the first holds 2")
 	n, r := T(c.Size()), T(c.Rank())
@@ -53,28 +54,54 @@ func checkBucketsOf[T Float](t *testing.T, c Comm, bytes int) {
 // (rank 0's about 10⁴ times the others', drawn) are those of one
 // all-reduce of the whole buffer, bit for bit, in buckets of several
 // sizes: the order of the sums does not depend on where the buckets cut.
-func checkBucketsExact(t *testing.T, c Comm) {
-	rng := rand.New(rand.NewPCG(uint64(c.Rank()), 28))
-	scale := map[bool]float32{true: 1e4, false: 1}[c.Rank() == 0]
-	values := make([]float32, 30001)
-	for i := range values {
-		values[i] = (rng.Float32() - 0.5) * scale
+// The Sums are c's (NewSumsOn); where c sums in rank order (rankOrder:
+// RunLocal, and Sums in shared memory), the whole buffer's sums must be
+// ((x₀ + x₁) + x₂) + … of the processes' values, which each process draws
+// alike.
+func checkBucketsExact(t *testing.T, c Comm, rankOrder bool) {
+	values := make([][]float32, c.Size())
+	for r := range values {
+		rng := rand.New(rand.NewPCG(uint64(r), 28))
+		scale := map[bool]float32{true: 1e4, false: 1}[r == 0]
+		values[r] = make([]float32, 30001)
+		for i := range values[r] {
+			values[r][i] = (rng.Float32() - 0.5) * scale
+		}
 	}
-	whole := slices.Clone(values)
-	require.NoError(t, AllReduce(c, whole))
+	mine := values[c.Rank()]
+	whole, err := NewSumsOn[float32](c, len(mine), 0)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, whole.Close()) }()
+	copy(whole.Values(), mine)
+	require.NoError(t, whole.AllReduce(c))
+	if rankOrder {
+		differ := 0
+		for i, got := range whole.Values() {
+			want := values[0][i]
+			for _, v := range values[1:] {
+				want += v[i]
+			}
+			if math.Float32bits(got) != math.Float32bits(want) {
+				differ++
+			}
+		}
+		assert.Zero(t, differ, "sums that differ from those in rank order")
+	}
 	for _, bytes := range []int{4 << 10, 40004, 100 << 10} {
-		s := NewSums[float32](len(values), 0)
-		copy(s.Values(), values)
+		s, err := NewSumsOn[float32](c, len(mine), 0)
+		require.NoError(t, err)
+		copy(s.Values(), mine)
 		b := NewBuckets(c, s, bytes)
 		require.Greater(t, b.Count(), 1)
 		require.NoError(t, b.Wait())
 		differ := 0
 		for i, v := range s.Values() {
-			if math.Float32bits(v) != math.Float32bits(whole[i]) {
+			if math.Float32bits(v) != math.Float32bits(whole.Values()[i]) {
 				differ++
 			}
 		}
 		assert.Zero(t, differ, "buckets of %d bytes: sums that differ from the whole buffer's", bytes)
+		assert.NoError(t, s.Close())
 	}
 }
 
@@ -92,7 +119,7 @@ func TestBuckets(t *testing.T) {
 		assert.True(t, ok, "RunLocal's Comm starts all-reduces")
 		checkBuckets(t, c)
 		checkBuckets(t, hidden{c})
-		checkBucketsExact(t, c)
+		checkBucketsExact(t, c, true)
 		return true
 	})
 }

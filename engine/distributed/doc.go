@@ -11,7 +11,9 @@
 //
 //   - OpenMPI joins the processes mpirun started, through Open MPI (cgo, in
 //     a build with -tags mpi: go build -tags mpi ./cmd/perceptron, after
-//     apt-get install libopenmpi-dev openmpi-bin on Debian). Without the
+//     apt-get install libopenmpi-dev openmpi-bin on Debian; on one machine
+//     a step's gradients are summed in memory the processes share, below).
+//     Without the
 //     tag the build stays pure Go and OpenMPI returns ErrNoMPI, which says
 //     how to build it. Launched tells whether a launcher such as mpirun
 //     started the process.
@@ -74,6 +76,29 @@
 // against 0.40–0.46, the blocking MPI_Allreduce 0.20 ms against 0.31–0.33;
 // on bare metal CMA usually wins, so it is not set here: measure it
 // (benchmarks/data-parallel.sh's nocma runs).
+//
+// # Shared memory on one machine
+//
+// Where every process of an Open MPI job runs on one machine (as Open MPI
+// knows it: MPI_Comm_split_type), a data-parallel step's gradients live in
+// memory the processes share: NewSumsOn maps one file of /dev/shm into
+// every process, each process's Sums its own part of it, and the backward
+// pass writes its gradients there. The all-reduce of a buffer there then
+// runs without Open MPI and without copying the gradients in or out of
+// its queues: each process says it has arrived, sums its share of the
+// values over every process's copy into its own copy, says so, and copies
+// the other shares' sums from their processes' copies (see segment in
+// shared.go: a process writes only its own copy). Each value's sum is
+// taken in rank order, as RunLocal's, whatever the buckets: on 2 processes
+// the sums are those of Open MPI, bit for bit; on 3 or more their last bits
+// may differ from Open MPI's (whose order is its own), but they do not
+// depend on the buckets either way. The waits keep the collectives' limits,
+// and a process that timed out names those whose count stayed behind (it
+// knows them here). The file is removed as soon as every process has
+// mapped it; where it cannot be made or mapped (a /dev/shm too small), or
+// with PERCEPTRON_SHARED_MEMORY=0 in the environment, the all-reduce stays
+// Open MPI's. Other collectives (the epoch's totals, the verdicts, the
+// broadcasts) stay Open MPI's.
 //
 // # Buckets: the all-reduce overlapped with the backward pass
 //
@@ -158,17 +183,21 @@
 // go test -tags mpi -run MPI ./engine/distributed (Open MPI installed, as
 // CI does) runs the package's own test binary in three processes under
 // mpirun (TestMPI, TestMPIChild): each of the Comm's calls on Open MPI,
-// Buckets' started all-reduces (MPI_Iallreduce) in pieces, and the helpers
-// over it, with the sums of buckets of drawn values that round bit for
-// bit those of the whole buffer (the order of the sums does not depend on
-// the cuts); every process must pass, and Open MPI reports (its
-// mpi_show_mca_params) its own choice of MPI_Iallreduce's algorithm on 3
-// processes. TestMPIAlgorithm runs 2: Open MPI reports the ring, and with
+// Buckets' started all-reduces and the helpers over it, on Sums in shared
+// memory (NewSumsOn, whose sums of drawn values must be those in rank
+// order, bit for bit, and two started all-reduces waited for in the
+// reverse order) and, with PERCEPTRON_SHARED_MEMORY=0, through
+// MPI_Iallreduce in pieces; either way the sums of buckets of drawn values
+// round bit for bit those of the whole buffer (the order of the sums does
+// not depend on the cuts). Every process must pass, and Open MPI reports
+// (its mpi_show_mca_params) its own choice of MPI_Iallreduce's algorithm on
+// 3 processes. TestMPIAlgorithm runs 2: Open MPI reports the ring, and with
 // mpirun --mca coll_libnbc_iallreduce_algorithm 3 the user's choice,
 // rabenseifner. TestMPITimeout has process
 // 1 of 2 stop taking part: process 0's all-reduce gives up after 300 ms
-// naming process 1, and its Close (MPI_Abort) ends the job, process 1
-// included, with a status that is not 0. Data-parallel fits
+// naming process 1 (through MPI, which it asks; in shared memory, whose
+// count says it did not arrive), and its Close (MPI_Abort) ends the job,
+// process 1 included, with a status that is not 0. Data-parallel fits
 // themselves are tested by engine/backendtest's DataParallel, on every
 // backend, and by the command's tests under mpirun (go doc
 // ./cmd/perceptron).

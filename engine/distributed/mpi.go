@@ -126,6 +126,8 @@ type mpi struct {
 	finalize   chan chan error
 	clock      clock
 	broken     *TimeoutError
+	oneMachine bool       // every process runs on this machine (oneMachine)
+	segments   []*segment // the Sums that the processes share in memory
 }
 
 var world struct {
@@ -215,7 +217,11 @@ func initMPI(timeout time.Duration) (*mpi, error) {
 	if err := mpiCall("MPI_Comm_size", C.perceptron_mpi_size(&size)); err != nil {
 		return nil, err
 	}
-	return &mpi{rank: int(rank), size: int(size), finalize: make(chan chan error), clock: newClock(timeout)}, nil
+	local, err := oneMachine()
+	if err != nil {
+		return nil, err
+	}
+	return &mpi{rank: int(rank), size: int(size), finalize: make(chan chan error), clock: newClock(timeout), oneMachine: local}, nil
 }
 
 // mpiCall returns nil when an MPI call succeeded and otherwise an error
@@ -310,6 +316,9 @@ func (m *mpi) timedOut(what string, limit time.Duration) *TimeoutError {
 }
 
 func (m *mpi) AllReduceFloat64(buf []float64) error {
+	if m.shares(unsafe.Pointer(unsafe.SliceData(buf)), 8*len(buf)) {
+		return waitOn(m.StartAllReduceFloat64(buf))
+	}
 	return m.each("MPI_Iallreduce", allReduceOf(len(buf), "float64"), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 8,
 		func(p unsafe.Pointer, count C.int, req *C.MPI_Request) C.int {
 			return C.perceptron_mpi_iallreduce(p, count, 1, req)
@@ -317,6 +326,9 @@ func (m *mpi) AllReduceFloat64(buf []float64) error {
 }
 
 func (m *mpi) AllReduceFloat32(buf []float32) error {
+	if m.shares(unsafe.Pointer(unsafe.SliceData(buf)), 4*len(buf)) {
+		return waitOn(m.StartAllReduceFloat32(buf))
+	}
 	return m.each("MPI_Iallreduce", allReduceOf(len(buf), "float32"), unsafe.Pointer(unsafe.SliceData(buf)), len(buf), 4,
 		func(p unsafe.Pointer, count C.int, req *C.MPI_Request) C.int {
 			return C.perceptron_mpi_iallreduce(p, count, 0, req)
@@ -340,8 +352,9 @@ func (m *mpi) StartAllReduceFloat32(buf []float32) (Request, error) {
 
 // start starts the all-reduce what of n values of size bytes from p
 // (MPI_Iallreduce, of doubles when isDouble is 1), in pieces of at most
-// maxCount values, within the limit of m's clock from now. The buffer stays
-// pinned until it completes.
+// maxCount values, within the limit of m's clock from now; the buffer
+// stays pinned until it completes. A buffer in a segment that the
+// processes share is summed there instead (startShared).
 func (m *mpi) start(what string, p unsafe.Pointer, n, size int, isDouble C.int) (Request, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -350,6 +363,9 @@ func (m *mpi) start(what string, p unsafe.Pointer, n, size int, isDouble C.int) 
 	}
 	if m.broken != nil {
 		return nil, m.broken
+	}
+	if s, off := m.sharedAt(p, n*size); s != nil {
+		return m.startShared(s, what, off, n, size), nil
 	}
 	r := &mpiRequest{m: m, what: what, began: time.Now()}
 	r.deadline = r.began.Add(m.clock.enter(r.began))
@@ -410,11 +426,15 @@ func (r *mpiRequest) Test() (bool, error) {
 }
 
 // Wait tests r as a blocking collective waits (see spin).
-func (r *mpiRequest) Wait() error {
+func (r *mpiRequest) Wait() error { return waitFor(r.Test) }
+
+// waitFor calls test until it reports completion or an error, as a
+// blocking collective waits (see spin).
+func waitFor(test func() (bool, error)) error {
 	spinning := time.Now().Add(spin)
 	pause := minPause
 	for {
-		if completed, err := r.Test(); completed || err != nil {
+		if completed, err := test(); completed || err != nil {
 			return err
 		}
 		if !time.Now().Before(spinning) {
@@ -422,6 +442,14 @@ func (r *mpiRequest) Wait() error {
 			pause = min(2*pause, maxPause)
 		}
 	}
+}
+
+// waitOn waits for r, started with err.
+func waitOn(r Request, err error) error {
+	if err != nil {
+		return err
+	}
+	return r.Wait()
 }
 
 // Close finalises MPI (MPI_Finalize), once. After a collective timed out

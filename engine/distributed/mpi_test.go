@@ -123,12 +123,10 @@ func TestMPIChild(t *testing.T) {
 	require.NoError(t, AllReduce(c, []float64{}), "an empty buffer")
 	_, ok := c.(Starter)
 	assert.True(t, ok, "Open MPI's Comm starts all-reduces (MPI_Iallreduce)")
-	checkBuckets(t, c) // in pieces of 3 values too
-	maxCount = 2
-	checkBuckets(t, c) // buckets of 3 values in pieces of 2
-	maxCount = 1 << 30
-	checkBucketsExact(t, c)
-	maxCount = 3
+	checkSums(t, c, true) // in memory the processes share
+	require.NoError(t, os.Setenv(SharedMemoryVariable, "0"))
+	checkSums(t, c, false) // through MPI_Iallreduce
+	require.NoError(t, os.Unsetenv(SharedMemoryVariable))
 
 	any, err := Any(c, c.Rank() == 1)
 	require.NoError(t, err)
@@ -160,23 +158,29 @@ const mpiTimeoutChild = "PERCEPTRON_TEST_MPI_TIMEOUT_CHILD"
 // with a timeout of 300 ms: process 1 stops taking part after one
 // all-reduce, process 0's next all-reduce gives up after 300 ms naming
 // process 1, and its Close (MPI_Abort) ends the job, process 1 included,
-// with a non-zero status within seconds.
+// with a non-zero status within seconds. Through MPI_Iallreduce, process 0
+// learns who is missing by asking; in shared memory (the child's value
+// "shared"), from process 1's count there.
 func TestMPITimeout(t *testing.T) {
 	mpirun, err := exec.LookPath("mpirun")
 	require.NoError(t, err, "the mpi build's tests need Open MPI's mpirun: apt-get install openmpi-bin")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, mpirun, "--oversubscribe", "-np", "2", os.Args[0], "-test.run=^TestMPITimeoutChild$", "-test.v")
-	cmd.Env = mpiEnv(mpiTimeoutChild + "=1")
-	began := time.Now()
-	out, err := cmd.CombinedOutput()
-	require.Error(t, err, "%s", out)
-	assert.NoError(t, ctx.Err(), "mpirun ended by itself")
-	assert.Less(t, time.Since(began), 20*time.Second, "%s", out)
-	assert.Contains(t, string(out), "process 0 of 2 waited 300ms in the all-reduce of 3 float64 values for the others: "+
-		"process 1 did not answer within 300ms: unreachable over the network, stopped, or busy elsewhere")
-	assert.Contains(t, string(out), "a broken Comm fails at once")
-	assert.NotContains(t, string(out), "process 1 slept", "MPI_Abort ended process 1 too")
+	for mode, says := range map[string]string{
+		"mpi":    "process 1 did not answer within 300ms: unreachable over the network, stopped, or busy elsewhere",
+		"shared": "process 1 did not arrive (its count in shared memory stayed behind)",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, mpirun, "--oversubscribe", "-np", "2", os.Args[0], "-test.run=^TestMPITimeoutChild$", "-test.v")
+		cmd.Env = mpiEnv(mpiTimeoutChild + "=" + mode)
+		began := time.Now()
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, "%s: %s", mode, out)
+		assert.NoError(t, ctx.Err(), "%s: mpirun ended by itself", mode)
+		assert.Less(t, time.Since(began), 20*time.Second, "%s: %s", mode, out)
+		assert.Contains(t, string(out), "process 0 of 2 waited 300ms in the all-reduce of 3 float64 values for the others: "+says, mode)
+		assert.Contains(t, string(out), "a broken Comm fails at once", mode)
+		assert.NotContains(t, string(out), "process 1 slept", "%s: MPI_Abort ended process 1 too", mode)
+	}
 }
 
 // TestMPITimeoutChild is one process of TestMPITimeout.
@@ -187,12 +191,18 @@ func TestMPITimeoutChild(t *testing.T) {
 	c, err := OpenMPI(300 * time.Millisecond)
 	require.NoError(t, err)
 	require.NoError(t, c.AllReduceFloat64([]float64{1}))
+	s := NewSums[float64](3, 0)
+	if os.Getenv(mpiTimeoutChild) == "shared" {
+		s, err = NewSumsOn[float64](c, 3, 0)
+		require.NoError(t, err)
+		require.NotNil(t, s.release, "in shared memory")
+	}
 	if c.Rank() == 1 {
 		time.Sleep(30 * time.Second)
 		fmt.Println("process 1 slept")
 		return
 	}
-	err = c.AllReduceFloat64(make([]float64, 3))
+	err = s.AllReduce(c)
 	fmt.Println(err)
 	var te *TimeoutError
 	if errors.As(err, &te) && errors.Is(c.Broadcast(make([]byte, 1), 0), err) {
@@ -200,4 +210,37 @@ func TestMPITimeoutChild(t *testing.T) {
 	}
 	_ = c.Close() // MPI_Abort: does not return
 	fmt.Println("Close returned")
+}
+
+// checkSums runs Buckets' checks on Sums for c (NewSumsOn), which must lie
+// in memory the processes share, or not (shared; Open MPI's all-reduces
+// then go in pieces of 3 values, and of 2). On shared memory it also waits
+// for two started all-reduces in the reverse order: the first is summed
+// before the second.
+func checkSums(t *testing.T, c Comm, shared bool) {
+	s, err := NewSumsOn[float32](c, 8, 0)
+	require.NoError(t, err)
+	assert.Equal(t, shared, s.release != nil, "in shared memory")
+	if shared {
+		v := s.Values()
+		for i := range v {
+			v[i] = float32(c.Rank() + i)
+		}
+		first, err := StartAllReduce(c, v[4:])
+		require.NoError(t, err)
+		second, err := StartAllReduce(c, v[:4])
+		require.NoError(t, err)
+		require.NoError(t, second.Wait())
+		require.NoError(t, first.Wait())
+		assert.Equal(t, []float32{3, 6, 9, 12, 15, 18, 21, 24}, v)
+	}
+	require.NoError(t, s.Close())
+
+	defer func(n int) { maxCount = n }(maxCount)
+	maxCount = 3
+	checkBuckets(t, c)
+	maxCount = 2
+	checkBuckets(t, c) // buckets of 3 values in pieces of 2
+	maxCount = 1 << 30
+	checkBucketsExact(t, c, shared)
 }

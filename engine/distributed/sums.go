@@ -1,6 +1,9 @@
 package distributed
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // Sums is what one all-reduce of a data-parallel fit carries: values that
 // the processes sum, then flags, so that every process learns in the same
@@ -30,8 +33,9 @@ import "math"
 //     whose failure was a loss that was not finite, whose sums count those
 //     processes.
 type Sums[T Float] struct {
-	buf    []T // the values, then the flags
-	values int
+	buf     []T // the values, then the flags
+	values  int
+	release func() error // unmaps buf, where it lies in memory the processes share
 }
 
 // StepFlags is the number of flags that a data-parallel step's Sums carry
@@ -41,6 +45,53 @@ const StepFlags = 1
 // NewSums returns Sums of values values and flags flags, all 0.
 func NewSums[T Float](values, flags int) *Sums[T] {
 	return &Sums[T]{buf: make([]T, values+flags), values: values}
+}
+
+// memorySharer is a Comm whose processes can map one memory, so that the
+// all-reduce of a buffer there sums in place: OpenMPI's, when every process
+// runs on one machine.
+type memorySharer interface {
+	// shareMemory returns, in a collective, this process's copy of bytes
+	// bytes that every process maps, and the function that unmaps it; nil
+	// where they cannot.
+	shareMemory(bytes int) ([]byte, func() error, error)
+}
+
+// NewSumsOn returns Sums of values values and flags flags, all 0, for the
+// all-reduces of c: in memory that c's processes share where they can (every
+// process of an Open MPI job on one machine), so that the all-reduce sums
+// in place, and otherwise as NewSums does. It is a collective. Close
+// releases the memory. A Comm that wraps another (to time it, say) lets
+// NewSumsOn reach the one it wraps with a method Unwrap() Comm.
+func NewSumsOn[T Float](c Comm, values, flags int) (*Sums[T], error) {
+	for {
+		w, ok := c.(interface{ Unwrap() Comm })
+		if !ok {
+			break
+		}
+		c = w.Unwrap()
+	}
+	s, ok := c.(memorySharer)
+	if !ok {
+		return NewSums[T](values, flags), nil
+	}
+	n := values + flags
+	mem, release, err := s.shareMemory(n * int(unsafe.Sizeof(T(0))))
+	if err != nil || mem == nil {
+		return NewSums[T](values, flags), err
+	}
+	return &Sums[T]{buf: unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(mem))), n), values: values, release: release}, nil
+}
+
+// Close releases the memory of Sums from NewSumsOn that the processes
+// share; the Sums cannot be used after it. It does nothing to other Sums.
+func (s *Sums[T]) Close() error {
+	if s.release == nil {
+		return nil
+	}
+	release := s.release
+	s.buf, s.release = nil, nil
+	return release()
 }
 
 // Values returns the values, in place: writing to them writes the Sums.
