@@ -18,7 +18,11 @@
 // without holding the steps back). steptrace.patch makes bench write each
 // rank's steps' events (all-reduces started, tested, waited for), and
 // steptrace.py merges two ranks' into per-step computation, MPI time and
-// skew (usage in its header).
+// skew (usage in its header). allreduce/ holds two C programs (usage in
+// their headers): tcpfloor.c, the least a 2-process all-reduce costs over
+// plain TCP sockets (the ring's two exchanges, both directions at once, on
+// one or more connections), and arbench.c, Open MPI's MPI_Iallreduce or
+// MPI_Allreduce measured the same way.
 //
 // BenchmarkPredictor runs a Predictor of W2 and W3 in float32 at batch 1
 // (ns/row) and on a batch of PredictBatch (10,000) rows (rows/s); run it as
