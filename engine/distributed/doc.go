@@ -75,7 +75,18 @@
 // faster: the ring's MPI_Iallreduce of W3's gradients 0.29–0.31 ms
 // against 0.40–0.46, the blocking MPI_Allreduce 0.20 ms against 0.31–0.33;
 // on bare metal CMA usually wins, so it is not set here: measure it
-// (benchmarks/data-parallel.sh's nocma runs).
+// (benchmarks/data-parallel.sh's nocma runs). Both matter only where the
+// gradients do not live in shared memory (below).
+//
+// Over TCP between two network namespaces of that machine (.ci/two-hosts),
+// the ring's MPI_Iallreduce of W3's gradients took 1.87 ms (1.55–1.88), at
+// the floor of one TCP connection measured with plain sockets (2.0 ms;
+// benchmarks/allreduce/tcpfloor.c); two connections a peer (mpirun --mca
+// btl_tcp_links 2) took 1.53 ms (1.34–1.66), mostly by avoiding the
+// spurious retransmissions that the veth pair's reordering across the two
+// cores causes there. Between real hosts, measure it: it is not set here.
+// None of Open MPI's other TCP settings (socket buffers, eager limit, send
+// sizes) changed it.
 //
 // # Shared memory on one machine
 //
@@ -152,13 +163,18 @@
 // transfer takes microseconds and NCCL's per-call latency (tens of
 // microseconds) is the term to put in t_ar, against a GPU's r (not measured
 // here). On the development machine itself (2 vCPUs, quiet), two processes
-// ran W3 at 0.61× two independent ones at batch 256 and 0.84× at 1024 (0.71×
-// and 0.86× without CMA; benchmarks/results/2026-12-05-allreduce.md): the
-// model, with the all-reduce measured alone (0.43 ms; 0.30 without CMA),
-// says 0.86× and 0.93×. It holds at 1024 within 10%; at 256 the all-reduce
-// took twice its time alone in the fit, and a step goes at the pace of the
-// slower vCPU (one ran up to 26% slower than the other, and which one
-// drifts), while independent processes each go at their own.
+// ran W3 at 0.83× two independent ones at batch 256 and 0.89× at 1024 with
+// their gradients in shared memory (0.60× and 0.85× through Open MPI's ring;
+// benchmarks/results/2026-12-05-shared-memory.md): the model, with the
+// all-reduce as it took in the fit (0.22 ms), says 0.92× and 0.97×. It is
+// 9–11 points optimistic: processes computing in step took 4.5% longer than
+// independent ones, and a step goes at the pace of the slower vCPU (one ran
+// up to 26% slower than the other, and which one drifts), while independent
+// processes each go at their own. Between two network namespaces of that
+// machine over TCP, two processes reached 0.45× and 0.73×: there the
+// all-reduce costs at least 1.3–2.0 ms of the same two vCPUs (plain
+// sockets, benchmarks/allreduce/tcpfloor.c), so that no transport reaches
+// 0.85× at batch 256.
 //
 // # Testing
 //
