@@ -396,16 +396,12 @@ type mpiRequest struct {
 	completed       bool
 }
 
-func (r *mpiRequest) Test() (bool, error) {
+func (r *mpiRequest) Test() (bool, error) { return r.m.test(&r.completed, r.step) }
+
+// step tests r's pieces, the first not known to have completed on, holding
+// m's lock, and reports whether all have completed.
+func (r *mpiRequest) step() (bool, error) {
 	m := r.m
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if r.completed {
-		return true, nil
-	}
-	if m.broken != nil {
-		return false, m.broken
-	}
 	for ; r.left < len(r.reqs); r.left++ {
 		var done C.int
 		if err := mpiCall("MPI_Test of "+r.what, C.perceptron_mpi_test(&r.reqs[r.left], &done)); err != nil {
@@ -419,10 +415,29 @@ func (r *mpiRequest) Test() (bool, error) {
 			return false, nil
 		}
 	}
-	r.completed = true
 	r.pin.Unpin()
-	m.clock.leave(time.Now())
 	return true, nil
+}
+
+// test is a Request's Test: it runs step, which moves the request on and
+// reports whether it has completed, holding m's lock, unless the request
+// has completed (*completed) or the Comm is broken; it records when the
+// request completed.
+func (m *mpi) test(completed *bool, step func() (bool, error)) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if *completed {
+		return true, nil
+	}
+	if m.broken != nil {
+		return false, m.broken
+	}
+	done, err := step()
+	if done {
+		*completed = true
+		m.clock.leave(time.Now())
+	}
+	return done, err
 }
 
 // Wait tests r as a blocking collective waits (see spin).

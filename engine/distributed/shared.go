@@ -55,6 +55,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -94,9 +95,9 @@ func oneMachine() (bool, error) {
 //     has; only then may a process write its copy again.
 //
 // A process writes only its own copy and reads the others', so that no
-// cache line it writes is also written by another core (where the sums
-// were written into every copy, the writes' lines went back and forth
-// between the cores, and a step of W3 on 2 processes computed 25% longer).
+// cache line it writes is also written by another core: where each process
+// wrote its sums into every copy, the lines went back and forth between
+// the cores.
 // On W3's gradients (669,707 floats, 2 processes) each process reads 1.3
 // MB of the other's copy twice, where Open MPI's MPI_Iallreduce copies the
 // buffer into its shared queues and out again.
@@ -136,11 +137,12 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // shareMemory returns, in a collective of m's processes, this process's
 // copy of a segment of bytes bytes that all of them map, or nil where they
 // cannot: not every process on one machine, SharedMemoryVariable set to 0,
-// or a process that failed to make or map the file. Process 0 makes the
-// file, under a name of random letters with a random token in its first
-// bytes, and broadcasts both; each process maps it and checks the token,
-// and the file is removed once every process has mapped it (or failed),
-// so that it goes when the last process unmaps it, even after a crash.
+// or a process that failed to make or map the file (makeSegmentFile:
+// /dev/shm too small). Process 0 makes the file, under a random name with
+// a random token after the header's counts, and broadcasts both; each
+// process maps it and checks the token, and the file is removed once every
+// process has mapped it (or failed), so that it goes when the last process
+// unmaps it, even after a crash.
 func (m *mpi) shareMemory(bytes int) ([]byte, func() error, error) {
 	if m.size < 2 || !m.oneMachine || os.Getenv(SharedMemoryVariable) == "0" {
 		return nil, nil, nil
@@ -191,21 +193,28 @@ func segmentFile(id []byte) string {
 }
 
 // makeSegmentFile draws id, a name and a token, and makes the segment file
-// of that name, of total bytes, with the token at byte at.
+// of that name, of total bytes, with the token at byte at. It allocates
+// the file's memory now (fallocate), so that a file system too small for
+// it fails here, with the file removed, rather than with SIGBUS when a
+// process first writes a page of it.
 func makeSegmentFile(id []byte, total, at int) error {
 	if _, err := rand.Read(id); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(segmentFile(id), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	name := segmentFile(id)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := f.Truncate(int64(total)); err != nil {
-		return err
+	if err = syscall.Fallocate(int(f.Fd()), 0, 0, int64(total)); err == nil {
+		_, err = f.WriteAt(id[16:], int64(at))
 	}
-	_, err = f.WriteAt(id[16:], int64(at))
-	return err
+	if err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("distributed: shared memory of %d bytes in %s: %w", total, sharedDir, err)
+	}
+	return nil
 }
 
 // mapSegmentFile maps the segment file of id, of total bytes, and checks
@@ -351,20 +360,14 @@ var phaseWhy = [...]string{
 	copied:  "did not copy the sums (its count in shared memory stayed behind)",
 }
 
-func (r *sharedRequest) Test() (bool, error) {
+func (r *sharedRequest) Test() (bool, error) { return r.m.test(&r.completed, r.step) }
+
+// step moves the segment's all-reduces on (progress), holding m's lock, and
+// reports whether r has completed: every process has copied its sums.
+func (r *sharedRequest) step() (bool, error) {
 	m := r.m
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if r.completed {
-		return true, nil
-	}
-	if m.broken != nil {
-		return false, m.broken
-	}
 	r.s.progress(m.rank)
 	if r.phase == copied && len(behind(r.s.counts[copied], r.k)) == 0 {
-		r.completed = true
-		m.clock.leave(time.Now())
 		return true, nil
 	}
 	if time.Now().After(r.deadline) {
