@@ -207,7 +207,7 @@
 // round bit for bit those of the whole buffer (the order of the sums does
 // not depend on the cuts). Every process must pass, and Open MPI reports
 // (its mpi_show_mca_params) its own choice of MPI_Iallreduce's algorithm on
-// 3 processes. TestSegmentFile makes and maps a segment's file in /dev/shm
+// 3 processes. TestMPISegmentFile makes and maps a segment's file in /dev/shm
 // (its token where it was written; a file of another token refused), and
 // one larger than the file system fails when made, naming its size and
 // place, leaving no file. TestMPIAlgorithm runs 2: Open MPI reports the ring, and with

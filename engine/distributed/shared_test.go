@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSegmentFile makes a segment file in /dev/shm and maps it: the token
+// TestMPISegmentFile makes a segment file in /dev/shm and maps it: the token
 // is where it was written, and a file whose token differs is refused. A
 // file larger than the file system can hold fails when it is made, naming
 // the size and the place, and leaves no file behind.
-func TestSegmentFile(t *testing.T) {
+func TestMPISegmentFile(t *testing.T) {
 	if _, err := os.Stat(sharedDir); err != nil {
 		t.Skipf("no %s here: %v", sharedDir, err)
 	}
