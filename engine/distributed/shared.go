@@ -117,6 +117,7 @@ type segment struct {
 	counts  [3][]*atomic.Uint64 // each phase's counts, by process
 	started uint64              // all-reduces this process started
 	queue   []*sharedRequest    // started here and not yet copied here, in order
+	at      []unsafe.Pointer    // where each copy's part starts, for sum (C reads it)
 }
 
 // The phases of an all-reduce in a segment, which index its counts.
@@ -173,7 +174,7 @@ func (m *mpi) shareMemory(bytes int) ([]byte, func() error, error) {
 		}
 		return nil, nil, err
 	}
-	s := &segment{mem: mem}
+	s := &segment{mem: mem, at: make([]unsafe.Pointer, m.size)}
 	for q := range m.size {
 		s.copies = append(s.copies, mem[header+q*each:header+q*each+bytes:header+q*each+bytes])
 		for phase := range s.counts {
@@ -269,7 +270,7 @@ func (m *mpi) sharedAt(p unsafe.Pointer, n int) (*segment, int) {
 // sharedRequest is an all-reduce in a segment, the k-th of the segment,
 // of values of size bytes at bytes off to end of each copy, of which this
 // process sums bytes lo to hi; phase is the last of the segment's phases
-// this process has passed in it (-1: none).
+// this process has passed in it (arrived, once started).
 type sharedRequest struct {
 	m                *mpi
 	s                *segment
@@ -341,14 +342,13 @@ func (s *segment) sum(rank int, r *sharedRequest) {
 	if n == 0 {
 		return
 	}
-	copies := make([]unsafe.Pointer, len(s.copies))
 	for q, c := range s.copies {
-		copies[q] = unsafe.Pointer(&c[r.lo])
+		s.at[q] = unsafe.Pointer(&c[r.lo])
 	}
 	if r.size == 4 {
-		C.perceptron_shared_sum_f32((**C.float)(unsafe.Pointer(&copies[0])), C.int(len(copies)), C.int(rank), C.size_t(n))
+		C.perceptron_shared_sum_f32((**C.float)(unsafe.Pointer(&s.at[0])), C.int(len(s.at)), C.int(rank), C.size_t(n))
 	} else {
-		C.perceptron_shared_sum_f64((**C.double)(unsafe.Pointer(&copies[0])), C.int(len(copies)), C.int(rank), C.size_t(n))
+		C.perceptron_shared_sum_f64((**C.double)(unsafe.Pointer(&s.at[0])), C.int(len(s.at)), C.int(rank), C.size_t(n))
 	}
 }
 
