@@ -506,3 +506,56 @@ func TestDropoutMask(t *testing.T) {
 		assert.Equal(t, mask, again, "p = %g: the same state draws the same mask", p)
 	}
 }
+
+// TestMapOutputs checks that a linear output layer mapped by MapOutputs
+// outputs scale·y + offset for the outputs y it had, on random inputs, in
+// both dtypes, and that other output layers and wrong lengths are refused.
+func TestMapOutputs(t *testing.T) {
+	for _, dt := range []engine.DType{engine.Float64, engine.Float32} {
+		spec := engine.Spec{Inputs: 3, Layers: []engine.LayerSpec{{Units: 5, Activation: engine.ReLU}, {Units: 2, Activation: engine.Linear}}, Loss: engine.MSE, DType: dt}
+		net, err := engine.NewNetwork(spec, engine.InitHe, engine.NewRNG(3))
+		require.NoError(t, err)
+		x := []float64{0.5, -1, 2, 1.5, 0.25, -0.75}
+		be := cpu.New()
+		before, err := engine.Predict(be, net, x, 2)
+		require.NoError(t, err)
+		scale, offset := []float64{7.8, 0.5}, []float64{23.5, -4}
+		hidden := append([]float64(nil), net.Layers[0].W...)
+		require.NoError(t, net.MapOutputs(scale, offset))
+		assert.Equal(t, hidden, net.Layers[0].W, "hidden layers stay as they were")
+		after, err := engine.Predict(be, net, x, 2)
+		require.NoError(t, err)
+		tol := 1e-12
+		if dt == engine.Float32 {
+			tol = 1e-5
+		}
+		for i, y := range before {
+			j := i % 2
+			assert.InDelta(t, scale[j]*y+offset[j], after[i], tol*(1+math.Abs(after[i])), "output %d", i)
+		}
+		for _, v := range net.Layers[1].W {
+			assert.Equal(t, dt.Round(v), v, "parameters stay in the dtype")
+		}
+	}
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Sigmoid}}, Loss: engine.BCE, DType: engine.Float64}
+	net, err := engine.NewNetwork(spec, engine.InitXavier, engine.NewRNG(1))
+	require.NoError(t, err)
+	assert.EqualError(t, net.MapOutputs([]float64{2}, []float64{1}), "the output layer is sigmoid: only a linear output layer's outputs can be mapped by its parameters")
+	spec.Layers[0].Activation, spec.Loss = engine.Linear, engine.MSE
+	net, err = engine.NewNetwork(spec, engine.InitXavier, engine.NewRNG(1))
+	require.NoError(t, err)
+	assert.EqualError(t, net.MapOutputs([]float64{2, 3}, []float64{1}), "2 scales and 1 offsets for 1 outputs")
+}
+
+// TestMapOutputsRefusesOverflow maps a float32 network's outputs by a
+// scale that takes its parameters past float32's range: refused, and the
+// network is left as it was.
+func TestMapOutputsRefusesOverflow(t *testing.T) {
+	spec := engine.Spec{Inputs: 2, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE, DType: engine.Float32}
+	net, err := engine.NewNetwork(spec, engine.InitXavier, engine.NewRNG(1))
+	require.NoError(t, err)
+	before := net.Clone()
+	err = net.MapOutputs([]float64{1e300}, []float64{0})
+	assert.ErrorContains(t, err, "past float32's range")
+	assert.Equal(t, before, net)
+}

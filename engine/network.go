@@ -232,3 +232,37 @@ func (n *Network) Params() int {
 	}
 	return total
 }
+
+// MapOutputs changes n in place so that it outputs scale[j]·y + offset[j]
+// where its output j was y, for every input: its output layer's row j of W
+// and its bias j are multiplied by scale[j], and offset[j] is added to the
+// bias (each rounded to the dtype). It takes a linear output layer, the
+// only one whose outputs a change of its parameters maps so, and refuses a
+// mapping that takes a parameter past the dtype's range, leaving n as it
+// was. A regression trained on standardised targets is mapped back to the
+// labels' units this way (see modelfile.FoldTarget), so that every reader
+// of the network gets outputs in those units.
+func (n *Network) MapOutputs(scale, offset []float64) error {
+	out := &n.Layers[len(n.Layers)-1]
+	if out.Activation != Linear {
+		return fmt.Errorf("the output layer is %s: only a linear output layer's outputs can be mapped by its parameters", out.Activation)
+	}
+	if len(scale) != out.Units || len(offset) != out.Units {
+		return fmt.Errorf("%d scales and %d offsets for %d outputs", len(scale), len(offset), out.Units)
+	}
+	w, b := make([]float64, len(out.W)), make([]float64, len(out.B))
+	for j := range out.Units {
+		for i := j * out.Inputs; i < (j+1)*out.Inputs; i++ {
+			w[i] = n.Spec.DType.Round(scale[j] * out.W[i])
+		}
+		b[j] = n.Spec.DType.Round(scale[j]*out.B[j] + offset[j])
+	}
+	for _, v := range append(w, b...) {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return fmt.Errorf("mapping the outputs takes a parameter of the output layer to %g, past %s's range", v, n.Spec.DType)
+		}
+	}
+	copy(out.W, w)
+	copy(out.B, b)
+	return nil
+}

@@ -12,7 +12,7 @@ import (
 )
 
 const initFromHelp = "model file to start from (a warm start, as scikit-learn's warm_start): its parameters, architecture and scaling or preprocessing, " +
-	"with a fresh optimizer, on any data of the same shape; --layers, --scale and --init may not differ from it"
+	"with a fresh optimizer, on any data of the same shape; --layers, --scale, --scale-target and --init may not differ from it"
 
 // applyInitFrom loads the model --init-from names and sets the flags it
 // decides that were not given: --layers, --loss and --dtype to the
@@ -49,11 +49,19 @@ func applyInitFrom(fs *flag.FlagSet, given map[string]bool, path string) (*model
 				path, spec.Inputs, engine.FormatLayers(spec.Layers), spec.Inputs, engine.FormatLayers(layers)), hint)
 		}
 	}
+	scaleTarget := string(dataset.NoScaling)
+	if m.Target != nil {
+		scaleTarget = string(m.Target.Kind)
+	}
+	if given["scale-target"] && fs.Lookup("scale-target").Value.String() != scaleTarget {
+		return nil, withHint(fmt.Errorf("--init-from %s: the model's targets are scaled %s, --scale-target asks for %s: its outputs would mean other numbers",
+			path, scaleTarget, fs.Lookup("scale-target").Value), hint)
+	}
 	if given["scale"] && fs.Lookup("scale").Value.String() != scale {
 		return nil, withHint(fmt.Errorf("--init-from %s: the model's features are scaled %s, --scale asks for %s: the model's inputs would be prepared otherwise than it learnt them",
 			path, scale, fs.Lookup("scale").Value), hint)
 	}
-	for name, value := range map[string]string{"layers": engine.FormatLayers(spec.Layers), "loss": spec.Loss.String(), "dtype": spec.DType.String(), "scale": scale} {
+	for name, value := range map[string]string{"layers": engine.FormatLayers(spec.Layers), "loss": spec.Loss.String(), "dtype": spec.DType.String(), "scale": scale, "scale-target": scaleTarget} {
 		if !given[name] {
 			if err := fs.Set(name, value); err != nil {
 				return nil, fmt.Errorf("--init-from %s: the model's --%s: %w", path, name, err)
@@ -115,6 +123,9 @@ func (t *training) warmNetwork() (*engine.Network, error) {
 		for j, v := range l.B {
 			net.Layers[i].B[j] = t.spec.DType.Round(v)
 		}
+	}
+	if t.target != nil { // the model answers in the labels' units; the fit learns standardised targets
+		return modelfile.UnfoldTarget(net, t.target)
 	}
 	return net, nil
 }

@@ -487,7 +487,7 @@ func TestEvalRegressionOnClassLabels(t *testing.T) {
 	r := perceptron(t, dir, "train", "--data", "synthetic:blobs", "--layers", "8:relu,1:linear", "--epochs", "3", "--quiet",
 		"--out", "m.safetensors", "--history", "", "--plot", "")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Regexp(t, `test: loss [0-9.]+, rmse [0-9.]+\n`, r.stdout, "a regression's test line")
+	assert.Regexp(t, `test: loss [0-9.]+, rmse [0-9.]+, r2 -?[0-9.]+\n`, r.stdout, "a regression's test line")
 	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "synthetic:blobs")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "model     regression (a linear output layer)\n")

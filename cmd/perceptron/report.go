@@ -42,9 +42,17 @@ type summary struct {
 	Monitor            string       `json:"monitor,omitempty"`        // what early stopping or a plateau schedule watched
 	ClipGradNorm       float64      `json:"clip_grad_norm,omitempty"` // --clip-grad-norm's bound (0: none)
 	ClipGradValue      float64      `json:"clip_grad_value,omitempty"`
+	Target             *targetJSON  `json:"target_standardised,omitempty"` // --scale-target's standardisation of the labels
 	Wrote              []string     `json:"wrote,omitempty"`
 	Interrupted        bool         `json:"interrupted"`      // a signal cut the fit or the test
 	Signal             string       `json:"signal,omitempty"` // which, and in a data-parallel run to which process ("SIGTERM to process 1 of 2")
+}
+
+// targetJSON is the standardisation of the labels a regression trained on:
+// its losses per epoch are of (label − mean)/sd, one mean and sd per output.
+type targetJSON struct {
+	Mean []float64 `json:"mean"`
+	SD   []float64 `json:"sd"`
 }
 
 // epochRow is one epoch in JSON; nil stands for a figure that does not apply.

@@ -39,7 +39,7 @@ type trainFlags struct {
 	distributed               string
 	collectiveTimeout         time.Duration
 	bucketBytes               int
-	classWeight               string
+	classWeight, scaleTarget  string
 	initFrom, tensorboard     string
 	*group                    // the processes of a data-parallel run
 
@@ -133,6 +133,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	registerCollectiveTimeout(fs, &f.collectiveTimeout)
 	registerBucketMB(fs, &f.bucketBytes)
 	fs.StringVar(&f.classWeight, "class-weight", "", classWeightHelp)
+	fs.StringVar(&f.scaleTarget, "scale-target", "", scaleTargetHelp)
 	fs.StringVar(&f.initFrom, "init-from", "", initFromHelp)
 	fs.StringVar(&f.tensorboard, "tensorboard", "", tensorboardHelp)
 }
@@ -197,7 +198,7 @@ const (
 // cut is said, and an interrupted error returned.
 func (f *trainFlags) run(sig *signals, stdout, stderr io.Writer) error {
 	t := &training{trainFlags: f, sig: sig, stdout: stdout, stderr: stderr}
-	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.weighClasses, t.findRate, t.fit, t.evaluate, t.report} {
+	for _, step := range []func() error{t.configure, t.checkFiles, t.loadData, t.build, t.weighClasses, t.findRate, t.fit, t.foldTarget, t.evaluate, t.report} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -232,6 +233,7 @@ type training struct {
 	be     engine.Backend
 	seat   fitBackend // a sweep's fit's, which gives the backend it trains through (nil: --backend's)
 	scaler *dataset.Scaler
+	target *dataset.Scaler // the standardisation of the labels (--scale-target), nil for none
 	net    *engine.Network
 	// From weighClasses: --class-weight's weights, one per class (nil: none).
 	classWeights []float64
@@ -286,6 +288,9 @@ func (t *training) configure() error {
 	}
 	if t.onInterrupt != interruptBeside && t.onInterrupt != interruptReplace && t.onInterrupt != interruptDiscard {
 		return fmt.Errorf("--on-interrupt: unknown choice %q: expected beside, replace or discard", t.onInterrupt)
+	}
+	if err := checkScaleTarget(t.scaleTarget); err != nil {
+		return err
 	}
 	if err := t.checkPreparation(); err != nil {
 		return err
@@ -395,6 +400,9 @@ func (t *training) build() error {
 			t.scaler.Apply(part.Float64s())
 		}
 	}
+	if err := t.standardiseTargets(); err != nil {
+		return err
+	}
 	// After the scaling, so that --backend auto's model sees the inputs' zeros as the fit does.
 	if t.seat != nil {
 		perExample := t.batch == 1 && !t.cfg.Clip.On() && !slices.ContainsFunc(t.spec.Layers, func(l engine.LayerSpec) bool { return l.Dropout > 0 })
@@ -436,6 +444,9 @@ func (t *training) announce() {
 	if t.initModel != nil {
 		t.say("%s", t.describeWarmStart())
 	}
+	if t.target != nil {
+		t.say("%s", t.describeTarget())
+	}
 	if ck := t.resumed; ck != nil {
 		t.say("perceptron: resuming %s after epoch %d", t.resume, ck.Fit.Epoch)
 		if ck.Fit.Done > 0 {
@@ -463,7 +474,7 @@ func (t *training) fit() error {
 	if t.checkpoint != "" {
 		t.cfg.Checkpoint = func(ck *engine.Checkpoint) error {
 			t.sig.pause("checkpoint")
-			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Prep: t.prep, Settings: t.settings})
+			return modelfile.SaveCheckpoint(t.checkpoint, modelfile.Checkpoint{Fit: ck, Scaler: t.scaler, Prep: t.prep, Target: t.target, Settings: t.settings})
 		}
 	}
 	if ck := t.resumed; ck != nil {
@@ -552,6 +563,12 @@ func (t *training) evaluate() error {
 		TestExamples: t.testSet.N, Classes: t.trainSet.ClassNames, Checkpoint: t.checkpoint, Resumed: t.resume, ClassWeights: t.classWeights}
 	t.sum.InitFrom, t.sum.LRFind = t.initFrom, t.rangeJSON()
 	t.sum.ClipGradNorm, t.sum.ClipGradValue = t.cfg.Clip.Norm, t.cfg.Clip.Value
+	if t.target != nil {
+		t.sum.Target = &targetJSON{Mean: t.target.Offset}
+		for _, s := range t.target.Scale {
+			t.sum.Target.SD = append(t.sum.Target.SD, 1/s)
+		}
+	}
 	if t.cfg.EarlyStop != nil || t.cfg.Schedule.Kind == engine.Plateau {
 		t.sum.Monitor = t.cfg.Monitor.String()
 	}
@@ -626,7 +643,11 @@ func (t *training) report() error {
 // signal cut the fit short, and the test's loss with its accuracy (or RMSE).
 func (t *training) printOutcome() {
 	if t.sum.BestEpoch > 0 && !t.cutShort {
-		fmt.Fprintf(t.stdout, "early stopping: the model is epoch %d's, the best validation loss (%.6f)", t.sum.BestEpoch, t.cfg.EarlyStop.BestLoss)
+		standardised := ""
+		if t.target != nil {
+			standardised = " of standardised targets"
+		}
+		fmt.Fprintf(t.stdout, "early stopping: the model is epoch %d's, the best validation loss%s (%.6f)", t.sum.BestEpoch, standardised, t.cfg.EarlyStop.BestLoss)
 		if t.sum.StoppedEarly {
 			fmt.Fprintf(t.stdout, "; stopped after epoch %d", t.hist[len(t.hist)-1].Epoch)
 		}
@@ -638,6 +659,9 @@ func (t *training) printOutcome() {
 			fmt.Fprintf(t.stdout, ", accuracy %.2f%%", 100**m.Accuracy)
 		} else if m.RMSE != nil {
 			fmt.Fprintf(t.stdout, ", rmse %.4f", *m.RMSE)
+			if m.R2 != nil {
+				fmt.Fprintf(t.stdout, ", r2 %.4f", *m.R2)
+			}
 		}
 		fmt.Fprintln(t.stdout)
 	}
@@ -695,7 +719,7 @@ func (f *trainFlags) outputs() []output {
 // recording each path written in t.sum. A fit cut short writes as
 // --on-interrupt says: beside the files that exist, over them, or nothing.
 func (t *training) write() error {
-	m, hist, sum := modelfile.Model{Network: t.net, Scaler: t.scaler, Prep: t.prep}, t.hist, &t.sum
+	m, hist, sum := modelfile.Model{Network: t.net, Scaler: t.scaler, Prep: t.prep, Target: t.target}, t.hist, &t.sum
 	for _, o := range t.outputs() {
 		if !o.beside {
 			continue // the checkpoint, which Fit writes

@@ -326,3 +326,27 @@ func TestSynthetic(t *testing.T) {
 	_, err = dataset.Synthetic("xor", 0, -1, 1)
 	assert.ErrorContains(t, err, "at least 1 example")
 }
+
+// TestFitTargets checks the standardisation of regression labels, per
+// output of a set of two: the mean and the population standard deviation
+// (as scikit-learn's StandardScaler), a constant output left at scale 1,
+// and labels of mean 0 and variance 1 once applied.
+func TestFitTargets(t *testing.T) {
+	s := &dataset.Set{X: make([]float64, 4), Labels: []float64{10, 5, 20, 5, 30, 5, 40, 5}, N: 4, Features: 1, Outputs: 2}
+	sc := dataset.FitTargets(s)
+	assert.Equal(t, dataset.Standardise, sc.Kind)
+	assert.Equal(t, []float64{25, 5}, sc.Offset)
+	assert.InDelta(t, 1/math.Sqrt(125), sc.Scale[0], 1e-15)
+	assert.Equal(t, 1.0, sc.Scale[1], "a constant output keeps scale 1")
+	sc.Apply(s.Labels)
+	var sum, ss float64
+	for i := range 4 {
+		v := s.Labels[2*i]
+		sum, ss = sum+v, ss+v*v
+		assert.Zero(t, s.Labels[2*i+1])
+	}
+	assert.InDelta(t, 0, sum/4, 1e-15)
+	assert.InDelta(t, 1, ss/4, 1e-15)
+	one := dataset.New([]float64{1, 2, 3}, []float64{2, 4, 9}, 1)
+	assert.Equal(t, []float64{5}, dataset.FitTargets(one).Offset, "one output: the labels' mean")
+}

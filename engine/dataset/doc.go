@@ -66,8 +66,9 @@
 // bytes past the data, a bad gzip checksum, a header that promises more than
 // MaxIDXBytes), that reading an IDX file allocates only what arrives, MNIST's
 // labels above 9 and test images of another size than the training ones, the
-// real MNIST files (skipped with -short), targets, splits, scalers and the
-// synthetic sets. Class weights: "balanced" against scikit-learn's
+// real MNIST files (skipped with -short), targets, splits, scalers (and
+// FitTargets, the standardisation of a regression's labels, per output)
+// and the synthetic sets. Class weights: "balanced" against scikit-learn's
 // compute_class_weight (testdata/class_weights.py, run once with Debian's
 // python3-sklearn, its output committed), the balanced classes' equal total
 // weight, NAME:W lists by name and by index, each error (an unknown class

@@ -97,3 +97,22 @@ func (sc *Scaler) Apply(x []float64) {
 		x[i] = (x[i] - sc.Offset[j]) * sc.Scale[j]
 	}
 }
+
+// FitTargets fits the standardisation of a regression set's labels, one
+// per output (Labels holds max(Outputs, 1) values a row): Offset the mean
+// and Scale one over the standard deviation over s's examples, scale 1 for
+// an output that is constant. Apply(s.Labels) standardises them. A network
+// learns targets of mean 0 and variance 1 at the learning rates that suit
+// its features: labels in the tens or thousands make its first steps as
+// large, which kills ReLUs or overflows.
+func FitTargets(s *Set) *Scaler {
+	k := s.labelWidth()
+	sc := &Scaler{Kind: Standardise, Offset: make([]float64, k), Scale: make([]float64, k)}
+	for j := range sc.Scale {
+		sc.Scale[j] = 1
+		if s.N > 0 {
+			sc.Offset[j], sc.Scale[j] = fitSpread(Standardise, s.N, func(i int) float64 { return s.Labels[i*k+j] })
+		}
+	}
+	return sc
+}

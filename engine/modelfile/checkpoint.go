@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -23,10 +24,17 @@ import (
 // examples ("order", I64), the generator's state ("rng", U8) and the
 // history ("history", F64, one row of HistoryColumns per epoch); the rest is
 // JSON in __metadata__["checkpoint"], and Settings in ["settings"].
+//
+// A fit on standardised targets (Target, as Model has it) trains a network
+// whose outputs are standardised: the file's model is that network folded
+// (FoldTarget), as a model file's, and the output layer as the fit has it
+// is stored as "standardised.K.weight" and "standardised.K.bias" (K its
+// module), so that Fit.Network resumes exactly.
 type Checkpoint struct {
 	Fit      *engine.Checkpoint
 	Scaler   *dataset.Scaler
 	Prep     *dataset.Preprocessor
+	Target   *dataset.Scaler
 	Settings map[string]string
 }
 
@@ -131,7 +139,14 @@ func SaveCheckpoint(path string, ck Checkpoint) error {
 // EncodeCheckpoint writes ck in the safetensors format.
 func EncodeCheckpoint(w io.Writer, ck Checkpoint) error {
 	f := ck.Fit
-	meta, err := modelMeta(Model{Network: f.Network, Scaler: ck.Scaler, Prep: ck.Prep})
+	model := Model{Network: f.Network, Scaler: ck.Scaler, Prep: ck.Prep, Target: ck.Target}
+	if ck.Target != nil {
+		var err error
+		if model.Network, err = FoldTarget(f.Network, ck.Target); err != nil {
+			return err
+		}
+	}
+	meta, err := modelMeta(model)
 	if err != nil {
 		return err
 	}
@@ -165,7 +180,10 @@ func EncodeCheckpoint(w io.Writer, ck Checkpoint) error {
 		}
 		meta["settings"] = string(js)
 	}
-	ts := withParams(f.Network, "")
+	ts := withParams(model.Network, "")
+	if ck.Target != nil {
+		ts = append(ts, withParams(f.Network, standardisedPrefix)[2*len(f.Network.Layers)-2:]...)
+	}
 	for k, slot := range o.SlotNames() {
 		ts = append(ts, withParams(f.State[k], "optimizer."+slot+".")...)
 	}
@@ -229,13 +247,20 @@ type checkpointPlan struct {
 	plateau  *engine.PlateauState
 	settings map[string]string
 	spec     engine.Spec
-	tensors  []tensor
+	// standardised: the fit's output layer is stored apart (Checkpoint).
+	standardised bool
+	tensors      []tensor
 }
 
+// standardisedPrefix names the output layer of a checkpoint's fit on
+// standardised targets.
+const standardisedPrefix = "standardised."
+
 // planCheckpoint reads __metadata__["checkpoint"] (and ["settings"]) of a
-// network of spec and lists the tensors they imply.
-func planCheckpoint(js, settings string, spec engine.Spec) (*checkpointPlan, error) {
-	p := &checkpointPlan{spec: spec}
+// network of spec, whose fit standardised its targets or not, and lists the
+// tensors they imply.
+func planCheckpoint(js, settings string, spec engine.Spec, standardised bool) (*checkpointPlan, error) {
+	p := &checkpointPlan{spec: spec, standardised: standardised}
 	m := &p.meta
 	fields, err := objectFields([]byte(js), "__metadata__ checkpoint")
 	if err != nil {
@@ -265,6 +290,9 @@ func planCheckpoint(js, settings string, spec engine.Spec) (*checkpointPlan, err
 		if err := json.Unmarshal([]byte(settings), &p.settings); err != nil {
 			return nil, fmt.Errorf("__metadata__ settings: expected an object of strings: %w", err)
 		}
+	}
+	if standardised {
+		p.tensors = append(p.tensors, paramTensors(spec, standardisedPrefix)[2*len(spec.Layers)-2:]...)
 	}
 	for _, slot := range p.opt.SlotNames() {
 		p.tensors = append(p.tensors, paramTensors(spec, "optimizer."+slot+".")...)
@@ -340,6 +368,25 @@ func (p *checkpointPlan) check() error {
 	return nil
 }
 
+// sameFold refuses a checkpoint whose fit's network, folded by the
+// model's Target, is not the model's network bit for bit: the two output
+// layers of a fit on standardised targets must say the same.
+func sameFold(fit *engine.Network, model Model, name string) error {
+	folded, err := FoldTarget(fit, model.Target)
+	if err != nil {
+		return fmt.Errorf("tensor %s: %w", name, err)
+	}
+	last := len(folded.Layers) - 1
+	want := append(slices.Clone(folded.Layers[last].W), folded.Layers[last].B...)
+	got := append(slices.Clone(model.Network.Layers[last].W), model.Network.Layers[last].B...)
+	for i, v := range want {
+		if math.Float64bits(v) != math.Float64bits(got[i]) {
+			return fmt.Errorf("tensor %s: the fit's output layer, mapped to the labels' units by the target, is not the model's output layer", name)
+		}
+	}
+	return nil
+}
+
 // checkpoint assembles the checkpoint from the model and the tensors the
 // plan listed, decoded.
 func (p *checkpointPlan) checkpoint(model Model, ts []tensor) (*Checkpoint, error) {
@@ -352,6 +399,16 @@ func (p *checkpointPlan) checkpoint(model Model, ts []tensor) (*Checkpoint, erro
 		f.Data = &engine.DataChecksums{Train: d.Train, Validation: d.Validation, ValidationExamples: d.ValidationExamples}
 	}
 	layers := 2 * len(p.spec.Layers)
+	if p.standardised {
+		f.Network = model.Network.Clone()
+		out := &f.Network.Layers[len(f.Network.Layers)-1]
+		copy(out.W, ts[0].floats)
+		copy(out.B, ts[1].floats)
+		if err := sameFold(f.Network, model, ts[0].name); err != nil {
+			return nil, err
+		}
+		ts = ts[2:]
+	}
 	for range p.opt.SlotNames() {
 		f.State = append(f.State, network(p.spec, ts[:layers]))
 		ts = ts[layers:]
@@ -377,5 +434,5 @@ func (p *checkpointPlan) checkpoint(model Model, ts []tensor) (*Checkpoint, erro
 		f.History = append(f.History, engine.EpochStats{Epoch: epoch, Loss: row[1], TrainAccuracy: row[2], ValLoss: row[3],
 			ValAccuracy: row[4], Seconds: row[5], ExamplesPerSec: row[6], LearningRate: row[7]})
 	}
-	return &Checkpoint{Fit: f, Scaler: model.Scaler, Prep: model.Prep, Settings: p.settings}, nil
+	return &Checkpoint{Fit: f, Scaler: model.Scaler, Prep: model.Prep, Target: model.Target, Settings: p.settings}, nil
 }

@@ -65,6 +65,7 @@ func sameCheckpoints(t *testing.T, want, got modelfile.Checkpoint) {
 	assert.Equal(t, w, g)
 	assert.Equal(t, want.Scaler, got.Scaler)
 	assert.Equal(t, want.Prep, got.Prep)
+	assert.Equal(t, want.Target, got.Target)
 	assert.Equal(t, want.Settings, got.Settings)
 }
 

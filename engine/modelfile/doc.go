@@ -28,7 +28,10 @@
 // scaler's kind and nonzero scales, or its preprocessing (key
 // "preprocessing": a dataset.Preprocessor's JSON, its fields exactly, valid,
 // making as many features as the network has inputs and as many classes as
-// it has outputs); the data the metadata implies against the
+// it has outputs), or its target's (key "target": the standardisation of a
+// regression's labels, dataset.FitTargets; kind standard, one finite
+// offset and scale above 0 per output of a linear output layer); the data
+// the metadata implies against the
 // file's size; each tensor's dtype, shape and offsets; that the tensors tile
 // the data; and that every parameter is finite. A checkpoint (Checkpoint) is
 // a model file with more tensors and metadata, so Load reads its model. A
@@ -38,6 +41,15 @@
 // after every field so that a field out of range is named and a value
 // valid as read but changed is still refused: any byte changed fails it.
 // Checkpoints without them (of an earlier perceptron) are read unchecked.
+//
+// A regression trained on standardised targets is stored folded
+// (FoldTarget): its output layer maps the outputs back to the labels'
+// units, so that a model file needs nothing applied after the network, in
+// perceptron or in PyTorch; the target's JSON records the standardisation
+// for a warm start (UnfoldTarget). A checkpoint of such a fit stores its
+// model folded too, and the fit's own output layer beside it
+// ("standardised.K.weight", ".bias"), which must fold to the model's bit
+// for bit: the fit resumes from it exactly.
 //
 // # Testing
 //
@@ -52,6 +64,13 @@
 // files and names the file in its errors; and that WriteAtomic keeps the old
 // file when a write fails, refuses to replace what is not a regular file, and
 // removes the temporary files of ended processes, not those of live ones.
+// Targets (target_test.go): the folded network outputs σ·y + μ where the
+// fit's output y, UnfoldTarget undoes it, a model file keeps both exactly;
+// a checkpoint gives back the fit's network bit for bit and, read as a
+// model, the folded one; a fit's output layer that does not fold to the
+// model's is refused, and so is each bad target (kind, outputs, a scale of
+// 0 or below, an unknown field, a softmax output). The fuzz targets are
+// seeded with such a checkpoint.
 // TestWriteAtomicUnderEveryFault fails, through fsystest.Faulty, each call
 // of each operation (open, each of the three writes, sync, close, rename,
 // the folder's sync) with ENOSPC, EDQUOT, EROFS, EIO or EPERM, once or for

@@ -33,9 +33,11 @@ func FuzzDecode(f *testing.F) {
 	var withPrep bytes.Buffer
 	require.NoError(f, modelfile.Encode(&withPrep, modelfile.Model{Network: network(f, engine.Float32), Prep: preprocessor(f)}))
 	f.Add(withPrep.Bytes())
-	var ck bytes.Buffer
+	var ck, standardised bytes.Buffer
 	require.NoError(f, modelfile.EncodeCheckpoint(&ck, checkpoint(f, false)))
 	f.Add(ck.Bytes())
+	require.NoError(f, modelfile.EncodeCheckpoint(&standardised, regressionCheckpoint(f)))
+	f.Add(standardised.Bytes())
 	f.Add(raw(`{"__metadata__":{},"__metadata__":{}}`))
 	f.Add([]byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -167,6 +167,9 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 	var buf bytes.Buffer
 	require.NoError(f, modelfile.EncodeCheckpoint(&buf, fresh))
 	f.Add(buf.Bytes())
+	buf.Reset()
+	require.NoError(f, modelfile.EncodeCheckpoint(&buf, regressionCheckpoint(f))) // standardised targets
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if stamped, err := restamp(data); err == nil {
 			data = stamped

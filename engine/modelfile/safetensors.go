@@ -18,11 +18,18 @@ const Version = "1"
 // Model is what a model file holds: the network and the feature scaling
 // fitted on its training data (nil when the features are used as read), or
 // the preprocessing of a table's columns into its inputs (nil for data
-// that is numbers already); a model has at most one of the two.
+// that is numbers already); a model has at most one of the two. A
+// regression trained on standardised targets has Target too.
 type Model struct {
 	Network *engine.Network
 	Scaler  *dataset.Scaler
 	Prep    *dataset.Preprocessor
+	// Target is the standardisation of the labels the network was trained
+	// on (dataset.FitTargets; nil: it learnt the labels as they are). The
+	// Network has it folded in (FoldTarget): its outputs are in the labels'
+	// units. A fit that goes on from the model trains UnfoldTarget's network
+	// on labels standardised by Target.
+	Target *dataset.Scaler
 }
 
 // paramTensors lists the tensors of a network of spec, each layer's W
@@ -145,6 +152,13 @@ func modelMeta(m Model) (map[string]string, error) {
 		}
 		meta["preprocessing"] = string(p)
 	}
+	if m.Target != nil {
+		t, err := targetMeta(m.Target, net.Spec)
+		if err != nil {
+			return nil, err
+		}
+		meta["target"] = t
+	}
 	return meta, nil
 }
 
@@ -195,6 +209,12 @@ func read(src *source) (Model, *Checkpoint, error) {
 	if err != nil {
 		return Model{}, nil, err
 	}
+	var target *dataset.Scaler
+	if js, ok := meta["target"]; ok {
+		if target, err = parseTarget(js, spec); err != nil {
+			return Model{}, nil, err
+		}
+	}
 	params, err := spec.Params()
 	if err != nil {
 		return Model{}, nil, fmt.Errorf("__metadata__: %w", err)
@@ -203,7 +223,7 @@ func read(src *source) (Model, *Checkpoint, error) {
 	what := fmt.Sprintf("a network of %d parameters", params)
 	var plan *checkpointPlan
 	if js, ok := meta["checkpoint"]; ok {
-		if plan, err = planCheckpoint(js, meta["settings"], spec); err != nil {
+		if plan, err = planCheckpoint(js, meta["settings"], spec, target != nil); err != nil {
 			return Model{}, nil, err
 		}
 		ts = append(ts, plan.tensors...)
@@ -219,7 +239,7 @@ func read(src *source) (Model, *Checkpoint, error) {
 	if err := decodeTensors(ts, entries, body, fmt.Sprintf("the %s %s network the metadata describes", spec.DType, engine.FormatLayers(spec.Layers))); err != nil {
 		return Model{}, nil, err
 	}
-	m := Model{Network: network(spec, ts), Scaler: scaler, Prep: prep}
+	m := Model{Network: network(spec, ts), Scaler: scaler, Prep: prep, Target: target}
 	var ck *Checkpoint
 	if plan != nil {
 		if ck, err = plan.checkpoint(m, ts[2*len(spec.Layers):]); err != nil {
@@ -232,9 +252,10 @@ func read(src *source) (Model, *Checkpoint, error) {
 	return m, ck, nil
 }
 
-// metaKeys are the keys of __metadata__; scaler and preprocessing are
-// optional, and so are checkpoint and settings, which only a checkpoint has.
-var metaKeys, metaOptional = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch"}, []string{"scaler", "preprocessing", "checkpoint", "settings", checksumKey}
+// metaKeys are the keys of __metadata__; scaler, preprocessing and target
+// are optional, and so are checkpoint and settings, which only a checkpoint
+// has.
+var metaKeys, metaOptional = []string{"format", "version", "inputs", "layers", "loss", "dtype", "torch"}, []string{"scaler", "preprocessing", "target", "checkpoint", "settings", checksumKey}
 
 // parseMeta reads the architecture (and scaler or preprocessing) from the
 // metadata.
