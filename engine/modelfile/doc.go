@@ -106,6 +106,7 @@
 // with torch is installed, the command's tests load a trained model into
 // nn.Sequential and compare its outputs.
 //
-// The example (Example: a model saved, its header, and loaded back) runs as a
-// test.
+// The examples (Example: a model saved, its header, and loaded back;
+// ExampleFoldTarget: a regression trained on standardised targets, saved
+// folded) run as tests.
 package modelfile
