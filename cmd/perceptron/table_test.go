@@ -62,6 +62,7 @@ func TestMessyCSV(t *testing.T) {
 	var sum summary
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
 	assert.Equal(t, []string{"no", "yes"}, sum.Classes)
+	assert.Contains(t, r.stderr, "perceptron: csv:train.csv: label churned (2 classes: no, yes); ", "the announcement names the label")
 	assert.Equal(t, 8, sum.Inputs, "age, plan (<missing>, basic, pro), city (<missing>, Lyon; FR, Paris), fee; not w, not churned")
 	require.NotNil(t, sum.Test)
 

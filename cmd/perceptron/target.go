@@ -69,6 +69,29 @@ func (t *training) foldTarget() error {
 	return err
 }
 
+// describeLabels names a CSV's label columns and what they are, for the
+// announcement ("label survived (2 classes: 0, 1); "), so that a file
+// whose label is not the column meant shows it before training; "" for
+// data without a preprocessing.
+func describeLabels(prep *dataset.Preprocessor) string {
+	if prep == nil {
+		return ""
+	}
+	what := "a regression"
+	if names := prep.ClassNames; prep.Task == dataset.Classify {
+		shown := names[:min(len(names), 5)]
+		more := ""
+		if len(names) > len(shown) {
+			more = ", …"
+		}
+		what = fmt.Sprintf("%d classes: %s%s", len(names), strings.Join(shown, ", "), more)
+	}
+	if len(prep.Labels) > 1 {
+		return fmt.Sprintf("labels %s (%s of %d outputs); ", strings.Join(prep.Labels, ", "), what, len(prep.Labels))
+	}
+	return fmt.Sprintf("label %s (%s); ", prep.Labels[0], what)
+}
+
 // describeTarget says what the standardisation of the targets is, for
 // the announcement: the labels, their means and standard deviations.
 func (t *training) describeTarget() string {

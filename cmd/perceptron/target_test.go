@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
 
@@ -52,6 +53,7 @@ func TestScaleTargetLearnsLabelsInTheirUnits(t *testing.T) {
 	rmse, r2 := testFigures(t, r.stdout)
 	assert.Greater(t, r2, 0.95, "standardised targets are learnt")
 	assert.Less(t, rmse, 150.0, "the test's rmse is in the labels' units")
+	assert.Contains(t, r.stderr, "perceptron: csv:prices.csv: label price (a regression); ")
 	assert.Regexp(t, `perceptron: note: the targets are standardised for the fit \(price: mean 5[0-9.]+, sd [0-9.]+\): the losses per epoch are of standardised targets`, r.stderr)
 	var sum summary
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
@@ -156,4 +158,14 @@ func TestScaleTargetErrors(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "perceptron: error: --scale-target standard: the output layer 1:sigmoid learns no labels as they are, only a linear output layer of one unit per label does\n"+
 		"perceptron: hint: drop --scale-target (it is for regressions)\n")
+}
+
+// TestDescribeLabels checks the announcement's words for a CSV's labels:
+// classes (the first five, then …), one regression label, several.
+func TestDescribeLabels(t *testing.T) {
+	assert.Empty(t, describeLabels(nil))
+	seven := &dataset.Preprocessor{Labels: []string{"digit"}, Task: dataset.Classify, ClassNames: []string{"1", "2", "3", "4", "5", "6", "7"}}
+	assert.Equal(t, "label digit (7 classes: 1, 2, 3, 4, 5, …); ", describeLabels(seven))
+	assert.Equal(t, "label mpg (a regression); ", describeLabels(&dataset.Preprocessor{Labels: []string{"mpg"}, Task: dataset.Regress}))
+	assert.Equal(t, "labels x, y (a regression of 2 outputs); ", describeLabels(&dataset.Preprocessor{Labels: []string{"x", "y"}, Task: dataset.Regress}))
 }

@@ -438,8 +438,8 @@ func (t *training) announce() {
 	if t.validation.N == 0 {
 		validation = "no validation"
 	}
-	t.say("perceptron: %s: %d training, %s, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
-		t.data.spec, t.trainSet.N, validation, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
+	t.say("perceptron: %s: %s%d training, %s, %d test examples; %d-%s, %s, %s, batch %d, %s, lr %g (%s), %s backend%s\n",
+		t.data.spec, describeLabels(t.prep), t.trainSet.N, validation, t.testSet.N, t.spec.Inputs, t.layers, t.spec.Loss, t.spec.DType, t.batch,
 		t.cfg.Optimizer, t.lr.rate, t.cfg.Schedule, t.be.Name(), processes)
 	if t.initModel != nil {
 		t.say("%s", t.describeWarmStart())
