@@ -78,7 +78,8 @@
 //     validation and 10,000 test images (skipped with -short)
 //   - a CSV as people have them (TestMessyCSV): a semicolon, a quoted
 //     separator, missing cells of every spelling, a text column, text
-//     labels and a weight column trained on; the model file's
+//     labels and a weight column trained on (the announcement naming the
+//     label column and its classes); the model file's
 //     preprocessing (its features by name, standard scaling by default);
 //     eval on a file of reordered columns, a column more and a category
 //     not seen in training (both noted), its per-class table and confusion
