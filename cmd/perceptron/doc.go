@@ -88,17 +88,26 @@
 //     CSV flags (TestCSVFlags: --na-values, --categorical, --sep, --impute,
 //     --label-col by name, and refused for other data); --weight-col
 //     (TestWeightColumn: weights of 0 make the training and validation
-//     losses 0, not the test's); and the note to scale a feature whose
-//     range dwarfs the others' (TestScaleHint), for a CSV and NumPy arrays
+//     losses 0, not the test's); the note to scale a feature whose
+//     range dwarfs the others' (TestScaleHint), for a CSV and NumPy arrays;
+//     and --drop (TestDrop): an identifier refused as a category with the
+//     advice --drop ticket, a column that copies the label noted (with
+//     --drop alive) until it is dropped too, the model's inputs without
+//     them, eval on the same file noting both as ignored, predict from rows
+//     without them, and each refusal (the label, an unknown column, every
+//     feature, a column both dropped and categorical, data not a CSV);
+//     sweep takes --drop, which is part of the key of the data fits share
+//     (TestSweepDrop), and a resume keeps it (TestResumeKeepsTheCSVFlags)
 //   - the data edge cases (TestDataEdgeCases): one row, one class and a
 //     header only refused with their message; 10,000 columns, CRLF line
 //     ends, an empty validation split and a batch of every training row
 //     trained on; float labels regressed, labels such as 2.0 classified,
 //     and float labels under a softmax refused at their line
 //   - every hint and piece of advice followed literally, the command then
-//     training (TestHintsWork, 28 cases): the values it gives (--batch N or
+//     training (TestHintsWork, 30 cases): the values it gives (--batch N or
 //     less, --val-split X or more, --impute zero, --max-categories N with
-//     the column's count, the --layers that fit the labels for a syntax
+//     the column's count, --drop COL for a column of too many categories
+//     or every cell missing, the --layers that fit the labels for a syntax
 //     error, a one-unit softmax, too many or too few outputs and several
 //     label columns, --test-split 0 and --val-split 0 for a rare class held
 //     out, --early-stop 5 for a lone --monitor, --backend cpu, the --data

@@ -13,8 +13,8 @@ import (
 
 // TestResumeKeepsTheCSVFlags resumes a fit on a CSV read and prepared with
 // every CSV flag given (the separator, more missing values, a numeric
-// column as categories, the imputation, the most categories and a weight
-// column) from a checkpoint, with --resume alone: the checkpoint's CSV
+// column as categories, the imputation, the most categories, a weight
+// column and a column dropped) from a checkpoint, with --resume alone: the checkpoint's CSV
 // flags apply, and the model file and history are those of the fit never
 // stopped. A resume given another value of one is refused, naming it.
 func TestResumeKeepsTheCSVFlags(t *testing.T) {
@@ -23,7 +23,7 @@ func TestResumeKeepsTheCSVFlags(t *testing.T) {
 		return []string{fmt.Sprint(age), plan, city, fee, w, churned}
 	}))
 	fit := []string{"--data", "csv:train.csv", "--label-col", "churned", "--sep", ";", "--na-values", "Paris", "--categorical", "age",
-		"--impute", "mean", "--max-categories", "60", "--weight-col", "w", "--layers", "8:relu,2:softmax", "--optimizer", "adam",
+		"--impute", "mean", "--max-categories", "60", "--weight-col", "w", "--drop", "city", "--layers", "8:relu,2:softmax", "--optimizer", "adam",
 		"--batch", "8", "--seed", "5", "--quiet", "--plot", ""}
 	r := perceptron(t, dir, append([]string{"train", "--epochs", "4", "--out", "whole.safetensors", "--history", "whole.csv"}, fit...)...)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -38,6 +38,9 @@ func TestResumeKeepsTheCSVFlags(t *testing.T) {
 	r = perceptron(t, dir, "train", "--resume", "two.safetensors", "--impute", "median", "--out", "", "--history", "", "--plot", "")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "the checkpoint is of another fit: it has --impute mean (this run: median)")
+	r = perceptron(t, dir, "train", "--resume", "two.safetensors", "--drop", "fee", "--out", "", "--history", "", "--plot", "")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "the checkpoint is of another fit: it has --drop city (this run: fee)")
 }
 
 // TestResumeGoesOnCheckpointing resumes a fit with --resume alone: it goes

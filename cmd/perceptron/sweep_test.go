@@ -14,6 +14,7 @@ import (
 
 	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
+	"github.com/perceptron-go/perceptron/engine/modelfile"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -313,4 +314,34 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestSweepDrop checks that a sweep takes --drop as train does, every fit
+// training without the columns dropped, and that --drop is part of the key
+// of the data fits share: fits that drop other columns read other data.
+func TestSweepDrop(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "titanic.csv", passengers(120))
+	r := perceptron(t, dir, "sweep", "--data", "csv:titanic.csv", "--label-col", "survived", "--drop", "ticket,alive", "--lr", "0.01,0.1",
+		"--epochs", "1", "--out-dir", "fits", "--plot", "", "--csv", "", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "note:", "no copy of the label left, no column noted as ignored")
+	var out sweepJSON
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	require.Len(t, out.Fits, 2)
+	for _, fit := range out.Fits {
+		m, err := modelfile.Load(filepath.Join(dir, fit.Model))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"class", "sex", "fare"}, m.Prep.InputNames(), fit.Label)
+	}
+
+	key := func(drop string) dataKey {
+		lists, rest, err := takeLists([]string{"--data", "csv:titanic.csv", "--drop", drop, "--lr", "0.1"})
+		require.NoError(t, err)
+		fits, err := sweepFits(lists, rest, io.Discard)
+		require.NoError(t, err)
+		return keyOf(fits[0].flags)
+	}
+	assert.Equal(t, key("ticket"), key("ticket"))
+	assert.NotEqual(t, key("ticket"), key("ticket,alive"), "other columns dropped: other data")
 }

@@ -13,13 +13,13 @@ import (
 
 // tableFlags are the flags that read a CSV file and prepare its columns.
 type tableFlags struct {
-	labels, sep, naValues          string
-	categorical, impute, weightCol string
-	maxCategories                  int
+	labels, sep, naValues                string
+	categorical, drop, impute, weightCol string
+	maxCategories                        int
 }
 
 // tableFlagNames are the flags of tableFlags, which only a CSV takes.
-var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "impute", "max-categories", "weight-col"}
+var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col"}
 
 // register defines the table flags of train (training) or eval on fs.
 func (f *tableFlags) register(fs *flag.FlagSet, training bool) {
@@ -27,6 +27,7 @@ func (f *tableFlags) register(fs *flag.FlagSet, training bool) {
 	f.registerReading(fs)
 	if training {
 		fs.StringVar(&f.categorical, "categorical", "", "csv: numeric columns to one-hot encode as categories, comma-separated (text columns always are)")
+		fs.StringVar(&f.drop, "drop", "", "csv: columns left out of the features, by name or 1-based number, comma-separated (an identifier, free text, a copy of the label)")
 		fs.StringVar(&f.impute, "impute", "median", "csv: what fills a missing number, from the training part: median, mean or zero (a missing category is a category of its own)")
 		fs.IntVar(&f.maxCategories, "max-categories", dataset.DefaultMaxCategories, "csv: the most distinct values a text column may have in the training part")
 		fs.StringVar(&f.weightCol, "weight-col", "", "csv: a column of per-example weights (0 or more) for the training and validation loss")
@@ -113,7 +114,7 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 	p.notes = append(p.notes, t.Notes...)
 	if p.prep = prep; prep == nil {
 		impute, _ := dataset.ParseImpute(f.impute) // check refused a bad --impute
-		p.prep, err = dataset.FitPreprocessor(t, trainRows, dataset.PrepOptions{Labels: list(f.labels), Categorical: list(f.categorical),
+		p.prep, err = dataset.FitPreprocessor(t, trainRows, dataset.PrepOptions{Labels: list(f.labels), Categorical: list(f.categorical), Drop: list(f.drop),
 			Impute: impute, MaxCategories: f.maxCategories, Scale: scaling, Task: task, WeightCol: f.weightCol})
 		if err != nil {
 			return p, err

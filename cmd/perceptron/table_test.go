@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,4 +211,80 @@ func TestScaleHint(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		assert.NotContains(t, r.stderr, "note: feature", "%s: scaled by default", data)
 	}
+}
+
+// passengers writes a CSV like seaborn's titanic of n rows: survived (0/1),
+// class, sex, fare, a ticket number of its own each, and alive, survived
+// spelt yes or no. Whether a passenger survived follows sex and class.
+func passengers(n int) string {
+	var b strings.Builder
+	b.WriteString("survived,class,sex,fare,ticket,alive\n")
+	for i := range n {
+		class, sex := 1+i%3, []string{"male", "female"}[(i/3)%2]
+		survived := sex == "female" && class < 3 || i%7 == 0
+		fmt.Fprintf(&b, "%d,%d,%s,%d,T%04d,%s\n", map[bool]int{false: 0, true: 1}[survived], class, sex, 10*(4-class)+i%5, i,
+			map[bool]string{false: "no", true: "yes"}[survived])
+	}
+	return b.String()
+}
+
+// TestDrop trains on a CSV whose alive column copies the label and whose
+// ticket is an identifier: ticket is refused as a category, naming --drop;
+// with ticket dropped, alive is noted as a copy of the label; with both
+// dropped, neither, and the model has no input of them. It evaluates on
+// the same file (both noted as ignored) and predicts from rows without
+// them. Dropping the label, or a column of another file, is refused.
+func TestDrop(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "titanic.csv", passengers(120))
+	write(t, dir, "requests.csv", "sex,fare,class\nfemale,30,1\nmale,10,3\n")
+	train := func(args ...string) result {
+		t.Helper()
+		return perceptron(t, dir, slices.Concat([]string{"train", "--data", "csv:titanic.csv", "--label-col", "survived", "--max-categories", "50",
+			"--epochs", "1", "--history", "", "--plot", "", "--json"}, args)...)
+	}
+	r := train("--out", "")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "perceptron: error: titanic.csv: column ticket: 96 distinct values in the training rows, more than the 50 categories allowed "+
+		"(an identifier or free text is no category): drop the column (--drop ticket), or allow them (--max-categories 96)\n", r.stderr)
+
+	leak := "perceptron: note: column alive determines the label survived one to one in the training rows (no → 0, yes → 1): it is almost surely " +
+		"a copy or a recoding of the label, and the accuracy measured with it will not hold where the label is unknown: drop it (--drop alive)\n"
+	r = train("--out", "", "--drop", "ticket")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.True(t, strings.HasPrefix(r.stderr, leak), r.stderr)
+	assert.Equal(t, 1, strings.Count(r.stderr, "note:"), r.stderr)
+
+	r = train("--drop", "ticket, 6") // alive by number
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "note:", "neither alive's copy of the label nor the columns dropped as asked")
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, 1+2+1, sum.Inputs, "class, sex (female, male), fare")
+	m, err := modelfile.Load(filepath.Join(dir, "model.safetensors"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"class", "sex", "fare"}, m.Prep.InputNames())
+
+	r = perceptron(t, dir, "eval", "--model", "model.safetensors", "--data", "csv:titanic.csv")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "perceptron: note: ignored columns: ticket, alive\n", r.stderr)
+	assert.Contains(t, r.stdout, "examples  120")
+	r = perceptron(t, dir, "predict", "--model", "model.safetensors", "--input", "requests.csv")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, strings.Fields(r.stdout), 2, "a prediction a row, from rows without the dropped columns")
+
+	for _, c := range []struct{ drop, want string }{
+		{"survived", "perceptron: error: titanic.csv: cannot drop the label: column survived is the label, not a feature\n"},
+		{"ticket,name", `perceptron: error: dropped column: titanic.csv: no column "name": the columns are "survived", "class", "sex", "fare", "ticket", "alive" (or 1 to 6 by number)` + "\n"},
+		{"class,sex,fare,ticket,alive", "perceptron: error: titanic.csv: no feature columns: every column is a label, the weights or dropped (class, sex, fare, ticket, alive)\n"},
+	} {
+		r = train("--out", "", "--drop", c.drop)
+		assert.Equal(t, 1, r.code, c.drop)
+		assert.Equal(t, c.want, r.stderr, c.drop)
+	}
+	r = train("--out", "", "--drop", "ticket,class", "--categorical", "class")
+	assert.Equal(t, "perceptron: error: titanic.csv: column class is both dropped and categorical: give it to one of them\n", r.stderr)
+	r = perceptron(t, dir, "train", "--data", "synthetic:moons", "--drop", "x")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "perceptron: error: --drop applies to csv data, not synthetic\nperceptron: hint: drop --drop\n", r.stderr)
 }

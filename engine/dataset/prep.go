@@ -61,6 +61,11 @@ type PrepOptions struct {
 	// Categorical are numeric columns to one-hot encode as categories
 	// (text columns always are).
 	Categorical []string
+	// Drop are columns, by name or 1-based number, left out of the
+	// features: an identifier, free text, or a copy of the label. A label,
+	// the weights or a categorical column cannot be dropped, nor every
+	// feature column.
+	Drop []string
 	// Impute fills the missing cells of numeric features; "" is median.
 	Impute Impute
 	// MaxCategories bounds the distinct values of a categorical feature in
@@ -138,6 +143,7 @@ type Preprocessor struct {
 	codes      []map[float64]int32
 	classes    map[string]int
 	fitNotes   Notes
+	dropped    []string // the columns the fit dropped, which Transform does not note as ignored
 }
 
 // FitPreprocessor fits a preprocessor on rows of t (nil: all of them):
@@ -173,7 +179,7 @@ func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, erro
 		return nil, err
 	}
 	p := &Preprocessor{Impute: opt.Impute, Scale: opt.Scale}
-	role := make([]string, len(t.Columns)) // "label", "weight", "categorical" or "" (numeric unless text)
+	role := make([]string, len(t.Columns)) // "label", "weight", "categorical", "dropped" or "" (numeric unless text)
 	refs := opt.Labels
 	if len(refs) == 0 {
 		refs = []string{strconv.Itoa(len(t.Columns))}
@@ -212,21 +218,43 @@ func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, erro
 		}
 		role[j] = "categorical"
 	}
+	for _, ref := range opt.Drop {
+		j, err := t.Column(ref)
+		if err != nil {
+			return nil, fmt.Errorf("dropped column: %w", err)
+		}
+		switch role[j] {
+		case "label":
+			return nil, fmt.Errorf("%s: cannot drop the label: column %s is the label, not a feature", t.Name, t.Columns[j].Name)
+		case "weight":
+			return nil, fmt.Errorf("%s: cannot drop the weights: column %s is the weights, not a feature", t.Name, t.Columns[j].Name)
+		case "categorical":
+			return nil, fmt.Errorf("%s: column %s is both dropped and categorical: give it to one of them", t.Name, t.Columns[j].Name)
+		case "":
+			role[j] = "dropped"
+			p.dropped = append(p.dropped, t.Columns[j].Name)
+		}
+	}
+	var cols []int // each input's column
 	for j, c := range t.Columns {
 		var in Input
 		var err error
 		switch {
-		case role[j] == "label" || role[j] == "weight":
+		case role[j] == "label" || role[j] == "weight" || role[j] == "dropped":
 			continue
 		case c.IsText() || role[j] == "categorical":
-			in, err = fitCategories(c, rows, opt.MaxCategories)
+			in, err = fitCategories(c, rows, opt.MaxCategories, dropFlag(t, j))
 		default:
-			in, err = fitNumber(c, rows, opt.Impute, opt.Scale)
+			in, err = fitNumber(c, rows, opt.Impute, opt.Scale, dropFlag(t, j))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: column %s: %w", t.Name, c.Name, err)
 		}
 		p.Inputs = append(p.Inputs, in)
+		cols = append(cols, j)
+	}
+	if len(p.Inputs) == 0 && len(p.dropped) > 0 {
+		return nil, fmt.Errorf("%s: no feature columns: every column is a label, the weights or dropped (%s)", t.Name, strings.Join(p.dropped, ", "))
 	}
 	if len(p.Inputs) == 0 {
 		return nil, fmt.Errorf("%s: no feature columns: every column is a label or the weights", t.Name)
@@ -242,7 +270,25 @@ func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, erro
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", t.Name, err) // not expected: the fit makes valid inputs
 	}
+	if p.Task == Classify {
+		p.fitNotes = append(p.fitNotes, p.leakNotes(t, labels[0], cols, rows)...)
+	}
 	return p, nil
+}
+
+// dropFlag returns the flag that drops column j of t: by name where the
+// name is a plain word (letters, digits, _ - .), which reads back as the
+// column (names come first, and are unique) in a comma-separated list and
+// in a shell, and by 1-based number otherwise.
+func dropFlag(t *Table, j int) string {
+	name := t.Columns[j].Name
+	odd := strings.ContainsFunc(name, func(r rune) bool {
+		return !(r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	})
+	if name == "" || odd {
+		return "--drop " + strconv.Itoa(j+1)
+	}
+	return "--drop " + name
 }
 
 // rowSet checks rows against the table (nil: all rows).
@@ -264,8 +310,9 @@ func (t *Table) rowSet(rows []int) ([]int, error) {
 	return rows, nil
 }
 
-// fitCategories fits a categorical input on column c's rows.
-func fitCategories(c *Column, rows []int, limit int) (Input, error) {
+// fitCategories fits a categorical input on column c's rows; drop is the
+// flag that drops the column, for the error of too many categories.
+func fitCategories(c *Column, rows []int, limit int, drop string) (Input, error) {
 	in := Input{Name: c.Name, Kind: CategoricalInput, Scale: 1}
 	if !c.IsText() {
 		in.Kind = CodeInput
@@ -276,8 +323,8 @@ func fitCategories(c *Column, rows []int, limit int) (Input, error) {
 		if !seen[s] {
 			if len(seen) == limit {
 				n := distinctValues(c, rows)
-				return in, fmt.Errorf("%d distinct values in the training rows, more than the %d categories allowed: "+
-					"drop the column (an identifier or free text is no category), or allow them (--max-categories %d)", n, limit, n)
+				return in, fmt.Errorf("%d distinct values in the training rows, more than the %d categories allowed (an identifier or free text is no category): "+
+					"drop the column (%s), or allow them (--max-categories %d)", n, limit, drop, n)
 			}
 			seen[s] = true
 		}
@@ -315,8 +362,9 @@ func distinctValues(c *Column, rows []int) int {
 	return n
 }
 
-// fitNumber fits a numeric input on column c's rows.
-func fitNumber(c *Column, rows []int, impute Impute, scale Scaling) (Input, error) {
+// fitNumber fits a numeric input on column c's rows; drop is the flag
+// that drops the column, for the error of a column without numbers.
+func fitNumber(c *Column, rows []int, impute Impute, scale Scaling, drop string) (Input, error) {
 	in := Input{Name: c.Name, Kind: NumericInput, Scale: 1}
 	present := make([]float64, 0, len(rows))
 	for _, i := range rows {
@@ -327,7 +375,7 @@ func fitNumber(c *Column, rows []int, impute Impute, scale Scaling) (Input, erro
 	switch {
 	case impute == ImputeZero:
 	case len(present) == 0:
-		return in, fmt.Errorf("every cell is missing in the training rows: drop the column from the file, or fill missing numbers with zero (--impute zero)")
+		return in, fmt.Errorf("every cell is missing in the training rows: drop the column (%s), or fill missing numbers with zero (--impute zero)", drop)
 	case impute == ImputeMean:
 		in.Fill = mean(present)
 	default:
@@ -797,6 +845,9 @@ func (p *Preprocessor) match(t *Table) (matched, error) {
 	}
 	if p.Weight != "" {
 		m.weight = find(p.Weight)
+	}
+	for _, name := range p.dropped {
+		find(name) // dropped as asked: not noted
 	}
 	var ignored []string
 	for j, c := range t.Columns {

@@ -205,8 +205,19 @@ func TestFitPreprocessorErrors(t *testing.T) {
 		{csv, dataset.PrepOptions{Labels: []string{"label"}, Task: dataset.Regress}, `f.csv:2: column 4 (label): label "x" is not a number, which a regression needs`},
 		{csv, dataset.PrepOptions{Labels: []string{"w", "code"}, Task: dataset.Classify}, "2 label columns: several labels make a regression"},
 		{csv, dataset.PrepOptions{Labels: []string{"n"}}, "f.csv:4: column 1 (n): the label is missing: drop the rows without one"},
-		{csv, dataset.PrepOptions{Labels: []string{"label"}, MaxCategories: 2}, "column t: 3 distinct values in the training rows, more than the 2 categories allowed: " +
-			"drop the column (an identifier or free text is no category), or allow them (--max-categories 3)"},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, MaxCategories: 2}, "f.csv: column t: 3 distinct values in the training rows, more than the 2 categories allowed " +
+			"(an identifier or free text is no category): drop the column (--drop t), or allow them (--max-categories 3)"},
+		{"first name,y\na,0\nb,1\nc,0\n", dataset.PrepOptions{MaxCategories: 2}, "drop the column (--drop 1), or allow"}, // a name a shell or a list would split
+		{"a,b,y\n,1,0\n,2,1\n", dataset.PrepOptions{}, "f.csv: column a: every cell is missing in the training rows: drop the column (--drop a), or fill missing numbers with zero (--impute zero)"},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, Drop: []string{"n", "colour"}},
+			`dropped column: f.csv: no column "colour": the columns are "n", "t", "code", "label", "w" (or 1 to 5 by number)`},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, Drop: []string{"4"}}, "f.csv: cannot drop the label: column label is the label, not a feature"},
+		{csv, dataset.PrepOptions{Drop: []string{"w"}}, "f.csv: cannot drop the label: column w is the label, not a feature"},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, WeightCol: "w", Drop: []string{"w"}}, "f.csv: cannot drop the weights: column w is the weights, not a feature"},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, Categorical: []string{"code"}, Drop: []string{"3"}},
+			"f.csv: column code is both dropped and categorical: give it to one of them"},
+		{csv, dataset.PrepOptions{Labels: []string{"label"}, WeightCol: "w", Drop: []string{"n", "t", "code"}},
+			"f.csv: no feature columns: every column is a label, the weights or dropped (n, t, code)"},
 		{"c,y\n1,0\n,1\n2,0\n,1\n1,0\n-0,1\n0,1\n", dataset.PrepOptions{Categorical: []string{"c"}, MaxCategories: 2}, // missing is one value; -0 and 0 two
 			"column c: 5 distinct values in the training rows, more than the 2 categories allowed"},
 		{"c,y\na,0\n,1\nb,0\n,1\na,0\n", dataset.PrepOptions{MaxCategories: 1}, "column c: 3 distinct values in the training rows, more than the 1 categories allowed"},
