@@ -19,7 +19,10 @@
 // least 10 training rows a class, fewer letting chance match a column to
 // the label. Each column is read once, up to its first missing cell or
 // first value or class seen twice with another; a column of many values
-// stops within a few rows. Its Transform matches columns
+// stops within a few rows. They also name a column that looks like an
+// identifier: a categorical one where nearly every training row (90%)
+// holds a value no other row holds, or distinct whole numbers rising with
+// the lines of the file over the training rows. Its Transform matches columns
 // by name, TransformRow serves one request without allocating, and its JSON
 // is what a model file stores (engine/modelfile).
 //
@@ -160,6 +163,13 @@
 // (each column stops at its count of categories or within its first
 // rows), and 6.7 ms of a 300 ms fit of 800,000 rows with a column that
 // copies the label (read to the end).
+// The notes on identifiers (TestIdentifierNotes): a rising id and a name
+// per row get exactly theirs, on training rows in any order; a ticket
+// shared by pairs of rows, distinct fares that do not rise and rising
+// years that repeat get none; nor do 19 rows, dropped columns, an id with
+// a missing cell, or names 87.5% distinct (90% are noted). Their passes
+// took 16 ms of a 466 ms fit of 800,000 rows (benchmarks/tabular's
+// generator, the same machine, best of 5 with and without them).
 //
 // TransformParts makes, bit for bit, the sets Transform makes of each part
 // (random tables, splits and scalings; read from a file, a reader that

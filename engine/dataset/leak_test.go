@@ -84,7 +84,7 @@ func TestLeakNoteCodesAndManyClasses(t *testing.T) {
 	islands := map[string][]string{"Adelie": {"Biscoe", "Dream", "Torgersen"}, "Chinstrap": {"Dream"}, "Gentoo": {"Biscoe"}}
 	for i := range 60 {
 		species := []string{"Adelie", "Chinstrap", "Gentoo"}[i%3]
-		fmt.Fprintf(&b, "%s,%s,%d,%d,%d,g%d\n", species, islands[species][i%len(islands[species])], 100+i%3, i, 10*(i%6), i%6)
+		fmt.Fprintf(&b, "%s,%s,%d,%d,%d,g%d\n", species, islands[species][i%len(islands[species])], 100+i%3, (i*37)%60, 10*(i%6), i%6) // size: 60 values, not rising with the lines
 	}
 	csv := b.String()
 	notes := fitNotes(t, csv, dataset.PrepOptions{Labels: []string{"species"}, Categorical: []string{"code"}})

@@ -273,6 +273,7 @@ func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, erro
 	if p.Task == Classify {
 		p.fitNotes = append(p.fitNotes, p.leakNotes(t, labels[0], cols, rows)...)
 	}
+	p.fitNotes = append(p.fitNotes, p.identifierNotes(t, cols, rows)...)
 	return p, nil
 }
 
