@@ -79,7 +79,9 @@
 //   - a CSV as people have them (TestMessyCSV): a semicolon, a quoted
 //     separator, missing cells of every spelling, a text column, text
 //     labels and a weight column trained on (the announcement naming the
-//     label column and its classes); the model file's
+//     label column and its classes; TestDefaultLabelHint: a missing label
+//     in the last column, the label by default, hinted at with
+//     --label-col, not once it is given); the model file's
 //     preprocessing (its features by name, standard scaling by default);
 //     eval on a file of reordered columns, a column more and a category
 //     not seen in training (both noted), its per-class table and confusion

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -76,6 +77,25 @@ func (f *tableFlags) readOptions() (dataset.ReadOptions, error) {
 	return opt, nil
 }
 
+// defaultLabelHint gives err, an error of the label column that the
+// default chose (the last), a hint naming it and --label-col; it returns
+// other errors as they are.
+func (f *tableFlags) defaultLabelHint(t *dataset.Table, err error) error {
+	var le *dataset.LabelError
+	if f.labels != "" || !errors.As(err, &le) {
+		return err
+	}
+	var names []string
+	for _, c := range t.Columns[:min(len(t.Columns), 12)] {
+		names = append(names, c.Name)
+	}
+	if more := len(t.Columns) - len(names); more > 0 {
+		names = append(names, fmt.Sprintf("and %d more", more))
+	}
+	return withHint(err, fmt.Sprintf("without --label-col the label is the last column, %s: give --label-col with the column to predict (one of %s)",
+		le.Columns[0], strings.Join(names, ", ")))
+}
+
 // list splits a comma-separated flag value into its trimmed, non-empty items.
 func list(s string) []string {
 	var items []string
@@ -117,7 +137,7 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 		p.prep, err = dataset.FitPreprocessor(t, trainRows, dataset.PrepOptions{Labels: list(f.labels), Categorical: list(f.categorical), Drop: list(f.drop),
 			Impute: impute, MaxCategories: f.maxCategories, Scale: scaling, Task: task, WeightCol: f.weightCol})
 		if err != nil {
-			return p, err
+			return p, f.defaultLabelHint(t, err)
 		}
 		p.notes = append(p.notes, p.prep.FitNotes()...)
 	}
@@ -126,7 +146,9 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 		parts = append(parts, testRows)
 	}
 	sets, notes, err := p.prep.TransformParts(t, parts...)
-	if err != nil {
+	if err != nil && prep == nil {
+		return p, f.defaultLabelHint(t, err)
+	} else if err != nil {
 		return p, err
 	}
 	runtime.GC() // what the table held that the sets did not take, before the trainer's copies

@@ -288,3 +288,29 @@ func TestDrop(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Equal(t, "perceptron: error: --drop applies to csv data, not synthetic\nperceptron: hint: drop --drop\n", r.stderr)
 }
+
+// TestDefaultLabelHint trains on a file whose last column, the label by
+// default, has a missing cell: the error gets the hint that names the
+// default and --label-col, which a --label-col given does not.
+func TestDefaultLabelHint(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,survived,port\n")
+	for i := range 30 {
+		port := []string{"S", "C", "Q"}[i%3]
+		if i == 7 {
+			port = ""
+		}
+		fmt.Fprintf(&b, "%d,%d,%s\n", i, i%2, port)
+	}
+	write(t, dir, "ship.csv", b.String())
+	r := perceptron(t, dir, "train", "--data", "csv:ship.csv", "--out", "", "--quiet")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "perceptron: error: ship.csv:9: column 3 (port): the label is missing: drop the rows without one\n"+
+		"perceptron: hint: without --label-col the label is the last column, port: give --label-col with the column to predict (one of id, survived, port)\n", r.stderr)
+	r = perceptron(t, dir, "train", "--data", "csv:ship.csv", "--label-col", "port", "--out", "", "--quiet")
+	assert.Equal(t, 1, r.code)
+	assert.NotContains(t, r.stderr, "hint")
+	r = perceptron(t, dir, "train", "--data", "csv:ship.csv", "--label-col", "survived", "--out", "", "--quiet", "--history", "", "--plot", "")
+	assert.Equal(t, 0, r.code, r.stderr)
+}

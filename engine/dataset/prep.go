@@ -265,7 +265,7 @@ func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, erro
 		}
 	}
 	if err := p.fitLabels(t, labels, rows, opt.Task); err != nil {
-		return nil, err
+		return nil, &LabelError{Columns: p.Labels, Err: err}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", t.Name, err) // not expected: the fit makes valid inputs
@@ -403,6 +403,21 @@ func mean(v []float64) float64 {
 	}
 	return sum / float64(len(v))
 }
+
+// LabelError is the error of FitPreprocessor and of the transforms for
+// label columns that cannot be read as the task asks (a missing label,
+// text to regress, a single class, a class not seen in training, …):
+// a caller that chose the label columns for the user (the last column, by
+// default) can say so beside it.
+type LabelError struct {
+	Columns []string // the label columns' names
+	Err     error
+}
+
+func (e *LabelError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error the label columns gave.
+func (e *LabelError) Unwrap() error { return e.Err }
 
 // fitLabels finds the task and the class names of the label columns.
 func (p *Preprocessor) fitLabels(t *Table, labels []int, rows []int, task Task) error {
@@ -913,7 +928,7 @@ func (p *Preprocessor) features64(t *Table, m matched, rows []int, x []float64) 
 func (p *Preprocessor) labelSet(t *Table, m matched, rows []int, s *Set) error {
 	if len(m.labels) > 0 {
 		if err := p.transformLabels(t, m.labels, rows, s); err != nil {
-			return err
+			return &LabelError{Columns: p.Labels, Err: err}
 		}
 	}
 	if p.Task == Classify {

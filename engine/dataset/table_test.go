@@ -2,6 +2,7 @@ package dataset_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -384,4 +385,32 @@ func TestReadTableBounds(t *testing.T) {
 	require.EqualError(t, err, "zeros.csv:3: a line longer than 64 MiB: not a CSV file")
 	_, err = dataset.ReadTable(strings.NewReader(strings.Repeat(",", dataset.MaxColumns)+"\n"), "wide.csv", dataset.ReadOptions{})
 	require.EqualError(t, err, "wide.csv:1: 1048577 fields, more than the 1048576 columns a table may have")
+}
+
+// TestLabelError checks that FitPreprocessor's errors of the label columns
+// are a *LabelError naming them, and those of the features are not.
+func TestLabelError(t *testing.T) {
+	tab, err := readTable(t, "a,b,y\n1,x,0\n2,y,\n", dataset.ReadOptions{})
+	require.NoError(t, err)
+	_, err = dataset.FitPreprocessor(tab, nil, dataset.PrepOptions{})
+	var le *dataset.LabelError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, []string{"y"}, le.Columns)
+	assert.EqualError(t, err, "f.csv:3: column 3 (y): the label is missing: drop the rows without one")
+	_, err = dataset.FitPreprocessor(tab, nil, dataset.PrepOptions{Labels: []string{"a"}, MaxCategories: 1})
+	require.Error(t, err)
+	assert.False(t, errors.As(err, &le), "a feature's error: %v", err)
+}
+
+// TestLabelErrorOfTransform checks that Transform's errors of the label
+// columns are a *LabelError too.
+func TestLabelErrorOfTransform(t *testing.T) {
+	tab, err := readTable(t, "a,y\n1,0\n2,1\n3,\n", dataset.ReadOptions{})
+	require.NoError(t, err)
+	p, err := dataset.FitPreprocessor(tab, []int{0, 1}, dataset.PrepOptions{})
+	require.NoError(t, err)
+	_, _, err = p.Transform(tab, []int{2})
+	var le *dataset.LabelError
+	require.ErrorAs(t, err, &le)
+	assert.EqualError(t, err, "f.csv:4: column 2 (y): the label is missing: drop the rows without one")
 }
