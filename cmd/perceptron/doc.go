@@ -81,7 +81,10 @@
 //     labels and a weight column trained on (the announcement naming the
 //     label column and its classes; TestDefaultLabelHint: a missing label
 //     in the last column, the label by default, hinted at with
-//     --label-col, not once it is given); the model file's
+//     --label-col, not once it is given; TestDropUnlabelled: rows without
+//     a label refused with the advice, which followed leaves them out of
+//     train, with or without a test part, and of eval, with a note naming
+//     their lines, and resumes); the model file's
 //     preprocessing (its features by name, standard scaling by default);
 //     eval on a file of reordered columns, a column more and a category
 //     not seen in training (both noted), its per-class table and confusion

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/perceptron-go/perceptron/engine"
@@ -17,14 +18,16 @@ type tableFlags struct {
 	labels, sep, naValues                string
 	categorical, drop, impute, weightCol string
 	maxCategories                        int
+	dropUnlabelled                       bool
 }
 
 // tableFlagNames are the flags of tableFlags, which only a CSV takes.
-var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col"}
+var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col", "drop-unlabelled"}
 
 // register defines the table flags of train (training) or eval on fs.
 func (f *tableFlags) register(fs *flag.FlagSet, training bool) {
 	fs.StringVar(&f.labels, "label-col", "", "csv: the label column, by name or 1-based number; several, comma-separated, for several outputs (default: the last column)")
+	fs.BoolVar(&f.dropUnlabelled, "drop-unlabelled", false, "csv: leave out the rows whose label is missing, with a note naming them (default: such a row is an error)")
 	f.registerReading(fs)
 	if training {
 		fs.StringVar(&f.categorical, "categorical", "", "csv: numeric columns to one-hot encode as categories, comma-separated (text columns always are)")
@@ -127,11 +130,32 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 	if err != nil {
 		return p, err
 	}
-	trainRows, testRows, err := dataset.SplitRows(t.Rows, testSplit, seed)
+	p.notes = append(p.notes, t.Notes...)
+	labels := list(f.labels)
+	if prep != nil {
+		labels = prep.Labels
+	}
+	rows, err := f.labelledRows(t, labels, &p.notes)
 	if err != nil {
 		return p, err
 	}
-	p.notes = append(p.notes, t.Notes...)
+	n := t.Rows
+	if rows != nil {
+		n = len(rows)
+	}
+	trainRows, testRows, err := dataset.SplitRows(n, testSplit, seed)
+	if err != nil {
+		return p, err
+	}
+	if rows != nil && trainRows == nil { // no test part: every labelled row trains
+		trainRows = rows
+	} else if rows != nil {
+		for _, part := range [][]int{trainRows, testRows} {
+			for k, i := range part {
+				part[k] = rows[i]
+			}
+		}
+	}
 	if p.prep = prep; prep == nil {
 		impute, _ := dataset.ParseImpute(f.impute) // check refused a bad --impute
 		p.prep, err = dataset.FitPreprocessor(t, trainRows, dataset.PrepOptions{Labels: list(f.labels), Categorical: list(f.categorical), Drop: list(f.drop),
@@ -162,6 +186,33 @@ func (f *tableFlags) fitTable(path string, testSplit float64, seed uint64, scali
 	return p, nil
 }
 
+// labelledRows returns the rows of t to read: nil for all of them or, with
+// --drop-unlabelled, those whose label columns (labels) all have a value,
+// noting in notes how many were left out and their first lines.
+func (f *tableFlags) labelledRows(t *dataset.Table, labels []string, notes *dataset.Notes) ([]int, error) {
+	if !f.dropUnlabelled {
+		return nil, nil
+	}
+	rows, skipped, err := t.LabelledRows(labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: none of its %d rows has a label: --drop-unlabelled leaves nothing to read", t.Name, t.Rows)
+	}
+	if len(skipped) > 0 {
+		lines := make([]string, 0, 5)
+		for _, i := range skipped[:min(len(skipped), 5)] {
+			lines = append(lines, strconv.Itoa(t.Line(i)))
+		}
+		if len(skipped) > len(lines) {
+			lines = append(lines, "…")
+		}
+		*notes = append(*notes, fmt.Sprintf("%d rows without a label left out (--drop-unlabelled): lines %s", len(skipped), strings.Join(lines, ", ")))
+	}
+	return rows, nil
+}
+
 // applyTable reads a CSV (path - is standard input) through a model's
 // preprocessing (columns by name, in any order), or, for a model without,
 // as numbers with the label in --label-col (labelled: eval) or none
@@ -184,8 +235,14 @@ func (f *tableFlags) applyTable(path string, prep *dataset.Preprocessor, labelle
 		p.test, err = numbers(t, f.labels, labelled)
 		return p, err
 	}
+	var rows []int // nil: all
+	if labelled && f.dropUnlabelled {
+		if rows, err = f.labelledRows(t, prep.Labels, &p.notes); err != nil {
+			return p, err
+		}
+	}
 	var notes dataset.Notes
-	if p.test, notes, err = prep.Transform(t, nil); err != nil {
+	if p.test, notes, err = prep.Transform(t, rows); err != nil {
 		return p, err
 	}
 	p.notes, p.prep = append(p.notes, notes...), prep

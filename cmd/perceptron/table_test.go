@@ -314,3 +314,66 @@ func TestDefaultLabelHint(t *testing.T) {
 	r = perceptron(t, dir, "train", "--data", "csv:ship.csv", "--label-col", "survived", "--out", "", "--quiet", "--history", "", "--plot", "")
 	assert.Equal(t, 0, r.code, r.stderr)
 }
+
+// TestDropUnlabelled trains on a file of 60 rows, 3 without a label: an
+// error naming the first and advising --drop-unlabelled, which, followed,
+// trains on the 57 others with a note naming the lines left out (the test
+// part among them, or, with --test-split 0, every row training); eval
+// likewise; and a checkpoint records the flag for a resume.
+func TestDropUnlabelled(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("x,colour,label\n")
+	for i := range 60 {
+		label := []string{"a", "b"}[i%2]
+		if i == 10 || i == 20 || i == 45 {
+			label = ""
+		}
+		fmt.Fprintf(&b, "%g,%s,%s\n", float64(i%9)/9, []string{"red", "blue"}[i%3%2], label)
+	}
+	write(t, dir, "d.csv", b.String())
+	files := []string{"--history", "", "--plot", "", "--epochs", "1"}
+	r := perceptron(t, dir, append([]string{"train", "--data", "csv:d.csv", "--label-col", "label", "--out", ""}, files...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Regexp(t, `^perceptron: error: d\.csv:(12|22|47): column 3 \(label\): the label is missing: drop the rows without one \(--drop-unlabelled\)\n$`, r.stderr)
+
+	examples := func(r result) int {
+		var sum summary
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum), r.stderr)
+		return sum.TrainExamples + sum.ValidationExamples + sum.TestExamples
+	}
+	r = perceptron(t, dir, append([]string{"train", "--data", "csv:d.csv", "--label-col", "label", "--drop-unlabelled", "--json", "--out", "m.safetensors",
+		"--checkpoint", "ck.safetensors"}, files...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "perceptron: note: 3 rows without a label left out (--drop-unlabelled): lines 12, 22, 47\n")
+	assert.Equal(t, 57, examples(r))
+	r = perceptron(t, dir, append([]string{"train", "--data", "csv:d.csv", "--label-col", "label", "--drop-unlabelled", "--json", "--out", "",
+		"--test-split", "0", "--val-split", "0"}, files...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 57, examples(r), "no test part: the 57 labelled rows train")
+
+	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "csv:d.csv")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "the label is missing")
+	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "csv:d.csv", "--drop-unlabelled", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var ev struct {
+		N int `json:"n"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &ev))
+	assert.Equal(t, 57, ev.N)
+
+	ck, err := modelfile.LoadCheckpoint(filepath.Join(dir, "ck.safetensors"))
+	require.NoError(t, err)
+	assert.Equal(t, "true", ck.Settings["drop-unlabelled"])
+	r = perceptron(t, dir, "train", "--resume", "ck.safetensors", "--epochs", "2", "--out", "", "--history", "", "--plot", "", "--quiet")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	write(t, dir, "none.csv", "x,label\n1,\n2,\n")
+	r = perceptron(t, dir, append([]string{"train", "--data", "csv:none.csv", "--drop-unlabelled", "--out", ""}, files...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "perceptron: error: none.csv: none of its 2 rows has a label: --drop-unlabelled leaves nothing to read\n")
+	r = perceptron(t, dir, "train", "--data", "synthetic:moons", "--drop-unlabelled", "--out", "")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "--drop-unlabelled applies to csv data, not synthetic")
+}

@@ -165,7 +165,8 @@
 // copies the label (read to the end).
 // The errors of label columns, from the fit and from the transforms, are
 // a *LabelError (TestLabelError, TestLabelErrorOfTransform), a feature's
-// are not. The notes on identifiers (TestIdentifierNotes): a rising id and a name
+// are not; Table.LabelledRows finds the rows with every label
+// (TestLabelledRows). The notes on identifiers (TestIdentifierNotes): a rising id and a name
 // per row get exactly theirs, on training rows in any order; a ticket
 // shared by pairs of rows, distinct fares that do not rise and rising
 // years that repeat get none; nor do 19 rows, dropped columns, an id with

@@ -425,7 +425,7 @@ func (p *Preprocessor) fitLabels(t *Table, labels []int, rows []int, task Task) 
 		c := t.Columns[j]
 		for _, i := range rows {
 			if _, ok := c.Text(i); !ok {
-				return fmt.Errorf("%s:%d: column %d (%s): the label is missing: drop the rows without one", t.Name, t.Line(i), j+1, c.Name)
+				return fmt.Errorf("%s:%d: column %d (%s): the label is missing: drop the rows without one (--drop-unlabelled)", t.Name, t.Line(i), j+1, c.Name)
 			}
 		}
 	}
@@ -1001,7 +1001,7 @@ func (p *Preprocessor) transformLabels(t *Table, labels []int, rows []int, s *Se
 		for r, i := range rows {
 			text, ok := c.Text(i)
 			if !ok {
-				return fmt.Errorf("%s:%d: column %d (%s): the label is missing: drop the rows without one", t.Name, t.Line(i), j+1, c.Name)
+				return fmt.Errorf("%s:%d: column %d (%s): the label is missing: drop the rows without one (--drop-unlabelled)", t.Name, t.Line(i), j+1, c.Name)
 			}
 			if p.Task == Regress {
 				v := c.Numbers

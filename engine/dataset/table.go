@@ -156,6 +156,38 @@ func (t *Table) Column(ref string) (int, error) {
 	return 0, fmt.Errorf("%s: no column %q: the columns are %s (or 1 to %d by number)", t.Name, ref, quoteAll(t.Names()), len(t.Columns))
 }
 
+// LabelledRows returns the rows of t whose label columns (by name or
+// 1-based number; none: the last column) all have a value, and those that
+// lack one, each in the file's order.
+func (t *Table) LabelledRows(labels []string) (labelled, unlabelled []int, err error) {
+	if len(labels) == 0 {
+		labels = []string{strconv.Itoa(len(t.Columns))}
+	}
+	cols := make([]*Column, len(labels))
+	for k, ref := range labels {
+		j, err := t.Column(ref)
+		if err != nil {
+			return nil, nil, fmt.Errorf("label column: %w", err)
+		}
+		cols[k] = t.Columns[j]
+	}
+	labelled = make([]int, 0, t.Rows)
+	for i := range t.Rows {
+		present := true
+		for _, c := range cols {
+			if c.IsText() && c.Codes[i] < 0 || !c.IsText() && math.IsNaN(c.Numbers[i]) {
+				present = false
+			}
+		}
+		if present {
+			labelled = append(labelled, i)
+		} else {
+			unlabelled = append(unlabelled, i)
+		}
+	}
+	return labelled, unlabelled, nil
+}
+
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {

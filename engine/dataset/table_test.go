@@ -414,3 +414,21 @@ func TestLabelErrorOfTransform(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	assert.EqualError(t, err, "f.csv:4: column 2 (y): the label is missing: drop the rows without one")
 }
+
+// TestLabelledRows checks the rows whose label columns all have a value:
+// by default the last column, several columns by name or number, in the
+// file's order; and the error of an unknown column.
+func TestLabelledRows(t *testing.T) {
+	tab, err := readTable(t, "a,y1,y2\n1,0,x\n2,,y\n3,1,\n4,1,z\n", dataset.ReadOptions{})
+	require.NoError(t, err)
+	labelled, unlabelled, err := tab.LabelledRows(nil)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 1, 3}, labelled, "y2, the last column")
+	assert.Equal(t, []int{2}, unlabelled)
+	labelled, unlabelled, err = tab.LabelledRows([]string{"y1", "3"})
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 3}, labelled)
+	assert.Equal(t, []int{1, 2}, unlabelled)
+	_, _, err = tab.LabelledRows([]string{"z"})
+	assert.ErrorContains(t, err, `label column: f.csv: no column "z"`)
+}
