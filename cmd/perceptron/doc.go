@@ -138,8 +138,10 @@
 //     eval's figures and predict's outputs in the labels' units; a
 //     checkpointed fit resumed to the same model file, byte for byte; a
 //     warm start from such a model predicting what it did at a rate too
-//     small to move it; and the refusals (an unknown choice, standard for a
-//     sigmoid output, none for a warm start whose model was standardised)
+//     small to move it; a sweep's best model and each fit's under
+//     --out-dir folded too (TestScaleTargetSweep); and the refusals (an
+//     unknown choice, standard for a sigmoid output, none for a warm start
+//     whose model was standardised)
 //   - export: its errors (missing flags, an unknown format, an opset out
 //     of range, a model or folder that is not there: no file written); and,
 //     where python3-onnx, node and onnxruntime-node are installed, models

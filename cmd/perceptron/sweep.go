@@ -397,7 +397,7 @@ func (r *sweepRun) train(i int) {
 		f.model = t.out
 	}
 	start := time.Now()
-	for _, step := range []func() error{t.configure, t.loadData, t.build, t.weighClasses, t.findRate, t.fit, t.evaluate} {
+	for _, step := range []func() error{t.configure, t.loadData, t.build, t.weighClasses, t.findRate, t.fit, t.foldTarget, t.evaluate} {
 		if f.err = step(); f.err != nil {
 			break
 		}
@@ -418,7 +418,8 @@ func (r *sweepRun) train(i int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.best == nil || better(f, r.fits[r.bestAt]) {
-		r.best, r.bestAt = &modelfile.Model{Network: t.net, Scaler: t.scaler, Prep: t.prep}, i
+		m := t.model()
+		r.best, r.bestAt = &m, i
 	}
 }
 

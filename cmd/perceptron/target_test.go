@@ -169,3 +169,25 @@ func TestDescribeLabels(t *testing.T) {
 	assert.Equal(t, "label mpg (a regression); ", describeLabels(&dataset.Preprocessor{Labels: []string{"mpg"}, Task: dataset.Regress}))
 	assert.Equal(t, "labels x, y (a regression of 2 outputs); ", describeLabels(&dataset.Preprocessor{Labels: []string{"x", "y"}, Task: dataset.Regress}))
 }
+
+// TestScaleTargetSweep sweeps rates of a regression on prices: the best
+// fit's model, and each fit's under --out-dir, records the
+// standardisation and predicts in the labels' units.
+func TestScaleTargetSweep(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "prices.csv", pricesCSV(400))
+	write(t, dir, "rows.csv", "a,b\n1,0\n")
+	r := perceptron(t, dir, "sweep", "--data", "csv:prices.csv", "--lr", "0.003,0.01", "--epochs", "10", "--out", "best.safetensors", "--out-dir", "fits",
+		"--plot", "", "--csv", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	for _, model := range []string{"best.safetensors", "fits/fit-001.safetensors", "fits/fit-002.safetensors"} {
+		m, err := modelfile.Load(filepath.Join(dir, model))
+		require.NoError(t, err)
+		assert.NotNil(t, m.Target, model)
+		r = perceptron(t, dir, "predict", "--model", model, "--input", "rows.csv")
+		require.Equal(t, 0, r.code, r.stderr)
+		got, err := strconv.ParseFloat(strings.TrimSpace(r.stdout), 64)
+		require.NoError(t, err)
+		assert.InDelta(t, 7000, got, 500, "%s predicts a price", model)
+	}
+}

@@ -715,11 +715,18 @@ func (f *trainFlags) outputs() []output {
 	return outs
 }
 
+// model is the model file of the fit: its network (folded, after
+// foldTarget) with everything that prepares its inputs and maps its
+// outputs.
+func (t *training) model() modelfile.Model {
+	return modelfile.Model{Network: t.net, Scaler: t.scaler, Prep: t.prep, Target: t.target}
+}
+
 // write saves the model, the history CSV and the plot the flags name,
 // recording each path written in t.sum. A fit cut short writes as
 // --on-interrupt says: beside the files that exist, over them, or nothing.
 func (t *training) write() error {
-	m, hist, sum := modelfile.Model{Network: t.net, Scaler: t.scaler, Prep: t.prep, Target: t.target}, t.hist, &t.sum
+	m, hist, sum := t.model(), t.hist, &t.sum
 	for _, o := range t.outputs() {
 		if !o.beside {
 			continue // the checkpoint, which Fit writes
