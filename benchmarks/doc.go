@@ -54,7 +54,10 @@
 // times both as whole processes (ours: train, then eval), 1 thread each,
 // interleaved, and writes the median seconds, accuracies and their ratio
 // (tabular/summarize.py) into tabular-DATE/summary.md; -s sklearn measures
-// scikit-learn alone.
+// scikit-learn alone. tabular/regress_targets.py compares test R² on
+// regression files (seaborn's, not committed) with the labels standardised
+// (--scale-target standard) or not, beside scikit-learn's MLPRegressor with
+// and without TransformedTargetRegressor: accuracy, not speed.
 //
 // onnx/ runs exported models in ONNX Runtime (npm onnxruntime-node 1.30,
 // installed by `npm ci --ignore-scripts` there; it bundles
