@@ -15,14 +15,14 @@ import (
 
 // tableFlags are the flags that read a CSV file and prepare its columns.
 type tableFlags struct {
-	labels, sep, naValues                string
+	labels, sep, naValues, decimal       string
 	categorical, drop, impute, weightCol string
 	maxCategories                        int
 	dropUnlabelled                       bool
 }
 
 // tableFlagNames are the flags of tableFlags, which only a CSV takes.
-var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col", "drop-unlabelled"}
+var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col", "drop-unlabelled", "decimal"}
 
 // register defines the table flags of train (training) or eval on fs.
 func (f *tableFlags) register(fs *flag.FlagSet, training bool) {
@@ -42,6 +42,7 @@ func (f *tableFlags) register(fs *flag.FlagSet, training bool) {
 func (f *tableFlags) registerReading(fs *flag.FlagSet) {
 	fs.StringVar(&f.sep, "sep", "", `csv: the separator, ",", ";", "tab" or "|" (default: detected among them)`)
 	fs.StringVar(&f.naValues, "na-values", "", "csv: more cells that mean missing, comma-separated, besides an empty cell, NA, NaN and ?")
+	fs.StringVar(&f.decimal, "decimal", ".", `csv: the decimal mark of the numbers, "." or "," (1234,56; with a separator other than ",")`)
 }
 
 // check refuses the table flags where the data is not a CSV, and values
@@ -68,6 +69,13 @@ func (f *tableFlags) check(given map[string]bool, kind string) error {
 // readOptions returns how the CSV is read.
 func (f *tableFlags) readOptions() (dataset.ReadOptions, error) {
 	opt := dataset.ReadOptions{NAValues: list(f.naValues)}
+	switch f.decimal {
+	case ".":
+	case ",":
+		opt.Decimal = ','
+	default:
+		return opt, fmt.Errorf(`--decimal: unknown decimal mark %q: expected "." or ","`, f.decimal)
+	}
 	switch f.sep {
 	case "":
 	case ",", ";", "|":

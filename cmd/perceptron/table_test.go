@@ -135,6 +135,8 @@ func TestCSVFlags(t *testing.T) {
 		{[]string{"--impute", "mode"}, `--impute: unknown imputation "mode"`},
 		{[]string{"--label-col", "colour"}, `no column "colour": the columns are "size", "code", "label"`},
 		{[]string{"--weight-col", "code", "--label-col", "code"}, "code"},
+		{[]string{"--decimal", ";"}, `--decimal: unknown decimal mark ";": expected "." or ","`},
+		{[]string{"--decimal", ","}, `codes.csv: the decimal mark and the separator are both ","`},
 	} {
 		r := perceptron(t, dir, append(append([]string{"train", "--data", "csv:codes.csv"}, c.args...), quiet...)...)
 		assert.Equal(t, 1, r.code, "%v: %s", c.args, r.stderr)
@@ -143,6 +145,35 @@ func TestCSVFlags(t *testing.T) {
 	r := perceptron(t, dir, append([]string{"train", "--data", "synthetic:moons", "--label-col", "y"}, quiet...)...)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "--label-col applies to csv data, not synthetic")
+
+	// Numbers with a decimal comma: text (one feature a value) with a note, numbers with --decimal ,, in
+	// training and in predict.
+	var c strings.Builder
+	c.WriteString("size;code;label\n")
+	for i := range 40 {
+		fmt.Fprintf(&c, "%d;%s;%d\n", i%7, []string{"10,5", "11", "12"}[i%3], i%2)
+	}
+	write(t, dir, "comma.csv", c.String())
+	comma := func(args ...string) result {
+		return perceptron(t, dir, append(append([]string{"train", "--data", "csv:comma.csv"}, quiet...), args...)...)
+	}
+	r = comma()
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "perceptron: note: column code: its cells are numbers written with a decimal comma (such as 10,5): they read as text, a category each; "+
+		"--decimal , reads them as numbers\n")
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, 1+3, sum.Inputs, "code as text: 10,5, 11, 12")
+	r = comma("--decimal", ",", "--out", "comma.safetensors")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, 2, sum.Inputs, "code read as numbers")
+	assert.NotContains(t, r.stderr, "decimal comma")
+	write(t, dir, "rows.csv", "size;code\n1;10,5\n")
+	r = perceptron(t, dir, "predict", "--model", "comma.safetensors", "--input", "rows.csv", "--decimal", ",")
+	assert.Equal(t, 0, r.code, r.stderr)
+	r = perceptron(t, dir, "predict", "--model", "comma.safetensors", "--input", "rows.csv")
+	assert.Equal(t, 1, r.code, "10,5 is no number without --decimal ,")
 }
 
 // TestWeightColumn trains with a column of weights: weights of 0 make the
@@ -306,7 +337,7 @@ func TestDefaultLabelHint(t *testing.T) {
 	write(t, dir, "ship.csv", b.String())
 	r := perceptron(t, dir, "train", "--data", "csv:ship.csv", "--out", "", "--quiet")
 	assert.Equal(t, 1, r.code)
-	assert.Equal(t, "perceptron: error: ship.csv:9: column 3 (port): the label is missing: drop the rows without one\n"+
+	assert.Equal(t, "perceptron: error: ship.csv:9: column 3 (port): the label is missing: drop the rows without one (--drop-unlabelled)\n"+
 		"perceptron: hint: without --label-col the label is the last column, port: give --label-col with the column to predict (one of id, survived, port)\n", r.stderr)
 	r = perceptron(t, dir, "train", "--data", "csv:ship.csv", "--label-col", "port", "--out", "", "--quiet")
 	assert.Equal(t, 1, r.code)

@@ -439,7 +439,7 @@ func (p *Preprocessor) fitLabels(t *Table, labels []int, rows []int, task Task) 
 				continue
 			}
 			for _, i := range rows {
-				if text, _ := c.Text(i); kindOf(text, nil) != numberCell {
+				if text, _ := c.Text(i); kindOf(text, nil, false) != numberCell {
 					return fmt.Errorf("%s:%d: column %d (%s): label %q is not a number, which a regression needs (a text label makes a classification)",
 						t.Name, t.Line(i), j+1, c.Name, text)
 				}

@@ -23,6 +23,10 @@ type ReadOptions struct {
 	// NAValues are more markers of a missing cell, besides the empty cell,
 	// "?" and NA and NaN in any case.
 	NAValues []string
+	// Decimal is the decimal mark of the numbers: '.' (0 means it) or ','
+	// (1234,56, as spreadsheets in much of Europe write it). Thousands
+	// separators are not read: 1.234,56 is text either way.
+	Decimal rune
 }
 
 // Table is a CSV file read column by column: a column is numeric while
@@ -295,6 +299,13 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 	} else if t.Sep == '"' || t.Sep == '\r' || t.Sep == '\n' || t.Sep == utf8.RuneError {
 		return nil, fmt.Errorf("%s: separator %q cannot separate fields", name, t.Sep)
 	}
+	comma := opt.Decimal == ','
+	switch {
+	case opt.Decimal != 0 && opt.Decimal != '.' && !comma:
+		return nil, fmt.Errorf("%s: decimal mark %q: expected . or ,", name, opt.Decimal)
+	case comma && t.Sep == ',':
+		return nil, fmt.Errorf("%s: the decimal mark and the separator are both \",\": a decimal comma needs another separator (;, tab or |)", name)
+	}
 	first := sampleRecords(sample, complete, t.Sep)
 	cr := csv.NewReader(br)
 	cr.Comma, cr.FieldsPerRecord, cr.ReuseRecord = t.Sep, -1, true
@@ -317,7 +328,7 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 			if width > MaxColumns {
 				return nil, fmt.Errorf("%s:%d: %d fields, more than the %d columns a table may have", name, line, width, MaxColumns)
 			}
-			if isHeader(rec, first, na) {
+			if isHeader(rec, first, na, comma) {
 				if err := t.nameColumns(rec); err != nil {
 					return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 				}
@@ -337,7 +348,7 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 			return nil, fmt.Errorf("%s:%d: found %d fields, expected %d like %s (separator %q)", name, line, len(rec), width, like, t.Sep)
 		}
 		for j, f := range rec {
-			if err := t.Columns[j].add(strings.TrimSpace(f), t.Rows, na); err != nil {
+			if err := t.Columns[j].add(strings.TrimSpace(f), t.Rows, na, comma); err != nil {
 				return nil, fmt.Errorf("%s:%d: column %d (%s): %w", name, line, j+1, t.Columns[j].Name, err)
 			}
 		}
@@ -354,9 +365,49 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 		if c.respelt && c.IsText() {
 			t.Notes = append(t.Notes, fmt.Sprintf("column %s: holds text below many numbers, whose spelling was not kept: they read as text in their shortest form (1.0 as 1)", c.Name))
 		}
+		if !comma && c.IsText() && decimalCommas(c.Values) {
+			t.Notes = append(t.Notes, fmt.Sprintf("column %s: its cells are numbers written with a decimal comma (such as %s): they read as text, a category each; "+
+				"--decimal , reads them as numbers", c.Name, firstComma(c.Values)))
+		}
 		c.index, c.spelling = nil, nil
 	}
 	return t, nil
+}
+
+// parseNumber parses a trimmed cell as a number, its decimal mark a comma
+// where comma is set (a cell with a point then is no number).
+func parseNumber(s string, comma bool) (float64, error) {
+	if comma && strings.IndexByte(s, ',') >= 0 {
+		if strings.IndexByte(s, '.') >= 0 {
+			return 0, strconv.ErrSyntax
+		}
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+// decimalCommas reports whether a text column's values (none missing) are
+// all numbers once read with a decimal comma, one of them at least with a
+// comma: numbers that --decimal , would read.
+func decimalCommas(values []string) bool {
+	commas := false
+	for _, v := range values {
+		if _, err := parseNumber(v, true); err != nil {
+			return false
+		}
+		commas = commas || strings.IndexByte(v, ',') >= 0
+	}
+	return commas
+}
+
+// firstComma returns the first of values that holds a comma.
+func firstComma(values []string) string {
+	for _, v := range values {
+		if strings.IndexByte(v, ',') >= 0 {
+			return v
+		}
+	}
+	return ""
 }
 
 // countLines counts the lines of r from where it stands, and its bytes,
@@ -432,8 +483,9 @@ func (t *Table) nameColumns(fields []string) error {
 	return nil
 }
 
-// add appends cell s (trimmed) of row to the column.
-func (c *Column) add(s string, row int, na map[string]bool) error {
+// add appends cell s (trimmed) of row to the column, reading numbers with
+// a decimal comma where comma is set.
+func (c *Column) add(s string, row int, na map[string]bool, comma bool) error {
 	missing := na[s] || strings.EqualFold(s, "NA") || strings.EqualFold(s, "NaN")
 	if c.IsText() {
 		code := int32(-1)
@@ -447,7 +499,7 @@ func (c *Column) add(s string, row int, na map[string]bool) error {
 		c.Numbers = append(c.Numbers, math.NaN())
 		return nil
 	}
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := parseNumber(s, comma)
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		return fmt.Errorf("found %s: a number must be finite (mark a missing cell empty or NA)", s)
 	}
@@ -517,11 +569,11 @@ const (
 	missingCell
 )
 
-func kindOf(s string, na map[string]bool) cellKind {
+func kindOf(s string, na map[string]bool, comma bool) cellKind {
 	if na[s] || strings.EqualFold(s, "NA") || strings.EqualFold(s, "NaN") {
 		return missingCell
 	}
-	if v, err := strconv.ParseFloat(s, 64); err == nil || math.IsInf(v, 0) {
+	if v, err := parseNumber(s, comma); err == nil || math.IsInf(v, 0) {
 		return numberCell
 	}
 	return textCell
@@ -529,10 +581,10 @@ func kindOf(s string, na map[string]bool) cellKind {
 
 // isHeader reports whether the first record is a header, given the records
 // of the sample (sample[0] is the first record itself).
-func isHeader(first []string, sample [][]string, na map[string]bool) bool {
+func isHeader(first []string, sample [][]string, na map[string]bool, comma bool) bool {
 	numbers := 0
 	for _, f := range first {
-		if kindOf(strings.TrimSpace(f), na) == numberCell {
+		if kindOf(strings.TrimSpace(f), na, comma) == numberCell {
 			numbers++
 		}
 	}
@@ -540,7 +592,7 @@ func isHeader(first []string, sample [][]string, na map[string]bool) bool {
 		return true
 	}
 	for j, f := range first {
-		if kindOf(strings.TrimSpace(f), na) != textCell {
+		if kindOf(strings.TrimSpace(f), na, comma) != textCell {
 			continue
 		}
 		below := 0
@@ -548,7 +600,7 @@ func isHeader(first []string, sample [][]string, na map[string]bool) bool {
 			if j >= len(rec) {
 				continue
 			}
-			switch kindOf(strings.TrimSpace(rec[j]), na) {
+			switch kindOf(strings.TrimSpace(rec[j]), na, comma) {
 			case textCell:
 				below = -1
 			case numberCell:

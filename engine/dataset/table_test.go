@@ -396,7 +396,7 @@ func TestLabelError(t *testing.T) {
 	var le *dataset.LabelError
 	require.ErrorAs(t, err, &le)
 	assert.Equal(t, []string{"y"}, le.Columns)
-	assert.EqualError(t, err, "f.csv:3: column 3 (y): the label is missing: drop the rows without one")
+	assert.EqualError(t, err, "f.csv:3: column 3 (y): the label is missing: drop the rows without one (--drop-unlabelled)")
 	_, err = dataset.FitPreprocessor(tab, nil, dataset.PrepOptions{Labels: []string{"a"}, MaxCategories: 1})
 	require.Error(t, err)
 	assert.False(t, errors.As(err, &le), "a feature's error: %v", err)
@@ -412,7 +412,7 @@ func TestLabelErrorOfTransform(t *testing.T) {
 	_, _, err = p.Transform(tab, []int{2})
 	var le *dataset.LabelError
 	require.ErrorAs(t, err, &le)
-	assert.EqualError(t, err, "f.csv:4: column 2 (y): the label is missing: drop the rows without one")
+	assert.EqualError(t, err, "f.csv:4: column 2 (y): the label is missing: drop the rows without one (--drop-unlabelled)")
 }
 
 // TestLabelledRows checks the rows whose label columns all have a value:
@@ -431,4 +431,34 @@ func TestLabelledRows(t *testing.T) {
 	assert.Equal(t, []int{1, 2}, unlabelled)
 	_, _, err = tab.LabelledRows([]string{"z"})
 	assert.ErrorContains(t, err, `label column: f.csv: no column "z"`)
+}
+
+// TestDecimalComma reads numbers written with a decimal comma: as numbers
+// with Decimal ',' (the header told apart from them, a point in such a
+// cell making it text), and as text with a note naming the flag without
+// it; and refuses a comma that is the separator too, or another mark.
+func TestDecimalComma(t *testing.T) {
+	const csv = "price;qty;code;y\n1234,56;3;1,2,3;a\n12,5;-4;x;b\n7;1,0;y;a\n"
+	tab, err := readTable(t, csv, dataset.ReadOptions{Decimal: ','})
+	require.NoError(t, err)
+	assert.True(t, tab.Header)
+	assert.Equal(t, []float64{1234.56, 12.5, 7}, tab.Columns[0].Numbers)
+	assert.Equal(t, []float64{3, -4, 1}, tab.Columns[1].Numbers)
+	assert.True(t, tab.Columns[2].IsText(), "1,2,3 is no number")
+	assert.Empty(t, tab.Notes)
+	tab, err = readTable(t, "a;b\n1,5;x\n1.234,5;y\n", dataset.ReadOptions{Decimal: ','})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1,5", "1.234,5"}, tab.Columns[0].Values, "thousands points are not read: text, as written")
+
+	tab, err = readTable(t, csv, dataset.ReadOptions{})
+	require.NoError(t, err)
+	assert.True(t, tab.Columns[0].IsText())
+	assert.Equal(t, dataset.Notes{"column price: its cells are numbers written with a decimal comma (such as 1234,56): they read as text, a category each; " +
+		"--decimal , reads them as numbers",
+		"column qty: its cells are numbers written with a decimal comma (such as 1,0): they read as text, a category each; --decimal , reads them as numbers"}, tab.Notes)
+
+	_, err = readTable(t, "a,b\n1,2\n", dataset.ReadOptions{Decimal: ','})
+	assert.EqualError(t, err, `f.csv: the decimal mark and the separator are both ",": a decimal comma needs another separator (;, tab or |)`)
+	_, err = readTable(t, "a;b\n1;2\n", dataset.ReadOptions{Decimal: '\''})
+	assert.EqualError(t, err, `f.csv: decimal mark '\'': expected . or ,`)
 }
