@@ -41,17 +41,20 @@ func TestDataEdgeCases(t *testing.T) {
 		stdout    string // what the training prints, when it trains
 	}{
 		{name: "one row", csv: "a,b,y\n1,2,0\n",
-			stderr: "perceptron: error: one row.csv: label column y has one class, \"0\", in the training rows: nothing to tell apart\n"},
+			stderr: "perceptron: error: one row.csv: label column y has one class, \"0\", in the training rows: nothing to tell apart\n" +
+				"perceptron: hint: without --label-col the label is the last column, y: give --label-col with the column to predict (one of a, b, y)\n"},
 		{name: "one class", csv: edgeCSV(2, 30, "\n", func(int) string { return "1" }),
-			stderr: "perceptron: error: one class.csv: label column y has one class, \"1\", in the training rows: nothing to tell apart\n"},
+			stderr: "perceptron: error: one class.csv: label column y has one class, \"1\", in the training rows: nothing to tell apart\n" +
+				"perceptron: hint: without --label-col the label is the last column, y: give --label-col with the column to predict (one of c0, c1, y)\n"},
 		{name: "header only", csv: "a,b,y\n", stderr: "perceptron: error: header only.csv: no data rows\n"},
 		{name: "10,000 columns", csv: edgeCSV(10000, 20, "\n", parity), stdout: "test: loss"},
 		{name: "CRLF", csv: edgeCSV(3, 40, "\r\n", parity), stdout: "test: loss"},
 		{name: "float labels regress", csv: edgeCSV(2, 40, "\n", func(i int) string { return fmt.Sprintf("%.3f", float64(i)/7) }), stdout: "rmse"},
 		{name: "integral float labels classify", csv: edgeCSV(2, 40, "\n", func(i int) string { return fmt.Sprintf("%d.0", i%3) }), stdout: "accuracy"},
 		{name: "float labels and a softmax", csv: edgeCSV(2, 40, "\n", func(i int) string { return fmt.Sprintf("%.3f", float64(i)/7) }),
-			args:   []string{"--layers", "4:relu,3:softmax"},
-			stderr: "perceptron: error: float labels and a softmax.csv:11: column 3 (y): label 1.286 is not an integer, which a class needs (or regress on it)\n"},
+			args: []string{"--layers", "4:relu,3:softmax"},
+			stderr: "perceptron: error: float labels and a softmax.csv:11: column 3 (y): label 1.286 is not an integer, which a class needs (or regress on it)\n" +
+				"perceptron: hint: without --label-col the label is the last column, y: give --label-col with the column to predict (one of c0, c1, y)\n"},
 		{name: "an empty validation split", csv: edgeCSV(2, 4, "\n", parity), args: []string{"--val-split", "0.1"}, stdout: "test: loss"},
 		{name: "a batch of all the rows", csv: edgeCSV(2, 10, "\n", parity), args: []string{"--batch", "7"}, stdout: "test: loss"},
 	} {
