@@ -357,7 +357,7 @@ func fitCategories(c *Column, rows []int, limit int, drop, notDate string) (Inpu
 				n := distinctValues(c, rows)
 				hint := ""
 				if looksLikeDate(notDate) {
-					hint = fmt.Sprintf(" (%q looks like a date, but only %s are read as dates)", notDate, DateLayouts)
+					hint = fmt.Sprintf("; %q looks like a date, but only ISO 8601 dates and date-times (2006-01-02, 2006-01-02 15:04:05) are read as dates", notDate)
 				}
 				return in, fmt.Errorf("%d distinct values in the training rows, more than the %d categories allowed (an identifier or free text is no category): "+
 					"drop the column (%s), or allow them (--max-categories %d)%s", n, limit, drop, n, hint)
