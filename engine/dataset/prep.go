@@ -92,6 +92,9 @@ const (
 	// CodeInput is numbers one-hot encoded as categories, each named by
 	// its shortest form ("3", "2.5").
 	CodeInput InputKind = "codes"
+	// DateTimeInput is text of ISO 8601 dates or date-times (DateLayouts),
+	// one numeric feature per part (Input.Parts).
+	DateTimeInput InputKind = "datetime"
 )
 
 // Input is a feature column as a preprocessor encodes it.
@@ -109,6 +112,25 @@ type Input struct {
 	// Categories are the sorted values seen in the training rows, "" for
 	// a missing cell, one feature each (categorical and codes only).
 	Categories []string `json:"categories"`
+	// Parts are a date-time input's features, in the order of the part
+	// constants (PartYear, …); absent for other kinds.
+	Parts []DatePart `json:"parts,omitempty"`
+}
+
+// DatePart is one numeric feature of a date-time input: the part of each
+// cell's date read as written (the wall-clock fields; a zone, if any, is
+// not applied; a date without a time is midnight), filled where missing
+// and scaled as a numeric input is.
+type DatePart struct {
+	// Part is PartYear, PartMonth, PartDay, PartWeekday or PartHour.
+	Part string `json:"part"`
+	// Fill replaces a missing cell's part, before scaling.
+	Fill float64 `json:"fill"`
+	// Offset and Scale give the feature (part - Offset)·Scale.
+	Offset float64 `json:"offset"`
+	Scale  float64 `json:"scale"`
+
+	index int // the part's index in dateParts, set by Validate
 }
 
 // Preprocessor turns the rows of a table into a Set, as fitted on
@@ -118,7 +140,8 @@ type Input struct {
 // and weight columns: a numeric column is one feature, its missing cells
 // filled and then scaled; a categorical one is one 0/1 feature per category
 // seen in training, a missing cell being the category "" and a category
-// not seen in training all zeros.
+// not seen in training all zeros; a date-time one is a numeric feature per
+// part (year, month, day, weekday, and hour where training had times).
 type Preprocessor struct {
 	// Inputs are the feature columns, in order.
 	Inputs []Input `json:"inputs"`
@@ -242,8 +265,15 @@ func FitPreprocessor(t *Table, rows []int, opt PrepOptions) (*Preprocessor, erro
 		switch {
 		case role[j] == "label" || role[j] == "weight" || role[j] == "dropped":
 			continue
-		case c.IsText() || role[j] == "categorical":
-			in, err = fitCategories(c, rows, opt.MaxCategories, dropFlag(t, j))
+		case c.IsText() && role[j] != "categorical":
+			var isDate bool
+			var notDate string
+			in, isDate, notDate, err = fitDateTime(c, rows, opt.Impute, opt.Scale, dropFlag(t, j))
+			if !isDate {
+				in, err = fitCategories(c, rows, opt.MaxCategories, dropFlag(t, j), notDate)
+			}
+		case role[j] == "categorical":
+			in, err = fitCategories(c, rows, opt.MaxCategories, dropFlag(t, j), "")
 		default:
 			in, err = fitNumber(c, rows, opt.Impute, opt.Scale, dropFlag(t, j))
 		}
@@ -312,8 +342,9 @@ func (t *Table) rowSet(rows []int) ([]int, error) {
 }
 
 // fitCategories fits a categorical input on column c's rows; drop is the
-// flag that drops the column, for the error of too many categories.
-func fitCategories(c *Column, rows []int, limit int, drop string) (Input, error) {
+// flag that drops the column, and notDate the first cell that was not an
+// ISO date, for the error of too many categories.
+func fitCategories(c *Column, rows []int, limit int, drop, notDate string) (Input, error) {
 	in := Input{Name: c.Name, Kind: CategoricalInput, Scale: 1}
 	if !c.IsText() {
 		in.Kind = CodeInput
@@ -324,8 +355,12 @@ func fitCategories(c *Column, rows []int, limit int, drop string) (Input, error)
 		if !seen[s] {
 			if len(seen) == limit {
 				n := distinctValues(c, rows)
+				hint := ""
+				if looksLikeDate(notDate) {
+					hint = fmt.Sprintf("; %q looks like a date, but only ISO 8601 dates and date-times (2006-01-02, 2006-01-02 15:04:05) are read as dates", notDate)
+				}
 				return in, fmt.Errorf("%d distinct values in the training rows, more than the %d categories allowed (an identifier or free text is no category): "+
-					"drop the column (%s), or allow them (--max-categories %d)", n, limit, drop, n)
+					"drop the column (%s), or allow them (--max-categories %d)%s", n, limit, drop, n, hint)
 			}
 			seen[s] = true
 		}
@@ -366,34 +401,44 @@ func distinctValues(c *Column, rows []int) int {
 // fitNumber fits a numeric input on column c's rows; drop is the flag
 // that drops the column, for the error of a column without numbers.
 func fitNumber(c *Column, rows []int, impute Impute, scale Scaling, drop string) (Input, error) {
-	in := Input{Name: c.Name, Kind: NumericInput, Scale: 1}
-	present := make([]float64, 0, len(rows))
-	for _, i := range rows {
-		if v := c.Numbers[i]; !math.IsNaN(v) {
+	in := Input{Name: c.Name, Kind: NumericInput}
+	var err error
+	in.Fill, in.Offset, in.Scale, err = fitFill(len(rows), func(r int) float64 { return c.Numbers[rows[r]] }, impute, scale, drop)
+	return in, err
+}
+
+// fitFill fits the fill, offset and scale of a numeric feature on the n
+// values value(0) … value(n-1) of the training rows, NaN where missing;
+// drop is the flag that drops its column, for the error of a feature
+// without values.
+func fitFill(n int, value func(r int) float64, impute Impute, scale Scaling, drop string) (fill, offset, factor float64, err error) {
+	present := make([]float64, 0, n)
+	for r := range n {
+		if v := value(r); !math.IsNaN(v) {
 			present = append(present, v)
 		}
 	}
 	switch {
 	case impute == ImputeZero:
 	case len(present) == 0:
-		return in, fmt.Errorf("every cell is missing in the training rows: drop the column (%s), or fill missing numbers with zero (--impute zero)", drop)
+		return 0, 0, 1, fmt.Errorf("every cell is missing in the training rows: drop the column (%s), or fill missing numbers with zero (--impute zero)", drop)
 	case impute == ImputeMean:
-		in.Fill = mean(present)
+		fill = mean(present)
 	default:
 		slices.Sort(present)
 		n := len(present)
-		in.Fill = present[n/2]
+		fill = present[n/2]
 		if n%2 == 0 {
-			in.Fill = (present[n/2-1] + present[n/2]) / 2
+			fill = (present[n/2-1] + present[n/2]) / 2
 		}
 	}
-	in.Offset, in.Scale = fitSpread(scale, len(rows), func(k int) float64 {
-		if v := c.Numbers[rows[k]]; !math.IsNaN(v) {
+	offset, factor = fitSpread(scale, n, func(r int) float64 {
+		if v := value(r); !math.IsNaN(v) {
 			return v
 		}
-		return in.Fill
+		return fill
 	})
-	return in, nil
+	return fill, offset, factor, nil
 }
 
 func mean(v []float64) float64 {
@@ -529,7 +574,8 @@ func (p *Preprocessor) FitNotes() Notes { return p.fitNotes }
 func (p *Preprocessor) Features() int { return p.features }
 
 // FeatureNames returns the name of each feature: the column's name for a
-// number, "column=category" for a category ("column=<missing>" for "").
+// number, "column=category" for a category ("column=<missing>" for ""),
+// "column:part" for a part of a date-time ("pickup:hour").
 func (p *Preprocessor) FeatureNames() []string { return slices.Clone(p.names) }
 
 // InputNames returns the names of the feature columns, in order: the
@@ -544,8 +590,9 @@ func (p *Preprocessor) InputNames() []string {
 
 // Validate checks a preprocessor (one read from JSON, say) and readies it
 // for use: known kinds and options, unique column names, finite fills and
-// offsets, nonzero finite scales, categories sorted and unique, class names
-// unique and at least two for a classification, none for a regression.
+// offsets, nonzero finite scales, categories sorted and unique, a date-time's
+// parts known, each once, in order, class names unique and at least two
+// for a classification, none for a regression.
 func (p *Preprocessor) Validate() error {
 	if _, err := ParseImpute(string(p.Impute)); err != nil {
 		return err
@@ -574,9 +621,16 @@ func (p *Preprocessor) Validate() error {
 			return fmt.Errorf("input %s: %w", in.Name, err)
 		}
 		p.byName[in.Name], p.at[k] = k, p.features
-		if in.Kind == NumericInput {
+		switch in.Kind {
+		case NumericInput:
 			p.names = append(p.names, in.Name)
 			p.features++
+			continue
+		case DateTimeInput:
+			for i := range in.Parts {
+				p.names = append(p.names, in.Name+":"+in.Parts[i].Part)
+			}
+			p.features += len(in.Parts)
 			continue
 		}
 		p.categories[k] = map[string]int32{}
@@ -617,10 +671,32 @@ func (p *Preprocessor) Validate() error {
 	return nil
 }
 
-// check checks one input as Validate says.
+// check checks one input as Validate says, and readies a date-time's parts.
 func (in *Input) check() error {
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if in.Kind != DateTimeInput && in.Parts != nil {
+		return fmt.Errorf("%d parts: only a date-time input has parts", len(in.Parts))
+	}
 	switch in.Kind {
+	case DateTimeInput:
+		if in.Fill != 0 || in.Offset != 0 || in.Scale != 1 || in.Categories != nil || len(in.Parts) == 0 {
+			return fmt.Errorf("fill %g, offset %g, scale %g, %d categories and %d parts: a date-time input has 0, 0, 1, no categories and some parts (each its own fill, offset and scale)",
+				in.Fill, in.Offset, in.Scale, len(in.Categories), len(in.Parts))
+		}
+		last := -1
+		for i := range in.Parts {
+			part := &in.Parts[i]
+			index := slices.Index(dateParts[:], part.Part)
+			switch {
+			case index < 0:
+				return fmt.Errorf("part %q, expected %s", part.Part, quoteAll(dateParts[:]))
+			case index <= last:
+				return fmt.Errorf("part %q after %q: expected the parts in the order %s, each once", part.Part, dateParts[last], quoteAll(dateParts[:]))
+			case !finite(part.Fill) || !finite(part.Offset) || !finite(part.Scale) || part.Scale == 0:
+				return fmt.Errorf("part %s: fill %g, offset %g and scale %g: expected finite ones and a scale other than 0", part.Part, part.Fill, part.Offset, part.Scale)
+			}
+			part.index, last = index, index
+		}
 	case NumericInput:
 		if !finite(in.Fill) || !finite(in.Offset) || !finite(in.Scale) || in.Scale == 0 || in.Categories != nil {
 			return fmt.Errorf("fill %g, offset %g, scale %g and %d categories: a numeric input has finite ones, a scale other than 0, and no categories",
@@ -639,7 +715,7 @@ func (in *Input) check() error {
 			}
 		}
 	default:
-		return fmt.Errorf("kind %q, expected %q, %q or %q", in.Kind, NumericInput, CategoricalInput, CodeInput)
+		return fmt.Errorf("kind %q, expected %q, %q, %q or %q", in.Kind, NumericInput, CategoricalInput, CodeInput, DateTimeInput)
 	}
 	return nil
 }
@@ -883,6 +959,12 @@ func (p *Preprocessor) features64(t *Table, m matched, rows []int, x []float64) 
 	var notes Notes
 	for k, in := range p.Inputs {
 		c := t.Columns[m.cols[k]]
+		if in.Kind == DateTimeInput {
+			if err := p.dateFeatures(t, m.cols[k], k, rows, x); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		unseen := 0
 		for r, i := range rows {
 			dst := x[r*p.features+p.at[k]:]
@@ -969,11 +1051,15 @@ func (p *Preprocessor) number(text string, present bool) (float64, error) {
 }
 
 // scaled returns the feature of a numeric input for v, NaN when missing.
-func (in *Input) scaled(v float64) float64 {
+func (in *Input) scaled(v float64) float64 { return fillScale(v, in.Fill, in.Offset, in.Scale) }
+
+// fillScale returns the numeric feature (v - offset)·scale, v being fill
+// where it is NaN (missing).
+func fillScale(v, fill, offset, scale float64) float64 {
 	if math.IsNaN(v) {
-		v = in.Fill
+		v = fill
 	}
-	return (v - in.Offset) * in.Scale
+	return (v - offset) * scale
 }
 
 // category returns the index of a categorical input k's category for
@@ -1075,6 +1161,14 @@ func (p *Preprocessor) encode(k int, cell string, dst []float64) error {
 		dst[p.at[k]] = in.scaled(v)
 		return nil
 	}
+	if in.Kind == DateTimeInput {
+		d, ok := parseDateTime(cell)
+		if !ok && !missing {
+			return fmt.Errorf("column %s: %w", in.Name, dateError(cell))
+		}
+		in.writeParts(d, ok, dst[p.at[k]:])
+		return nil
+	}
 	out := dst[p.at[k] : p.at[k]+len(in.Categories)]
 	clear(out)
 	if c := p.category(k, cell, missing); c >= 0 {
@@ -1088,9 +1182,15 @@ func (p *Preprocessor) scaleHint(s *Set) string {
 	var spans []float64
 	var names []string
 	for k, in := range p.Inputs {
-		if in.Kind == NumericInput {
+		switch in.Kind {
+		case NumericInput:
 			spans = append(spans, span(s, p.at[k]))
 			names = append(names, in.Name)
+		case DateTimeInput:
+			for i, part := range in.Parts {
+				spans = append(spans, span(s, p.at[k]+i))
+				names = append(names, in.Name+":"+part.Part)
+			}
 		}
 	}
 	return spanHint(spans, names)

@@ -26,7 +26,9 @@
 // allocates the tensors: its length; JSON whose keys are exactly the
 // format's, each once; the metadata, its "torch" against its layers, its
 // scaler's kind and nonzero scales, or its preprocessing (key
-// "preprocessing": a dataset.Preprocessor's JSON, its fields exactly, valid,
+// "preprocessing": a dataset.Preprocessor's JSON, its fields exactly (a
+// date-time input's "parts" too, each with exactly its part, fill, offset
+// and scale; inputs of other kinds have no "parts", as before), valid,
 // making as many features as the network has inputs and as many classes as
 // it has outputs), or its target's (key "target": the standardisation of a
 // regression's labels, dataset.FitTargets; kind standard, one finite
@@ -58,7 +60,10 @@
 // included, with a scaler or a preprocessing); each error of a stored
 // preprocessing (keys, kinds, unsorted or repeated categories, a zero scale,
 // repeated names, classes or features that do not fit the network, a scaler
-// beside it); the tensor names against nn.Sequential's, with the nn.Dropout
+// beside it; TestDatePreprocessing: a date-time's parts round trip, and a
+// part with an unknown or missing field, parts not a list or not objects,
+// an unknown part, a part's zero scale, parts too few for the network and
+// parts on a numeric input are refused); the tensor names against nn.Sequential's, with the nn.Dropout
 // modules of layers with dropout shifting them; every header error;
 // that decoding allocates only what the file holds; that Load refuses special
 // files and names the file in its errors; and that WriteAtomic keeps the old

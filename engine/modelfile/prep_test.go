@@ -107,3 +107,59 @@ func TestPreprocessingErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), c.want, "case %d", i)
 	}
 }
+
+// datePreprocessor fits a preprocessor of 6 features (a date-time's 5
+// parts and a number) and 3 classes, for network's 6 inputs and 3 softmax
+// outputs.
+func datePreprocessor(t testing.TB) *dataset.Preprocessor {
+	t.Helper()
+	const csv = "t,a,label\n2019-03-23 20:21:09,1,x\n2019-03-24,2,y\n,3,z\n2020-01-01T08:00Z,4,x\n"
+	tab, err := dataset.ReadTable(strings.NewReader(csv), "p.csv", dataset.ReadOptions{})
+	require.NoError(t, err)
+	p, err := dataset.FitPreprocessor(tab, nil, dataset.PrepOptions{Scale: dataset.Standardise})
+	require.NoError(t, err)
+	return p
+}
+
+func TestDatePreprocessing(t *testing.T) {
+	prep := datePreprocessor(t)
+	var buf bytes.Buffer
+	require.NoError(t, modelfile.Encode(&buf, modelfile.Model{Network: network(t, engine.Float64), Prep: prep}))
+	good := buf.Bytes()
+	back, err := modelfile.Decode(good)
+	require.NoError(t, err)
+	assert.Equal(t, prep, back.Prep)
+	assert.Equal(t, []string{"t:year", "t:month", "t:day", "t:weekday", "t:hour", "a"}, back.Prep.FeatureNames())
+
+	h, _ := header(t, good)
+	js := h["__metadata__"].(map[string]any)["preprocessing"].(string)
+	edit := func(f func(in, part map[string]any)) []byte {
+		var p map[string]any
+		require.NoError(t, json.Unmarshal([]byte(js), &p))
+		in := p["inputs"].([]any)[0].(map[string]any)
+		f(in, in["parts"].([]any)[1].(map[string]any))
+		out, err := json.Marshal(p)
+		require.NoError(t, err)
+		h, body := header(t, good)
+		h["__metadata__"].(map[string]any)["preprocessing"] = string(out)
+		return encode(t, h, body)
+	}
+	for i, c := range []struct {
+		data []byte
+		want string
+	}{
+		{edit(func(_, part map[string]any) { part["unit"] = "months" }), `input 1, part 2: unknown field "unit"`},
+		{edit(func(_, part map[string]any) { delete(part, "scale") }), `input 1, part 2 has no "scale"`},
+		{edit(func(in, _ map[string]any) { in["parts"] = "year" }), `input 1: parts: expected a list`},
+		{edit(func(in, _ map[string]any) { in["parts"] = []any{1} }), `input 1, part 1 is not valid JSON: expected an object`},
+		{edit(func(_, part map[string]any) { part["part"] = "minute" }), `input t: part "minute", expected`},
+		{edit(func(_, part map[string]any) { part["scale"] = 0 }), `input t: part month: fill 3, offset`},
+		{edit(func(in, _ map[string]any) { in["parts"] = in["parts"].([]any)[:4] }), "5 features for a network of 6 inputs"},
+		{edit(func(in, _ map[string]any) { in["kind"] = "numeric" }), "input t: 5 parts: only a date-time input has parts"},
+	} {
+		_, err := modelfile.Decode(c.data)
+		require.Error(t, err, "case %d", i)
+		assert.Contains(t, err.Error(), "__metadata__", "case %d", i)
+		assert.Contains(t, err.Error(), c.want, "case %d", i)
+	}
+}

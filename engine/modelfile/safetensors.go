@@ -343,10 +343,13 @@ func parseScaler(js string, inputs int) (*dataset.Scaler, error) {
 }
 
 // prepKeys and inputKeys are the fields of a preprocessing's JSON and of
-// each of its inputs.
+// each of its inputs, which a date-time input follows with its parts
+// (partsKey), each of partKeys.
 var (
 	prepKeys  = []string{"inputs", "labels", "task", "class_names", "weight", "impute", "scale"}
 	inputKeys = []string{"name", "kind", "fill", "offset", "scale", "categories"}
+	partsKey  = "parts"
+	partKeys  = []string{"part", "fill", "offset", "scale"}
 )
 
 // parsePrep parses a preprocessing's JSON for a network of spec: its fields
@@ -371,8 +374,25 @@ func parsePrep(js string, spec engine.Spec) (*dataset.Preprocessor, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := exactKeys(in, what, inputKeys, nil); err != nil {
+		if err := exactKeys(in, what, inputKeys, []string{partsKey}); err != nil {
 			return nil, err
+		}
+		if _, ok := in[partsKey]; !ok {
+			continue
+		}
+		var parts []json.RawMessage
+		if err := json.Unmarshal(in[partsKey], &parts); err != nil {
+			return nil, fmt.Errorf("%s: parts: expected a list: %w", what, err)
+		}
+		for i, raw := range parts {
+			part := fmt.Sprintf("%s, part %d", what, i+1)
+			fields, err := objectFields(raw, part)
+			if err != nil {
+				return nil, err
+			}
+			if err := exactKeys(fields, part, partKeys, nil); err != nil {
+				return nil, err
+			}
 		}
 	}
 	p := new(dataset.Preprocessor)

@@ -29,7 +29,12 @@
 // OneHotEncoder could do it from strings, but a column of numeric codes is
 // matched by value ("3" and "3.0" are one category), which it cannot do,
 // and string inputs would need one graph input per column, which the
-// serving tools handle unevenly. The metadata names every feature
+// serving tools handle unevenly. A date-time column is likewise given as
+// its parts, each a number as read (NaN where missing), which the graph
+// fills and scales: COL:year, COL:month (1-12), COL:day, COL:weekday
+// (Monday 0) and, where feature_names lists it, COL:hour (hours since
+// midnight, fractional), of the wall-clock time as written (a zone not
+// applied). The metadata names every feature
 // (feature_names) and holds the preprocessing's JSON, so a caller can make
 // the features.
 //
@@ -49,7 +54,8 @@
 // output with element type FLOAT or DOUBLE and shape [N, size], N named;
 // the initializers' shapes and values, exactly, in float32 and float64; the
 // scaler's and a preprocessing's fill, offset and scale per feature
-// (one-hot features passing unchanged); the metadata (class names, feature
+// (one-hot features passing unchanged, a date-time's parts filled and
+// scaled each); the metadata (class names, feature
 // names, the preprocessing reading back); each error (opsets 12 and 18, no
 // network, a scaler or preprocessing that does not fit the network, an
 // invalid spec), with nothing written; and that Save writes what Encode does

@@ -104,7 +104,9 @@ func build(m modelfile.Model, opt Options) []byte {
 		x = scale(g, elem, x, m.Scaler.Offset, m.Scaler.Scale)
 	case m.Prep != nil:
 		inputDoc += " named by the metadata's feature_names: numbers as read (NaN where missing: the graph fills and scales them), " +
-			"each categorical column one-hot over its categories (the metadata's preprocessing lists them; a missing cell is the category \"\", an unseen one all zeros)"
+			"each categorical column one-hot over its categories (the metadata's preprocessing lists them; a missing cell is the category \"\", an unseen one all zeros), " +
+			"each date-time column as its parts, numbers as read (NaN where missing): COL:year, COL:month (1-12), COL:day, COL:weekday (Monday 0), " +
+			"and COL:hour (hours since midnight, fractional) where the feature names list it, of the wall-clock time as written"
 		x = prepare(g, elem, x, m.Prep)
 	}
 	in := spec.Inputs
@@ -173,16 +175,25 @@ func scale(g *graph, elem int32, x string, offset, scale []float64) string {
 	return "features"
 }
 
-// prepare adds the nodes of a preprocessor's numeric features, filling a
-// missing (NaN) value and then scaling, x' = (Where(IsNaN(x), fill, x) -
-// offset)·scale, which leave a one-hot feature as it is (fill 0, offset 0,
-// scale 1), and returns the name of x'.
+// prepare adds the nodes of a preprocessor's numeric features (a
+// date-time's parts included), filling a missing (NaN) value and then
+// scaling, x' = (Where(IsNaN(x), fill, x) - offset)·scale, which leave a
+// one-hot feature as it is (fill 0, offset 0, scale 1), and returns the
+// name of x'.
 func prepare(g *graph, elem int32, x string, p *dataset.Preprocessor) string {
 	n := p.Features()
 	fill, offset, sc := make([]float64, n), make([]float64, n), make([]float64, n)
 	at := 0
 	for _, in := range p.Inputs {
-		if in.Kind != dataset.NumericInput {
+		switch in.Kind {
+		case dataset.NumericInput:
+		case dataset.DateTimeInput:
+			for _, part := range in.Parts {
+				fill[at], offset[at], sc[at] = part.Fill, part.Offset, part.Scale
+				at++
+			}
+			continue
+		default:
 			for k := range in.Categories {
 				sc[at+k] = 1
 			}

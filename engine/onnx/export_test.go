@@ -285,18 +285,20 @@ func TestEncodePreprocessing(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"inputs":[
 		{"name":"age","kind":"numeric","fill":40,"offset":38,"scale":0.1,"categories":null},
 		{"name":"colour","kind":"categorical","fill":0,"offset":0,"scale":1,"categories":["","blue","red"]},
+		{"name":"at","kind":"datetime","fill":0,"offset":0,"scale":1,"categories":null,"parts":[
+			{"part":"year","fill":2019,"offset":2019.5,"scale":0.5},{"part":"hour","fill":12,"offset":11,"scale":0.25}]},
 		{"name":"size","kind":"numeric","fill":2.5,"offset":0,"scale":1,"categories":null}],
 		"labels":["y"],"task":"classify","class_names":["no","yes"],"weight":"","impute":"median","scale":"standard"}`), &prep))
-	net := network(t, 5, "3:relu,2:softmax", engine.CE, engine.Float64)
+	net := network(t, 7, "3:relu,2:softmax", engine.CE, engine.Float64)
 	e := export(t, modelfile.Model{Network: net, Prep: &prep}, Options{})
 	assert.Equal(t, []string{"IsNaN", "Where", "Sub", "Mul", "Gemm", "Relu", "Gemm", "Softmax"}, ops(e.nodes))
 	assert.Equal(t, []string{InputName}, e.nodes[0].strs(1))
 	assert.Equal(t, []string{"prep.missing", "prep.fill", InputName}, e.nodes[1].strs(1), "Where(IsNaN(x), fill, x)")
-	assert.Equal(t, []float64{40, 0, 0, 0, 2.5}, values(t, e.inits["prep.fill"]))
-	assert.Equal(t, []float64{38, 0, 0, 0, 0}, values(t, e.inits["scaler.offset"]))
-	assert.Equal(t, []float64{0.1, 1, 1, 1, 1}, values(t, e.inits["scaler.scale"]), "one-hot features pass unscaled")
+	assert.Equal(t, []float64{40, 0, 0, 0, 2019, 12, 2.5}, values(t, e.inits["prep.fill"]), "a date-time's parts filled as numbers")
+	assert.Equal(t, []float64{38, 0, 0, 0, 2019.5, 11, 0}, values(t, e.inits["scaler.offset"]))
+	assert.Equal(t, []float64{0.1, 1, 1, 1, 0.5, 0.25, 1}, values(t, e.inits["scaler.scale"]), "one-hot features pass unscaled")
 	assert.JSONEq(t, `["no","yes"]`, e.meta["class_names"])
-	assert.JSONEq(t, `["age","colour=<missing>","colour=blue","colour=red","size"]`, e.meta["feature_names"])
+	assert.JSONEq(t, `["age","colour=<missing>","colour=blue","colour=red","at:year","at:hour","size"]`, e.meta["feature_names"])
 	var back dataset.Preprocessor
 	require.NoError(t, json.Unmarshal([]byte(e.meta["preprocessing"]), &back), "the metadata's preprocessing reads back")
 	assert.Equal(t, prep.Inputs, back.Inputs)
