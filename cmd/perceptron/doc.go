@@ -92,6 +92,8 @@
 //     --class printing names; eval refusing a file without the label; the
 //     CSV flags (TestCSVFlags: --na-values, --categorical, --sep, --impute,
 //     --decimal , (a note without it, numbers with it, in train and predict),
+//     --encoding (a Windows-1252 file refused with the advice, which
+//     followed stores its categories as written, which eval then finds),
 //     --label-col by name, and refused for other data); --weight-col
 //     (TestWeightColumn: weights of 0 make the training and validation
 //     losses 0, not the test's); the note to scale a feature whose

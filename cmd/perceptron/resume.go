@@ -22,13 +22,13 @@ var settingFlags = []string{
 	"optimizer", "momentum", "nesterov", "beta1", "beta2", "eps", "weight-decay",
 	"lr-schedule", "warmup-epochs", "early-stop", "min-delta", "class-weight", "init-from",
 	"monitor", "clip-grad-norm", "clip-grad-value",
-	"sep", "na-values", "categorical", "impute", "max-categories", "weight-col", "drop", "drop-unlabelled", "decimal", "scale-target",
+	"sep", "na-values", "categorical", "impute", "max-categories", "weight-col", "drop", "drop-unlabelled", "decimal", "encoding", "scale-target",
 }
 
 // laterSettings are the setting flags added after checkpoints were first
 // written, with the value a checkpoint that does not record one had.
 var laterSettings = map[string]string{"class-weight": "", "init-from": "", "monitor": "val_loss", "clip-grad-norm": "0", "clip-grad-value": "0",
-	"sep": "", "na-values": "", "categorical": "", "impute": "median", "max-categories": strconv.Itoa(dataset.DefaultMaxCategories), "weight-col": "", "drop": "", "drop-unlabelled": "false", "decimal": ".",
+	"sep": "", "na-values": "", "categorical": "", "impute": "median", "max-categories": strconv.Itoa(dataset.DefaultMaxCategories), "weight-col": "", "drop": "", "drop-unlabelled": "false", "decimal": ".", "encoding": "",
 	"scale-target": string(dataset.NoScaling)}
 
 // settings returns the values of the setting flags of fs.

@@ -16,13 +16,14 @@ import (
 // tableFlags are the flags that read a CSV file and prepare its columns.
 type tableFlags struct {
 	labels, sep, naValues, decimal       string
+	encoding                             string
 	categorical, drop, impute, weightCol string
 	maxCategories                        int
 	dropUnlabelled                       bool
 }
 
 // tableFlagNames are the flags of tableFlags, which only a CSV takes.
-var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col", "drop-unlabelled", "decimal"}
+var tableFlagNames = []string{"label-col", "sep", "na-values", "categorical", "drop", "impute", "max-categories", "weight-col", "drop-unlabelled", "decimal", "encoding"}
 
 // register defines the table flags of train (training) or eval on fs.
 func (f *tableFlags) register(fs *flag.FlagSet, training bool) {
@@ -43,6 +44,7 @@ func (f *tableFlags) registerReading(fs *flag.FlagSet) {
 	fs.StringVar(&f.sep, "sep", "", `csv: the separator, ",", ";", "tab" or "|" (default: detected among them)`)
 	fs.StringVar(&f.naValues, "na-values", "", "csv: more cells that mean missing, comma-separated, besides an empty cell, NA, NaN and ?")
 	fs.StringVar(&f.decimal, "decimal", ".", `csv: the decimal mark of the numbers, "." or "," (1234,56; with a separator other than ",")`)
+	fs.StringVar(&f.encoding, "encoding", "", "csv: the file's character encoding, such as windows-1252 (latin1), iso-8859-15 or shift_jis (default: UTF-8, or UTF-16 after its byte order mark)")
 }
 
 // check refuses the table flags where the data is not a CSV, and values
@@ -68,7 +70,7 @@ func (f *tableFlags) check(given map[string]bool, kind string) error {
 
 // readOptions returns how the CSV is read.
 func (f *tableFlags) readOptions() (dataset.ReadOptions, error) {
-	opt := dataset.ReadOptions{NAValues: list(f.naValues)}
+	opt := dataset.ReadOptions{NAValues: list(f.naValues), Encoding: f.encoding}
 	switch f.decimal {
 	case ".":
 	case ",":

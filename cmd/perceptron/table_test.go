@@ -174,6 +174,27 @@ func TestCSVFlags(t *testing.T) {
 	assert.Equal(t, 0, r.code, r.stderr)
 	r = perceptron(t, dir, "predict", "--model", "comma.safetensors", "--input", "rows.csv")
 	assert.Equal(t, 1, r.code, "10,5 is no number without --decimal ,")
+
+	// A Windows-1252 file: refused as UTF-8 with the advice, which followed trains a model whose categories
+	// are the file's, so that eval of the same file with the flag finds them all.
+	var latin strings.Builder
+	latin.WriteString("ville;prix;y\n")
+	for i := range 40 {
+		fmt.Fprintf(&latin, "%s;%d;%d\n", []string{"Caf\xe9", "Gen\xe8ve", "Paris"}[i%3], i%5, i%3%2)
+	}
+	write(t, dir, "latin.csv", latin.String())
+	r = perceptron(t, dir, append([]string{"train", "--data", "csv:latin.csv"}, quiet...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `latin.csv:2: column 1 (ville): "Caf\xe9" is not UTF-8 text`)
+	assert.Contains(t, r.stderr, "(--encoding windows-1252)")
+	r = perceptron(t, dir, append(append([]string{"train", "--data", "csv:latin.csv"}, quiet...), "--encoding", "windows-1252", "--out", "latin.safetensors")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	m, err := modelfile.Load(filepath.Join(dir, "latin.safetensors"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Café", "Genève", "Paris"}, m.Prep.Inputs[0].Categories)
+	r = perceptron(t, dir, "eval", "--model", "latin.safetensors", "--data", "csv:latin.csv", "--encoding", "latin1")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "not seen in training")
 }
 
 // TestWeightColumn trains with a column of weights: weights of 0 make the

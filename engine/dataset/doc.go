@@ -174,6 +174,13 @@
 // (each column stops at its count of categories or within its first
 // rows), and 6.7 ms of a 300 ms fit of 800,000 rows with a column that
 // copies the label (read to the end).
+// Encodings (TestEncodings): Windows-1252 text refused as UTF-8, naming
+// the file, line, column and cell, and read with ReadOptions.Encoding (its
+// labels windows-1252 and latin1); UTF-16 after its byte order mark, both
+// byte orders, from a file and from a reader that cannot seek; an unknown
+// encoding and a header not in UTF-8 refused. Before, such text was read
+// as bytes and stored in a model's JSON as U+FFFD, so that eval of the
+// very training file found none of its categories.
 // Numbers with a decimal comma (TestDecimalComma) read as numbers with
 // ReadOptions.Decimal ',' (the header still told apart; a point in such a
 // cell makes it text), and as text with a note without it; a comma that is
@@ -223,8 +230,10 @@
 // GOGC=1: 1.77× now, 2.9× with columns grown by appending).
 //
 // FuzzReadTable checks that what ReadTable accepts has uniquely named
-// columns of one length, finite numbers or NaN in numeric columns, codes
-// within their values, and rows on lines of the file. Run on the
+// columns of one length, names and text values in UTF-8 (a model file's
+// JSON would store other bytes otherwise, and no later file would match
+// them), finite numbers or NaN in numeric columns, codes within their
+// values, and rows on lines of the file. Run on the
 // development machine (2026-12-05) under CI's 4 GiB limit for 1,500,000
 // executions: no crash, no failed property.
 //

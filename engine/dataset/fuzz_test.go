@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,8 +59,12 @@ func FuzzReadTable(f *testing.F) {
 		names := map[string]bool{}
 		for _, c := range tab.Columns {
 			require.False(t, names[c.Name], "column %q twice", c.Name)
+			require.True(t, utf8.ValidString(c.Name), "column name %q is not UTF-8", c.Name)
 			names[c.Name] = true
 			if c.IsText() {
+				for _, v := range c.Values {
+					require.True(t, utf8.ValidString(v), "value %q is not UTF-8: a model file would store it otherwise", v)
+				}
 				require.Len(t, c.Codes, tab.Rows)
 				for _, code := range c.Codes {
 					require.True(t, code >= -1 && int(code) < len(c.Values), "code %d of %d values", code, len(c.Values))

@@ -13,6 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // ReadOptions says how ReadTable reads a file.
@@ -27,6 +32,10 @@ type ReadOptions struct {
 	// (1234,56, as spreadsheets in much of Europe write it). Thousands
 	// separators are not read: 1.234,56 is text either way.
 	Decimal rune
+	// Encoding is the file's character encoding, by one of WHATWG's labels
+	// (windows-1252, latin1, iso-8859-15, shift_jis, utf-16le, …); "" is
+	// UTF-8, or UTF-16 where the file starts with its byte order mark.
+	Encoding string
 }
 
 // Table is a CSV file read column by column: a column is numeric while
@@ -276,6 +285,10 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 // grow as they are read (their small inputs, up to 64 KiB, are counted
 // too).
 func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
+	r, err := decoded(r, opt.Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	lines, size, err := countLines(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -410,6 +423,55 @@ func firstComma(values []string) string {
 	return ""
 }
 
+// notUTF8 is the error of text s that is not UTF-8: a file in another
+// encoding, which --encoding names.
+func notUTF8(s string) error {
+	return fmt.Errorf("%q is not UTF-8 text: the file is in another encoding, such as Windows-1252 (Latin-1), in which spreadsheets in Western Europe "+
+		"save CSV files: give its encoding (--encoding windows-1252), or save the file as UTF-8", s)
+}
+
+// decoded returns r decoding the encoding named (one of WHATWG's labels;
+// "" or UTF-8: r itself), or, where none is named and r starts with
+// UTF-16's byte order mark, decoding UTF-16, as Excel's "Unicode text"
+// writes it. A decoded reader cannot seek: its table grows as it is read.
+func decoded(r io.Reader, name string) (io.Reader, error) {
+	var enc encoding.Encoding
+	if name != "" {
+		var err error
+		if enc, err = htmlindex.Get(name); err != nil {
+			return nil, fmt.Errorf("unknown encoding %q: expected one of WHATWG's names, such as utf-8, windows-1252, latin1, iso-8859-15, shift_jis or utf-16le", name)
+		}
+		if enc == unicode.UTF8 {
+			return r, nil
+		}
+		return transform.NewReader(r, enc.NewDecoder()), nil
+	}
+	head := make([]byte, 2)
+	if s, ok := r.(io.ReadSeeker); ok && seekable(s) {
+		n, err := io.ReadFull(s, head)
+		if _, serr := s.Seek(-int64(n), io.SeekCurrent); serr != nil {
+			return nil, serr
+		}
+		if err != nil {
+			return r, nil // shorter than a byte order mark
+		}
+	} else {
+		br := bufio.NewReader(r)
+		head, _ = br.Peek(2)
+		r = br
+	}
+	if bytes.Equal(head, []byte{0xff, 0xfe}) || bytes.Equal(head, []byte{0xfe, 0xff}) {
+		return transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), nil
+	}
+	return r, nil
+}
+
+// seekable reports whether s can seek (a file on disk, not a pipe).
+func seekable(s io.Seeker) bool {
+	_, err := s.Seek(0, io.SeekCurrent)
+	return err == nil
+}
+
 // countLines counts the lines of r from where it stands, and its bytes,
 // when r can seek back there; -1 lines when it cannot.
 func countLines(r io.Reader) (lines int, size int64, err error) {
@@ -471,6 +533,9 @@ func (t *Table) nameColumns(fields []string) error {
 	seen := map[string]int{}
 	for j, f := range fields {
 		n := strings.TrimSpace(f)
+		if !utf8.ValidString(n) {
+			return fmt.Errorf("column %d: %w", j+1, notUTF8(n))
+		}
 		if n == "" {
 			n = strconv.Itoa(j + 1)
 		}
@@ -490,7 +555,10 @@ func (c *Column) add(s string, row int, na map[string]bool, comma bool) error {
 	if c.IsText() {
 		code := int32(-1)
 		if !missing {
-			code = c.code(s)
+			var err error
+			if code, err = c.code(s); err != nil {
+				return err
+			}
 		}
 		c.Codes = append(c.Codes, code)
 		return nil
@@ -505,8 +573,9 @@ func (c *Column) add(s string, row int, na map[string]bool, comma bool) error {
 	}
 	if err != nil {
 		c.toText(row)
-		c.Codes = append(c.Codes, c.code(s))
-		return nil
+		code, err := c.code(s)
+		c.Codes = append(c.Codes, code)
+		return err
 	}
 	c.Numbers = append(c.Numbers, v)
 	if !c.respelt {
@@ -522,15 +591,19 @@ func (c *Column) add(s string, row int, na map[string]bool, comma bool) error {
 	return nil
 }
 
-// code returns the code of value s, adding it to Values when new.
-func (c *Column) code(s string) int32 {
+// code returns the code of value s, adding it to Values when new: text
+// that is not UTF-8 is refused (notUTF8) where it is new.
+func (c *Column) code(s string) (int32, error) {
 	k, ok := c.index[s]
 	if !ok {
+		if !utf8.ValidString(s) {
+			return 0, notUTF8(s)
+		}
 		k = int32(len(c.Values))
 		c.Values = append(c.Values, strings.Clone(s))
 		c.index[s] = k
 	}
-	return k
+	return k, nil
 }
 
 // toText turns a numeric column of rows cells into a text column.
@@ -545,7 +618,7 @@ func (c *Column) toText(rows int) {
 		if !ok {
 			s = numberName(v)
 		}
-		c.Codes[i] = c.code(s)
+		c.Codes[i], _ = c.code(s) // a number's spelling, UTF-8
 	}
 	c.Numbers, c.spelling = nil, nil
 }

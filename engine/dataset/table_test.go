@@ -1,6 +1,8 @@
 package dataset_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -461,4 +464,46 @@ func TestDecimalComma(t *testing.T) {
 	assert.EqualError(t, err, `f.csv: the decimal mark and the separator are both ",": a decimal comma needs another separator (;, tab or |)`)
 	_, err = readTable(t, "a;b\n1;2\n", dataset.ReadOptions{Decimal: '\''})
 	assert.EqualError(t, err, `f.csv: decimal mark '\'': expected . or ,`)
+}
+
+// TestEncodings reads a file of Windows-1252 text: refused as UTF-8 with
+// the file, line, column and cell, read with Encoding (by two of its
+// labels); UTF-16 after a byte order mark, little- and big-endian, from a
+// file and from a reader that cannot seek, with no option; and refuses an
+// unknown encoding and a header that is not UTF-8.
+func TestEncodings(t *testing.T) {
+	cp1252 := []byte("ville;prix\nParis;3\nCaf\xe9;4\nGen\xe8ve \x80;5\n")
+	_, err := dataset.ReadTable(bytes.NewReader(cp1252), "f.csv", dataset.ReadOptions{})
+	assert.EqualError(t, err, `f.csv:3: column 1 (ville): "Caf\xe9" is not UTF-8 text: the file is in another encoding, such as Windows-1252 (Latin-1), `+
+		`in which spreadsheets in Western Europe save CSV files: give its encoding (--encoding windows-1252), or save the file as UTF-8`)
+	_, err = dataset.ReadTable(bytes.NewReader(cp1252), "f.csv", dataset.ReadOptions{Encoding: "utf-8"})
+	assert.ErrorContains(t, err, `"Caf\xe9" is not UTF-8 text`)
+	for _, label := range []string{"windows-1252", "latin1"} {
+		tab, err := dataset.ReadTable(bytes.NewReader(cp1252), "f.csv", dataset.ReadOptions{Encoding: label})
+		require.NoError(t, err, label)
+		assert.Equal(t, []string{"Paris", "Café", "Genève €"}, tab.Columns[0].Values, label)
+		assert.Equal(t, []float64{3, 4, 5}, tab.Columns[1].Numbers, label)
+	}
+
+	text := "ville;prix\nZürich;3\n東京;4\n"
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		units := utf16.Encode([]rune("\ufeff" + text))
+		data := make([]byte, 2*len(units))
+		for i, u := range units {
+			order.PutUint16(data[2*i:], u)
+		}
+		path := filepath.Join(t.TempDir(), "utf16.csv")
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+		tab, err := dataset.LoadTable(path, dataset.ReadOptions{})
+		require.NoError(t, err, order)
+		assert.Equal(t, []string{"Zürich", "東京"}, tab.Columns[0].Values, order)
+		tab, err = dataset.ReadTable(struct{ io.Reader }{bytes.NewReader(data)}, "pipe", dataset.ReadOptions{})
+		require.NoError(t, err, "%v, a reader that cannot seek", order)
+		assert.Equal(t, []float64{3, 4}, tab.Columns[1].Numbers, order)
+	}
+
+	_, err = dataset.ReadTable(strings.NewReader(text), "f.csv", dataset.ReadOptions{Encoding: "klingon"})
+	assert.EqualError(t, err, `f.csv: unknown encoding "klingon": expected one of WHATWG's names, such as utf-8, windows-1252, latin1, iso-8859-15, shift_jis or utf-16le`)
+	_, err = dataset.ReadTable(strings.NewReader("caf\xe9;prix\nx;1\n"), "f.csv", dataset.ReadOptions{})
+	assert.ErrorContains(t, err, `f.csv:1: column 1: "caf\xe9" is not UTF-8 text`)
 }
