@@ -131,6 +131,10 @@
 //     (labels from 1 or with a gap relabelled 0 to K-1, one class made
 //     two); the largest --samples that fits a memory limit
 //     (TestMostThatFit)
+//   - beside the test's accuracy, what always answering the training
+//     part's most common class scores, and the note when a classifier does
+//     no better (TestMajority; the test line in
+//     TestValidationComesFromTrainingData)
 //   - validation held out of the training data by default, mnist included
 //     (a folder of 300 noisy 4×4 digits: 270 training, 30 validation, 100
 //     test); its figures in the table, the history CSV and the JSON, and

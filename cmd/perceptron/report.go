@@ -85,6 +85,9 @@ type metricsJSON struct {
 	MAE       *float64  `json:"mae,omitempty"`
 	RMSE      *float64  `json:"rmse,omitempty"`
 	R2        *float64  `json:"r2,omitempty"`
+	// Majority is what always answering the training part's most common
+	// class scores (train's test only).
+	Majority *majorityJSON `json:"majority,omitempty"`
 }
 
 // writeJSON writes v as indented JSON: train's summary, eval's metrics,

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/perceptron-go/perceptron/engine"
 	"github.com/perceptron-go/perceptron/engine/dataset"
 	"github.com/perceptron-go/perceptron/engine/modelfile"
 )
@@ -190,4 +191,25 @@ func TestScaleTargetSweep(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDelta(t, 7000, got, 500, "%s predicts a price", model)
 	}
+}
+
+// TestMajority checks what always answering the training part's most
+// common class scores on the test set, by class name and index, none for
+// a regression, and the note when a classifier's accuracy is no better.
+func TestMajority(t *testing.T) {
+	spec := engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 3, Activation: engine.Softmax}}, Loss: engine.CE, DType: engine.Float32}
+	train := &dataset.Set{Labels: []float64{2, 0, 2, 1, 2}, N: 5, Classes: 3, ClassNames: []string{"a", "b", "c"}}
+	test := &dataset.Set{Labels: []float64{2, 2, 0, 1}, N: 4, Classes: 3}
+	assert.Equal(t, &majorityJSON{Class: "c", Accuracy: 0.5}, majority(spec, train, test))
+	train.ClassNames = nil
+	assert.Equal(t, &majorityJSON{Class: "2", Accuracy: 0.5}, majority(spec, train, test))
+	regression := engine.Spec{Inputs: 1, Layers: []engine.LayerSpec{{Units: 1, Activation: engine.Linear}}, Loss: engine.MSE, DType: engine.Float32}
+	assert.Nil(t, majority(regression, train, test))
+
+	tr := &training{}
+	tr.sum.Test = &metricsJSON{Accuracy: num(0.505), Majority: &majorityJSON{Class: "no", Accuracy: 0.5}}
+	assert.Equal(t, "the test accuracy, 50.50%, is no better than always answering no (50.00%): the model has learnt next to nothing from the features; "+
+		"try --class-weight balanced (where a class is rare), more --epochs, another --lr (--lr find), or check that the label is the column meant", tr.majorityNote())
+	tr.sum.Test.Accuracy = num(0.51)
+	assert.Empty(t, tr.majorityNote(), "a point above")
 }

@@ -587,7 +587,8 @@ func (t *training) evaluate() error {
 		if t.land, err = t.sig.landed(t.comm); err != nil {
 			return err
 		} else if t.land.sig == nil {
-			t.sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2)}
+			t.sum.Test = &metricsJSON{Loss: num(m.Loss), Accuracy: num(m.Accuracy), MAE: num(m.MAE), RMSE: num(m.RMSE), R2: num(m.R2),
+				Majority: majority(t.spec, t.trainSet, t.testSet)}
 		}
 	}
 	if t.land.sig != nil {
@@ -613,6 +614,7 @@ func (t *training) report() error {
 	if err := t.write(); err != nil {
 		return err
 	}
+
 	if t.eventFile != "" {
 		t.sum.Wrote = append(t.sum.Wrote, t.eventFile)
 	}
@@ -622,6 +624,9 @@ func (t *training) report() error {
 		}
 	} else {
 		t.printOutcome()
+	}
+	if note := t.majorityNote(); note != "" {
+		t.say("perceptron: note: %s\n", note)
 	}
 	if len(t.sum.Wrote) > 0 {
 		t.say("perceptron: wrote %v\n", t.sum.Wrote)
@@ -657,6 +662,9 @@ func (t *training) printOutcome() {
 		fmt.Fprintf(t.stdout, "test: loss %.4f", *m.Loss)
 		if m.Accuracy != nil {
 			fmt.Fprintf(t.stdout, ", accuracy %.2f%%", 100**m.Accuracy)
+			if mj := m.Majority; mj != nil {
+				fmt.Fprintf(t.stdout, " (always %s: %s)", mj.Class, percent(mj.Accuracy))
+			}
 		} else if m.RMSE != nil {
 			fmt.Fprintf(t.stdout, ", rmse %.4f", *m.RMSE)
 			if m.R2 != nil {
