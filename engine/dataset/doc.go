@@ -182,9 +182,9 @@
 // as bytes and stored in a model's JSON as U+FFFD, so that eval of the
 // very training file found none of its categories.
 // Numbers with a decimal comma (TestDecimalComma) read as numbers with
-// ReadOptions.Decimal ',' (the header still told apart; a point in such a
-// cell makes it text), and as text with a note without it; a comma that is
-// also the separator, and another mark, are refused.
+// ReadOptions.Decimal ',' (the header still told apart; a point in a cell
+// makes it text, 1.234 as 1.234,5), and as text with a note without it; a
+// comma that is also the separator, and another mark, are refused.
 // The errors of label columns, from the fit and from the transforms, are
 // a *LabelError (TestLabelError, TestLabelErrorOfTransform), a feature's
 // are not; Table.LabelledRows finds the rows with every label

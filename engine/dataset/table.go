@@ -30,7 +30,8 @@ type ReadOptions struct {
 	NAValues []string
 	// Decimal is the decimal mark of the numbers: '.' (0 means it) or ','
 	// (1234,56, as spreadsheets in much of Europe write it). Thousands
-	// separators are not read: 1.234,56 is text either way.
+	// separators are not read: 1.234,56 is text either way, and with ','
+	// so is any cell with a point (1.234, which may mean 1234).
 	Decimal rune
 	// Encoding is the file's character encoding, by one of WHATWG's labels
 	// (windows-1252, latin1, iso-8859-15, shift_jis, utf-16le, …); "" is
@@ -388,9 +389,10 @@ func ReadTable(r io.Reader, name string, opt ReadOptions) (*Table, error) {
 }
 
 // parseNumber parses a trimmed cell as a number, its decimal mark a comma
-// where comma is set (a cell with a point then is no number).
+// where comma is set (a cell with a point then is no number: 1.234 may be
+// a thousand and more, written with a thousands point).
 func parseNumber(s string, comma bool) (float64, error) {
-	if comma && strings.IndexByte(s, ',') >= 0 {
+	if comma {
 		if strings.IndexByte(s, '.') >= 0 {
 			return 0, strconv.ErrSyntax
 		}

@@ -452,6 +452,9 @@ func TestDecimalComma(t *testing.T) {
 	tab, err = readTable(t, "a;b\n1,5;x\n1.234,5;y\n", dataset.ReadOptions{Decimal: ','})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"1,5", "1.234,5"}, tab.Columns[0].Values, "thousands points are not read: text, as written")
+	tab, err = readTable(t, "a;b\n1,5;x\n1.234;y\n", dataset.ReadOptions{Decimal: ','})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1,5", "1.234"}, tab.Columns[0].Values, "a point is no decimal mark: 1.234 is not read as 1.234 (it may mean 1234)")
 
 	tab, err = readTable(t, csv, dataset.ReadOptions{})
 	require.NoError(t, err)
