@@ -414,6 +414,11 @@ func TestDropUnlabelled(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &ev))
 	assert.Equal(t, 57, ev.N)
+	write(t, dir, "nolabel.csv", "x,colour\n0.5,red\n")
+	r = perceptron(t, dir, "eval", "--model", "m.safetensors", "--data", "csv:nolabel.csv", "--drop-unlabelled")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `perceptron: error: nolabel.csv: no label column "label", which the model was trained on`+"\n"+
+		`perceptron: hint: eval measures the model against the labels`, "a file without the label column: the same error as without --drop-unlabelled")
 
 	ck, err := modelfile.LoadCheckpoint(filepath.Join(dir, "ck.safetensors"))
 	require.NoError(t, err)
