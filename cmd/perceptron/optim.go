@@ -39,7 +39,7 @@ func (o *optimFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.monitor, "monitor", "val_loss", "what --lr-schedule plateau and --early-stop watch: val_loss or val_accuracy")
 	fs.IntVar(&o.warmup, "warmup-epochs", 0, "epochs over which the learning rate rises linearly to --lr before the schedule")
 	fs.IntVar(&o.earlyStop, "early-stop", 0, "stop after this many epochs without a better --monitor, and keep the best epoch's model (0: never)")
-	fs.Float64Var(&o.minDelta, "min-delta", 0, "early stopping: the least change of --monitor that counts as better")
+	fs.Float64Var(&o.minDelta, "min-delta", 0, "early stopping: the least change of --monitor that counts as better (for a regression whose labels are standardised, --scale-target, a change of the standardised loss)")
 	fs.Float64Var(&o.valSplit, "val-split", 0.1, "fraction in [0, 1) of the training data held out to validate each epoch (0: no validation; the test set is only for the final test)")
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,12 @@ func (t *training) standardiseTargets() error {
 	case t.scaleTarget == string(dataset.NoScaling):
 	case learnsLabels(t.spec, t.trainSet):
 		t.target = dataset.FitTargets(t.trainSet)
+		for j, s := range t.target.Scale {
+			if !(s > 0) || math.IsInf(s, 0) || math.IsInf(t.target.Offset[j], 0) {
+				return withHint(fmt.Errorf("--scale-target standard: output %d's labels spread past float64's range (mean %g, 1/sd %g): they cannot be standardised", j+1, t.target.Offset[j], s),
+					"scale the labels down in the file (as thousands or millions), or --scale-target none")
+			}
+		}
 	case t.scaleTarget == string(dataset.Standardise):
 		out := t.spec.Layers[len(t.spec.Layers)-1]
 		return withHint(fmt.Errorf("--scale-target standard: the output layer %d:%s learns no labels as they are, only a linear output layer of one unit per label does", out.Units, out.Activation),

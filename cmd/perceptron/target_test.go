@@ -148,8 +148,9 @@ func TestScaleTargetWarmStart(t *testing.T) {
 }
 
 // TestScaleTargetErrors checks the refusals of --scale-target: an unknown
-// choice, and standard for an output layer that learns no labels as they
-// are.
+// choice, standard for an output layer that learns no labels as they are,
+// and labels whose spread overflows (an sd of +Inf would make every target
+// 0, and the fit fail only at the end).
 func TestScaleTargetErrors(t *testing.T) {
 	dir := t.TempDir()
 	r := perceptron(t, dir, "train", "--data", "synthetic:moons", "--scale-target", "log", "--out", "", "--quiet")
@@ -159,6 +160,11 @@ func TestScaleTargetErrors(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "perceptron: error: --scale-target standard: the output layer 1:sigmoid learns no labels as they are, only a linear output layer of one unit per label does\n"+
 		"perceptron: hint: drop --scale-target (it is for regressions)\n")
+	write(t, dir, "huge.csv", "a,y\n1,1e200\n2,-1e200\n3,1e199\n4,5e199\n5,-3e199\n6,2e200\n")
+	r = perceptron(t, dir, "train", "--data", "csv:huge.csv", "--layers", "4:relu,1:linear", "--test-split", "0", "--val-split", "0", "--out", "", "--quiet")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "perceptron: error: --scale-target standard: output 1's labels spread past float64's range (mean 3.833333333333333e+199, 1/sd 0): "+
+		"they cannot be standardised\nperceptron: hint: scale the labels down in the file (as thousands or millions), or --scale-target none\n")
 }
 
 // TestDescribeLabels checks the announcement's words for a CSV's labels:
