@@ -107,6 +107,10 @@ func (r *sweepRun) report(out, plotPath string, asJSON bool, stdout, stderr io.W
 		fmt.Fprintf(stdout, "%4d  %4d  %-30s  %10s  %9s  %5d  %8.2f  %s\n", row.Rank, row.Fit, row.Label, fixed(orNaN(row.Loss)),
 			percent(orNaN(row.Accuracy)), row.Epoch, row.Seconds, row.Status)
 	}
+	if slices.ContainsFunc(r.fits, func(f *sweepFit) bool { return f.sum.Target != nil }) {
+		fmt.Fprintln(stderr, "perceptron: note: best_loss is of the standardised labels (--scale-target standard), which the fits rank by; "+
+			"test_loss (in --csv) is in the labels' units")
+	}
 	fmt.Fprintf(stderr, "perceptron: best: fit %d (%s); wrote %v\n", r.fits[r.bestAt].n, r.fits[r.bestAt].label, wrote)
 	return nil
 }

@@ -187,6 +187,8 @@ func TestScaleTargetSweep(t *testing.T) {
 	r := perceptron(t, dir, "sweep", "--data", "csv:prices.csv", "--lr", "0.003,0.01", "--epochs", "10", "--out", "best.safetensors", "--out-dir", "fits",
 		"--plot", "", "--csv", "")
 	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "perceptron: note: best_loss is of the standardised labels (--scale-target standard), which the fits rank by; "+
+		"test_loss (in --csv) is in the labels' units\n")
 	for _, model := range []string{"best.safetensors", "fits/fit-001.safetensors", "fits/fit-002.safetensors"} {
 		m, err := modelfile.Load(filepath.Join(dir, model))
 		require.NoError(t, err)
