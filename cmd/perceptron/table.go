@@ -247,8 +247,8 @@ func (f *tableFlags) applyTable(path string, prep *dataset.Preprocessor, labelle
 		return p, err
 	}
 	var rows []int // nil: all
-	lacksLabel := slices.ContainsFunc(prep.Labels, func(name string) bool { _, err := t.Column(name); return err != nil })
-	if labelled && f.dropUnlabelled && !lacksLabel { // a file without the label columns is refused below, with its hint
+	lacksLabel := func(name string) bool { _, err := t.Column(name); return err != nil }
+	if labelled && f.dropUnlabelled && !slices.ContainsFunc(prep.Labels, lacksLabel) { // a file without the label columns is refused below, with its hint
 		if rows, err = f.labelledRows(t, prep.Labels, &p.notes); err != nil {
 			return p, err
 		}

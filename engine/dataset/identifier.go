@@ -61,7 +61,6 @@ func (p *Preprocessor) identifierNotes(t *Table, cols, rows []int) Notes {
 // seenOnce counts the rows of c with a value (present) and those whose
 // value no other of the rows holds (once).
 func seenOnce(c *Column, rows []int) (once, present int) {
-	counts := map[float64]int{}
 	if c.IsText() {
 		byCode := make([]int, len(c.Values))
 		for _, i := range rows {
@@ -77,6 +76,7 @@ func seenOnce(c *Column, rows []int) (once, present int) {
 		}
 		return once, present
 	}
+	counts := map[float64]int{} // codes forced categorical: numbers
 	for _, i := range rows {
 		if v := c.Numbers[i]; !math.IsNaN(v) {
 			counts[v]++
